@@ -1,0 +1,154 @@
+/**
+ * The dynamic configuration model: plain data, Traefik's shape.
+ *
+ * Every provider (file, kubernetesCRD, kubernetesIngress) produces a `DynamicConfig`;
+ * `dynamic/merge.ts` qualifies names by provider (`whoami@file`) and merges them;
+ * the router/middleware/service layers compile the merged config into handlers.
+ * Nothing here holds behaviour or live objects, so a config can be compared,
+ * serialised to the API, and validated without side effects.
+ */
+
+export interface DynamicConfig {
+  http: HttpConfig;
+  tls: TlsConfig;
+}
+
+export interface HttpConfig {
+  routers: Record<string, Router>;
+  middlewares: Record<string, Middleware>;
+  services: Record<string, Service>;
+  serversTransports: Record<string, ServersTransport>;
+}
+
+export interface Router {
+  rule: string;
+  /** Entrypoint names; empty or absent means every entrypoint. */
+  entryPoints?: string[];
+  /** Middleware names, in order; may be qualified (`auth@file`). */
+  middlewares?: string[];
+  /** Service name; may be qualified (`api@kubernetescrd`) or internal (`whoami@internal`). */
+  service: string;
+  /** Higher wins; defaults to the rule's length. */
+  priority?: number;
+  /** Present (even empty) means the router answers only on TLS connections. */
+  tls?: RouterTls;
+}
+
+export interface RouterTls {
+  /** Name of a TLS option set in `tls.options`; defaults to `default`. */
+  options?: string;
+  domains?: { main: string; sans?: string[] }[];
+  certResolver?: string;
+}
+
+/** Exactly one key is set, naming the middleware type (Traefik's shape). */
+export type Middleware = { [type: string]: Record<string, unknown> };
+
+export interface Service {
+  loadBalancer?: LoadBalancerService;
+  weighted?: WeightedService;
+}
+
+export interface LoadBalancerService {
+  servers: { url: string; weight?: number }[];
+  /** Forward the client's Host header (default true). */
+  passHostHeader?: boolean;
+  /** Name of a `serversTransports` entry. */
+  serversTransport?: string;
+  healthCheck?: {
+    path: string;
+    interval?: string;
+    timeout?: string;
+    scheme?: string;
+    hostname?: string;
+    port?: number;
+  };
+  sticky?: { cookie?: { name?: string; secure?: boolean; httpOnly?: boolean; sameSite?: string } };
+}
+
+export interface WeightedService {
+  services: { name: string; weight?: number }[];
+}
+
+export interface ServersTransport {
+  serverName?: string;
+  insecureSkipVerify?: boolean;
+  /** PEM file paths or inline PEM. */
+  rootCAs?: string[];
+  /** Client certificates presented to https backends. */
+  certificates?: CertificateRef[];
+  maxIdleConnsPerHost?: number;
+  forwardingTimeouts?: {
+    dialTimeout?: string;
+    responseHeaderTimeout?: string;
+    idleConnTimeout?: string;
+  };
+  /** Speak HTTP/2 to backends (h2 over TLS, or h2c for http:// URLs). */
+  http2?: boolean;
+}
+
+/** A certificate and key, each either a file path or inline PEM. */
+export interface CertificateRef {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface TlsConfig {
+  certificates: TlsCertificate[];
+  options: Record<string, TlsOptions>;
+  /** Only `default` is allowed, as in Traefik. */
+  stores: Record<string, TlsStore>;
+}
+
+export interface TlsCertificate extends CertificateRef {
+  /** Store names; only `default` exists. */
+  stores?: string[];
+}
+
+export interface TlsOptions {
+  minVersion?: 'VersionTLS10' | 'VersionTLS11' | 'VersionTLS12' | 'VersionTLS13';
+  maxVersion?: 'VersionTLS10' | 'VersionTLS11' | 'VersionTLS12' | 'VersionTLS13';
+  cipherSuites?: string[];
+  curvePreferences?: string[];
+  alpnProtocols?: string[];
+  sniStrict?: boolean;
+  clientAuth?: {
+    caFiles?: string[];
+    clientAuthType?:
+      | 'NoClientCert'
+      | 'RequestClientCert'
+      | 'RequireAnyClientCert'
+      | 'VerifyClientCertIfGiven'
+      | 'RequireAndVerifyClientCert';
+  };
+}
+
+export interface TlsStore {
+  defaultCertificate?: CertificateRef;
+}
+
+/**
+ * A problem found while reading or validating configuration. `source` names the
+ * file or Kubernetes object, `path` the field (`http.routers.api.rule`).
+ */
+export interface ConfigError {
+  provider: string;
+  source: string;
+  path: string;
+  message: string;
+  line?: number;
+}
+
+/** What a provider emits each time its view of the world changes. */
+export interface ProviderSnapshot {
+  provider: string;
+  config: DynamicConfig;
+  errors: ConfigError[];
+}
+
+export function emptyDynamicConfig(): DynamicConfig {
+  return {
+    http: { routers: {}, middlewares: {}, services: {}, serversTransports: {} },
+    tls: { certificates: [], options: {}, stores: {} },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * One request/response exchange as the pipeline sees it, whatever the HTTP
+ * version. h1 and h2 adapt Node's server objects into this; h3 fills it from
+ * our own HTTP/3 layer. Router, middlewares and services touch only this.
+ */
+import type { Readable } from 'node:stream';
+import type { RequestFacts } from '../router/request-facts.js';
+
+export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0' | 'HTTP/3.0';
+
+/** Lower-case header names; multi-valued headers as arrays. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/**
+ * Where the response goes. Node's http.ServerResponse and
+ * http2.Http2ServerResponse satisfy the writing half structurally; the h3
+ * layer implements it itself. Back-pressure: `write` returns false, then
+ * 'drain' fires.
+ */
+export interface ResponseSink {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  write(chunk: Buffer | string): boolean;
+  end(chunk?: Buffer | string): void;
+  addTrailers(trailers: Record<string, string>): void;
+  once(event: 'drain' | 'close' | 'finish', listener: () => void): unknown;
+  on(event: 'drain' | 'close' | 'finish', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'close' | 'finish', listener: () => void): unknown;
+  destroy(error?: Error): unknown;
+}
+
+export interface TlsFacts {
+  /** SNI the client sent, if any. */
+  serverName?: string;
+  /** Name of the TLS option set the connection was negotiated with (for 421 checks). */
+  optionsName: string;
+  /** DER of the verified client certificate when mTLS is on. */
+  peerCertificate?: Buffer;
+}
+
+export type ResponseHeadersHook = (status: number, headers: HeaderMap) => void;
+
+export interface Exchange {
+  readonly protocol: HttpProtocol;
+  readonly entryPoint: string;
+  readonly scheme: 'http' | 'https';
+  /** What routing rules match on (normalised host, path, client IP, …). */
+  readonly facts: RequestFacts;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Port the client connected to (used for X-Forwarded-Port). */
+  readonly localPort: number;
+  readonly tls: TlsFacts | undefined;
+  /** Request body as a stream; ended immediately when there is none. */
+  readonly body: Readable;
+  /** Method to send upstream; middlewares may change it. */
+  method: string;
+  /** Path and query to send upstream (origin-form); middlewares may rewrite it. */
+  url: string;
+  /** Authority (host[:port]) the client addressed. */
+  authority: string;
+  /** Headers to send upstream; middlewares may mutate. Hop-by-hop headers are removed by the service layer. */
+  requestHeaders: HeaderMap;
+  /** Per-exchange scratch space for middlewares (e.g. matched router name). */
+  readonly state: Record<string, unknown>;
+  /** Name of the router that matched, once routing ran. */
+  routerName?: string;
+  /** Register a hook that may edit status-line headers just before they are written. */
+  onResponseHeaders(hook: ResponseHeadersHook): void;
+  /** Write the response head (runs hooks, once). Returns the sink for the body. */
+  writeHead(status: number, headers: HeaderMap): ResponseSink;
+  /** Convenience: a complete short response. */
+  respond(status: number, headers: HeaderMap, body?: string | Buffer): void;
+  /** The status written, once writeHead has run. */
+  readonly statusCode: number | undefined;
+  /** Request trailers, when the protocol delivered them (after body ends). */
+  readonly requestTrailers: () => HeaderMap | undefined;
+}
+
+/** The whole pipeline is functions of this shape. */
+export type Handler = (exchange: Exchange) => void | Promise<void>;
+
+/** A middleware wraps the next handler. */
+export type MiddlewareHandler = (next: Handler) => Handler;
