@@ -144,6 +144,13 @@ export interface ProviderSnapshot {
   provider: string;
   config: DynamicConfig;
   errors: ConfigError[];
+  /**
+   * Optional: where each object came from, keyed `http.routers.<name>`,
+   * `http.services.<name>`, `http.middlewares.<name>`, `tls.options.<name>`,
+   * `tls.stores.<name>` (unqualified names) → file path or `ns/Kind/name`.
+   * Used to name the source in errors found after merging.
+   */
+  origins?: Record<string, string>;
 }
 
 export function emptyDynamicConfig(): DynamicConfig {

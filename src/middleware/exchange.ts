@@ -51,6 +51,8 @@ export interface Exchange {
   /** Port the client connected to (used for X-Forwarded-Port). */
   readonly localPort: number;
   readonly tls: TlsFacts | undefined;
+  /** false when the request certainly has no body (no Content-Length > 0, no chunked, END_STREAM on HEADERS). */
+  readonly hasBody?: boolean;
   /** Request body as a stream; ended immediately when there is none. */
   readonly body: Readable;
   /** Method to send upstream; middlewares may change it. */

@@ -1,0 +1,78 @@
+/** Shared pieces of the benchmarks: processes, ports, a cheap backend, a generated certificate. */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const workDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr?.on('data', (d) => (err = (err + d).slice(-4000)));
+  child.once('exit', (code) => {
+    if (code && code !== 0 && !stopping) console.error(`${cmd} exited ${code}: ${err}`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+export function stopAll(): void {
+  stopping = true;
+  for (const c of children) c.kill('SIGTERM');
+}
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const { connect } = await import('node:net');
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+}
+
+/** nginx answering `return 200` — the cheapest backend there is, so the proxy is what we measure. */
+export async function startNginxBackend(): Promise<number> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(workDir, 'nginx-'));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000;
+  server { listen 127.0.0.1:${port}; location / { return 200 "hello from nginx\\n"; } } }`,
+  );
+  start('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir]);
+  await waitForPort(port);
+  return port;
+}
+
+export function selfSignedCert(): { cert: string; key: string } {
+  const cert = join(workDir, 'bench.crt');
+  const key = join(workDir, 'bench.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+  return { cert, key };
+}
+
+export function run(cmd: string, args: string[], timeoutMs: number): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+}

@@ -1,0 +1,174 @@
+/**
+ * Builds the static configuration from, in increasing precedence: the YAML/JSON
+ * file, `PORTICO_*` environment variables, and `--a.b.c=value` flags. The
+ * result is validated against static-schema.ts so that every mistake is named
+ * by its path; defaults are filled in afterwards.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import yaml from 'js-yaml';
+import { Ajv } from 'ajv';
+import { staticConfigSchema } from './static-schema.js';
+import type { StaticConfig } from './static-config.js';
+import { parseListenAddress } from './listen-address.js';
+import { parseDurationMs } from './duration.js';
+
+export class StaticConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Json = Record<string, unknown>;
+type SchemaNode = { type?: unknown; properties?: Record<string, SchemaNode>; additionalProperties?: unknown; items?: SchemaNode };
+
+/** Set `value` at `segments` of `target`, matching schema property names case-insensitively. */
+export function applyOverride(target: Json, segments: string[], raw: string, origin: string): void {
+  let node: SchemaNode | undefined = staticConfigSchema as unknown as SchemaNode;
+  let obj: Json = target;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    let key: string;
+    let next: SchemaNode | undefined;
+    if (node?.properties) {
+      key = Object.keys(node.properties).find((k) => k.toLowerCase() === seg.toLowerCase()) ?? '';
+      if (!key) throw new StaticConfigError([`${origin}: unknown option "${segments.slice(0, i + 1).join('.')}"`]);
+      next = node.properties[key];
+    } else if (node && typeof node.additionalProperties === 'object') {
+      key = origin.startsWith('env') ? seg.toLowerCase() : seg;
+      next = node.additionalProperties as SchemaNode;
+    } else {
+      // Free-form objects (kubernetes provider options) keep the key as written.
+      key = seg;
+      next = undefined;
+    }
+    if (i === segments.length - 1) {
+      obj[key] = coerce(raw, next);
+      return;
+    }
+    const child = obj[key];
+    if (typeof child !== 'object' || child === null) obj[key] = {};
+    obj = obj[key] as Json;
+    node = next;
+  }
+  // A bare flag/env naming a section (e.g. `--api`) enables it.
+}
+
+function coerce(raw: string, node: SchemaNode | undefined): unknown {
+  const types = node ? ([] as unknown[]).concat(node.type ?? []) : [];
+  if (types.includes('boolean')) return raw === '' || raw.toLowerCase() === 'true';
+  if (types.includes('array')) return raw === '' ? [] : raw.split(',').map((s) => s.trim());
+  if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (types.includes('object') && (raw === '' || raw === 'true')) return {};
+  if (!node) {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    if (/^\d+$/.test(raw)) return Number(raw);
+    if (raw.includes(',')) return raw.split(',');
+  }
+  return raw;
+}
+
+export interface LoadOptions {
+  /** Path of the config file; undefined means no file (flags/env only). */
+  file?: string;
+  /** Already-read document (used for the embedded default). */
+  document?: Json;
+  env?: NodeJS.ProcessEnv;
+  /** `--x.y=z` overrides as [path, value] pairs. */
+  flags?: Array<[string, string]>;
+}
+
+export function loadStaticConfig(options: LoadOptions): StaticConfig {
+  let doc: Json = {};
+  let baseDir = process.cwd();
+  if (options.file) {
+    const path = resolve(options.file);
+    baseDir = dirname(path);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new StaticConfigError([`cannot read ${path}: ${(err as Error).message}`]);
+    }
+    try {
+      doc = (yaml.load(text, { filename: path }) as Json | undefined) ?? {};
+    } catch (err) {
+      throw new StaticConfigError([`${path}: ${(err as Error).message}`]);
+    }
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new StaticConfigError([`${path}: the top level must be a mapping`]);
+  } else if (options.document) {
+    doc = structuredClone(options.document);
+  }
+  const env = options.env ?? {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('PORTICO_') || value === undefined) continue;
+    const rest = name.slice('PORTICO_'.length);
+    if (rest === 'CONFIG' || rest === 'CONFIGFILE') continue;
+    applyOverride(doc, rest.split('_'), value, `env ${name}`);
+  }
+  for (const [path, value] of options.flags ?? []) applyOverride(doc, path.split('.'), value, `flag --${path}`);
+  return validateStaticConfig(doc, baseDir, options.file ?? '(embedded)');
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(staticConfigSchema);
+
+export function validateStaticConfig(doc: Json, baseDir: string, source: string): StaticConfig {
+  // `api:` with no value in YAML is null: treat as enabled-with-defaults.
+  for (const k of ['accessLog', 'api', 'ping'] as const) if (k in doc && doc[k] === null) doc[k] = {};
+  if (doc.metrics && (doc.metrics as Json).prometheus === null) (doc.metrics as Json).prometheus = {};
+  if (!validateSchema(doc)) {
+    const problems = (validateSchema.errors ?? []).map((e) => {
+      const at = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+      if (e.keyword === 'additionalProperties')
+        return `${source}: ${at === '(top level)' ? '' : at + '.'}${(e.params as { additionalProperty: string }).additionalProperty}: unknown option`;
+      return `${source}: ${at}: ${e.message}`;
+    });
+    throw new StaticConfigError(problems);
+  }
+  const cfg = doc as unknown as StaticConfig;
+  cfg.baseDir = baseDir;
+  cfg.entryPoints ??= {};
+  cfg.providers ??= {};
+  const log: Partial<StaticConfig['log']> = cfg.log ?? {};
+  cfg.log = { ...log, level: log.level ?? 'info', format: log.format ?? 'text' };
+  if (cfg.accessLog) cfg.accessLog = { ...cfg.accessLog, format: cfg.accessLog.format ?? 'json' };
+  const problems: string[] = [];
+  for (const [name, ep] of Object.entries(cfg.entryPoints)) {
+    try {
+      parseListenAddress(ep.address);
+    } catch (err) {
+      problems.push(`${source}: entryPoints.${name}.address: ${(err as Error).message}`);
+    }
+    const to = ep.http?.redirections?.entryPoint.to;
+    if (to && !cfg.entryPoints[to]) problems.push(`${source}: entryPoints.${name}.http.redirections.entryPoint.to: no entrypoint named "${to}"`);
+    const t = ep.transport;
+    for (const [k, v] of Object.entries({ ...t?.respondingTimeouts, ...t?.lifeCycle })) {
+      try {
+        parseDurationMs(v as number | string);
+      } catch (err) {
+        problems.push(`${source}: entryPoints.${name}.transport.${k}: ${(err as Error).message}`);
+      }
+    }
+    if (ep.http3?.enabled && !ep.http?.tls) problems.push(`${source}: entryPoints.${name}.http3: HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
+  }
+  const internalUsers: Array<[string, string | undefined]> = [
+    ['api.entryPoint', cfg.api && (cfg.api.insecure ? cfg.api.entryPoint ?? 'portico' : undefined)],
+    ['ping.entryPoint', cfg.ping && (cfg.ping.entryPoint ?? 'portico')],
+    ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus && (cfg.metrics.prometheus.entryPoint ?? 'portico')],
+  ];
+  for (const [field, ep] of internalUsers) {
+    if (!ep || cfg.entryPoints[ep]) continue;
+    // Like Traefik's implicit `traefik` entrypoint: the internal one appears on :9000 when first needed.
+    if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };
+    else problems.push(`${source}: ${field}: no entrypoint named "${ep}"`);
+  }
+  const file = cfg.providers.file;
+  if (file) {
+    if (!file.filename === !file.directory) problems.push(`${source}: providers.file: set exactly one of filename or directory`);
+    if (file.filename) file.filename = resolve(baseDir, file.filename);
+    if (file.directory) file.directory = resolve(baseDir, file.directory);
+  }
+  if (problems.length) throw new StaticConfigError(problems);
+  return cfg;
+}

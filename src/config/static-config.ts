@@ -1,0 +1,66 @@
+/**
+ * Static configuration: what Portico reads once at start (entrypoints,
+ * providers, logging, API). Plain data; see static-schema.ts for the shape
+ * that is enforced and load-static-config.ts for how file, env and flags combine.
+ */
+
+export interface StaticConfig {
+  entryPoints: Record<string, EntryPointConfig>;
+  providers: ProvidersConfig;
+  log: { level: LogLevel; format: 'json' | 'text'; filePath?: string };
+  accessLog?: { filePath?: string; format: 'json' | 'common' };
+  api?: { dashboard?: boolean; insecure?: boolean; entryPoint?: string };
+  ping?: { entryPoint?: string };
+  metrics?: { prometheus?: { entryPoint?: string } };
+  experimental?: { plugins?: Record<string, { module: string }> };
+  /** Directory against which relative paths in the file resolve. */
+  baseDir: string;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+export interface EntryPointConfig {
+  /** `:8443`, `127.0.0.1:8443`, `[::1]:8443`. */
+  address: string;
+  http?: {
+    redirections?: { entryPoint: { to: string; scheme?: string; permanent?: boolean } };
+    /** Presence makes every router on this entrypoint TLS by default. */
+    tls?: { options?: string };
+    middlewares?: string[];
+  };
+  http3?: Http3Config;
+  forwardedHeaders?: { trustedIPs?: string[]; insecure?: boolean };
+  proxyProtocol?: never;
+  transport?: {
+    respondingTimeouts?: { readTimeout?: Duration; writeTimeout?: Duration; idleTimeout?: Duration };
+    lifeCycle?: { graceTimeOut?: Duration; requestAcceptGraceTimeout?: Duration };
+    /** Limits on what one client may send. */
+    maxHeaderBytes?: number;
+    maxConcurrentStreams?: number;
+    maxConnections?: number;
+  };
+}
+
+export interface Http3Config {
+  enabled?: boolean;
+  advertisedPort?: number;
+  quic?: string;
+  keylogFile?: string;
+  qlogDir?: string;
+  connectionIds?: {
+    type: 'random' | 'quic-lb';
+    serverIdEnv?: string;
+    serverId?: string;
+    configRotation?: number;
+    nonceLength?: number;
+  };
+}
+
+/** Seconds as a number, or a Go-style duration string (`10s`, `1m30s`, `250ms`). */
+export type Duration = number | string;
+
+export interface ProvidersConfig {
+  file?: { filename?: string; directory?: string; watch?: boolean; debounceMs?: number };
+  kubernetesCRD?: Record<string, unknown>;
+  kubernetesIngress?: Record<string, unknown>;
+}

@@ -1,0 +1,160 @@
+/**
+ * JSON Schema of the static configuration. ajv enforces it, so an unknown key
+ * or a wrong type is reported with its path (`/entryPoints/web/adress`) instead
+ * of being silently ignored.
+ */
+const duration = { type: ['number', 'string'] } as const;
+const strings = { type: 'array', items: { type: 'string' } } as const;
+
+const entryPoint = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['address'],
+  properties: {
+    address: { type: 'string', minLength: 1 },
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        redirections: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            entryPoint: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['to'],
+              properties: { to: { type: 'string' }, scheme: { type: 'string' }, permanent: { type: 'boolean' } },
+            },
+          },
+        },
+        tls: { type: 'object', additionalProperties: false, properties: { options: { type: 'string' } } },
+        middlewares: strings,
+      },
+    },
+    http3: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        advertisedPort: { type: 'integer', minimum: 1, maximum: 65535 },
+        quic: { type: 'string' },
+        keylogFile: { type: 'string' },
+        qlogDir: { type: 'string' },
+        connectionIds: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: {
+            type: { enum: ['random', 'quic-lb'] },
+            serverIdEnv: { type: 'string' },
+            serverId: { type: 'string' },
+            configRotation: { type: 'integer', minimum: 0, maximum: 6 },
+            nonceLength: { type: 'integer', minimum: 4, maximum: 18 },
+          },
+        },
+      },
+    },
+    forwardedHeaders: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { trustedIPs: strings, insecure: { type: 'boolean' } },
+    },
+    transport: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        respondingTimeouts: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { readTimeout: duration, writeTimeout: duration, idleTimeout: duration },
+        },
+        lifeCycle: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { graceTimeOut: duration, requestAcceptGraceTimeout: duration },
+        },
+        maxHeaderBytes: { type: 'integer', minimum: 1024 },
+        maxConcurrentStreams: { type: 'integer', minimum: 1 },
+        maxConnections: { type: 'integer', minimum: 1 },
+      },
+    },
+  },
+} as const;
+
+export const staticConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    entryPoints: { type: 'object', additionalProperties: entryPoint },
+    providers: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        file: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            filename: { type: 'string' },
+            directory: { type: 'string' },
+            watch: { type: 'boolean' },
+            debounceMs: { type: 'integer', minimum: 0 },
+          },
+        },
+        // Validated in detail by the Kubernetes providers themselves.
+        kubernetesCRD: { type: 'object' },
+        kubernetesIngress: { type: 'object' },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        level: { enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] },
+        format: { enum: ['json', 'text'] },
+        filePath: { type: 'string' },
+      },
+    },
+    accessLog: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { filePath: { type: 'string' }, format: { enum: ['json', 'common'] } },
+    },
+    api: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { dashboard: { type: 'boolean' }, insecure: { type: 'boolean' }, entryPoint: { type: 'string' } },
+    },
+    ping: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: { entryPoint: { type: 'string' } },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        prometheus: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { entryPoint: { type: 'string' } },
+        },
+      },
+    },
+    experimental: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        plugins: {
+          type: 'object',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['module'],
+            properties: { module: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,192 @@
+/**
+ * JSON Schemas of each dynamic object (router, service, …), used to check the
+ * native file format one object at a time so that one bad router is left out
+ * while the rest apply. Middleware options are checked by their own type
+ * (middleware/registry), so here a middleware is only "one key → object".
+ */
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const duration = { type: ['string', 'number'] } as const;
+const certRef = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certFile', 'keyFile'],
+  properties: { certFile: { type: 'string' }, keyFile: { type: 'string' } },
+} as const;
+
+export const routerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rule', 'service'],
+  properties: {
+    rule: { type: 'string', minLength: 1 },
+    entryPoints: strings,
+    middlewares: strings,
+    service: { type: 'string', minLength: 1 },
+    priority: { type: 'integer' },
+    ruleSyntax: { type: 'string' },
+    observability: { type: 'object' },
+    tls: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        options: { type: 'string' },
+        certResolver: { type: 'string' },
+        domains: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['main'],
+            properties: { main: { type: 'string' }, sans: strings },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const serviceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    loadBalancer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['servers'],
+      properties: {
+        servers: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['url'],
+            properties: { url: { type: 'string', pattern: '^(https?|h2c)://' }, weight: { type: 'integer', minimum: 0 } },
+          },
+        },
+        passHostHeader: { type: 'boolean' },
+        serversTransport: { type: 'string' },
+        healthCheck: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { type: 'string' },
+            interval: duration,
+            timeout: duration,
+            scheme: { type: 'string' },
+            hostname: { type: 'string' },
+            port: { type: 'integer' },
+          },
+        },
+        sticky: { type: 'object' },
+      },
+    },
+    weighted: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['services'],
+      properties: {
+        services: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const middlewareSchema = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: { type: 'object' },
+} as const;
+
+export const serversTransportSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    serverName: { type: 'string' },
+    insecureSkipVerify: { type: 'boolean' },
+    rootCAs: strings,
+    certificates: { type: 'array', items: certRef },
+    maxIdleConnsPerHost: { type: 'integer', minimum: 1 },
+    forwardingTimeouts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { dialTimeout: duration, responseHeaderTimeout: duration, idleConnTimeout: duration },
+    },
+    http2: { type: 'boolean' },
+  },
+} as const;
+
+export const tlsCertificateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['certFile', 'keyFile'],
+  properties: { certFile: { type: 'string' }, keyFile: { type: 'string' }, stores: strings },
+} as const;
+
+const tlsVersion = { enum: ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] } as const;
+export const tlsOptionsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    minVersion: tlsVersion,
+    maxVersion: tlsVersion,
+    cipherSuites: strings,
+    curvePreferences: strings,
+    alpnProtocols: strings,
+    sniStrict: { type: 'boolean' },
+    preferServerCipherSuites: { type: 'boolean' },
+    clientAuth: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { caFiles: strings, clientAuthType: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const tlsStoreSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { defaultCertificate: certRef, defaultGeneratedCert: { type: 'object' } },
+} as const;
+
+/** Top level of a native dynamic file: sections only; objects are checked one by one. */
+export const dynamicFileSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    http: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        routers: { type: ['object', 'null'] },
+        services: { type: ['object', 'null'] },
+        middlewares: { type: ['object', 'null'] },
+        serversTransports: { type: ['object', 'null'] },
+      },
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        certificates: { type: ['array', 'null'] },
+        options: { type: ['object', 'null'] },
+        stores: { type: ['object', 'null'] },
+      },
+    },
+    tcp: { type: 'object' },
+    udp: { type: 'object' },
+  },
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * Turn one parsed document of the native dynamic format into model objects,
+ * checking each object on its own: an invalid router is reported with its
+ * field path and left out, and everything else in the document still applies.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ConfigError, DynamicConfig } from './model.js';
+import {
+  dynamicFileSchema,
+  middlewareSchema,
+  routerSchema,
+  serversTransportSchema,
+  serviceSchema,
+  tlsCertificateSchema,
+  tlsOptionsSchema,
+  tlsStoreSchema,
+} from './dynamic-schema.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const check = {
+  file: ajv.compile(dynamicFileSchema),
+  router: ajv.compile(routerSchema),
+  service: ajv.compile(serviceSchema),
+  middleware: ajv.compile(middlewareSchema),
+  serversTransport: ajv.compile(serversTransportSchema),
+  certificate: ajv.compile(tlsCertificateSchema),
+  options: ajv.compile(tlsOptionsSchema),
+  store: ajv.compile(tlsStoreSchema),
+};
+
+export interface ReadContext {
+  provider: string;
+  source: string;
+  /** Find the YAML line of a field path, when the reader can. */
+  lineOf?: (path: string[]) => number | undefined;
+}
+
+export function describeAjvErrors(errors: ErrorObject[] | null | undefined): Array<[string, string]> {
+  return (errors ?? []).map((e) => {
+    const at = e.instancePath.slice(1).split('/').filter(Boolean);
+    if (e.keyword === 'additionalProperties') return [[...at, (e.params as { additionalProperty: string }).additionalProperty].join('.'), 'unknown field'];
+    if (e.keyword === 'required') return [[...at, (e.params as { missingProperty: string }).missingProperty].join('.'), 'is required'];
+    if (e.keyword === 'maxProperties' || e.keyword === 'minProperties') return [at.join('.'), 'must have exactly one type key (e.g. loadBalancer)'];
+    return [at.join('.'), e.message ?? 'is invalid'];
+  });
+}
+
+export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadContext, errors: ConfigError[]): void {
+  const err = (path: string[], message: string) =>
+    errors.push({ provider: ctx.provider, source: ctx.source, path: path.join('.'), message, line: ctx.lineOf?.(path) });
+  if (doc === null || doc === undefined) return;
+  if (!check.file(doc)) {
+    for (const [p, m] of describeAjvErrors(check.file.errors)) err(p ? p.split('.') : [], m);
+    return;
+  }
+  const d = doc as { http?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
+  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>) => {
+    const objects = d.http?.[kind];
+    if (!objects) return;
+    for (const [name, value] of Object.entries(objects)) {
+      const base = ['http', kind, name];
+      if (name.includes('@')) {
+        err(base, `names may not contain "@" (it separates the provider: this object becomes "${name.split('@')[0]}@${ctx.provider}")`);
+        continue;
+      }
+      if (target[name] !== undefined) {
+        err(base, `"${name}" is defined more than once in this provider; keeping the first definition`);
+        continue;
+      }
+      if (!validate(value)) {
+        for (const [p, m] of describeAjvErrors(validate.errors)) err(p ? [...base, ...p.split('.')] : base, m);
+        continue;
+      }
+      target[name] = value as T;
+    }
+  };
+  section('routers', check.router, into.http.routers);
+  section('services', check.service, into.http.services);
+  section('middlewares', check.middleware, into.http.middlewares);
+  section('serversTransports', check.serversTransport, into.http.serversTransports);
+  const tls = d.tls;
+  if (!tls) return;
+  ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {
+    if (!check.certificate(c)) for (const [p, m] of describeAjvErrors(check.certificate.errors)) err(['tls', 'certificates', String(i), ...p.split('.').filter(Boolean)], m);
+    else into.tls.certificates.push(c as DynamicConfig['tls']['certificates'][number]);
+  });
+  for (const [name, o] of Object.entries((tls.options as Record<string, unknown> | null) ?? {})) {
+    if (!check.options(o)) for (const [p, m] of describeAjvErrors(check.options.errors)) err(['tls', 'options', name, ...p.split('.').filter(Boolean)], m);
+    else into.tls.options[name] = o as DynamicConfig['tls']['options'][string];
+  }
+  for (const [name, s] of Object.entries((tls.stores as Record<string, unknown> | null) ?? {})) {
+    if (!check.store(s)) for (const [p, m] of describeAjvErrors(check.store.errors)) err(['tls', 'stores', name, ...p.split('.').filter(Boolean)], m);
+    else into.tls.stores[name] = s as DynamicConfig['tls']['stores'][string];
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * What every protocol's exchange shares: the response-header hooks, `respond`,
+ * and per-exchange state. Protocol adapters (h1/h2 on Node's objects, h3 on
+ * ours) implement only how a head and body reach the wire.
+ */
+import type { Readable } from 'node:stream';
+import type {
+  Exchange,
+  HeaderMap,
+  HttpProtocol,
+  ResponseHeadersHook,
+  ResponseSink,
+  TlsFacts,
+} from '../middleware/exchange.js';
+import type { RequestFacts } from '../router/request-facts.js';
+
+export interface ExchangeInit {
+  protocol: HttpProtocol;
+  entryPoint: string;
+  scheme: 'http' | 'https';
+  facts: RequestFacts;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  tls: TlsFacts | undefined;
+  body: Readable;
+  hasBody: boolean;
+  method: string;
+  url: string;
+  authority: string;
+  requestHeaders: HeaderMap;
+}
+
+export abstract class ExchangeBase implements Exchange {
+  readonly protocol: HttpProtocol;
+  readonly entryPoint: string;
+  readonly scheme: 'http' | 'https';
+  readonly facts: RequestFacts;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly tls: TlsFacts | undefined;
+  readonly body: Readable;
+  readonly hasBody: boolean;
+  method: string;
+  url: string;
+  authority: string;
+  requestHeaders: HeaderMap;
+  readonly state: Record<string, unknown> = {};
+  routerName?: string;
+  /** Set when the entrypoint advertises HTTP/3 (h1/h2 over TLS only). */
+  altSvc: string | undefined;
+  private hooks: ResponseHeadersHook[] | undefined;
+  private status: number | undefined;
+  readonly startedAt = process.hrtime.bigint();
+  responseBytes = 0;
+
+  constructor(init: ExchangeInit) {
+    this.protocol = init.protocol;
+    this.entryPoint = init.entryPoint;
+    this.scheme = init.scheme;
+    this.facts = init.facts;
+    this.remoteAddress = init.remoteAddress;
+    this.remotePort = init.remotePort;
+    this.localPort = init.localPort;
+    this.tls = init.tls;
+    this.body = init.body;
+    this.hasBody = init.hasBody;
+    this.method = init.method;
+    this.url = init.url;
+    this.authority = init.authority;
+    this.requestHeaders = init.requestHeaders;
+  }
+
+  get statusCode(): number | undefined {
+    return this.status;
+  }
+
+  onResponseHeaders(hook: ResponseHeadersHook): void {
+    (this.hooks ??= []).push(hook);
+  }
+
+  writeHead(status: number, headers: HeaderMap): ResponseSink {
+    if (this.status !== undefined) throw new Error('response head already written');
+    this.status = status;
+    if (this.hooks) for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]!(status, headers);
+    if (this.altSvc !== undefined) mergeAltSvc(headers, this.altSvc);
+    return this.sendHead(status, headers);
+  }
+
+  respond(status: number, headers: HeaderMap, body?: string | Buffer): void {
+    const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    if (payload !== undefined) headers['content-length'] = String(payload.length);
+    const sink = this.writeHead(status, headers);
+    if (payload !== undefined && this.method !== 'HEAD') sink.end(payload);
+    else sink.end();
+  }
+
+  abstract requestTrailers(): HeaderMap | undefined;
+  protected abstract sendHead(status: number, headers: HeaderMap): ResponseSink;
+}
+
+/** Add our `h3=` alternative unless the backend already advertised one; never duplicate it. */
+export function mergeAltSvc(headers: HeaderMap, ours: string): void {
+  const existing = headers['alt-svc'];
+  if (existing === undefined) {
+    headers['alt-svc'] = ours;
+    return;
+  }
+  const joined = Array.isArray(existing) ? existing.join(', ') : existing;
+  if (/(^|,)\s*h3=/.test(joined) || joined.trim() === 'clear') {
+    headers['alt-svc'] = joined;
+    return;
+  }
+  headers['alt-svc'] = `${joined}, ${ours}`;
+}

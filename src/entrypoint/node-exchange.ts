@@ -1,0 +1,39 @@
+/**
+ * h1 and h2 exchanges on Node's own server objects. http.ServerResponse and
+ * Http2ServerResponse both satisfy ResponseSink, so the adapter only
+ * translates the head.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
+import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
+
+export class NodeExchange extends ExchangeBase {
+  constructor(
+    init: ExchangeInit,
+    private readonly req: IncomingMessage | Http2ServerRequest,
+    private readonly res: ServerResponse | Http2ServerResponse,
+  ) {
+    super(init);
+  }
+
+  requestTrailers(): HeaderMap | undefined {
+    const t = this.req.trailers;
+    return t && Object.keys(t).length ? (t as HeaderMap) : undefined;
+  }
+
+  protected sendHead(status: number, headers: HeaderMap): ResponseSink {
+    const res = this.res;
+    if (res.headersSent || (res as { destroyed?: boolean }).destroyed) return res as unknown as ResponseSink;
+    // h2 refuses undefined values and connection-specific headers; h1 tolerates neither either.
+    for (const k in headers) if (headers[k] === undefined) delete headers[k];
+    if (this.protocol === 'HTTP/2.0') {
+      delete headers['transfer-encoding'];
+      delete headers.connection;
+    } else if (headers.trailer === undefined && this.protocol === 'HTTP/1.1' && headers['content-length'] === undefined) {
+      // Trailers need chunked encoding, which Node uses when no length is known.
+    }
+    (res as ServerResponse).writeHead(status, headers as Record<string, string | string[]>);
+    return res as unknown as ResponseSink;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Build the routing facts of a request from what any HTTP version gives us:
+ * method, authority (Host or :authority), request-target and the peer
+ * address. Returns a reason when the request must be refused with 400.
+ */
+import type { RequestFacts } from '../router/request-facts.js';
+import type { HeaderMap } from '../middleware/exchange.js';
+import { normalizePath } from '../router/normalize-path.js';
+import { normalizeClientAddress } from '../net/ip-range.js';
+
+export type FactsResult = { ok: true; facts: RequestFacts; upstreamUrl: string } | { ok: false; reason: string };
+
+/** `Host: a.com:8443` → `a.com`; `[::1]:8443` → `::1`; lower-case, no trailing dot. */
+export function hostFromAuthority(authority: string): string | undefined {
+  let host = authority.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    if (end < 0) return undefined;
+    host = host.slice(1, end);
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon >= 0) {
+      if (!/^\d*$/.test(host.slice(colon + 1))) return undefined;
+      host = host.slice(0, colon);
+    }
+    if (host.endsWith('.')) host = host.slice(0, -1);
+    if (!/^[a-z0-9._~!$&'()*+,;=%-]*$/.test(host)) return undefined;
+  }
+  return host;
+}
+
+export function buildRequestFacts(method: string, authority: string, target: string, headers: HeaderMap, remoteAddress: string): FactsResult {
+  const host = hostFromAuthority(authority);
+  if (host === undefined) return { ok: false, reason: 'invalid Host' };
+  const norm = normalizePath(target);
+  if (!norm.ok) return { ok: false, reason: norm.reason };
+  const facts: RequestFacts = {
+    method,
+    host,
+    path: norm.path,
+    query: norm.query,
+    headers,
+    clientIp: normalizeClientAddress(remoteAddress),
+  };
+  // What we send upstream is what routing saw: the normalised path, so a backend cannot be reached by a path the router did not match.
+  return { ok: true, facts, upstreamUrl: norm.query ? `${norm.path}?${norm.query}` : norm.path };
+}

@@ -1,0 +1,317 @@
+/**
+ * The TCP side of an entrypoint. With `http.tls` it terminates TLS itself
+ * (SNI → certificate and option set, ALPN per option set) and hands each
+ * socket to Node's HTTP/1.1 or HTTP/2 server by the negotiated protocol;
+ * without TLS it serves HTTP/1.1 (and h2c prior knowledge is not offered).
+ * Every request becomes an Exchange and goes through dispatchExchange.
+ */
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import type { EntryPointContext } from './entrypoint-context.js';
+import { parseListenAddress } from '../config/listen-address.js';
+import { parseDurationMs } from '../config/duration.js';
+import { NodeExchange } from './node-exchange.js';
+import { dispatchExchange } from './dispatch-exchange.js';
+import { buildRequestFacts } from './request-facts-builder.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
+import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
+import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
+
+export class TcpEntryPoint {
+  private server: NetServer | TlsServer | undefined;
+  private readonly h1: http.Server;
+  private readonly h2: http2.Http2Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<Http2Session>();
+  private readonly redirectPort: number | undefined;
+  port = 0;
+
+  constructor(private readonly ep: EntryPointContext, redirectPort: number | undefined) {
+    this.redirectPort = redirectPort;
+    const t = ep.config.transport;
+    const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
+    const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
+    this.h1 = http.createServer({
+      maxHeaderSize: t?.maxHeaderBytes ?? 32 * 1024,
+      requestTimeout: readTimeout,
+      headersTimeout: Math.min(readTimeout || 60_000, 60_000),
+      keepAliveTimeout: idleTimeout,
+      // Refuse ambiguous framing (CL+TE, bad chunking, obs-fold): the parser answers 400 before we see it.
+      insecureHTTPParser: false,
+      requireHostHeader: true,
+      joinDuplicateHeaders: true,
+    });
+    this.h1.on('request', (req, res) => this.onH1Request(req, res));
+    // Expect: 100-continue is answered only once routing and middlewares accepted the request.
+    this.h1.on('checkContinue', (req, res) => this.onH1Request(req, res, true));
+    this.h1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      const ex = this.buildH1Exchange(req, undefined);
+      if (!ex) {
+        socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        return;
+      }
+      handleWebSocketUpgrade(ex, socket, head, this.ep, this.redirectPort);
+    });
+    this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      this.ep.countMalformed(err.code ?? 'client-error');
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+    });
+    this.h2 = http2.createServer({
+      maxSessionMemory: 32,
+      maxHeaderListPairs: 256,
+      settings: { maxConcurrentStreams: t?.maxConcurrentStreams ?? 250, enableConnectProtocol: true, maxHeaderListSize: t?.maxHeaderBytes ?? 32 * 1024 },
+    });
+    this.h2.on('request', (req, res) => this.onH2Request(req, res));
+    this.h2.on('session', (s: Http2Session) => {
+      this.sessions.add(s);
+      s.once('close', () => this.sessions.delete(s));
+      s.setTimeout(idleTimeout, () => s.close());
+    });
+    this.h2.on('sessionError', () => this.ep.countMalformed('h2-session-error'));
+  }
+
+  async listen(): Promise<void> {
+    const { host, port } = parseListenAddress(this.ep.config.address);
+    const onSocket = (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    };
+    if (this.ep.tls) {
+      const server = createTlsServer({
+        SNICallback: (servername, cb) => {
+          try {
+            const sel = this.ep.tlsRuntime().select(servername);
+            if (sel.refused) return cb(new Error(`sniStrict: no certificate for "${servername}"`), undefined);
+            cb(null, this.ep.tlsRuntime().secureContext(sel));
+          } catch (err) {
+            cb(err as Error, undefined);
+          }
+        },
+        ALPNCallback: ({ servername, protocols }) => {
+          const allowed = this.ep.tlsRuntime().select(servername).options.alpnProtocols;
+          return allowed.find((p) => protocols.includes(p)) ?? (protocols.includes('http/1.1') ? 'http/1.1' : undefined);
+        },
+        // Client certificates are requested only when some option set asks for them; the policy is applied per option set after the handshake.
+        requestCert: this.ep.tlsRuntime().anyClientAuth,
+        rejectUnauthorized: false,
+        ca: this.ep.tlsRuntime().allClientCaPem,
+        // The default context answers clients that send no SNI.
+        ...this.defaultSecureContextOptions(),
+      });
+      server.on('connection', onSocket);
+      server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
+      server.on('tlsClientError', () => this.ep.countMalformed('tls-handshake'));
+      this.server = server;
+    } else {
+      const server = createNetServer((socket) => this.h1.emit('connection', socket));
+      server.on('connection', onSocket);
+      this.server = server;
+    }
+    if (this.ep.config.transport?.maxConnections) this.server.maxConnections = this.ep.config.transport.maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      // `:8443` binds `::` which also accepts IPv4 (dual stack).
+      this.server!.listen({ host: host ?? '::', port, ipv6Only: false }, () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : port;
+  }
+
+  private defaultSecureContextOptions() {
+    const sel = this.ep.tlsRuntime().select(undefined);
+    return { ...sel.options.secureContext, cert: sel.certificate.certPem, key: sel.certificate.keyPem };
+  }
+
+  /** Certificates changed: new handshakes without SNI get the new default (SNI handshakes already ask the runtime). */
+  refreshDefaultContext(): void {
+    if (this.server instanceof TLSSocket || !this.ep.tls) return;
+    const ctx = this.defaultSecureContextOptions();
+    (this.server as TlsServer).setSecureContext({ ...ctx, ca: this.ep.tlsRuntime().allClientCaPem });
+  }
+
+  private onSecureConnection(socket: TLSSocket): void {
+    const runtime = this.ep.tlsRuntime();
+    const servername = typeof socket.servername === 'string' ? socket.servername : undefined;
+    const sel = runtime.select(servername);
+    if (!servername && sel.options.sniStrict) {
+      socket.destroy();
+      return;
+    }
+    const refusal = runtime.checkClientCertificate(sel.options, socket as never);
+    if (refusal) {
+      this.ep.log('debug', `TLS connection refused: ${refusal}`, { entryPoint: this.ep.name, remote: socket.remoteAddress });
+      socket.destroy();
+      return;
+    }
+    (socket as TLSSocket & { porticoTls?: TlsFacts }).porticoTls = {
+      serverName: servername,
+      optionsName: sel.options.name,
+      peerCertificate: sel.options.clientAuth !== 'none' ? socket.getPeerCertificate(false)?.raw : undefined,
+    };
+    if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
+    else this.h1.emit('connection', socket);
+  }
+
+  private buildH1Exchange(req: IncomingMessage, res: ServerResponse | undefined): NodeExchange | undefined {
+    const socket = req.socket as Socket & { porticoTls?: TlsFacts };
+    const headers = req.headers as HeaderMap;
+    const remote = socket.remoteAddress ?? '';
+    const trusted = isTrustedPeer(this.ep.forwarded, remote.replace(/^::ffff:/, ''));
+    sanitizeForwardedHeaders(headers, trusted);
+    const authority = req.headers.host ?? '';
+    const built = buildRequestFacts(req.method ?? 'GET', authority, req.url ?? '/', headers, remote);
+    if (!built.ok) {
+      this.ep.countMalformed('bad-request-target');
+      if (res) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.end(`400 Bad Request: ${built.reason}\n`);
+      }
+      return undefined;
+    }
+    const protocol: HttpProtocol = req.httpVersion === '1.0' ? 'HTTP/1.0' : 'HTTP/1.1';
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    const ex = new NodeExchange(
+      {
+        protocol,
+        entryPoint: this.ep.name,
+        scheme: socket.porticoTls ? 'https' : 'http',
+        facts: built.facts,
+        remoteAddress: built.facts.clientIp,
+        remotePort: socket.remotePort ?? 0,
+        localPort: socket.localPort ?? this.port,
+        tls: socket.porticoTls,
+        body: req,
+        hasBody,
+        method: req.method ?? 'GET',
+        url: built.upstreamUrl,
+        authority,
+        requestHeaders: headers,
+      },
+      req,
+      res ?? (undefined as unknown as ServerResponse),
+    );
+    if (socket.porticoTls) ex.altSvc = this.ep.altSvc();
+    return ex;
+  }
+
+  private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    const ex = this.buildH1Exchange(req, res);
+    if (!ex) return;
+    if (expectContinue) {
+      let sent = false;
+      ex.state.expectContinue = () => {
+        if (!sent && !res.headersSent) res.writeContinue();
+        sent = true;
+      };
+    }
+    this.track(ex, res);
+    void dispatchExchange(ex, this.ep, this.redirectPort);
+  }
+
+  private onH2Request(req: Http2ServerRequest, res: Http2ServerResponse): void {
+    const socket = req.socket as unknown as Socket & { porticoTls?: TlsFacts };
+    const tlsFacts = (req.stream.session?.socket as unknown as { porticoTls?: TlsFacts })?.porticoTls ?? socket.porticoTls;
+    const raw = req.headers;
+    const headers: HeaderMap = {};
+    for (const k in raw) if (k.charCodeAt(0) !== 58 /* ':' */) headers[k] = raw[k];
+    const remote = req.stream.session?.socket?.remoteAddress ?? '';
+    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, remote.replace(/^::ffff:/, '')));
+    const method = req.method;
+    if (method === 'CONNECT') {
+      if (raw[':protocol'] === 'websocket') {
+        const authority = (raw[':authority'] as string | undefined) ?? '';
+        const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, remote);
+        if (!built.ok) return void res.writeHead(400).end();
+        const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, 'GET');
+        handleExtendedConnect(ex, req.stream, this.ep);
+        return;
+      }
+      res.writeHead(405).end();
+      return;
+    }
+    const authority = (raw[':authority'] as string | undefined) ?? (raw.host as string | undefined) ?? '';
+    const built = buildRequestFacts(method, authority, (raw[':path'] as string) ?? '/', headers, remote);
+    if (!built.ok) {
+      this.ep.countMalformed('bad-request-target');
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`400 Bad Request: ${built.reason}\n`);
+      return;
+    }
+    const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, method);
+    this.track(ex, res);
+    void dispatchExchange(ex, this.ep, this.redirectPort);
+  }
+
+  private makeH2Exchange(
+    req: Http2ServerRequest,
+    res: Http2ServerResponse,
+    built: Extract<ReturnType<typeof buildRequestFacts>, { ok: true }>,
+    headers: HeaderMap,
+    authority: string,
+    tlsFacts: TlsFacts | undefined,
+    method: string,
+  ): NodeExchange {
+    const session = req.stream.session;
+    delete headers.host;
+    const ex = new NodeExchange(
+      {
+        protocol: 'HTTP/2.0',
+        entryPoint: this.ep.name,
+        scheme: tlsFacts ? 'https' : 'http',
+        facts: built.facts,
+        remoteAddress: built.facts.clientIp,
+        remotePort: session?.socket?.remotePort ?? 0,
+        localPort: session?.socket?.localPort ?? this.port,
+        tls: tlsFacts,
+        body: req,
+        hasBody: !req.stream.readableEnded && !(req.stream as unknown as { endAfterHeaders?: boolean }).endAfterHeaders,
+        method,
+        url: built.upstreamUrl,
+        authority,
+        requestHeaders: headers,
+      },
+      req,
+      res,
+    );
+    if (tlsFacts) ex.altSvc = this.ep.altSvc();
+    return ex;
+  }
+
+  private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse): void {
+    let done = false;
+    const finish = (outcome: 'ok' | 'aborted') => {
+      if (done) return;
+      done = true;
+      this.ep.exchangeDone(ex, outcome);
+    };
+    res.once('finish', () => finish('ok'));
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        ex.state.clientClosed = true;
+        (ex.state.abortUpstream as (() => void) | undefined)?.();
+        finish('aborted');
+      }
+    });
+  }
+
+  /** Stop accepting, let in-flight requests finish (h2: GOAWAY), then close what remains after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sessions) s.close();
+    this.h1.closeIdleConnections();
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([closed, deadline]);
+    for (const s of this.sockets) s.destroy();
+    this.h1.closeAllConnections();
+  }
+}

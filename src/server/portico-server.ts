@@ -1,0 +1,205 @@
+/**
+ * Portico as a running process: starts the listeners, the providers and the
+ * aggregator, and swaps in a freshly compiled runtime (routes + TLS) each time
+ * the configuration changes. Listeners read the current runtime per request
+ * or handshake, so a reload never restarts a listener or touches an open
+ * connection; a configuration that fails to compile never replaces the
+ * running one router by router — bad objects are left out and reported.
+ */
+import { hostname } from 'node:os';
+import type { StaticConfig } from '../config/static-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { Provider } from '../provider/provider.js';
+import { FileProvider } from '../provider/file/file-provider.js';
+import { ConfigurationAggregator } from '../dynamic/configuration-aggregator.js';
+import { mergeSnapshots, type MergedConfig } from '../dynamic/merge.js';
+import { buildRuntime, type InternalRouter, type RuntimeConfig } from './runtime-builder.js';
+import { UpstreamPools } from '../service/upstream-pools.js';
+import { createInternalServices } from '../api/internal-services.js';
+import { PorticoMetrics } from '../observability/metrics.js';
+import { AccessLog } from '../observability/access-log.js';
+import { generatedDefaultCertificate } from '../tls/generated-default-certificate.js';
+import { describeCertificate, type StoredCertificate } from '../tls/sni-certificate-store.js';
+import { TcpEntryPoint } from '../entrypoint/tcp-entrypoint.js';
+import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
+import { IpRangeSet } from '../net/ip-range.js';
+import { parseDurationMs } from '../config/duration.js';
+import { parseListenAddress } from '../config/listen-address.js';
+import { MiddlewareRegistry } from '../middleware/registry.js';
+import { loadPlugins } from '../middleware/plugin-loader.js';
+import type { ExchangeBase } from '../entrypoint/exchange-base.js';
+import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
+import { createKubernetesProviders } from './kubernetes-providers.js';
+
+export class PorticoServer {
+  private runtime: RuntimeConfig | undefined;
+  private version = 0;
+  private readonly pools = new UpstreamPools();
+  readonly metrics = new PorticoMetrics();
+  private readonly accessLog: AccessLog | undefined;
+  private readonly tcp = new Map<string, TcpEntryPoint>();
+  private readonly h3 = new Map<string, Http3Listener>();
+  private readonly altSvc = new Map<string, string>();
+  private providers: Provider[] = [];
+  private aggregator: ConfigurationAggregator | undefined;
+  private generatedDefault: StoredCertificate | undefined;
+  private readonly middlewares = new MiddlewareRegistry();
+  private ready = false;
+  private readonly internal;
+  private readonly internalRouters: InternalRouter[] = [];
+  /** Resolves each time a configuration version is applied (tests and `check` wait on it). */
+  private applyWaiters: Array<(rt: RuntimeConfig) => void> = [];
+
+  constructor(
+    readonly config: StaticConfig,
+    readonly log: Logger,
+    private readonly extraProviders: Provider[] = [],
+  ) {
+    this.accessLog = config.accessLog ? new AccessLog(config.accessLog) : undefined;
+    this.internal = createInternalServices({ metrics: this.metrics, runtime: () => this.runtime, isReady: () => this.ready });
+    if (config.ping) this.internalRouters.push({ name: 'ping@internal', entryPoint: config.ping.entryPoint ?? 'portico', rule: 'Path(`/ping`)', priority: 0, service: 'ping@internal' });
+    if (config.api?.insecure)
+      this.internalRouters.push({ name: 'api@internal', entryPoint: config.api.entryPoint ?? 'portico', rule: 'PathPrefix(`/api`)', priority: 0, service: 'api@internal' });
+    if (config.metrics?.prometheus)
+      this.internalRouters.push({ name: 'prometheus@internal', entryPoint: config.metrics.prometheus.entryPoint ?? 'portico', rule: 'Path(`/metrics`)', priority: 0, service: 'prometheus@internal' });
+  }
+
+  current(): RuntimeConfig | undefined {
+    return this.runtime;
+  }
+
+  /** Wait for the next applied configuration version (or the current one if `afterVersion` is older). */
+  nextApply(afterVersion = this.version): Promise<RuntimeConfig> {
+    if (this.runtime && this.runtime.version > afterVersion) return Promise.resolve(this.runtime);
+    return new Promise((resolve) => this.applyWaiters.push(resolve));
+  }
+
+  async start(): Promise<void> {
+    const gen = await generatedDefaultCertificate();
+    this.generatedDefault = describeCertificate(gen.certPem, gen.keyPem, 'generated default certificate');
+    if (this.config.experimental?.plugins) {
+      const loaded = await loadPlugins(this.config.experimental.plugins, this.config.baseDir);
+      for (const t of loaded.types) this.middlewares.register(t);
+      for (const e of loaded.errors) this.log.error(e);
+    }
+    // An empty configuration first, so listeners can answer (404, default certificate) before providers report.
+    this.apply(mergeSnapshots([]));
+    this.log.info({ fingerprintSha256: gen.fingerprintSha256, spkiSha256: gen.spkiSha256Base64 }, 'generated default TLS certificate (answers when no configured certificate matches)');
+
+    for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
+      const ctx = this.entryPointContext(name);
+      const to = epConfig.http?.redirections?.entryPoint.to;
+      const redirectPort = to ? parseListenAddress(this.config.entryPoints[to]!.address).port : undefined;
+      const tcp = new TcpEntryPoint(ctx, redirectPort);
+      await tcp.listen();
+      this.tcp.set(name, tcp);
+      this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
+      if (epConfig.http3?.enabled) {
+        const result = await startHttp3Listener(ctx, tcp.port, this.log);
+        if (result.ok) {
+          this.h3.set(name, result.listener);
+          const advertised = epConfig.http3.advertisedPort ?? tcp.port;
+          this.altSvc.set(name, `h3=":${advertised}"; ma=2592000`);
+          this.log.info({ entryPoint: name, port: tcp.port }, 'entrypoint listening (UDP, HTTP/3)');
+        } else {
+          this.log.warn({ entryPoint: name, reason: result.reason }, 'HTTP/3 is unavailable on this entrypoint; serving HTTP/1.1 and HTTP/2 only and not advertising Alt-Svc');
+        }
+      }
+    }
+
+    const providers: Provider[] = [...this.extraProviders];
+    const file = this.config.providers.file;
+    if (file)
+      providers.push(
+        new FileProvider({
+          ...file,
+          log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
+        }),
+      );
+    providers.push(...(await createKubernetesProviders(this.config, this.log)));
+    this.providers = providers;
+    this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
+    await Promise.all(
+      providers.map((p) =>
+        p.start((s) => this.aggregator!.submit(s)).catch((err: Error) => {
+          this.log.error({ provider: p.name, err: err.message }, 'provider failed to start; other providers keep working');
+        }),
+      ),
+    );
+    this.ready = true;
+  }
+
+  private entryPointContext(name: string): EntryPointContext {
+    const cfg = this.config.entryPoints[name]!;
+    const trustedIPs = cfg.forwardedHeaders?.trustedIPs ?? [];
+    const server = this;
+    return {
+      name,
+      config: cfg,
+      tls: !!cfg.http?.tls,
+      routes: () => server.runtime!.routes.get(name)!,
+      tlsRuntime: () => server.runtime!.tls,
+      forwarded: {
+        insecure: cfg.forwardedHeaders?.insecure ?? false,
+        trusted: trustedIPs.length ? new IpRangeSet(trustedIPs) : undefined,
+        serverName: hostname(),
+      },
+      altSvc: () => server.altSvc.get(name),
+      exchangeDone: (ex, outcome) => {
+        const code = String(ex.statusCode ?? 0);
+        server.metrics.requests.inc({ entrypoint: name, protocol: ex.protocol, code });
+        server.metrics.duration.observe({ entrypoint: name, protocol: ex.protocol }, Number(process.hrtime.bigint() - (ex as ExchangeBase).startedAt) / 1e9);
+        server.accessLog?.record(ex, outcome);
+      },
+      countMalformed: (kind) => server.metrics.malformed.inc({ entrypoint: name, kind }),
+      log: (level, msg, fields) => server.log[level]({ entryPoint: name, ...fields }, msg),
+    };
+  }
+
+  /** Compile and swap in a new configuration version. */
+  apply(merged: MergedConfig): RuntimeConfig {
+    const rt = buildRuntime(
+      merged,
+      {
+        static: this.config,
+        pools: this.pools,
+        internal: this.internal,
+        internalRouters: this.internalRouters,
+        middlewares: this.middlewares,
+        generatedDefault: this.generatedDefault!,
+        serverName: hostname(),
+      },
+      ++this.version,
+    );
+    const previousDefault = this.runtime?.tls.store.defaultCertificate.fingerprintSha256;
+    this.runtime = rt;
+    if (previousDefault !== rt.tls.store.defaultCertificate.fingerprintSha256) for (const t of this.tcp.values()) t.refreshDefaultContext();
+    for (const h of this.h3.values()) h.configurationChanged();
+    this.metrics.reloads.inc();
+    this.metrics.configErrors.set(rt.errors.length);
+    for (const e of rt.errors)
+      this.log.error({ provider: e.provider, source: e.source, field: e.path, line: e.line }, `configuration error: ${e.message}`);
+    const enabled = [...rt.routerStatus.values()].filter((s) => s.status === 'enabled').length;
+    this.log.info({ configVersion: rt.version, routers: enabled, disabled: rt.routerStatus.size - enabled, errors: rt.errors.length }, 'configuration applied');
+    const waiters = this.applyWaiters;
+    this.applyWaiters = [];
+    for (const w of waiters) w(rt);
+    return rt;
+  }
+
+  /** Port a TCP entrypoint actually listens on (useful with `:0`). */
+  port(entryPoint: string): number {
+    return this.tcp.get(entryPoint)?.port ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.aggregator?.stop();
+    await Promise.all(this.providers.map((p) => p.stop().catch(() => undefined)));
+    const graces = Object.entries(this.config.entryPoints).map(([n, c]) => [n, parseDurationMs(c.transport?.lifeCycle?.graceTimeOut ?? 10)] as const);
+    await Promise.all(
+      graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace)]),
+    );
+    await this.pools.closeAll();
+  }
+}

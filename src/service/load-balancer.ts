@@ -1,0 +1,71 @@
+/**
+ * `loadBalancer` services: smooth weighted round robin over servers, each
+ * reached through a pooled upstream. A server that refused a connection is
+ * skipped for a short while (passive health), and an active health check
+ * takes servers out until they answer again.
+ */
+import type { Handler } from '../middleware/exchange.js';
+import type { LoadBalancerService } from '../dynamic/model.js';
+import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
+import { forwardToUpstream } from './forward-to-upstream.js';
+import { respondError } from './http-error.js';
+import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
+import type { Dispatcher } from 'undici';
+
+export interface UpstreamServer {
+  url: URL;
+  origin: string;
+  pool: Dispatcher;
+  hostHeader: string;
+  /** Until this time (ms since epoch) the server is skipped after connection failures. */
+  downUntil: number;
+  healthy: boolean;
+}
+
+const PASSIVE_DOWN_MS = 2_000;
+
+export interface LoadBalancerDeps {
+  pools: UpstreamPools;
+  transport: ResolvedTransport | undefined;
+  serverName: string;
+  /** TLS options for WebSocket upgrades to https backends (same trust as the pool). */
+  upgradeTls?: import('node:tls').ConnectionOptions;
+}
+
+export function buildLoadBalancer(service: LoadBalancerService, deps: LoadBalancerDeps): { handler: Handler; servers: UpstreamServer[] } {
+  const servers: Array<{ value: UpstreamServer; weight: number }> = service.servers.map((s) => {
+    const url = new URL(s.url);
+    const origin = url.origin;
+    return {
+      weight: s.weight ?? 1,
+      value: {
+        url,
+        origin,
+        pool: deps.pools.get(origin, deps.transport),
+        hostHeader: url.host,
+        downUntil: 0,
+        healthy: true,
+      },
+    };
+  });
+  const rr = new SmoothWeightedRoundRobin(servers);
+  const passHostHeader = service.passHostHeader ?? true;
+  const usable = (s: UpstreamServer) => s.healthy && s.downUntil <= Date.now();
+  // Base path of a server URL (`http://b:80/base`) is prefixed to the request path, as Traefik does.
+  const handler: Handler = async (ex) => {
+    const server = rr.next(usable) ?? rr.next((s) => s.healthy);
+    if (!server) {
+      respondError(ex, 503);
+      return;
+    }
+    if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
+    const failure = await forwardToUpstream(ex, server.pool, {
+      passHostHeader,
+      upstreamHost: server.hostHeader,
+      serverName: deps.serverName,
+      upgradeTarget: { url: server.url, tls: deps.upgradeTls },
+    });
+    if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
+  };
+  return { handler, servers: servers.map((s) => s.value) };
+}

@@ -1,0 +1,84 @@
+/**
+ * One undici Pool per (backend origin, servers transport), kept across
+ * configuration reloads so keep-alive connections survive a route edit.
+ * Pools no longer referenced after a reload are closed gracefully: undici
+ * lets in-flight requests finish first.
+ */
+import { Pool } from 'undici';
+import type { ServersTransport } from '../dynamic/model.js';
+import { parseDurationMs } from '../config/duration.js';
+import { readPem } from '../tls/pem-source.js';
+
+export interface ResolvedTransport {
+  name: string;
+  options: ServersTransport;
+  baseDir: string;
+}
+
+export class UpstreamPools {
+  private pools = new Map<string, Pool>();
+  private generation = new Map<string, number>();
+  private currentGeneration = 0;
+
+  /** Start a new configuration version: pools not touched during it are closed by `sweep`. */
+  beginGeneration(): void {
+    this.currentGeneration++;
+  }
+
+  get(origin: string, transport: ResolvedTransport | undefined): Pool {
+    const key = `${origin}|${transport ? transport.name + ':' + JSON.stringify(transport.options) : ''}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(origin, poolOptions(origin, transport));
+      this.pools.set(key, pool);
+    }
+    this.generation.set(key, this.currentGeneration);
+    return pool;
+  }
+
+  /** Close pools the latest configuration no longer uses. */
+  sweep(): void {
+    for (const [key, gen] of this.generation) {
+      if (gen === this.currentGeneration) continue;
+      const pool = this.pools.get(key);
+      this.pools.delete(key);
+      this.generation.delete(key);
+      void pool?.close().catch(() => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    this.generation.clear();
+    await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
+  }
+}
+
+function poolOptions(origin: string, transport: ResolvedTransport | undefined): Pool.Options {
+  const t = transport?.options;
+  const timeouts = t?.forwardingTimeouts;
+  const opts: Pool.Options = {
+    connections: t?.maxIdleConnsPerHost ?? 256,
+    pipelining: 1,
+    keepAliveTimeout: timeouts?.idleConnTimeout ? parseDurationMs(timeouts.idleConnTimeout) : 90_000,
+    keepAliveMaxTimeout: 10 * 60_000,
+    headersTimeout: timeouts?.responseHeaderTimeout ? parseDurationMs(timeouts.responseHeaderTimeout) : 0,
+    // Long downloads and server-sent events must not be cut: the client's idle timeout governs instead.
+    bodyTimeout: 0,
+    connectTimeout: timeouts?.dialTimeout ? parseDurationMs(timeouts.dialTimeout) : 30_000,
+    maxHeaderSize: 64 * 1024,
+    strictContentLength: true,
+  };
+  if (origin.startsWith('https:') && transport) {
+    const base = transport.baseDir;
+    opts.connect = {
+      rejectUnauthorized: !t?.insecureSkipVerify,
+      servername: t?.serverName,
+      ca: t?.rootCAs?.map((ca) => readPem(ca, base)),
+      cert: t?.certificates?.map((c) => readPem(c.certFile, base)),
+      key: t?.certificates?.map((c) => readPem(c.keyFile, base)),
+    };
+  }
+  return opts;
+}

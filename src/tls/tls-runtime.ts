@@ -1,0 +1,95 @@
+/**
+ * Everything TLS for one configuration version: the certificate store, the
+ * compiled option sets, which option set each host uses (from the routers'
+ * Host rules and tls.options), and a cache of SecureContexts. The TCP and
+ * QUIC listeners both ask it the same question: for this SNI, which
+ * certificate and which options?
+ */
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
+import type { CompiledTlsOptions } from './compiled-tls-options.js';
+import type { SniCertificateStore, StoredCertificate } from './sni-certificate-store.js';
+
+export interface TlsSelection {
+  certificate: StoredCertificate;
+  options: CompiledTlsOptions;
+  /** True when sniStrict refuses this server name. */
+  refused: boolean;
+}
+
+export class TlsRuntime {
+  private readonly contexts = new Map<string, SecureContext>();
+  /** Union of every option set's client CAs: verification happens against the default context's store. */
+  readonly allClientCaPem: string | undefined;
+  readonly anyClientAuth: boolean;
+
+  constructor(
+    readonly store: SniCertificateStore,
+    readonly options: ReadonlyMap<string, CompiledTlsOptions>,
+    /** Lower-case host → option set name, for hosts whose routers agree on one. */
+    readonly hostOptions: ReadonlyMap<string, string>,
+  ) {
+    const cas = [...options.values()].map((o) => o.clientCaPem).filter((x): x is string => !!x);
+    this.allClientCaPem = cas.length ? cas.join('\n') : undefined;
+    this.anyClientAuth = [...options.values()].some((o) => o.clientAuth !== 'none');
+  }
+
+  optionsNameFor(serverName: string | undefined): string {
+    if (!serverName) return 'default';
+    const host = serverName.toLowerCase().replace(/\.$/, '');
+    const exact = this.hostOptions.get(host);
+    if (exact) return exact;
+    const dot = host.indexOf('.');
+    return (dot > 0 && this.hostOptions.get('*' + host.slice(dot))) || 'default';
+  }
+
+  select(serverName: string | undefined): TlsSelection {
+    const optionsName = this.optionsNameFor(serverName);
+    const options = this.options.get(optionsName) ?? this.options.get('default')!;
+    const matched = this.store.match(serverName);
+    return { certificate: matched ?? this.store.defaultCertificate, options, refused: options.sniStrict && !matched };
+  }
+
+  secureContext(sel: TlsSelection): SecureContext {
+    const key = `${sel.certificate.fingerprintSha256}|${sel.options.name}`;
+    let ctx = this.contexts.get(key);
+    if (!ctx) {
+      ctx = createSecureContext({
+        ...sel.options.secureContext,
+        cert: sel.certificate.certPem,
+        key: sel.certificate.keyPem,
+        ca: this.allClientCaPem,
+      });
+      this.contexts.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  /**
+   * Apply the option set's client-certificate policy after the handshake.
+   * Returns a reason to refuse, or undefined to accept.
+   */
+  checkClientCertificate(
+    options: CompiledTlsOptions,
+    socket: { authorized: boolean; getPeerCertificate(detailed: true): { raw?: Buffer; issuerCertificate?: { raw?: Buffer } } },
+  ): string | undefined {
+    if (options.clientAuth === 'none' || options.clientAuth === 'request') return undefined;
+    const peer = socket.getPeerCertificate(true);
+    const given = !!peer?.raw;
+    if (!given) return options.clientAuth === 'verify-if-given' ? undefined : 'client certificate required';
+    if (options.clientAuth === 'require') return undefined;
+    if (!socket.authorized) return 'client certificate not verified';
+    // Verified against the union of CAs: make sure one of *this* option set's CAs issued it.
+    if (options.clientCaPem) {
+      const leaf = new X509Certificate(peer.raw!);
+      const cas = splitPem(options.clientCaPem).map((p) => new X509Certificate(p));
+      if (!cas.some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey) || leaf.fingerprint256 === ca.fingerprint256))
+        return 'client certificate not issued by a CA of this TLS option';
+    }
+    return undefined;
+  }
+}
+
+function splitPem(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
