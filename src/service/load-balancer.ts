@@ -8,14 +8,18 @@ import type { Handler } from '../middleware/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { forwardToUpstream } from './forward-to-upstream.js';
+import { Http2Upstream } from './http2-upstream.js';
 import { respondError } from './http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
-import type { Dispatcher } from 'undici';
+import type { Exchange } from '../middleware/exchange.js';
+import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
+import { parseDurationMs } from '../config/duration.js';
 
 export interface UpstreamServer {
   url: URL;
   origin: string;
-  pool: Dispatcher;
+  /** Send one exchange to this server (HTTP/1.1 pool, or HTTP/2 session pool). */
+  forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined>;
   hostHeader: string;
   /** Until this time (ms since epoch) the server is skipped after connection failures. */
   downUntil: number;
@@ -35,13 +39,25 @@ export interface LoadBalancerDeps {
 export function buildLoadBalancer(service: LoadBalancerService, deps: LoadBalancerDeps): { handler: Handler; servers: UpstreamServer[] } {
   const servers: Array<{ value: UpstreamServer; weight: number }> = service.servers.map((s) => {
     const url = new URL(s.url);
-    const origin = url.origin;
+    const h2 = url.protocol === 'h2c:' || deps.transport?.options.http2 === true;
+    const origin = h2 ? url.href.replace(/^h2c:/, 'http:') : url.origin;
+    let forward: UpstreamServer['forward'];
+    if (h2) {
+      const t = deps.transport?.options;
+      const upstream = deps.pools.getHttp2(new URL(origin), deps.transport, () =>
+        new Http2Upstream(url, deps.upgradeTls, t?.forwardingTimeouts?.responseHeaderTimeout ? parseDurationMs(t.forwardingTimeouts.responseHeaderTimeout) : 0),
+      );
+      forward = (ex, opts) => upstream.forward(ex, opts);
+    } else {
+      const pool = deps.pools.get(origin, deps.transport);
+      forward = (ex, opts) => forwardToUpstream(ex, pool, opts);
+    }
     return {
       weight: s.weight ?? 1,
       value: {
-        url,
+        url: h2 ? new URL(origin) : url,
         origin,
-        pool: deps.pools.get(origin, deps.transport),
+        forward,
         hostHeader: url.host,
         downUntil: 0,
         healthy: true,
@@ -59,7 +75,7 @@ export function buildLoadBalancer(service: LoadBalancerService, deps: LoadBalanc
       return;
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
-    const failure = await forwardToUpstream(ex, server.pool, {
+    const failure = await server.forward(ex, {
       passHostHeader,
       upstreamHost: server.hostHeader,
       serverName: deps.serverName,

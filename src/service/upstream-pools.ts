@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import type { ServersTransport } from '../dynamic/model.js';
 import { parseDurationMs } from '../config/duration.js';
 import { readPem } from '../tls/pem-source.js';
+import type { Http2Upstream } from './http2-upstream.js';
 
 export interface ResolvedTransport {
   name: string;
@@ -36,6 +37,20 @@ export class UpstreamPools {
     return pool;
   }
 
+  private h2 = new Map<string, { upstream: Http2Upstream; generation: number }>();
+
+  /** The HTTP/2 session pool for an origin, kept across reloads like the HTTP/1.1 pools. */
+  getHttp2(origin: URL, transport: ResolvedTransport | undefined, create: () => Http2Upstream): Http2Upstream {
+    const key = `${origin.href}|${transport ? transport.name + ':' + JSON.stringify(transport.options) : ''}`;
+    let entry = this.h2.get(key);
+    if (!entry) {
+      entry = { upstream: create(), generation: this.currentGeneration };
+      this.h2.set(key, entry);
+    }
+    entry.generation = this.currentGeneration;
+    return entry.upstream;
+  }
+
   /** Close pools the latest configuration no longer uses. */
   sweep(): void {
     for (const [key, gen] of this.generation) {
@@ -45,9 +60,16 @@ export class UpstreamPools {
       this.generation.delete(key);
       void pool?.close().catch(() => undefined);
     }
+    for (const [key, entry] of this.h2) {
+      if (entry.generation === this.currentGeneration) continue;
+      this.h2.delete(key);
+      entry.upstream.close();
+    }
   }
 
   async closeAll(): Promise<void> {
+    for (const e of this.h2.values()) e.upstream.close();
+    this.h2.clear();
     const all = [...this.pools.values()];
     this.pools.clear();
     this.generation.clear();

@@ -1,0 +1,115 @@
+/**
+ * HTTP/2 to backends — h2 over TLS, or h2c (prior knowledge) for `h2c://`
+ * URLs and `serversTransport.http2` with http:// — through http2-wrapper,
+ * whose Agent pools sessions per origin and opens more when one is full.
+ * Same contract as forward-to-upstream: bodies stream both ways with
+ * back-pressure, trailers pass through, failures map to 502/504.
+ */
+import http2wrapper from 'http2-wrapper';
+import { connect as netConnect } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Exchange, HeaderMap } from '../middleware/exchange.js';
+import { stripHopByHop } from './hop-by-hop.js';
+import { addForwardedHeaders } from './forwarded-headers.js';
+import { respondError } from './http-error.js';
+import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
+
+/** http2-wrapper's Agent speaks TLS only; for h2c hand it a plain TCP socket. */
+class CleartextHttp2Agent extends http2wrapper.Agent {
+  override async createConnection(origin: URL): Promise<import('node:tls').TLSSocket> {
+    // Typed as TLS by the library; http2.connect accepts any duplex socket for an http: origin.
+    return netConnect(Number(origin.port || 80), origin.hostname.replace(/^\[|\]$/g, '')) as unknown as import('node:tls').TLSSocket;
+  }
+}
+
+export class Http2Upstream {
+  private readonly agent: InstanceType<typeof http2wrapper.Agent>;
+  private readonly target: URL;
+
+  constructor(
+    url: URL,
+    private readonly tls: ConnectionOptions | undefined,
+    private readonly responseHeaderTimeoutMs: number,
+  ) {
+    const cleartext = url.protocol !== 'https:';
+    this.target = new URL(url.href.replace(/^h2c:/, 'http:'));
+    this.agent = cleartext ? new CleartextHttp2Agent({ maxEmptySessions: 4 }) : new http2wrapper.Agent({ maxEmptySessions: 4 });
+  }
+
+  forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined> {
+    const headers: HeaderMap = ex.requestHeaders;
+    stripHopByHop(headers, true);
+    delete headers.expect;
+    delete headers.host;
+    addForwardedHeaders(ex, headers, opts.serverName);
+    for (const k in headers) if (headers[k] === undefined) delete headers[k];
+    const authority = opts.passHostHeader ? ex.authority : opts.upstreamHost;
+    if (ex.hasBody !== false) (ex.state.expectContinue as (() => void) | undefined)?.();
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (f?: UpstreamFailure) => {
+        if (!done) {
+          done = true;
+          resolve(f);
+        }
+      };
+      const req = http2wrapper.request(
+        {
+          agent: this.agent,
+          protocol: 'https:',
+          hostname: this.target.hostname,
+          port: this.target.port || (this.target.protocol === 'https:' ? 443 : 80),
+          path: ex.url,
+          method: ex.method,
+          headers: { ...(headers as Record<string, string | string[]>), ':authority': authority },
+          ...(this.tls ?? {}),
+        } as never,
+        (res) => {
+          clearTimeout(timer);
+          const out = { ...(res.headers as IncomingHttpHeaders) } as HeaderMap;
+          for (const k in out) if (k.startsWith(':')) delete out[k];
+          stripHopByHop(out, false);
+          const sink = ex.writeHead(res.statusCode ?? 502, out);
+          res.on('data', (chunk: Buffer) => {
+            if (!sink.write(chunk)) {
+              res.pause();
+              sink.once('drain', () => res.resume());
+            }
+          });
+          res.once('end', () => {
+            const t = res.trailers as Record<string, string> | undefined;
+            if (t && Object.keys(t).length) sink.addTrailers(t);
+            sink.end();
+            finish();
+          });
+          res.once('error', (err: Error) => {
+            sink.destroy(err);
+            finish('reset');
+          });
+        },
+      );
+      const timer = this.responseHeaderTimeoutMs
+        ? setTimeout(() => {
+            req.destroy(new Error('response header timeout'));
+            if (ex.statusCode === undefined) respondError(ex, 504);
+            finish('timeout');
+          }, this.responseHeaderTimeoutMs)
+        : undefined;
+      ex.state.abortUpstream = () => req.destroy();
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        if (done) return;
+        const failure: UpstreamFailure = ex.state.clientClosed ? 'client-gone' : err.code === 'ECONNREFUSED' ? 'connect' : 'reset';
+        if (ex.statusCode === undefined) respondError(ex, 502);
+        finish(failure);
+      });
+      if (ex.hasBody !== false) ex.body.pipe(req);
+      else req.end();
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
