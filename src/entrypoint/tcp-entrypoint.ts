@@ -25,11 +25,11 @@ export class TcpEntryPoint {
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
-  private readonly redirectPort: number | undefined;
+  private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
 
-  constructor(private readonly ep: EntryPointContext, redirectPort: number | undefined) {
-    this.redirectPort = redirectPort;
+  constructor(private readonly ep: EntryPointContext, redirectPort: (() => number) | undefined) {
+    this.redirectPortOf = redirectPort;
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
@@ -52,7 +52,7 @@ export class TcpEntryPoint {
         socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
         return;
       }
-      handleWebSocketUpgrade(ex, socket, head, this.ep, this.redirectPort);
+      handleWebSocketUpgrade(ex, socket, head, this.ep, this.redirectPortOf?.());
     });
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       this.ep.countMalformed(err.code ?? 'client-error');
@@ -66,6 +66,8 @@ export class TcpEntryPoint {
       settings: { maxConcurrentStreams: t?.maxConcurrentStreams ?? 250, enableConnectProtocol: true, maxHeaderListSize: t?.maxHeaderBytes ?? 32 * 1024 },
     });
     this.h2.on('request', (req, res) => this.onH2Request(req, res));
+    // Node's compatibility layer delivers CONNECT (incl. RFC 8441 extended CONNECT) here, not as 'request'.
+    this.h2.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => this.onH2Request(req, res));
     this.h2.on('session', (s: Http2Session) => {
       this.sessions.add(s);
       s.once('close', () => this.sessions.delete(s));
@@ -101,6 +103,7 @@ export class TcpEntryPoint {
         ca: this.ep.tlsRuntime().allClientCaPem,
         // The default context answers clients that send no SNI.
         ...this.defaultSecureContextOptions(),
+        ...this.ep.tlsRuntime().versionRange(),
       });
       server.on('connection', onSocket);
       server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
@@ -129,11 +132,20 @@ export class TcpEntryPoint {
     return { ...sel.options.secureContext, cert: sel.certificate.certPem, key: sel.certificate.keyPem };
   }
 
-  /** Certificates changed: new handshakes without SNI get the new default (SNI handshakes already ask the runtime). */
-  refreshDefaultContext(): void {
-    if (this.server instanceof TLSSocket || !this.ep.tls) return;
-    const ctx = this.defaultSecureContextOptions();
-    (this.server as TlsServer).setSecureContext({ ...ctx, ca: this.ep.tlsRuntime().allClientCaPem });
+  /**
+   * After a reload: the default context (no-SNI handshakes), the version range
+   * every option set needs, client-certificate requests and their CAs. OpenSSL
+   * keeps the version range and verify store of the first context even when
+   * SNI switches contexts, so they live here and per-option limits are checked
+   * after the handshake (onSecureConnection).
+   */
+  refreshTls(): void {
+    if (!this.ep.tls || !this.server) return;
+    const runtime = this.ep.tlsRuntime();
+    const server = this.server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
+    server.requestCert = runtime.anyClientAuth;
+    server.rejectUnauthorized = false;
+    server.setSecureContext({ ...this.defaultSecureContextOptions(), ...runtime.versionRange(), ca: runtime.allClientCaPem });
   }
 
   private onSecureConnection(socket: TLSSocket): void {
@@ -144,7 +156,7 @@ export class TcpEntryPoint {
       socket.destroy();
       return;
     }
-    const refusal = runtime.checkClientCertificate(sel.options, socket as never);
+    const refusal = runtime.checkNegotiated(sel.options, socket) ?? runtime.checkClientCertificate(sel.options, socket as never);
     if (refusal) {
       this.ep.log('debug', `TLS connection refused: ${refusal}`, { entryPoint: this.ep.name, remote: socket.remoteAddress });
       socket.destroy();
@@ -212,7 +224,7 @@ export class TcpEntryPoint {
       };
     }
     this.track(ex, res);
-    void dispatchExchange(ex, this.ep, this.redirectPort);
+    void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
 
   private onH2Request(req: Http2ServerRequest, res: Http2ServerResponse): void {
@@ -246,7 +258,7 @@ export class TcpEntryPoint {
     }
     const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, method);
     this.track(ex, res);
-    void dispatchExchange(ex, this.ep, this.redirectPort);
+    void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
 
   private makeH2Exchange(

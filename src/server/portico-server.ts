@@ -89,7 +89,8 @@ export class PorticoServer {
     for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
       const ctx = this.entryPointContext(name);
       const to = epConfig.http?.redirections?.entryPoint.to;
-      const redirectPort = to ? parseListenAddress(this.config.entryPoints[to]!.address).port : undefined;
+      // The target's real port (it may listen on :0 in tests, or not be started yet).
+      const redirectPort = to ? () => this.port(to) || parseListenAddress(this.config.entryPoints[to]!.address).port : undefined;
       const tcp = new TcpEntryPoint(ctx, redirectPort);
       await tcp.listen();
       this.tcp.set(name, tcp);
@@ -171,9 +172,8 @@ export class PorticoServer {
       },
       ++this.version,
     );
-    const previousDefault = this.runtime?.tls.store.defaultCertificate.fingerprintSha256;
     this.runtime = rt;
-    if (previousDefault !== rt.tls.store.defaultCertificate.fingerprintSha256) for (const t of this.tcp.values()) t.refreshDefaultContext();
+    for (const t of this.tcp.values()) t.refreshTls();
     for (const h of this.h3.values()) h.configurationChanged();
     this.metrics.reloads.inc();
     this.metrics.configErrors.set(rt.errors.length);

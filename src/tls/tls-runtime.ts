@@ -5,7 +5,9 @@
  * QUIC listeners both ask it the same question: for this SNI, which
  * certificate and which options?
  */
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
+
+const VERSION_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 import { X509Certificate } from 'node:crypto';
 import type { CompiledTlsOptions } from './compiled-tls-options.js';
 import type { SniCertificateStore, StoredCertificate } from './sni-certificate-store.js';
@@ -63,6 +65,32 @@ export class TlsRuntime {
       this.contexts.set(key, ctx);
     }
     return ctx;
+  }
+
+  /** The widest version range any option set allows: the listener's floor and ceiling. */
+  versionRange(): { minVersion: SecureVersion; maxVersion: SecureVersion } {
+    let min: SecureVersion = 'TLSv1.3';
+    let max: SecureVersion = 'TLSv1.2';
+    for (const o of this.options.values()) {
+      const lo = (o.secureContext.minVersion ?? 'TLSv1.2') as SecureVersion;
+      const hi = (o.secureContext.maxVersion ?? 'TLSv1.3') as SecureVersion;
+      if (VERSION_ORDER.indexOf(lo) < VERSION_ORDER.indexOf(min)) min = lo;
+      if (VERSION_ORDER.indexOf(hi) > VERSION_ORDER.indexOf(max)) max = hi;
+    }
+    return { minVersion: min, maxVersion: max };
+  }
+
+  /** Per-option-set version and cipher limits, checked once the handshake is done. */
+  checkNegotiated(options: CompiledTlsOptions, socket: { getProtocol(): string | null; getCipher(): { standardName?: string; name: string } }): string | undefined {
+    const version = socket.getProtocol() as SecureVersion | null;
+    const lo = (options.secureContext.minVersion ?? 'TLSv1.2') as SecureVersion;
+    const hi = (options.secureContext.maxVersion ?? 'TLSv1.3') as SecureVersion;
+    if (!version || VERSION_ORDER.indexOf(version) < VERSION_ORDER.indexOf(lo) || VERSION_ORDER.indexOf(version) > VERSION_ORDER.indexOf(hi))
+      return `protocol ${version} outside ${lo}..${hi} of TLS option "${options.name}"`;
+    const ciphers = options.secureContext.ciphers;
+    if (ciphers && version !== 'TLSv1.3' && !ciphers.split(':').includes(socket.getCipher().name))
+      return `cipher ${socket.getCipher().name} not allowed by TLS option "${options.name}"`;
+    return undefined;
   }
 
   /**
