@@ -49,16 +49,18 @@ async function main() {
   const { cert, key } = selfSignedCert();
 
   const caddyPort = await freePort();
+  const caddyPlain = await freePort();
   writeFileSync(
     join(workDir, 'Caddyfile'),
-    `{\n  admin off\n  auto_https disable_redirects\n  skip_install_trust\n  servers {\n    protocols h1 h2\n  }\n}\nhttps://127.0.0.1:${caddyPort} {\n  tls ${cert} ${key}\n  reverse_proxy 127.0.0.1:${backend}\n}\n`,
+    `{\n  admin off\n  auto_https disable_redirects\n  skip_install_trust\n  servers {\n    protocols h1 h2\n  }\n}\nhttps://127.0.0.1:${caddyPort} {\n  tls ${cert} ${key}\n  reverse_proxy 127.0.0.1:${backend}\n}\nhttp://127.0.0.1:${caddyPlain} {\n  reverse_proxy 127.0.0.1:${backend}\n}\n`,
   );
   start('caddy', ['run', '--config', join(workDir, 'Caddyfile'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
 
   const porticoPort = await freePort();
+  const porticoPlain = await freePort();
   writeFileSync(
     join(workDir, 'portico.yaml'),
-    `entryPoints:\n  websecure:\n    address: "127.0.0.1:${porticoPort}"\n    http: { tls: {} }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`,
+    `entryPoints:\n  web:\n    address: "127.0.0.1:${porticoPlain}"\n  websecure:\n    address: "127.0.0.1:${porticoPort}"\n    http: { tls: {} }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`,
   );
   writeFileSync(
     join(workDir, 'dynamic.yaml'),
@@ -66,21 +68,26 @@ async function main() {
   );
   const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
   start(process.execPath, [cli, '--config', join(workDir, 'portico.yaml')]);
-  await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort)]);
+  await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort), waitForPort(caddyPlain), waitForPort(porticoPlain)]);
   await new Promise((r) => setTimeout(r, 500));
 
   console.log(`# h1/h2 proxy benchmark: ${duration}s per run, ${connections} connections, node ${process.version}`);
   const direct = wrk(`http://127.0.0.1:${backend}/`);
   console.log(`direct   h1  ${direct.rps.toFixed(0)} req/s  p99 ${direct.p99ms?.toFixed(2)} ms`);
-  const caddyH1 = wrk(`https://127.0.0.1:${caddyPort}/`);
+  const caddyH1 = wrk(`http://127.0.0.1:${caddyPlain}/`);
   console.log(`caddy    h1  ${caddyH1.rps.toFixed(0)} req/s  p99 ${caddyH1.p99ms?.toFixed(2)} ms`);
-  const porticoH1 = wrk(`https://127.0.0.1:${porticoPort}/`);
+  const porticoH1 = wrk(`http://127.0.0.1:${porticoPlain}/`);
   console.log(`portico  h1  ${porticoH1.rps.toFixed(0)} req/s  p99 ${porticoH1.p99ms?.toFixed(2)} ms`);
+  const caddyH1s = wrk(`https://127.0.0.1:${caddyPort}/`);
+  console.log(`caddy    h1+tls  ${caddyH1s.rps.toFixed(0)} req/s  p99 ${caddyH1s.p99ms?.toFixed(2)} ms`);
+  const porticoH1s = wrk(`https://127.0.0.1:${porticoPort}/`);
+  console.log(`portico  h1+tls  ${porticoH1s.rps.toFixed(0)} req/s  p99 ${porticoH1s.p99ms?.toFixed(2)} ms`);
   const caddyH2 = h2load(`https://127.0.0.1:${caddyPort}/`);
   console.log(`caddy    h2  ${caddyH2.rps.toFixed(0)} req/s  mean ${caddyH2.meanMs?.toFixed(2)} ms`);
   const porticoH2 = h2load(`https://127.0.0.1:${porticoPort}/`);
   console.log(`portico  h2  ${porticoH2.rps.toFixed(0)} req/s  mean ${porticoH2.meanMs?.toFixed(2)} ms`);
   console.log(`ratio portico/caddy h1 rps ${(porticoH1.rps / caddyH1.rps).toFixed(2)}  p99 ${((porticoH1.p99ms ?? 0) / (caddyH1.p99ms ?? 1)).toFixed(2)}`);
+  console.log(`ratio portico/caddy h1+tls rps ${(porticoH1s.rps / caddyH1s.rps).toFixed(2)}  p99 ${((porticoH1s.p99ms ?? 0) / (caddyH1s.p99ms ?? 1)).toFixed(2)}`);
   console.log(`ratio portico/caddy h2 rps ${(porticoH2.rps / caddyH2.rps).toFixed(2)}  mean ${((porticoH2.meanMs ?? 0) / (caddyH2.meanMs ?? 1)).toFixed(2)}`);
   stopAll();
 }

@@ -52,7 +52,8 @@ export abstract class ExchangeBase implements Exchange {
   altSvc: string | undefined;
   private hooks: ResponseHeadersHook[] | undefined;
   private status: number | undefined;
-  readonly startedAt = process.hrtime.bigint();
+  /** performance.now() at creation, for durations. */
+  readonly startedAt = performance.now();
   responseBytes = 0;
 
   constructor(init: ExchangeInit) {

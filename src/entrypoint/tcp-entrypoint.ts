@@ -297,19 +297,12 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse): void {
-    let done = false;
-    const finish = (outcome: 'ok' | 'aborted') => {
-      if (done) return;
-      done = true;
-      this.ep.exchangeDone(ex, outcome);
-    };
-    res.once('finish', () => finish('ok'));
+    // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
-      if (!res.writableFinished) {
-        ex.state.clientClosed = true;
-        (ex.state.abortUpstream as (() => void) | undefined)?.();
-        finish('aborted');
-      }
+      if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
+      ex.state.clientClosed = true;
+      (ex.state.abortUpstream as (() => void) | undefined)?.();
+      this.ep.exchangeDone(ex, 'aborted');
     });
   }
 

@@ -12,7 +12,7 @@ export class AccessLog {
 
   record(ex: Exchange, outcome: 'ok' | 'aborted'): void {
     const base = ex as ExchangeBase;
-    const durationNs = Number(process.hrtime.bigint() - base.startedAt);
+    const durationNs = Math.round((performance.now() - base.startedAt) * 1e6);
     if (this.cfg.format === 'common') {
       const d = new Date();
       this.out.write(

@@ -33,6 +33,27 @@ export class PorticoMetrics {
     registers: [this.registry],
   });
 
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+
+  /** Count one finished exchange. Label children are cached: prom-client hashes labels on every lookup. */
+  recordExchange(entrypoint: string, protocol: string, code: number, seconds: number): void {
+    const key = `${entrypoint}\0${protocol}\0${code}`;
+    let c = this.requestChildren.get(key);
+    if (!c) {
+      c = this.requests.labels(entrypoint, protocol, String(code));
+      this.requestChildren.set(key, c);
+    }
+    c.inc();
+    const dkey = `${entrypoint}\0${protocol}`;
+    let d = this.durationChildren.get(dkey);
+    if (!d) {
+      d = this.duration.labels(entrypoint, protocol);
+      this.durationChildren.set(dkey, d);
+    }
+    d.observe(seconds);
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
   }

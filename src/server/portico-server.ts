@@ -147,9 +147,7 @@ export class PorticoServer {
       },
       altSvc: () => server.altSvc.get(name),
       exchangeDone: (ex, outcome) => {
-        const code = String(ex.statusCode ?? 0);
-        server.metrics.requests.inc({ entrypoint: name, protocol: ex.protocol, code });
-        server.metrics.duration.observe({ entrypoint: name, protocol: ex.protocol }, Number(process.hrtime.bigint() - (ex as ExchangeBase).startedAt) / 1e9);
+        server.metrics.recordExchange(name, ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
         server.accessLog?.record(ex, outcome);
       },
       countMalformed: (kind) => server.metrics.malformed.inc({ entrypoint: name, kind }),

@@ -63,10 +63,13 @@ export function forwardToUpstream(
         const out = responseHeaders as HeaderMap;
         stripHopByHop(out, false);
         sink = ex.writeHead(statusCode, out);
-        sink.on('drain', () => controller.resume());
       },
       onResponseData(controller, chunk) {
-        if (sink && !sink.write(chunk)) controller.pause();
+        if (sink && !sink.write(chunk)) {
+          // Listen for drain only when the client is actually slow: most responses never need it.
+          controller.pause();
+          sink.once('drain', () => controller.resume());
+        }
       },
       onResponseEnd(_controller, trailers) {
         if (sink) {

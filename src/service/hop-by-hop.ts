@@ -4,7 +4,7 @@
  */
 import type { HeaderMap } from '../middleware/exchange.js';
 
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP_LIST = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -15,7 +15,8 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'http2-settings',
-]);
+];
+const HOP_BY_HOP = new Set(HOP_BY_HOP_LIST);
 
 export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
@@ -32,6 +33,9 @@ export function stripHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void
       }
   }
   const te = headers.te;
-  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+  for (let i = 0; i < HOP_BY_HOP_LIST.length; i++) {
+    const name = HOP_BY_HOP_LIST[i]!;
+    if (headers[name] !== undefined) delete headers[name];
+  }
   if (keepTeTrailers && typeof te === 'string' && /(^|,)\s*trailers\s*(,|$)/i.test(te)) headers.te = 'trailers';
 }
