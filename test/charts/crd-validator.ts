@@ -31,14 +31,14 @@ export class CrdValidator {
   }
 
   /** Whether `object` is a resource of one of our kinds (by group, any version v1alpha1 or v1). */
-  handles(object: { apiVersion?: unknown; kind?: unknown }): boolean {
+  handles(object: { apiVersion?: unknown; kind?: unknown; [key: string]: unknown }): boolean {
     if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') return false;
     const [group] = object.apiVersion.split('/');
     return PORTICO_COMPATIBLE_GROUPS.includes(group!) && this.byKind.has(object.kind);
   }
 
   /** Problems as `path: message` strings; empty when valid. */
-  validate(object: { apiVersion?: unknown; kind?: unknown }): string[] {
+  validate(object: { apiVersion?: unknown; kind?: unknown; [key: string]: unknown }): string[] {
     const validate = this.byKind.get(String(object.kind));
     if (!validate) return [`kind ${String(object.kind)} is not one of ${[...this.byKind.keys()].join(', ')}`];
     if (validate(object)) return [];

@@ -1,0 +1,61 @@
+/**
+ * No Docker engine here, so the Dockerfile is checked for the facts the chart
+ * relies on: the same non-root numeric user, the ports the chart's entrypoints
+ * use, a HEALTHCHECK on the ping entrypoint, and the entry command.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '..', '..');
+const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
+const values = yaml.load(readFileSync(join(repo, 'charts', 'portico', 'values.yaml'), 'utf8')) as any;
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+describe('Dockerfile', () => {
+  it('builds on Node 24 slim in two stages and prunes dev dependencies', () => {
+    const froms = instructions.filter((l) => l.startsWith('FROM '));
+    expect(froms.length).toBe(2);
+    for (const f of froms) expect(f).toMatch(/^FROM node:24-[a-z]+-slim/);
+    expect(dockerfile).toMatch(/npm ci/);
+    expect(dockerfile).toMatch(/npm run build/);
+    expect(dockerfile).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('runs as the chart\'s non-root numeric user', () => {
+    const user = instructions.filter((l) => l.startsWith('USER ')).at(-1);
+    expect(user).toBe(`USER ${values.securityContext.runAsUser}:${values.securityContext.runAsGroup}`);
+  });
+
+  it('exposes the chart\'s entrypoint ports, HTTP/3 on UDP', () => {
+    const exposed = instructions.find((l) => l.startsWith('EXPOSE '))!.split(/\s+/).slice(1);
+    expect(exposed).toEqual(expect.arrayContaining([
+      `${values.ports.web.port}/tcp`, `${values.ports.websecure.port}/tcp`, `${values.ports.websecure.port}/udp`, `${values.ports.portico.port}/tcp`,
+    ]));
+  });
+
+  it('health-checks /ping on the portico entrypoint with node (no curl in slim images)', () => {
+    const hc = instructions.find((l) => l.startsWith('HEALTHCHECK '))!;
+    expect(hc).toContain(`http://127.0.0.1:${values.ports.portico.port}/ping`);
+    expect(hc).toMatch(/CMD \["node", "-e"/);
+    expect(hc).not.toMatch(/curl|wget/);
+  });
+
+  it('starts the CLI with the config path the chart mounts', () => {
+    expect(instructions).toContain('ENTRYPOINT ["node", "dist/src/cli.js"]');
+    expect(instructions).toContain('CMD ["--config", "/etc/portico/portico.yaml"]');
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    expect(pkg.bin.portico).toBe('dist/src/cli.js');
+  });
+
+  it('.dockerignore keeps node_modules and build output out of the context', () => {
+    const ignored = readFileSync(join(repo, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const p of ['node_modules', 'dist', '.git']) expect(ignored).toContain(p);
+    for (const p of ['src', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(p);
+  });
+});
