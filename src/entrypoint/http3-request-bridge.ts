@@ -1,0 +1,240 @@
+/**
+ * Turns HTTP/3 requests from our sans-I/O session (src/http3) into Exchanges
+ * and runs them through the same pipeline as h1/h2 (dispatchExchange).
+ * Bodies stream both ways with back-pressure: request data is pushed into a
+ * Readable and reading from QUIC pauses when it is full (so QUIC flow control
+ * holds the client back); response writes report `false` once the QUIC
+ * stream's send buffer is over its mark, and 'drain' follows when it empties.
+ */
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
+import type { Http3Request, Http3ServerEvents, Http3ServerSession, FieldLine } from '../http3/server-session.js';
+import { H3_INTERNAL_ERROR, H3_REQUEST_CANCELLED } from '../http3/error-codes.js';
+import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
+import type { EntryPointContext } from './entrypoint-context.js';
+import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
+import { dispatchExchange } from './dispatch-exchange.js';
+import { buildRequestFacts } from './request-facts-builder.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
+import { isHopByHop } from '../service/hop-by-hop.js';
+
+/** What the bridge needs from the QUIC stream layer for back-pressure. */
+export interface Http3StreamFlow {
+  /** Bytes handed to the stream that QUIC has not taken yet. */
+  bufferedAmount(streamId: number): number;
+  /** Call `cb` once when the stream's buffer drained below its mark (or the stream closed). */
+  onWritable(streamId: number, cb: () => void): void;
+  /** Stop (or resume) delivering request data for a stream; QUIC flow control then holds the client. */
+  pauseRead(streamId: number): void;
+  resumeRead(streamId: number): void;
+}
+
+export interface Http3ConnectionInfo {
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  serverName: string | undefined;
+  optionsName: string;
+}
+
+const SEND_HIGH_WATER = 256 * 1024;
+const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+
+class Http3ResponseSink extends EventEmitter implements ResponseSink {
+  headersSent = true;
+  destroyed = false;
+  finished = false;
+  private trailers: Array<[string, string]> | undefined;
+  private waitingForDrain = false;
+
+  constructor(
+    private readonly session: Http3ServerSession,
+    private readonly flow: Http3StreamFlow,
+    readonly streamId: number,
+    private readonly onBytes: (n: number) => void,
+  ) {
+    super();
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.destroyed || this.finished) return false;
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.session.sendData(this.streamId, buf, false);
+    this.onBytes(buf.length);
+    if (this.flow.bufferedAmount(this.streamId) < SEND_HIGH_WATER) return true;
+    if (!this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.flow.onWritable(this.streamId, () => {
+        this.waitingForDrain = false;
+        if (!this.destroyed) this.emit('drain');
+      });
+    }
+    return false;
+  }
+
+  end(chunk?: Buffer | string): void {
+    if (this.destroyed || this.finished) return;
+    if (chunk !== undefined && chunk.length) this.write(chunk);
+    this.finished = true;
+    if (this.trailers) this.session.sendTrailers(this.streamId, this.trailers);
+    else this.session.sendData(this.streamId, Buffer.alloc(0), true);
+    this.emit('finish');
+    this.emit('close');
+  }
+
+  addTrailers(trailers: Record<string, string>): void {
+    this.trailers = Object.entries(trailers).map(([k, v]) => [k.toLowerCase(), String(v)] as [string, string]);
+  }
+
+  destroy(): void {
+    if (this.destroyed || this.finished) return;
+    this.destroyed = true;
+    this.session.resetStream(this.streamId, H3_INTERNAL_ERROR);
+    this.emit('close');
+  }
+
+  /** The client went away (stream reset / connection closed). */
+  abort(): void {
+    if (this.destroyed || this.finished) return;
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+export class Http3Exchange extends ExchangeBase {
+  trailers: HeaderMap | undefined;
+  readonly sink: Http3ResponseSink;
+
+  constructor(init: ExchangeInit, session: Http3ServerSession, flow: Http3StreamFlow, readonly streamId: number) {
+    super(init);
+    this.sink = new Http3ResponseSink(session, flow, streamId, (n) => (this.responseBytes += n));
+    this.session = session;
+  }
+
+  private readonly session: Http3ServerSession;
+
+  requestTrailers(): HeaderMap | undefined {
+    return this.trailers;
+  }
+
+  protected sendHead(status: number, headers: HeaderMap): ResponseSink {
+    const fields: Array<[string, string]> = [];
+    for (const name in headers) {
+      const v = headers[name];
+      if (v === undefined || isHopByHop(name)) continue;
+      const lower = name.toLowerCase();
+      if (Array.isArray(v)) for (const one of v) fields.push([lower, String(one)]);
+      else fields.push([lower, String(v)]);
+    }
+    this.session.sendHeaders(this.streamId, status, fields, false);
+    return this.sink;
+  }
+}
+
+/** Fold QPACK field lines into a header map: repeated fields become arrays, cookies join with "; " (RFC 9114 §4.2.1). */
+function toHeaderMap(fields: FieldLine[]): HeaderMap {
+  const out: HeaderMap = {};
+  for (const [name, value] of fields) {
+    if (name.charCodeAt(0) === 58) continue;
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (name === 'cookie') out[name] = `${prev}; ${value}`;
+    else out[name] = Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+export class Http3RequestBridge implements Http3ServerEvents {
+  session!: Http3ServerSession;
+  private readonly exchanges = new Map<number, Http3Exchange>();
+
+  constructor(
+    private readonly ep: EntryPointContext,
+    private readonly flow: Http3StreamFlow,
+    private readonly info: Http3ConnectionInfo,
+  ) {}
+
+  request(streamId: number, req: Http3Request): void {
+    const headers = toHeaderMap(req.headers);
+    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, this.info.remoteAddress));
+    const authority = req.authority ?? (headers.host as string | undefined) ?? '';
+    delete headers.host;
+    if (req.method === 'CONNECT' && !req.protocol) {
+      this.session.sendHeaders(streamId, 405, [], true);
+      return;
+    }
+    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, this.info.remoteAddress);
+    if (!built.ok) {
+      this.ep.countMalformed('bad-request-target');
+      const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);
+      this.session.sendHeaders(streamId, 400, [['content-type', 'text/plain; charset=utf-8'], ['content-length', String(body.length)]]);
+      this.session.sendData(streamId, body, true);
+      return;
+    }
+    const flow = this.flow;
+    const body = new Readable({
+      highWaterMark: 64 * 1024,
+      read() {
+        flow.resumeRead(streamId);
+      },
+    });
+    // Without content-length, only methods that normally carry a body are treated as having one.
+    const hasBody = req.contentLength !== undefined ? req.contentLength > 0 : !BODYLESS_METHODS.has(req.method);
+    const ex = new Http3Exchange(
+      {
+        protocol: 'HTTP/3.0',
+        entryPoint: this.ep.name,
+        scheme: 'https',
+        facts: built.facts,
+        remoteAddress: built.facts.clientIp,
+        remotePort: this.info.remotePort,
+        localPort: this.info.localPort,
+        tls: { serverName: this.info.serverName, optionsName: this.info.optionsName },
+        body,
+        hasBody,
+        method: req.method,
+        url: built.upstreamUrl,
+        authority,
+        requestHeaders: headers,
+      },
+      this.session,
+      this.flow,
+      streamId,
+    );
+    this.exchanges.set(streamId, ex);
+    ex.sink.once('close', () => {
+      this.exchanges.delete(streamId);
+      this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
+    });
+    void dispatchExchange(ex, this.ep, undefined);
+  }
+
+  data(streamId: number, chunk: Buffer): void {
+    const ex = this.exchanges.get(streamId);
+    // Copy: the session hands out views into QUIC's receive buffers.
+    if (ex && !ex.body.push(Buffer.from(chunk))) this.flow.pauseRead(streamId);
+  }
+
+  end(streamId: number, trailers?: FieldLine[]): void {
+    const ex = this.exchanges.get(streamId);
+    if (!ex) return;
+    if (trailers) ex.trailers = toHeaderMap(trailers);
+    ex.body.push(null);
+  }
+
+  aborted(streamId: number, code: number): void {
+    const ex = this.exchanges.get(streamId);
+    if (!ex) return;
+    ex.state.clientClosed = true;
+    (ex.state.abortUpstream as (() => void) | undefined)?.();
+    // No error argument: a body nobody reads (a 404, say) would otherwise raise an unhandled 'error'.
+    if (!ex.body.readableEnded) ex.body.destroy();
+    void code;
+    ex.sink.abort();
+  }
+
+  /** The connection is gone: every open exchange is aborted. */
+  connectionClosed(): void {
+    for (const id of [...this.exchanges.keys()]) this.aborted(id, H3_REQUEST_CANCELLED);
+  }
+}
