@@ -1,0 +1,64 @@
+/**
+ * Routing cost at 10 and 10,000 routers (host-based, with PathPrefix and
+ * Header mixtures and a few host-less routes), and the time to compile a
+ * 10,000-route table — what every reload pays. Bounded loops; prints one
+ * line per figure and the 10,000/10 per-lookup ratio.
+ *
+ *   node dist/bench/routing.js
+ */
+import { buildRouteTable } from '../src/router/route-table.js';
+import type { RequestFacts } from '../src/router/request-facts.js';
+
+function definitions(n: number) {
+  const defs: Array<{ name: string; rule: string; value: number }> = [];
+  for (let i = 0; i < n; i++) {
+    const host = `svc${i}.example.com`;
+    const shape = i % 4;
+    const rule =
+      shape === 0
+        ? `Host(\`${host}\`)`
+        : shape === 1
+          ? `Host(\`${host}\`) && PathPrefix(\`/api\`)`
+          : shape === 2
+            ? `Host(\`${host}\`) && Header(\`X-Tenant\`, \`t${i}\`)`
+            : `(Host(\`${host}\`) || Host(\`www.${host}\`)) && !Method(\`TRACE\`)`;
+    defs.push({ name: `r${i}`, rule, value: i });
+  }
+  // A handful of host-less routes every lookup must also consider.
+  for (let i = 0; i < 5; i++) defs.push({ name: `any${i}`, rule: `PathPrefix(\`/internal${i}\`) && Method(\`POST\`)`, value: -1 });
+  return defs;
+}
+
+function lookupsPerSecond(n: number, ms: number): { perSecond: number; hits: number } {
+  const { table } = buildRouteTable(definitions(n));
+  const requests: RequestFacts[] = [];
+  for (let i = 0; i < 1024; i++) {
+    const k = (i * 7919) % n;
+    requests.push({ method: 'GET', host: `svc${k}.example.com`, path: i % 2 ? '/api/users' : '/', query: '', headers: { 'x-tenant': `t${k}` }, clientIp: '10.0.0.1' });
+  }
+  let count = 0;
+  let hits = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < 1024; i++) if (table.match(requests[i]!)) hits++;
+    count += 1024;
+  }
+  return { perSecond: count / (ms / 1000), hits };
+}
+
+function compileMs(n: number): number {
+  const defs = definitions(n);
+  const start = performance.now();
+  const { errors } = buildRouteTable(defs);
+  if (errors.length) throw new Error(errors[0]!.message);
+  return performance.now() - start;
+}
+
+const small = lookupsPerSecond(10, 1500);
+const large = lookupsPerSecond(10_000, 1500);
+console.log(`# routing benchmark, node ${process.version}`);
+console.log(`routers 10      lookups/s ${Math.round(small.perSecond)}  (${(1e9 / small.perSecond).toFixed(0)} ns/lookup)`);
+console.log(`routers 10000   lookups/s ${Math.round(large.perSecond)}  (${(1e9 / large.perSecond).toFixed(0)} ns/lookup)`);
+console.log(`ratio per-lookup cost 10000/10: ${(small.perSecond / large.perSecond).toFixed(2)}`);
+compileMs(10_000); // warm the JIT
+console.log(`compile 10000 routes: ${compileMs(10_000).toFixed(1)} ms (the routing part of a reload)`);
