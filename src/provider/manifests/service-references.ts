@@ -1,0 +1,98 @@
+/**
+ * Resolve an IngressRoute/Ingress service reference (`name`, `port`,
+ * `namespace`) to backend URLs: the Service's port → targetPort, then the
+ * ready addresses of its EndpointSlices (or Endpoints). `nativeLB` uses the
+ * ClusterIP instead; ExternalName services only when allowed.
+ */
+import type { IndexedObject, KubeObject } from './kube-objects.js';
+
+export interface ServiceRef {
+  name: string;
+  namespace: string;
+  port?: number | string;
+  scheme?: string;
+  nativeLB?: boolean;
+}
+
+export interface ResolvedBackend {
+  urls: string[];
+}
+
+interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+}
+
+export class ServiceDirectory {
+  private readonly services = new Map<string, KubeObject>();
+  private readonly slices = new Map<string, KubeObject[]>();
+  private readonly endpoints = new Map<string, KubeObject>();
+
+  constructor(objects: IndexedObject[]) {
+    for (const { object: o } of objects) {
+      const ns = o.metadata.namespace ?? 'default';
+      if (o.kind === 'Service') this.services.set(`${ns}/${o.metadata.name}`, o);
+      else if (o.kind === 'Endpoints') this.endpoints.set(`${ns}/${o.metadata.name}`, o);
+      else if (o.kind === 'EndpointSlice') {
+        const svc = o.metadata.labels?.['kubernetes.io/service-name'];
+        if (!svc) continue;
+        const key = `${ns}/${svc}`;
+        (this.slices.get(key) ?? this.slices.set(key, []).get(key)!).push(o);
+      }
+    }
+  }
+
+  has(namespace: string, name: string): boolean {
+    return this.services.has(`${namespace}/${name}`);
+  }
+
+  /** Throws an Error whose message says what is missing. */
+  resolve(ref: ServiceRef, opts: { allowExternalNameServices?: boolean; nativeLB?: boolean }): ResolvedBackend {
+    const svc = this.services.get(`${ref.namespace}/${ref.name}`);
+    if (!svc) throw new Error(`no Service ${ref.namespace}/${ref.name}`);
+    const spec = (svc.spec ?? {}) as { type?: string; ports?: ServicePort[]; clusterIP?: string; externalName?: string };
+    const ports = spec.ports ?? [];
+    const port =
+      ref.port === undefined
+        ? ports.length === 1
+          ? ports[0]
+          : undefined
+        : ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port || String(p.port) === ref.port));
+    if (!port) throw new Error(`Service ${ref.namespace}/${ref.name} has no port ${ref.port ?? '(set port: the Service has several)'}`);
+    const scheme = ref.scheme ?? (port.port === 443 || port.name === 'https' ? 'https' : 'http');
+    if (spec.type === 'ExternalName') {
+      if (!opts.allowExternalNameServices) throw new Error(`Service ${ref.namespace}/${ref.name} is of type ExternalName, which allowExternalNameServices does not permit`);
+      return { urls: [`${scheme}://${hostPort(spec.externalName!, port.port)}`] };
+    }
+    if (ref.nativeLB ?? opts.nativeLB) {
+      if (!spec.clusterIP || spec.clusterIP === 'None') throw new Error(`Service ${ref.namespace}/${ref.name} has no ClusterIP for nativeLB`);
+      return { urls: [`${scheme}://${hostPort(spec.clusterIP, port.port)}`] };
+    }
+    const urls = new Set<string>();
+    for (const slice of this.slices.get(`${ref.namespace}/${ref.name}`) ?? []) {
+      const slicePorts = (slice.ports ?? []) as Array<{ name?: string; port?: number }>;
+      const sp = slicePorts.find((p) => (p.name ?? '') === (port.name ?? '')) ?? (slicePorts.length === 1 ? slicePorts[0] : undefined);
+      const target = sp?.port ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
+      for (const ep of (slice.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>) {
+        if (ep.conditions?.ready === false) continue;
+        for (const a of ep.addresses ?? []) urls.add(`${scheme}://${hostPort(a, target)}`);
+      }
+    }
+    const legacy = this.endpoints.get(`${ref.namespace}/${ref.name}`);
+    if (urls.size === 0 && legacy) {
+      for (const subset of (legacy.subsets ?? []) as Array<{ addresses?: Array<{ ip: string }>; ports?: Array<{ name?: string; port: number }> }>) {
+        const sp = subset.ports?.find((p) => (p.name ?? '') === (port.name ?? '')) ?? subset.ports?.[0];
+        if (!sp) continue;
+        for (const a of subset.addresses ?? []) urls.add(`${scheme}://${hostPort(a.ip, sp.port)}`);
+      }
+    }
+    // No ready endpoint is not an error: the service exists and answers 503 until pods are ready.
+    return { urls: [...urls] };
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
