@@ -20,6 +20,8 @@ import { readPem } from '../tls/pem-source.js';
 import { TlsRuntime } from '../tls/tls-runtime.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import { hostsOfRule } from '../router/rule-hosts.js';
+import { parseRule } from '../router/rule-parser.js';
+import { compileRule } from '../router/rule-matcher.js';
 
 export interface InternalServices {
   /** `whoami@internal`, `api@internal`, `ping@internal`, `prometheus@internal`, `noop@internal`. */
@@ -191,6 +193,12 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     const optionsName = router.tls ? router.tls.options ?? 'default' : undefined;
     if (optionsName && !tlsOptions.has(optionsName)) fail('tls.options', `no TLS option set named "${optionsName}"`);
     if (problems.length) {
+      // Report a broken rule too, so one `portico check` shows every problem of this router.
+      try {
+        compileRule(parseRule(router.rule));
+      } catch (e) {
+        fail('rule', (e as Error).message);
+      }
       routerStatus.set(name, { status: 'disabled', entryPoints: eps, errors: problems });
       continue;
     }
