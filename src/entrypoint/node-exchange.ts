@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
 import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
+import { definedHeaders } from '../service/hop-by-hop.js';
 
 export class NodeExchange extends ExchangeBase {
   constructor(
@@ -25,15 +26,15 @@ export class NodeExchange extends ExchangeBase {
   protected sendHead(status: number, headers: HeaderMap): ResponseSink {
     const res = this.res;
     if (res.headersSent || (res as { destroyed?: boolean }).destroyed) return res as unknown as ResponseSink;
-    // h2 refuses undefined values and connection-specific headers; h1 tolerates neither either.
-    for (const k in headers) if (headers[k] === undefined) delete headers[k];
-    if (this.protocol === 'HTTP/2.0') {
-      delete headers['transfer-encoding'];
-      delete headers.connection;
-    } else if (headers.trailer === undefined && this.protocol === 'HTTP/1.1' && headers['content-length'] === undefined) {
-      // Trailers need chunked encoding, which Node uses when no length is known.
+    // Node refuses undefined values (hop-by-hop stripping leaves them) and h2 refuses connection-specific headers.
+    let clean: Record<string, string | string[]> | undefined;
+    for (const k in headers) {
+      if (headers[k] === undefined || (this.protocol === 'HTTP/2.0' && (k === 'transfer-encoding' || k === 'connection'))) {
+        clean = definedHeaders(headers);
+        break;
+      }
     }
-    (res as ServerResponse).writeHead(status, headers as Record<string, string | string[]>);
+    (res as ServerResponse).writeHead(status, clean ?? (headers as Record<string, string | string[]>));
     return res as unknown as ResponseSink;
   }
 }

@@ -22,20 +22,45 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
 }
 
-/** Remove hop-by-hop headers in place. `te: trailers` survives on requests (it announces trailer support end to end). */
+/**
+ * Remove hop-by-hop headers in place. `te: trailers` survives on requests
+ * (it announces trailer support end to end). Most messages carry none or
+ * only `connection`, so the common path is one scan of the keys and no
+ * `delete` (which would push the object into slow dictionary mode).
+ */
 export function stripHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void {
+  let found = false;
+  for (const k in headers) {
+    if (HOP_BY_HOP.has(k)) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return;
   const connection = headers.connection;
+  const named: string[] = [];
   if (connection !== undefined) {
     for (const value of Array.isArray(connection) ? connection : [connection])
       for (const token of value.split(',')) {
         const name = token.trim().toLowerCase();
-        if (name) delete headers[name];
+        if (name && name !== 'close' && name !== 'keep-alive') named.push(name);
       }
   }
   const te = headers.te;
   for (let i = 0; i < HOP_BY_HOP_LIST.length; i++) {
     const name = HOP_BY_HOP_LIST[i]!;
-    if (headers[name] !== undefined) delete headers[name];
+    if (headers[name] !== undefined) headers[name] = undefined;
   }
+  for (const name of named) if (headers[name] !== undefined) headers[name] = undefined;
   if (keepTeTrailers && typeof te === 'string' && /(^|,)\s*trailers\s*(,|$)/i.test(te)) headers.te = 'trailers';
+}
+
+/** A copy without undefined values and without HTTP/2-forbidden connection headers. */
+export function definedHeaders(headers: HeaderMap): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const k in headers) {
+    const v = headers[k];
+    if (v !== undefined && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
 import { addForwardedHeaders } from './forwarded-headers.js';
 import { respondError } from './http-error.js';
 import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
@@ -43,7 +43,6 @@ export class Http2Upstream {
     delete headers.expect;
     delete headers.host;
     addForwardedHeaders(ex, headers, opts.serverName);
-    for (const k in headers) if (headers[k] === undefined) delete headers[k];
     const authority = opts.passHostHeader ? ex.authority : opts.upstreamHost;
     if (ex.hasBody !== false) (ex.state.expectContinue as (() => void) | undefined)?.();
     return new Promise((resolve) => {
@@ -62,7 +61,7 @@ export class Http2Upstream {
           port: this.target.port || (this.target.protocol === 'https:' ? 443 : 80),
           path: ex.url,
           method: ex.method,
-          headers: { ...(headers as Record<string, string | string[]>), ':authority': authority },
+          headers: { ...definedHeaders(headers), ':authority': authority },
           ...(this.tls ?? {}),
         } as never,
         (res) => {

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Exchange, HeaderMap } from '../middleware/exchange.js';
 import type { UpgradeState } from '../entrypoint/websocket-tunnel.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
 import { addForwardedHeaders } from './forwarded-headers.js';
 import { respondError } from './http-error.js';
 
@@ -46,7 +46,7 @@ export function tunnelUpstream(
       port: target.port || (target.protocol === 'https:' ? 443 : 80),
       method: 'GET',
       path: ex.url,
-      headers: headers as http.OutgoingHttpHeaders,
+      headers: { ...definedHeaders(headers), connection: 'Upgrade', upgrade: protocolHeader },
       agent: false,
       ...(tls ?? {}),
     });
