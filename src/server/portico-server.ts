@@ -167,10 +167,15 @@ export class PorticoServer {
         middlewares: this.middlewares,
         generatedDefault: this.generatedDefault!,
         serverName: hostname(),
+        onHealthChange: (service, url, healthy) =>
+          this.log[healthy ? 'info' : 'warn']({ service, server: url }, healthy ? 'health check passed: server back in rotation' : 'health check failed: server out of rotation'),
       },
       ++this.version,
     );
+    const previous = this.runtime;
     this.runtime = rt;
+    previous?.dispose();
+    rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
     for (const h of this.h3.values()) h.configurationChanged();
     this.metrics.reloads.inc();
@@ -198,6 +203,7 @@ export class PorticoServer {
     await Promise.all(
       graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace)]),
     );
+    this.runtime?.dispose();
     await this.pools.closeAll();
   }
 }

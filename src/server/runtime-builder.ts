@@ -12,6 +12,7 @@ import type { Handler, MiddlewareHandler } from '../middleware/exchange.js';
 import type { RouteLookup, RouteTarget } from '../entrypoint/entrypoint-context.js';
 import { buildRouteTable } from '../router/route-table.js';
 import { buildLoadBalancer } from '../service/load-balancer.js';
+import type { HealthChecker } from '../service/health-check.js';
 import { SmoothWeightedRoundRobin } from '../service/smooth-weighted-round-robin.js';
 import type { UpstreamPools } from '../service/upstream-pools.js';
 import { compileTlsOptions, type CompiledTlsOptions } from '../tls/compiled-tls-options.js';
@@ -44,6 +45,10 @@ export interface RuntimeConfig {
   /** Router name → status for the API. */
   routerStatus: Map<string, { status: 'enabled' | 'disabled'; entryPoints: string[]; errors: string[] }>;
   config: DynamicConfig;
+  /** Begin background work (active health checks) once this version is live. */
+  start(): void;
+  /** Stop it when a newer version replaces this one. */
+  dispose(): void;
 }
 
 export interface BuildDeps {
@@ -54,6 +59,7 @@ export interface BuildDeps {
   middlewares: MiddlewareRegistry;
   generatedDefault: StoredCertificate;
   serverName: string;
+  onHealthChange?: (service: string, url: string, healthy: boolean) => void;
 }
 
 const MAX_PRIORITY = Number.MAX_SAFE_INTEGER;
@@ -74,6 +80,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   };
   deps.pools.beginGeneration();
 
+  const healthChecks: HealthChecker[] = [];
   // Services, built on demand with cycle detection for weighted services.
   const services = new Map<string, Handler | null>();
   const building = new Set<string>();
@@ -95,7 +102,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
         if (transportName && !transport) err('http.services', name, 'loadBalancer.serversTransport', `no serversTransport named "${transportName}"`);
         else {
           const resolved = transport ? { name: transportName!, options: transport, baseDir } : undefined;
-          handler = buildLoadBalancer(def.loadBalancer, {
+          const lb = buildLoadBalancer(def.loadBalancer, {
             pools: deps.pools,
             transport: resolved,
             serverName: deps.serverName,
@@ -106,7 +113,10 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
                   ca: transport.rootCAs?.map((c) => readPem(c, baseDir)),
                 }
               : undefined,
-          }).handler;
+            onHealthChange: (url, healthy) => deps.onHealthChange?.(name, url, healthy),
+          });
+          handler = lb.handler;
+          if (lb.healthCheck) healthChecks.push(lb.healthCheck);
         }
       } else if (def.weighted) {
         const members: Array<{ value: Handler; weight: number }> = [];
@@ -279,6 +289,8 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     errors,
     routerStatus,
     config: cfg,
+    start: () => healthChecks.forEach((h) => h.start()),
+    dispose: () => healthChecks.forEach((h) => h.stop()),
   };
 }
 

@@ -14,6 +14,8 @@ import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
 import type { Exchange } from '../middleware/exchange.js';
 import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
 import { parseDurationMs } from '../config/duration.js';
+import { HealthChecker } from './health-check.js';
+import { Agent } from 'undici';
 
 export interface UpstreamServer {
   url: URL;
@@ -32,11 +34,16 @@ export interface LoadBalancerDeps {
   pools: UpstreamPools;
   transport: ResolvedTransport | undefined;
   serverName: string;
+  /** Told when an active health check takes a server out of rotation or back in. */
+  onHealthChange?: (url: string, healthy: boolean) => void;
   /** TLS options for WebSocket upgrades to https backends (same trust as the pool). */
   upgradeTls?: import('node:tls').ConnectionOptions;
 }
 
-export function buildLoadBalancer(service: LoadBalancerService, deps: LoadBalancerDeps): { handler: Handler; servers: UpstreamServer[] } {
+export function buildLoadBalancer(
+  service: LoadBalancerService,
+  deps: LoadBalancerDeps,
+): { handler: Handler; servers: UpstreamServer[]; healthCheck: HealthChecker | undefined } {
   const servers: Array<{ value: UpstreamServer; weight: number }> = service.servers.map((s) => {
     const url = new URL(s.url);
     const h2 = url.protocol === 'h2c:' || deps.transport?.options.http2 === true;
@@ -83,5 +90,11 @@ export function buildLoadBalancer(service: LoadBalancerService, deps: LoadBalanc
     });
     if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
   };
-  return { handler, servers: servers.map((s) => s.value) };
+  const list = servers.map((s) => s.value);
+  let healthCheck: HealthChecker | undefined;
+  if (service.healthCheck && list.length) {
+    const plain = new Agent({ connect: { rejectUnauthorized: !deps.transport?.options.insecureSkipVerify, ca: deps.upgradeTls?.ca, servername: deps.upgradeTls?.servername } });
+    healthCheck = new HealthChecker(service.healthCheck, list, plain, (t, ok) => deps.onHealthChange?.(t.url.href, ok));
+  }
+  return { handler, servers: list, healthCheck };
 }
