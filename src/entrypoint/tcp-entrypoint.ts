@@ -27,12 +27,14 @@ export class TcpEntryPoint {
   private readonly sessions = new Set<Http2Session>();
   private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
+  private readonly writeTimeoutMs: number;
 
   constructor(private readonly ep: EntryPointContext, redirectPort: (() => number) | undefined) {
     this.redirectPortOf = redirectPort;
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
+    this.writeTimeoutMs = parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? 0);
     this.h1 = http.createServer({
       maxHeaderSize: t?.maxHeaderBytes ?? 32 * 1024,
       requestTimeout: readTimeout,
@@ -297,8 +299,11 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse): void {
+    // writeTimeout (Traefik's meaning): the whole response must be written within it; 0 = no limit.
+    const timer = this.writeTimeoutMs > 0 ? setTimeout(() => res.destroy(), this.writeTimeoutMs) : undefined;
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
+      if (timer) clearTimeout(timer);
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.state.clientClosed = true;
       (ex.state.abortUpstream as (() => void) | undefined)?.();
