@@ -79,7 +79,13 @@ export class PorticoServer {
     this.generatedDefault = describeCertificate(gen.certPem, gen.keyPem, 'generated default certificate');
     if (this.config.experimental?.plugins) {
       const loaded = await loadPlugins(this.config.experimental.plugins, this.config.baseDir);
-      for (const t of loaded.types) this.middlewares.register(t);
+      for (const t of loaded.types) {
+        try {
+          this.middlewares.register(t);
+        } catch (err) {
+          this.log.error({ plugin: t.type }, (err as Error).message);
+        }
+      }
       for (const e of loaded.errors) this.log.error(e);
     }
     // An empty configuration first, so listeners can answer (404, default certificate) before providers report.

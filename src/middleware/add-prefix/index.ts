@@ -1,0 +1,17 @@
+/** `addPrefix`: prepend a path prefix before forwarding. */
+import type { MiddlewareType } from '../middleware-type.js';
+import { optionsValidator } from '../options-schema.js';
+import { ensureLeadingSlash, splitUrl } from '../url-parts.js';
+
+export const addPrefix: MiddlewareType<{ prefix: string }> = {
+  type: 'addPrefix',
+  validate: optionsValidator({ required: ['prefix'], properties: { prefix: { type: 'string', pattern: '^/' } } }),
+  build: ({ prefix }) => {
+    const p = ensureLeadingSlash(prefix).replace(/\/$/, '');
+    return (next) => (ex) => {
+      const [path, query] = splitUrl(ex.url);
+      ex.url = p + path + query;
+      return next(ex);
+    };
+  },
+};

@@ -1,0 +1,73 @@
+/** `basicAuth`: HTTP Basic authentication against htpasswd entries (inline `users` or a `usersFile`). */
+import { readFileSync } from 'node:fs';
+import type { MiddlewareType } from '../middleware-type.js';
+import { optionsValidator, stringList } from '../options-schema.js';
+import { hashKind, verifyPassword } from './htpasswd.js';
+
+interface Options {
+  users?: string[];
+  usersFile?: string;
+  realm?: string;
+  headerField?: string;
+  removeHeader?: boolean;
+}
+
+function parseUsers(lines: string[]): { users: Map<string, string>; problems: Array<[string, string]> } {
+  const users = new Map<string, string>();
+  const problems: Array<[string, string]> = [];
+  lines.forEach((line, i) => {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) return;
+    const colon = t.indexOf(':');
+    if (colon <= 0) return void problems.push([`users[${i}]`, 'expected "name:hash"']);
+    const hash = t.slice(colon + 1);
+    if (!hashKind(hash)) problems.push([`users[${i}]`, 'unsupported hash: use bcrypt ($2y$), apr1 ($apr1$) or {SHA}']);
+    else users.set(t.slice(0, colon), hash);
+  });
+  return { users, problems };
+}
+
+function loadLines(o: Options): string[] {
+  return [...(o.users ?? []), ...(o.usersFile ? readFileSync(o.usersFile, 'utf8').split('\n') : [])];
+}
+
+export const basicAuth: MiddlewareType<Options> = {
+  type: 'basicAuth',
+  validate: (o) => {
+    const problems = optionsValidator({
+      properties: { users: stringList, usersFile: { type: 'string' }, realm: { type: 'string' }, headerField: { type: 'string' }, removeHeader: { type: 'boolean' } },
+    })(o);
+    if (problems.length) return problems;
+    const opts = (o ?? {}) as Options;
+    if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];
+    try {
+      return parseUsers(loadLines(opts)).problems;
+    } catch (err) {
+      return [['usersFile', (err as Error).message]];
+    }
+  },
+  build: (o) => {
+    const { users } = parseUsers(loadLines(o));
+    const challenge = `Basic realm="${(o.realm ?? 'portico').replace(/"/g, '')}"`;
+    // bcrypt costs milliseconds: remember recent successes so keep-alive clients don't pay it per request.
+    const verified = new Map<string, string>();
+    return (next) => (ex) => {
+      const header = ex.requestHeaders.authorization;
+      const value = Array.isArray(header) ? header[0] : header;
+      if (value && /^basic /i.test(value)) {
+        const decoded = Buffer.from(value.slice(6).trim(), 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        const user = decoded.slice(0, colon);
+        const hash = colon > 0 ? users.get(user) : undefined;
+        if (hash && (verified.get(value) === hash || verifyPassword(decoded.slice(colon + 1), hash))) {
+          if (verified.size > 1000) verified.clear();
+          verified.set(value, hash);
+          if (o.headerField) ex.requestHeaders[o.headerField.toLowerCase()] = user;
+          if (o.removeHeader) delete ex.requestHeaders.authorization;
+          return next(ex);
+        }
+      }
+      ex.respond(401, { 'www-authenticate': challenge, 'content-type': 'text/plain; charset=utf-8' }, '401 Unauthorized\n');
+    };
+  },
+};
