@@ -8,7 +8,9 @@ WORKDIR /app
 # Manifests first so the dependency layer is cached across source changes.
 COPY package.json package-lock.json ./
 # --ignore-scripts: the package's `prepare` compiles the sources, which are not copied yet.
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# npm install, not npm ci: the quiche binding lists prebuilt packages for other platforms that
+# do not exist in the registry at its version, which npm ci refuses; npm install skips them.
+RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
