@@ -1,20 +1,125 @@
 /**
- * The UDP side of an entrypoint (HTTP/3). Filled in by the HTTP/3 work; until
- * a QUIC transport is available this reports why, and the entrypoint serves
- * h1/h2 without advertising Alt-Svc.
+ * The UDP side of an entrypoint: a QUIC transport listening on the same port
+ * number as TCP, and per connection an HTTP/3 session (src/http3) whose
+ * requests the bridge runs through the shared pipeline. Certificates are
+ * chosen per connection from the current TLS runtime, exactly as on TCP.
+ * Closing sends GOAWAY, lets in-flight requests finish within the grace
+ * period, then closes what remains.
  */
+import { mkdirSync } from 'node:fs';
 import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
+import { parseListenAddress } from '../config/listen-address.js';
+import { parseDurationMs } from '../config/duration.js';
+import { Http3ServerSession } from '../http3/server-session.js';
+import { Http3RequestBridge } from '../entrypoint/http3-request-bridge.js';
+import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
+import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
+import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
+import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 
 export interface Http3Listener {
   configurationChanged(): void;
   close(graceMs: number): Promise<void>;
 }
 
+const TRANSPORTS: Record<string, QuicTransport> = { quiche: quicheTransport };
+
+function connectionIds(ep: EntryPointContext): ConnectionIdGenerator {
+  const c = ep.config.http3?.connectionIds;
+  if (c?.type === 'quic-lb') return quicLbGeneratorFromEnv({ serverIdEnv: c.serverIdEnv, serverId: c.serverId, configRotation: c.configRotation, nonceLength: c.nonceLength });
+  return new RandomConnectionIdGenerator(16);
+}
+
 export async function startHttp3Listener(
-  _ep: EntryPointContext,
-  _port: number,
-  _log: Logger,
+  ep: EntryPointContext,
+  port: number,
+  log: Logger,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
-  return { ok: false, reason: 'the HTTP/3 listener is not wired to a QUIC transport in this build' };
+  const h3 = ep.config.http3 ?? {};
+  const transport = TRANSPORTS[h3.quic ?? 'quiche'];
+  if (!transport) return { ok: false, reason: `unknown QUIC implementation "${h3.quic}" (available: ${Object.keys(TRANSPORTS).join(', ')})` };
+  let ids: ConnectionIdGenerator;
+  try {
+    ids = connectionIds(ep);
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
+  if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
+  const sessions = new Map<QuicConnection, Http3ServerSession>();
+  const { host } = parseListenAddress(ep.config.address);
+  let listener: QuicListener;
+  try {
+    listener = await transport.listen({
+      host,
+      port,
+      alpn: ['h3'],
+      connectionIds: ids,
+      idleTimeoutMs: parseDurationMs(ep.config.transport?.respondingTimeouts?.idleTimeout ?? 180),
+      maxConnections: ep.config.transport?.maxConnections ?? 10_000,
+      maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
+      keylogFile,
+      qlogDir: h3.qlogDir,
+      selectCertificate: (serverName) => {
+        const sel = ep.tlsRuntime().select(serverName);
+        if (sel.refused) return undefined;
+        return { certPem: sel.certificate.certPem, keyPem: sel.certificate.keyPem, fingerprint: sel.certificate.fingerprintSha256 };
+      },
+      onDrop: (reason) => ep.countMalformed(`quic-${reason}`),
+      log: (level, msg, fields) => ep.log(level, msg, fields),
+      onConnection: (conn) => {
+        const sel = ep.tlsRuntime().select(conn.serverName);
+        const bridge = new Http3RequestBridge(ep, conn, {
+          remoteAddress: conn.remoteAddress,
+          remotePort: conn.remotePort,
+          localPort: conn.localPort,
+          serverName: conn.serverName,
+          optionsName: sel.options.name,
+        });
+        const session = new Http3ServerSession(conn, bridge, { maxFieldSectionSize: ep.config.transport?.maxHeaderBytes ?? 64 * 1024 });
+        bridge.session = session;
+        sessions.set(conn, session);
+        conn.events = {
+          established: () => session.start(),
+          streamData: (id, data, fin) => session.onStreamData(id, data, fin),
+          streamReset: (id, code) => session.onStreamReset(id, code),
+          streamStopSending: (id, code) => session.onStreamStopSending(id, code),
+          closed: () => {
+            bridge.connectionClosed();
+            sessions.delete(conn);
+          },
+        };
+      },
+    });
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  if (keylogFile) log.warn({ entryPoint: ep.name, keylogFile }, 'QUIC key logging is on: anyone with this file can decrypt captured traffic');
+  return {
+    ok: true,
+    listener: {
+      // New connections read the TLS runtime when they arrive; nothing to rebuild.
+      configurationChanged: () => undefined,
+      async close(graceMs: number) {
+        const drained = [...sessions.entries()].map(
+          ([conn, session]) =>
+            new Promise<void>((resolve) => {
+              const events = conn.events;
+              if (events) {
+                const closed = events.closed;
+                events.closed = (r) => {
+                  closed(r);
+                  resolve();
+                };
+              }
+              session.goaway();
+              if (session.activeRequestCount === 0) conn.close(0, 'shutdown');
+            }),
+        );
+        await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, graceMs).unref())]);
+        await listener.close();
+      },
+    },
+  };
 }
