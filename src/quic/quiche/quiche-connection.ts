@@ -260,17 +260,28 @@ export class QuicheConnectionHandle implements QuicConnection {
   private sendPackets(): void {
     if (this.done) return;
     let sent = 0;
-    while (sent < PACKETS_PER_TURN) {
-      let r: ReturnType<QuicheConnection['send']>;
-      try {
-        r = this.conn.send(this.sendBuf);
-      } catch {
-        r = null;
+    // Every path, not just the active one: after a migration or NAT rebinding the new path must be
+    // validated (PATH_CHALLENGE/RESPONSE) on itself, which plain send() does not do.
+    let peers: Array<{ host: string; port: number }> = [];
+    try {
+      peers = [...this.conn.pathsIter(this.localHost)];
+    } catch {
+      peers = [];
+    }
+    const attempts = peers.length > 1 ? peers : [undefined];
+    for (const peer of attempts) {
+      while (sent < PACKETS_PER_TURN) {
+        let r: ReturnType<QuicheConnection['send']>;
+        try {
+          r = peer ? this.conn.sendOnPath(this.sendBuf, this.localHost, peer) : this.conn.send(this.sendBuf);
+        } catch {
+          r = null;
+        }
+        if (!r) break;
+        const [len, info] = r;
+        this.host.socketFor(info.to.host).send(Buffer.from(this.sendBuf.subarray(0, len)), info.to.port, info.to.host);
+        sent++;
       }
-      if (!r) break;
-      const [len, info] = r;
-      this.host.socketFor(info.to.host).send(Buffer.from(this.sendBuf.subarray(0, len)), info.to.port, info.to.host);
-      sent++;
     }
     if (sent === PACKETS_PER_TURN) this.scheduleSend();
     // Sending may have freed flow-control credit for queued stream data.

@@ -8,6 +8,7 @@
  */
 import dgram, { type Socket as UdpSocket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import type { QuicConnection, QuicListener, QuicListenOptions, QuicTransport } from '../transport.js';
 import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
 import { loadQuiche, type Quiche, type QuicheConfig } from './binding.js';
@@ -34,6 +35,7 @@ class QuicheListener implements QuicListener {
   private readonly keylog: KeylogCollector | undefined;
   private readonly sweeper: NodeJS.Timeout;
   private readonly host: ConnectionHost;
+  private readonly ticketKey = randomBytes(48);
   port = 0;
 
   constructor(
@@ -169,6 +171,8 @@ class QuicheListener implements QuicListener {
     c.setActiveConnectionIdLimit(4);
     c.setDisableActiveMigration(false);
     c.setCcAlgorithmName('cubic');
+    // Session tickets (resumption): one random key per listener, shared by all its certificates' configs.
+    c.setTicketKey(this.ticketKey);
     return c;
   }
 
