@@ -7,7 +7,7 @@
  *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100]
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
@@ -52,6 +52,9 @@ async function main() {
   const backend = await freePort();
   const root = join(workDir, 'www');
   mkdirSync(root, { recursive: true });
+  // nginx's worker runs unprivileged: it must be able to read the file through the temp directories.
+  chmodSync(workDir, 0o755);
+  chmodSync(root, 0o755);
   writeFileSync(join(root, 'big.bin'), Buffer.alloc(sizeMb * 1024 * 1024, 0x61));
   const nginxDir = join(workDir, 'nginx-h3');
   mkdirSync(nginxDir, { recursive: true });
