@@ -2,10 +2,17 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../provider/provider.js';
+import { KubernetesProvider, validateKubernetesOptions, type KubernetesProviderOptions } from '../provider/kubernetes/kubernetes-provider.js';
 
 export async function createKubernetesProviders(cfg: StaticConfig, log: Logger): Promise<Provider[]> {
   const out: Provider[] = [];
-  if (cfg.providers.kubernetesCRD || cfg.providers.kubernetesIngress)
-    log.warn('Kubernetes providers are configured but not available in this build');
+  const make = (name: 'kubernetescrd' | 'kubernetesingress', options: Record<string, unknown> | undefined, at: string) => {
+    if (!options) return;
+    const problems = validateKubernetesOptions(options, at);
+    if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
+    out.push(new KubernetesProvider(name, options as KubernetesProviderOptions, (level, msg) => log[level]({ provider: name }, msg)));
+  };
+  make('kubernetescrd', cfg.providers.kubernetesCRD, 'providers.kubernetesCRD');
+  make('kubernetesingress', cfg.providers.kubernetesIngress, 'providers.kubernetesIngress');
   return out;
 }
