@@ -36,6 +36,10 @@ export interface KubernetesProviderOptions {
   traefikCompat?: boolean;
   /** For the Ingress provider: the class it answers (default "portico"). */
   ingressClass?: string;
+  /** Ingress provider: copy this Service's load-balancer address (`namespace/name`) into each Ingress status. */
+  publishedService?: string;
+  /** Ingress provider: or write this address. */
+  ingressEndpoint?: { ip?: string; hostname?: string };
 }
 
 export type KubernetesCrdProviderOptions = KubernetesProviderOptions;
@@ -192,6 +196,9 @@ export class KubernetesProvider implements Provider {
     for (const { resource, informer, error } of this.informers) {
       if (error) errors.push({ provider: this.name, source: resource.path, path: '', message: error });
       for (const o of informer.list()) {
+        // kubernetesCRD.ingressClass: only our objects annotated with that class (Traefik's rule).
+        const cls = this.name === 'kubernetescrd' && this.options.ingressClass ? o.metadata?.annotations?.['kubernetes.io/ingress.class'] : undefined;
+        if (this.name === 'kubernetescrd' && this.options.ingressClass && resource.apiVersion.endsWith('/v1alpha1') && cls !== this.options.ingressClass) continue;
         // List responses omit kind/apiVersion on items; the informer knows what it watches.
         const object = { ...(o as object), apiVersion: resource.apiVersion, kind: resource.kind } as KubernetesObject;
         docs.push({ source: `${o.metadata?.namespace ?? 'default'}/${resource.kind}/${o.metadata?.name}`, object });
@@ -208,9 +215,79 @@ export class KubernetesProvider implements Provider {
       log: (level, msg) => this.log(level, msg),
     });
     for (const e of converted.errors) this.log('error', `kubernetes: ${e.source}: ${e.path}: ${e.message}`);
+    void this.reportEvents(converted.errors);
+    if (this.name === 'kubernetesingress') void this.writeIngressStatus(docs);
     const snapshot: ProviderSnapshot = { provider: this.name, config: converted.config, errors: [...errors, ...converted.errors] };
     this.emit?.(snapshot);
     return snapshot;
+  }
+
+  private readonly reported = new Map<string, string>();
+
+  /** A Warning Event on each of our objects that has a problem — once per distinct message, not on every resync. */
+  private async reportEvents(errors: ConfigError[]): Promise<void> {
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    for (const e of errors) {
+      const m = /^([^/]+)\/(IngressRoute|Middleware|TLSStore|TLSOption|ServersTransport|TraefikService|Ingress)\/(.+)$/.exec(e.source);
+      if (!m) continue;
+      const [, namespace, kind, name] = m as unknown as [string, string, string, string];
+      const message = `${e.path ? e.path + ': ' : ''}${e.message}`;
+      const key = `${namespace}/${kind}/${name}`;
+      if (this.reported.get(key) === message) continue;
+      this.reported.set(key, message);
+      const now = new Date();
+      try {
+        await core.createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { generateName: `${name}.`, namespace },
+            involvedObject: { apiVersion: kind === 'Ingress' ? 'networking.k8s.io/v1' : 'portico.dev/v1alpha1', kind, name, namespace },
+            reason: 'InvalidConfiguration',
+            message: message.slice(0, 1000),
+            type: 'Warning',
+            source: { component: 'portico' },
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        });
+      } catch (err) {
+        this.log('debug', `kubernetes: could not record an Event for ${key}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private readonly statusWritten = new Map<string, string>();
+
+  /** status.loadBalancer of the Ingresses we serve: from publishedService's load balancer, or a configured address. */
+  private async writeIngressStatus(docs: ManifestDocument[]): Promise<void> {
+    let ingress: Array<{ ip?: string; hostname?: string }> | undefined;
+    if (this.options.publishedService) {
+      const svc = docs.find((d) => d.source === `${this.options.publishedService!.split('/')[0]}/Service/${this.options.publishedService!.split('/')[1]}`);
+      ingress = ((svc?.object as { status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } } })?.status?.loadBalancer?.ingress) ?? undefined;
+    } else if (this.options.ingressEndpoint) ingress = [this.options.ingressEndpoint];
+    if (!ingress) return;
+    const networking = this.kc.makeApiClient(k8s.NetworkingV1Api);
+    const wanted = this.options.ingressClass ?? 'portico';
+    for (const d of docs) {
+      const o = d.object as k8s.V1Ingress & { kind: string };
+      if (o.kind !== 'Ingress') continue;
+      const cls = o.spec?.ingressClassName ?? o.metadata?.annotations?.['kubernetes.io/ingress.class'];
+      if (cls !== wanted) continue;
+      const key = d.source;
+      const value = JSON.stringify(ingress);
+      if (this.statusWritten.get(key) === value || JSON.stringify(o.status?.loadBalancer?.ingress ?? []) === value) continue;
+      try {
+        await networking.replaceNamespacedIngressStatus({
+          name: o.metadata!.name!,
+          namespace: o.metadata!.namespace ?? 'default',
+          body: { ...o, apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', status: { loadBalancer: { ingress } } },
+        });
+        this.statusWritten.set(key, value);
+      } catch (err) {
+        this.log('warn', `kubernetes: cannot write status of Ingress ${key}: ${(err as Error).message}`);
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -43,6 +43,7 @@ export class FakeApiServer {
   private compactedBelow = 0;
   readonly forbidden = new Set<string>();
   requests: string[] = [];
+  writes: Array<{ method: string; path: string; body: KObject }> = [];
   url = '';
 
   async start(): Promise<void> {
@@ -110,10 +111,17 @@ export class FakeApiServer {
       res.writeHead(403, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `forbidden: cannot list ${path}` }));
     }
-    if (req.method === 'POST') {
-      req.resume();
-      res.writeHead(201, { 'content-type': 'application/json' });
-      return void res.end('{}');
+    if (req.method === 'POST' || req.method === 'PUT') {
+      // Event creation and Ingress status writes: recorded for the tests to inspect.
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const parsed = JSON.parse(body || '{}') as KObject;
+        this.writes.push({ method: req.method!, path: url.pathname, body: parsed });
+        res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(parsed));
+      });
+      return;
     }
     const selector = url.searchParams.get('labelSelector');
     const matches = (o: KObject) =>

@@ -104,6 +104,13 @@ describe('kubernetesCRD provider', () => {
     const s = await rec.until((x) => x.errors.some((e) => e.source === 'shop/IngressRoute/broken'));
     expect(s.errors.find((e) => e.source === 'shop/IngressRoute/broken')).toMatchObject({ path: 'spec.routes[0].services[0].name', message: 'no Service shop/missing-svc' });
     expect(rules(s)).toContain('Host(`shop.example`)');
+    // …and recorded on the object as a Kubernetes Event, once.
+    const end = Date.now() + 3000;
+    while (Date.now() < end && !api.writes.some((w) => w.path === '/api/v1/namespaces/shop/events')) await new Promise((r) => setTimeout(r, 25));
+    const events = api.writes.filter((w) => w.path === '/api/v1/namespaces/shop/events' && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name === 'broken');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.body).toMatchObject({ type: 'Warning', reason: 'InvalidConfiguration', involvedObject: { kind: 'IngressRoute', namespace: 'shop' } });
+    expect((events[0]!.body as { message?: string }).message).toMatch(/no Service shop\/missing-svc/);
     api.delete(route('broken', 'broken.example', 'missing-svc'));
   });
 
@@ -141,9 +148,15 @@ describe('kubernetesIngress provider', () => {
     api.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'legacy', namespace: 'shop' }, spec: { ingressClassName: 'portico', rules: [{ host: 'legacy.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
     api.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'nginx-one', namespace: 'shop' }, spec: { ingressClassName: 'nginx', rules: [{ host: 'nginx.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
     const rec = new Recorder();
-    await provider('kubernetesingress').start(rec.emit);
+    await provider('kubernetesingress', { ingressEndpoint: { ip: '203.0.113.7' } }).start(rec.emit);
     const s = await rec.until((x) => rules(x).includes('Host(`legacy.example`)'));
     expect(rules(s)).not.toContain('Host(`nginx.example`)');
+    // Our Ingress gets status.loadBalancer; the nginx one is left alone.
+    const end = Date.now() + 3000;
+    const statusPath = '/apis/networking.k8s.io/v1/namespaces/shop/ingresses/legacy/status';
+    while (Date.now() < end && !api.writes.some((w) => w.path === statusPath)) await new Promise((r) => setTimeout(r, 25));
+    expect(api.writes.find((w) => w.path === statusPath)?.body).toMatchObject({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
+    expect(api.writes.some((w) => w.path.endsWith('/ingresses/nginx-one/status'))).toBe(false);
   });
 });
 
