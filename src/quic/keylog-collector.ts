@@ -1,12 +1,25 @@
 /**
  * Collect NSS key log lines of every QUIC connection into one file. quiche
  * writes keys per connection and truncates the file it is given, so each
- * connection gets a private file (mode 0600 in a private directory) whose
- * lines are appended to the shared keylog when the connection ends.
+ * connection gets a private file (mode 0600 in a private directory). Its
+ * new complete lines are appended to the shared key log when the handshake
+ * completes (every secret a capture needs exists by then: QUIC key updates
+ * derive from them and log nothing new) and once more when the connection
+ * ends. Each append is one write of whole lines, so lines of concurrent
+ * connections never interleave.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, mkdtempSync, openSync, readSync, rmSync, fstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+export interface ConnectionKeylog {
+  /** Where quiche writes this connection's keys. */
+  readonly path: string;
+  /** Append the lines written since the last call to the shared key log. */
+  flush(): void;
+  /** Final flush; removes the private file. */
+  done(): void;
+}
 
 export class KeylogCollector {
   private readonly dir = mkdtempSync(join(tmpdir(), 'portico-keylog-'));
@@ -16,18 +29,36 @@ export class KeylogCollector {
     chmodSync(this.dir, 0o700);
   }
 
-  /** A private file for one connection, and the function that folds it into the target. */
-  perConnection(): { path: string; done: () => void } {
+  perConnection(): ConnectionKeylog {
     const path = join(this.dir, `conn-${++this.n}.keys`);
+    let offset = 0;
+    const flush = (): void => {
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch {
+        return; // nothing logged yet
+      }
+      try {
+        const size = fstatSync(fd).size;
+        if (size <= offset) return;
+        const buf = Buffer.allocUnsafe(size - offset);
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        const end = buf.lastIndexOf(0x0a, n - 1) + 1; // whole lines only
+        if (end === 0) return;
+        appendFileSync(this.target, buf.subarray(0, end), { mode: 0o600 });
+        offset += end;
+      } catch {
+        /* the target is not writable: the caller learned that at startup; keys are best-effort */
+      } finally {
+        closeSync(fd);
+      }
+    };
     return {
       path,
+      flush,
       done: () => {
-        try {
-          const lines = readFileSync(path, 'utf8');
-          if (lines) appendFileSync(this.target, lines, { mode: 0o600 });
-        } catch {
-          /* the connection never got far enough to have keys */
-        }
+        flush();
         rmSync(path, { force: true });
       },
     };

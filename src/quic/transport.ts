@@ -25,6 +25,18 @@ export interface QuicListenOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   maxStreamsBidi: number;
+  /** Unidirectional streams the client may open (HTTP/3 needs 3; default 16). */
+  maxStreamsUni?: number;
+  /** Initial flow-control window per stream, bytes (default 1 MiB; quiche grows it up to 16 MiB as the reader keeps up). */
+  streamWindow?: number;
+  /** Initial flow-control window for the whole connection, bytes (default 16 MiB). */
+  connectionWindow?: number;
+  /**
+   * Validate client addresses with a Retry round trip before keeping any
+   * state (RFC 9000 §8.1): costs one RTT per new connection, stops spoofed
+   * sources from using the server as an amplifier. Default off.
+   */
+  retry?: boolean;
   /** NSS key log of every connection, appended to this file. */
   keylogFile?: string;
   /** One qlog (JSON-SEQ) file per connection in this directory. */
@@ -46,9 +58,14 @@ export interface QuicConnectionEvents {
 
 export interface QuicConnection {
   readonly serverName: string | undefined;
+  /** The peer's current address: follows migration and NAT rebinding. */
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The listening socket's address (the wildcard when bound to every interface). */
+  readonly localAddress: string;
   readonly localPort: number;
+  /** Negotiated ALPN protocol; undefined until the handshake completes. */
+  readonly alpn: string | undefined;
   events: QuicConnectionEvents | undefined;
   /** Queue bytes on a stream; they leave as flow control allows. */
   writeStream(streamId: number, data: Buffer, fin: boolean): void;
@@ -65,13 +82,45 @@ export interface QuicConnection {
   resumeRead(streamId: number): void;
   /** Append a qlog event for this connection (no-op without qlogDir). */
   qlog(category: string, event: string, data: Record<string, unknown>): void;
-  stats(): Record<string, number>;
+  stats(): QuicConnectionStats;
+}
+
+/** Counters of one connection, from the QUIC stack. */
+export interface QuicConnectionStats {
+  /** Smoothed RTT of the active path, milliseconds. */
+  rttMs: number;
+  /** Congestion window of the active path, bytes. */
+  cwnd: number;
+  /** Packets sent, received, declared lost. */
+  sent: number;
+  recv: number;
+  lost: number;
+  sentBytes: number;
+  recvBytes: number;
+  [key: string]: number;
+}
+
+/** What a listener did, for metrics. Plain numbers, only ever growing. */
+export interface QuicListenerCounters {
+  /** Datagrams dropped without creating state, by reason (same reasons as onDrop). */
+  datagramsDropped: Record<string, number>;
+  connectionsAccepted: number;
+  /** Refused before any state: no certificate for the name (sniStrict), connection limit. */
+  connectionsRefused: number;
+  connectionsClosed: number;
+  /** Connections that closed before their handshake completed. */
+  handshakeFailures: number;
+  versionNegotiationsSent: number;
+  retriesSent: number;
 }
 
 export interface QuicListener {
   readonly port: number;
   /** Connections now open. */
   readonly connections: ReadonlySet<QuicConnection>;
+  readonly counters: QuicListenerCounters;
+  /** The bound sockets (one per address family when listening on every interface). */
+  readonly addresses: ReadonlyArray<{ address: string; family: 'IPv4' | 'IPv6'; port: number }>;
   close(): Promise<void>;
 }
 

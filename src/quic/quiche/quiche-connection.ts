@@ -7,12 +7,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Quiche, QuicheConnection } from './binding.js';
-import type { QuicConnection, QuicConnectionEvents } from '../transport.js';
+import type { QuicConnection, QuicConnectionEvents, QuicConnectionStats } from '../transport.js';
 import type { ConnectionIdGenerator } from '../connection-id.js';
 import type { QlogWriter } from '../qlog/qlog-writer.js';
+import type { ConnectionKeylog } from '../keylog-collector.js';
+import { SendPacer } from './send-pacer.js';
 
-/** Packets sent per turn of the event loop: spreads bursts so loopback and NICs don't drop them. */
-const PACKETS_PER_TURN = 24;
+/** Most packets sent in one turn of the event loop, so receiving (ACKs, other connections) is never starved. */
+const PACKETS_PER_TURN = 32;
+/** Burst the pacer allows: ten packets, as RFC 9002 §7.7 suggests. */
+const PACER_BURST = 10 * 1350;
+/** Bytes queued on a stream above which writers are told to wait (onWritable). */
 const STREAM_HIGH_WATER = 256 * 1024;
 const MAX_DATAGRAM = 1350;
 
@@ -34,64 +39,91 @@ export interface ConnectionHost {
   generator: ConnectionIdGenerator;
 }
 
+type HostPort = { host: string; port: number };
+
 export class QuicheConnectionHandle implements QuicConnection {
   events: QuicConnectionEvents | undefined;
+  remoteAddress: string;
+  remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  alpn: string | undefined;
+  /** Every source CID we issued for this connection (for routing and cleanup). */
+  readonly cids = new Set<string>();
   private readonly streams = new Map<number, StreamState>();
   private readonly recvBuf = Buffer.allocUnsafe(64 * 1024);
   private readonly sendBuf = Buffer.allocUnsafe(MAX_DATAGRAM);
+  private readonly pacer = new SendPacer(PACER_BURST);
   private timer: NodeJS.Timeout | undefined;
-  private sendScheduled = false;
+  private sendTimer: NodeJS.Timeout | undefined;
+  private serviceScheduled = false;
   private established = false;
   private done = false;
   private nextUni = 3;
-  /** Every source CID we issued for this connection (for cleanup). */
-  readonly cids = new Set<string>();
 
   constructor(
     private readonly host: ConnectionHost,
     readonly conn: QuicheConnection,
     readonly serverName: string | undefined,
-    readonly remoteAddress: string,
-    readonly remotePort: number,
-    readonly localPort: number,
-    private readonly localHost: { host: string; port: number },
+    from: HostPort,
+    private readonly local: HostPort,
     private readonly qlogWriter: QlogWriter | undefined,
-    private readonly onKeylogDone: (() => void) | undefined,
-  ) {}
-
-  /** A datagram for this connection arrived. */
-  receive(data: Buffer, from: { host: string; port: number }): void {
-    if (this.done) return;
-    try {
-      this.conn.recv(data, { to: this.localHost, from });
-    } catch (err) {
-      // "Done" and per-packet failures: quiche already dropped what it could not use.
-      if ((err as Error).message !== 'Done') this.qlog('transport', 'packet_dropped', { reason: (err as Error).message });
-    }
-    this.process();
+    private readonly keylog: ConnectionKeylog | undefined,
+  ) {
+    this.remoteAddress = unmapped(from.host);
+    this.remotePort = from.port;
+    this.localAddress = local.host;
+    this.localPort = local.port;
   }
 
-  private process(): void {
+  get wasEstablished(): boolean {
+    return this.established;
+  }
+
+  /**
+   * A datagram for this connection arrived. quiche takes it at once; the
+   * rest (streams, timers, sending) runs once per turn of the event loop,
+   * after every datagram of the turn: an ACK-clocked sender gets dozens per
+   * turn, and per-datagram bookkeeping would cost more than quiche itself.
+   */
+  receive(data: Buffer, from: HostPort): void {
+    if (this.done) return;
+    try {
+      this.conn.recv(data, { to: this.local, from });
+    } catch (err) {
+      // "Done" and per-packet failures: quiche already dropped what it could not use; fatal ones show in localError.
+      if ((err as Error).message !== 'Done') this.qlog('transport', 'packet_dropped', { trigger: (err as Error).message });
+    }
+    this.scheduleService();
+  }
+
+  private scheduleService(): void {
+    if (this.serviceScheduled || this.done) return;
+    this.serviceScheduled = true;
+    setImmediate(this.service);
+  }
+
+  private readonly service = (): void => {
+    this.serviceScheduled = false;
+    if (this.done) return;
     if (!this.established && this.conn.isEstablished()) {
       this.established = true;
-      this.refillConnectionIds();
+      this.alpn = Buffer.from(this.conn.applicationProto()).toString('latin1') || undefined;
+      this.keylog?.flush();
       this.qlog('connectivity', 'connection_state_updated', { new: 'handshake_complete' });
       this.events?.established();
     }
     if (this.established) {
       this.readStreams();
-      this.drainConnectionIds();
+      this.maintainConnectionIds();
     }
     this.flushStreams();
-    this.scheduleSend();
-    this.armTimer();
-    if (this.conn.isClosed()) this.finish();
-  }
+    this.sendPackets();
+  };
 
   private readStreams(): void {
     for (const id of this.conn.readable()) {
-      const st = this.streams.get(id);
-      if (st?.paused) continue;
+      if (this.streams.get(id)?.paused) continue;
       for (;;) {
         let r: [number, boolean] | null;
         try {
@@ -104,7 +136,7 @@ export class QuicheConnectionHandle implements QuicConnection {
         if (!r) break;
         const [len, fin] = r;
         this.events?.streamData(id, Buffer.from(this.recvBuf.subarray(0, len)), fin);
-        if (fin || this.streams.get(id)?.paused) break;
+        if (fin || this.done || this.streams.get(id)?.paused) break;
       }
     }
   }
@@ -127,11 +159,11 @@ export class QuicheConnectionHandle implements QuicConnection {
     }
     if (fin) st.fin = true;
     this.flushStream(streamId, st);
-    this.scheduleSend();
+    this.scheduleService();
   }
 
   private flushStreams(): void {
-    for (const [id, st] of this.streams) if (st.queue.length || (st.fin && !st.finSent)) this.flushStream(id, st);
+    for (const [id, st] of this.streams) if (st.queue.length || (st.fin && !st.finSent) || st.writable.length) this.flushStream(id, st);
   }
 
   private flushStream(id: number, st: StreamState): void {
@@ -164,7 +196,7 @@ export class QuicheConnectionHandle implements QuicConnection {
       st.writable = [];
       for (const cb of cbs) cb();
     }
-    if (st.finSent && !st.queue.length && !st.paused) this.streams.delete(id);
+    if (st.finSent && !st.queue.length && !st.paused && !st.writable.length) this.streams.delete(id);
   }
 
   resetStream(streamId: number, code: number): void {
@@ -177,10 +209,11 @@ export class QuicheConnectionHandle implements QuicConnection {
     if (st) {
       st.queue = [];
       st.queued = 0;
-      for (const cb of st.writable) cb();
+      const cbs = st.writable;
       this.streams.delete(streamId);
+      for (const cb of cbs) cb();
     }
-    this.scheduleSend();
+    this.scheduleService();
   }
 
   stopSending(streamId: number, code: number): void {
@@ -189,7 +222,7 @@ export class QuicheConnectionHandle implements QuicConnection {
     } catch {
       /* already closed */
     }
-    this.scheduleSend();
+    this.scheduleService();
   }
 
   openUniStream(): number {
@@ -205,7 +238,8 @@ export class QuicheConnectionHandle implements QuicConnection {
     } catch {
       /* already closing */
     }
-    this.scheduleSend();
+    this.qlog('connectivity', 'connection_close_requested', { owner: 'local', application_code: code, reason });
+    this.scheduleService();
     this.armTimer();
   }
 
@@ -219,7 +253,7 @@ export class QuicheConnectionHandle implements QuicConnection {
 
   onWritable(streamId: number, cb: () => void): void {
     const st = this.streams.get(streamId);
-    if (!st || st.queued < STREAM_HIGH_WATER) return void queueMicrotask(cb);
+    if (!st || st.queued < STREAM_HIGH_WATER || this.done) return void queueMicrotask(cb);
     st.writable.push(cb);
   }
 
@@ -231,93 +265,109 @@ export class QuicheConnectionHandle implements QuicConnection {
     const st = this.streams.get(streamId);
     if (!st?.paused) return;
     st.paused = false;
-    // Data waiting in quiche: read it now.
-    setImmediate(() => {
-      if (!this.done) this.process();
-    });
+    // Data waiting in quiche: read it now (on a fresh stack, the caller may be inside a data event).
+    this.scheduleService();
   }
 
   qlog(category: string, event: string, data: Record<string, unknown>): void {
     this.qlogWriter?.event(category, event, data);
   }
 
-  stats(): Record<string, number> {
+  stats(): QuicConnectionStats {
     const s = this.conn.stats();
-    const path = this.conn.pathStats()[0];
-    return { sent: s.sent, recv: s.recv, lost: s.lost, sentBytes: s.sentBytes, recvBytes: s.recvBytes, rttMs: path ? path.rtt / 1e6 : 0, cwnd: path?.cwnd ?? 0 };
+    const path = this.activePath();
+    return {
+      sent: s.sent,
+      recv: s.recv,
+      lost: s.lost,
+      retrans: s.retrans,
+      sentBytes: s.sentBytes,
+      recvBytes: s.recvBytes,
+      lostBytes: s.lostBytes,
+      // The binding reports the RTT in whole milliseconds (0 below 1 ms).
+      rttMs: path?.rtt ?? 0,
+      cwnd: path?.cwnd ?? 0,
+      pmtu: path?.pmtu ?? 0,
+      deliveryRate: path?.deliveryRate ?? 0,
+      paths: s.pathsCount,
+    };
   }
 
-  /** Send what quiche has, a bounded number of packets per turn of the event loop. */
-  private scheduleSend(): void {
-    if (this.sendScheduled || this.done) return;
-    this.sendScheduled = true;
-    setImmediate(() => {
-      this.sendScheduled = false;
-      this.sendPackets();
-    });
+  /** Stop at once without telling the peer (the listener is going away). */
+  abandon(reason: string): void {
+    this.finish(reason);
   }
 
+  private activePath(): ReturnType<QuicheConnection['pathStats']>[number] | undefined {
+    let stats: ReturnType<QuicheConnection['pathStats']>;
+    try {
+      stats = this.conn.pathStats();
+    } catch {
+      return undefined;
+    }
+    return stats.find((p) => p.active) ?? stats[0];
+  }
+
+  /** Send what quiche has, paced, at most PACKETS_PER_TURN per turn of the event loop. */
   private sendPackets(): void {
     if (this.done) return;
+    const path = this.activePath();
+    if (path) this.pacer.update(path.cwnd, path.rtt);
     let sent = 0;
-    // Every path, not just the active one: after a migration or NAT rebinding the new path must be
-    // validated (PATH_CHALLENGE/RESPONSE) on itself, which plain send() does not do.
-    let peers: Array<{ host: string; port: number }> = [];
-    try {
-      peers = [...this.conn.pathsIter(this.localHost)];
-    } catch {
-      peers = [];
-    }
-    const attempts = peers.length > 1 ? peers : [undefined];
-    for (const peer of attempts) {
-      while (sent < PACKETS_PER_TURN) {
-        let r: ReturnType<QuicheConnection['send']>;
-        try {
-          r = peer ? this.conn.sendOnPath(this.sendBuf, this.localHost, peer) : this.conn.send(this.sendBuf);
-        } catch {
-          r = null;
-        }
-        if (!r) break;
-        const [len, info] = r;
-        this.host.socketFor(info.to.host).send(Buffer.from(this.sendBuf.subarray(0, len)), info.to.port, info.to.host);
-        sent++;
+    let more = false;
+    for (;;) {
+      if (sent >= PACKETS_PER_TURN || !this.pacer.canSend(MAX_DATAGRAM)) {
+        more = true;
+        break;
       }
+      let r: ReturnType<QuicheConnection['send']>;
+      try {
+        // With no path given quiche picks one, probing new paths (PATH_CHALLENGE after a migration or NAT rebinding) first.
+        r = this.conn.send(this.sendBuf);
+      } catch {
+        r = null;
+      }
+      if (!r) break;
+      const [len, info] = r;
+      this.host.socketFor(info.to.host).send(Buffer.from(this.sendBuf.subarray(0, len)), info.to.port, info.to.host);
+      this.pacer.spend(len);
+      sent++;
     }
-    if (sent === PACKETS_PER_TURN) this.scheduleSend();
-    // Sending may have freed flow-control credit for queued stream data.
-    this.flushStreams();
+    if (more) this.resumeSendingLater();
     this.armTimer();
     if (this.conn.isClosed()) this.finish();
+  }
+
+  private resumeSendingLater(): void {
+    const wait = this.pacer.delayMs(MAX_DATAGRAM);
+    // Timers have millisecond granularity: shorter waits are a turn of the event loop.
+    if (wait < 1) return this.scheduleService();
+    if (this.sendTimer) return;
+    this.sendTimer = setTimeout(() => {
+      this.sendTimer = undefined;
+      this.service();
+    }, Math.ceil(wait));
   }
 
   private armTimer(): void {
     if (this.done) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     const ms = this.conn.timeout();
     if (ms === null) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.conn.onTimeout();
-      this.process();
+      this.service();
     }, ms);
   }
 
-  /** Issue fresh source connection IDs up to the peer's limit, so migration and NAT rebinding have IDs to use. */
-  private refillConnectionIds(): void {
-    try {
-      while (this.conn.sourceCidsLeft() > 0) {
-        const cid = this.host.generator.generate();
-        const token = BigInt('0x' + randomBytes(16).toString('hex'));
-        this.conn.newSourceCid(cid, token, false);
-        this.cids.add(cid.toString('hex'));
-        this.host.register(cid, this);
-      }
-    } catch {
-      /* the peer's limit was reached */
-    }
-  }
-
-  private drainConnectionIds(): void {
+  /**
+   * Keep the peer supplied with our connection IDs (it needs a fresh one to
+   * migrate, or to answer a NAT rebinding), route the new ones here, forget
+   * the retired ones, and follow the peer to its new address.
+   */
+  private maintainConnectionIds(): void {
     for (;;) {
       let retired: Uint8Array | null = null;
       try {
@@ -335,26 +385,78 @@ export class QuicheConnectionHandle implements QuicConnection {
       try {
         ev = this.conn.pathEventNext();
       } catch {
-        ev = null;
+        ev = null; // "Done"
       }
       if (!ev) break;
-      this.qlog('connectivity', 'path_event', { type: ev.type });
+      this.onPathEvent(ev);
     }
-    if (this.conn.sourceCidsLeft() > 0) this.refillConnectionIds();
+    try {
+      while (this.conn.sourceCidsLeft() > 0) {
+        const cid = this.host.generator.generate();
+        const token = BigInt('0x' + randomBytes(16).toString('hex'));
+        this.conn.newSourceCid(cid, token, false);
+        this.cids.add(cid.toString('hex'));
+        this.host.register(cid, this);
+      }
+    } catch {
+      /* the peer's limit was reached */
+    }
   }
 
-  private finish(): void {
+  private onPathEvent(ev: ReturnType<QuicheConnection['pathEventNext']>): void {
+    switch (ev.type) {
+      case 'PeerMigrated':
+        this.remoteAddress = unmapped(ev.new.host);
+        this.remotePort = ev.new.port;
+        this.qlog('connectivity', 'connection_migrated', { old: ev.old, new: ev.new });
+        break;
+      case 'ReusedSourceConnectionId':
+        // Sequence numbers are BigInt in the binding: JSON cannot carry them as they are.
+        this.qlog('connectivity', 'path_event', { type: ev.type, seq: String(ev.seq), old: ev.old, new: ev.new });
+        break;
+      default:
+        this.qlog('connectivity', 'path_event', { type: ev.type, local: ev.local, peer: ev.peer });
+    }
+  }
+
+  private describeClose(): string {
+    if (this.conn.isTimedOut()) return 'idle timeout';
+    const peer = this.conn.peerError();
+    if (peer) return `peer closed with ${peer.isApp ? 'application' : 'transport'} error 0x${peer.errorCode.toString(16)}${reasonText(peer.reason)}`;
+    const local = this.conn.localError();
+    if (local) return `closed with ${local.isApp ? 'application' : 'transport'} error 0x${local.errorCode.toString(16)}${reasonText(local.reason)}`;
+    return 'closed';
+  }
+
+  private finish(reason = this.describeClose()): void {
     if (this.done) return;
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
-    const err = this.conn.peerError() ?? this.conn.localError();
-    const reason = this.conn.isTimedOut() ? 'idle timeout' : err ? `${err.isApp ? 'application' : 'transport'} error ${err.errorCode}` : 'closed';
-    this.qlog('connectivity', 'connection_closed', { reason });
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    const s = this.conn.stats();
+    this.qlog('connectivity', 'connection_closed', {
+      owner: this.conn.peerError() ? 'remote' : 'local',
+      trigger: this.conn.isTimedOut() ? 'idle_timeout' : this.established ? 'clean' : 'handshake_failed',
+      reason,
+      packets_sent: s.sent,
+      packets_received: s.recv,
+      packets_lost: s.lost,
+    });
     this.qlogWriter?.close();
-    this.onKeylogDone?.();
-    for (const st of this.streams.values()) for (const cb of st.writable) cb();
+    this.keylog?.done();
+    const waiting = [...this.streams.values()].flatMap((st) => st.writable);
     this.streams.clear();
-    this.events?.closed(reason);
     this.host.closed(this);
+    for (const cb of waiting) cb();
+    this.events?.closed(reason);
   }
+}
+
+function unmapped(host: string): string {
+  return host.startsWith('::ffff:') ? host.slice(7) : host;
+}
+
+function reasonText(reason: Uint8Array): string {
+  const text = Buffer.from(reason).toString('utf8').replace(/[^\x20-\x7e]/g, '?');
+  return text ? ` (${text})` : '';
 }

@@ -9,25 +9,42 @@
 import dgram, { type Socket as UdpSocket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { QuicConnection, QuicListener, QuicListenOptions, QuicTransport } from '../transport.js';
+import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions, QuicTransport } from '../transport.js';
 import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
 import { loadQuiche, type Quiche, type QuicheConfig } from './binding.js';
 import { QuicheConnectionHandle, type ConnectionHost } from './quiche-connection.js';
+import { RetryTokens } from '../retry-tokens.js';
 import { KeylogCollector } from '../keylog-collector.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
 
+/** Datagrams held per connection attempt while the ClientHello is incomplete (PQ ClientHellos take 2–3). */
 const MAX_PENDING_DATAGRAMS = 8;
+/** Connection attempts held at once waiting for the rest of their ClientHello. */
+const MAX_PENDING_HANDSHAKES = 1024;
 const PENDING_TTL_MS = 5_000;
 const MIN_INITIAL = 1200;
+const MAX_DATAGRAM = 1350;
 
 interface PendingHandshake {
   sniffer: ClientHelloSniffer;
   datagrams: Buffer[];
   created: number;
+  /** Set when the client came back from a Retry with a valid token. */
+  odcid: Buffer | undefined;
 }
 
 class QuicheListener implements QuicListener {
   readonly connections = new Set<QuicConnection>();
+  readonly counters: QuicListenerCounters = {
+    datagramsDropped: {},
+    connectionsAccepted: 0,
+    connectionsRefused: 0,
+    connectionsClosed: 0,
+    handshakeFailures: 0,
+    versionNegotiationsSent: 0,
+    retriesSent: 0,
+  };
+  addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; port: number }> = [];
   private readonly table = new Map<string, QuicheConnectionHandle>();
   private readonly pending = new Map<string, PendingHandshake>();
   private readonly configs = new Map<string, QuicheConfig>();
@@ -36,6 +53,8 @@ class QuicheListener implements QuicListener {
   private readonly sweeper: NodeJS.Timeout;
   private readonly host: ConnectionHost;
   private readonly ticketKey = randomBytes(48);
+  private readonly retryTokens = new RetryTokens();
+  private readonly scratch = Buffer.allocUnsafe(MAX_DATAGRAM);
   port = 0;
 
   constructor(
@@ -56,6 +75,8 @@ class QuicheListener implements QuicListener {
       closed: (conn) => {
         for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
         this.connections.delete(conn);
+        this.counters.connectionsClosed++;
+        if (!conn.wasEstablished) this.counters.handshakeFailures++;
       },
     };
   }
@@ -63,23 +84,43 @@ class QuicheListener implements QuicListener {
   async bind(): Promise<void> {
     const { host, port } = this.opts;
     const families: Array<['udp4' | 'udp6', string]> =
-      host === undefined ? [['udp4', '0.0.0.0'], ['udp6', '::']] : [[isIPv4(host) ? 'udp4' : 'udp6', host === 'localhost' ? '127.0.0.1' : host]];
+      host === undefined ? [['udp4', '0.0.0.0'], ['udp6', '::']] : [[isIPv4(host) || host === 'localhost' ? 'udp4' : 'udp6', host === 'localhost' ? '127.0.0.1' : host]];
     let boundPort = port;
     for (const [type, address] of families) {
       const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
       socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
-      socket.on('error', (err) => this.opts.log('warn', `UDP socket error: ${err.message}`));
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(boundPort, address, () => {
-          socket.off('error', reject);
-          resolve();
+      socket.on('error', (err) => this.opts.log('warn', `QUIC UDP socket ${address}:${boundPort}: ${err.message}`));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject);
+          socket.bind(boundPort, address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
         });
-      });
+      } catch (err) {
+        for (const s of this.sockets) s.close();
+        socket.close();
+        throw new Error(`cannot listen for QUIC on UDP ${address}:${boundPort}: ${(err as Error).message}`);
+      }
+      // Big buffers: a burst of a few hundred packets must not overflow the kernel queue.
+      try {
+        socket.setRecvBufferSize(4 * 1024 * 1024);
+        socket.setSendBufferSize(4 * 1024 * 1024);
+      } catch {
+        /* capped by net.core.rmem_max: the defaults still work, with more loss under load */
+      }
       boundPort = socket.address().port;
       this.sockets.push(socket);
+      const a = socket.address();
+      this.addresses.push({ address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port });
     }
     this.port = boundPort;
+  }
+
+  private drop(reason: string): void {
+    this.counters.datagramsDropped[reason] = (this.counters.datagramsDropped[reason] ?? 0) + 1;
+    this.opts.onDrop(reason);
   }
 
   private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -87,87 +128,142 @@ class QuicheListener implements QuicListener {
     try {
       header = this.quiche.Header.fromSlice(msg, this.opts.connectionIds.length);
     } catch {
-      return this.opts.onDrop('not-quic');
+      return this.drop('not-quic');
     }
     const from = { host: rinfo.address, port: rinfo.port };
-    const dcid = Buffer.from(header.dcid).toString('hex');
-    const known = this.table.get(dcid);
+    const dcid = Buffer.from(header.dcid);
+    const key = dcid.toString('hex');
+    const known = this.table.get(key);
     if (known) return known.receive(msg, from);
-    if (header.ty !== this.quiche.Type.Initial) return this.opts.onDrop('unknown-connection');
+    if (header.ty !== this.quiche.Type.Initial) return this.drop(header.ty === this.quiche.Type.ZeroRTT ? 'early-0rtt' : 'unknown-connection');
     if (!this.quiche.versionIsSupported(header.version)) {
-      const out = Buffer.allocUnsafe(1350);
-      const len = this.quiche.negotiateVersion(header.scid, header.dcid, out);
-      socket.send(out.subarray(0, len), rinfo.port, rinfo.address);
+      // RFC 9000 §6.1: only answer datagrams big enough to be a client's first Initial (no amplification).
+      if (msg.length < MIN_INITIAL) return this.drop('undersized-initial');
+      const len = this.quiche.negotiateVersion(header.scid, header.dcid, this.scratch);
+      socket.send(Buffer.from(this.scratch.subarray(0, len)), rinfo.port, rinfo.address);
+      this.counters.versionNegotiationsSent++;
       return;
     }
-    if (msg.length < MIN_INITIAL) return this.opts.onDrop('undersized-initial');
-    if (this.connections.size >= this.opts.maxConnections) return this.opts.onDrop('connection-limit');
-    let p = this.pending.get(dcid);
+    if (msg.length < MIN_INITIAL) return this.drop('undersized-initial');
+    let p = this.pending.get(key);
     if (!p) {
-      if (this.pending.size > 1024) return this.opts.onDrop('handshake-backlog');
-      p = { sniffer: new ClientHelloSniffer(), datagrams: [], created: Date.now() };
-      this.pending.set(dcid, p);
+      if (this.connections.size >= this.opts.maxConnections) {
+        this.counters.connectionsRefused++;
+        return this.drop('connection-limit');
+      }
+      if (this.pending.size >= MAX_PENDING_HANDSHAKES) return this.drop('handshake-backlog');
+      let odcid: Buffer | undefined;
+      if (this.opts.retry) {
+        const token = header.token ? Buffer.from(header.token) : Buffer.alloc(0);
+        if (token.length === 0) return this.sendRetry(socket, header, rinfo);
+        odcid = this.retryTokens.validate(token, rinfo.address, dcid);
+        if (!odcid) return this.drop('invalid-retry-token');
+      }
+      p = { sniffer: new ClientHelloSniffer(), datagrams: [], created: Date.now(), odcid };
+      this.pending.set(key, p);
     }
     const sniff = p.sniffer.feed(msg);
-    if (sniff.status === 'invalid') return this.opts.onDrop('invalid-initial');
+    if (sniff.status === 'invalid') {
+      if (!p.datagrams.length) this.pending.delete(key);
+      this.opts.log('debug', `QUIC Initial from ${rinfo.address}:${rinfo.port} dropped: ${sniff.reason}`);
+      return this.drop('invalid-initial');
+    }
     p.datagrams.push(msg);
     if (sniff.status === 'need-more') {
-      if (p.datagrams.length > MAX_PENDING_DATAGRAMS) {
-        this.pending.delete(dcid);
-        this.opts.onDrop('client-hello-too-long');
+      if (p.datagrams.length >= MAX_PENDING_DATAGRAMS) {
+        this.pending.delete(key);
+        this.drop('client-hello-too-long');
       }
       return;
     }
-    this.pending.delete(dcid);
-    this.accept(socket, Buffer.from(header.dcid), sniff.serverName, from, p.datagrams);
+    this.pending.delete(key);
+    this.accept(socket, dcid, p.odcid, sniff.serverName, from, p.datagrams);
   }
 
-  private accept(socket: UdpSocket, odcid: Buffer, serverName: string | undefined, from: { host: string; port: number }, datagrams: Buffer[]): void {
+  private sendRetry(socket: UdpSocket, header: ReturnType<Quiche['Header']['fromSlice']>, rinfo: dgram.RemoteInfo): void {
+    const newScid = this.opts.connectionIds.generate();
+    const token = this.retryTokens.mint(rinfo.address, Buffer.from(header.dcid), newScid);
+    const len = this.quiche.retry(header.scid, header.dcid, newScid, token, header.version, this.scratch);
+    socket.send(Buffer.from(this.scratch.subarray(0, len)), rinfo.port, rinfo.address);
+    this.counters.retriesSent++;
+  }
+
+  private accept(
+    socket: UdpSocket,
+    dcid: Buffer,
+    retryOdcid: Buffer | undefined,
+    serverName: string | undefined,
+    from: { host: string; port: number },
+    datagrams: Buffer[],
+  ): void {
     const cert = this.opts.selectCertificate(serverName);
-    if (!cert) return this.opts.onDrop('sni-refused');
+    if (!cert) {
+      this.counters.connectionsRefused++;
+      return this.drop('sni-refused');
+    }
     let config = this.configs.get(cert.fingerprint);
     if (!config) {
-      config = this.buildConfig(cert.certPem, cert.keyPem);
+      try {
+        config = this.buildConfig(cert.certPem, cert.keyPem);
+      } catch (err) {
+        this.opts.log('error', `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be loaded into quiche: ${(err as Error).message}; check that its PEM key matches`);
+        this.counters.connectionsRefused++;
+        return this.drop('certificate-unusable');
+      }
       this.configs.set(cert.fingerprint, config);
     }
-    const scid = this.opts.connectionIds.generate();
+    // After a Retry the client already addresses us by the ID we chose in the Retry; keep it.
+    const scid = retryOdcid ? dcid : this.opts.connectionIds.generate();
     const addr = socket.address();
     const local = { host: addr.address, port: addr.port };
     let conn: ReturnType<Quiche['Connection']['accept']>;
     try {
-      conn = this.quiche.Connection.accept(scid, null, local, from, config);
+      conn = this.quiche.Connection.accept(scid, retryOdcid ?? null, local, from, config);
     } catch (err) {
       this.opts.log('debug', `QUIC accept failed: ${(err as Error).message}`);
-      return this.opts.onDrop('accept-failed');
+      return this.drop('accept-failed');
     }
+    const odcid = retryOdcid ?? dcid;
     const keys = this.keylog?.perConnection();
     if (keys) conn.setKeylog(keys.path);
     const qlog = this.opts.qlogDir ? new QlogWriter(this.opts.qlogDir, odcid.toString('hex')) : undefined;
-    qlog?.event('connectivity', 'connection_started', { src_ip: local.host, src_port: local.port, dst_ip: from.host, dst_port: from.port, server_name: serverName });
-    const handle = new QuicheConnectionHandle(this.host, conn, serverName, from.host.replace(/^::ffff:/, ''), from.port, local.port, local, qlog, keys?.done);
-    handle.cids.add(scid.toString('hex'));
-    handle.cids.add(odcid.toString('hex'));
-    this.table.set(scid.toString('hex'), handle);
-    // The client keeps addressing Initials to its original DCID until it learns ours.
-    this.table.set(odcid.toString('hex'), handle);
+    qlog?.event('connectivity', 'connection_started', {
+      ip_version: isIPv4(from.host) ? 'ipv4' : 'ipv6',
+      src_ip: from.host,
+      src_port: from.port,
+      dst_ip: local.host,
+      dst_port: local.port,
+      src_cid: dcid.toString('hex'),
+      dst_cid: scid.toString('hex'),
+      server_name: serverName,
+    });
+    const handle = new QuicheConnectionHandle(this.host, conn, serverName, from, local, qlog, keys);
+    for (const cid of new Set([scid.toString('hex'), dcid.toString('hex')])) {
+      handle.cids.add(cid);
+      // The client keeps addressing Initials to the DCID it chose until it learns ours.
+      this.table.set(cid, handle);
+    }
     this.connections.add(handle);
+    this.counters.connectionsAccepted++;
     this.opts.onConnection(handle);
     for (const d of datagrams) handle.receive(d, from);
   }
 
   private buildConfig(certPem: string, keyPem: string): QuicheConfig {
+    const o = this.opts;
     const c = this.quiche.Config.withBoringSslCtx(false, false, null, [Buffer.from(keyPem)], [Buffer.from(certPem)], null);
     if (this.keylog) c.logKeys();
-    c.setApplicationProtos(this.opts.alpn);
-    c.setMaxIdleTimeout(this.opts.idleTimeoutMs);
+    c.setApplicationProtos(o.alpn);
+    c.setMaxIdleTimeout(o.idleTimeoutMs);
     c.setMaxRecvUdpPayloadSize(1500);
-    c.setMaxSendUdpPayloadSize(1350);
-    c.setInitialMaxData(16 * 1024 * 1024);
-    c.setInitialMaxStreamDataBidiLocal(2 * 1024 * 1024);
-    c.setInitialMaxStreamDataBidiRemote(1024 * 1024);
-    c.setInitialMaxStreamDataUni(1024 * 1024);
-    c.setInitialMaxStreamsBidi(this.opts.maxStreamsBidi);
-    c.setInitialMaxStreamsUni(16);
+    c.setMaxSendUdpPayloadSize(MAX_DATAGRAM);
+    const streamWindow = o.streamWindow ?? 1024 * 1024;
+    c.setInitialMaxData(o.connectionWindow ?? 16 * 1024 * 1024);
+    c.setInitialMaxStreamDataBidiLocal(streamWindow);
+    c.setInitialMaxStreamDataBidiRemote(streamWindow);
+    c.setInitialMaxStreamDataUni(Math.min(streamWindow, 1024 * 1024));
+    c.setInitialMaxStreamsBidi(o.maxStreamsBidi);
+    c.setInitialMaxStreamsUni(o.maxStreamsUni ?? 16);
     c.setActiveConnectionIdLimit(4);
     c.setDisableActiveMigration(false);
     c.setCcAlgorithmName('cubic');
@@ -181,6 +277,7 @@ class QuicheListener implements QuicListener {
     for (const c of this.connections) c.close(0, 'server shutting down');
     // Let the CONNECTION_CLOSE frames leave before the sockets go.
     await new Promise((r) => setTimeout(r, 50));
+    for (const c of [...this.connections]) (c as QuicheConnectionHandle).abandon('listener closed');
     await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.keylog?.dispose();
   }
@@ -196,3 +293,12 @@ export const quicheTransport: QuicTransport = {
     return listener;
   },
 };
+
+/**
+ * The quiche transport if its native library loads on this machine, else
+ * why not (the caller then serves HTTP/1.1 and HTTP/2 only). Never throws.
+ */
+export async function loadQuicheTransport(): Promise<{ ok: true; transport: QuicTransport } | { ok: false; reason: string }> {
+  const loaded = await loadQuiche();
+  return loaded.ok ? { ok: true, transport: quicheTransport } : { ok: false, reason: loaded.reason };
+}

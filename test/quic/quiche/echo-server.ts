@@ -1,0 +1,74 @@
+/**
+ * A server written only against the QuicTransport interface, for the
+ * transport tests. On each client bidirectional stream: a request line
+ * `SEND <n>\n` makes the server send n bytes (with back-pressure, through
+ * bufferedAmount/onWritable) and finish; anything else is echoed back, and
+ * the server finishes when the client does.
+ */
+import type { QuicConnection, QuicListener, QuicListenOptions, QuicTransport } from '../../../src/quic/transport.js';
+import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
+
+export interface EchoServer {
+  listener: QuicListener;
+  port: number;
+  /** Every connection the transport handed out, with what happened to it. */
+  seen: Array<{ conn: QuicConnection; established: boolean; closedReason?: string }>;
+  drops: Map<string, number>;
+}
+
+const HIGH_WATER = 256 * 1024;
+
+export async function startEchoServer(transport: QuicTransport, opts: Partial<QuicListenOptions> & Pick<QuicListenOptions, 'selectCertificate'>): Promise<EchoServer> {
+  const seen: EchoServer['seen'] = [];
+  const drops = new Map<string, number>();
+  const listener = await transport.listen({
+    host: '127.0.0.1',
+    port: 0,
+    alpn: ['h3'],
+    connectionIds: new RandomConnectionIdGenerator(16),
+    idleTimeoutMs: 30_000,
+    maxConnections: 100,
+    maxStreamsBidi: 100,
+    onDrop: (reason) => drops.set(reason, (drops.get(reason) ?? 0) + 1),
+    log: () => undefined,
+    ...opts,
+    onConnection: (conn) => {
+      const entry: EchoServer['seen'][number] = { conn, established: false };
+      seen.push(entry);
+      const firstChunk = new Map<number, boolean>();
+      conn.events = {
+        established: () => (entry.established = true),
+        streamData: (id, data, fin) => {
+          if (!firstChunk.has(id)) {
+            firstChunk.set(id, true);
+            const m = /^SEND (\d+)\n/.exec(data.subarray(0, 32).toString('latin1'));
+            if (m) return sendBytes(conn, id, Number(m[1]));
+          }
+          conn.writeStream(id, data, fin);
+        },
+        streamReset: () => undefined,
+        streamStopSending: () => undefined,
+        closed: (reason) => (entry.closedReason = reason),
+      };
+      opts.onConnection?.(conn);
+    },
+  });
+  return { listener, port: listener.port, seen, drops };
+}
+
+/** Send n bytes of a recognisable pattern, never queueing more than HIGH_WATER. */
+function sendBytes(conn: QuicConnection, id: number, n: number): void {
+  const block = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = i & 0xff;
+  let left = n;
+  const pump = (): void => {
+    while (left > 0 && conn.bufferedAmount(id) < HIGH_WATER) {
+      const len = Math.min(left, block.length);
+      left -= len;
+      conn.writeStream(id, block.subarray(0, len), left === 0);
+    }
+    if (left > 0) conn.onWritable(id, pump);
+  };
+  if (n === 0) conn.writeStream(id, Buffer.alloc(0), true);
+  else pump();
+}
