@@ -71,6 +71,8 @@ async function main() {
   await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort), waitForPort(caddyPlain), waitForPort(porticoPlain)]);
   await new Promise((r) => setTimeout(r, 500));
 
+  // Warm up both proxies (JIT, pools, TLS session caches) so the first measured run is not a cold start.
+  for (const url of [`http://127.0.0.1:${caddyPlain}/`, `http://127.0.0.1:${porticoPlain}/`]) run('wrk', ['-t2', '-c64', '-d2s', url], 30_000);
   console.log(`# h1/h2 proxy benchmark: ${duration}s per run, ${connections} connections, node ${process.version}`);
   const direct = wrk(`http://127.0.0.1:${backend}/`);
   console.log(`direct   h1  ${direct.rps.toFixed(0)} req/s  p99 ${direct.p99ms?.toFixed(2)} ms`);

@@ -86,6 +86,7 @@ export class TcpEntryPoint {
     };
     if (this.ep.tls) {
       const server = createTlsServer({
+        noDelay: true,
         SNICallback: (servername, cb) => {
           try {
             const sel = this.ep.tlsRuntime().select(servername);
@@ -112,7 +113,7 @@ export class TcpEntryPoint {
       server.on('tlsClientError', () => this.ep.countMalformed('tls-handshake'));
       this.server = server;
     } else {
-      const server = createNetServer((socket) => this.h1.emit('connection', socket));
+      const server = createNetServer({ noDelay: true }, (socket) => this.h1.emit('connection', socket));
       server.on('connection', onSocket);
       this.server = server;
     }
