@@ -178,7 +178,14 @@ export class KubernetesProvider implements Provider {
     }
     await Promise.all(started);
     this.flush();
+    // Periodic resync: relist everything now and then, so a missed event can never stick.
+    this.resync = setInterval(() => {
+      for (const i of this.informers) void i.informer.stop().then(() => i.informer.start()).catch(() => undefined);
+    }, this.resyncMs).unref();
   }
+
+  private resync: NodeJS.Timeout | undefined;
+  private readonly resyncMs = 10 * 60_000;
 
   private schedule(): void {
     if (this.timer || this.stopped) return;
@@ -293,6 +300,7 @@ export class KubernetesProvider implements Provider {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resync) clearInterval(this.resync);
     await Promise.all(this.informers.map((i) => i.informer.stop().catch(() => undefined)));
   }
 }

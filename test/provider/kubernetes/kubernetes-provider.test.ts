@@ -125,6 +125,22 @@ describe('kubernetesCRD provider', () => {
     api.delete(route('from-traefik', 'traefik.example', 'web', 'traefik.io'));
   });
 
+  test('a kubeconfig file works as well as endpoint + token', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'portico-kubeconfig-')), 'config');
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Config\nclusters: [{ name: fake, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]\nusers: [{ name: u, user: { token: abc } }]\ncontexts: [{ name: c, context: { cluster: fake, user: u } }]\ncurrent-context: c\n`,
+    );
+    const rec = new Recorder();
+    const p = new KubernetesProvider('kubernetescrd', { kubeconfig: file, throttleDuration: '30ms' });
+    providers.push(p);
+    await p.start(rec.emit);
+    await rec.until((s) => rules(s).includes('Host(`shop.example`)'));
+  });
+
   test('namespaces limit what is watched', async () => {
     const rec = new Recorder();
     await provider('kubernetescrd', { namespaces: ['other'] }).start(rec.emit);
