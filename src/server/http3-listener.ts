@@ -79,6 +79,7 @@ export async function startHttp3Listener(
         });
         const session = new Http3ServerSession(conn, bridge, { maxFieldSectionSize: ep.config.transport?.maxHeaderBytes ?? 64 * 1024 });
         bridge.session = session;
+        if (h3.qlogDir) traceHttp3(conn, bridge, session);
         sessions.set(conn, session);
         conn.events = {
           established: () => session.start(),
@@ -121,5 +122,45 @@ export async function startHttp3Listener(
         await listener.close();
       },
     },
+  };
+}
+
+/**
+ * qlog HTTP/3 events for one connection (only when qlogDir is set): frames
+ * parsed from the client and created by us, and request stream states.
+ */
+function traceHttp3(conn: QuicConnection, bridge: Http3RequestBridge, session: Http3ServerSession): void {
+  const q = (name: string, data: Record<string, unknown>) => conn.qlog('http', name, data);
+  const request = bridge.request.bind(bridge);
+  bridge.request = (id, req) => {
+    q('frame_parsed', { stream_id: id, frame: { frame_type: 'headers', headers: [[':method', req.method], [':path', req.path ?? ''], [':authority', req.authority ?? ''], ...req.headers].map(([name, value]) => ({ name, value })) } });
+    q('stream_state_updated', { stream_id: id, stream_type: 'request', new: 'open' });
+    request(id, req);
+  };
+  const data = bridge.data.bind(bridge);
+  bridge.data = (id, chunk) => {
+    q('frame_parsed', { stream_id: id, frame: { frame_type: 'data' }, length: chunk.length });
+    data(id, chunk);
+  };
+  const end = bridge.end.bind(bridge);
+  bridge.end = (id, trailers) => {
+    q('stream_state_updated', { stream_id: id, new: 'half_closed_remote', trailers: trailers?.length ?? 0 });
+    end(id, trailers);
+  };
+  const aborted = bridge.aborted.bind(bridge);
+  bridge.aborted = (id, code) => {
+    q('stream_state_updated', { stream_id: id, new: 'reset', error_code: code });
+    aborted(id, code);
+  };
+  const sendHeaders = session.sendHeaders.bind(session);
+  session.sendHeaders = (id, status, headers, endStream) => {
+    q('frame_created', { stream_id: id, frame: { frame_type: 'headers', headers: [{ name: ':status', value: String(status) }, ...[...headers].map(([name, value]) => ({ name, value }))] } });
+    sendHeaders(id, status, headers, endStream);
+  };
+  const sendData = session.sendData.bind(session);
+  session.sendData = (id, chunk, endStream) => {
+    if (chunk.length) q('frame_created', { stream_id: id, frame: { frame_type: 'data' }, length: chunk.length });
+    if (endStream) q('stream_state_updated', { stream_id: id, new: 'closed' });
+    sendData(id, chunk, endStream);
   };
 }

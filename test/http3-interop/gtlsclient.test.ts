@@ -144,6 +144,11 @@ describe('HTTP/3 with gtlsclient (ngtcp2)', () => {
     const records = readFileSync(join(qlogDir, files[0]!), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r));
     expect(records[0].qlog_format).toBe('JSON-SEQ');
     expect(records.map((r) => r.name)).toContain('connectivity:connection_started');
+    // A connection that carried a request has HTTP/3 frames and stream states too.
+    const all = files.flatMap((f) => readFileSync(join(qlogDir, f), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r)));
+    const names = new Set(all.map((r) => r.name));
+    for (const n of ['http:frame_parsed', 'http:frame_created', 'http:stream_state_updated', 'connectivity:connection_closed']) expect(names, n).toContain(n);
+    expect(all.some((r) => r.name === 'http:frame_created' && r.data.frame.frame_type === 'headers' && r.data.frame.headers[0].value === '200')).toBe(true);
     expect(statSync(keylog).mode & 0o077).toBe(0);
   });
 });
