@@ -83,10 +83,17 @@ class QuicheListener implements QuicListener {
 
   async bind(): Promise<void> {
     const { host, port } = this.opts;
+    // Every interface, or both loopbacks for "localhost" (browsers resolve it to ::1 first), is one
+    // socket per family on the same port; the IPv6 one is optional where IPv6 is switched off.
     const families: Array<['udp4' | 'udp6', string]> =
-      host === undefined ? [['udp4', '0.0.0.0'], ['udp6', '::']] : [[isIPv4(host) || host === 'localhost' ? 'udp4' : 'udp6', host === 'localhost' ? '127.0.0.1' : host]];
+      host === undefined
+        ? [['udp4', '0.0.0.0'], ['udp6', '::']]
+        : host === 'localhost'
+          ? [['udp4', '127.0.0.1'], ['udp6', '::1']]
+          : [[isIPv4(host) ? 'udp4' : 'udp6', host]];
     let boundPort = port;
     for (const [type, address] of families) {
+      const optional = type === 'udp6' && families.length === 2;
       const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
       socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
       socket.on('error', (err) => this.opts.log('warn', `QUIC UDP socket ${address}:${boundPort}: ${err.message}`));
@@ -99,8 +106,13 @@ class QuicheListener implements QuicListener {
           });
         });
       } catch (err) {
-        for (const s of this.sockets) s.close();
         socket.close();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (optional && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
+          this.opts.log('warn', `QUIC: no IPv6 on this host (${code}); listening on IPv4 only`);
+          continue;
+        }
+        for (const s of this.sockets) s.close();
         throw new Error(`cannot listen for QUIC on UDP ${address}:${boundPort}: ${(err as Error).message}`);
       }
       // Big buffers: a burst of a few hundred packets must not overflow the kernel queue.

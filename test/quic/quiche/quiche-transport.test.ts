@@ -149,6 +149,27 @@ describe('quiche transport', () => {
     }
   });
 
+  test('listening on every interface: one socket per family on the same port, both reachable', async () => {
+    const both = await startEchoServer(quicheTransport, {
+      host: undefined,
+      selectCertificate: () => ({ certPem: cert.certPem, keyPem: cert.keyPem, fingerprint: 'localhost' }),
+    });
+    try {
+      expect(both.listener.addresses.map((a) => `${a.family} ${a.address}`).sort()).toEqual(['IPv4 0.0.0.0', 'IPv6 ::']);
+      expect(new Set(both.listener.addresses.map((a) => a.port))).toEqual(new Set([both.port]));
+      for (const host of ['127.0.0.1', '::1']) {
+        const c = await QuicheClient.connect(quiche, { host, port: both.port, serverName: 'localhost', caPem: readCa() });
+        const id = c.openBidiStream();
+        c.write(id, Buffer.from(host), true);
+        expect((await c.readStream(id)).toString()).toBe(host);
+        expect(both.seen.at(-1)!.conn.remoteAddress).toBe(host);
+        await c.close();
+      }
+    } finally {
+      await both.listener.close();
+    }
+  });
+
   test('counters: accepted and closed connections', async () => {
     const before = { ...server.listener.counters };
     const c = await connect();
