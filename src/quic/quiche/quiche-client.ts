@@ -117,6 +117,29 @@ export class QuicheClient {
     this.flush();
   }
 
+  /** Abandon sending on a stream (RESET_STREAM with this code). */
+  resetStream(streamId: number, code: number): void {
+    const st = this.stream(streamId);
+    st.out = [];
+    st.finSent = true;
+    try {
+      this.conn.streamShutdown(streamId, this.quiche.Shutdown.Write, code);
+    } catch {
+      /* already finished */
+    }
+    this.flush();
+  }
+
+  /** Ask the peer to stop sending on a stream (STOP_SENDING with this code). */
+  stopSending(streamId: number, code: number): void {
+    try {
+      this.conn.streamShutdown(streamId, this.quiche.Shutdown.Read, code);
+    } catch {
+      /* already finished */
+    }
+    this.flush();
+  }
+
   /** Everything the peer sends on a stream, once it finishes. */
   readStream(streamId: number): Promise<Buffer> {
     const st = this.stream(streamId);

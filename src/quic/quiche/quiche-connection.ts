@@ -60,6 +60,8 @@ export class QuicheConnectionHandle implements QuicConnection {
   private established = false;
   private done = false;
   private nextUni = 3;
+  /** Streams whose STOP_SENDING the application has been told about. */
+  private readonly stopNotified = new Set<number>();
 
   constructor(
     private readonly host: ConnectionHost,
@@ -115,11 +117,33 @@ export class QuicheConnectionHandle implements QuicConnection {
     }
     if (this.established) {
       this.readStreams();
+      this.noticeStoppedStreams();
       this.maintainConnectionIds();
     }
     this.flushStreams();
     this.sendPackets();
   };
+
+  /**
+   * quiche reports a peer's STOP_SENDING only to a write; streams with
+   * nothing queued (a response still waiting for its backend) are asked
+   * here, so the application can stop producing at once.
+   */
+  private noticeStoppedStreams(): void {
+    for (const id of this.conn.writable()) {
+      if (this.stopNotified.has(id) || this.streams.get(id)?.queue.length) continue;
+      try {
+        this.conn.streamCapacity(id);
+      } catch (err) {
+        const m = /StreamStopped\((\d+)\)/.exec((err as Error).message);
+        if (!m) continue;
+        this.stopNotified.add(id);
+        const st = this.streams.get(id);
+        if (st) st.finSent = true;
+        this.events?.streamStopSending(id, Number(m[1]));
+      }
+    }
+  }
 
   private readStreams(): void {
     for (const id of this.conn.readable()) {
@@ -189,7 +213,10 @@ export class QuicheConnectionHandle implements QuicConnection {
       st.queue = [];
       st.queued = 0;
       st.finSent = true;
-      if (m) this.events?.streamStopSending(id, Number(m[1]));
+      if (m && !this.stopNotified.has(id)) {
+        this.stopNotified.add(id);
+        this.events?.streamStopSending(id, Number(m[1]));
+      }
     }
     if (st.queued < STREAM_HIGH_WATER && st.writable.length) {
       const cbs = st.writable;

@@ -3,7 +3,9 @@
  * transport tests. On each client bidirectional stream: a request line
  * `SEND <n>\n` makes the server send n bytes (with back-pressure, through
  * bufferedAmount/onWritable) and finish; anything else is echoed back, and
- * the server finishes when the client does.
+ * the server finishes when the client does. `RESET <code>\n` makes the
+ * server reset its side of the stream with that code; `HOLD\n` makes it
+ * answer nothing (a response waiting for its backend).
  */
 import type { QuicConnection, QuicListener, QuicListenOptions, QuicTransport } from '../../../src/quic/transport.js';
 import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
@@ -14,6 +16,8 @@ export interface EchoServer {
   /** Every connection the transport handed out, with what happened to it. */
   seen: Array<{ conn: QuicConnection; established: boolean; closedReason?: string }>;
   drops: Map<string, number>;
+  /** Resets and stop-sendings the transport reported, in order. */
+  streamEvents: Array<{ type: 'reset' | 'stop-sending'; id: number; code: number }>;
 }
 
 const HIGH_WATER = 256 * 1024;
@@ -21,6 +25,7 @@ const HIGH_WATER = 256 * 1024;
 export async function startEchoServer(transport: QuicTransport, opts: Partial<QuicListenOptions> & Pick<QuicListenOptions, 'selectCertificate'>): Promise<EchoServer> {
   const seen: EchoServer['seen'] = [];
   const drops = new Map<string, number>();
+  const streamEvents: EchoServer['streamEvents'] = [];
   const listener = await transport.listen({
     host: '127.0.0.1',
     port: 0,
@@ -40,20 +45,26 @@ export async function startEchoServer(transport: QuicTransport, opts: Partial<Qu
         established: () => (entry.established = true),
         streamData: (id, data, fin) => {
           if (!firstChunk.has(id)) {
-            firstChunk.set(id, true);
-            const m = /^SEND (\d+)\n/.exec(data.subarray(0, 32).toString('latin1'));
-            if (m) return sendBytes(conn, id, Number(m[1]));
+            const head = data.subarray(0, 32).toString('latin1');
+            const send = /^SEND (\d+)\n/.exec(head);
+            const reset = /^RESET (\d+)\n/.exec(head);
+            // A command owns the stream: later chunks (the client's FIN) are not echoed.
+            firstChunk.set(id, !(send || reset || head.startsWith('HOLD\n')));
+            if (send) return sendBytes(conn, id, Number(send[1]));
+            if (reset) return conn.resetStream(id, Number(reset[1]));
+            if (head.startsWith('HOLD\n')) return;
           }
+          if (firstChunk.get(id) === false) return;
           conn.writeStream(id, data, fin);
         },
-        streamReset: () => undefined,
-        streamStopSending: () => undefined,
+        streamReset: (id, code) => streamEvents.push({ type: 'reset', id, code }),
+        streamStopSending: (id, code) => streamEvents.push({ type: 'stop-sending', id, code }),
         closed: (reason) => (entry.closedReason = reason),
       };
       opts.onConnection?.(conn);
     },
   });
-  return { listener, port: listener.port, seen, drops };
+  return { listener, port: listener.port, seen, drops, streamEvents };
 }
 
 /** Send n bytes of a recognisable pattern, never queueing more than HIGH_WATER. */

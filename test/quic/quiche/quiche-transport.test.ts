@@ -111,6 +111,45 @@ describe('quiche transport', () => {
     await c.close();
   });
 
+  test('stream resets and stop-sendings reach the other side with their codes', async () => {
+    const c = await connect();
+    const events = () => server.streamEvents.filter((e) => ids.includes(e.id));
+    const ids: number[] = [];
+    // Client resets a stream it was sending on.
+    const a = c.openBidiStream();
+    ids.push(a);
+    c.write(a, Buffer.from('partial'), false);
+    await new Promise((r) => setTimeout(r, 50));
+    c.resetStream(a, 0x10b);
+    // Client stops a response that is still being produced...
+    const b = c.openBidiStream();
+    ids.push(b);
+    c.onStreamData = (id) => {
+      if (id === b) c.stopSending(b, 0x10c);
+    };
+    c.write(b, Buffer.from(`SEND ${5 * 1024 * 1024}\n`), true);
+    // ...and one that has not started (nothing queued on the server).
+    const d = c.openBidiStream();
+    ids.push(d);
+    c.write(d, Buffer.from('HOLD\n'), true);
+    await new Promise((r) => setTimeout(r, 50));
+    c.stopSending(d, 0x10d);
+    await waitFor(() => events().length >= 3);
+    expect(events()).toEqual(
+      expect.arrayContaining([
+        { type: 'reset', id: a, code: 0x10b },
+        { type: 'stop-sending', id: b, code: 0x10c },
+        { type: 'stop-sending', id: d, code: 0x10d },
+      ]),
+    );
+    c.onStreamData = undefined;
+    // Server resets its side: the client sees the code.
+    const e = c.openBidiStream();
+    c.write(e, Buffer.from('RESET 269\n'), true);
+    await expect(c.readStream(e)).rejects.toThrow(/reset by the server with code 269/);
+    await c.close();
+  });
+
   test('a NAT rebinding (new client port, same connection ID) keeps the transfer going', async () => {
     const c = await connect();
     const a = c.openBidiStream();
@@ -167,6 +206,27 @@ describe('quiche transport', () => {
       }
     } finally {
       await both.listener.close();
+    }
+  });
+
+  test('maxConnections: a connection beyond the limit is refused without state until one closes', async () => {
+    const small = await startEchoServer(quicheTransport, {
+      maxConnections: 1,
+      selectCertificate: () => ({ certPem: cert.certPem, keyPem: cert.keyPem, fingerprint: 'localhost' }),
+    });
+    const opts = { host: '127.0.0.1', port: small.port, serverName: 'localhost', caPem: readCa(), handshakeTimeoutMs: 600 };
+    try {
+      const first = await QuicheClient.connect(quiche, opts);
+      await expect(QuicheClient.connect(quiche, opts)).rejects.toThrow(/did not complete/);
+      expect(small.listener.counters.connectionsRefused).toBeGreaterThan(0);
+      expect(small.listener.counters.datagramsDropped['connection-limit']).toBeGreaterThan(0);
+      expect(small.listener.connections.size).toBe(1);
+      await first.close();
+      await waitFor(() => small.listener.connections.size === 0);
+      const again = await QuicheClient.connect(quiche, opts);
+      await again.close();
+    } finally {
+      await small.listener.close();
     }
   });
 
