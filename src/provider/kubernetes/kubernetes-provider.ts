@@ -55,6 +55,9 @@ export function validateKubernetesOptions(options: Record<string, unknown>, at: 
   return problems;
 }
 
+/** The controller name our IngressClass objects carry (charts/portico/templates/ingressclass.yaml). */
+export const PORTICO_INGRESS_CONTROLLER = 'portico.dev/ingress-controller';
+
 const CRD_KINDS: Array<[kind: string, plural: string]> = [
   ['IngressRoute', 'ingressroutes'],
   ['Middleware', 'middlewares'],
@@ -138,6 +141,13 @@ export class KubernetesProvider implements Provider {
           list: () => (ns ? discovery.listNamespacedEndpointSlice({ namespace: ns }) : discovery.listEndpointSliceForAllNamespaces()) as Promise<KubernetesListObject<KubernetesObject>>,
         },
       );
+      if (this.name === 'kubernetesingress' && ns === namespaces[0])
+        out.push({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'IngressClass',
+          path: '/apis/networking.k8s.io/v1/ingressclasses',
+          list: () => networking.listIngressClass() as Promise<KubernetesListObject<KubernetesObject>>,
+        });
       if (this.name === 'kubernetesingress')
         out.push({
           apiVersion: 'networking.k8s.io/v1',
@@ -218,7 +228,7 @@ export class KubernetesProvider implements Provider {
       allowCrossNamespace: this.options.allowCrossNamespace ?? false,
       allowExternalNameServices: this.options.allowExternalNameServices ?? false,
       nativeLB: this.options.nativeLB ?? false,
-      ingressClass: this.name === 'kubernetesingress' ? this.options.ingressClass ?? 'portico' : undefined,
+      ingressClass: this.name === 'kubernetesingress' ? this.ingressClasses(docs) : undefined,
       log: (level, msg) => this.log(level, msg),
     });
     for (const e of converted.errors) this.log('error', `kubernetes: ${e.source}: ${e.path}: ${e.message}`);
@@ -227,6 +237,16 @@ export class KubernetesProvider implements Provider {
     const snapshot: ProviderSnapshot = { provider: this.name, config: converted.config, errors: [...errors, ...converted.errors] };
     this.emit?.(snapshot);
     return snapshot;
+  }
+
+  /** The configured class plus every IngressClass whose controller is ours. */
+  private ingressClasses(docs: ManifestDocument[]): string[] {
+    const classes = new Set([this.options.ingressClass ?? 'portico']);
+    for (const d of docs) {
+      const o = d.object as { kind?: string; metadata?: { name?: string }; spec?: { controller?: string } };
+      if (o.kind === 'IngressClass' && o.spec?.controller === PORTICO_INGRESS_CONTROLLER && o.metadata?.name) classes.add(o.metadata.name);
+    }
+    return [...classes];
   }
 
   private readonly reported = new Map<string, string>();
@@ -275,12 +295,12 @@ export class KubernetesProvider implements Provider {
     } else if (this.options.ingressEndpoint) ingress = [this.options.ingressEndpoint];
     if (!ingress) return;
     const networking = this.kc.makeApiClient(k8s.NetworkingV1Api);
-    const wanted = this.options.ingressClass ?? 'portico';
+    const wanted = this.ingressClasses(docs);
     for (const d of docs) {
       const o = d.object as k8s.V1Ingress & { kind: string };
       if (o.kind !== 'Ingress') continue;
       const cls = o.spec?.ingressClassName ?? o.metadata?.annotations?.['kubernetes.io/ingress.class'];
-      if (cls !== wanted) continue;
+      if (cls === undefined || !wanted.includes(cls)) continue;
       const key = d.source;
       const value = JSON.stringify(ingress);
       if (this.statusWritten.get(key) === value || JSON.stringify(o.status?.loadBalancer?.ingress ?? []) === value) continue;

@@ -25,8 +25,8 @@ export interface ManifestConversionOptions {
   allowCrossNamespace?: boolean;
   allowExternalNameServices?: boolean;
   nativeLB?: boolean;
-  /** Convert networking.k8s.io/v1 Ingress objects of this class (unset: Ingress objects are skipped). */
-  ingressClass?: string;
+  /** Convert networking.k8s.io/v1 Ingress objects of this class, or these classes (unset: Ingress objects are skipped). */
+  ingressClass?: string | string[];
   /** Services defined natively by the same provider that a reference may name when no Service manifest exists. */
   nativeServiceNames?: ReadonlySet<string>;
   log?: (level: 'debug' | 'warn', msg: string) => void;
@@ -363,8 +363,9 @@ function annotation(o: KubeObject, key: string): string | undefined {
 function convertIngress(o: KubeObject, ctx: Ctx): void {
   const spec = asObject(o.spec ?? {}, 'spec');
   const cls = (spec.ingressClassName as string | undefined) ?? o.metadata.annotations?.['kubernetes.io/ingress.class'];
-  if (cls !== ctx.opts.ingressClass) {
-    ctx.opts.log?.('debug', `Ingress ${ctx.ns}/${o.metadata.name}: class "${cls ?? ''}" is not "${ctx.opts.ingressClass}", skipped`);
+  const classes = ([] as string[]).concat(ctx.opts.ingressClass ?? []);
+  if (cls === undefined || !classes.includes(cls)) {
+    ctx.opts.log?.('debug', `Ingress ${ctx.ns}/${o.metadata.name}: class "${cls ?? ''}" is not ${classes.map((c) => `"${c}"`).join(' or ')}, skipped`);
     return;
   }
   const entryPoints = annotation(o, 'router.entrypoints')?.split(',').map((s) => s.trim());

@@ -27,6 +27,7 @@ const PLURALS: Record<string, string> = {
   Service: 'services',
   EndpointSlice: 'endpointslices',
   Ingress: 'ingresses',
+  IngressClass: 'ingressclasses',
 };
 
 function collectionOf(o: { apiVersion: string; kind: string }): string {

@@ -173,6 +173,10 @@ describe('kubernetesIngress provider', () => {
     while (Date.now() < end && !api.writes.some((w) => w.path === statusPath)) await new Promise((r) => setTimeout(r, 25));
     expect(api.writes.find((w) => w.path === statusPath)?.body).toMatchObject({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } });
     expect(api.writes.some((w) => w.path.endsWith('/ingresses/nginx-one/status'))).toBe(false);
+    // An IngressClass whose controller is ours adds its name to the classes we answer.
+    api.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'edge' }, spec: { controller: 'portico.dev/ingress-controller' } });
+    api.apply({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'edge-one', namespace: 'shop' }, spec: { ingressClassName: 'edge', rules: [{ host: 'edge.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    await rec.until((x) => rules(x).includes('Host(`edge.example`)'));
   });
 });
 
