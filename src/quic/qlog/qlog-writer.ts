@@ -14,7 +14,9 @@ export class QlogWriter {
   private readonly start = performance.now();
 
   constructor(dir: string, readonly odcid: string, vantage: 'server' | 'client' = 'server') {
-    this.out = createWriteStream(join(dir, `${odcid}_${vantage}.sqlog`), { flags: 'w' });
+    this.out = createWriteStream(join(dir, `${odcid}_${vantage}.sqlog`), { flags: 'w', mode: 0o600 });
+    // A full disk or an unwritable directory loses the trace, never the connection.
+    this.out.on('error', () => undefined);
     this.write({
       qlog_version: '0.3',
       qlog_format: 'JSON-SEQ',

@@ -148,6 +148,11 @@ export class QuicheClient {
     return new Promise((resolve, reject) => st.waiters.push({ resolve, reject }));
   }
 
+  /** Bytes written to a stream that quiche has not taken yet (held by flow control or congestion). */
+  queued(streamId: number): number {
+    return this.streams.get(streamId)?.out.reduce((n, b) => n + b.length, 0) ?? 0;
+  }
+
   /** Bytes received so far on a stream (for streams read by onStreamData). */
   received(streamId: number): number {
     return this.streams.get(streamId)?.received ?? 0;

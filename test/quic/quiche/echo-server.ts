@@ -5,7 +5,9 @@
  * bufferedAmount/onWritable) and finish; anything else is echoed back, and
  * the server finishes when the client does. `RESET <code>\n` makes the
  * server reset its side of the stream with that code; `HOLD\n` makes it
- * answer nothing (a response waiting for its backend).
+ * answer nothing (a response waiting for its backend); `PAUSE\n` makes it
+ * stop reading for 300 ms, then count what the client sent and answer
+ * `<total> <received while paused>`.
  */
 import type { QuicConnection, QuicListener, QuicListenOptions, QuicTransport } from '../../../src/quic/transport.js';
 import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
@@ -41,6 +43,7 @@ export async function startEchoServer(transport: QuicTransport, opts: Partial<Qu
       const entry: EchoServer['seen'][number] = { conn, established: false };
       seen.push(entry);
       const firstChunk = new Map<number, boolean>();
+      const counting = new Map<number, (bytes: number, fin: boolean) => void>();
       conn.events = {
         established: () => (entry.established = true),
         streamData: (id, data, fin) => {
@@ -49,12 +52,15 @@ export async function startEchoServer(transport: QuicTransport, opts: Partial<Qu
             const send = /^SEND (\d+)\n/.exec(head);
             const reset = /^RESET (\d+)\n/.exec(head);
             // A command owns the stream: later chunks (the client's FIN) are not echoed.
-            firstChunk.set(id, !(send || reset || head.startsWith('HOLD\n')));
+            firstChunk.set(id, !(send || reset || head.startsWith('HOLD\n') || head.startsWith('PAUSE\n')));
             if (send) return sendBytes(conn, id, Number(send[1]));
             if (reset) return conn.resetStream(id, Number(reset[1]));
             if (head.startsWith('HOLD\n')) return;
+            if (head.startsWith('PAUSE\n')) return pauseThenCount(conn, id, data.length, fin, counting);
           }
-          if (firstChunk.get(id) === false) return;
+          const count = counting.get(id);
+          if (count) return count(data.length, fin);
+          if (firstChunk.get(id) === false && !counting.has(id)) return;
           conn.writeStream(id, data, fin);
         },
         streamReset: (id, code) => streamEvents.push({ type: 'reset', id, code }),
@@ -82,4 +88,27 @@ function sendBytes(conn: QuicConnection, id: number, n: number): void {
   };
   if (n === 0) conn.writeStream(id, Buffer.alloc(0), true);
   else pump();
+}
+
+/** Stop reading for 300 ms (flow control must hold the client), then count everything. */
+function pauseThenCount(
+  conn: QuicConnection,
+  id: number,
+  first: number,
+  fin: boolean,
+  counting: Map<number, (bytes: number, fin: boolean) => void>,
+): void {
+  let total = first;
+  let whilePaused = -1;
+  const finish = (): void => conn.writeStream(id, Buffer.from(`${total} ${whilePaused}`), true);
+  counting.set(id, (bytes, end) => {
+    total += bytes;
+    if (end && whilePaused >= 0) finish();
+  });
+  conn.pauseRead(id);
+  setTimeout(() => {
+    whilePaused = total;
+    conn.resumeRead(id);
+    if (fin) finish();
+  }, 300);
 }

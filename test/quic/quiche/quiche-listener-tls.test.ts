@@ -119,7 +119,12 @@ describe('certificate by SNI', () => {
   });
 
   test('a client trusting another CA fails the handshake', async () => {
+    const failures = server.listener.counters.handshakeFailures;
     await expect(connect('alpha.test', { caPem: readFileSync(otherPki.caCert, 'utf8') })).rejects.toThrow(/handshake failed/);
+    // The client's alert closes the server's half-made connection: counted as a handshake failure.
+    await waitFor(() => server.listener.counters.handshakeFailures > failures);
+    expect(server.seen.at(-1)!.established).toBe(false);
+    expect(server.seen.at(-1)!.closedReason).toMatch(/peer closed with transport error 0x1/);
   });
 
   test('sniStrict: a name without a certificate is refused before any state, and counted', async () => {
@@ -202,7 +207,12 @@ describe('key log and qlog', () => {
     for (const name of ['alpha.test', 'beta.test']) {
       const before = new Set(qlogs());
       const c = await connect(name);
+      const keysBefore = existsSync(join(dir, 'keys.log')) ? readFileSync(join(dir, 'keys.log'), 'utf8') : '';
       expect(await echo(c, 'x')).toBe('x');
+      // The keys are in the shared file while the connection is still open (a live capture can be decrypted).
+      const keysNow = readFileSync(join(dir, 'keys.log'), 'utf8');
+      expect(keysNow.length).toBeGreaterThan(keysBefore.length);
+      expect(keysNow.slice(keysBefore.length)).toMatch(/^SERVER_TRAFFIC_SECRET_0 /m);
       const conn = server.seen.at(-1)!.conn;
       // The h3 layer logs its frames into the connection's qlog.
       conn.qlog('http', 'frame_created', { stream_id: 0, frame: { frame_type: 'headers' } });
