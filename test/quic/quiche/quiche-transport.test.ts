@@ -167,6 +167,19 @@ describe('quiche transport', () => {
     await c.close();
   });
 
+  test('30 connections at once, each with 10 streams', async () => {
+    const clients = await Promise.all(Array.from({ length: 30 }, () => connect()));
+    await Promise.all(
+      clients.map(async (c, n) => {
+        const ids = Array.from({ length: 10 }, () => c.openBidiStream());
+        ids.forEach((id) => c.write(id, Buffer.from(`conn ${n} stream ${id}`), true));
+        const got = await Promise.all(ids.map((id) => c.readStream(id)));
+        got.forEach((g, i) => expect(g.toString()).toBe(`conn ${n} stream ${ids[i]}`));
+      }),
+    );
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
   test('a NAT rebinding (new client port, same connection ID) keeps the transfer going', async () => {
     const c = await connect();
     const a = c.openBidiStream();
