@@ -15,7 +15,7 @@ export interface QuicCertificate {
 }
 
 export interface QuicListenOptions {
-  /** undefined = every interface (one IPv4 and one IPv6 socket). */
+  /** undefined = every interface (one IPv4 and one IPv6 socket on the same port); "localhost" = 127.0.0.1 and ::1; an IP = that one. */
   host: string | undefined;
   port: number;
   /** Pick the certificate for a client's SNI; undefined refuses the connection (sniStrict). */
