@@ -44,13 +44,28 @@ beforeAll(async () => {
   p = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, keylogFile: keylog, qlogDir } } } },
     {
-      'r.yaml': `
-http:
-  routers:
-    who: { rule: PathPrefix(\`/\`), service: whoami@internal }
-    be: { rule: PathPrefix(\`/backend\`), service: be }
-  services:
-    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+      // The same IngressRoute + Service + EndpointSlice a cluster would have, served by the file provider.
+      'routes.yaml': `
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: h3, namespace: default }
+spec:
+  routes:
+    - match: PathPrefix(\`/\`)
+      services: [{ name: whoami@internal, kind: TraefikService }]
+    - match: PathPrefix(\`/backend\`)
+      services: [{ name: be, port: 80 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: be, namespace: default }
+spec: { ports: [{ name: http, port: 80, targetPort: ${backend.port} }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: be-1, namespace: default, labels: { kubernetes.io/service-name: be } }
+ports: [{ name: http, port: ${backend.port} }]
+endpoints: [{ addresses: [127.0.0.1], conditions: { ready: true } }]
 `,
     },
   );
