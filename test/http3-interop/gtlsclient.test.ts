@@ -2,7 +2,7 @@
  * HTTP/3 interop with a client we did not write: gtlsclient (ngtcp2 +
  * GnuTLS, Debian ngtcp2-client) against Portico's UDP side — small and
  * 10 MB GETs, POST bodies, 100 requests on one connection, 5% loss both
- * ways, key update, connection migration and NAT rebinding, session
+ * ways, key update, connection migration, session
  * resumption — reaching whoami@internal and a real HTTP/1.1 backend.
  * Also: Alt-Svc on h1/h2 points at the live listener, and the keylog and
  * qlog switches produce their files.
