@@ -21,6 +21,7 @@ import { inFlightReq } from './in-flight-req/index.js';
 import { chain } from './chain/index.js';
 import { buffering } from './buffering/index.js';
 import { compress } from './compress/index.js';
+import { contentType } from './content-type/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -38,9 +39,16 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   chain,
   buffering,
   compress,
+  contentType,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
+/** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
 export type CompileResult = { handler: MiddlewareHandler } | { errors: Array<[string, string]> };
+
+/** What a middleware needs from the builder: how to find the others (for `chain`). */
+export interface CompileContext {
+  resolve(name: string): MiddlewareHandler;
+}
 
 export class MiddlewareRegistry {
   private readonly types = new Map<string, MiddlewareType<never>>();
@@ -53,7 +61,7 @@ export class MiddlewareRegistry {
 
   /** Add a plugin's type; a name clash with a built-in is refused. */
   register(type: MiddlewareType): void {
-    if (this.types.has(type.type)) throw new Error(`middleware type "${type.type}" already exists`);
+    if (this.types.has(type.type)) throw new Error(`middleware type "${type.type}" already exists (built-in or another plugin); rename the plugin's type`);
     this.types.set(type.type, type as MiddlewareType<never>);
   }
 
@@ -61,14 +69,33 @@ export class MiddlewareRegistry {
     return [...this.types.keys()].sort();
   }
 
-  compile(name: string, def: Middleware, ctx: { resolve(name: string): MiddlewareHandler }): CompileResult {
+  /**
+   * Like `compile`, but each error's field path is absolute
+   * (`http.middlewares.<name>.<type>.<field>`), ready to show a user.
+   */
+  compileMiddleware(name: string, config: Middleware, ctx: CompileContext): CompileResult {
+    const result = this.compile(name, config, ctx);
+    if ('handler' in result) return result;
+    return { errors: result.errors.map(([field, message]) => [field ? `http.middlewares.${name}.${field}` : `http.middlewares.${name}`, message]) };
+  }
+
+  /** Validate and build one configured middleware; errors carry paths relative to `http.middlewares.<name>`. */
+  compile(name: string, def: Middleware, ctx: CompileContext): CompileResult {
+    if (def === null || typeof def !== 'object' || Array.isArray(def)) return { errors: [['', 'a middleware must be an object with one key naming its type, e.g. { stripPrefix: { prefixes: [/api] } }']] };
     const keys = Object.keys(def);
     if (keys.length !== 1) return { errors: [['', `a middleware must set exactly one type, found ${keys.length ? keys.join(', ') : 'none'}`]] };
     const typeName = keys[0]!;
     const type = this.types.get(typeName);
     if (!type) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
     const options = def[typeName] ?? {};
-    const problems = type.validate(options);
+    if (typeof options !== 'object' || Array.isArray(options)) return { errors: [[typeName, 'options must be an object (use {} for none)']] };
+    let problems: Array<[string, string]>;
+    try {
+      problems = type.validate(options);
+    } catch (err) {
+      // A plugin's validate() is someone else's code: its failure is this middleware's error, not a crash.
+      return { errors: [[typeName, `validate() threw: ${(err as Error).message}`]] };
+    }
     if (problems.length) return { errors: problems.map(([field, message]) => [field ? `${typeName}.${field}` : typeName, message]) };
     try {
       return { handler: type.build(options as never, { name, resolve: ctx.resolve }) };

@@ -1,11 +1,16 @@
 /**
- * `buffering`: read the whole request body before forwarding (so a backend
- * never sees a slow upload), refusing bodies over `maxRequestBodyBytes`
- * with 413. The only middleware that buffers, and only when asked to.
+ * `buffering`: read the whole request body before forwarding, so a backend
+ * never waits on a slow upload: up to `memRequestBodyBytes` (1 MiB) in
+ * memory, the rest in a temporary file; over `maxRequestBodyBytes` → 413.
+ * With `maxResponseBodyBytes`, the response is also read whole (in memory,
+ * at most that much) and one over the limit becomes a 500. The only
+ * middleware that buffers bodies, and only because it is asked to.
  */
-import { Readable } from 'node:stream';
 import type { MiddlewareType } from '../middleware-type.js';
+import type { Exchange, HeaderMap } from '../exchange.js';
 import { optionsValidator } from '../options-schema.js';
+import { spoolBody } from './spooled-body.js';
+import { ResponseBufferingSink } from './response-buffering-sink.js';
 
 interface Options {
   maxRequestBodyBytes?: number;
@@ -15,40 +20,50 @@ interface Options {
   retryExpression?: string;
 }
 
+const TOO_LARGE = '413 Request Entity Too Large\n';
+
+function refuse(ex: Exchange): void {
+  // The rest of the upload is not read: close the connection rather than drain it.
+  ex.respond(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, TOO_LARGE);
+}
+
 export const buffering: MiddlewareType<Options> = {
   type: 'buffering',
-  validate: optionsValidator({
-    properties: {
-      maxRequestBodyBytes: { type: 'integer', minimum: 0 },
-      memRequestBodyBytes: { type: 'integer', minimum: 0 },
-      maxResponseBodyBytes: { type: 'integer', minimum: 0 },
-      memResponseBodyBytes: { type: 'integer', minimum: 0 },
-      retryExpression: { type: 'string' },
-    },
-  }),
+  validate: (o) => {
+    const problems = optionsValidator({
+      properties: {
+        maxRequestBodyBytes: { type: 'integer', minimum: 0 },
+        memRequestBodyBytes: { type: 'integer', minimum: 0 },
+        maxResponseBodyBytes: { type: 'integer', minimum: 0 },
+        memResponseBodyBytes: { type: 'integer', minimum: 0 },
+        retryExpression: { type: 'string' },
+      },
+    })(o);
+    if ((o as Options | undefined)?.retryExpression !== undefined)
+      problems.push(['retryExpression', 'retries are not supported by Portico\'s buffering middleware; remove retryExpression']);
+    return problems;
+  },
   build: (o) => {
-    const max = o.maxRequestBodyBytes || Infinity;
+    const maxRequest = o.maxRequestBodyBytes || Infinity;
+    const memRequest = o.memRequestBodyBytes ?? 1024 * 1024;
+    const maxResponse = o.maxResponseBodyBytes || 0;
     return (next) => async (ex) => {
       const declared = Number(ex.requestHeaders['content-length'] ?? 0);
-      if (declared > max) {
-        ex.respond(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, '413 Payload Too Large\n');
-        return;
+      if (declared > maxRequest) return refuse(ex);
+      if (ex.hasBody !== false) {
+        const spooled = await spoolBody(ex.body as AsyncIterable<Buffer>, maxRequest, memRequest);
+        if (spooled.tooLarge) return refuse(ex);
+        (ex as { body: unknown }).body = spooled.body;
+        ex.requestHeaders['content-length'] = String(spooled.size);
+        delete ex.requestHeaders['transfer-encoding'];
       }
-      if (ex.hasBody === false) return next(ex);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of ex.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > max) {
-          ex.respond(413, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, '413 Payload Too Large\n');
-          return;
-        }
-        chunks.push(chunk);
+      if (maxResponse > 0) {
+        const writeHead = ex.writeHead;
+        ex.writeHead = (status: number, headers: HeaderMap) => {
+          ex.writeHead = writeHead;
+          return new ResponseBufferingSink(ex, status, headers, maxResponse);
+        };
       }
-      const body = Buffer.concat(chunks);
-      (ex as { body: Readable }).body = Readable.from([body]);
-      ex.requestHeaders['content-length'] = String(body.length);
-      delete ex.requestHeaders['transfer-encoding'];
       return next(ex);
     };
   },

@@ -1,15 +1,19 @@
 /**
- * `compress`: gzip or brotli the response when the client accepts it and the
- * content type qualifies, streaming through node:zlib with back-pressure
- * (no whole-body buffering). Responses below `minResponseBodyBytes` (when
- * their length is known), already encoded, or to HEAD stay as they are.
+ * `compress`: encode the response with zstd (when this Node has it), br or
+ * gzip, as the client's Accept-Encoding prefers, streaming through node:zlib
+ * with back-pressure. Left alone: HEAD, 1xx/204/206/304, bodies already
+ * encoded or marked no-transform, content types outside the include/exclude
+ * lists, and bodies under `minResponseBodyBytes` (when the length is not
+ * declared, up to that many bytes are held to find out — never more).
  */
-import { EventEmitter } from 'node:events';
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { MiddlewareType } from '../middleware-type.js';
-import type { Exchange, HeaderMap, ResponseSink } from '../exchange.js';
+import type { Exchange, HeaderMap, ResponseHeadersHook, ResponseSink } from '../exchange.js';
 import { optionsValidator, stringList } from '../options-schema.js';
+import { EncodingNegotiator } from './accept-encoding.js';
+import { CompressingSink } from './compressing-sink.js';
+import { HeldHeadSink } from '../held-head-sink.js';
 
 interface Options {
   excludedContentTypes?: string[];
@@ -19,71 +23,102 @@ interface Options {
   defaultEncoding?: string;
 }
 
-const SUPPORTED = ['br', 'gzip'];
+type ZstdZlib = { createZstdCompress?: (options?: object) => Transform };
 
-/** Pick an encoding from Accept-Encoding (q-values honoured), in our preference order. */
-export function negotiateEncoding(accept: string | undefined, allowed: string[]): string | undefined {
-  if (!accept) return undefined;
-  const q = new Map<string, number>();
-  for (const part of accept.split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    const qp = params.find((p) => p.trim().startsWith('q='));
-    q.set(name!.trim(), qp ? Number(qp.trim().slice(2)) : 1);
-  }
-  return allowed.find((e) => (q.get(e) ?? q.get('*') ?? 0) > 0);
-}
+/** zstd arrived in node:zlib with Node 22.15 / 23.8; on older Nodes it is simply not offered. */
+export const ZSTD_AVAILABLE = typeof (zlib as unknown as ZstdZlib).createZstdCompress === 'function';
 
-/** A ResponseSink that compresses into the real sink, forwarding back-pressure both ways. */
-class CompressingSink extends EventEmitter implements ResponseSink {
-  headersSent = true;
-  private ended = false;
+const KNOWN_ENCODINGS = ['zstd', 'br', 'gzip'];
+/** Streams whose framing a compressor would break or delay. */
+const ALWAYS_EXCLUDED = ['application/grpc', 'text/event-stream'];
 
-  constructor(
-    private readonly inner: ResponseSink,
-    private readonly zip: Transform,
-  ) {
-    super();
-    zip.on('data', (chunk: Buffer) => {
-      if (!inner.write(chunk)) {
-        zip.pause();
-        inner.once('drain', () => zip.resume());
-      }
-    });
-    zip.on('drain', () => this.emit('drain'));
-    zip.on('end', () => {
-      inner.end();
-      this.emit('finish');
-    });
-    inner.on('close', () => this.emit('close'));
-  }
-
-  get destroyed(): boolean {
-    return this.inner.destroyed;
-  }
-
-  write(chunk: Buffer | string): boolean {
-    return this.zip.write(chunk);
-  }
-
-  end(chunk?: Buffer | string): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (chunk !== undefined) this.zip.end(chunk);
-    else this.zip.end();
-  }
-
-  addTrailers(trailers: Record<string, string>): void {
-    this.inner.addTrailers(trailers);
-  }
-
-  destroy(error?: Error): void {
-    this.zip.destroy();
-    this.inner.destroy(error);
-  }
+function createCompressor(encoding: string): Transform {
+  if (encoding === 'br') return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } });
+  if (encoding === 'zstd') return (zlib as unknown as Required<ZstdZlib>).createZstdCompress();
+  return zlib.createGzip({ level: 5 });
 }
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
+}
+
+function mediaType(contentType: string | undefined): string {
+  if (!contentType) return '';
+  const semi = contentType.indexOf(';');
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Matches `text/html`, and `text/*` or `*\/*` wildcards, against a media type. */
+function mediaTypeMatcher(patterns: readonly string[]): (type: string) => boolean {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const p of patterns) {
+    const t = mediaType(p);
+    if (t === '*/*') prefixes.push('');
+    else if (t.endsWith('/*')) prefixes.push(t.slice(0, -1));
+    else exact.add(t);
+  }
+  return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));
+}
+
+function addVary(headers: HeaderMap, value: string): void {
+  const vary = headers.vary;
+  if (vary === undefined) {
+    headers.vary = value;
+    return;
+  }
+  const joined = Array.isArray(vary) ? vary.join(', ') : vary;
+  if (!joined.toLowerCase().includes(value.toLowerCase()) && joined.trim() !== '*') headers.vary = `${joined}, ${value}`;
+}
+
+/** Per-request state: one object instead of several closures. */
+class CompressionAttempt {
+  private readonly writeHeadOriginal: Exchange['writeHead'];
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly encoding: string,
+    private readonly settings: CompiledSettings,
+  ) {
+    this.writeHeadOriginal = ex.writeHead;
+    ex.writeHead = this.writeHead;
+  }
+
+  readonly writeHead = (status: number, headers: HeaderMap): ResponseSink => {
+    const ex = this.ex;
+    ex.writeHead = this.writeHeadOriginal;
+    if (!this.settings.eligible(status, headers)) return ex.writeHead(status, headers);
+    addVary(headers, 'Accept-Encoding');
+    const declared = headers['content-length'];
+    if (declared !== undefined) {
+      const length = Number(first(declared));
+      if (!(length >= this.settings.minBytes)) return ex.writeHead(status, headers);
+      return this.compressed(status, headers);
+    }
+    if (this.settings.minBytes <= 0) return this.compressed(status, headers);
+    // Length unknown: hold the first minBytes to learn whether the body is worth compressing.
+    return new HeldHeadSink(this.settings.minBytes, (held, ended) => {
+      if (ended && held.length < this.settings.minBytes) {
+        headers['content-length'] = String(held.length);
+        return ex.writeHead(status, headers);
+      }
+      return this.compressed(status, headers);
+    });
+  };
+
+  private compressed(status: number, headers: HeaderMap): ResponseSink {
+    headers['content-encoding'] = this.encoding;
+    headers['content-length'] = undefined;
+    // The encoded bytes are a different representation: a strong validator would lie.
+    const etag = first(headers.etag);
+    if (etag && !etag.startsWith('W/')) headers.etag = 'W/' + etag;
+    return new CompressingSink(this.ex.writeHead(status, headers), createCompressor(this.encoding));
+  }
+}
+
+interface CompiledSettings {
+  minBytes: number;
+  eligible(status: number, headers: HeaderMap): boolean;
 }
 
 export const compress: MiddlewareType<Options> = {
@@ -94,8 +129,8 @@ export const compress: MiddlewareType<Options> = {
         excludedContentTypes: stringList,
         includedContentTypes: stringList,
         minResponseBodyBytes: { type: 'integer', minimum: 0 },
-        encodings: { type: 'array', items: { enum: ['br', 'gzip', 'zstd'] } },
-        defaultEncoding: { type: 'string' },
+        encodings: { type: 'array', minItems: 1, items: { enum: KNOWN_ENCODINGS } },
+        defaultEncoding: { enum: KNOWN_ENCODINGS },
       },
     })(o);
     const opts = (o ?? {}) as Options;
@@ -104,34 +139,35 @@ export const compress: MiddlewareType<Options> = {
     return problems;
   },
   build: (o) => {
-    const min = o.minResponseBodyBytes ?? 1024;
-    const encodings = (o.encodings ?? ['gzip', 'br']).filter((e) => SUPPORTED.includes(e));
-    const excluded = (o.excludedContentTypes ?? ['application/grpc', 'text/event-stream']).map((t) => t.toLowerCase());
-    const included = o.includedContentTypes?.map((t) => t.toLowerCase());
-    const typeAllowed = (ct: string | undefined) => {
-      const base = (ct ?? '').split(';')[0]!.trim().toLowerCase();
-      if (included) return included.includes(base);
-      return !excluded.includes(base);
+    const encodings = (o.encodings ?? KNOWN_ENCODINGS).filter((e) => e !== 'zstd' || ZSTD_AVAILABLE);
+    const negotiator = new EncodingNegotiator(encodings, o.defaultEncoding);
+    const alwaysExcluded = mediaTypeMatcher(ALWAYS_EXCLUDED);
+    const excluded = mediaTypeMatcher(o.excludedContentTypes ?? []);
+    const included = o.includedContentTypes?.length ? mediaTypeMatcher(o.includedContentTypes) : undefined;
+    const typeQualifies = (contentType: string | undefined): boolean => {
+      const t = mediaType(contentType);
+      if (alwaysExcluded(t)) return false;
+      return included ? included(t) : !excluded(t);
+    };
+    const settings: CompiledSettings = {
+      minBytes: o.minResponseBodyBytes ?? 1024,
+      eligible: (status, headers) =>
+        status >= 200 &&
+        status !== 204 &&
+        status !== 206 &&
+        status !== 304 &&
+        headers['content-encoding'] === undefined &&
+        !/no-transform/i.test(String(headers['cache-control'] ?? '')) &&
+        typeQualifies(first(headers['content-type'])),
+    };
+    // Responses we would compress for another client still vary by Accept-Encoding, for caches.
+    const varyOnly: ResponseHeadersHook = (status, headers) => {
+      if (settings.eligible(status, headers)) addVary(headers, 'Accept-Encoding');
     };
     return (next) => (ex) => {
-      const encoding = ex.method === 'HEAD' ? undefined : negotiateEncoding(first(ex.requestHeaders['accept-encoding']), encodings);
-      if (!encoding) return next(ex);
-      const writeHead = ex.writeHead.bind(ex) as Exchange['writeHead'];
-      ex.writeHead = (status: number, headers: HeaderMap): ResponseSink => {
-        const length = headers['content-length'] !== undefined ? Number(first(headers['content-length'])) : undefined;
-        const skip =
-          status < 200 || status === 204 || status === 304 ||
-          headers['content-encoding'] !== undefined ||
-          (length !== undefined && length < min) ||
-          !typeAllowed(first(headers['content-type']));
-        const vary = headers.vary;
-        headers.vary = vary ? (/accept-encoding/i.test(String(vary)) ? vary : `${Array.isArray(vary) ? vary.join(', ') : vary}, Accept-Encoding`) : 'Accept-Encoding';
-        if (skip) return writeHead(status, headers);
-        headers['content-encoding'] = encoding;
-        headers['content-length'] = undefined;
-        const zip = encoding === 'br' ? zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } }) : zlib.createGzip({ level: 5 });
-        return new CompressingSink(writeHead(status, headers), zip);
-      };
+      const encoding = ex.method === 'HEAD' ? undefined : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
+      if (encoding) new CompressionAttempt(ex, encoding, settings);
+      else ex.onResponseHeaders(varyOnly);
       return next(ex);
     };
   },

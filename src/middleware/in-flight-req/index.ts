@@ -1,11 +1,14 @@
-/** `inFlightReq`: at most `amount` simultaneous requests per source; more get 429. */
+/** `inFlightReq`: at most `amount` simultaneous requests per source (until each response is complete); more get 429. */
 import type { MiddlewareType } from '../middleware-type.js';
 import { optionsValidator, sourceCriterionSchema } from '../options-schema.js';
-import { sourceKey, type SourceCriterion } from '../source-criterion.js';
+import { sourceCriterionProblems, sourceKey, type SourceCriterion } from '../source-criterion.js';
 
 export const inFlightReq: MiddlewareType<{ amount: number; sourceCriterion?: SourceCriterion }> = {
   type: 'inFlightReq',
-  validate: optionsValidator({ required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 }, sourceCriterion: sourceCriterionSchema } }),
+  validate: (o) => [
+    ...optionsValidator({ required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 }, sourceCriterion: sourceCriterionSchema } })(o),
+    ...sourceCriterionProblems((o as { sourceCriterion?: unknown } | undefined)?.sourceCriterion),
+  ],
   build: ({ amount, sourceCriterion }) => {
     const inFlight = new Map<string, number>();
     const key = sourceKey(sourceCriterion);

@@ -2,7 +2,7 @@
 import type { MiddlewareType } from '../middleware-type.js';
 import { ipStrategySchema, optionsValidator, stringList } from '../options-schema.js';
 import { IpRangeSet } from '../../net/ip-range.js';
-import { clientIpResolver, type IpStrategy } from '../source-criterion.js';
+import { clientIpResolver, ipStrategyProblems, type IpStrategy } from '../source-criterion.js';
 
 interface Options {
   sourceRange: string[];
@@ -24,6 +24,7 @@ export const ipAllowList: MiddlewareType<Options> = {
         problems.push([`sourceRange[${i}]`, (err as Error).message]);
       }
     });
+    problems.push(...ipStrategyProblems((o as Options | undefined)?.ipStrategy, 'ipStrategy'));
     return problems;
   },
   build: (o) => {

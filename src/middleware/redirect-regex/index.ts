@@ -1,27 +1,41 @@
-/** `redirectRegex`: redirect when the full request URL matches; the replacement may use $1-style groups. */
+/**
+ * `redirectRegex`: redirect when the full request URL (`scheme://host/path?query`)
+ * matches; the replacement may use `$1`/`${name}` groups. 301/308 when
+ * permanent, else 302/307 (the 30x that keeps the method for non-GET).
+ * A replacement equal to the original URL is no redirect (no loops).
+ */
 import type { MiddlewareType } from '../middleware-type.js';
 import { optionsValidator } from '../options-schema.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
+import { globalCopy, goReplacementToJs } from '../go-replacement.js';
+import { redirectStatus } from '../redirect-status.js';
 
 export const redirectRegex: MiddlewareType<{ regex: string; replacement: string; permanent?: boolean }> = {
   type: 'redirectRegex',
   validate: (o) => {
-    const problems = optionsValidator({ required: ['regex', 'replacement'], properties: { regex: { type: 'string' }, replacement: { type: 'string' }, permanent: { type: 'boolean' } } })(o);
-    try {
-      if (typeof (o as { regex?: unknown })?.regex === 'string') compileGoRegexp((o as { regex: string }).regex);
-    } catch (err) {
-      problems.push(['regex', (err as Error).message]);
-    }
+    const problems = optionsValidator({
+      required: ['regex', 'replacement'],
+      properties: { regex: { type: 'string' }, replacement: { type: 'string' }, permanent: { type: 'boolean' } },
+    })(o);
+    const regex = (o as { regex?: unknown } | undefined)?.regex;
+    if (typeof regex === 'string')
+      try {
+        compileGoRegexp(regex);
+      } catch (err) {
+        problems.push(['regex', (err as Error).message]);
+      }
     return problems;
   },
-  build: ({ regex, replacement, permanent }) => {
-    const re = compileGoRegexp(regex);
-    const js = replacement.replace(/\$\{(\w+)\}/g, (_m, g: string) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`));
+  build: ({ regex, replacement, permanent = false }) => {
+    const test = compileGoRegexp(regex);
+    const replaceAll = globalCopy(test);
+    const js = goReplacementToJs(replacement);
     return (next) => (ex) => {
       const full = `${ex.scheme}://${ex.authority}${ex.url}`;
-      if (!re.test(full)) return next(ex);
-      const safe = ex.method === 'GET' || ex.method === 'HEAD';
-      ex.respond(permanent ? (safe ? 301 : 308) : safe ? 302 : 307, { location: full.replace(re, js) });
+      if (!test.test(full)) return next(ex);
+      const location = full.replace(replaceAll, js);
+      if (location === full) return next(ex);
+      ex.respond(redirectStatus(ex.method, permanent), { location, 'content-length': '0' });
     };
   },
 };

@@ -1,6 +1,13 @@
-/** `redirectScheme`: send the client to another scheme (and port); 301/308 when permanent, else 302/307. */
+/**
+ * `redirectScheme`: send the client to another scheme (and port). The
+ * request's scheme is X-Forwarded-Proto when a trusted proxy set it (the
+ * entrypoint drops it from untrusted peers), so TLS-terminating load
+ * balancers do not cause loops. Default ports (80/http, 443/https) are
+ * left out of the Location.
+ */
 import type { MiddlewareType } from '../middleware-type.js';
 import { optionsValidator } from '../options-schema.js';
+import { redirectStatus } from '../redirect-status.js';
 
 interface Options {
   scheme: string;
@@ -12,14 +19,23 @@ export const redirectScheme: MiddlewareType<Options> = {
   type: 'redirectScheme',
   validate: optionsValidator({
     required: ['scheme'],
-    properties: { scheme: { type: 'string', minLength: 1 }, port: { type: ['string', 'integer'] }, permanent: { type: 'boolean' } },
+    properties: {
+      scheme: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*$' },
+      port: { anyOf: [{ type: 'string', pattern: '^[0-9]{1,5}$' }, { type: 'integer', minimum: 1, maximum: 65535 }] },
+      permanent: { type: 'boolean' },
+    },
   }),
-  build: ({ scheme, port, permanent }) => (next) => (ex) => {
-    if (ex.scheme === scheme && (port === undefined || String(ex.localPort) === String(port))) return next(ex);
-    const defaultPort = (scheme === 'https' && String(port) === '443') || (scheme === 'http' && String(port) === '80');
-    const host = ex.facts.host.includes(':') ? `[${ex.facts.host}]` : ex.facts.host;
-    const location = `${scheme}://${host}${port !== undefined && !defaultPort ? ':' + port : ''}${ex.url}`;
-    const safe = ex.method === 'GET' || ex.method === 'HEAD';
-    ex.respond(permanent ? (safe ? 301 : 308) : safe ? 302 : 307, { location });
+  build: ({ scheme, port, permanent = false }) => {
+    const target = scheme.toLowerCase();
+    const portText = port === undefined ? undefined : String(port);
+    const isDefaultPort = (target === 'https' && portText === '443') || (target === 'http' && portText === '80');
+    const portSuffix = portText !== undefined && !isDefaultPort ? ':' + portText : '';
+    return (next) => (ex) => {
+      const forwarded = ex.requestHeaders['x-forwarded-proto'];
+      const current = (typeof forwarded === 'string' ? forwarded : ex.scheme).toLowerCase();
+      if (current === target) return next(ex);
+      const host = ex.facts.host.includes(':') ? `[${ex.facts.host}]` : ex.facts.host;
+      ex.respond(redirectStatus(ex.method, permanent), { location: `${target}://${host}${portSuffix}${ex.url}`, 'content-length': '0' });
+    };
   },
 };

@@ -1,21 +1,32 @@
-/** `stripPrefix`: remove the first matching prefix; the backend learns it from X-Forwarded-Prefix. */
+/**
+ * `stripPrefix`: remove the first listed prefix the path starts with (a
+ * plain string prefix, in list order, as Traefik does: list `/api/v1` before
+ * `/api`). The backend learns what was removed from X-Forwarded-Prefix.
+ */
 import type { MiddlewareType } from '../middleware-type.js';
 import { optionsValidator, stringList } from '../options-schema.js';
-import { ensureLeadingSlash, splitUrl } from '../url-parts.js';
+import { addHeaderValue, ensureLeadingSlash, splitUrl } from '../url-parts.js';
 
 export const stripPrefix: MiddlewareType<{ prefixes: string[]; forceSlash?: boolean }> = {
   type: 'stripPrefix',
-  validate: optionsValidator({ required: ['prefixes'], properties: { prefixes: { ...stringList, minItems: 1 }, forceSlash: { type: 'boolean' } } }),
+  validate: (o) => {
+    const problems = optionsValidator({
+      required: ['prefixes'],
+      properties: { prefixes: { ...stringList, minItems: 1 }, forceSlash: { type: 'boolean' } },
+    })(o);
+    (o as { prefixes?: unknown[] } | undefined)?.prefixes?.forEach((p, i) => {
+      if (typeof p === 'string' && p.trim() === '') problems.push([`prefixes[${i}]`, 'an empty prefix would match every path; remove it']);
+    });
+    return problems;
+  },
   build: ({ prefixes }) => {
-    // Longest first, so `/api/v1` wins over `/api`.
-    const sorted = [...prefixes].sort((a, b) => b.length - a.length);
+    const list = prefixes.map((p) => p.trim());
     return (next) => (ex) => {
       const [path, query] = splitUrl(ex.url);
-      for (const prefix of sorted) {
-        const bare = prefix.replace(/\/$/, '');
-        if (path === bare || path.startsWith(bare + '/') || (prefix.endsWith('/') && path.startsWith(prefix))) {
-          ex.url = ensureLeadingSlash(path.slice(bare.length)) + query;
-          ex.requestHeaders['x-forwarded-prefix'] = bare;
+      for (const prefix of list) {
+        if (path.startsWith(prefix)) {
+          ex.url = ensureLeadingSlash(path.slice(prefix.length)) + query;
+          addHeaderValue(ex.requestHeaders, 'x-forwarded-prefix', prefix);
           break;
         }
       }
