@@ -60,8 +60,15 @@ export class ServiceDirectory {
           ? ports[0]
           : undefined
         : ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port || String(p.port) === ref.port));
-    if (!port) throw new Error(`Service ${ref.namespace}/${ref.name} has no port ${ref.port ?? '(set port: the Service has several)'}`);
-    const scheme = ref.scheme ?? (port.port === 443 || port.name === 'https' ? 'https' : 'http');
+    if (!port)
+      throw new Error(
+        ref.port === undefined
+          ? `Service ${ref.namespace}/${ref.name} has several ports; say which with port`
+          : `Service ${ref.namespace}/${ref.name} has no port ${JSON.stringify(ref.port)} (it has ${ports.map((p) => p.name ? `${p.port}/${p.name}` : String(p.port)).join(', ') || 'none'})`,
+      );
+    // Traefik's rule: port 443 or a port named https… speaks TLS unless the reference says otherwise.
+    const scheme = ref.scheme ?? (port.port === 443 || port.name?.startsWith('https') ? 'https' : 'http');
+    if (!['http', 'https', 'h2c'].includes(scheme)) throw new Error(`scheme "${scheme}" is not one of http, https, h2c`);
     if (spec.type === 'ExternalName') {
       if (!opts.allowExternalNameServices) throw new Error(`Service ${ref.namespace}/${ref.name} is of type ExternalName, which allowExternalNameServices does not permit`);
       return { urls: [`${scheme}://${hostPort(spec.externalName!, port.port)}`] };

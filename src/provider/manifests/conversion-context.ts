@@ -1,0 +1,179 @@
+/**
+ * What converting one Kubernetes object needs: the options, the indexes of
+ * every other object (services, secrets, references), a staging area the
+ * object writes into (committed only when the whole object converts, so a bad
+ * object leaves nothing behind), and the shape checks that turn bad input
+ * into a `Problem` naming the field.
+ */
+import { createHash } from 'node:crypto';
+import { emptyDynamicConfig, type CertificateRef, type DynamicConfig } from '../../dynamic/model.js';
+import type { KubeObject } from './kube-objects.js';
+import { secretValue } from './kube-objects.js';
+import type { ServiceDirectory } from './service-directory.js';
+import type { ManifestConversionOptions } from './convert.js';
+
+/** A problem with one field of the object being converted. */
+export class Problem extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Every object of the input, by kind, as `namespace/name`. */
+export interface ObjectIndex {
+  directory: ServiceDirectory;
+  secrets: Map<string, KubeObject>;
+  traefikServices: Set<string>;
+  middlewares: Set<string>;
+  serversTransports: Set<string>;
+  tlsOptions: Set<string>;
+}
+
+export interface ConversionContext {
+  opts: ManifestConversionOptions;
+  index: ObjectIndex;
+  /** Namespace and name of the object being converted. */
+  ns: string;
+  name: string;
+  /** Where this object's output goes until it is known to be whole. */
+  staged: DynamicConfig;
+}
+
+export function stagingConfig(): DynamicConfig {
+  return emptyDynamicConfig();
+}
+
+/** The provider's name for references that point into the same provider (`x@kubernetescrd`). */
+function ownSuffix(ctx: ConversionContext): string {
+  return `@${ctx.opts.provider}`;
+}
+
+/**
+ * Traefik's provider.Normalize: runs of anything but letters and digits become
+ * one dash, so names are safe in rules, URLs and metrics labels.
+ */
+export function normalizeName(name: string): string {
+  return name.split(/[^\p{L}\p{N}]+/u).filter(Boolean).join('-');
+}
+
+/** Traefik's key for a route: `<namespace>-<object>-<first 10 bytes of sha256(match), hex>`. */
+export function routeKey(ns: string, objectName: string, match: string): string {
+  const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
+  return normalizeName(`${ns}-${objectName}-${hash}`);
+}
+
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 6);
+}
+
+// ---- shape checks: each throws a Problem naming the field ----
+
+export function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], at: string): void {
+  for (const k of Object.keys(obj))
+    if (!allowed.includes(k)) throw new Problem(at ? `${at}.${k}` : k, `unknown field "${k}" (known fields: ${allowed.join(', ')})`);
+}
+
+export function asObject(v: unknown, at: string): Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Problem(at, `must be an object, got ${describe(v)}`);
+  return v as Record<string, unknown>;
+}
+
+export function asArray(v: unknown, at: string): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new Problem(at, `must be a list, got ${describe(v)}`);
+  return v;
+}
+
+export function optString(v: unknown, at: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new Problem(at, `must be a string, got ${describe(v)}`);
+  return v;
+}
+
+export function reqString(v: unknown, at: string): string {
+  const s = optString(v, at);
+  if (!s) throw new Problem(at, 'is required');
+  return s;
+}
+
+export function optBoolean(v: unknown, at: string): boolean | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new Problem(at, `must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+export function optInteger(v: unknown, at: string, min = Number.MIN_SAFE_INTEGER): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Problem(at, `must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${describe(v)}`);
+  return v;
+}
+
+export function stringList(v: unknown, at: string): string[] {
+  return asArray(v, at).map((s, i) => reqString(s, `${at}[${i}]`));
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  return typeof v === 'object' ? 'an object' : String(v);
+}
+
+// ---- references ----
+
+/** The namespace a reference points into; another namespace only with allowCrossNamespace. */
+export function referencedNamespace(raw: unknown, ctx: ConversionContext, at: string): string {
+  const ns = optString(raw, `${at}.namespace`) || ctx.ns;
+  if (ns !== ctx.ns && !ctx.opts.allowCrossNamespace)
+    throw new Problem(`${at}.namespace`, `reference to namespace "${ns}" from "${ctx.ns}" is not allowed; set allowCrossNamespace on the provider or move the object into "${ctx.ns}"`);
+  return ns;
+}
+
+/**
+ * A `{name, namespace}` reference to a Middleware, ServersTransport or
+ * TLSOption → its dynamic-config name. `name@provider` passes through, except
+ * `x@<this provider>` without allowCrossNamespace (the name could hide another
+ * namespace, as Traefik reasons).
+ */
+export function objectReference(
+  ref: { name: unknown; namespace?: unknown },
+  ctx: ConversionContext,
+  at: string,
+  kind: 'Middleware' | 'ServersTransport' | 'TLSOption',
+  known: Set<string>,
+): string {
+  const name = reqString(ref.name, `${at}.name`);
+  if (name.includes('@')) {
+    if (name.endsWith(ownSuffix(ctx)) && !ctx.opts.allowCrossNamespace)
+      throw new Problem(`${at}.name`, `"${name}" may name another namespace, which allowCrossNamespace forbids; use {name, namespace} instead`);
+    return name;
+  }
+  const ns = referencedNamespace(ref.namespace, ctx, at);
+  if (!known.has(`${ns}/${name}`)) throw new Problem(`${at}.name`, `no ${kind} ${ns}/${name}`);
+  return normalizeName(`${ns}-${name}`);
+}
+
+// ---- secrets ----
+
+export function certificateFromSecret(ns: string, name: string, ctx: ConversionContext, at: string): CertificateRef {
+  const secret = ctx.index.secrets.get(`${ns}/${name}`);
+  if (!secret) throw new Problem(at, `no Secret ${ns}/${name}`);
+  const cert = secretValue(secret, 'tls.crt');
+  const key = secretValue(secret, 'tls.key');
+  if (!cert || !key) throw new Problem(at, `Secret ${ns}/${name} has no tls.crt and tls.key (create it with kubectl create secret tls)`);
+  return { certFile: cert, keyFile: key };
+}
+
+/** PEM from the first of `keys` present in the Secret. */
+export function pemFromSecret(ns: string, name: string, keys: string[], ctx: ConversionContext, at: string): string {
+  const secret = ctx.index.secrets.get(`${ns}/${name}`);
+  if (!secret) throw new Problem(at, `no Secret ${ns}/${name}`);
+  for (const k of keys) {
+    const v = secretValue(secret, k);
+    if (v) return v;
+  }
+  throw new Problem(at, `Secret ${ns}/${name} has none of the keys ${keys.join(', ')}`);
+}

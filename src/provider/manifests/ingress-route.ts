@@ -1,0 +1,113 @@
+/**
+ * IngressRoute → routers (one per route, named `<ns>-<name>-<hash of match>`
+ * as Traefik does), the route's service (a route with one Kubernetes Service
+ * gets a load balancer named like its router; several services a weighted
+ * service of that name), and the certificate of `tls.secretName`.
+ */
+import type { Router, RouterTls } from '../../dynamic/model.js';
+import type { KubeObject } from './kube-objects.js';
+import {
+  Problem,
+  asArray,
+  asObject,
+  certificateFromSecret,
+  checkKeys,
+  objectReference,
+  optInteger,
+  optString,
+  reqString,
+  routeKey,
+  stringList,
+  type ConversionContext,
+} from './conversion-context.js';
+import { resolveServiceReference } from './service-reference.js';
+import type { CertificateRef } from '../../dynamic/model.js';
+
+export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
+  const spec = asObject(o.spec, 'spec');
+  checkKeys(spec, ['entryPoints', 'routes', 'tls', 'parentRefs'], 'spec');
+  if (spec.parentRefs !== undefined) throw new Problem('spec.parentRefs', 'parentRefs (Gateway API) are not supported; remove them');
+  const routes = asArray(spec.routes, 'spec.routes');
+  if (routes.length === 0) throw new Problem('spec.routes', 'at least one route is required');
+  const entryPoints = spec.entryPoints === undefined ? undefined : stringList(spec.entryPoints, 'spec.entryPoints');
+  const tls = spec.tls === undefined ? undefined : routerTls(spec.tls, ctx, certificates);
+
+  routes.forEach((raw, i) => {
+    const at = `spec.routes[${i}]`;
+    const r = asObject(raw, at);
+    checkKeys(r, ['match', 'kind', 'priority', 'middlewares', 'services', 'syntax', 'observability'], at);
+    const match = reqString(r.match, `${at}.match`).trim();
+    if (r.kind !== undefined && r.kind !== 'Rule') throw new Problem(`${at}.kind`, `must be "Rule", got ${JSON.stringify(r.kind)}`);
+    if (r.syntax !== undefined && r.syntax !== 'v3') throw new Problem(`${at}.syntax`, 'only the v3 rule syntax is supported');
+    if (r.observability !== undefined) throw new Problem(`${at}.observability`, 'per-route observability is not supported; remove it');
+    const priority = optInteger(r.priority, `${at}.priority`);
+    const key = routeKey(ctx.ns, ctx.name, match);
+    if (ctx.staged.http.routers[key]) throw new Problem(`${at}.match`, `the same match appears twice in this IngressRoute; merge the routes`);
+
+    const services = asArray(r.services, `${at}.services`);
+    if (services.length === 0) throw new Problem(`${at}.services`, 'at least one service is required');
+    const resolved = services.map((s, j) => resolveServiceReference(s, ctx, `${at}.services[${j}]`));
+    let service: string;
+    if (resolved.length === 1) {
+      const only = resolved[0]!;
+      if (only.kind === 'loadBalancer') {
+        ctx.staged.http.services[key] = only.service;
+        service = key;
+      } else service = only.name;
+    } else {
+      const weighted = resolved.map((ref) => {
+        if (ref.kind === 'name') return { name: ref.name, weight: ref.weight };
+        ctx.staged.http.services[ref.defaultName] = ref.service;
+        return { name: ref.defaultName, weight: ref.weight };
+      });
+      ctx.staged.http.services[key] = { weighted: { services: weighted } };
+      service = key;
+    }
+
+    const middlewares = asArray(r.middlewares, `${at}.middlewares`).map((m, j) => {
+      const mat = `${at}.middlewares[${j}]`;
+      const ref = asObject(m, mat);
+      checkKeys(ref, ['name', 'namespace'], mat);
+      return objectReference(ref as { name: unknown; namespace?: unknown }, ctx, mat, 'Middleware', ctx.index.middlewares);
+    });
+
+    const router: Router = { rule: match, service };
+    if (entryPoints) router.entryPoints = entryPoints;
+    if (middlewares.length) router.middlewares = middlewares;
+    if (priority) router.priority = priority;
+    if (tls) router.tls = tls;
+    ctx.staged.http.routers[key] = router;
+  });
+}
+
+function routerTls(raw: unknown, ctx: ConversionContext, certificates: CertificateRef[]): RouterTls {
+  const t = asObject(raw ?? {}, 'spec.tls');
+  checkKeys(t, ['secretName', 'options', 'store', 'domains', 'certResolver'], 'spec.tls');
+  const tls: RouterTls = {};
+  if (t.options !== undefined) {
+    const opt = asObject(t.options, 'spec.tls.options');
+    checkKeys(opt, ['name', 'namespace'], 'spec.tls.options');
+    // The global default set is named `default` in every provider.
+    tls.options = opt.name === 'default' ? 'default' : objectReference(opt as { name: unknown; namespace?: unknown }, ctx, 'spec.tls.options', 'TLSOption', ctx.index.tlsOptions);
+  }
+  if (t.store !== undefined) {
+    const store = asObject(t.store, 'spec.tls.store');
+    checkKeys(store, ['name', 'namespace'], 'spec.tls.store');
+    if (store.name !== 'default') throw new Problem('spec.tls.store.name', `only the TLS store named "default" exists, got ${JSON.stringify(store.name)}`);
+  }
+  if (t.domains !== undefined) {
+    tls.domains = asArray(t.domains, 'spec.tls.domains').map((d, i) => {
+      const dat = `spec.tls.domains[${i}]`;
+      const dom = asObject(d, dat);
+      checkKeys(dom, ['main', 'sans'], dat);
+      const out: { main: string; sans?: string[] } = { main: reqString(dom.main, `${dat}.main`) };
+      if (dom.sans !== undefined) out.sans = stringList(dom.sans, `${dat}.sans`);
+      return out;
+    });
+  }
+  const certResolver = optString(t.certResolver, 'spec.tls.certResolver');
+  if (certResolver) tls.certResolver = certResolver;
+  const secretName = optString(t.secretName, 'spec.tls.secretName');
+  if (secretName) certificates.push(certificateFromSecret(ctx.ns, secretName, ctx, 'spec.tls.secretName'));
+  return tls;
+}

@@ -1,0 +1,120 @@
+/**
+ * A service reference in an IngressRoute route, a TraefikService or an
+ * Ingress backend → a dynamic service. A Kubernetes Service becomes a load
+ * balancer over its ready endpoints; a TraefikService (or `name@provider`)
+ * is referred to by name.
+ */
+import type { LoadBalancerService, Service } from '../../dynamic/model.js';
+import {
+  Problem,
+  asObject,
+  checkKeys,
+  normalizeName,
+  objectReference,
+  optBoolean,
+  optInteger,
+  optString,
+  referencedNamespace,
+  reqString,
+  shortHash,
+  type ConversionContext,
+} from './conversion-context.js';
+
+const SUPPORTED_KEYS = ['name', 'kind', 'namespace', 'port', 'weight', 'passHostHeader', 'serversTransport', 'scheme', 'nativeLB', 'strategy', 'sticky', 'healthCheck'];
+/** Traefik fields Portico has no equivalent for: an error says so instead of "unknown field". */
+const UNSUPPORTED_KEYS = ['responseForwarding', 'nodePortLB', 'passiveHealthCheck'];
+
+export type ResolvedReference =
+  /** A Kubernetes Service: the caller names it (Traefik names a route's only service after the route). */
+  | { kind: 'loadBalancer'; service: Service; defaultName: string; weight: number }
+  /** A TraefikService or another provider's service, by name. */
+  | { kind: 'name'; name: string; weight: number };
+
+export function resolveServiceReference(raw: unknown, ctx: ConversionContext, at: string): ResolvedReference {
+  const ref = asObject(raw, at);
+  for (const k of UNSUPPORTED_KEYS) if (k in ref) throw new Problem(`${at}.${k}`, `"${k}" is not supported by Portico; remove it`);
+  checkKeys(ref, SUPPORTED_KEYS, at);
+  const name = reqString(ref.name, `${at}.name`);
+  const weight = optInteger(ref.weight, `${at}.weight`, 0) ?? 1;
+  const kind = optString(ref.kind, `${at}.kind`) ?? 'Service';
+  if (kind === 'TraefikService') {
+    if (name.includes('@')) {
+      if (name.endsWith(`@${ctx.opts.provider}`) && !ctx.opts.allowCrossNamespace)
+        throw new Problem(`${at}.name`, `"${name}" may name another namespace, which allowCrossNamespace forbids; use {name, namespace} instead`);
+      return { kind: 'name', name, weight };
+    }
+    const ns = referencedNamespace(ref.namespace, ctx, at);
+    if (!ctx.index.traefikServices.has(`${ns}/${name}`)) throw new Problem(`${at}.name`, `no TraefikService ${ns}/${name}`);
+    return { kind: 'name', name: normalizeName(`${ns}-${name}`), weight };
+  }
+  if (kind !== 'Service') throw new Problem(`${at}.kind`, `must be Service or TraefikService, got "${kind}"`);
+  const ns = referencedNamespace(ref.namespace, ctx, at);
+  const port = ref.port;
+  if (port !== undefined && typeof port !== 'string' && !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536))
+    throw new Problem(`${at}.port`, 'must be a port number (1-65535) or a port name');
+  if (!ctx.index.directory.has(ns, name)) {
+    // The file provider lets an IngressRoute name a service written in the native format.
+    if (ctx.opts.nativeServiceNames?.has(name)) return { kind: 'name', name, weight };
+    throw new Problem(`${at}.name`, `no Service ${ns}/${name}`);
+  }
+  const strategy = optString(ref.strategy, `${at}.strategy`);
+  if (strategy !== undefined && strategy !== 'RoundRobin' && strategy !== 'wrr')
+    throw new Problem(`${at}.strategy`, `load-balancing strategy "${strategy}" is not supported; use RoundRobin`);
+  const scheme = optString(ref.scheme, `${at}.scheme`);
+  const nativeLB = optBoolean(ref.nativeLB, `${at}.nativeLB`);
+  let urls: string[];
+  try {
+    urls = ctx.index.directory.resolve({ name, namespace: ns, port: port as number | string | undefined, scheme, nativeLB }, ctx.opts).urls;
+  } catch (err) {
+    throw new Problem(`${at}.${port === undefined ? 'name' : 'port'}`, (err as Error).message);
+  }
+  const lb: LoadBalancerService = { servers: urls.map((url) => ({ url })) };
+  const passHostHeader = optBoolean(ref.passHostHeader, `${at}.passHostHeader`);
+  if (passHostHeader !== undefined) lb.passHostHeader = passHostHeader;
+  if (ref.serversTransport !== undefined)
+    lb.serversTransport = objectReference({ name: ref.serversTransport, namespace: ns }, { ...ctx, ns }, `${at}.serversTransport`, 'ServersTransport', ctx.index.serversTransports);
+  if (ref.sticky !== undefined) lb.sticky = sticky(ref.sticky, `${at}.sticky`);
+  if (ref.healthCheck !== undefined) lb.healthCheck = healthCheck(ref.healthCheck, `${at}.healthCheck`);
+  // Two references to one Service port with different settings must not overwrite each other.
+  const settings = { passHostHeader, serversTransport: lb.serversTransport, scheme, nativeLB, sticky: lb.sticky, healthCheck: lb.healthCheck };
+  const distinct = Object.values(settings).some((v) => v !== undefined) ? `-${shortHash(JSON.stringify(settings))}` : '';
+  const defaultName = normalizeName(port === undefined ? `${ns}-${name}` : `${ns}-${name}-${port}`) + distinct;
+  return { kind: 'loadBalancer', service: { loadBalancer: lb }, defaultName, weight };
+}
+
+function sticky(raw: unknown, at: string): NonNullable<LoadBalancerService['sticky']> {
+  const s = asObject(raw, at);
+  checkKeys(s, ['cookie'], at);
+  if (s.cookie === undefined) return {};
+  const c = asObject(s.cookie, `${at}.cookie`);
+  checkKeys(c, ['name', 'secure', 'httpOnly', 'sameSite'], `${at}.cookie`);
+  const cookie: NonNullable<NonNullable<LoadBalancerService['sticky']>['cookie']> = {};
+  const name = optString(c.name, `${at}.cookie.name`);
+  if (name !== undefined) cookie.name = name;
+  const secure = optBoolean(c.secure, `${at}.cookie.secure`);
+  if (secure !== undefined) cookie.secure = secure;
+  const httpOnly = optBoolean(c.httpOnly, `${at}.cookie.httpOnly`);
+  if (httpOnly !== undefined) cookie.httpOnly = httpOnly;
+  const sameSite = optString(c.sameSite, `${at}.cookie.sameSite`);
+  if (sameSite !== undefined) cookie.sameSite = sameSite;
+  return { cookie };
+}
+
+function healthCheck(raw: unknown, at: string): NonNullable<LoadBalancerService['healthCheck']> {
+  const h = asObject(raw, at);
+  checkKeys(h, ['path', 'interval', 'timeout', 'scheme', 'hostname', 'port'], at);
+  // Traefik's CRD lets durations be integers (seconds).
+  const duration = (v: unknown, field: string) => (typeof v === 'number' ? `${v}s` : optString(v, `${at}.${field}`));
+  const out: NonNullable<LoadBalancerService['healthCheck']> = { path: reqString(h.path, `${at}.path`) };
+  const interval = duration(h.interval, 'interval');
+  if (interval !== undefined) out.interval = interval;
+  const timeout = duration(h.timeout, 'timeout');
+  if (timeout !== undefined) out.timeout = timeout;
+  const scheme = optString(h.scheme, `${at}.scheme`);
+  if (scheme !== undefined) out.scheme = scheme;
+  const hostname = optString(h.hostname, `${at}.hostname`);
+  if (hostname !== undefined) out.hostname = hostname;
+  const port = optInteger(h.port, `${at}.port`, 1);
+  if (port !== undefined) out.port = port;
+  return out;
+}

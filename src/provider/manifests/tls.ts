@@ -1,0 +1,71 @@
+/**
+ * TLSOption → `tls.options` (`<ns>-<name>`, or `default` for the one named
+ * default), TLSStore → the `default` store (the only one there is), with
+ * certificates and CAs read from Secrets.
+ */
+import type { CertificateRef, TlsOptions, TlsStore } from '../../dynamic/model.js';
+import type { KubeObject } from './kube-objects.js';
+import {
+  Problem,
+  asArray,
+  asObject,
+  certificateFromSecret,
+  checkKeys,
+  optBoolean,
+  optString,
+  pemFromSecret,
+  reqString,
+  stringList,
+  type ConversionContext,
+} from './conversion-context.js';
+
+const TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'];
+const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
+
+export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOptions {
+  const spec = asObject(o.spec ?? {}, 'spec');
+  checkKeys(spec, ['minVersion', 'maxVersion', 'cipherSuites', 'curvePreferences', 'alpnProtocols', 'sniStrict', 'clientAuth', 'preferServerCipherSuites', 'disableSessionTickets'], 'spec');
+  const out: TlsOptions = {};
+  for (const field of ['minVersion', 'maxVersion'] as const) {
+    const v = optString(spec[field], `spec.${field}`);
+    if (v === undefined) continue;
+    if (!TLS_VERSIONS.includes(v)) throw new Problem(`spec.${field}`, `must be one of ${TLS_VERSIONS.join(', ')}, got "${v}"`);
+    out[field] = v as TlsOptions['minVersion'];
+  }
+  for (const field of ['cipherSuites', 'curvePreferences', 'alpnProtocols'] as const) if (spec[field] !== undefined) out[field] = stringList(spec[field], `spec.${field}`);
+  const sniStrict = optBoolean(spec.sniStrict, 'spec.sniStrict');
+  if (sniStrict !== undefined) out.sniStrict = sniStrict;
+  // Go-specific switches with no Node equivalent: accepted for Traefik compatibility, without effect.
+  optBoolean(spec.preferServerCipherSuites, 'spec.preferServerCipherSuites');
+  optBoolean(spec.disableSessionTickets, 'spec.disableSessionTickets');
+  if (spec.clientAuth !== undefined) {
+    const ca = asObject(spec.clientAuth, 'spec.clientAuth');
+    checkKeys(ca, ['secretNames', 'clientAuthType'], 'spec.clientAuth');
+    const type = optString(ca.clientAuthType, 'spec.clientAuth.clientAuthType');
+    if (type !== undefined && !CLIENT_AUTH_TYPES.includes(type)) throw new Problem('spec.clientAuth.clientAuthType', `must be one of ${CLIENT_AUTH_TYPES.join(', ')}, got "${type}"`);
+    const caFiles = stringList(ca.secretNames, 'spec.clientAuth.secretNames').map((n, i) =>
+      pemFromSecret(ctx.ns, n, ['tls.ca', 'ca.crt', 'tls.crt'], ctx, `spec.clientAuth.secretNames[${i}]`),
+    );
+    out.clientAuth = { caFiles };
+    if (type) out.clientAuth.clientAuthType = type as NonNullable<TlsOptions['clientAuth']>['clientAuthType'];
+  }
+  return out;
+}
+
+export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): TlsStore {
+  if (o.metadata.name !== 'default') throw new Problem('metadata.name', `only the TLS store named "default" exists; rename "${o.metadata.name}" to "default"`);
+  const spec = asObject(o.spec ?? {}, 'spec');
+  checkKeys(spec, ['defaultCertificate', 'certificates', 'defaultGeneratedCert'], 'spec');
+  if (spec.defaultGeneratedCert !== undefined) throw new Problem('spec.defaultGeneratedCert', 'generated default certificates (ACME) are not supported; use defaultCertificate');
+  asArray(spec.certificates, 'spec.certificates').forEach((c, i) => {
+    const at = `spec.certificates[${i}]`;
+    const cert = asObject(c, at);
+    checkKeys(cert, ['secretName'], at);
+    certificates.push(certificateFromSecret(ctx.ns, reqString(cert.secretName, `${at}.secretName`), ctx, `${at}.secretName`));
+  });
+  if (spec.defaultCertificate === undefined) return {};
+  const d = asObject(spec.defaultCertificate, 'spec.defaultCertificate');
+  checkKeys(d, ['secretName'], 'spec.defaultCertificate');
+  const secretName = reqString(d.secretName, 'spec.defaultCertificate.secretName');
+  return { defaultCertificate: certificateFromSecret(ctx.ns, secretName, ctx, 'spec.defaultCertificate.secretName') };
+}
