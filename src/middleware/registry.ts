@@ -52,6 +52,7 @@ export interface CompileContext {
 
 export class MiddlewareRegistry {
   private readonly types = new Map<string, MiddlewareType<never>>();
+  private readonly plugins = new Set<string>();
 
   constructor() {
     for (const t of BUILT_IN_MIDDLEWARES) this.types.set(t.type, t);
@@ -63,6 +64,7 @@ export class MiddlewareRegistry {
   register(type: MiddlewareType): void {
     if (this.types.has(type.type)) throw new Error(`middleware type "${type.type}" already exists (built-in or another plugin); rename the plugin's type`);
     this.types.set(type.type, type as MiddlewareType<never>);
+    this.plugins.add(type.type);
   }
 
   get typeNames(): string[] {
@@ -81,6 +83,16 @@ export class MiddlewareRegistry {
 
   /** Validate and build one configured middleware; errors carry paths relative to `http.middlewares.<name>`. */
   compile(name: string, def: Middleware, ctx: CompileContext): CompileResult {
+    // Traefik's shape for plugins, `plugin: { <pluginType>: {...} }`, works too.
+    if (def && typeof def === 'object' && Object.keys(def).length === 1 && 'plugin' in def && !this.types.has('plugin')) {
+      const inner = def.plugin;
+      const keys = inner && typeof inner === 'object' ? Object.keys(inner) : [];
+      const pluginType = keys[0];
+      if (keys.length !== 1 || !this.plugins.has(pluginType!))
+        return { errors: [['plugin', `must name exactly one loaded plugin type (loaded: ${[...this.plugins].sort().join(', ') || 'none'})`]] };
+      const result = this.compile(name, { [pluginType!]: inner![pluginType!] as Record<string, unknown> }, ctx);
+      return 'errors' in result ? { errors: result.errors.map(([f, m]) => [`plugin.${f}`, m]) } : result;
+    }
     if (def === null || typeof def !== 'object' || Array.isArray(def)) return { errors: [['', 'a middleware must be an object with one key naming its type, e.g. { stripPrefix: { prefixes: [/api] } }']] };
     const keys = Object.keys(def);
     if (keys.length !== 1) return { errors: [['', `a middleware must set exactly one type, found ${keys.length ? keys.join(', ') : 'none'}`]] };

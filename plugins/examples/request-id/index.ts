@@ -1,31 +1,35 @@
 /**
- * Example plugin: give every request an ID (kept if the client or a trusted
- * proxy already sent one), pass it to the backend, and echo it in the response.
+ * Example plugin: give every request an ID, pass it to the backend, and
+ * echo it in the response. An ID the client (or a trusted proxy) already
+ * sent is kept when it looks like one; anything else is replaced, so a
+ * client cannot inject arbitrary text into the backend's logs.
  */
 import { randomUUID } from 'node:crypto';
-import { defineMiddleware } from '../../sdk/index.js';
+import { checkFields, defineMiddleware } from '../../sdk/index.js';
 
 interface Options {
   /** Header to use; default X-Request-Id. */
   headerName?: string;
+  /** Keep an ID the request already carries (default true). */
+  trustIncoming?: boolean;
 }
+
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export default defineMiddleware<Options>({
   type: 'requestId',
-  validate: (options) => {
-    const o = (options ?? {}) as Record<string, unknown>;
-    const problems: Array<[string, string]> = [];
-    for (const k of Object.keys(o)) if (k !== 'headerName') problems.push([k, 'unknown field']);
-    if (o.headerName !== undefined && (typeof o.headerName !== 'string' || !/^[A-Za-z0-9-]+$/.test(o.headerName)))
-      problems.push(['headerName', 'must be a header name (letters, digits, "-")']);
-    return problems;
-  },
-  build: ({ headerName = 'X-Request-Id' }) => {
+  validate: (options) =>
+    checkFields(options, {
+      headerName: { kind: 'string', pattern: /^[A-Za-z0-9-]+$/ },
+      trustIncoming: { kind: 'boolean' },
+    }),
+  build: ({ headerName = 'X-Request-Id', trustIncoming = true }) => {
     const name = headerName.toLowerCase();
     return (next) => (ex) => {
       const given = ex.requestHeaders[name];
-      const id = typeof given === 'string' && given.length <= 200 ? given : randomUUID();
+      const id = trustIncoming && typeof given === 'string' && ACCEPTABLE_ID.test(given) ? given : randomUUID();
       ex.requestHeaders[name] = id;
+      ex.state.requestId = id;
       ex.onResponseHeaders((_status, headers) => {
         headers[name] = id;
       });
