@@ -1,4 +1,5 @@
 /** `basicAuth`: HTTP Basic authentication against htpasswd entries (inline `users` or a `usersFile`). */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { MiddlewareType } from '../middleware-type.js';
 import { optionsValidator, stringList } from '../options-schema.js';
@@ -50,6 +51,7 @@ export const basicAuth: MiddlewareType<Options> = {
     const { users } = parseUsers(loadLines(o));
     const challenge = `Basic realm="${(o.realm ?? 'portico').replace(/"/g, '')}"`;
     // bcrypt costs milliseconds: remember recent successes so keep-alive clients don't pay it per request.
+    // Keyed by a digest, so the map never holds credentials in the clear.
     const verified = new Map<string, string>();
     return (next) => (ex) => {
       const header = ex.requestHeaders.authorization;
@@ -59,9 +61,10 @@ export const basicAuth: MiddlewareType<Options> = {
         const colon = decoded.indexOf(':');
         const user = decoded.slice(0, colon);
         const hash = colon > 0 ? users.get(user) : undefined;
-        if (hash && (verified.get(value) === hash || verifyPassword(decoded.slice(colon + 1), hash))) {
+        const digest = hash ? createHash('sha256').update(value).digest('base64') : '';
+        if (hash && (verified.get(digest) === hash || verifyPassword(decoded.slice(colon + 1), hash))) {
           if (verified.size > 1000) verified.clear();
-          verified.set(value, hash);
+          verified.set(digest, hash);
           if (o.headerField) ex.requestHeaders[o.headerField.toLowerCase()] = user;
           if (o.removeHeader) delete ex.requestHeaders.authorization;
           return next(ex);
