@@ -1,0 +1,75 @@
+/**
+ * The in-memory Exchange the middleware tests use must behave like the real
+ * ones: the same assertions run against MemoryExchange and against the
+ * production base class (ExchangeBase) with an in-memory head writer.
+ */
+import { describe, expect, test } from 'vitest';
+import { Readable } from 'node:stream';
+import { ExchangeBase } from '../../src/entrypoint/exchange-base.js';
+import type { Exchange, HeaderMap, ResponseSink } from '../../src/middleware/exchange.js';
+import { MemoryExchange, MemorySink } from './support/memory-exchange.js';
+
+class BaseWithMemorySink extends ExchangeBase {
+  readonly sink = new MemorySink();
+  written: HeaderMap | undefined;
+  requestTrailers(): HeaderMap | undefined {
+    return undefined;
+  }
+  protected sendHead(_status: number, headers: HeaderMap): ResponseSink {
+    this.written = headers;
+    return this.sink;
+  }
+}
+
+function realExchange(method = 'GET'): Exchange & { sink: MemorySink } {
+  return new BaseWithMemorySink({
+    protocol: 'HTTP/1.1', entryPoint: 'web', scheme: 'http',
+    facts: { method, host: 'example.test', path: '/', query: '', headers: {}, clientIp: '127.0.0.1' },
+    remoteAddress: '127.0.0.1', remotePort: 1, localPort: 80, tls: undefined,
+    body: Readable.from([]), hasBody: false, method, url: '/', authority: 'example.test', requestHeaders: {},
+  });
+}
+
+const kinds: Array<[string, (method?: string) => Exchange & { sink: MemorySink }]> = [
+  ['MemoryExchange', (method) => new MemoryExchange({ method })],
+  ['ExchangeBase', realExchange],
+];
+
+describe.each(kinds)('Exchange contract: %s', (_name, make) => {
+  test('hooks run once, last registered first, and may edit the head; statusCode is set', () => {
+    const ex = make();
+    const order: string[] = [];
+    ex.onResponseHeaders((_s, h) => { order.push('outer'); h['x-outer'] = String(h['x-inner']); });
+    ex.onResponseHeaders((_s, h) => { order.push('inner'); h['x-inner'] = 'set'; });
+    expect(ex.statusCode).toBeUndefined();
+    ex.writeHead(201, {}).end();
+    expect(order).toEqual(['inner', 'outer']);
+    expect(ex.statusCode).toBe(201);
+  });
+
+  test('a second writeHead throws', () => {
+    const ex = make();
+    ex.writeHead(200, {});
+    expect(() => ex.writeHead(200, {})).toThrow('response head already written');
+  });
+
+  test('respond writes Content-Length and ends the body; HEAD gets no body', () => {
+    const ex = make();
+    ex.respond(404, { 'content-type': 'text/plain' }, 'nope');
+    expect(ex.sink.ended).toBe(true);
+    expect(ex.sink.body.toString()).toBe('nope');
+    const head = make('HEAD');
+    head.respond(200, {}, 'body');
+    expect(head.sink.ended).toBe(true);
+    expect(head.sink.body.length).toBe(0);
+  });
+
+  test('respond goes through an overridden writeHead (how body-wrapping middlewares hook in)', () => {
+    const ex = make();
+    const original = ex.writeHead;
+    let wrapped = 0;
+    ex.writeHead = (s, h) => { wrapped++; ex.writeHead = original; return ex.writeHead(s, h); };
+    ex.respond(200, {}, 'x');
+    expect(wrapped).toBe(1);
+  });
+});
