@@ -8,6 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { curl } from '../support/curl.js';
@@ -16,6 +18,9 @@ import { MiddlewareRegistry } from '../../src/middleware/registry.js';
 
 let p: Harness;
 let backend: Backend;
+/** A backend that sends HTML in chunks with neither Content-Type nor Content-Length. */
+let untyped: Server;
+const page = '<!DOCTYPE html><html><body>' + 'hello portico '.repeat(400) + '</body></html>';
 let port: number;
 const apr = execFileSync('openssl', ['passwd', '-apr1', '-salt', 'xyz12345', 's3cret'], { encoding: 'utf8' }).trim();
 const bc = bcrypt.hashSync('hunter2', 4).replace(/^\$2b\$/, '$2y$');
@@ -23,6 +28,12 @@ const sha = '{SHA}' + createHash('sha1').update('pa55').digest('base64');
 
 beforeAll(async () => {
   backend = await startBackend('mw');
+  untyped = createServer((_req, res) => {
+    res.writeHead(200);
+    res.write(page.slice(0, 100));
+    setTimeout(() => res.end(page.slice(100)), 10);
+  }).listen(0, '127.0.0.1');
+  await once(untyped, 'listening');
   p = await startPortico(
     {
       entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} } } },
@@ -50,8 +61,10 @@ http:
     redir: { rule: PathPrefix(\`/go\`), service: be, middlewares: [to-docs] }
     plugin: { rule: PathPrefix(\`/plugin\`), service: be, middlewares: [rid] }
     maint: { rule: PathPrefix(\`/maint\`), service: be, middlewares: [down] }
+    sniffed: { rule: PathPrefix(\`/sniffed\`), service: untyped, middlewares: [zip, sniff] }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+    untyped: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${(untyped.address() as { port: number }).port}" }] } }
   middlewares:
     auth: { basicAuth: { users: ["alice:${apr}", "bob:${bc}", "carol:${sha}"], headerField: X-Auth-User, removeHeader: true } }
     strip: { stripPrefix: { prefixes: [/api/v1, /api] } }
@@ -65,6 +78,7 @@ http:
     tiny-body: { buffering: { maxRequestBodyBytes: 10 } }
     to-docs: { redirectRegex: { regex: "^https://([^/]+)/go/(.*)", replacement: "https://docs.example/$2", permanent: true } }
     rid: { requestId: {} }
+    sniff: { contentType: {} }
     down: { maintenancePage: { bypassHeader: X-Operator, bypassValue: "yes" } }
 `,
     },
@@ -76,6 +90,7 @@ http:
 afterAll(async () => {
   await p?.stop();
   await backend?.close();
+  untyped?.close();
 });
 
 const url = (path: string) => `https://127.0.0.1:${port}${path}`;
@@ -146,6 +161,15 @@ describe('built-in middlewares end to end', () => {
     expect(br.headers['content-encoding']).toEqual(['br']);
     const small = await curl(['-H', 'Accept-Encoding: gzip', url('/small')]);
     expect(small.headers['content-encoding']).toBeUndefined();
+  });
+
+  test('contentType sniffs an untyped chunked body, then compress (outer) gzips it: over h2 to curl', async () => {
+    const r = await curl(['--compressed', '-H', 'Accept-Encoding: gzip', url('/sniffed')]);
+    expect(r.status).toBe(200);
+    expect(r.httpVersion).toBe('2');
+    expect(r.headers['content-type']).toEqual(['text/html; charset=utf-8']);
+    expect(r.headers['content-encoding']).toEqual(['gzip']);
+    expect(r.body).toBe(page);
   });
 
   test('buffering refuses bodies over maxRequestBodyBytes with 413', async () => {
