@@ -203,7 +203,11 @@ export const headers: MiddlewareType<Options> = {
       for (let i = 0; i < requestSet.length; i++) {
         const [k, v] = requestSet[i]!;
         if (v === '') delete ex.requestHeaders[k];
-        else ex.requestHeaders[k] = v;
+        else {
+          ex.requestHeaders[k] = v;
+          // The forwarder sends Host from the authority: a custom Host must change that, as in Traefik.
+          if (k === 'host') ex.authority = v;
+        }
       }
       const https = ex.scheme === 'https' || ex.requestHeaders['x-forwarded-proto'] === 'https';
       ex.onResponseHeaders(hookFor(https, allowOrigin));

@@ -14,6 +14,11 @@ describe('headers: custom headers', () => {
     expect(r.responseHeaders['content-type']).toBeUndefined();
     expect(r.hookRuns).toBe(1);
   });
+  test('a custom Host replaces the authority sent upstream', async () => {
+    let authority = '';
+    await run(wrap('headers', { customRequestHeaders: { Host: 'internal.example' } }, (ex) => { authority = ex.authority; ex.respond(200, {}); }), { authority: 'public.example' });
+    expect(authority).toBe('internal.example');
+  });
 });
 
 describe('headers: CORS', () => {
