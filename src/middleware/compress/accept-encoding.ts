@@ -14,8 +14,10 @@ export class EncodingNegotiator {
     private readonly defaultEncoding?: string,
   ) {}
 
+  /** `undefined` (no header): the default encoding if one is configured, else none (RFC 9110 leaves it to us; Traefik's choice). */
   choose(acceptEncoding: string | undefined): string | undefined {
-    if (acceptEncoding === undefined || this.supported.length === 0) return undefined;
+    if (this.supported.length === 0) return undefined;
+    if (acceptEncoding === undefined) return this.defaultEncoding && this.supported.includes(this.defaultEncoding) ? this.defaultEncoding : undefined;
     const cached = this.cache.get(acceptEncoding);
     if (cached !== undefined || this.cache.has(acceptEncoding)) return cached;
     const chosen = this.negotiate(acceptEncoding);

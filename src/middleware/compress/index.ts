@@ -1,8 +1,9 @@
 /**
  * `compress`: encode the response with zstd (when this Node has it), br or
- * gzip, as the client's Accept-Encoding prefers, streaming through node:zlib
+ * gzip, as the client's Accept-Encoding prefers (no header: `defaultEncoding`
+ * if set, else nothing), streaming through node:zlib
  * with back-pressure. Left alone: HEAD, 1xx/204/206/304, bodies already
- * encoded or marked no-transform, content types outside the include/exclude
+ * encoded or marked no-transform, requests or responses of content types outside the include/exclude
  * lists, and bodies under `minResponseBodyBytes` (when the length is not
  * declared, up to that many bytes are held to find out — never more).
  */
@@ -29,8 +30,10 @@ type ZstdZlib = { createZstdCompress?: (options?: object) => Transform };
 export const ZSTD_AVAILABLE = typeof (zlib as unknown as ZstdZlib).createZstdCompress === 'function';
 
 const KNOWN_ENCODINGS = ['zstd', 'br', 'gzip'];
-/** Streams whose framing a compressor would break or delay. */
-const ALWAYS_EXCLUDED = ['application/grpc', 'text/event-stream'];
+/** Streams whose framing a compressor would break or delay: gRPC (`application/grpc`, `+proto`, `-web`…) and server-sent events. */
+function alwaysExcluded(mediaType: string): boolean {
+  return mediaType.startsWith('application/grpc') || mediaType === 'text/event-stream';
+}
 
 function createCompressor(encoding: string): Transform {
   if (encoding === 'br') return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 } });
@@ -141,7 +144,6 @@ export const compress: MiddlewareType<Options> = {
   build: (o) => {
     const encodings = (o.encodings ?? KNOWN_ENCODINGS).filter((e) => e !== 'zstd' || ZSTD_AVAILABLE);
     const negotiator = new EncodingNegotiator(encodings, o.defaultEncoding);
-    const alwaysExcluded = mediaTypeMatcher(ALWAYS_EXCLUDED);
     const excluded = mediaTypeMatcher(o.excludedContentTypes ?? []);
     const included = o.includedContentTypes?.length ? mediaTypeMatcher(o.includedContentTypes) : undefined;
     const typeQualifies = (contentType: string | undefined): boolean => {
@@ -164,8 +166,17 @@ export const compress: MiddlewareType<Options> = {
     const varyOnly: ResponseHeadersHook = (status, headers) => {
       if (settings.eligible(status, headers)) addVary(headers, 'Accept-Encoding');
     };
+    // A request whose own body is of an excluded type (gRPC above all) speaks a protocol that must not be touched.
+    const requestExcluded = (contentType: string | string[] | undefined): boolean => {
+      if (contentType === undefined) return false;
+      const t = mediaType(first(contentType));
+      return alwaysExcluded(t) || excluded(t);
+    };
     return (next) => (ex) => {
-      const encoding = ex.method === 'HEAD' ? undefined : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
+      const encoding =
+        ex.method === 'HEAD' || requestExcluded(ex.requestHeaders['content-type'])
+          ? undefined
+          : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
       if (encoding) new CompressionAttempt(ex, encoding, settings);
       else ex.onResponseHeaders(varyOnly);
       return next(ex);

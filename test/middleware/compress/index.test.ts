@@ -22,6 +22,8 @@ describe('Accept-Encoding negotiation', () => {
     expect(n.choose('')).toBeUndefined();
     expect(n.choose(undefined)).toBeUndefined();
     expect(new EncodingNegotiator(['br', 'gzip'], 'gzip').choose('*')).toBe('gzip');
+    expect(new EncodingNegotiator(['br', 'gzip'], 'gzip').choose(undefined)).toBe('gzip');
+    expect(new EncodingNegotiator(['br', 'gzip'], 'gzip').choose('')).toBeUndefined();
   });
 });
 
@@ -64,6 +66,8 @@ describe('compress', () => {
       const r = await run(wrap('compress', options ?? {}, svc), init);
       expect(r.responseHeaders['content-encoding'] ?? 'none', name).toBe(name === 'already encoded' ? 'br' : 'none');
     }
+    const grpcRequest = await run(wrap('compress', {}, respondWith(200, { 'content-type': 'text/plain' }, [body])), { headers: { 'Accept-Encoding': 'gzip', 'Content-Type': 'application/grpc+proto' } });
+    expect(grpcRequest.responseHeaders['content-encoding']).toBeUndefined();
     const head = await run(wrap('compress', {}, (ex) => ex.respond(200, { 'content-type': 'text/plain' }, body)), { method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } });
     expect(head.responseHeaders['content-encoding']).toBeUndefined();
   });
@@ -76,6 +80,12 @@ describe('compress', () => {
     const big = await run(wrap('compress', { minResponseBodyBytes: 100 }, respondWith(200, { 'content-type': 'text/plain' }, ['x'.repeat(60), 'y'.repeat(60), 'z'.repeat(500)])), { headers: { 'Accept-Encoding': 'gzip' } });
     expect(big.responseHeaders['content-encoding']).toBe('gzip');
     expect(zlib.gunzipSync(big.responseBody).toString()).toBe('x'.repeat(60) + 'y'.repeat(60) + 'z'.repeat(500));
+  });
+
+  test('no Accept-Encoding: defaultEncoding when configured', async () => {
+    const r = await run(wrap('compress', { defaultEncoding: 'gzip' }, respondWith(200, { 'content-type': 'text/plain' }, [text(3000)])));
+    expect(r.responseHeaders['content-encoding']).toBe('gzip');
+    expect(zlib.gunzipSync(r.responseBody).equals(text(3000))).toBe(true);
   });
 
   test('responses that would be compressed still say Vary: Accept-Encoding to clients that did not ask', async () => {
