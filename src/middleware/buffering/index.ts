@@ -50,12 +50,14 @@ export const buffering: MiddlewareType<Options> = {
     return (next) => async (ex) => {
       const declared = Number(ex.requestHeaders['content-length'] ?? 0);
       if (declared > maxRequest) return refuse(ex);
+      let dispose: (() => void) | undefined;
       if (ex.hasBody !== false) {
         const spooled = await spoolBody(ex.body as AsyncIterable<Buffer>, maxRequest, memRequest);
         if (spooled.tooLarge) return refuse(ex);
         (ex as { body: unknown }).body = spooled.body;
         ex.requestHeaders['content-length'] = String(spooled.size);
         delete ex.requestHeaders['transfer-encoding'];
+        dispose = spooled.dispose;
       }
       if (maxResponse > 0) {
         const writeHead = ex.writeHead;
@@ -64,7 +66,12 @@ export const buffering: MiddlewareType<Options> = {
           return new ResponseBufferingSink(ex, status, headers, maxResponse);
         };
       }
-      return next(ex);
+      try {
+        return await next(ex);
+      } finally {
+        // Whoever answered may never have read the body (a later middleware refused the request): no file outlives its exchange.
+        dispose?.();
+      }
     };
   },
 };

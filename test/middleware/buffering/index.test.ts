@@ -47,6 +47,15 @@ describe('buffering', () => {
     expect(spoolFiles().length).toBe(before);
   });
 
+  test('a spooled body nobody reads (the next handler answered itself) is removed when the exchange is done', async () => {
+    const before = spoolFiles().length;
+    let during = 0;
+    await run(wrap('buffering', { memRequestBodyBytes: 100 }, (ex) => { during = spoolFiles().length; ex.respond(403, {}, 'no'); }), { method: 'POST', body: trickle(5, 1000) });
+    expect(during).toBe(before + 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(spoolFiles().length).toBe(before);
+  });
+
   test('over maxRequestBodyBytes: 413, by declared length or by counting; the backend never sees it', async () => {
     const svc = recordingService();
     const h = wrap('buffering', { maxRequestBodyBytes: 5000, memRequestBodyBytes: 1000 }, svc);
