@@ -27,6 +27,7 @@ import { parseDurationMs } from '../config/duration.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { MiddlewareRegistry } from '../middleware/registry.js';
 import { loadPlugins } from '../middleware/plugin-loader.js';
+import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
 import type { ExchangeBase } from '../entrypoint/exchange-base.js';
 import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
@@ -210,6 +211,6 @@ export class PorticoServer {
       graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace)]),
     );
     this.runtime?.dispose();
-    await this.pools.closeAll();
+    await Promise.all([this.pools.closeAll(), closeRedisConnections().catch(() => undefined)]);
   }
 }
