@@ -1,0 +1,105 @@
+/**
+ * The API collections the providers watch, each with its typed list call from
+ * the client library and its watch path.
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { ListPage, WatchedCollection } from './resource-watch.js';
+
+export type CollectionKind = 'Secret' | 'Service' | 'EndpointSlice' | 'Ingress' | 'IngressClass';
+
+/** Our CRD kinds and their plurals. */
+export const CRD_RESOURCES: ReadonlyArray<readonly [kind: string, plural: string]> = [
+  ['IngressRoute', 'ingressroutes'],
+  ['Middleware', 'middlewares'],
+  ['TLSStore', 'tlsstores'],
+  ['TLSOption', 'tlsoptions'],
+  ['ServersTransport', 'serverstransports'],
+  ['TraefikService', 'traefikservices'],
+];
+
+type Page = { limit: number; continue?: string; labelSelector?: string };
+const params = (p: Page) => ({ limit: p.limit, _continue: p.continue, labelSelector: p.labelSelector });
+const asPage = (p: Promise<unknown>) => p as Promise<ListPage>;
+
+export function customCollection(kc: k8s.KubeConfig, group: string, kind: string, plural: string, namespace: string | undefined, labelSelector?: string): WatchedCollection {
+  const api = kc.makeApiClient(k8s.CustomObjectsApi);
+  const version = 'v1alpha1';
+  return {
+    kind,
+    apiVersion: `${group}/${version}`,
+    resource: `${plural}.${group}`,
+    namespace,
+    labelSelector,
+    path: `/apis/${group}/${version}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`,
+    list: (p) =>
+      asPage(
+        namespace
+          ? api.listNamespacedCustomObject({ group, version, namespace, plural, ...params(p) })
+          : api.listClusterCustomObject({ group, version, plural, ...params(p) }),
+      ),
+  };
+}
+
+export function builtinCollection(kc: k8s.KubeConfig, kind: CollectionKind, namespace: string | undefined, labelSelector?: string): WatchedCollection {
+  const ns = namespace ? `/namespaces/${namespace}` : '';
+  switch (kind) {
+    case 'Secret':
+    case 'Service': {
+      const core = kc.makeApiClient(k8s.CoreV1Api);
+      const plural = kind === 'Secret' ? 'secrets' : 'services';
+      return {
+        kind,
+        apiVersion: 'v1',
+        resource: plural,
+        namespace,
+        labelSelector,
+        path: `/api/v1${ns}/${plural}`,
+        list: (p) =>
+          asPage(
+            kind === 'Secret'
+              ? namespace
+                ? core.listNamespacedSecret({ namespace, ...params(p) })
+                : core.listSecretForAllNamespaces(params(p))
+              : namespace
+                ? core.listNamespacedService({ namespace, ...params(p) })
+                : core.listServiceForAllNamespaces(params(p)),
+          ),
+      };
+    }
+    case 'EndpointSlice': {
+      const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+      return {
+        kind,
+        apiVersion: 'discovery.k8s.io/v1',
+        resource: 'endpointslices.discovery.k8s.io',
+        namespace,
+        labelSelector,
+        path: `/apis/discovery.k8s.io/v1${ns}/endpointslices`,
+        list: (p) => asPage(namespace ? discovery.listNamespacedEndpointSlice({ namespace, ...params(p) }) : discovery.listEndpointSliceForAllNamespaces(params(p))),
+      };
+    }
+    case 'Ingress': {
+      const networking = kc.makeApiClient(k8s.NetworkingV1Api);
+      return {
+        kind,
+        apiVersion: 'networking.k8s.io/v1',
+        resource: 'ingresses.networking.k8s.io',
+        namespace,
+        labelSelector,
+        path: `/apis/networking.k8s.io/v1${ns}/ingresses`,
+        list: (p) => asPage(namespace ? networking.listNamespacedIngress({ namespace, ...params(p) }) : networking.listIngressForAllNamespaces(params(p))),
+      };
+    }
+    case 'IngressClass': {
+      const networking = kc.makeApiClient(k8s.NetworkingV1Api);
+      return {
+        kind,
+        apiVersion: 'networking.k8s.io/v1',
+        resource: 'ingressclasses.networking.k8s.io',
+        labelSelector,
+        path: '/apis/networking.k8s.io/v1/ingressclasses',
+        list: (p) => asPage(networking.listIngressClass(params(p))),
+      };
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The kubernetesIngress provider: networking.k8s.io/v1 Ingress objects of
+ * our class (configured name, IngressClasses whose controller is ours, and
+ * class-less Ingresses when one of those is the cluster default), with the
+ * Secrets, Services and EndpointSlices they refer to; and their
+ * status.loadBalancer, from the published Service or a fixed address.
+ */
+import type { V1IngressClass, V1Service } from '@kubernetes/client-node';
+import type { ConfigError } from '../../dynamic/model.js';
+import { convertManifests, type ManifestConversion } from '../manifests/convert.js';
+import { ingressClassOf } from '../manifests/ingress.js';
+import type { KubeObject } from '../manifests/kube-objects.js';
+import { ClusterProvider, type ClusterProviderDependencies } from './cluster-provider.js';
+import type { ClusterView } from './cluster-view.js';
+import { builtinCollection } from './collections.js';
+import { IngressStatusWriter, type LoadBalancerAddress } from './ingress-status.js';
+import type { KubernetesIngressProviderOptions } from './provider-options.js';
+import type { WatchedCollection } from './resource-watch.js';
+
+/** The controller name our IngressClass objects carry (charts/portico/templates/ingressclass.yaml). */
+export const PORTICO_INGRESS_CONTROLLER = 'portico.dev/ingress-controller';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+
+export class KubernetesIngressProvider extends ClusterProvider {
+  readonly name = 'kubernetesingress' as const;
+  declare protected readonly options: KubernetesIngressProviderOptions;
+  private readonly status: IngressStatusWriter;
+
+  constructor(options: KubernetesIngressProviderOptions, deps: ClusterProviderDependencies = {}) {
+    super(options, deps);
+    this.status = new IngressStatusWriter(this.kc, this.log);
+  }
+
+  protected collections(): WatchedCollection[] {
+    const out: WatchedCollection[] = [builtinCollection(this.kc, 'IngressClass', undefined)];
+    const namespaces = this.namespaces();
+    for (const ns of namespaces) {
+      out.push(builtinCollection(this.kc, 'Ingress', ns, this.options.labelSelector || undefined));
+      for (const kind of ['Secret', 'Service', 'EndpointSlice'] as const) out.push(builtinCollection(this.kc, kind, ns));
+    }
+    // The published Service may live outside the watched namespaces (Portico's own).
+    const published = this.options.publishedService?.split('/')[0];
+    if (published && !namespaces.includes(undefined) && !namespaces.includes(published)) out.push(builtinCollection(this.kc, 'Service', published));
+    return out;
+  }
+
+  /** The IngressClasses we answer: the configured name, and every IngressClass whose controller is ours. */
+  private classes(view: ClusterView): { names: string[]; isDefault: boolean } {
+    const names = new Set([this.options.ingressClass || 'portico']);
+    let isDefault = false;
+    for (const c of view.objects('IngressClass') as V1IngressClass[]) {
+      if (c.spec?.controller !== PORTICO_INGRESS_CONTROLLER || !c.metadata?.name) continue;
+      names.add(c.metadata.name);
+      if (c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true') isDefault = true;
+    }
+    return { names: [...names], isDefault };
+  }
+
+  protected convert(view: ClusterView): ManifestConversion {
+    const classes = this.classes(view);
+    return convertManifests(view.documents(), {
+      provider: this.name,
+      apiGroups: [],
+      ingressClass: classes.names,
+      ingressWithoutClass: classes.isDefault,
+      allowCrossNamespace: this.options.allowCrossNamespace ?? false,
+      allowExternalNameServices: this.options.allowExternalNameServices ?? false,
+      nativeLB: this.options.nativeLB ?? false,
+      log: (level, msg) => this.log(level, msg),
+    });
+  }
+
+  protected override afterConvert(view: ClusterView, conversion: ManifestConversion): ConfigError[] {
+    const addresses = this.addresses(view);
+    if (addresses) {
+      const classes = this.classes(view);
+      const failed = new Set(conversion.errors.map((e) => e.source));
+      const ours = view.objects('Ingress').filter((o) => {
+        const cls = ingressClassOf(o as KubeObject);
+        const source = `${o.metadata?.namespace}/Ingress/${o.metadata?.name}`;
+        return (cls === undefined ? classes.isDefault : classes.names.includes(cls)) && !failed.has(source);
+      });
+      void this.status.update(ours, addresses);
+    }
+    return this.status.error ? [{ provider: this.name, source: 'kubernetes ingresses/status', path: '', message: this.status.error }] : [];
+  }
+
+  /** Where clients reach us: the published Service's load balancer, or the configured endpoint. */
+  private addresses(view: ClusterView): LoadBalancerAddress[] | undefined {
+    if (this.options.publishedService) {
+      const [ns, name] = this.options.publishedService.split('/');
+      const svc = view.objects('Service').find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) as V1Service | undefined;
+      if (!svc) {
+        this.log('debug', `publishedService ${this.options.publishedService} not found; Ingress status left alone`);
+        return undefined;
+      }
+      const lb = svc.status?.loadBalancer?.ingress ?? [];
+      return lb.map((a) => ({ ...(a.ip ? { ip: a.ip } : {}), ...(a.hostname ? { hostname: a.hostname } : {}) }));
+    }
+    return this.options.ingressEndpoint ? [this.options.ingressEndpoint] : undefined;
+  }
+
+  /** Resolves when the status writes started so far are done (for tests and orderly shutdown). */
+  statusWritesSettled(): Promise<void> {
+    return this.status.update([], []);
+  }
+}
+
