@@ -28,7 +28,7 @@ export class KubernetesIngressProvider extends ClusterProvider {
 
   constructor(options: KubernetesIngressProviderOptions, deps: ClusterProviderDependencies = {}) {
     super(options, deps);
-    this.status = new IngressStatusWriter(this.kc, this.log);
+    this.status = new IngressStatusWriter(this.kc, this.log, () => this.refresh());
   }
 
   protected collections(): WatchedCollection[] {

@@ -24,6 +24,8 @@ export class IngressStatusWriter {
   constructor(
     kc: k8s.KubeConfig,
     private readonly log: (level: 'debug' | 'warn', msg: string) => void,
+    /** Called when `error` changes, so the provider can report it without waiting for another change. */
+    private readonly onErrorChange: () => void = () => undefined,
   ) {
     this.networking = kc.makeApiClient(k8s.NetworkingV1Api);
   }
@@ -62,9 +64,14 @@ export class IngressStatusWriter {
         if (statusOf(err) === 409) continue;
         problem = describeApiError(err, { verb: 'update', resource: 'ingresses/status.networking.k8s.io', namespace });
         this.log('warn', `cannot write the status of Ingress ${namespace}/${name}: ${problem}`);
+        // Try again on the next change rather than never.
+        this.done.delete(`${namespace}/${name}`);
       }
     }
-    this.error = problem;
+    if (problem !== this.error) {
+      this.error = problem;
+      this.onErrorChange();
+    }
   }
 }
 
