@@ -90,7 +90,10 @@ export class ResourceWatch {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.abortWatch?.();
     this.wakeUp?.();
-    await this.running;
+    // A list call cannot be aborted; do not let a hung API server hold up shutdown for long.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
   }
 
   /** Relist now (ends the current watch). */
