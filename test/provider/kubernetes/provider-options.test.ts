@@ -1,0 +1,29 @@
+import { describe, expect, test } from 'vitest';
+import { validateKubernetesProviderOptions, validateKubernetesOptions } from '../../../src/provider/kubernetes/kubernetes-provider.js';
+
+describe('Kubernetes provider options', () => {
+  test('valid options pass; the chart defaults pass', () => {
+    expect(validateKubernetesProviderOptions('kubernetescrd', { namespaces: [], labelSelector: '', ingressClass: '', allowCrossNamespace: false, allowExternalNameServices: false, nativeLB: false, throttleDuration: '2s', traefikCompat: false }, 'providers.kubernetesCRD')).toEqual([]);
+    expect(validateKubernetesProviderOptions('kubernetesingress', { ingressClass: 'portico', publishedService: 'portico/portico', resyncPeriod: '5m' }, 'providers.kubernetesIngress')).toEqual([]);
+  });
+
+  test('each problem names its path and what to write instead', () => {
+    expect(
+      validateKubernetesProviderOptions(
+        'kubernetesingress',
+        { traefikCompat: true, namespaces: 'shop', publishedService: 'portico', ingressEndpoint: { address: '1.2.3.4' }, endpoint: 'localhost:6443', nativeLB: 'yes' },
+        'providers.kubernetesIngress',
+      ),
+    ).toEqual([
+      expect.stringMatching(/^providers\.kubernetesIngress\.traefikCompat: unknown option \(known: endpoint, /),
+      'providers.kubernetesIngress.nativeLB: must be true or false',
+      'providers.kubernetesIngress.namespaces: must be a list of namespace names',
+      'providers.kubernetesIngress.publishedService: must be "namespace/name", got "portico"',
+      'providers.kubernetesIngress.ingressEndpoint: must be { ip: <address> } or { hostname: <name> }',
+      'providers.kubernetesIngress.endpoint: must be an http:// or https:// URL, got "localhost:6443"',
+    ]);
+    // The name-less form (used by the static configuration today) picks the provider from the path.
+    expect(validateKubernetesOptions({ publishedService: 'a/b' }, 'providers.kubernetesCRD')).toEqual([expect.stringMatching(/publishedService: unknown option/)]);
+    expect(validateKubernetesOptions({ publishedService: 'a/b' }, 'providers.kubernetesIngress')).toEqual([]);
+  });
+});
