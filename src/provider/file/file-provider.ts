@@ -152,6 +152,8 @@ export class FileProvider implements Provider {
         log: (level: 'debug' | 'warn', msg: string) => this.options.log?.(level, msg),
       });
       errors.push(...converted.errors);
+      // Where each converted object came from, so errors found after merging name the file.
+      Object.assign(origins, (converted as { origins?: Record<string, string> }).origins ?? {});
       mergeInto(config, converted.config, errors, this.name);
     }
     const snapshot: ProviderSnapshot = { provider: this.name, config, errors, origins };

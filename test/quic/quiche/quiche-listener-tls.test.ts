@@ -92,7 +92,8 @@ function longHeader(version: number, size: number): Buffer {
   return b;
 }
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+// 10 s: under a full parallel test run a close can take longer than the 3 s it takes alone.
+async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
