@@ -1,79 +1,208 @@
 /**
- * Normalise a request-target so that a path cannot reach a backend by a route
- * the router did not match: percent-encoded unreserved characters are decoded
- * (so `%2e%2e` is `..`), dot segments are resolved (never above the root) and
- * empty segments collapsed. Encodings that change a path's structure or hide
- * control bytes (`%2F`, `%5C`, `%00`, raw backslashes, control characters) are
- * refused outright — there is no safe way to route them.
+ * Turn a raw request-target into the path and query the router matches and
+ * the backend receives, so that no spelling of a path reaches a backend by a
+ * route the router did not pick:
+ *
+ * - percent-encoded unreserved characters are decoded (`%2e` is `.`, `%61` is
+ *   `a`), every other encoding is kept with upper-case hex (`%c3%a9` → `%C3%A9`);
+ * - raw non-ASCII and characters that are not allowed in a path (`"<>[]^`{|}`)
+ *   are percent-encoded, so the raw and encoded spellings are one path;
+ * - `.` and `..` segments are resolved (never above the root) and repeated
+ *   slashes collapsed; a trailing slash is kept;
+ * - refused (the caller answers 400): `%2F` and `%5C` — an encoded slash or
+ *   backslash would be one segment to us and a separator to many backends (as
+ *   Traefik ≥ 3.6 refuses them by default), so `/a%2f..%2fadmin` never reaches
+ *   /admin; raw backslashes; NUL and other control characters, raw or encoded;
+ *   malformed percent-encoding; percent-encoded bytes that are not valid UTF-8
+ *   (overlong `%c0%ae` is a classic `.` smuggler); dot segments carrying
+ *   parameters (`/..;/`, which Tomcat-style backends resolve); fragments; and
+ *   any target that is not origin-form, absolute-form or `*`.
+ *
+ * The query is returned raw (after checking it has no control characters or `#`).
  */
-export type NormalizedTarget = { ok: true; path: string; query: string } | { ok: false; reason: string };
+export type NormalizedTarget =
+  | {
+      ok: true;
+      /** Normalised path, or `*` for `OPTIONS *`. */
+      path: string;
+      /** Raw query without `?`, '' when absent. */
+      query: string;
+      /** Authority of an absolute-form target (`http://Host:8080/x` → `Host:8080`); it replaces the Host header (RFC 9112 §3.2.2). */
+      authority?: string;
+    }
+  | { ok: false; reason: string };
 
-const HEX = /^[0-9A-Fa-f]{2}$/;
+export type CanonicalPath = { ok: true; path: string } | { ok: false; reason: string };
 
-function isUnreserved(code: number): boolean {
-  return (
-    (code >= 0x41 && code <= 0x5a) ||
-    (code >= 0x61 && code <= 0x7a) ||
-    (code >= 0x30 && code <= 0x39) ||
-    code === 0x2d ||
-    code === 0x2e ||
-    code === 0x5f ||
-    code === 0x7e
-  );
+const UNRESERVED = new Uint8Array(128);
+/** Printable ASCII that may stand raw in a path (RFC 3986 pchar plus `/` and `%`). */
+const RAW_OK = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9\-._~]/.test(ch)) UNRESERVED[c] = 1;
+  if (/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/.test(ch)) RAW_OK[c] = 1;
 }
 
-/** Fast path: nothing to decode, no dot segments, no double slashes. */
-const SIMPLE = /^\/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@]+\/?)*$/;
+const HEX = '0123456789ABCDEF';
 
-export function normalizePath(target: string): NormalizedTarget {
-  if (target === '*') return { ok: true, path: '*', query: '' };
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+function encodeByte(b: number): string {
+  return '%' + HEX[b >> 4]! + HEX[b & 15]!;
+}
+
+/**
+ * Bring a path's encoding to canonical form (decode unreserved, upper-case
+ * hex, encode what may not stand raw) without touching its segments. Used for
+ * request paths and for Path/PathPrefix rule arguments, so both compare alike.
+ */
+export function canonicalPathEncoding(raw: string): CanonicalPath {
+  let out: string | undefined;
+  // UTF-8 validation of percent-encoded bytes: continuation bytes still expected, and the allowed range of the next one.
+  let need = 0;
+  let nextLo = 0x80;
+  let nextHi = 0xbf;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25) {
+      const h = hexValue(raw.charCodeAt(i + 1));
+      const l = hexValue(raw.charCodeAt(i + 2));
+      if (h < 0 || l < 0) return { ok: false, reason: `invalid percent-encoding "${raw.slice(i, i + 3)}" in path` };
+      const v = h * 16 + l;
+      if (v === 0x2f) return { ok: false, reason: 'encoded slash (%2F) in path is refused' };
+      if (v === 0x5c) return { ok: false, reason: 'encoded backslash (%5C) in path is refused' };
+      if (v < 0x20 || v === 0x7f) return { ok: false, reason: `encoded control character (%${HEX[h]}${HEX[l]}) in path` };
+      if (need > 0) {
+        if (v < nextLo || v > nextHi) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
+        need--;
+        nextLo = 0x80;
+        nextHi = 0xbf;
+      } else if (v >= 0x80) {
+        if (v >= 0xc2 && v <= 0xdf) need = 1;
+        else if (v >= 0xe0 && v <= 0xef) {
+          need = 2;
+          if (v === 0xe0) nextLo = 0xa0; // overlong
+          if (v === 0xed) nextHi = 0x9f; // surrogates
+        } else if (v >= 0xf0 && v <= 0xf4) {
+          need = 3;
+          if (v === 0xf0) nextLo = 0x90;
+          if (v === 0xf4) nextHi = 0x8f;
+        } else return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
+      }
+      const lowerHex = raw.charCodeAt(i + 1) > 0x60 || raw.charCodeAt(i + 2) > 0x60;
+      if (v < 0x80 && UNRESERVED[v]) {
+        out ??= raw.slice(0, i);
+        out += String.fromCharCode(v);
+      } else if (lowerHex) {
+        out ??= raw.slice(0, i);
+        out += encodeByte(v);
+      } else if (out !== undefined) out += raw.slice(i, i + 3);
+      i += 2;
+      continue;
+    }
+    if (need > 0) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
+    if (c < 0x21 || c === 0x7f) return { ok: false, reason: c === 0x20 ? 'space in path' : 'control character in path' };
+    if (c === 0x5c) return { ok: false, reason: 'backslash in path is refused' };
+    if (c === 0x23) return { ok: false, reason: 'fragment ("#") in request-target' };
+    if (c < 0x80) {
+      if (RAW_OK[c]) {
+        if (out !== undefined) out += raw[i];
+      } else {
+        out ??= raw.slice(0, i);
+        out += encodeByte(c);
+      }
+      continue;
+    }
+    // Raw non-ASCII (HTTP/2 and HTTP/3 can carry it): its UTF-8 bytes, percent-encoded.
+    const cp = raw.codePointAt(i)!;
+    if (cp >= 0xd800 && cp <= 0xdfff) return { ok: false, reason: 'unpaired surrogate in path' };
+    out ??= raw.slice(0, i);
+    for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out += encodeByte(b);
+    if (cp > 0xffff) i++;
+  }
+  if (need > 0) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
+  return { ok: true, path: out ?? raw };
+}
+
+/** True when the path has an empty, `.` or `..` segment (or one with parameters) to resolve. */
+function needsSegmentWork(p: string): boolean {
+  for (let i = 0; i < p.length; i++) {
+    if (p.charCodeAt(i) !== 0x2f) continue;
+    const a = p.charCodeAt(i + 1);
+    if (a === 0x2f) return true; // `//`
+    if (a !== 0x2e) continue;
+    const b = p.charCodeAt(i + 2);
+    if (Number.isNaN(b) || b === 0x2f || b === 0x3b) return true; // `/.`, `/./`, `/.;`
+    if (b === 0x2e) {
+      const c = p.charCodeAt(i + 3);
+      if (Number.isNaN(c) || c === 0x2f || c === 0x3b) return true; // `/..`, `/../`, `/..;`
+    }
+  }
+  return false;
+}
+
+function resolveSegments(p: string): CanonicalPath {
+  const segments = p.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (s === '' || s === '.') continue;
+    if (s === '..') {
+      out.pop();
+      continue;
+    }
+    if (s.startsWith('.;') || s.startsWith('..;')) return { ok: false, reason: `dot segment with parameters ("${s}") in path is refused` };
+    out.push(s);
+  }
+  const last = segments[segments.length - 1];
+  const trailing = out.length > 0 && (last === '' || last === '.' || last === '..');
+  return { ok: true, path: '/' + out.join('/') + (trailing ? '/' : '') };
+}
+
+/** Canonical encoding and resolved segments of an origin-form path (starting with `/`). */
+export function normalizeOriginPath(rawPath: string): CanonicalPath {
+  const enc = canonicalPathEncoding(rawPath);
+  if (!enc.ok || !needsSegmentWork(enc.path)) return enc;
+  return resolveSegments(enc.path);
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)/i;
+
+/**
+ * Normalise a raw request-target. `method`, when given, lets `*` be refused
+ * for anything but OPTIONS.
+ */
+export function normalizePath(target: string, method?: string): NormalizedTarget {
+  if (target === '*') {
+    if (method !== undefined && method !== 'OPTIONS') return { ok: false, reason: `request-target "*" is only valid with OPTIONS, not ${method}` };
+    return { ok: true, path: '*', query: '' };
+  }
   let t = target;
-  if (t[0] !== '/') {
-    // absolute-form (proxies, and HTTP/2 clients never send it, but HTTP/1.1 allows it)
-    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(t);
-    if (!m) return { ok: false, reason: 'request-target must start with "/"' };
-    t = t.slice(m[0].length) || '/';
-    if (t[0] === '?') t = '/' + t;
+  let authority: string | undefined;
+  if (t.charCodeAt(0) !== 0x2f) {
+    const m = ABSOLUTE_FORM.exec(t);
+    if (!m) return { ok: false, reason: 'request-target must be origin-form ("/path"), absolute-form ("http://host/path") or "*"' };
+    authority = m[1]!;
+    if (!authority) return { ok: false, reason: 'absolute-form request-target without a host' };
+    if (authority.includes('@')) return { ok: false, reason: 'user information in the request-target is refused' };
+    t = t.slice(m[0].length);
+    if (t === '' || t.charCodeAt(0) === 0x3f) t = '/' + t;
   }
   const q = t.indexOf('?');
   const rawPath = q < 0 ? t : t.slice(0, q);
   const query = q < 0 ? '' : t.slice(q + 1);
   for (let i = 0; i < query.length; i++) {
     const c = query.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || c === 0x23) return { ok: false, reason: 'control character or "#" in query' };
+    if (c < 0x20 || c === 0x7f) return { ok: false, reason: 'control character in query' };
+    if (c === 0x23) return { ok: false, reason: 'fragment ("#") in request-target' };
+    if (c === 0x20) return { ok: false, reason: 'space in query' };
   }
-  if (SIMPLE.test(rawPath) && !rawPath.includes('//')) return { ok: true, path: rawPath, query };
-
-  // Decode unreserved percent-encodings; upper-case the hex of the rest.
-  let decoded = '';
-  for (let i = 0; i < rawPath.length; i++) {
-    const ch = rawPath[i]!;
-    const c = rawPath.charCodeAt(i);
-    if (c < 0x21 || c === 0x7f || c === 0x23) return { ok: false, reason: 'control character, space or "#" in path' };
-    if (ch === '\\') return { ok: false, reason: 'backslash in path' };
-    if (ch === '%') {
-      const hex = rawPath.slice(i + 1, i + 3);
-      if (!HEX.test(hex)) return { ok: false, reason: 'invalid percent-encoding in path' };
-      const v = parseInt(hex, 16);
-      if (v === 0x2f || v === 0x5c) return { ok: false, reason: 'encoded slash or backslash in path' };
-      if (v < 0x20 || v === 0x7f) return { ok: false, reason: 'encoded control character in path' };
-      decoded += isUnreserved(v) ? String.fromCharCode(v) : '%' + hex.toUpperCase();
-      i += 2;
-      continue;
-    }
-    decoded += ch;
-  }
-  // Resolve dot segments (RFC 3986 §5.2.4) and drop empty segments.
-  const out: string[] = [];
-  const segments = decoded.split('/');
-  for (let i = 1; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s === '' || s === '.') continue;
-    if (s === '..') out.pop();
-    else out.push(s);
-  }
-  const last = segments[segments.length - 1];
-  const trailing = out.length > 0 && (last === '' || last === '.' || last === '..');
-  const path = '/' + out.join('/') + (trailing ? '/' : '');
-  return { ok: true, path, query };
+  const norm = normalizeOriginPath(rawPath);
+  if (!norm.ok) return norm;
+  return authority === undefined ? { ok: true, path: norm.path, query } : { ok: true, path: norm.path, query, authority };
 }

@@ -12,12 +12,20 @@ export type MatcherName =
   | 'QueryRegexp'
   | 'ClientIP';
 
-export type RuleNode =
-  | { kind: 'matcher'; name: MatcherName; args: string[]; column: number }
-  | { kind: 'and' | 'or'; left: RuleNode; right: RuleNode }
-  | { kind: 'not'; operand: RuleNode };
+export interface MatcherNode {
+  kind: 'matcher';
+  name: MatcherName;
+  /** Argument values, Go string literals already unquoted. */
+  args: string[];
+  /** 1-based column of the matcher name. */
+  column: number;
+  /** 1-based column of each argument's opening quote. */
+  argColumns: number[];
+}
 
-/** Arity of each matcher in Traefik v3: [min, max] arguments. */
+export type RuleNode = MatcherNode | { kind: 'and' | 'or'; left: RuleNode; right: RuleNode } | { kind: 'not'; operand: RuleNode };
+
+/** How many arguments each matcher takes in Traefik v3: [min, max]. */
 export const MATCHER_ARITY: Record<MatcherName, [number, number]> = {
   Host: [1, 1],
   HostRegexp: [1, 1],
@@ -28,6 +36,13 @@ export const MATCHER_ARITY: Record<MatcherName, [number, number]> = {
   Header: [2, 2],
   HeaderRegexp: [2, 2],
   Query: [1, 2],
-  QueryRegexp: [2, 2],
+  QueryRegexp: [1, 2],
   ClientIP: [1, 1],
+};
+
+/** Traefik v2 spellings that v3 renamed, so the error can say what to write instead. */
+export const V2_MATCHERS: Record<string, string> = {
+  Headers: 'Header',
+  HeadersRegexp: 'HeaderRegexp',
+  HostHeader: 'Host',
 };

@@ -1,17 +1,24 @@
 /**
  * The exact hosts a rule can only ever match, or undefined when it is not
- * limited to a fixed set (HostRegexp, `!`, or no host condition). Used to
- * index routes by host and to pick TLS options per SNI.
+ * limited to a fixed set. Used to index routes by host and to pick TLS
+ * options per SNI.
+ *
+ * - `Host(a)` → {a}; HostRegexp and every other matcher → unconstrained;
+ * - `x && y` → the intersection when both sides are constrained, else the
+ *   constrained side (an empty set: the rule can never match);
+ * - `x || y` → the union when both sides are constrained, else unconstrained;
+ * - `!x` → unconstrained, except `!!x`, which is x.
  */
 import type { RuleNode } from './rule-ast.js';
 import { parseRule } from './rule-parser.js';
+import { ruleHost } from './rule-arguments.js';
 
 export function hostsOfAst(node: RuleNode): Set<string> | undefined {
   switch (node.kind) {
     case 'matcher':
-      return node.name === 'Host' ? new Set([node.args[0]!.toLowerCase().replace(/\.$/, '')]) : undefined;
+      return node.name === 'Host' ? new Set([ruleHost(node.args[0]!)]) : undefined;
     case 'not':
-      return undefined;
+      return node.operand.kind === 'not' ? hostsOfAst(node.operand.operand) : undefined;
     case 'and': {
       const l = hostsOfAst(node.left);
       const r = hostsOfAst(node.right);
@@ -26,6 +33,7 @@ export function hostsOfAst(node: RuleNode): Set<string> | undefined {
   }
 }
 
+/** Hosts of a rule string (see hostsOfAst); throws RuleSyntaxError when the rule does not parse. */
 export function hostsOfRule(rule: string): string[] | undefined {
   const hosts = hostsOfAst(parseRule(rule));
   return hosts ? [...hosts] : undefined;

@@ -1,12 +1,20 @@
 /**
  * Compile a rule AST once into a closure over RequestFacts. Regular
- * expressions, IP ranges and lower-cased hosts are prepared here so the
- * per-request work is comparisons only.
+ * expressions, IP ranges, canonical hosts and paths are prepared here, so a
+ * request costs comparisons only and allocates nothing (except unescaping a
+ * query pair that is actually percent-encoded).
+ *
+ * Semantics follow Traefik v3: Host is case-insensitive and ignores a trailing
+ * dot; HostRegexp/PathRegexp/HeaderRegexp/QueryRegexp are unanchored (write
+ * `^…$` to anchor); Header compares each value of the header exactly;
+ * Query(`k`) is Query(`k`, ``) — it matches `?k` or `?k=`, not `?k=1`, as in
+ * Traefik v3 (use QueryRegexp(`k`, ``) for "present with any value");
+ * ClientIP looks at the peer address, never at forwarded headers.
  */
 import type { RequestFacts } from './request-facts.js';
-import type { RuleNode } from './rule-ast.js';
-import { RuleSyntaxError } from './rule-parser.js';
-import { compileGoRegexp } from './go-regexp.js';
+import type { MatcherNode, RuleNode } from './rule-ast.js';
+import { ruleHost, rulePath, ruleRegexp } from './rule-arguments.js';
+import { hasQueryValue, someQueryValue } from './query-values.js';
 import { IpRangeSet } from '../net/ip-range.js';
 
 export type RuleMatcher = (facts: RequestFacts) => boolean;
@@ -32,61 +40,37 @@ export function compileRule(node: RuleNode): RuleMatcher {
   }
 }
 
-function regexp(source: string, column: number): RegExp {
-  try {
-    return compileGoRegexp(source);
-  } catch (err) {
-    throw new RuleSyntaxError((err as Error).message, column);
-  }
-}
-
-function headerValues(f: RequestFacts, name: string): string[] {
+function someHeaderValue(f: RequestFacts, name: string, test: (v: string) => boolean): boolean {
   const v = f.headers[name];
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
+  if (v === undefined) return false;
+  if (typeof v === 'string') return test(v);
+  for (let i = 0; i < v.length; i++) if (test(v[i]!)) return true;
+  return false;
 }
 
-function queryValues(query: string, key: string): string[] | undefined {
-  if (!query) return undefined;
-  const out: string[] = [];
-  for (const part of query.split('&')) {
-    const eq = part.indexOf('=');
-    const k = safeDecode(eq < 0 ? part : part.slice(0, eq));
-    if (k === key) out.push(eq < 0 ? '' : safeDecode(part.slice(eq + 1)));
-  }
-  return out.length ? out : undefined;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
-
-function compileMatcher(node: Extract<RuleNode, { kind: 'matcher' }>): RuleMatcher {
-  const [a, b] = node.args as [string, string | undefined];
+function compileMatcher(node: MatcherNode): RuleMatcher {
+  const a = node.args[0]!;
+  const b = node.args[1];
+  const col = node.argColumns;
   switch (node.name) {
     case 'Host': {
-      const host = a.toLowerCase().replace(/\.$/, '');
-      if (!host || /[\s/]/.test(host)) throw new RuleSyntaxError(`invalid host "${a}"`, node.column);
+      const host = ruleHost(a);
       return (f) => f.host === host;
     }
     case 'HostRegexp': {
-      const re = regexp(a, node.column);
+      const re = ruleRegexp(a, col[0]!, node.name);
       return (f) => re.test(f.host);
     }
     case 'Path': {
-      if (!a.startsWith('/')) throw new RuleSyntaxError(`path must start with "/", got "${a}"`, node.column);
-      return (f) => f.path === a;
+      const path = rulePath(a);
+      return (f) => f.path === path;
     }
     case 'PathPrefix': {
-      if (!a.startsWith('/')) throw new RuleSyntaxError(`path prefix must start with "/", got "${a}"`, node.column);
-      return (f) => f.path.startsWith(a);
+      const prefix = rulePath(a);
+      return (f) => f.path.startsWith(prefix);
     }
     case 'PathRegexp': {
-      const re = regexp(a, node.column);
+      const re = ruleRegexp(a, col[0]!, node.name);
       return (f) => re.test(f.path);
     }
     case 'Method': {
@@ -95,28 +79,28 @@ function compileMatcher(node: Extract<RuleNode, { kind: 'matcher' }>): RuleMatch
     }
     case 'Header': {
       const name = a.toLowerCase();
-      return (f) => headerValues(f, name).includes(b!);
+      const value = b!;
+      const equals = (v: string) => v === value;
+      return (f) => someHeaderValue(f, name, equals);
     }
     case 'HeaderRegexp': {
       const name = a.toLowerCase();
-      const re = regexp(b!, node.column);
-      return (f) => headerValues(f, name).some((v) => re.test(v));
+      const re = ruleRegexp(b!, col[1]!, node.name);
+      const test = (v: string) => re.test(v);
+      return (f) => someHeaderValue(f, name, test);
     }
     case 'Query': {
-      if (b === undefined) return (f) => queryValues(f.query, a) !== undefined;
-      return (f) => queryValues(f.query, a)?.includes(b) ?? false;
+      const value = b ?? '';
+      return (f) => hasQueryValue(f.query, a, value);
     }
     case 'QueryRegexp': {
-      const re = regexp(b!, node.column);
-      return (f) => queryValues(f.query, a)?.some((v) => re.test(v)) ?? false;
+      if (b === undefined) return (f) => hasQueryValue(f.query, a, '');
+      const re = ruleRegexp(b, col[1]!, node.name);
+      const test = (v: string) => re.test(v);
+      return (f) => someQueryValue(f.query, a, test);
     }
     case 'ClientIP': {
-      let set: IpRangeSet;
-      try {
-        set = new IpRangeSet([a]);
-      } catch (err) {
-        throw new RuleSyntaxError((err as Error).message, node.column);
-      }
+      const set = new IpRangeSet([a]);
       return (f) => set.contains(f.clientIp);
     }
   }
