@@ -16,7 +16,7 @@
 import type { RequestFacts } from './request-facts.js';
 import { parseRule } from './rule-parser.js';
 import { RuleSyntaxError } from './rule-syntax-error.js';
-import { compileRule, type RuleMatcher } from './rule-matcher.js';
+import { compileRule, compileRuleForHost, type FoldedMatcher, type RuleMatcher } from './rule-matcher.js';
 import { hostsOfAst } from './rule-hosts.js';
 
 export interface RouteDefinition<T> {
@@ -46,13 +46,16 @@ export interface CompiledRouteInput<T> {
   match: RuleMatcher;
   /** Hosts the rule is limited to, or undefined when unconstrained. */
   hosts: ReadonlySet<string> | undefined;
+  /** The rule compiled for requests known to carry one of those hosts (Host tests decided); defaults to `match`. */
+  matchForHost?: (host: string) => FoldedMatcher;
   value: T;
 }
 
 interface CompiledRoute<T> extends RouteMatch<T> {
   readonly order: number;
   readonly priority: number;
-  readonly match: RuleMatcher;
+  /** null: matches every request that reaches it (e.g. a plain Host rule in its host's bucket). */
+  readonly match: RuleMatcher | null;
 }
 
 export class RouteTable<T> {
@@ -70,9 +73,12 @@ export class RouteTable<T> {
       if (!r.hosts) this.anyHost.push(c);
       else
         for (const h of r.hosts) {
+          const folded = r.matchForHost ? r.matchForHost(h) : r.match;
+          if (folded === false) continue;
+          const entry = folded === r.match ? c : { ...c, match: folded === true ? null : folded };
           const bucket = this.byHost.get(h);
-          if (bucket) bucket.push(c);
-          else this.byHost.set(h, [c]);
+          if (bucket) bucket.push(entry);
+          else this.byHost.set(h, [entry]);
         }
       return c;
     });
@@ -84,17 +90,23 @@ export class RouteTable<T> {
     const bucket = this.byHost.get(facts.host);
     const any = this.anyHost;
     if (bucket === undefined) {
-      for (let j = 0; j < any.length; j++) if (any[j]!.match(facts)) return any[j]!;
+      for (let j = 0; j < any.length; j++) if (any[j]!.match!(facts)) return any[j]!;
       return undefined;
     }
     let i = 0;
     let j = 0;
     while (i < bucket.length && j < any.length) {
-      const next = bucket[i]!.order < any[j]!.order ? bucket[i++]! : any[j++]!;
-      if (next.match(facts)) return next;
+      if (bucket[i]!.order < any[j]!.order) {
+        const b = bucket[i++]!;
+        if (b.match === null || b.match(facts)) return b;
+      } else if (any[j]!.match!(facts)) return any[j]!;
+      else j++;
     }
-    for (; i < bucket.length; i++) if (bucket[i]!.match(facts)) return bucket[i]!;
-    for (; j < any.length; j++) if (any[j]!.match(facts)) return any[j]!;
+    for (; i < bucket.length; i++) {
+      const b = bucket[i]!;
+      if (b.match === null || b.match(facts)) return b;
+    }
+    for (; j < any.length; j++) if (any[j]!.match!(facts)) return any[j]!;
     return undefined;
   }
 
@@ -121,7 +133,22 @@ export function buildRouteTable<T>(defs: ReadonlyArray<RouteDefinition<T>>): { t
   for (const d of defs) {
     try {
       const ast = parseRule(d.rule);
-      routes.push({ name: d.name, priority: d.priority || defaultPriority(d.rule), match: compileRule(ast), hosts: hostsOfAst(ast), value: d.value });
+      const hosts = hostsOfAst(ast);
+      if (hosts === undefined) {
+        routes.push({ name: d.name, priority: d.priority || defaultPriority(d.rule), match: compileRule(ast), hosts, value: d.value });
+        continue;
+      }
+      // Host-limited routes are only ever tested from their hosts' buckets, through the per-host
+      // compilation; the generic matcher is compiled only if someone asks for it.
+      let generic: RuleMatcher | undefined;
+      routes.push({
+        name: d.name,
+        priority: d.priority || defaultPriority(d.rule),
+        match: (f) => (generic ??= compileRule(ast))(f),
+        hosts,
+        matchForHost: (h) => compileRuleForHost(ast, h),
+        value: d.value,
+      });
     } catch (err) {
       if (err instanceof RuleSyntaxError) errors.push({ name: d.name, message: err.message, column: err.column });
       else errors.push({ name: d.name, message: (err as Error).message });

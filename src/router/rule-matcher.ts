@@ -19,23 +19,51 @@ import { IpRangeSet } from '../net/ip-range.js';
 
 export type RuleMatcher = (facts: RequestFacts) => boolean;
 
+/** A matcher, or the constant it folded to. */
+export type FoldedMatcher = RuleMatcher | boolean;
+
 export function compileRule(node: RuleNode): RuleMatcher {
+  const m = fold(node, undefined);
+  return typeof m === 'function' ? m : m ? () => true : () => false;
+}
+
+/**
+ * Compile a rule for requests already known to carry `host` (the route
+ * table's host buckets): every Host(...) is decided now, so `Host(a) &&
+ * PathPrefix(/x)` becomes just the PathPrefix test, and `Host(a)` alone
+ * becomes `true` (no call at all).
+ */
+export function compileRuleForHost(node: RuleNode, host: string): FoldedMatcher {
+  return fold(node, host);
+}
+
+function fold(node: RuleNode, host: string | undefined): FoldedMatcher {
   switch (node.kind) {
     case 'and': {
-      const l = compileRule(node.left);
-      const r = compileRule(node.right);
+      const l = fold(node.left, host);
+      if (l === false) return false;
+      const r = fold(node.right, host);
+      if (r === false) return false;
+      if (l === true) return r;
+      if (r === true) return l;
       return (f) => l(f) && r(f);
     }
     case 'or': {
-      const l = compileRule(node.left);
-      const r = compileRule(node.right);
+      const l = fold(node.left, host);
+      if (l === true) return true;
+      const r = fold(node.right, host);
+      if (r === true) return true;
+      if (l === false) return r;
+      if (r === false) return l;
       return (f) => l(f) || r(f);
     }
     case 'not': {
-      const o = compileRule(node.operand);
+      const o = fold(node.operand, host);
+      if (typeof o === 'boolean') return !o;
       return (f) => !o(f);
     }
     case 'matcher':
+      if (host !== undefined && node.name === 'Host') return ruleHost(node.args[0]!) === host;
       return compileMatcher(node);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseRule } from '../../src/router/rule-parser.js';
-import { compileRule } from '../../src/router/rule-matcher.js';
+import { compileRule, compileRuleForHost } from '../../src/router/rule-matcher.js';
 import type { RequestFacts } from '../../src/router/request-facts.js';
 
 const facts = (over: Partial<RequestFacts> = {}): RequestFacts => ({
@@ -150,6 +150,44 @@ describe('operators', () => {
     for (let i = 0; i < 500; i++) {
       const [rule, expected] = gen(0);
       expect(matches(rule), rule).toBe(expected);
+    }
+  });
+});
+
+describe('compileRuleForHost', () => {
+  const fold = (rule: string, host: string) => compileRuleForHost(parseRule(rule), host);
+  test('Host tests are decided for a known host; what is left is a matcher or a constant', () => {
+    expect(fold('Host(`a.example.com`)', 'a.example.com')).toBe(true);
+    expect(fold('Host(`A.example.com.`)', 'a.example.com')).toBe(true);
+    expect(fold('Host(`b`)', 'a.example.com')).toBe(false);
+    expect(fold('Host(`a`) && Host(`b`)', 'a')).toBe(false);
+    expect(fold('Host(`a`) || Host(`b`)', 'b')).toBe(true);
+    expect(fold('!Host(`a`)', 'a')).toBe(false);
+    expect(fold('Host(`a`) || PathPrefix(`/x`)', 'a')).toBe(true);
+    const rest = fold('Host(`a.example.com`) && PathPrefix(`/api`)', 'a.example.com');
+    expect(typeof rest).toBe('function');
+    expect((rest as (f: RequestFacts) => boolean)(facts())).toBe(true);
+    expect((rest as (f: RequestFacts) => boolean)(facts({ path: '/web' }))).toBe(false);
+    const orRest = fold('Host(`b`) || PathPrefix(`/api`)', 'a.example.com');
+    expect((orRest as (f: RequestFacts) => boolean)(facts())).toBe(true);
+  });
+
+  test('folded and generic matchers agree on requests for that host (randomised, bounded)', () => {
+    const leaves = ['Host(`a.example.com`)', 'Host(`b`)', 'Method(`GET`)', 'PathPrefix(`/api`)', 'Path(`/x`)', 'HostRegexp(`^a`)'];
+    let seed = 17;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const gen = (depth: number): string => {
+      const k = depth > 3 ? 0 : rnd(4);
+      if (k === 0) return leaves[rnd(leaves.length)]!;
+      if (k === 1) return `!(${gen(depth + 1)})`;
+      return `(${gen(depth + 1)}) ${k === 2 ? '&&' : '||'} (${gen(depth + 1)})`;
+    };
+    const requests = [facts(), facts({ method: 'POST' }), facts({ path: '/x' }), facts({ path: '/x', method: 'PUT' })];
+    for (let i = 0; i < 400; i++) {
+      const rule = gen(0);
+      const generic = compileRule(parseRule(rule));
+      const folded = compileRuleForHost(parseRule(rule), 'a.example.com');
+      for (const f of requests) expect(typeof folded === 'boolean' ? folded : folded(f), rule).toBe(generic(f));
     }
   });
 });
