@@ -5,8 +5,8 @@
  *
  * - percent-encoded unreserved characters are decoded (`%2e` is `.`, `%61` is
  *   `a`), every other encoding is kept with upper-case hex (`%c3%a9` → `%C3%A9`);
- * - raw non-ASCII and characters that are not allowed in a path (`"<>[]^`{|}`)
- *   are percent-encoded, so the raw and encoded spellings are one path;
+ * - raw non-ASCII octets and characters that are not allowed in a path
+ *   (`"<>[]^`{|}`) are percent-encoded, so raw and encoded spellings are one path;
  * - `.` and `..` segments are resolved (never above the root) and repeated
  *   slashes collapsed; a trailing slash is kept;
  * - refused (the caller answers 400): `%2F` and `%5C` — an encoded slash or
@@ -56,17 +56,49 @@ function encodeByte(b: number): string {
   return '%' + HEX[b >> 4]! + HEX[b & 15]!;
 }
 
+/** UTF-8 validation state across one path: continuation bytes still expected, and the allowed range of the next one. */
+const utf8 = { need: 0, lo: 0x80, hi: 0xbf };
+
+/** Feed one octet to the UTF-8 check; false when the byte sequence cannot be UTF-8 (overlong, surrogate, truncated…). */
+function utf8Accepts(v: number): boolean {
+  if (utf8.need > 0) {
+    if (v < utf8.lo || v > utf8.hi) return false;
+    utf8.need--;
+    utf8.lo = 0x80;
+    utf8.hi = 0xbf;
+    return true;
+  }
+  if (v < 0x80) return true;
+  if (v >= 0xc2 && v <= 0xdf) utf8.need = 1;
+  else if (v >= 0xe0 && v <= 0xef) {
+    utf8.need = 2;
+    if (v === 0xe0) utf8.lo = 0xa0; // overlong
+    if (v === 0xed) utf8.hi = 0x9f; // surrogates
+  } else if (v >= 0xf0 && v <= 0xf4) {
+    utf8.need = 3;
+    if (v === 0xf0) utf8.lo = 0x90; // overlong
+    if (v === 0xf4) utf8.hi = 0x8f; // beyond U+10FFFF
+  } else return false;
+  return true;
+}
+
+const NOT_UTF8 = { ok: false, reason: 'path is not valid UTF-8 (raw or percent-encoded; overlong and truncated sequences are refused)' } as const;
+
 /**
  * Bring a path's encoding to canonical form (decode unreserved, upper-case
  * hex, encode what may not stand raw) without touching its segments. Used for
  * request paths and for Path/PathPrefix rule arguments, so both compare alike.
+ *
+ * `text` says what characters above 0x7F are: `octets` for request-targets as
+ * Node's HTTP/1 and HTTP/2 parsers and our QPACK decoder deliver them (one
+ * char per byte, latin1), `unicode` for text written by people (rules), whose
+ * characters are encoded as UTF-8. Either way the bytes must form valid UTF-8.
  */
-export function canonicalPathEncoding(raw: string): CanonicalPath {
+export function canonicalPathEncoding(raw: string, text: 'octets' | 'unicode' = 'octets'): CanonicalPath {
   let out: string | undefined;
-  // UTF-8 validation of percent-encoded bytes: continuation bytes still expected, and the allowed range of the next one.
-  let need = 0;
-  let nextLo = 0x80;
-  let nextHi = 0xbf;
+  utf8.need = 0;
+  utf8.lo = 0x80;
+  utf8.hi = 0xbf;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c === 0x25) {
@@ -77,23 +109,7 @@ export function canonicalPathEncoding(raw: string): CanonicalPath {
       if (v === 0x2f) return { ok: false, reason: 'encoded slash (%2F) in path is refused' };
       if (v === 0x5c) return { ok: false, reason: 'encoded backslash (%5C) in path is refused' };
       if (v < 0x20 || v === 0x7f) return { ok: false, reason: `encoded control character (%${HEX[h]}${HEX[l]}) in path` };
-      if (need > 0) {
-        if (v < nextLo || v > nextHi) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
-        need--;
-        nextLo = 0x80;
-        nextHi = 0xbf;
-      } else if (v >= 0x80) {
-        if (v >= 0xc2 && v <= 0xdf) need = 1;
-        else if (v >= 0xe0 && v <= 0xef) {
-          need = 2;
-          if (v === 0xe0) nextLo = 0xa0; // overlong
-          if (v === 0xed) nextHi = 0x9f; // surrogates
-        } else if (v >= 0xf0 && v <= 0xf4) {
-          need = 3;
-          if (v === 0xf0) nextLo = 0x90;
-          if (v === 0xf4) nextHi = 0x8f;
-        } else return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
-      }
+      if (!utf8Accepts(v)) return NOT_UTF8;
       const lowerHex = raw.charCodeAt(i + 1) > 0x60 || raw.charCodeAt(i + 2) > 0x60;
       if (v < 0x80 && UNRESERVED[v]) {
         out ??= raw.slice(0, i);
@@ -105,11 +121,11 @@ export function canonicalPathEncoding(raw: string): CanonicalPath {
       i += 2;
       continue;
     }
-    if (need > 0) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
-    if (c < 0x21 || c === 0x7f) return { ok: false, reason: c === 0x20 ? 'space in path' : 'control character in path' };
-    if (c === 0x5c) return { ok: false, reason: 'backslash in path is refused' };
-    if (c === 0x23) return { ok: false, reason: 'fragment ("#") in request-target' };
     if (c < 0x80) {
+      if (utf8.need > 0) return NOT_UTF8;
+      if (c < 0x21 || c === 0x7f) return { ok: false, reason: c === 0x20 ? 'space in path' : 'control character in path' };
+      if (c === 0x5c) return { ok: false, reason: 'backslash in path is refused' };
+      if (c === 0x23) return { ok: false, reason: 'fragment ("#") in request-target' };
       if (RAW_OK[c]) {
         if (out !== undefined) out += raw[i];
       } else {
@@ -118,14 +134,21 @@ export function canonicalPathEncoding(raw: string): CanonicalPath {
       }
       continue;
     }
-    // Raw non-ASCII (HTTP/2 and HTTP/3 can carry it): its UTF-8 bytes, percent-encoded.
+    out ??= raw.slice(0, i);
+    if (text === 'octets' && c <= 0xff) {
+      // One octet of the request line, sent raw: percent-encode it as such.
+      if (!utf8Accepts(c)) return NOT_UTF8;
+      out += encodeByte(c);
+      continue;
+    }
+    // A character (not an octet): its UTF-8 bytes, percent-encoded.
     const cp = raw.codePointAt(i)!;
     if (cp >= 0xd800 && cp <= 0xdfff) return { ok: false, reason: 'unpaired surrogate in path' };
-    out ??= raw.slice(0, i);
+    if (utf8.need > 0) return NOT_UTF8;
     for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) out += encodeByte(b);
     if (cp > 0xffff) i++;
   }
-  if (need > 0) return { ok: false, reason: 'percent-encoded bytes in path are not valid UTF-8' };
+  if (utf8.need > 0) return NOT_UTF8;
   return { ok: true, path: out ?? raw };
 }
 
@@ -165,8 +188,8 @@ function resolveSegments(p: string): CanonicalPath {
 }
 
 /** Canonical encoding and resolved segments of an origin-form path (starting with `/`). */
-export function normalizeOriginPath(rawPath: string): CanonicalPath {
-  const enc = canonicalPathEncoding(rawPath);
+export function normalizeOriginPath(rawPath: string, text: 'octets' | 'unicode' = 'octets'): CanonicalPath {
+  const enc = canonicalPathEncoding(rawPath, text);
   if (!enc.ok || !needsSegmentWork(enc.path)) return enc;
   return resolveSegments(enc.path);
 }

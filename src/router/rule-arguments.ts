@@ -24,7 +24,7 @@ export function ruleHost(arg: string): string {
 
 /** A Path/PathPrefix argument in the encoding request paths are normalised to (`/café` → `/caf%C3%A9`). */
 export function rulePath(arg: string): string {
-  const enc = canonicalPathEncoding(arg.replaceAll(' ', '%20'));
+  const enc = canonicalPathEncoding(arg.replaceAll(' ', '%20'), 'unicode');
   return enc.ok ? enc.path : arg;
 }
 
@@ -73,7 +73,7 @@ export function checkMatcherArguments(node: MatcherNode): void {
       if (!a.startsWith('/')) fail(`path "${a}" must start with "/"`, 0);
       if (a.includes('?')) fail(`"${a}" contains "?": match the query with Query(...)`, 0, a.indexOf('?') + 1);
       // Rules are written decoded, as in Traefik: a space stands for %20.
-      const canon = canonicalPathEncoding(a.replaceAll(' ', '%20'));
+      const canon = canonicalPathEncoding(a.replaceAll(' ', '%20'), 'unicode');
       if (!canon.ok) fail(`"${a}" can never match: ${canon.reason} (such requests are answered 400)`, 0);
       // A prefix may end inside a segment (`/a/..` is a prefix of `/a/..x`): check its complete segments only.
       const whole = name === 'Path' ? canon.path : canon.path.slice(0, canon.path.lastIndexOf('/') + 1);

@@ -42,7 +42,10 @@ describe('normalizePath', () => {
 
   test('encodings become canonical: unreserved decoded, the rest upper-case hex, raw specials encoded', () => {
     expect(path('/caf%c3%a9')).toBe('/caf%C3%A9');
-    expect(path('/café')).toBe('/caf%C3%A9');
+    // Request-targets arrive one char per octet (latin1), as Node's parsers and our QPACK decoder give them.
+    expect(path('/caf\u00c3\u00a9')).toBe('/caf%C3%A9');
+    expect(path('/caf\u00e9')).toMatch(/^!path is not valid UTF-8/); // a lone latin1 é octet
+    expect(path('/caf\u00c3%a9')).toBe('/caf%C3%A9'); // raw and encoded octets of one character
     expect(path('/a%7eb%5f')).toBe('/a~b_');
     expect(path('/a%3fb')).toBe('/a%3Fb');
     expect(path('/a"b<c>{d}|e^f`g[h]')).toBe('/a%22b%3Cc%3E%7Bd%7D%7Ce%5Ef%60g%5Bh%5D');
@@ -71,6 +74,9 @@ describe('normalizePath', () => {
       ['/%c3', /not valid UTF-8/],
       ['/%c3a', /not valid UTF-8/],
       ['/%80', /not valid UTF-8/],
+      ['/\u00c0\u00ae', /not valid UTF-8/],
+      ['/%f4%90%80%80', /not valid UTF-8/],
+      ['/%c3/', /not valid UTF-8/],
       ['/public/..;/admin', /dot segment with parameters/],
       ['/public/.;x/admin', /dot segment with parameters/],
       ['/public/%2e%2e;/admin', /dot segment with parameters/],
@@ -105,7 +111,7 @@ describe('normalizePath', () => {
   });
 
   test('normalising is idempotent and never yields dot or empty segments (randomised, bounded)', () => {
-    const parts = ['a', 'b', '.', '..', '%2e', '%2E%2e', '', '%41', '%c3%a9', 'é', '~', '%7E', 'x.y', '..a'];
+    const parts = ['a', 'b', '.', '..', '%2e', '%2E%2e', '', '%41', '%c3%a9', '\u00c3\u00a9', '~', '%7E', 'x.y', '..a'];
     let seed = 11;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let i = 0; i < 3000; i++) {
@@ -124,7 +130,9 @@ describe('normalizePath', () => {
   });
 });
 
-test('canonicalPathEncoding touches encoding only, never segments', () => {
+test('canonicalPathEncoding touches encoding only, never segments; rule text is Unicode', () => {
+  expect(canonicalPathEncoding('/café', 'unicode')).toEqual({ ok: true, path: '/caf%C3%A9' });
+  expect(canonicalPathEncoding('/café', 'octets')).toMatchObject({ ok: false });
   expect(canonicalPathEncoding('/a/../%2e/b')).toEqual({ ok: true, path: '/a/.././b' });
   expect(canonicalPathEncoding('/x%2fy')).toMatchObject({ ok: false });
 });
