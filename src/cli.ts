@@ -12,6 +12,7 @@ import { createLogger } from './observability/logger.js';
 import { PorticoServer } from './server/portico-server.js';
 import { FileProvider } from './provider/file/file-provider.js';
 import { PORTICO_VERSION } from './version.js';
+import { mergeSnapshots } from './dynamic/merge.js';
 
 const HELP = `Portico ${PORTICO_VERSION} — an ingress proxy with first-class HTTP/3
 
@@ -83,17 +84,9 @@ async function check(cfg: StaticConfig): Promise<number> {
     const snap = await new FileProvider({ ...file, watch: false }).reload();
     for (const e of snap.errors) problems.push(`${e.source}${e.line ? ':' + e.line : ''}: ${e.path}: ${e.message}`);
     // Compile too: rule syntax, missing services and middlewares only show up there.
-    const log = createLogger({ level: 'fatal', format: 'json' });
-    const server = new PorticoServer({ ...cfg, entryPoints: cfg.entryPoints }, log);
-    const { mergeSnapshots } = await import('./dynamic/merge.js');
-    const { generatedDefaultCertificate } = await import('./tls/generated-default-certificate.js');
-    await generatedDefaultCertificate();
-    (server as unknown as { generatedDefault: unknown }).generatedDefault = (await import('./tls/sni-certificate-store.js')).describeCertificate(
-      (await generatedDefaultCertificate()).certPem,
-      (await generatedDefaultCertificate()).keyPem,
-      'generated',
-    );
-    const rt = server.apply(mergeSnapshots([snap]));
+    const server = new PorticoServer(cfg, createLogger({ level: 'fatal', format: 'json' }));
+    const rt = await server.compileOnly(mergeSnapshots([snap]));
+    await server.stop();
     for (const e of rt.errors) {
       const line = `${e.source}${e.line ? ':' + e.line : ''}: ${e.path}: ${e.message}`;
       if (!problems.includes(line)) problems.push(line);

@@ -18,7 +18,7 @@ import { UpstreamPools } from '../service/upstream-pools.js';
 import { createInternalServices } from '../api/internal-services.js';
 import { PorticoMetrics } from '../observability/metrics.js';
 import { AccessLog } from '../observability/access-log.js';
-import { generatedDefaultCertificate } from '../tls/generated-default-certificate.js';
+import { generatedDefaultCertificate, type GeneratedCertificate } from '../tls/generated-default-certificate.js';
 import { describeCertificate, type StoredCertificate } from '../tls/sni-certificate-store.js';
 import { TcpEntryPoint } from '../entrypoint/tcp-entrypoint.js';
 import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
@@ -75,9 +75,20 @@ export class PorticoServer {
     return new Promise((resolve) => this.applyWaiters.push(resolve));
   }
 
-  async start(): Promise<void> {
+  /** Compile one configuration without listening (what `portico check` needs); returns its runtime with every error. */
+  async compileOnly(merged: MergedConfig): Promise<RuntimeConfig> {
+    await this.ensureGeneratedDefault();
+    return this.apply(merged);
+  }
+
+  private async ensureGeneratedDefault(): Promise<GeneratedCertificate> {
     const gen = await generatedDefaultCertificate();
-    this.generatedDefault = describeCertificate(gen.certPem, gen.keyPem, 'generated default certificate');
+    this.generatedDefault ??= describeCertificate(gen.certPem, gen.keyPem, 'generated default certificate');
+    return gen;
+  }
+
+  async start(): Promise<void> {
+    const gen = await this.ensureGeneratedDefault();
     if (this.config.experimental?.plugins) {
       const loaded = await loadPlugins(this.config.experimental.plugins, this.config.baseDir);
       for (const t of loaded.types) {

@@ -167,14 +167,12 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
 
   // TLS option sets.
   const tlsOptions = new Map<string, CompiledTlsOptions>();
-  const defaultOpts = compileTlsOptions('default', cfg.tls.options.default ?? {}, baseDir);
   for (const [name, o] of Object.entries({ default: {}, ...cfg.tls.options })) {
     const c = compileTlsOptions(name, o, baseDir);
     if (c.compiled) tlsOptions.set(name, c.compiled);
     for (const [field, message] of c.problems) err('tls.options', name, field, message);
   }
   if (!tlsOptions.has('default')) tlsOptions.set('default', compileTlsOptions('default', {}, baseDir).compiled!);
-  void defaultOpts;
 
   // Routers → per-entrypoint tables.
   const userEntryPoints = Object.keys(deps.static.entryPoints).filter((n) => !isInternalOnly(n, deps.static));
