@@ -16,6 +16,7 @@ import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
 import { dispatchExchange } from './dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
 import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
+import { normalizeClientAddress } from '../net/ip-range.js';
 import { isHopByHop } from '../service/hop-by-hop.js';
 
 /** What the bridge needs from the QUIC stream layer for back-pressure. */
@@ -163,7 +164,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
       this.session.sendHeaders(streamId, 405, [], true);
       return;
     }
-    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, this.info.remoteAddress);
+    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(this.info.remoteAddress));
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);

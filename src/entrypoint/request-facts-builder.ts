@@ -6,12 +6,28 @@
 import type { RequestFacts } from '../router/request-facts.js';
 import type { HeaderMap } from '../middleware/exchange.js';
 import { normalizePath } from '../router/normalize-path.js';
-import { normalizeClientAddress } from '../net/ip-range.js';
 
 export type FactsResult = { ok: true; facts: RequestFacts; upstreamUrl: string } | { ok: false; reason: string };
 
+/**
+ * Authorities seen recently and their host (or undefined when invalid). Nearly every
+ * request repeats one of a few Host values, so the parse runs once per value; the
+ * cache is emptied when full, so hostile Host headers cannot grow it.
+ */
+const recentHosts = new Map<string, string | undefined>();
+const RECENT_HOSTS_MAX = 1024;
+
 /** `Host: a.com:8443` → `a.com`; `[::1]:8443` → `::1`; lower-case, no trailing dot. */
 export function hostFromAuthority(authority: string): string | undefined {
+  const cached = recentHosts.get(authority);
+  if (cached !== undefined || recentHosts.has(authority)) return cached;
+  const host = parseAuthorityHost(authority);
+  if (recentHosts.size >= RECENT_HOSTS_MAX) recentHosts.clear();
+  recentHosts.set(authority, host);
+  return host;
+}
+
+function parseAuthorityHost(authority: string): string | undefined {
   let host = authority.trim().toLowerCase();
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
@@ -29,7 +45,8 @@ export function hostFromAuthority(authority: string): string | undefined {
   return host;
 }
 
-export function buildRequestFacts(method: string, authority: string, target: string, headers: HeaderMap, remoteAddress: string): FactsResult {
+/** `clientIp` is the peer address as normalizeClientAddress gives it (entrypoints compute it once per connection). */
+export function buildRequestFacts(method: string, authority: string, target: string, headers: HeaderMap, clientIp: string): FactsResult {
   const host = hostFromAuthority(authority);
   if (host === undefined) return { ok: false, reason: 'invalid Host' };
   const norm = normalizePath(target);
@@ -40,7 +57,7 @@ export function buildRequestFacts(method: string, authority: string, target: str
     path: norm.path,
     query: norm.query,
     headers,
-    clientIp: normalizeClientAddress(remoteAddress),
+    clientIp,
   };
   // What we send upstream is what routing saw: the normalised path, so a backend cannot be reached by a path the router did not match.
   return { ok: true, facts, upstreamUrl: norm.query ? `${norm.path}?${norm.query}` : norm.path };

@@ -18,6 +18,17 @@ import { buildRequestFacts } from './request-facts-builder.js';
 import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
 import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
+import { normalizeClientAddress } from '../net/ip-range.js';
+
+/** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
+interface PeerFacts {
+  clientIp: string;
+  /** forwardedHeaders policy: may this peer's X-Forwarded-* be kept? */
+  trusted: boolean;
+  remotePort: number;
+  localPort: number;
+}
+type PeerSocket = Socket & { porticoTls?: TlsFacts; porticoPeer?: PeerFacts };
 
 export class TcpEntryPoint {
   private server: NetServer | TlsServer | undefined;
@@ -175,13 +186,12 @@ export class TcpEntryPoint {
   }
 
   private buildH1Exchange(req: IncomingMessage, res: ServerResponse | undefined): NodeExchange | undefined {
-    const socket = req.socket as Socket & { porticoTls?: TlsFacts };
+    const socket = req.socket as PeerSocket;
+    const peer = socket.porticoPeer ?? this.peerFacts(socket);
     const headers = req.headers as HeaderMap;
-    const remote = socket.remoteAddress ?? '';
-    const trusted = isTrustedPeer(this.ep.forwarded, remote.replace(/^::ffff:/, ''));
-    sanitizeForwardedHeaders(headers, trusted);
+    sanitizeForwardedHeaders(headers, peer.trusted);
     const authority = req.headers.host ?? '';
-    const built = buildRequestFacts(req.method ?? 'GET', authority, req.url ?? '/', headers, remote);
+    const built = buildRequestFacts(req.method ?? 'GET', authority, req.url ?? '/', headers, peer.clientIp);
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       if (res) {
@@ -199,8 +209,8 @@ export class TcpEntryPoint {
         scheme: socket.porticoTls ? 'https' : 'http',
         facts: built.facts,
         remoteAddress: built.facts.clientIp,
-        remotePort: socket.remotePort ?? 0,
-        localPort: socket.localPort ?? this.port,
+        remotePort: peer.remotePort,
+        localPort: peer.localPort,
         tls: socket.porticoTls,
         body: req,
         hasBody,
@@ -214,6 +224,13 @@ export class TcpEntryPoint {
     );
     if (socket.porticoTls) ex.altSvc = this.ep.altSvc();
     return ex;
+  }
+
+  private peerFacts(socket: PeerSocket): PeerFacts {
+    const clientIp = normalizeClientAddress(socket.remoteAddress ?? '');
+    const peer = { clientIp, trusted: isTrustedPeer(this.ep.forwarded, clientIp), remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? this.port };
+    socket.porticoPeer = peer;
+    return peer;
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
@@ -231,20 +248,27 @@ export class TcpEntryPoint {
   }
 
   private onH2Request(req: Http2ServerRequest, res: Http2ServerResponse): void {
-    const socket = req.socket as unknown as Socket & { porticoTls?: TlsFacts };
-    const tlsFacts = (req.stream.session?.socket as unknown as { porticoTls?: TlsFacts })?.porticoTls ?? socket.porticoTls;
+    // The session's socket is a proxy object; the facts live on the session (one per connection).
+    const session = req.stream.session as (Http2Session & { porticoPeer?: PeerFacts; porticoTls?: TlsFacts }) | undefined;
+    if (!session) return void res.destroy();
+    let peer = session.porticoPeer;
+    let tlsFacts = session.porticoTls;
+    if (!peer) {
+      const socket = session.socket as unknown as PeerSocket;
+      peer = session.porticoPeer = this.peerFacts(socket);
+      tlsFacts = session.porticoTls = socket.porticoTls;
+    }
     const raw = req.headers;
     const headers: HeaderMap = {};
     for (const k in raw) if (k.charCodeAt(0) !== 58 /* ':' */) headers[k] = raw[k];
-    const remote = req.stream.session?.socket?.remoteAddress ?? '';
-    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, remote.replace(/^::ffff:/, '')));
+    sanitizeForwardedHeaders(headers, peer.trusted);
     const method = req.method;
     if (method === 'CONNECT') {
       if (raw[':protocol'] === 'websocket') {
         const authority = (raw[':authority'] as string | undefined) ?? '';
-        const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, remote);
+        const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, peer.clientIp);
         if (!built.ok) return void res.writeHead(400).end();
-        const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, 'GET');
+        const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, peer, 'GET');
         handleExtendedConnect(ex, req.stream, this.ep);
         return;
       }
@@ -252,14 +276,14 @@ export class TcpEntryPoint {
       return;
     }
     const authority = (raw[':authority'] as string | undefined) ?? (raw.host as string | undefined) ?? '';
-    const built = buildRequestFacts(method, authority, (raw[':path'] as string) ?? '/', headers, remote);
+    const built = buildRequestFacts(method, authority, (raw[':path'] as string) ?? '/', headers, peer.clientIp);
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`400 Bad Request: ${built.reason}\n`);
       return;
     }
-    const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, method);
+    const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, peer, method);
     this.track(ex, res);
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
@@ -271,9 +295,9 @@ export class TcpEntryPoint {
     headers: HeaderMap,
     authority: string,
     tlsFacts: TlsFacts | undefined,
+    peer: PeerFacts,
     method: string,
   ): NodeExchange {
-    const session = req.stream.session;
     delete headers.host;
     const ex = new NodeExchange(
       {
@@ -282,8 +306,8 @@ export class TcpEntryPoint {
         scheme: tlsFacts ? 'https' : 'http',
         facts: built.facts,
         remoteAddress: built.facts.clientIp,
-        remotePort: session?.socket?.remotePort ?? 0,
-        localPort: session?.socket?.localPort ?? this.port,
+        remotePort: peer.remotePort,
+        localPort: peer.localPort,
         tls: tlsFacts,
         body: req,
         hasBody: !req.stream.readableEnded && !(req.stream as unknown as { endAfterHeaders?: boolean }).endAfterHeaders,

@@ -152,6 +152,7 @@ export class PorticoServer {
     const cfg = this.config.entryPoints[name]!;
     const trustedIPs = cfg.forwardedHeaders?.trustedIPs ?? [];
     const server = this;
+    const requests = this.metrics.requests.forEntryPoint(name);
     return {
       name,
       config: cfg,
@@ -165,7 +166,7 @@ export class PorticoServer {
       },
       altSvc: () => server.altSvc.get(name),
       exchangeDone: (ex, outcome) => {
-        server.metrics.recordExchange(name, ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
+        requests.record(ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
         server.accessLog?.record(ex, outcome);
       },
       countMalformed: (kind) => server.metrics.malformed.inc({ entrypoint: name, kind }),

@@ -45,47 +45,7 @@ export function forwardToUpstream(
   if (hasBody && ex.state.expectContinue) (ex.state.expectContinue as () => void)();
 
   return new Promise((resolve) => {
-    let sink: ReturnType<Exchange['writeHead']> | undefined;
-    let settled = false;
-    const finish = (failure?: UpstreamFailure) => {
-      if (settled) return;
-      settled = true;
-      resolve(failure);
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        // Client went away before we even started: don't bother the backend.
-        if (ex.state.clientClosed) controller.abort(new Error('client closed'));
-        else ex.state.abortUpstream = () => controller.abort(new Error('client closed'));
-      },
-      onResponseStart(controller, statusCode, responseHeaders: IncomingHttpHeaders) {
-        if (statusCode < 200) return; // 1xx: undici reports them; we do not relay interim responses.
-        const out = responseHeaders as HeaderMap;
-        stripHopByHop(out, false);
-        sink = ex.writeHead(statusCode, out);
-      },
-      onResponseData(controller, chunk) {
-        if (sink && !sink.write(chunk)) {
-          // Listen for drain only when the client is actually slow: most responses never need it.
-          controller.pause();
-          sink.once('drain', () => controller.resume());
-        }
-      },
-      onResponseEnd(_controller, trailers) {
-        if (sink) {
-          const t = trailers && Object.keys(trailers).length ? (trailers as Record<string, string>) : undefined;
-          if (t && ex.protocol !== 'HTTP/1.0') sink.addTrailers(t);
-          sink.end();
-        }
-        finish();
-      },
-      onResponseError(_controller, err) {
-        const failure = classify(err, ex);
-        if (ex.statusCode === undefined) respondError(ex, failure === 'timeout' ? 504 : 502);
-        else sink?.destroy(err);
-        finish(failure);
-      },
-    };
+    const relay = new UpstreamResponseRelay(ex, resolve);
     try {
       pool.dispatch(
         {
@@ -94,14 +54,73 @@ export function forwardToUpstream(
           headers: headers as Record<string, string | string[]>,
           body: hasBody ? ex.body : null,
         },
-        handler,
+        relay,
       );
     } catch (err) {
       // Invalid request for undici (e.g. a header it refuses): our bug or a hostile client; never a crash.
       respondError(ex, 502);
-      finish('reset');
+      relay.finish('reset');
     }
   });
+}
+
+/**
+ * Relays one upstream response to the exchange. A class rather than an object
+ * of closures: one allocation per request on the hottest path there is.
+ */
+class UpstreamResponseRelay implements Dispatcher.DispatchHandler {
+  private sink: ReturnType<Exchange['writeHead']> | undefined;
+  private settled = false;
+
+  constructor(
+    private readonly ex: Exchange,
+    private readonly resolve: (failure: UpstreamFailure | undefined) => void,
+  ) {}
+
+  finish(failure?: UpstreamFailure): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(failure);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // Client went away before we even started: don't bother the backend.
+    if (this.ex.state.clientClosed) controller.abort(new Error('client closed'));
+    else this.ex.state.abortUpstream = () => controller.abort(new Error('client closed'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, responseHeaders: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx: undici reports them; we do not relay interim responses.
+    const out = responseHeaders as HeaderMap;
+    stripHopByHop(out, false);
+    this.sink = this.ex.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const sink = this.sink;
+    if (sink && !sink.write(chunk)) {
+      // Listen for drain only when the client is actually slow: most responses never need it.
+      controller.pause();
+      sink.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    const sink = this.sink;
+    if (sink) {
+      const t = trailers && Object.keys(trailers).length ? (trailers as Record<string, string>) : undefined;
+      if (t && this.ex.protocol !== 'HTTP/1.0') sink.addTrailers(t);
+      sink.end();
+    }
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const failure = classify(err, this.ex);
+    if (this.ex.statusCode === undefined) respondError(this.ex, failure === 'timeout' ? 504 : 502);
+    else this.sink?.destroy(err);
+    this.finish(failure);
+  }
 }
 
 function classify(err: Error & { code?: string }, ex: Exchange): UpstreamFailure {

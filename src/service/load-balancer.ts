@@ -22,7 +22,8 @@ export interface UpstreamServer {
   origin: string;
   /** Send one exchange to this server (HTTP/1.1 pool, or HTTP/2 session pool). */
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined>;
-  hostHeader: string;
+  /** How exchanges are forwarded to this server: fixed per configuration version, so built once, not per request. */
+  forwardOptions: ForwardOptions;
   /** Until this time (ms since epoch) the server is skipped after connection failures. */
   downUntil: number;
   healthy: boolean;
@@ -44,6 +45,7 @@ export function buildLoadBalancer(
   service: LoadBalancerService,
   deps: LoadBalancerDeps,
 ): { handler: Handler; servers: UpstreamServer[]; healthCheck: HealthChecker | undefined } {
+  const passHostHeader = service.passHostHeader ?? true;
   const servers: Array<{ value: UpstreamServer; weight: number }> = service.servers.map((s) => {
     const url = new URL(s.url);
     const h2 = url.protocol === 'h2c:' || deps.transport?.options.http2 === true;
@@ -59,20 +61,25 @@ export function buildLoadBalancer(
       const pool = deps.pools.get(origin, deps.transport);
       forward = (ex, opts) => forwardToUpstream(ex, pool, opts);
     }
+    const serverUrl = h2 ? new URL(origin) : url;
     return {
       weight: s.weight ?? 1,
       value: {
-        url: h2 ? new URL(origin) : url,
+        url: serverUrl,
         origin,
         forward,
-        hostHeader: url.host,
+        forwardOptions: {
+          passHostHeader,
+          upstreamHost: url.host,
+          serverName: deps.serverName,
+          upgradeTarget: { url: serverUrl, tls: deps.upgradeTls },
+        },
         downUntil: 0,
         healthy: true,
       },
     };
   });
   const rr = new SmoothWeightedRoundRobin(servers);
-  const passHostHeader = service.passHostHeader ?? true;
   const usable = (s: UpstreamServer) => s.healthy && s.downUntil <= Date.now();
   // Base path of a server URL (`http://b:80/base`) is prefixed to the request path, as Traefik does.
   const handler: Handler = async (ex) => {
@@ -82,12 +89,7 @@ export function buildLoadBalancer(
       return;
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
-    const failure = await server.forward(ex, {
-      passHostHeader,
-      upstreamHost: server.hostHeader,
-      serverName: deps.serverName,
-      upgradeTarget: { url: server.url, tls: deps.upgradeTls },
-    });
+    const failure = await server.forward(ex, server.forwardOptions);
     if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
   };
   const list = servers.map((s) => s.value);
