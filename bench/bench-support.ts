@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmarks: processes, ports, a cheap backend, a generated certificate. */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,22 @@ export function selfSignedCert(): { cert: string; key: string } {
 
 export function run(cmd: string, args: string[], timeoutMs: number): string {
   return execFileSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+}
+
+/**
+ * How to start the built Portico exactly as its `portico` bin does: the Node
+ * flags on the `#!/usr/bin/env -S node …` line of dist/src/cli.js, then the script.
+ */
+export function porticoCommand(): { command: string; args: string[] } {
+  const cli = new URL('../src/cli.js', import.meta.url).pathname;
+  const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+  const flags = shebang.replace(/^#!\S*env -S node\s*|^#!\S*\bnode\s*/, '').split(/\s+/).filter(Boolean);
+  return { command: process.execPath, args: [...flags, cli] };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name: field 14 (utime) and 15 (stime) of proc(5) are at 11 and 12 here; clock ticks are 100/s on Linux.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 /**
  * `portico [--config FILE] [--a.b.c=value ...]`  run
  * `portico check --config FILE`                   validate static + dynamic config, exit 1 with the errors

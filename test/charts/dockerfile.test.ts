@@ -47,10 +47,21 @@ describe('Dockerfile', () => {
   });
 
   it('starts the CLI with the config path the chart mounts', () => {
-    expect(instructions).toContain('ENTRYPOINT ["node", "dist/src/cli.js"]');
+    expect(instructions).toContain('ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/src/cli.js"]');
     expect(instructions).toContain('CMD ["--config", "/etc/portico/portico.yaml"]');
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
     expect(pkg.bin.portico).toBe('dist/src/cli.js');
+  });
+
+  it('the bin, the npm scripts and the image start Node with the same flags (docs/configuration.md, "Runtime tuning")', () => {
+    const shebang = readFileSync(join(repo, 'src/cli.ts'), 'utf8').split('\n', 1)[0]!;
+    const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1];
+    expect(flags).toBe('--max-semi-space-size=64');
+    const entry = instructions.find((l) => l.startsWith('ENTRYPOINT '))!;
+    expect(JSON.parse(entry.slice('ENTRYPOINT '.length))).toEqual(['node', ...flags!.split(' '), 'dist/src/cli.js']);
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+    for (const script of ['start', 'quickstart']) expect(pkg.scripts[script]).toContain(`node ${flags} dist/src/cli.js`);
+    expect(readFileSync(join(repo, 'docs/configuration.md'), 'utf8')).toContain(flags);
   });
 
   it('.dockerignore keeps node_modules and build output out of the context', () => {
