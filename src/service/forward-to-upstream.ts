@@ -7,7 +7,7 @@
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { stripHopByHop } from './hop-by-hop.js';
+import { stripHopByHop, withoutHopByHop } from './hop-by-hop.js';
 import { addForwardedHeaders } from './forwarded-headers.js';
 import { respondError } from './http-error.js';
 import { tunnelUpstream } from './upgrade-upstream.js';
@@ -35,14 +35,9 @@ export function forwardToUpstream(
   if (upgrade && opts.upgradeTarget) {
     return tunnelUpstream(ex, upgrade, opts.upgradeTarget.url, opts.upgradeTarget.tls, opts).then(() => undefined);
   }
-  const headers: HeaderMap = ex.requestHeaders;
-  stripHopByHop(headers, true);
-  delete headers.expect;
-  delete headers.host;
-  addForwardedHeaders(ex, headers, opts.serverName);
-  headers.host = opts.passHostHeader ? ex.authority : opts.upstreamHost;
+  const headers = upstreamRequestHeaders(ex, opts);
   const hasBody = ex.hasBody !== false;
-  if (hasBody && ex.state.expectContinue) (ex.state.expectContinue as () => void)();
+  if (hasBody) continueIfExpected(ex);
 
   return new Promise((resolve) => {
     const relay = new UpstreamResponseRelay(ex, resolve);
@@ -62,6 +57,22 @@ export function forwardToUpstream(
       relay.finish('reset');
     }
   });
+}
+
+/** The request's headers as an HTTP/1.1 backend gets them (edited in place): no hop-by-hop fields or Expect, our forwarding hop added, Host as configured. */
+export function upstreamRequestHeaders(ex: Exchange, opts: ForwardOptions): HeaderMap {
+  const headers: HeaderMap = ex.requestHeaders;
+  stripHopByHop(headers, true);
+  delete headers.expect;
+  delete headers.host;
+  addForwardedHeaders(ex, headers, opts.serverName);
+  headers.host = opts.passHostHeader ? ex.authority : opts.upstreamHost;
+  return headers;
+}
+
+/** Expect: 100-continue is answered only now that routing and middlewares let the request through to a backend. */
+export function continueIfExpected(ex: Exchange): void {
+  (ex.state.expectContinue as (() => void) | undefined)?.();
 }
 
 /**
@@ -91,9 +102,7 @@ class UpstreamResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, responseHeaders: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx: undici reports them; we do not relay interim responses.
-    const out = responseHeaders as HeaderMap;
-    stripHopByHop(out, false);
-    this.sink = this.ex.writeHead(statusCode, out);
+    this.sink = this.ex.writeHead(statusCode, withoutHopByHop(responseHeaders as HeaderMap));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -123,7 +132,7 @@ class UpstreamResponseRelay implements Dispatcher.DispatchHandler {
   }
 }
 
-function classify(err: Error & { code?: string }, ex: Exchange): UpstreamFailure {
+export function classify(err: Error & { code?: string }, ex: Exchange): UpstreamFailure {
   if (ex.state.clientClosed) return 'client-gone';
   switch (err.code) {
     case 'UND_ERR_HEADERS_TIMEOUT':

@@ -55,6 +55,26 @@ export function stripHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void
   if (keepTeTrailers && typeof te === 'string' && /(^|,)\s*trailers\s*(,|$)/i.test(te)) headers.te = 'trailers';
 }
 
+/**
+ * The same message's headers without hop-by-hop fields, for a header object we
+ * own (a backend's response): itself when it has none, else one copy without
+ * them, so nothing downstream has to skip undefined values or copy again.
+ */
+export function withoutHopByHop(headers: HeaderMap): HeaderMap {
+  let found = false;
+  for (const k in headers) {
+    if (HOP_BY_HOP.has(k)) {
+      found = true;
+      break;
+    }
+  }
+  if (!found) return headers;
+  stripHopByHop(headers, false);
+  const out: HeaderMap = {};
+  for (const k in headers) if (headers[k] !== undefined) out[k] = headers[k];
+  return out;
+}
+
 /** A copy without undefined values and without HTTP/2-forbidden connection headers. */
 export function definedHeaders(headers: HeaderMap): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

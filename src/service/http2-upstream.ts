@@ -8,11 +8,12 @@
 import http2wrapper from 'http2-wrapper';
 import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Exchange, HeaderMap } from '../middleware/exchange.js';
 import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
 import { addForwardedHeaders } from './forwarded-headers.js';
 import { respondError } from './http-error.js';
+import { relayNodeResponse } from './relay-node-response.js';
 import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
 
 /** http2-wrapper's Agent speaks TLS only; for h2c hand it a plain TCP socket. */
@@ -66,26 +67,7 @@ export class Http2Upstream {
         } as never,
         (res) => {
           clearTimeout(timer);
-          const out = { ...(res.headers as IncomingHttpHeaders) } as HeaderMap;
-          for (const k in out) if (k.startsWith(':')) delete out[k];
-          stripHopByHop(out, false);
-          const sink = ex.writeHead(res.statusCode ?? 502, out);
-          res.on('data', (chunk: Buffer) => {
-            if (!sink.write(chunk)) {
-              res.pause();
-              sink.once('drain', () => res.resume());
-            }
-          });
-          res.once('end', () => {
-            const t = res.trailers as Record<string, string> | undefined;
-            if (t && Object.keys(t).length) sink.addTrailers(t);
-            sink.end();
-            finish();
-          });
-          res.once('error', (err: Error) => {
-            sink.destroy(err);
-            finish('reset');
-          });
+          relayNodeResponse(ex, res as unknown as IncomingMessage, finish);
         },
       );
       const timer = this.responseHeaderTimeoutMs

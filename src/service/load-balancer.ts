@@ -8,6 +8,7 @@ import type { Handler } from '../middleware/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { forwardToUpstream } from './forward-to-upstream.js';
+import { announcedTrailers, forwardWithTrailers } from './forward-with-trailers.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { respondError } from './http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
@@ -51,15 +52,18 @@ export function buildLoadBalancer(
     const h2 = url.protocol === 'h2c:' || deps.transport?.options.http2 === true;
     const origin = h2 ? url.href.replace(/^h2c:/, 'http:') : url.origin;
     let forward: UpstreamServer['forward'];
+    const headerTimeout = deps.transport?.options.forwardingTimeouts?.responseHeaderTimeout;
+    const headerTimeoutMs = headerTimeout ? parseDurationMs(headerTimeout) : 0;
     if (h2) {
-      const t = deps.transport?.options;
-      const upstream = deps.pools.getHttp2(new URL(origin), deps.transport, () =>
-        new Http2Upstream(url, deps.upgradeTls, t?.forwardingTimeouts?.responseHeaderTimeout ? parseDurationMs(t.forwardingTimeouts.responseHeaderTimeout) : 0),
-      );
+      const upstream = deps.pools.getHttp2(new URL(origin), deps.transport, () => new Http2Upstream(url, deps.upgradeTls, headerTimeoutMs));
       forward = (ex, opts) => upstream.forward(ex, opts);
     } else {
       const pool = deps.pools.get(origin, deps.transport);
-      forward = (ex, opts) => forwardToUpstream(ex, pool, opts);
+      // undici cannot send request trailers; the rare request that announces them takes node:http.
+      forward = (ex, opts) =>
+        announcedTrailers(ex) === undefined
+          ? forwardToUpstream(ex, pool, opts)
+          : forwardWithTrailers(ex, url, deps.pools.getTrailerAgent(origin, deps.transport), opts, headerTimeoutMs);
     }
     const serverUrl = h2 ? new URL(origin) : url;
     return {

@@ -5,6 +5,9 @@
  * lets in-flight requests finish first.
  */
 import { Pool } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import type { ServersTransport } from '../dynamic/model.js';
 import { parseDurationMs } from '../config/duration.js';
 import { readPem } from '../tls/pem-source.js';
@@ -27,7 +30,7 @@ export class UpstreamPools {
   }
 
   get(origin: string, transport: ResolvedTransport | undefined): Pool {
-    const key = `${origin}|${transport ? transport.name + ':' + JSON.stringify(transport.options) : ''}`;
+    const key = poolKey(origin, transport);
     let pool = this.pools.get(key);
     if (!pool) {
       pool = new Pool(origin, poolOptions(origin, transport));
@@ -38,10 +41,30 @@ export class UpstreamPools {
   }
 
   private h2 = new Map<string, { upstream: Http2Upstream; generation: number }>();
+  private trailerAgents = new Map<string, { agent: http.Agent; generation: number }>();
+
+  /**
+   * A node:http keep-alive agent for the same origin and transport, for the few
+   * requests undici cannot carry: those that send trailers (forward-with-trailers.ts).
+   * Created on first use.
+   */
+  getTrailerAgent(origin: string, transport: ResolvedTransport | undefined): http.Agent {
+    const key = poolKey(origin, transport);
+    let entry = this.trailerAgents.get(key);
+    if (!entry) {
+      const opts = poolOptions(origin, transport);
+      const common = { keepAlive: true, maxSockets: opts.connections ?? 256, timeout: opts.keepAliveTimeout };
+      const agent = origin.startsWith('https:') ? new https.Agent({ ...common, ...(opts.connect as ConnectionOptions | undefined) }) : new http.Agent(common);
+      entry = { agent, generation: this.currentGeneration };
+      this.trailerAgents.set(key, entry);
+    }
+    entry.generation = this.currentGeneration;
+    return entry.agent;
+  }
 
   /** The HTTP/2 session pool for an origin, kept across reloads like the HTTP/1.1 pools. */
   getHttp2(origin: URL, transport: ResolvedTransport | undefined, create: () => Http2Upstream): Http2Upstream {
-    const key = `${origin.href}|${transport ? transport.name + ':' + JSON.stringify(transport.options) : ''}`;
+    const key = poolKey(origin.href, transport);
     let entry = this.h2.get(key);
     if (!entry) {
       entry = { upstream: create(), generation: this.currentGeneration };
@@ -65,16 +88,27 @@ export class UpstreamPools {
       this.h2.delete(key);
       entry.upstream.close();
     }
+    for (const [key, entry] of this.trailerAgents) {
+      if (entry.generation === this.currentGeneration) continue;
+      this.trailerAgents.delete(key);
+      entry.agent.destroy();
+    }
   }
 
   async closeAll(): Promise<void> {
     for (const e of this.h2.values()) e.upstream.close();
     this.h2.clear();
+    for (const e of this.trailerAgents.values()) e.agent.destroy();
+    this.trailerAgents.clear();
     const all = [...this.pools.values()];
     this.pools.clear();
     this.generation.clear();
     await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
   }
+}
+
+function poolKey(origin: string, transport: ResolvedTransport | undefined): string {
+  return `${origin}|${transport ? transport.name + ':' + JSON.stringify(transport.options) : ''}`;
 }
 
 function poolOptions(origin: string, transport: ResolvedTransport | undefined): Pool.Options {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import http2 from 'node:http2';
 import http from 'node:http';
+import https from 'node:https';
 import tls from 'node:tls';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
@@ -187,6 +188,56 @@ describe('proxying h1 and h2', () => {
       s.resume();
     });
     expect(trailers['x-checksum']).toBe('abc123');
+  });
+
+  test('request trailers reach an HTTP/1.1 backend, from h1 chunked and from h2, with the body streamed', async () => {
+    // h1: a chunked upload that announces and sends a trailer.
+    const viaH1 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port: p, path: '/upload-h1', method: 'POST', servername: 'app.test', rejectUnauthorized: false, headers: { host: 'app.test', trailer: 'x-digest', 'content-type': 'application/octet-stream' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      for (let i = 0; i < 4; i++) req.write(Buffer.alloc(64 * 1024, i));
+      req.addTrailers({ 'x-digest': 'sha-256=:abc:' });
+      req.end();
+    });
+    expect(viaH1.status).toBe(200);
+    const h1 = JSON.parse(viaH1.body);
+    expect(h1.bodyBytes).toBe(256 * 1024);
+    expect(h1.trailers).toEqual({ 'x-digest': 'sha-256=:abc:' });
+    expect(h1.headers.trailer).toBe('x-digest');
+    expect(h1.headers['transfer-encoding']).toBe('chunked');
+
+    // h2: DATA frames then a trailing HEADERS frame; a Content-Length the client sent is re-framed as chunked.
+    const viaH2 = await new Promise<string>((resolve, reject) => {
+      const c = http2.connect(`https://127.0.0.1:${p}`, { rejectUnauthorized: false, servername: 'app.test' });
+      const s = c.request(
+        { ':method': 'POST', ':path': '/upload-h2', ':authority': `app.test:${p}`, trailer: 'x-checksum, x-count', 'content-length': '100000' },
+        { waitForTrailers: true },
+      );
+      s.on('wantTrailers', () => s.sendTrailers({ 'x-checksum': 'c0ffee', 'x-count': '1' }));
+      let body = '';
+      s.on('data', (d) => (body += d));
+      s.on('end', () => {
+        c.close();
+        resolve(body);
+      });
+      s.on('error', reject);
+      s.end(Buffer.alloc(100_000, 7));
+    });
+    const h2 = JSON.parse(viaH2);
+    expect(h2.bodyBytes).toBe(100_000);
+    expect(h2.trailers).toEqual({ 'x-checksum': 'c0ffee', 'x-count': '1' });
+
+    // Without a Trailer announcement the request takes the usual (undici) path and keeps its framing.
+    const plain = await curl([...at('app.test'), `https://app.test:${p}/plain-post`, '--data-binary', 'hello']);
+    expect(JSON.parse(plain.body)).toMatchObject({ bodyBytes: 5, trailers: {} });
+    expect(JSON.parse(plain.body).headers['content-length']).toBe('5');
   });
 
   test('plain entrypoint redirects to https on the websecure port', async () => {
