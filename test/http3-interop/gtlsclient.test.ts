@@ -2,7 +2,7 @@
  * HTTP/3 interop with a client we did not write: gtlsclient (ngtcp2 +
  * GnuTLS, Debian ngtcp2-client) against Portico's UDP side — small and
  * 10 MB GETs, POST bodies, 100 requests on one connection, 5% loss both
- * ways, key update, connection migration, session
+ * ways, key update, connection migration, NAT rebinding, session
  * resumption — reaching whoami@internal and a real HTTP/1.1 backend.
  * Also: Alt-Svc on h1/h2 points at the live listener, and the keylog and
  * qlog switches produce their files.
@@ -37,6 +37,11 @@ async function fetchH3(path: string, extra: string[] = []): Promise<{ body: Buff
   const r = await gtls([`--download=${dir}`, ...extra, '127.0.0.1', String(port), `https://localhost:${port}${path}`]);
   const files = readdirSync(dir);
   return { body: files.length ? readFileSync(join(dir, files[0]!)) : Buffer.alloc(0), out: r.out, code: r.code };
+}
+
+/** The records of one JSON-SEQ qlog file (RFC 7464: each record is 0x1E, JSON, newline). */
+function qlogRecords(file: string): Array<{ name?: string; time?: number; data?: any; qlog_format?: string }> {
+  return readFileSync(join(qlogDir, file), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r));
 }
 
 beforeAll(async () => {
@@ -135,6 +140,30 @@ describe('HTTP/3 with gtlsclient (ngtcp2)', () => {
     expect(migrate.body.length).toBe(4194304);
   });
 
+  test('NAT rebinding mid-upload: the client moves to a new port without path validation, the server follows, the upload completes', async () => {
+    // --nat-rebinding switches the client's UDP port silently (no PATH_CHALLENGE of its own); the server has to notice the
+    // new address, validate it and move the connection there. An upload keeps the client sending, as a real NAT rebinding
+    // is seen: by the client's next packet. (A download-only client that has nothing to acknowledge at the moment of the
+    // switch never sends again — see src/quic/README.md, "Paths".)
+    const file = join(work, 'nat-upload.bin');
+    const size = 16 * 1024 * 1024;
+    writeFileSync(file, Buffer.alloc(size, 5));
+    const r = await fetchH3('/nat-rebinding', ['-m', 'POST', `--data=${file}`, '--change-local-addr=50ms', '--nat-rebinding']);
+    const newPort = /Local address is now \[127\.0\.0\.1\]:(\d+)/.exec(r.out)?.[1];
+    const tail = `client exit ${r.code}, last lines of its log:\n${r.out.split('\n').slice(-40).join('\n')}`;
+    expect(newPort, `the client switched ports; ${tail}`).toBeDefined();
+    expect(r.body.toString(), tail).toContain(`Body-Bytes: ${size}`);
+    // The server followed the client to that port, before the upload was over (whoami answers only after the whole body).
+    const conn = readdirSync(qlogDir)
+      .filter((f) => f.endsWith('.sqlog'))
+      .map(qlogRecords)
+      .find((recs) => recs.some((e) => e.name === 'connectivity:connection_migrated' && String(e.data.new.port) === newPort));
+    expect(conn, 'a server qlog with connection_migrated to the new port').toBeDefined();
+    const migrated = conn!.find((e) => e.name === 'connectivity:connection_migrated')!;
+    const answered = conn!.find((e) => e.name === 'http:frame_created' && e.data.frame.frame_type === 'headers')!;
+    expect(migrated.time!).toBeLessThan(answered.time!);
+  });
+
   test('TLS session resumption', async () => {
     const session = join(work, 'session.pem');
     const tp = join(work, 'tp.pem');
@@ -156,11 +185,11 @@ describe('HTTP/3 with gtlsclient (ngtcp2)', () => {
     expect(keys).toMatch(/^SERVER_TRAFFIC_SECRET_0 /m);
     const files = readdirSync(qlogDir).filter((f) => f.endsWith('.sqlog'));
     expect(files.length).toBeGreaterThan(1);
-    const records = readFileSync(join(qlogDir, files[0]!), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r));
+    const records = qlogRecords(files[0]!);
     expect(records[0].qlog_format).toBe('JSON-SEQ');
     expect(records.map((r) => r.name)).toContain('connectivity:connection_started');
     // A connection that carried a request has HTTP/3 frames and stream states too.
-    const all = files.flatMap((f) => readFileSync(join(qlogDir, f), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r)));
+    const all = files.flatMap(qlogRecords);
     const names = new Set(all.map((r) => r.name));
     for (const n of ['http:frame_parsed', 'http:frame_created', 'http:stream_state_updated', 'connectivity:connection_closed']) expect(names, n).toContain(n);
     expect(all.some((r) => r.name === 'http:frame_created' && r.data.frame.frame_type === 'headers' && r.data.frame.headers[0].value === '200')).toBe(true);

@@ -45,6 +45,8 @@ export class QuicheConnectionHandle implements QuicConnection {
   events: QuicConnectionEvents | undefined;
   remoteAddress: string;
   remotePort: number;
+  /** The peer's address as quiche knows it (IPv4-mapped on a dual-stack socket). */
+  private rawRemote: HostPort;
   readonly localAddress: string;
   readonly localPort: number;
   alpn: string | undefined;
@@ -62,6 +64,8 @@ export class QuicheConnectionHandle implements QuicConnection {
   private nextUni = 3;
   /** Streams whose STOP_SENDING the application has been told about. */
   private readonly stopNotified = new Set<number>();
+  /** Peer addresses the peer migrated away from, whose stranded packets still need a loss verdict (see recoverAbandonedPaths). */
+  private abandonedPaths: HostPort[] = [];
 
   constructor(
     private readonly host: ConnectionHost,
@@ -74,6 +78,7 @@ export class QuicheConnectionHandle implements QuicConnection {
   ) {
     this.remoteAddress = unmapped(from.host);
     this.remotePort = from.port;
+    this.rawRemote = from;
     this.localAddress = local.host;
     this.localPort = local.port;
   }
@@ -338,6 +343,7 @@ export class QuicheConnectionHandle implements QuicConnection {
   /** Send what quiche has, paced, at most PACKETS_PER_TURN per turn of the event loop. */
   private sendPackets(): void {
     if (this.done) return;
+    if (this.abandonedPaths.length) this.recoverAbandonedPaths();
     const path = this.activePath();
     if (path) this.pacer.update(path.cwnd, path.rtt);
     let sent = 0;
@@ -363,6 +369,44 @@ export class QuicheConnectionHandle implements QuicConnection {
     if (more) this.resumeSendingLater();
     this.armTimer();
     if (this.conn.isClosed()) this.finish();
+  }
+
+  /**
+   * Work around a quiche 0.18 recovery gap on migration. Packets sent to the
+   * old address after the peer rebound but before its first packet from the
+   * new one arrived (a window of a few ms in which a bulk transfer fills a
+   * whole congestion window) stay "in flight" on the old path forever: quiche
+   * runs loss detection for a path only when an ACK newly acknowledges one of
+   * that path's packets, and a PTO there re-queues only the oldest one or two
+   * packets that carried STREAM/CRYPTO data. Their stream data and their
+   * MAX_STREAM_DATA/MAX_DATA credit are never resent, so the transfer stalls
+   * on a hole, or the peer waits for credit, until the idle timeout.
+   *
+   * The old path's PTO does fire; its probe (a PING booked on that path) is
+   * taken here with sendOnPath and delivered to the peer's current, validated
+   * address — the only one that still reaches it after a NAT rebinding. The
+   * peer acknowledges it, which gives the old path a newly acknowledged
+   * packet above everything stranded there: quiche declares those lost and
+   * retransmits their frames on the active path. Once nothing is in flight on
+   * the old path its PTO stops and sendOnPath has nothing more to send.
+   */
+  private recoverAbandonedPaths(): void {
+    const to = this.rawRemote;
+    for (const old of [...this.abandonedPaths]) {
+      for (let n = 0; n < 2; n++) {
+        let r: ReturnType<QuicheConnection['sendOnPath']>;
+        try {
+          r = this.conn.sendOnPath(this.sendBuf, this.local, old);
+        } catch {
+          // The path is gone (quiche evicted it): nothing stranded is left to recover.
+          this.abandonedPaths = this.abandonedPaths.filter((p) => p !== old);
+          break;
+        }
+        if (!r) break;
+        this.host.socketFor(to.host).send(Buffer.from(this.sendBuf.subarray(0, r[0])), to.port, to.host);
+        this.qlog('recovery', 'abandoned_path_probe', { old_peer: old, sent_to: to, length: r[0] });
+      }
+    }
   }
 
   private resumeSendingLater(): void {
@@ -432,11 +476,19 @@ export class QuicheConnectionHandle implements QuicConnection {
 
   private onPathEvent(ev: ReturnType<QuicheConnection['pathEventNext']>): void {
     switch (ev.type) {
-      case 'PeerMigrated':
+      case 'PeerMigrated': {
+        // The binding names quiche's PeerMigrated(local, peer) fields old/new: `new` is the peer's new address.
+        const previous = this.rawRemote;
+        this.rawRemote = { host: ev.new.host, port: ev.new.port };
         this.remoteAddress = unmapped(ev.new.host);
         this.remotePort = ev.new.port;
-        this.qlog('connectivity', 'connection_migrated', { old: ev.old, new: ev.new });
+        if (previous.host !== ev.new.host || previous.port !== ev.new.port) {
+          // Keep a few: a peer that rebinds again and again must not grow this without bound.
+          this.abandonedPaths = [...this.abandonedPaths.filter((p) => p.host !== ev.new.host || p.port !== ev.new.port), previous].slice(-4);
+        }
+        this.qlog('connectivity', 'connection_migrated', { old: previous, new: ev.new, local: ev.old });
         break;
+      }
       case 'ReusedSourceConnectionId':
         // Sequence numbers are BigInt in the binding: JSON cannot carry them as they are.
         this.qlog('connectivity', 'path_event', { type: ev.type, seq: String(ev.seq), old: ev.old, new: ev.new });

@@ -196,6 +196,32 @@ describe('quiche transport', () => {
     await c.close();
   });
 
+  test('a NAT rebinding in the middle of a download: packets sent to the old port are recovered, the transfer completes', async () => {
+    const c = await connect({ idleTimeoutMs: 5_000 });
+    const id = c.openBidiStream();
+    const total = 8 * 1024 * 1024;
+    let rebound: Promise<void> | undefined;
+    let at = 0;
+    c.onStreamData = (_sid, _data, _fin) => {
+      // Rebind while the server is sending flat out: whatever it sends before it sees the new port goes to a closed socket.
+      if (!rebound && c.received(id) >= 1024 * 1024) {
+        at = c.received(id);
+        rebound = c.rebind();
+      }
+    };
+    const oldPort = c.localPort;
+    c.write(id, Buffer.from(`SEND ${total}\n`), true);
+    const entry = server.seen.at(-1)!;
+    await waitFor(() => c.received(id) === total || entry.closedReason !== undefined, 20_000);
+    await rebound;
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(total);
+    expect(c.localPort).not.toBe(oldPort);
+    expect(entry.conn.remotePort).toBe(c.localPort);
+    expect(c.received(id)).toBe(total);
+    await c.close();
+  });
+
   test('an idle connection is closed by the server after its idle timeout', async () => {
     const idle = await startEchoServer(quicheTransport, {
       selectCertificate: () => ({ certPem: cert.certPem, keyPem: cert.keyPem, fingerprint: 'localhost' }),
