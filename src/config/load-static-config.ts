@@ -12,6 +12,7 @@ import { staticConfigSchema } from './static-schema.js';
 import type { StaticConfig } from './static-config.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseDurationMs } from './duration.js';
+import { readStatelessResetKey } from './stateless-reset-key.js';
 
 export class StaticConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -151,6 +152,14 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string)
       }
     }
     if (ep.http3?.enabled && !ep.http?.tls) problems.push(`${source}: entryPoints.${name}.http3: HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
+    if (ep.http3?.statelessResetKeyFile) ep.http3.statelessResetKeyFile = resolve(baseDir, ep.http3.statelessResetKeyFile);
+    if (ep.http3) {
+      try {
+        readStatelessResetKey(ep.http3);
+      } catch (err) {
+        problems.push(`${source}: entryPoints.${name}.http3: ${(err as Error).message}`);
+      }
+    }
   }
   const internalUsers: Array<[string, string | undefined]> = [
     ['api.entryPoint', cfg.api && (cfg.api.insecure ? cfg.api.entryPoint ?? 'portico' : undefined)],

@@ -47,6 +47,10 @@ export interface Http3Config {
   quic?: string;
   keylogFile?: string;
   qlogDir?: string;
+  /** File holding the QUIC stateless reset key (>= 32 bytes), shared by replicas; resolved against the config's directory. */
+  statelessResetKeyFile?: string;
+  /** Environment variable holding the QUIC stateless reset key (>= 32 bytes). */
+  statelessResetKeyEnv?: string;
   connectionIds?: {
     type: 'random' | 'quic-lb';
     serverIdEnv?: string;

@@ -41,6 +41,8 @@ const entryPoint = {
         quic: { type: 'string' },
         keylogFile: { type: 'string' },
         qlogDir: { type: 'string' },
+        statelessResetKeyFile: { type: 'string', minLength: 1 },
+        statelessResetKeyEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         connectionIds: {
           type: 'object',
           additionalProperties: false,

@@ -37,6 +37,12 @@ export interface QuicListenOptions {
    * sources from using the server as an amplifier. Default off.
    */
   retry?: boolean;
+  /**
+   * Key for the stateless reset tokens of every connection ID issued (HMAC,
+   * at least 32 bytes). Servers that share it can reset each other's
+   * connections after a restart; default: random per process.
+   */
+  statelessResetKey?: Buffer;
   /** NSS key log of every connection, appended to this file. */
   keylogFile?: string;
   /** One qlog (JSON-SEQ) file per connection in this directory. */
@@ -112,6 +118,10 @@ export interface QuicListenerCounters {
   handshakeFailures: number;
   versionNegotiationsSent: number;
   retriesSent: number;
+  /** Stateless resets sent in answer to short-header packets for unknown connection IDs (RFC 9000 §10.3). */
+  statelessResetsSent: number;
+  /** Short-header packets for unknown connection IDs left unanswered because resets were over their rate limit. */
+  statelessResetsRateLimited: number;
 }
 
 export interface QuicListener {

@@ -11,6 +11,7 @@ import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { parseDurationMs } from '../config/duration.js';
+import { readStatelessResetKey } from '../config/stateless-reset-key.js';
 import { Http3ServerSession } from '../http3/server-session.js';
 import { Http3RequestBridge } from '../entrypoint/http3-request-bridge.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
@@ -40,8 +41,10 @@ export async function startHttp3Listener(
   const transport = TRANSPORTS[h3.quic ?? 'quiche'];
   if (!transport) return { ok: false, reason: `unknown QUIC implementation "${h3.quic}" (available: ${Object.keys(TRANSPORTS).join(', ')})` };
   let ids: ConnectionIdGenerator;
+  let statelessResetKey: Buffer | undefined;
   try {
     ids = connectionIds(ep);
+    statelessResetKey = readStatelessResetKey(h3);
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
@@ -61,6 +64,7 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      statelessResetKey,
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);
         if (sel.refused) return undefined;

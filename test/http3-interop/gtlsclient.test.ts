@@ -8,13 +8,13 @@
  * qlog switches produce their files.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { curl } from '../support/curl.js';
+import { gtlsclient } from '../support/gtlsclient.js';
 
 let p: Harness;
 let backend: Backend;
@@ -23,13 +23,7 @@ const work = mkdtempSync(join(tmpdir(), 'portico-h3-'));
 const keylog = join(work, 'keys.log');
 const qlogDir = join(work, 'qlog');
 
-function gtls(args: string[], timeoutMs = 30_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) =>
-    execFile('gtlsclient', ['--exit-on-all-streams-close', '--timeout=10s', ...args], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-    ),
-  );
-}
+const gtls = (args: string[]) => gtlsclient(args);
 
 /** Fetch `path` (one or more times) and return what was downloaded plus the client's log. */
 async function fetchH3(path: string, extra: string[] = []): Promise<{ body: Buffer; out: string; code: number }> {

@@ -9,6 +9,8 @@ import { validateStaticConfig } from '../../src/config/load-static-config.js';
 import { PorticoServer } from '../../src/server/portico-server.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { RuntimeConfig } from '../../src/server/runtime-builder.js';
+import { resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface Harness {
   server: PorticoServer;
@@ -44,6 +46,45 @@ export async function startPortico(staticDoc: Record<string, unknown>, dynamicFi
     async stop() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PorticoProcess {
+  /** UDP (HTTP/3) port of the first entrypoint that listens on UDP. */
+  udpPort: number;
+  log(): string;
+  /** Stop the process with this signal (SIGKILL: a crash, no CONNECTION_CLOSE to anyone) and wait for it to exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Run the built `portico` command (dist/src/cli.js) with a static config file
+ * in its own process, as an operator would, and wait until it serves.
+ */
+export async function spawnPortico(configFile: string, timeoutMs = 15_000): Promise<PorticoProcess> {
+  const child: ChildProcess = spawn(process.execPath, [resolve('dist/src/cli.js'), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout!.on('data', (d) => (log += d));
+  child.stderr!.on('data', (d) => (log += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const end = Date.now() + timeoutMs;
+  let udpPort: number | undefined;
+  while (Date.now() < end && child.exitCode === null) {
+    udpPort = Number(/listening \(UDP, HTTP\/3\).* port=(\d+)/.exec(log)?.[1]) || undefined;
+    if (udpPort && /configuration applied/.test(log)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!udpPort || !/configuration applied/.test(log)) {
+    child.kill('SIGKILL');
+    throw new Error(`portico did not start serving HTTP/3 within ${timeoutMs} ms:\n${log}`);
+  }
+  return {
+    udpPort,
+    log: () => log,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
     },
   };
 }

@@ -4,7 +4,6 @@
  * takes them, and paces what it sends. Stream IDs stay numbers (exact below
  * 2^53, far beyond any connection's stream limit).
  */
-import { randomBytes } from 'node:crypto';
 import type { Socket as UdpSocket } from 'node:dgram';
 import type { Quiche, QuicheConnection } from './binding.js';
 import type { QuicConnection, QuicConnectionEvents, QuicConnectionStats } from '../transport.js';
@@ -37,6 +36,8 @@ export interface ConnectionHost {
   unregister(cid: Buffer): void;
   closed(conn: QuicheConnectionHandle): void;
   generator: ConnectionIdGenerator;
+  /** The stateless reset token for a connection ID we issue (RFC 9000 §10.3). */
+  resetToken(cid: Buffer): bigint;
 }
 
 type HostPort = { host: string; port: number };
@@ -464,8 +465,7 @@ export class QuicheConnectionHandle implements QuicConnection {
     try {
       while (this.conn.sourceCidsLeft() > 0) {
         const cid = this.host.generator.generate();
-        const token = BigInt('0x' + randomBytes(16).toString('hex'));
-        this.conn.newSourceCid(cid, token, false);
+        this.conn.newSourceCid(cid, this.host.resetToken(cid), false);
         this.cids.add(cid.toString('hex'));
         this.host.register(cid, this);
       }

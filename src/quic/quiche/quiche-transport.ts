@@ -3,8 +3,9 @@
  * connections keyed by every connection ID we issued, and the accept path.
  * A new connection's Initial datagrams are held until the ClientHello is
  * complete (our userland sniffer reads the SNI), then accepted with the
- * certificate for that name and replayed. Garbage, undersized Initials and
- * unknown short-header packets are dropped without creating state.
+ * certificate for that name and replayed. Garbage and undersized Initials
+ * are dropped without creating state; short-header packets for unknown
+ * connection IDs are dropped too, answered with a stateless reset.
  */
 import dgram, { type Socket as UdpSocket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
@@ -14,6 +15,7 @@ import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
 import { loadQuiche, type Quiche, type QuicheConfig } from './binding.js';
 import { QuicheConnectionHandle, type ConnectionHost } from './quiche-connection.js';
 import { RetryTokens } from '../retry-tokens.js';
+import { StatelessResets } from '../stateless-reset.js';
 import { KeylogCollector } from '../keylog-collector.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
 
@@ -43,6 +45,8 @@ class QuicheListener implements QuicListener {
     handshakeFailures: 0,
     versionNegotiationsSent: 0,
     retriesSent: 0,
+    statelessResetsSent: 0,
+    statelessResetsRateLimited: 0,
   };
   addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; port: number }> = [];
   private readonly table = new Map<string, QuicheConnectionHandle>();
@@ -54,6 +58,7 @@ class QuicheListener implements QuicListener {
   private readonly host: ConnectionHost;
   private readonly ticketKey = randomBytes(48);
   private readonly retryTokens = new RetryTokens();
+  private readonly resets: StatelessResets;
   private readonly scratch = Buffer.allocUnsafe(MAX_DATAGRAM);
   port = 0;
 
@@ -62,6 +67,7 @@ class QuicheListener implements QuicListener {
     private readonly opts: QuicListenOptions,
   ) {
     this.keylog = opts.keylogFile ? new KeylogCollector(opts.keylogFile) : undefined;
+    this.resets = new StatelessResets({ key: opts.statelessResetKey });
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const [k, p] of this.pending) if (now - p.created > PENDING_TTL_MS) this.pending.delete(k);
@@ -69,6 +75,7 @@ class QuicheListener implements QuicListener {
     this.host = {
       quiche,
       generator: opts.connectionIds,
+      resetToken: (cid) => this.resets.tokenBigInt(cid),
       socketFor: (address) => this.sockets.find((s) => (s.address().family === 'IPv4') === isIPv4(address)) ?? this.sockets[0]!,
       register: (cid, conn) => this.table.set(cid.toString('hex'), conn),
       unregister: (cid) => this.table.delete(cid.toString('hex')),
@@ -147,6 +154,10 @@ class QuicheListener implements QuicListener {
     const key = dcid.toString('hex');
     const known = this.table.get(key);
     if (known) return known.receive(msg, from);
+    if (header.ty === this.quiche.Type.Short) {
+      this.answerWithReset(socket, dcid, msg.length, rinfo);
+      return this.drop('unknown-connection');
+    }
     if (header.ty !== this.quiche.Type.Initial) return this.drop(header.ty === this.quiche.Type.ZeroRTT ? 'early-0rtt' : 'unknown-connection');
     if (!this.quiche.versionIsSupported(header.version)) {
       // RFC 9000 §6.1: only answer datagrams big enough to be a client's first Initial (no amplification).
@@ -192,6 +203,21 @@ class QuicheListener implements QuicListener {
     this.accept(socket, dcid, p.odcid, sniff.serverName, from, p.datagrams);
   }
 
+  /**
+   * A short-header packet for a connection we do not know (we restarted, or
+   * it closed): tell the client with a stateless reset, if the packet is big
+   * enough to answer with a smaller one and resets are within their rate.
+   */
+  private answerWithReset(socket: UdpSocket, dcid: Buffer, length: number, rinfo: dgram.RemoteInfo): void {
+    const r = this.resets.reset(dcid, length);
+    if ('refused' in r) {
+      if (r.refused === 'rate-limited') this.counters.statelessResetsRateLimited++;
+      return;
+    }
+    socket.send(r.packet, rinfo.port, rinfo.address);
+    this.counters.statelessResetsSent++;
+  }
+
   private sendRetry(socket: UdpSocket, header: ReturnType<Quiche['Header']['fromSlice']>, rinfo: dgram.RemoteInfo): void {
     const newScid = this.opts.connectionIds.generate();
     const token = this.retryTokens.mint(rinfo.address, Buffer.from(header.dcid), newScid);
@@ -230,6 +256,8 @@ class QuicheListener implements QuicListener {
     const local = { host: addr.address, port: addr.port };
     let conn: ReturnType<Quiche['Connection']['accept']>;
     try {
+      // The reset token of our first connection ID travels in the transport parameters; accept() copies them from the config.
+      config.setStatelessResetToken(this.resets.tokenBigInt(scid));
       conn = this.quiche.Connection.accept(scid, retryOdcid ?? null, local, from, config);
     } catch (err) {
       this.opts.log('debug', `QUIC accept failed: ${(err as Error).message}`);

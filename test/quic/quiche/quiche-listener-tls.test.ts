@@ -2,20 +2,21 @@
  * What the quiche listener decides before and around the handshake, over
  * real UDP: the certificate chosen by SNI (from our own ClientHello sniffer),
  * sniStrict refusal, garbage and undersized datagrams dropped and counted,
- * Version Negotiation, Retry address validation, the shared key log and the
+ * stateless resets for unknown connection IDs, Version Negotiation, Retry address validation, the shared key log and the
  * per-connection qlog files.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { loadQuiche, type Quiche } from '../../../src/quic/quiche/binding.js';
 import { quicheTransport } from '../../../src/quic/quiche/quiche-transport.js';
 import { QuicheClient } from '../../../src/quic/quiche/quiche-client.js';
 import type { QuicCertificate } from '../../../src/quic/transport.js';
+import { StatelessResets, isStatelessReset } from '../../../src/quic/stateless-reset.js';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
 import { startEchoServer, type EchoServer } from './echo-server.js';
 
@@ -80,6 +81,13 @@ function exchange(datagram: Buffer, port: number, waitMs = 250): Promise<Buffer[
   });
 }
 
+/** A short-header datagram (fixed bit set) for a random 16-byte connection ID nobody issued. */
+function shortHeader(size: number): Buffer {
+  const b = randomBytes(size);
+  b[0] = 0x40 | (b[0]! & 0x3f);
+  return b;
+}
+
 /** A long-header Initial-looking datagram of the given version and size (its payload is zeros, not a valid packet). */
 function longHeader(version: number, size: number): Buffer {
   const b = Buffer.alloc(size, 0);
@@ -139,14 +147,13 @@ describe('certificate by SNI', () => {
 });
 
 describe('datagrams that do not start a connection', () => {
-  test('garbage, undersized Initials and unknown short headers are dropped without reply, and counted', async () => {
+  test('garbage, undersized Initials and unknown short headers are dropped without state, and counted', async () => {
     const size = () => server.listener.connections.size;
     const n = size();
     expect(await exchange(Buffer.from('hello, not quic'), server.port)).toEqual([]);
     expect(await exchange(longHeader(1, 300), server.port)).toEqual([]);
-    const short = Buffer.alloc(100, 0x42);
-    short[0] = 0x40; // short header, fixed bit
-    expect(await exchange(short, server.port)).toEqual([]);
+    // A short header for an unknown connection ID is answered only with a stateless reset (next test).
+    expect(await exchange(shortHeader(100), server.port)).toHaveLength(1);
     // A full-size v1 Initial whose payload is not a decryptable packet.
     expect(await exchange(longHeader(1, 1200), server.port)).toEqual([]);
     const dropped = server.listener.counters.datagramsDropped;
@@ -157,6 +164,39 @@ describe('datagrams that do not start a connection', () => {
     expect(size()).toBe(n);
     // The same numbers reached the onDrop callback.
     expect(server.drops.get('not-quic')).toBe(dropped['not-quic']);
+  });
+
+  test('a short header for an unknown connection ID gets a stateless reset: smaller than it, ending in the HMAC token of its DCID', async () => {
+    const key = randomBytes(32);
+    const r = await startEchoServer(quicheTransport, { statelessResetKey: key, selectCertificate: () => asQuic(alpha, 'alpha') });
+    try {
+      const resets = new StatelessResets({ key });
+      for (const size of [1350, 200, 43, 35]) {
+        const trigger = shortHeader(size);
+        const replies = await exchange(trigger, r.port);
+        expect(replies, `answer to ${size} bytes`).toHaveLength(1);
+        const reset = replies[0]!;
+        expect(reset.length).toBeLessThan(size);
+        expect(reset.length).toBeGreaterThanOrEqual(21);
+        if (size <= 43) expect(reset.length).toBe(size - 1);
+        expect(reset[0]! & 0xc0).toBe(0x40); // looks like a short-header packet
+        expect(isStatelessReset(reset, [resets.token(trigger.subarray(1, 17))])).toBe(true);
+      }
+      expect(r.listener.counters.statelessResetsSent).toBe(4);
+      // Too small to be a packet with our 16-byte connection IDs: no answer (nor for a 21-byte reset sent to us).
+      expect(await exchange(shortHeader(33), r.port)).toEqual([]);
+      expect(await exchange(shortHeader(21), r.port)).toEqual([]);
+      // A reset answered by a reset shrinks at every step: answering our own reset gives a smaller one.
+      const first = (await exchange(shortHeader(60), r.port))[0]!;
+      const second = (await exchange(first, r.port))[0];
+      expect(second).toBeDefined();
+      expect(second!.length).toBeLessThan(first.length);
+      // Long headers for unknown connections are never answered with a reset.
+      expect(await exchange(longHeader(1, 300), r.port)).toEqual([]);
+      expect(r.listener.counters.datagramsDropped['unknown-connection']).toBeGreaterThanOrEqual(6);
+    } finally {
+      await r.listener.close();
+    }
   });
 
   test('an unsupported version gets Version Negotiation listing QUIC v1 (only for full-size datagrams)', async () => {
