@@ -13,6 +13,12 @@ import { PorticoServer } from './server/portico-server.js';
 import { FileProvider } from './provider/file/file-provider.js';
 import { PORTICO_VERSION } from './version.js';
 import { mergeSnapshots } from './dynamic/merge.js';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { joinCluster, WORKER_ID_ENV, type WorkerRole } from './server/worker-role.js';
+import { superviseWorkers } from './server/worker-supervisor.js';
+import { generatedDefaultCertificate } from './tls/generated-default-certificate.js';
+import { parseDurationMs } from './config/duration.js';
 
 const HELP = `Portico ${PORTICO_VERSION} — an ingress proxy with first-class HTTP/3
 
@@ -28,6 +34,7 @@ Any static option can be given as a flag or an environment variable:
   --entryPoints.websecure.address=:443      PORTICO_ENTRYPOINTS_WEBSECURE_ADDRESS=:443
   --log.level=debug                          PORTICO_LOG_LEVEL=debug
   --api.insecure=true                        PORTICO_API_INSECURE=true
+  --workers=2                                PORTICO_WORKERS=auto   (processes sharing the ports)
 Environment: SSLKEYLOGFILE=path also writes TLS/QUIC keys for Wireshark.
 
 Docs: README.md and docs/ in the package.`;
@@ -124,8 +131,16 @@ async function main(): Promise<number> {
     return 1;
   }
   if (args.command === 'check') return check(cfg);
-  const log = createLogger(cfg.log);
-  const server = new PorticoServer(cfg, log);
+  if (cluster.isWorker && process.env[WORKER_ID_ENV]) return serve(cfg, await joinCluster());
+  const workers = cfg.workers === 'auto' ? availableParallelism() : (cfg.workers ?? 1);
+  if (workers > 1) return supervise(cfg, workers);
+  return serve(cfg, undefined);
+}
+
+/** Run one PorticoServer in this process (alone, or as one worker of several) until a signal stops it. */
+async function serve(cfg: StaticConfig, role: WorkerRole | undefined): Promise<number> {
+  const log = role ? createLogger(cfg.log).child({ worker: role.id }) : createLogger(cfg.log);
+  const server = new PorticoServer(cfg, log, [], role);
   try {
     await server.start();
   } catch (err) {
@@ -133,6 +148,7 @@ async function main(): Promise<number> {
     await server.stop().catch(() => undefined);
     return 1;
   }
+  role?.ready();
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return process.exit(1);
@@ -140,12 +156,21 @@ async function main(): Promise<number> {
     log.info({ signal }, 'shutting down gracefully (signal again to force)');
     void server.stop().then(() => process.exit(0));
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker's shutdown is the primary's call (it sends SIGTERM); Ctrl-C reaches the whole process group.
+  process.on('SIGINT', () => (role ? undefined : shutdown('SIGINT')));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // Bad input must never take the process down; a bug in one request is logged, not fatal.
   process.on('uncaughtException', (err) => log.error({ err: err.message, stack: err.stack }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => log.error({ err: String(err) }, 'unhandled rejection'));
   return -1;
+}
+
+/** The primary of `workers: N`: forks and watches the workers (src/server/worker-supervisor.ts). */
+async function supervise(cfg: StaticConfig, workers: number): Promise<number> {
+  const log = createLogger(cfg.log).child({ process: 'primary' });
+  const generatedDefault = await generatedDefaultCertificate();
+  const graceMs = Math.max(0, ...Object.values(cfg.entryPoints).map((e) => parseDurationMs(e.transport?.lifeCycle?.graceTimeOut ?? 10)));
+  return superviseWorkers({ workers, generatedDefault, shutdownTimeoutMs: graceMs + 5_000, log });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {

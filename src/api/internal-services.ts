@@ -7,11 +7,17 @@
  */
 import type { Handler } from '../middleware/exchange.js';
 import { whoamiHandler } from '../service/internal/whoami.js';
-import type { PorticoMetrics } from '../observability/metrics.js';
 import type { RuntimeConfig } from '../server/runtime-builder.js';
 import { PORTICO_VERSION } from '../version.js';
 
-export function createInternalServices(deps: { metrics: PorticoMetrics; runtime: () => RuntimeConfig | undefined; isReady: () => boolean }) {
+export interface InternalServiceDeps {
+  /** The Prometheus exposition (this process's registry, or all workers' summed by the primary). */
+  metrics: () => Promise<{ text: string; contentType: string }>;
+  runtime: () => RuntimeConfig | undefined;
+  isReady: () => boolean;
+}
+
+export function createInternalServices(deps: InternalServiceDeps) {
   const services = new Map<string, Handler>([
     ['whoami@internal', whoamiHandler],
     ['noop@internal', (ex) => ex.respond(200, {}, '')],
@@ -25,8 +31,8 @@ export function createInternalServices(deps: { metrics: PorticoMetrics; runtime:
     [
       'prometheus@internal',
       async (ex) => {
-        const body = await deps.metrics.registry.metrics();
-        ex.respond(200, { 'content-type': deps.metrics.registry.contentType }, body);
+        const { text, contentType } = await deps.metrics();
+        ex.respond(200, { 'content-type': contentType }, text);
       },
     ],
     [

@@ -104,7 +104,8 @@ export function loadStaticConfig(options: LoadOptions): StaticConfig {
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('PORTICO_') || value === undefined) continue;
     const rest = name.slice('PORTICO_'.length);
-    if (rest === 'CONFIG' || rest === 'CONFIGFILE') continue;
+    // CONFIG names the file; WORKER_ID/WORKER_COUNT are what a multi-process primary tells its workers (src/server/worker-role.ts).
+    if (rest === 'CONFIG' || rest === 'CONFIGFILE' || rest === 'WORKER_ID' || rest === 'WORKER_COUNT') continue;
     applyOverride(doc, rest.split('_'), value, `env ${name}`);
   }
   for (const [path, value] of options.flags ?? []) applyOverride(doc, path.split('.'), value, `flag --${path}`);

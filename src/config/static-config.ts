@@ -13,6 +13,8 @@ export interface StaticConfig {
   ping?: { entryPoint?: string };
   metrics?: { prometheus?: { entryPoint?: string } };
   experimental?: { plugins?: Record<string, { module: string }> };
+  /** Processes serving traffic: 1 (default) is this one; N > 1 forks N workers that share the ports; 'auto' is one per CPU. */
+  workers?: number | 'auto';
   /** Directory against which relative paths in the file resolve. */
   baseDir: string;
 }

@@ -108,6 +108,8 @@ export const staticConfigSchema = {
         kubernetesIngress: { type: 'object' },
       },
     },
+    // A whole number of processes (1 = this one; see src/server/worker-role.ts), or 'auto' for one per CPU.
+    workers: { type: ['integer', 'string'], minimum: 1, maximum: 64, pattern: '^auto$' },
     log: {
       type: 'object',
       additionalProperties: false,

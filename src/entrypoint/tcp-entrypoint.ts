@@ -40,7 +40,12 @@ export class TcpEntryPoint {
   port = 0;
   private readonly writeTimeoutMs: number;
 
-  constructor(private readonly ep: EntryPointContext, redirectPort: (() => number) | undefined) {
+  constructor(
+    private readonly ep: EntryPointContext,
+    redirectPort: (() => number) | undefined,
+    /** TLS session-ticket keys shared by all workers of a multi-process Portico, so resumption works whichever worker a client reaches. */
+    private readonly ticketKeys?: Buffer,
+  ) {
     this.redirectPortOf = redirectPort;
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
@@ -117,6 +122,7 @@ export class TcpEntryPoint {
         ca: this.ep.tlsRuntime().allClientCaPem,
         // The default context answers clients that send no SNI.
         ...this.defaultSecureContextOptions(),
+        ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
         ...this.ep.tlsRuntime().versionRange(),
       });
       server.on('connection', onSocket);
@@ -160,6 +166,8 @@ export class TcpEntryPoint {
     server.requestCert = runtime.anyClientAuth;
     server.rejectUnauthorized = false;
     server.setSecureContext({ ...this.defaultSecureContextOptions(), ...runtime.versionRange(), ca: runtime.allClientCaPem });
+    // A new default context has fresh ticket keys; keep the shared ones so tickets issued before the reload still resume.
+    if (this.ticketKeys) server.setTicketKeys(this.ticketKeys);
   }
 
   private onSecureConnection(socket: TLSSocket): void {

@@ -12,15 +12,19 @@ export class PorticoMetrics {
     labelNames: ['entrypoint', 'kind'] as const,
     registers: [this.registry],
   });
+  // With several workers (each applies every configuration itself) these are summed by the primary with
+  // their `aggregator`: the highest worker's value, not N times it.
   readonly reloads = new Counter({
     name: 'portico_config_reloads_total',
     help: 'Configuration versions applied',
     registers: [this.registry],
+    aggregator: 'max',
   });
   readonly configErrors = new Gauge({
     name: 'portico_config_errors',
     help: 'Problems in the current configuration',
     registers: [this.registry],
+    aggregator: 'max',
   });
 
   constructor() {

@@ -31,6 +31,8 @@ import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buck
 import type { ExchangeBase } from '../entrypoint/exchange-base.js';
 import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
+import type { WorkerRole } from './worker-role.js';
+import { AggregatorRegistry } from 'prom-client';
 
 export class PorticoServer {
   private runtime: RuntimeConfig | undefined;
@@ -55,9 +57,23 @@ export class PorticoServer {
     readonly config: StaticConfig,
     readonly log: Logger,
     private readonly extraProviders: Provider[] = [],
+    /** Set when this process is one worker of several (`workers: N`); see worker-role.ts. */
+    private readonly role?: WorkerRole,
   ) {
     this.accessLog = config.accessLog ? new AccessLog(config.accessLog) : undefined;
-    this.internal = createInternalServices({ metrics: this.metrics, runtime: () => this.runtime, isReady: () => this.ready });
+    const registry = this.metrics.registry;
+    this.internal = createInternalServices({
+      metrics: role ? () => role.clusterMetrics() : async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
+      runtime: () => this.runtime,
+      isReady: () => this.ready,
+    });
+    if (role) {
+      // Constructing one installs prom-client's worker-side listener; the primary then sums this registry with the others'.
+      new AggregatorRegistry();
+      AggregatorRegistry.setRegistries([registry]);
+    }
+    // Worker 1 serves HTTP/3 for all workers; the others advertise it while worker 1 says it is live.
+    role?.onAltSvc((entryPoint, value) => (value ? this.altSvc.set(entryPoint, value) : this.altSvc.delete(entryPoint)));
     if (config.ping) this.internalRouters.push({ name: 'ping@internal', entryPoint: config.ping.entryPoint ?? 'portico', rule: 'Path(`/ping`)', priority: 0, service: 'ping@internal' });
     if (config.api?.insecure)
       this.internalRouters.push({ name: 'api@internal', entryPoint: config.api.entryPoint ?? 'portico', rule: 'PathPrefix(`/api`)', priority: 0, service: 'api@internal' });
@@ -82,7 +98,7 @@ export class PorticoServer {
   }
 
   private async ensureGeneratedDefault(): Promise<GeneratedCertificate> {
-    const gen = await generatedDefaultCertificate();
+    const gen = this.role?.generatedDefault ?? (await generatedDefaultCertificate());
     this.generatedDefault ??= describeCertificate(gen.certPem, gen.keyPem, 'generated default certificate');
     return gen;
   }
@@ -109,18 +125,21 @@ export class PorticoServer {
       const to = epConfig.http?.redirections?.entryPoint.to;
       // The target's real port (it may listen on :0 in tests, or not be started yet).
       const redirectPort = to ? () => this.port(to) || parseListenAddress(this.config.entryPoints[to]!.address).port : undefined;
-      const tcp = new TcpEntryPoint(ctx, redirectPort);
+      const tcp = new TcpEntryPoint(ctx, redirectPort, this.role?.ticketKeys);
       await tcp.listen();
       this.tcp.set(name, tcp);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
-      if (epConfig.http3?.enabled) {
+      if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
         const result = await startHttp3Listener(ctx, tcp.port, this.log);
         if (result.ok) {
           this.h3.set(name, result.listener);
           const advertised = epConfig.http3.advertisedPort ?? tcp.port;
-          this.altSvc.set(name, `h3=":${advertised}"; ma=2592000`);
+          const value = `h3=":${advertised}"; ma=2592000`;
+          this.altSvc.set(name, value);
+          this.role?.announceAltSvc(name, value);
           this.log.info({ entryPoint: name, port: tcp.port }, 'entrypoint listening (UDP, HTTP/3)');
         } else {
+          this.role?.announceAltSvc(name, null);
           this.log.warn({ entryPoint: name, reason: result.reason }, 'HTTP/3 is unavailable on this entrypoint; serving HTTP/1.1 and HTTP/2 only and not advertising Alt-Svc');
         }
       }
@@ -135,7 +154,7 @@ export class PorticoServer {
           log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
         }),
       );
-    providers.push(...(await createKubernetesProviders(this.config, this.log)));
+    providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1)));
     this.providers = providers;
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
     await Promise.all(

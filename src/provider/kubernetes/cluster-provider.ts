@@ -24,6 +24,8 @@ export interface ClusterProviderDependencies {
   kubeConfig?: KubeConfig;
   /** First retry delay after a failed list/watch, ms (default 500). */
   backoffMs?: number;
+  /** Watch and convert only: write nothing to the API (no Events, no Ingress status). Workers other than worker 1 of a multi-process Portico run so. */
+  readOnly?: boolean;
 }
 
 export abstract class ClusterProvider implements Provider {
@@ -45,6 +47,11 @@ export abstract class ClusterProvider implements Provider {
     const log = deps.log ?? (() => undefined);
     this.log = (level, msg) => log(level, `${this.name}: ${msg}`);
     this.events = new ObjectEventRecorder(this.kc, this.log);
+  }
+
+  /** True when this provider must not write to the API (ClusterProviderDependencies.readOnly). */
+  protected get readOnly(): boolean {
+    return this.deps.readOnly === true;
   }
 
   /** The collections to watch. */
@@ -88,7 +95,7 @@ export abstract class ClusterProvider implements Provider {
     const extra = this.afterConvert(view, conversion);
     const byOrigin = new Map<string, KubernetesObject>();
     for (const w of view.watches) for (const o of w.list()) byOrigin.set(`${o.metadata?.namespace}/${o.kind}/${o.metadata?.name}`, o);
-    void this.events.record(conversion.errors, (source) => byOrigin.get(source));
+    if (!this.readOnly) void this.events.record(conversion.errors, (source) => byOrigin.get(source));
     const snapshot: ProviderSnapshot = {
       provider: this.name,
       config: conversion.config,

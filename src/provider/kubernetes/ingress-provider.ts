@@ -71,6 +71,7 @@ export class KubernetesIngressProvider extends ClusterProvider {
   }
 
   protected override afterConvert(view: ClusterView, conversion: ManifestConversion): ConfigError[] {
+    if (this.readOnly) return [];
     const addresses = this.addresses(view);
     if (addresses) {
       const classes = this.classes(view);

@@ -22,7 +22,7 @@ export { validateKubernetesProviderOptions } from './provider-options.js';
 export function createKubernetesProvider(
   name: 'kubernetescrd' | 'kubernetesingress',
   options: KubernetesProviderOptions,
-  deps: { log?: KubernetesLog; kubeConfig?: KubeConfig; backoffMs?: number } = {},
+  deps: { log?: KubernetesLog; kubeConfig?: KubeConfig; backoffMs?: number; readOnly?: boolean } = {},
 ): KubernetesCrdProvider | KubernetesIngressProvider {
   return name === 'kubernetescrd' ? new KubernetesCrdProvider(options, deps) : new KubernetesIngressProvider(options, deps);
 }
@@ -49,8 +49,9 @@ export class KubernetesProvider implements Provider {
     options: KubernetesProviderOptions,
     log?: KubernetesLog,
     kubeConfig?: KubeConfig,
+    readOnly = false,
   ) {
-    this.inner = createKubernetesProvider(name, options, { log, kubeConfig });
+    this.inner = createKubernetesProvider(name, options, { log, kubeConfig, readOnly });
   }
 
   start(emit: (snapshot: ProviderSnapshot) => void): Promise<void> {

@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import type { Exchange, Handler } from '../../middleware/exchange.js';
 
 const HOST = hostname();
+/** Which process answered, when several serve the ports (`workers: N`): `2 (pid 4242)`. */
+const WORKER = process.env.PORTICO_WORKER_ID ? `${process.env.PORTICO_WORKER_ID} (pid ${process.pid})` : undefined;
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const MAX_DATA = 10 * 1024 ** 3;
 
@@ -26,6 +28,7 @@ export const whoamiHandler: Handler = (ex) =>
       const json = query.get('format') === 'json' || accept.includes('application/json');
       const info = {
         hostname: HOST,
+        worker: WORKER,
         protocol: ex.protocol,
         method: ex.method,
         url: ex.url,
@@ -43,6 +46,7 @@ export const whoamiHandler: Handler = (ex) =>
       } else {
         const lines = [
           `Hostname: ${HOST}`,
+          ...(WORKER ? [`Worker: ${WORKER}`] : []),
           `IP: ${ex.facts.clientIp}`,
           `RemoteAddr: ${info.remoteAddr}`,
           `Protocol: ${ex.protocol}`,
