@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmarks: processes, ports, a cheap backend, a generated certificate. */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,9 +88,20 @@ export function porticoCommand(): { command: string; args: string[] } {
   return { command: process.execPath, args: [...flags, cli] };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
+/** CPU seconds (user + system) a process and its direct children (a primary's workers) have used so far, from /proc. */
 export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-  // After the command name: field 14 (utime) and 15 (stime) of proc(5) are at 11 and 12 here; clock ticks are 100/s on Linux.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // After the command name: fields 4 (ppid), 14 (utime) and 15 (stime) of proc(5) are at 1, 11 and 12 here; clock ticks are 100/s on Linux.
+    const fields = stat.replace(/^.*\) /, '').split(' ');
+    if (Number(entry) === pid || Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return total;
 }

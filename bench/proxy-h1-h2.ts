@@ -4,8 +4,10 @@
  * router/middleware pipeline — all in one run, on the same nginx backend.
  * Prints one line per figure (requests/s, p99, and the proxy's own CPU time
  * per request, which load from other processes on the machine disturbs far
- * less than throughput) and the Portico/Caddy ratios. Portico is started the
- * way its bin starts it (porticoCommand: the same Node flags).
+ * less than throughput) and the Portico/Caddy ratios, for Portico as one
+ * process (the default) and with `workers: 2` (one per core here; Caddy uses
+ * every core by itself). Portico is started the way its bin starts it
+ * (porticoCommand: the same Node flags).
  *
  *   node dist/bench/proxy-h1-h2.js [--duration 10] [--connections 64]
  */
@@ -70,9 +72,9 @@ function line(label: string, f: Figures): void {
   console.log(`${label.padEnd(17)} ${f.rps.toFixed(0).padStart(7)} req/s  p99 ${f.p99ms?.toFixed(2)} ms${cpu}`);
 }
 
-function ratio(label: string, p: Figures, c: Figures): void {
+function ratio(who: string, label: string, p: Figures, c: Figures): void {
   const cpu = p.cpuUsPerReq && c.cpuUsPerReq ? `  cpu/req ${(p.cpuUsPerReq / c.cpuUsPerReq).toFixed(2)}` : '';
-  console.log(`ratio portico/caddy ${label.padEnd(7)} rps ${(p.rps / c.rps).toFixed(2)}  p99 ${((p.p99ms ?? 0) / (c.p99ms ?? 1)).toFixed(2)}${cpu}`);
+  console.log(`ratio ${who}/caddy ${label.padEnd(7)} rps ${(p.rps / c.rps).toFixed(2)}  p99 ${((p.p99ms ?? 0) / (c.p99ms ?? 1)).toFixed(2)}${cpu}`);
 }
 
 async function main() {
@@ -87,41 +89,59 @@ async function main() {
   );
   const caddy = start('caddy', ['run', '--config', join(workDir, 'Caddyfile'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
 
-  const porticoPort = await freePort();
-  const porticoPlain = await freePort();
   writeFileSync(
     join(workDir, 'portico.yaml'),
-    `entryPoints:\n  web:\n    address: "127.0.0.1:${porticoPlain}"\n  websecure:\n    address: "127.0.0.1:${porticoPort}"\n    http: { tls: {} }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`,
+    `providers:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`,
   );
   writeFileSync(
     join(workDir, 'dynamic.yaml'),
     `http:\n  routers:\n    bench:\n      rule: PathPrefix(\`/\`)\n      service: nginx\n  services:\n    nginx:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${backend}" }]\ntls:\n  stores:\n    default:\n      defaultCertificate: { certFile: ${cert}, keyFile: ${key} }\n`,
   );
+  // One process (the default), and `workers: 2`: one per core of the machine this runs on, as Caddy uses both.
   const portico = porticoCommand();
-  const proxy = start(portico.command, [...portico.args, '--config', join(workDir, 'portico.yaml')]);
-  await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort), waitForPort(caddyPlain), waitForPort(porticoPlain)]);
-  await new Promise((r) => setTimeout(r, 500));
+  const variants = await Promise.all(
+    [1, 2].map(async (workers) => {
+      const plain = await freePort();
+      const secure = await freePort();
+      const child = start(portico.command, [
+        ...portico.args,
+        '--config',
+        join(workDir, 'portico.yaml'),
+        `--workers=${workers}`,
+        `--entryPoints.web.address=127.0.0.1:${plain}`,
+        `--entryPoints.websecure.address=127.0.0.1:${secure}`,
+        '--entryPoints.websecure.http.tls=true',
+      ]);
+      return { label: workers === 1 ? 'portico' : `portico×${workers}`, plain, secure, pid: child.pid };
+    }),
+  );
+  await Promise.all([caddyPort, caddyPlain, ...variants.flatMap((v) => [v.plain, v.secure])].map((p) => waitForPort(p)));
+  await new Promise((r) => setTimeout(r, 1000));
 
-  // Warm up both proxies (JIT, pools, TLS session caches) so the first measured run is not a cold start.
-  for (const url of [`http://127.0.0.1:${caddyPlain}/`, `http://127.0.0.1:${porticoPlain}/`]) run('wrk', ['-t2', '-c64', '-d2s', url], 30_000);
+  // Warm up every proxy (JIT, pools, TLS session caches) so the first measured run is not a cold start.
+  for (const port of [caddyPlain, ...variants.map((v) => v.plain)]) run('wrk', ['-t2', '-c64', '-d2s', `http://127.0.0.1:${port}/`], 30_000);
   console.log(`# h1/h2 proxy benchmark: ${duration}s per run, ${connections} connections, node ${process.version} ${portico.args.slice(0, -1).join(' ')}`);
-  const direct = wrk(`http://127.0.0.1:${backend}/`);
-  line('direct   h1', direct);
+  line('direct   h1', wrk(`http://127.0.0.1:${backend}/`));
   const caddyH1 = wrk(`http://127.0.0.1:${caddyPlain}/`, caddy.pid);
   line('caddy    h1', caddyH1);
-  const porticoH1 = wrk(`http://127.0.0.1:${porticoPlain}/`, proxy.pid);
-  line('portico  h1', porticoH1);
   const caddyH1s = wrk(`https://127.0.0.1:${caddyPort}/`, caddy.pid);
   line('caddy    h1+tls', caddyH1s);
-  const porticoH1s = wrk(`https://127.0.0.1:${porticoPort}/`, proxy.pid);
-  line('portico  h1+tls', porticoH1s);
   const caddyH2 = h2load(`https://127.0.0.1:${caddyPort}/`, caddy.pid);
   line('caddy    h2', caddyH2);
-  const porticoH2 = h2load(`https://127.0.0.1:${porticoPort}/`, proxy.pid);
-  line('portico  h2', porticoH2);
-  ratio('h1', porticoH1, caddyH1);
-  ratio('h1+tls', porticoH1s, caddyH1s);
-  ratio('h2', porticoH2, caddyH2);
+  const results = variants.map((v) => {
+    const h1 = wrk(`http://127.0.0.1:${v.plain}/`, v.pid);
+    line(`${v.label.padEnd(8)} h1`, h1);
+    const h1s = wrk(`https://127.0.0.1:${v.secure}/`, v.pid);
+    line(`${v.label.padEnd(8)} h1+tls`, h1s);
+    const h2 = h2load(`https://127.0.0.1:${v.secure}/`, v.pid);
+    line(`${v.label.padEnd(8)} h2`, h2);
+    return { label: v.label, h1, h1s, h2 };
+  });
+  for (const r of results) {
+    ratio(r.label, 'h1', r.h1, caddyH1);
+    ratio(r.label, 'h1+tls', r.h1s, caddyH1s);
+    ratio(r.label, 'h2', r.h2, caddyH2);
+  }
   stopAll();
 }
 
