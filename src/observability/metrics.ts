@@ -1,11 +1,14 @@
 /** Prometheus metrics (prom-client): requests by entrypoint/protocol/code, durations, malformed input, config reloads. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestMetrics } from './request-metrics.js';
+import { QuicListenerMetrics } from './quic-listener-metrics.js';
 
 export class PorticoMetrics {
   readonly registry = new Registry();
   /** Per-request counts and durations (plain numbers on the hot path, rendered when scraped). */
   readonly requests = new RequestMetrics(this.registry);
+  /** Counters of the HTTP/3 entrypoints' QUIC listeners. */
+  readonly quic = new QuicListenerMetrics(this.registry);
   readonly malformed = new Counter({
     name: 'portico_malformed_requests_total',
     help: 'Requests or packets refused as malformed, by kind',

@@ -7,7 +7,8 @@
  * per-request metrics are recorded here and exposed through the registry as
  * ordinary counter and histogram families.
  */
-import type { Metric, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { scrapeTimeMetric, type MetricValue } from './scrape-time-metric.js';
 
 /** Upper bounds (seconds) of the duration histogram's buckets; +Inf is implied. */
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] as const;
@@ -55,12 +56,6 @@ export class EntryPointRequestMetrics {
   }
 }
 
-interface MetricValue {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
-
 export class RequestMetrics {
   private readonly series: ProtocolSeries[] = [];
   private readonly entryPoints = new Map<string, EntryPointRequestMetrics>();
@@ -70,11 +65,10 @@ export class RequestMetrics {
     readonly requestsName = 'portico_entrypoint_requests_total',
     readonly durationName = 'portico_entrypoint_request_duration_seconds',
   ) {
-    // The registry renders any metric object with this shape (it is what its own Counter/Histogram return from get()).
     registry.registerMetric(
-      family(requestsName, 'Requests handled, by entrypoint, protocol and status code', 'counter', () => this.requestValues()),
+      scrapeTimeMetric(requestsName, 'Requests handled, by entrypoint, protocol and status code', 'counter', () => this.requestValues()),
     );
-    registry.registerMetric(family(durationName, 'Time from request head to response end', 'histogram', () => this.durationValues()));
+    registry.registerMetric(scrapeTimeMetric(durationName, 'Time from request head to response end', 'histogram', () => this.durationValues()));
   }
 
   forEntryPoint(name: string): EntryPointRequestMetrics {
@@ -109,16 +103,4 @@ export class RequestMetrics {
     }
     return out;
   }
-}
-
-function family(name: string, help: string, type: 'counter' | 'histogram', values: () => MetricValue[]): Metric {
-  const metric = {
-    name,
-    help,
-    type,
-    aggregator: 'sum',
-    get: async () => ({ name, help, type, values: values(), aggregator: 'sum' }),
-    reset: () => undefined,
-  };
-  return metric as unknown as Metric;
 }

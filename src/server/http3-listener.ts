@@ -6,6 +6,7 @@
  * Closing sends GOAWAY, lets in-flight requests finish within the grace
  * period, then closes what remains.
  */
+import type { QuicListenerStats } from '../observability/quic-listener-metrics.js';
 import { mkdirSync } from 'node:fs';
 import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
@@ -19,7 +20,7 @@ import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 
-export interface Http3Listener {
+export interface Http3Listener extends QuicListenerStats {
   configurationChanged(): void;
   close(graceMs: number): Promise<void>;
 }
@@ -104,6 +105,8 @@ export async function startHttp3Listener(
   return {
     ok: true,
     listener: {
+      counters: listener.counters,
+      openConnections: () => listener.connections.size,
       // New connections read the TLS runtime when they arrive; nothing to rebuild.
       configurationChanged: () => undefined,
       async close(graceMs: number) {

@@ -133,6 +133,7 @@ export class PorticoServer {
         const result = await startHttp3Listener(ctx, tcp.port, this.log);
         if (result.ok) {
           this.h3.set(name, result.listener);
+          this.metrics.quic.add(name, result.listener);
           const advertised = epConfig.http3.advertisedPort ?? tcp.port;
           const value = `h3=":${advertised}"; ma=2592000`;
           this.altSvc.set(name, value);

@@ -55,6 +55,14 @@ const malformed = async (kind: string) => {
   return m ? Number(m[1]) : 0;
 };
 
+/** A QUIC listener family of /metrics for the entrypoint under test. */
+const quicMetric = async (name: string) => {
+  const text = await p.server.metrics.registry.getSingleMetricAsString(name);
+  const m = /\{entrypoint="[^"]+"\} (\d+)/.exec(text);
+  if (!m) throw new Error(`no series in ${name}:\n${text}`);
+  return Number(m[1]);
+};
+
 describe('QUIC listener defences', () => {
   test('garbage and undersized Initials are dropped silently and counted', async () => {
     expect(await exchange(Buffer.from('hello, not quic'))).toEqual([]);
@@ -64,8 +72,10 @@ describe('QUIC listener defences', () => {
   });
 
   test('an unsupported version gets Version Negotiation listing QUIC v1', async () => {
+    const sentBefore = await quicMetric('portico_quic_version_negotiations_sent_total');
     const replies = await exchange(longHeader(0x1a2a3a4a, 1200));
     expect(replies).toHaveLength(1);
+    expect(await quicMetric('portico_quic_version_negotiations_sent_total')).toBe(sentBefore + 1);
     const vn = replies[0]!;
     expect(vn[0]! & 0x80).toBe(0x80);
     expect(vn.readUInt32BE(1)).toBe(0); // version 0 = Version Negotiation
@@ -82,5 +92,7 @@ describe('QUIC listener defences', () => {
     );
     expect(out).not.toMatch(/\[:status: 200\]/);
     expect(await malformed('quic-sni-refused')).toBeGreaterThan(0);
+    expect(await quicMetric('portico_quic_connections_refused_total')).toBeGreaterThan(0);
+    expect(await quicMetric('portico_quic_connections_open')).toBe(0);
   });
 });
