@@ -252,7 +252,7 @@ describe('helm chart charts/portico', () => {
 
   it('log, access log, metrics and staticConfig values reach the static config', () => {
     const objs = render([
-      '--set', 'log.level=debug', '--set', 'accessLog.enabled=true', '--set', 'metrics.prometheus.enabled=false',
+      '--set', 'log.level=debug', '--set', 'accessLog.enabled=true', '--set', 'metrics.prometheus.enabled=false', '--set', 'workers=2',
       '--set', 'api.insecure=true', '--set', 'ports.websecure.http3.advertisedPort=8443',
       '--set', 'staticConfig.entryPoints.websecure.http3.qlogDir=/tmp/qlog',
       '--set', 'providers.kubernetesCRD.traefikCompat=true',
@@ -260,6 +260,7 @@ describe('helm chart charts/portico', () => {
     expectValid(objs);
     const cfg = staticConfig(objs);
     expect(cfg.log.level).toBe('debug');
+    expect(cfg.workers).toBe(2);
     expect(cfg.accessLog).toEqual({ format: 'json' });
     expect(cfg.metrics).toBeUndefined();
     expect(cfg.api).toEqual({ dashboard: true, insecure: true });

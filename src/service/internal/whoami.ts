@@ -55,7 +55,10 @@ export const whoamiHandler: Handler = (ex) =>
           ...(ex.tls ? [`TLS: sni=${ex.tls.serverName ?? '(none)'} options=${ex.tls.optionsName}`] : []),
           `${ex.method} ${ex.url} ${ex.protocol}`,
           `Host: ${ex.authority}`,
-          ...Object.entries(ex.requestHeaders).map(([k, v]) => `${headerCase(k)}: ${Array.isArray(v) ? v.join(', ') : v}`),
+          // Host was printed from the authority above (h1 keeps it among the headers, h2/h3 do not).
+          ...Object.entries(ex.requestHeaders)
+            .filter(([k, v]) => k !== 'host' && v !== undefined)
+            .map(([k, v]) => `${headerCase(k)}: ${Array.isArray(v) ? v.join(', ') : v}`),
           ...(received ? [`Body-Bytes: ${received}`] : []),
         ];
         ex.respond(200, { 'content-type': 'text/plain; charset=utf-8' }, lines.join('\n') + '\n');
