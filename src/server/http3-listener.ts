@@ -37,6 +37,8 @@ export async function startHttp3Listener(
   ep: EntryPointContext,
   port: number,
   log: Logger,
+  /** Used when the entrypoint configures no key: a multi-process primary's, so a restarted worker 1 still resets its predecessor's connections. */
+  defaultStatelessResetKey?: Buffer,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
   const h3 = ep.config.http3 ?? {};
   const transport = TRANSPORTS[h3.quic ?? 'quiche'];
@@ -45,7 +47,7 @@ export async function startHttp3Listener(
   let statelessResetKey: Buffer | undefined;
   try {
     ids = connectionIds(ep);
-    statelessResetKey = readStatelessResetKey(h3);
+    statelessResetKey = readStatelessResetKey(h3) ?? defaultStatelessResetKey;
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }

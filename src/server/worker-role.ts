@@ -7,7 +7,9 @@
  * connections from the shared listening sockets (node:cluster). What must be
  * one across workers comes from the primary: the generated default
  * certificate (one fingerprint, as a single process has), TLS session-ticket
- * keys (a resumed session may land on another worker), and Prometheus
+ * keys (a resumed session may land on another worker), the QUIC
+ * stateless-reset key (a restarted worker 1 can still reset the connections
+ * of the one before it), and Prometheus
  * metrics, which the primary sums over all workers. QUIC connection state
  * cannot move between processes, so only worker 1 serves HTTP/3 on the
  * entrypoints' UDP ports; it tells the primary when its listeners come up,
@@ -19,7 +21,7 @@ import type { GeneratedCertificate } from '../tls/generated-default-certificate.
 
 /** Messages between the primary and a worker; `portico:` keeps them apart from prom-client's own. */
 export type PrimaryToWorker =
-  | { type: 'portico:init'; generatedDefault: GeneratedCertificate; ticketKeys: string }
+  | { type: 'portico:init'; generatedDefault: GeneratedCertificate; ticketKeys: string; statelessResetKey: string }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
   | { type: 'portico:metrics'; id: number; text: string; contentType: string };
 
@@ -37,6 +39,8 @@ export interface WorkerRole {
   readonly generatedDefault: GeneratedCertificate;
   /** 48 bytes for tls.Server ticketKeys, the same in every worker. */
   readonly ticketKeys: Buffer;
+  /** QUIC stateless-reset key for entrypoints that configure none: outlives a restart of worker 1. */
+  readonly statelessResetKey: Buffer;
   /** Worker 1: its HTTP/3 listener on an entrypoint is live (value) or gone (null). */
   announceAltSvc(entryPoint: string, value: string | null): void;
   /** Other workers: called with worker 1's Alt-Svc changes. */
@@ -69,6 +73,7 @@ export function joinCluster(): Promise<WorkerRole> {
           count,
           generatedDefault: m.generatedDefault,
           ticketKeys: Buffer.from(m.ticketKeys, 'base64'),
+          statelessResetKey: Buffer.from(m.statelessResetKey, 'base64'),
           announceAltSvc: (entryPoint, value) => send({ type: 'portico:alt-svc', entryPoint, value }),
           onAltSvc: (l) => altSvcListeners.push(l),
           clusterMetrics: () =>

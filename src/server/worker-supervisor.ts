@@ -34,6 +34,7 @@ const STABLE_AFTER_MS = 60_000;
 export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
   const { log } = opts;
   const ticketKeys = randomBytes(48).toString('base64');
+  const statelessResetKey = randomBytes(32).toString('base64');
   const aggregator = new AggregatorRegistry();
   const altSvc = new Map<string, string | null>();
   const slots = new Map<number, { worker: Worker; ready: boolean; startedAt: number; crashes: number }>();
@@ -53,7 +54,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
     worker.on('message', (m: WorkerToPrimary) => {
       if (!m || typeof m !== 'object') return;
       if (m.type === 'portico:hello') {
-        send(worker, { type: 'portico:init', generatedDefault: opts.generatedDefault, ticketKeys });
+        send(worker, { type: 'portico:init', generatedDefault: opts.generatedDefault, ticketKeys, statelessResetKey });
       } else if (m.type === 'portico:ready') {
         slot.ready = true;
         // A (re)started worker learns the current HTTP/3 state of worker 1.

@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { curl } from '../support/curl.js';
+import { gtlsclient } from '../support/gtlsclient.js';
 
 const cli = resolve('dist/src/cli.js');
 const freePort = () =>
@@ -147,6 +148,31 @@ describe('portico --workers=2', () => {
       return w.startsWith('2:') && w !== `2:${victim}`;
     }, 10_000);
     expect(replaced, log).toBe(true);
+  });
+
+  test("a restarted worker 1 resets the QUIC connections of the one before it with a token the client recognises (the key is the primary's)", async () => {
+    /** Worker 1's pid, or undefined when it does not answer (dead, or not restarted yet). */
+    const worker1 = async () => {
+      for (let i = 0; i < 6; i++) {
+        const w = workerOf((await curl([url('/')])).body);
+        if (w?.startsWith('1:')) return w.split(':')[1]!;
+      }
+      return undefined;
+    };
+    const victim = await worker1();
+    expect(victim).toBeDefined();
+    // The request waits 3 s after the handshake; meanwhile worker 1 dies and is replaced (0.5 s backoff).
+    const client = gtlsclient(['--delay-stream=3s', '127.0.0.1', String(secure), url('/after-restart')], { idleTimeout: '5s' });
+    await new Promise((r) => setTimeout(r, 400));
+    process.kill(Number(victim), 'SIGKILL');
+    const restarted = async () => {
+      const now = await worker1();
+      return now !== undefined && now !== victim && /UDP, HTTP\/3/.test(log.slice(log.lastIndexOf('worker died')));
+    };
+    expect(await waitFor(restarted, 2_500), log).toBe(true);
+    const r = await client;
+    expect(r.out, r.out.slice(-2000)).toMatch(/pkt rx \d+ SR token=0x[0-9a-f]{32}/);
+    expect(r.out).not.toMatch(/GET \/after-restart/);
   });
 
   test('SIGTERM drains both workers and the primary exits 0', async () => {
