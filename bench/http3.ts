@@ -9,8 +9,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
+import { freePort, porticoCommand, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -85,8 +84,8 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
     join(workDir, 'dynamic-h3.yaml'),
     `http:\n  routers:\n    bench:\n      rule: PathPrefix(\`/\`)\n      service: nginx\n  services:\n    nginx:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${backend}" }]\ntls:\n  stores:\n    default:\n      defaultCertificate: { certFile: ${cert}, keyFile: ${key} }\n`,
   );
-  const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  start(process.execPath, [cli, '--config', join(workDir, 'portico-h3.yaml')]);
+  const portico = porticoCommand();
+  start(portico.command, [...portico.args, '--config', join(workDir, 'portico-h3.yaml')]);
   await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort)]);
   await new Promise((r) => setTimeout(r, 1000));
 

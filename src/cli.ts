@@ -149,6 +149,8 @@ async function serve(cfg: StaticConfig, role: WorkerRole | undefined): Promise<n
     return 1;
   }
   role?.ready();
+  if (!role && cfg.workers === undefined && availableParallelism() > 1)
+    log.info({ cpus: availableParallelism() }, 'serving with one process; workers: auto (or --workers=N) uses more cores (docs/configuration.md, "Workers")');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return process.exit(1);
