@@ -7,7 +7,7 @@ import type { RequestFacts } from '../router/request-facts.js';
 import type { HeaderMap } from '../middleware/exchange.js';
 import { normalizePath } from '../router/normalize-path.js';
 
-export type FactsResult = { ok: true; facts: RequestFacts; upstreamUrl: string } | { ok: false; reason: string };
+export type FactsResult = { ok: true; facts: RequestFacts; upstreamUrl: string; authority: string } | { ok: false; reason: string };
 
 /**
  * Authorities seen recently and their host (or undefined when invalid). Nearly every
@@ -45,12 +45,26 @@ function parseAuthorityHost(authority: string): string | undefined {
   return host;
 }
 
-/** `clientIp` is the peer address as normalizeClientAddress gives it (entrypoints compute it once per connection). */
-export function buildRequestFacts(method: string, authority: string, target: string, headers: HeaderMap, clientIp: string): FactsResult {
+/**
+ * `clientIp` is the peer address as normalizeClientAddress gives it (entrypoints compute it once per connection).
+ * `absoluteForm`: whether the protocol allows an absolute-form request-target (HTTP/1.1 does, to proxies;
+ * an h2/h3 `:path` must be origin-form). When one is given, its authority is the request's: RFC 9112 §3.2.2
+ * has the server ignore Host then, so routing and the backend see the same name.
+ */
+export function buildRequestFacts(
+  method: string,
+  hostAuthority: string,
+  target: string,
+  headers: HeaderMap,
+  clientIp: string,
+  absoluteForm = false,
+): FactsResult {
+  const norm = normalizePath(target, method);
+  if (!norm.ok) return { ok: false, reason: norm.reason };
+  if (norm.authority !== undefined && !absoluteForm) return { ok: false, reason: 'request-target must be origin-form ("/path") in this protocol' };
+  const authority = norm.authority ?? hostAuthority;
   const host = hostFromAuthority(authority);
   if (host === undefined) return { ok: false, reason: 'invalid Host' };
-  const norm = normalizePath(target);
-  if (!norm.ok) return { ok: false, reason: norm.reason };
   const facts: RequestFacts = {
     method,
     host,
@@ -60,5 +74,5 @@ export function buildRequestFacts(method: string, authority: string, target: str
     clientIp,
   };
   // What we send upstream is what routing saw: the normalised path, so a backend cannot be reached by a path the router did not match.
-  return { ok: true, facts, upstreamUrl: norm.query ? `${norm.path}?${norm.query}` : norm.path };
+  return { ok: true, facts, upstreamUrl: norm.query ? `${norm.path}?${norm.query}` : norm.path, authority };
 }

@@ -198,8 +198,7 @@ export class TcpEntryPoint {
     const peer = socket.porticoPeer ?? this.peerFacts(socket);
     const headers = req.headers as HeaderMap;
     sanitizeForwardedHeaders(headers, peer.trusted);
-    const authority = req.headers.host ?? '';
-    const built = buildRequestFacts(req.method ?? 'GET', authority, req.url ?? '/', headers, peer.clientIp);
+    const built = buildRequestFacts(req.method ?? 'GET', req.headers.host ?? '', req.url ?? '/', headers, peer.clientIp, true);
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       if (res) {
@@ -224,7 +223,7 @@ export class TcpEntryPoint {
         hasBody,
         method: req.method ?? 'GET',
         url: built.upstreamUrl,
-        authority,
+        authority: built.authority,
         requestHeaders: headers,
       },
       req,

@@ -246,6 +246,25 @@ describe('proxying h1 and h2', () => {
     expect(r.headers.location).toBe(`https://app.test:${p}/x?y=1`);
   });
 
+  test('an absolute-form request-target names the authority (RFC 9112 3.2.2: Host is ignored); * is only for OPTIONS', async () => {
+    const raw = (request: string) =>
+      new Promise<string>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port: p, rejectUnauthorized: false, servername: 'app.test', ALPNProtocols: ['http/1.1'] }, () => s.write(request));
+        let data = '';
+        s.on('data', (d) => (data += d));
+        s.on('close', () => resolve(data));
+        s.on('error', () => resolve(data));
+      });
+    // Host says nohost.test (its router would take it); the target says app.test/admin: the admin router answers, and its backend sees app.test.
+    const admin = await raw(`GET https://app.test:${p}/admin/abs HTTP/1.1\r\nHost: nohost.test\r\nConnection: close\r\n\r\n`);
+    expect(admin).toMatch(/^HTTP\/1\.1 200/);
+    const echoed = JSON.parse(admin.slice(admin.indexOf('{'), admin.lastIndexOf('}') + 1));
+    expect(echoed).toMatchObject({ name: 'b2', url: '/admin/abs' });
+    expect(echoed.headers.host).toBe(`app.test:${p}`);
+    expect(echoed.headers['x-forwarded-host']).toBe(`app.test:${p}`);
+    expect(await raw('GET * HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+  });
+
   test('malformed requests get 400 and are counted', async () => {
     const raw = await new Promise<string>((resolve) => {
       const s = tls.connect({ host: '127.0.0.1', port: p, rejectUnauthorized: false, servername: 'app.test', ALPNProtocols: ['http/1.1'] }, () => {
