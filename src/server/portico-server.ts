@@ -236,6 +236,8 @@ export class PorticoServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    // Worker 1 draining: the other workers stop advertising HTTP/3 now, not when it has gone.
+    for (const name of this.h3.keys()) this.role?.announceAltSvc(name, null);
     this.aggregator?.stop();
     await Promise.all(this.providers.map((p) => p.stop().catch(() => undefined)));
     const graces = Object.entries(this.config.entryPoints).map(([n, c]) => [n, parseDurationMs(c.transport?.lifeCycle?.graceTimeOut ?? 10)] as const);
