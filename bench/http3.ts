@@ -4,7 +4,7 @@
  * (ngtcp2) as the load generator: requests/s for many small GETs over 8
  * connections, and MB/s for one 100 MB download.
  *
- *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100]
+ *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100] [--only small|download]
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,10 @@ const arg = (name: string, def: number) => {
 const connections = arg('connections', 8);
 const requestsPerConnection = arg('requests', 400);
 const sizeMb = arg('size-mb', 100);
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const runSmall = only !== 'download';
+const runDownload = only !== 'small';
 
 function gtlsclient(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -85,19 +89,29 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
     `http:\n  routers:\n    bench:\n      rule: PathPrefix(\`/\`)\n      service: nginx\n  services:\n    nginx:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${backend}" }]\ntls:\n  stores:\n    default:\n      defaultCertificate: { certFile: ${cert}, keyFile: ${key} }\n`,
   );
   const portico = porticoCommand();
-  start(portico.command, [...portico.args, '--config', join(workDir, 'portico-h3.yaml')]);
+  // H3BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Portico process during the bench.
+  const extra = (process.env.H3BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  start(portico.command, [...extra, ...portico.args, '--config', join(workDir, 'portico-h3.yaml')]);
   await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort)]);
   await new Promise((r) => setTimeout(r, 1000));
 
   console.log(`# HTTP/3 benchmark: ${connections} connections x ${requestsPerConnection} GETs, ${sizeMb} MiB download; gtlsclient (ngtcp2) as client; node ${process.version}`);
-  const caddyRps = await smallGets(caddyPort);
-  console.log(`caddy    h3 small GETs  ${caddyRps.toFixed(0)} req/s`);
-  const porticoRps = await smallGets(porticoPort);
-  console.log(`portico  h3 small GETs  ${porticoRps.toFixed(0)} req/s`);
-  const caddyMbs = await download(caddyPort);
-  console.log(`caddy    h3 ${sizeMb} MiB download  ${caddyMbs.toFixed(1)} MiB/s`);
-  const porticoMbs = await download(porticoPort);
-  console.log(`portico  h3 ${sizeMb} MiB download  ${porticoMbs.toFixed(1)} MiB/s`);
+  let caddyRps = NaN;
+  let porticoRps = NaN;
+  let caddyMbs = NaN;
+  let porticoMbs = NaN;
+  if (runSmall) {
+    caddyRps = await smallGets(caddyPort);
+    console.log(`caddy    h3 small GETs  ${caddyRps.toFixed(0)} req/s`);
+    porticoRps = await smallGets(porticoPort);
+    console.log(`portico  h3 small GETs  ${porticoRps.toFixed(0)} req/s`);
+  }
+  if (runDownload) {
+    caddyMbs = await download(caddyPort);
+    console.log(`caddy    h3 ${sizeMb} MiB download  ${caddyMbs.toFixed(1)} MiB/s`);
+    porticoMbs = await download(porticoPort);
+    console.log(`portico  h3 ${sizeMb} MiB download  ${porticoMbs.toFixed(1)} MiB/s`);
+  }
   console.log(`ratio portico/caddy h3 req/s ${(porticoRps / caddyRps).toFixed(2)}  MiB/s ${(porticoMbs / caddyMbs).toFixed(2)}`);
   stopAll();
 }

@@ -8,7 +8,8 @@
  * connection IDs are dropped too, answered with a stateless reset.
  */
 import dgram, { type Socket as UdpSocket } from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from 'node:net';
+import dns from 'node:dns';
 import { randomBytes } from 'node:crypto';
 import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions, QuicTransport } from '../transport.js';
 import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
@@ -60,6 +61,8 @@ class QuicheListener implements QuicListener {
   private readonly retryTokens = new RetryTokens();
   private readonly resets: StatelessResets;
   private readonly scratch = Buffer.allocUnsafe(MAX_DATAGRAM);
+  private socket4: UdpSocket | undefined;
+  private socket6: UdpSocket | undefined;
   port = 0;
 
   constructor(
@@ -76,7 +79,8 @@ class QuicheListener implements QuicListener {
       quiche,
       generator: opts.connectionIds,
       resetToken: (cid) => this.resets.tokenBigInt(cid),
-      socketFor: (address) => this.sockets.find((s) => (s.address().family === 'IPv4') === isIPv4(address)) ?? this.sockets[0]!,
+      // Per packet: look the socket up by family once (Socket.address() is a getsockname system call).
+      socketFor: (address) => (isIPv4(address) ? this.socket4 : this.socket6) ?? this.sockets[0]!,
       register: (cid, conn) => this.table.set(cid.toString('hex'), conn),
       unregister: (cid) => this.table.delete(cid.toString('hex')),
       closed: (conn) => {
@@ -101,7 +105,7 @@ class QuicheListener implements QuicListener {
     let boundPort = port;
     for (const [type, address] of families) {
       const optional = type === 'udp6' && families.length === 2;
-      const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false });
+      const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false, lookup: literalLookup });
       socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
       socket.on('error', (err) => this.opts.log('warn', `QUIC UDP socket ${address}:${boundPort}: ${err.message}`));
       try {
@@ -132,6 +136,8 @@ class QuicheListener implements QuicListener {
       boundPort = socket.address().port;
       this.sockets.push(socket);
       const a = socket.address();
+      if (a.family === 'IPv4') this.socket4 = socket;
+      else this.socket6 = socket;
       this.addresses.push({ address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port });
     }
     this.port = boundPort;
@@ -321,6 +327,17 @@ class QuicheListener implements QuicListener {
     await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.keylog?.dispose();
   }
+}
+
+/**
+ * dgram resolves the address of every send; for an IP literal dns.lookup
+ * answers on the next tick, one more callback per packet. Literals (all we
+ * send to) are answered at once; names still go to dns.lookup.
+ */
+function literalLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family) return callback(null, hostname, family);
+  dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 export const quicheTransport: QuicTransport = {
