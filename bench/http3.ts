@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, porticoCommand, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
+import { cpuSeconds, freePort, porticoCommand, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,7 +77,7 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
     join(workDir, 'Caddyfile.h3'),
     `{\n  admin off\n  auto_https disable_redirects\n  skip_install_trust\n  servers {\n    protocols h1 h2 h3\n  }\n}\nhttps://localhost:${caddyPort} {\n  tls ${cert} ${key}\n  reverse_proxy 127.0.0.1:${backend}\n}\n`,
   );
-  start('caddy', ['run', '--config', join(workDir, 'Caddyfile.h3'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
+  const caddyProc = start('caddy', ['run', '--config', join(workDir, 'Caddyfile.h3'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
 
   const porticoPort = await freePort();
   writeFileSync(
@@ -91,26 +91,34 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
   const portico = porticoCommand();
   // H3BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Portico process during the bench.
   const extra = (process.env.H3BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  start(portico.command, [...extra, ...portico.args, '--config', join(workDir, 'portico-h3.yaml')]);
+  const porticoProc = start(portico.command, [...extra, ...portico.args, '--config', join(workDir, 'portico-h3.yaml')]);
   await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort)]);
   await new Promise((r) => setTimeout(r, 1000));
 
   console.log(`# HTTP/3 benchmark: ${connections} connections x ${requestsPerConnection} GETs, ${sizeMb} MiB download; gtlsclient (ngtcp2) as client; node ${process.version}`);
+  // CPU seconds each server spent on a phase: steadier than the rates on a small shared machine.
+  const cpu = async <T>(pid: number | undefined, run: () => Promise<T>): Promise<[T, string]> => {
+    const before = cpuSeconds(pid ?? -1);
+    const out = await run();
+    return [out, `${(cpuSeconds(pid ?? -1) - before).toFixed(2)} CPU s`];
+  };
   let caddyRps = NaN;
   let porticoRps = NaN;
   let caddyMbs = NaN;
   let porticoMbs = NaN;
   if (runSmall) {
-    caddyRps = await smallGets(caddyPort);
-    console.log(`caddy    h3 small GETs  ${caddyRps.toFixed(0)} req/s`);
-    porticoRps = await smallGets(porticoPort);
-    console.log(`portico  h3 small GETs  ${porticoRps.toFixed(0)} req/s`);
+    let used: string;
+    [caddyRps, used] = await cpu(caddyProc.pid, () => smallGets(caddyPort));
+    console.log(`caddy    h3 small GETs  ${caddyRps.toFixed(0)} req/s  ${used}`);
+    [porticoRps, used] = await cpu(porticoProc.pid, () => smallGets(porticoPort));
+    console.log(`portico  h3 small GETs  ${porticoRps.toFixed(0)} req/s  ${used}`);
   }
   if (runDownload) {
-    caddyMbs = await download(caddyPort);
-    console.log(`caddy    h3 ${sizeMb} MiB download  ${caddyMbs.toFixed(1)} MiB/s`);
-    porticoMbs = await download(porticoPort);
-    console.log(`portico  h3 ${sizeMb} MiB download  ${porticoMbs.toFixed(1)} MiB/s`);
+    let used: string;
+    [caddyMbs, used] = await cpu(caddyProc.pid, () => download(caddyPort));
+    console.log(`caddy    h3 ${sizeMb} MiB download  ${caddyMbs.toFixed(1)} MiB/s  ${used}`);
+    [porticoMbs, used] = await cpu(porticoProc.pid, () => download(porticoPort));
+    console.log(`portico  h3 ${sizeMb} MiB download  ${porticoMbs.toFixed(1)} MiB/s  ${used}`);
   }
   console.log(`ratio portico/caddy h3 req/s ${(porticoRps / caddyRps).toFixed(2)}  MiB/s ${(porticoMbs / caddyMbs).toFixed(2)}`);
   stopAll();
