@@ -149,6 +149,13 @@ class QuicheListener implements QuicListener {
   }
 
   private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // The common case, a short-header packet of a connection we know: its DCID is one of ours, of our
+    // length, right after the first byte; no need to parse the header through the binding.
+    const cidLength = this.opts.connectionIds.length;
+    if ((msg[0]! & 0x80) === 0 && msg.length > cidLength) {
+      const known = this.table.get(msg.toString('hex', 1, 1 + cidLength));
+      if (known) return known.receive(msg, { host: rinfo.address, port: rinfo.port });
+    }
     let header: ReturnType<Quiche['Header']['fromSlice']>;
     try {
       header = this.quiche.Header.fromSlice(msg, this.opts.connectionIds.length);
