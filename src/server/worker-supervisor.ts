@@ -91,9 +91,9 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
         if (slots.size === 0) resolveDone(exitCode);
         return;
       }
-      const stable = Date.now() - slot.startedAt > STABLE_AFTER_MS;
-      const n = stable ? 0 : slot.crashes + 1;
-      const delay = RESTART_BACKOFF_MS[Math.min(n, RESTART_BACKOFF_MS.length - 1)]!;
+      // Crashes in a row, this one included; a worker that had been up for a while starts over at one.
+      const n = Date.now() - slot.startedAt > STABLE_AFTER_MS ? 1 : slot.crashes + 1;
+      const delay = RESTART_BACKOFF_MS[Math.min(n - 1, RESTART_BACKOFF_MS.length - 1)]!;
       log.error({ worker: id, code, signal, restartInMs: delay }, 'worker died; restarting it');
       setTimeout(() => {
         if (!stopping) fork(id, n);

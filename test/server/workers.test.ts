@@ -161,21 +161,28 @@ describe('portico --workers=2', () => {
     };
     const victim = await worker1();
     expect(victim).toBeDefined();
-    // The request waits 3 s after the handshake; meanwhile worker 1 dies and is replaced (0.5 s backoff).
-    const client = gtlsclient(['--delay-stream=3s', '127.0.0.1', String(secure), url('/after-restart')], { idleTimeout: '5s' });
+    // The request waits 6 s after the handshake; meanwhile worker 1 dies and is replaced (0.5 s backoff, then its start-up).
+    const client = gtlsclient(['--delay-stream=6s', '127.0.0.1', String(secure), url('/after-restart')], { idleTimeout: '8s' });
     await new Promise((r) => setTimeout(r, 400));
     process.kill(Number(victim), 'SIGKILL');
     const restarted = async () => {
       const now = await worker1();
       return now !== undefined && now !== victim && /UDP, HTTP\/3/.test(log.slice(log.lastIndexOf('worker died')));
     };
-    expect(await waitFor(restarted, 2_500), log).toBe(true);
+    expect(await waitFor(restarted, 5_000), log).toBe(true);
     const r = await client;
     expect(r.out, r.out.slice(-2000)).toMatch(/pkt rx \d+ SR token=0x[0-9a-f]{32}/);
     expect(r.out).not.toMatch(/GET \/after-restart/);
   });
 
   test('SIGTERM drains both workers and the primary exits 0', async () => {
+    // Both up (the tests above restarted some).
+    const both = async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add(workerOf((await curl([url('/')])).body)?.split(':')[0] ?? '');
+      return seen.has('1') && seen.has('2');
+    };
+    expect(await waitFor(both, 10_000), log).toBe(true);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect((log.match(/shutting down gracefully/g) ?? []).length).toBe(2);
