@@ -11,10 +11,11 @@ import type {
   HeaderMap,
   MiddlewareHandler,
   ResponseHeadersHook,
+  ResponseInterceptor,
   ResponseSink,
 } from '../../src/middleware/exchange.js';
 
-export type { Exchange, Handler, HeaderMap, MiddlewareHandler, MiddlewareType, MiddlewareBuildContext, ResponseHeadersHook, ResponseSink };
+export type { Exchange, Handler, HeaderMap, MiddlewareHandler, MiddlewareType, MiddlewareBuildContext, ResponseHeadersHook, ResponseInterceptor, ResponseSink };
 
 /** A problem with the options: the field (`headerName`, `paths[2]`) and what is wrong with it. */
 export type OptionProblem = [field: string, message: string];

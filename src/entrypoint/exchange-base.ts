@@ -9,6 +9,7 @@ import type {
   HeaderMap,
   HttpProtocol,
   ResponseHeadersHook,
+  ResponseInterceptor,
   ResponseSink,
   TlsFacts,
 } from '../middleware/exchange.js';
@@ -40,7 +41,7 @@ export abstract class ExchangeBase implements Exchange {
   readonly remotePort: number;
   readonly localPort: number;
   readonly tls: TlsFacts | undefined;
-  readonly body: Readable;
+  private currentBody: Readable;
   readonly hasBody: boolean;
   method: string;
   url: string;
@@ -51,7 +52,11 @@ export abstract class ExchangeBase implements Exchange {
   /** Set when the entrypoint advertises HTTP/3 (h1/h2 over TLS only). */
   altSvc: string | undefined;
   private hooks: ResponseHeadersHook[] | undefined;
+  private interceptors: ResponseInterceptor[] | undefined;
   private status: number | undefined;
+  private upstreamAbort: (() => void) | undefined;
+  private aborted = false;
+  private gone = false;
   /** performance.now() at creation, for durations. */
   readonly startedAt = performance.now();
   responseBytes = 0;
@@ -65,7 +70,7 @@ export abstract class ExchangeBase implements Exchange {
     this.remotePort = init.remotePort;
     this.localPort = init.localPort;
     this.tls = init.tls;
-    this.body = init.body;
+    this.currentBody = init.body;
     this.hasBody = init.hasBody;
     this.method = init.method;
     this.url = init.url;
@@ -77,11 +82,48 @@ export abstract class ExchangeBase implements Exchange {
     return this.status;
   }
 
+  get body(): Readable {
+    return this.currentBody;
+  }
+
+  replaceBody(body: Readable): void {
+    this.currentBody = body;
+  }
+
   onResponseHeaders(hook: ResponseHeadersHook): void {
     (this.hooks ??= []).push(hook);
   }
 
+  interceptResponse(interceptor: ResponseInterceptor): void {
+    (this.interceptors ??= []).push(interceptor);
+  }
+
+  setUpstreamAbort(abort: () => void): void {
+    if (this.aborted) abort();
+    else this.upstreamAbort = abort;
+  }
+
+  abortUpstream(): void {
+    this.aborted = true;
+    const abort = this.upstreamAbort;
+    this.upstreamAbort = undefined;
+    abort?.();
+  }
+
+  get clientGone(): boolean {
+    return this.gone;
+  }
+
+  /** The entrypoint saw the client leave before the response was complete: stop the upstream side too. */
+  clientClosed(): void {
+    this.gone = true;
+    this.abortUpstream();
+  }
+
   writeHead(status: number, headers: HeaderMap): ResponseSink {
+    // Interceptors are used once each, innermost first; what they open goes on through the rest.
+    const interceptor = this.interceptors?.pop();
+    if (interceptor) return interceptor(status, headers, (s, h) => this.writeHead(s, h));
     if (this.status !== undefined) throw new Error('response head already written');
     this.status = status;
     if (this.hooks) for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]!(status, headers);

@@ -226,8 +226,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
   aborted(streamId: number, code: number): void {
     const ex = this.exchanges.get(streamId);
     if (!ex) return;
-    ex.state.clientClosed = true;
-    (ex.state.abortUpstream as (() => void) | undefined)?.();
+    ex.clientClosed();
     // No error argument: a body nobody reads (a 404, say) would otherwise raise an unhandled 'error'.
     if (!ex.body.readableEnded) ex.body.destroy();
     void code;

@@ -337,8 +337,7 @@ export class TcpEntryPoint {
     res.once('close', () => {
       if (timer) clearTimeout(timer);
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
-      ex.state.clientClosed = true;
-      (ex.state.abortUpstream as (() => void) | undefined)?.();
+      ex.clientClosed();
       this.ep.exchangeDone(ex, 'aborted');
     });
   }

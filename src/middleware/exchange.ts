@@ -40,6 +40,14 @@ export interface TlsFacts {
 
 export type ResponseHeadersHook = (status: number, headers: HeaderMap) => void;
 
+/**
+ * Takes over writing the response head and body (compress, contentType,
+ * buffering): called with the head the handler wrote, it returns the sink the
+ * handler's body goes to, and writes the (possibly changed) head on with
+ * `open` when it is ready, e.g. after holding the first bytes.
+ */
+export type ResponseInterceptor = (status: number, headers: HeaderMap, open: (status: number, headers: HeaderMap) => ResponseSink) => ResponseSink;
+
 export interface Exchange {
   readonly protocol: HttpProtocol;
   readonly entryPoint: string;
@@ -55,6 +63,8 @@ export interface Exchange {
   readonly hasBody?: boolean;
   /** Request body as a stream; ended immediately when there is none. */
   readonly body: Readable;
+  /** Send another body upstream instead (buffering spools the original and hands on its copy). */
+  replaceBody(body: Readable): void;
   /** Method to send upstream; middlewares may change it. */
   method: string;
   /** Path and query to send upstream (origin-form); middlewares may rewrite it. */
@@ -69,6 +79,17 @@ export interface Exchange {
   routerName?: string;
   /** Register a hook that may edit status-line headers just before they are written. */
   onResponseHeaders(hook: ResponseHeadersHook): void;
+  /**
+   * Wrap the response. Each interceptor runs once, for the first head written after it was
+   * registered, the last registered first (the innermost middleware sees the backend's head first).
+   */
+  interceptResponse(interceptor: ResponseInterceptor): void;
+  /** The service layer says how to stop its upstream request; called at once if the exchange is already aborted. */
+  setUpstreamAbort(abort: () => void): void;
+  /** Stop the upstream request (the client left, or a middleware gave up on the response). */
+  abortUpstream(): void;
+  /** True once the client went away before the response was complete. */
+  readonly clientGone: boolean;
   /** Write the response head (runs hooks, once). Returns the sink for the body. */
   writeHead(status: number, headers: HeaderMap): ResponseSink;
   /** Convenience: a complete short response. */

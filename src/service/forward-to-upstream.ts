@@ -95,9 +95,8 @@ class UpstreamResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    // Client went away before we even started: don't bother the backend.
-    if (this.ex.state.clientClosed) controller.abort(new Error('client closed'));
-    else this.ex.state.abortUpstream = () => controller.abort(new Error('client closed'));
+    // Runs at once if the client went away before we even started: don't bother the backend.
+    this.ex.setUpstreamAbort(() => controller.abort(new Error('client closed')));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, responseHeaders: IncomingHttpHeaders): void {
@@ -133,7 +132,7 @@ class UpstreamResponseRelay implements Dispatcher.DispatchHandler {
 }
 
 export function classify(err: Error & { code?: string }, ex: Exchange): UpstreamFailure {
-  if (ex.state.clientClosed) return 'client-gone';
+  if (ex.clientGone) return 'client-gone';
   switch (err.code) {
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':

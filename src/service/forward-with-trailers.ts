@@ -59,7 +59,7 @@ export function forwardWithTrailers(
           finish('timeout');
         }, responseHeaderTimeoutMs)
       : undefined;
-    ex.state.abortUpstream = () => req.destroy();
+    ex.setUpstreamAbort(() => req.destroy());
     req.once('response', (res) => {
       clearTimeout(timer);
       relayNodeResponse(ex, res, finish);

@@ -77,11 +77,11 @@ export class Http2Upstream {
             finish('timeout');
           }, this.responseHeaderTimeoutMs)
         : undefined;
-      ex.state.abortUpstream = () => req.destroy();
+      ex.setUpstreamAbort(() => req.destroy());
       req.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (done) return;
-        const failure: UpstreamFailure = ex.state.clientClosed ? 'client-gone' : err.code === 'ECONNREFUSED' ? 'connect' : 'reset';
+        const failure: UpstreamFailure = ex.clientGone ? 'client-gone' : err.code === 'ECONNREFUSED' ? 'connect' : 'reset';
         if (ex.statusCode === undefined) respondError(ex, 502);
         finish(failure);
       });

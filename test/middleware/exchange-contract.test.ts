@@ -64,12 +64,53 @@ describe.each(kinds)('Exchange contract: %s', (_name, make) => {
     expect(head.sink.body.length).toBe(0);
   });
 
-  test('respond goes through an overridden writeHead (how body-wrapping middlewares hook in)', () => {
+  test('interceptors wrap the response once each, innermost (last registered) first; respond goes through them', () => {
     const ex = make();
-    const original = ex.writeHead;
-    let wrapped = 0;
-    ex.writeHead = (s, h) => { wrapped++; ex.writeHead = original; return ex.writeHead(s, h); };
+    const order: string[] = [];
+    ex.interceptResponse((s, h, open) => { order.push('outer'); h['x-outer'] = '1'; return open(s, h); });
+    ex.interceptResponse((s, h, open) => { order.push('inner'); return open(s + 1, h); });
     ex.respond(200, {}, 'x');
-    expect(wrapped).toBe(1);
+    expect(order).toEqual(['inner', 'outer']);
+    expect(ex.statusCode).toBe(201);
+    expect(ex.sink.body.toString()).toBe('x');
+    // Used up: a later head (which the contract refuses anyway) meets no interceptor.
+    expect(() => ex.writeHead(200, {})).toThrow('response head already written');
+    expect(order).toHaveLength(2);
+  });
+
+  test('an interceptor may hold the head and open it later (as buffering does)', () => {
+    const ex = make();
+    let open: ((s: number, h: HeaderMap) => ResponseSink) | undefined;
+    ex.interceptResponse((_s, _h, o) => { open = o; return new MemorySink(); });
+    ex.writeHead(200, { 'x-a': '1' });
+    expect(ex.statusCode).toBeUndefined();
+    open!(200, { 'x-a': '1', 'content-length': '0' }).end();
+    expect(ex.statusCode).toBe(200);
+    expect(ex.sink.ended).toBe(true);
+  });
+
+  test('abortUpstream calls what the service set; set after the abort, it runs at once; clientGone only through the entrypoint', () => {
+    const ex = make();
+    let aborted = 0;
+    ex.setUpstreamAbort(() => aborted++);
+    ex.abortUpstream();
+    ex.abortUpstream();
+    expect(aborted).toBe(1);
+    ex.setUpstreamAbort(() => aborted++);
+    expect(aborted).toBe(2);
+    expect(ex.clientGone).toBe(false);
+    const gone = make();
+    let stopped = false;
+    gone.setUpstreamAbort(() => (stopped = true));
+    (gone as unknown as ExchangeBase).clientClosed();
+    expect(stopped).toBe(true);
+    expect(gone.clientGone).toBe(true);
+  });
+
+  test('replaceBody: readers see the new body', () => {
+    const ex = make();
+    const other = Readable.from([Buffer.from('spooled')]);
+    ex.replaceBody(other);
+    expect(ex.body).toBe(other);
   });
 });

@@ -54,18 +54,12 @@ export const buffering: MiddlewareType<Options> = {
       if (ex.hasBody !== false) {
         const spooled = await spoolBody(ex.body as AsyncIterable<Buffer>, maxRequest, memRequest);
         if (spooled.tooLarge) return refuse(ex);
-        (ex as { body: unknown }).body = spooled.body;
+        ex.replaceBody(spooled.body);
         ex.requestHeaders['content-length'] = String(spooled.size);
         delete ex.requestHeaders['transfer-encoding'];
         dispose = spooled.dispose;
       }
-      if (maxResponse > 0) {
-        const writeHead = ex.writeHead;
-        ex.writeHead = (status: number, headers: HeaderMap) => {
-          ex.writeHead = writeHead;
-          return new ResponseBufferingSink(ex, status, headers, maxResponse);
-        };
-      }
+      if (maxResponse > 0) ex.interceptResponse((status, headers, open) => new ResponseBufferingSink(ex, status, headers, maxResponse, open));
       try {
         return await next(ex);
       } finally {

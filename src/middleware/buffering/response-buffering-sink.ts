@@ -20,6 +20,8 @@ export class ResponseBufferingSink extends EventEmitter implements ResponseSink 
     private readonly status: number,
     private readonly headers: HeaderMap,
     private readonly maxBytes: number,
+    /** Writes the head on (through the interceptors outside this one) once the body is complete. */
+    private readonly open: (status: number, headers: HeaderMap) => ResponseSink,
   ) {
     super();
   }
@@ -36,8 +38,8 @@ export class ResponseBufferingSink extends EventEmitter implements ResponseSink 
       this.done = true;
       this.chunks.length = 0;
       this.ex.respond(500, { 'content-type': 'text/plain; charset=utf-8' }, '500 Internal Server Error: response larger than maxResponseBodyBytes\n');
-      // Stop reading the rest from the backend (the forwarder's hook, set while it streams).
-      (this.ex.state.abortUpstream as (() => void) | undefined)?.();
+      // Stop reading the rest from the backend.
+      this.ex.abortUpstream();
       this.emit('close');
       return false;
     }
@@ -52,7 +54,7 @@ export class ResponseBufferingSink extends EventEmitter implements ResponseSink 
     const headers = this.headers;
     headers['content-length'] = String(this.size);
     delete headers['transfer-encoding'];
-    const inner = this.ex.writeHead(this.status, headers);
+    const inner = this.open(this.status, headers);
     this.inner = inner;
     inner.once('finish', () => this.emit('finish'));
     inner.once('close', () => this.emit('close'));

@@ -10,7 +10,7 @@
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { MiddlewareType } from '../middleware-type.js';
-import type { Exchange, HeaderMap, ResponseHeadersHook, ResponseSink } from '../exchange.js';
+import type { Exchange, HeaderMap, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../exchange.js';
 import { optionsValidator, stringList } from '../options-schema.js';
 import { EncodingNegotiator } from './accept-encoding.js';
 import { CompressingSink } from './compressing-sink.js';
@@ -76,46 +76,38 @@ function addVary(headers: HeaderMap, value: string): void {
 
 /** Per-request state: one object instead of several closures. */
 class CompressionAttempt {
-  private readonly writeHeadOriginal: Exchange['writeHead'];
-
   constructor(
-    private readonly ex: Exchange,
     private readonly encoding: string,
     private readonly settings: CompiledSettings,
-  ) {
-    this.writeHeadOriginal = ex.writeHead;
-    ex.writeHead = this.writeHead;
-  }
+  ) {}
 
-  readonly writeHead = (status: number, headers: HeaderMap): ResponseSink => {
-    const ex = this.ex;
-    ex.writeHead = this.writeHeadOriginal;
-    if (!this.settings.eligible(status, headers)) return ex.writeHead(status, headers);
+  readonly intercept: ResponseInterceptor = (status, headers, open) => {
+    if (!this.settings.eligible(status, headers)) return open(status, headers);
     addVary(headers, 'Accept-Encoding');
     const declared = headers['content-length'];
     if (declared !== undefined) {
       const length = Number(first(declared));
-      if (!(length >= this.settings.minBytes)) return ex.writeHead(status, headers);
-      return this.compressed(status, headers);
+      if (!(length >= this.settings.minBytes)) return open(status, headers);
+      return this.compressed(status, headers, open);
     }
-    if (this.settings.minBytes <= 0) return this.compressed(status, headers);
+    if (this.settings.minBytes <= 0) return this.compressed(status, headers, open);
     // Length unknown: hold the first minBytes to learn whether the body is worth compressing.
     return new HeldHeadSink(this.settings.minBytes, (held, ended) => {
       if (ended && held.length < this.settings.minBytes) {
         headers['content-length'] = String(held.length);
-        return ex.writeHead(status, headers);
+        return open(status, headers);
       }
-      return this.compressed(status, headers);
+      return this.compressed(status, headers, open);
     });
   };
 
-  private compressed(status: number, headers: HeaderMap): ResponseSink {
+  private compressed(status: number, headers: HeaderMap, open: (status: number, headers: HeaderMap) => ResponseSink): ResponseSink {
     headers['content-encoding'] = this.encoding;
     headers['content-length'] = undefined;
     // The encoded bytes are a different representation: a strong validator would lie.
     const etag = first(headers.etag);
     if (etag && !etag.startsWith('W/')) headers.etag = 'W/' + etag;
-    return new CompressingSink(this.ex.writeHead(status, headers), createCompressor(this.encoding));
+    return new CompressingSink(open(status, headers), createCompressor(this.encoding));
   }
 }
 
@@ -177,7 +169,7 @@ export const compress: MiddlewareType<Options> = {
         ex.method === 'HEAD' || requestExcluded(ex.requestHeaders['content-type'])
           ? undefined
           : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
-      if (encoding) new CompressionAttempt(ex, encoding, settings);
+      if (encoding) ex.interceptResponse(new CompressionAttempt(encoding, settings).intercept);
       else ex.onResponseHeaders(varyOnly);
       return next(ex);
     };

@@ -6,7 +6,7 @@
  * deprecated there) keeps that pass-through explicitly.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import type { Exchange, HeaderMap, ResponseSink } from '../exchange.js';
+import type { ResponseInterceptor } from '../exchange.js';
 import { optionsValidator } from '../options-schema.js';
 import { HeldHeadSink } from '../held-head-sink.js';
 import { SNIFF_BYTES, sniffContentType } from './sniff.js';
@@ -15,26 +15,14 @@ interface Options {
   autoDetect?: boolean;
 }
 
-/** Per-request state: one object rather than a set of closures. */
-class ContentTypeDetection {
-  private readonly writeHeadOriginal: Exchange['writeHead'];
-
-  constructor(private readonly ex: Exchange) {
-    this.writeHeadOriginal = ex.writeHead;
-    ex.writeHead = this.writeHead;
-  }
-
-  readonly writeHead = (status: number, headers: HeaderMap): ResponseSink => {
-    const ex = this.ex;
-    ex.writeHead = this.writeHeadOriginal;
-    if (headers['content-type'] !== undefined || status === 204 || status === 304 || status < 200 || ex.method === 'HEAD')
-      return ex.writeHead(status, headers);
-    return new HeldHeadSink(SNIFF_BYTES, (held) => {
-      if (held.length > 0) headers['content-type'] = sniffContentType(held);
-      return ex.writeHead(status, headers);
-    });
-  };
-}
+/** Sniff a Content-Type for a body that came without one (holding at most SNIFF_BYTES). */
+const detectContentType: (method: string) => ResponseInterceptor = (method) => (status, headers, open) => {
+  if (headers['content-type'] !== undefined || status === 204 || status === 304 || status < 200 || method === 'HEAD') return open(status, headers);
+  return new HeldHeadSink(SNIFF_BYTES, (held) => {
+    if (held.length > 0) headers['content-type'] = sniffContentType(held);
+    return open(status, headers);
+  });
+};
 
 export const contentType: MiddlewareType<Options> = {
   type: 'contentType',
@@ -42,7 +30,7 @@ export const contentType: MiddlewareType<Options> = {
   build: (o) => {
     if (o.autoDetect === false) return (next) => next;
     return (next) => (ex) => {
-      new ContentTypeDetection(ex);
+      ex.interceptResponse(detectContentType(ex.method));
       return next(ex);
     };
   },

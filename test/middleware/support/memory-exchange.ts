@@ -1,22 +1,14 @@
 /**
  * An in-memory Exchange for middleware unit tests: no sockets, the response
- * collected as status, headers and body bytes. It keeps the contract the
- * real exchanges keep (src/entrypoint/exchange-base.ts): writeHead runs the
- * hooks once (last registered first) and throws when called twice; respond
- * writes a complete response; the sink reports back-pressure.
+ * collected as status, headers and body bytes. It is the production
+ * ExchangeBase (src/entrypoint/exchange-base.ts: hooks, interceptors, respond,
+ * upstream abort) with the wire replaced by a MemorySink that reports
+ * back-pressure.
  */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import type {
-  Exchange,
-  Handler,
-  HeaderMap,
-  HttpProtocol,
-  ResponseHeadersHook,
-  ResponseSink,
-  TlsFacts,
-} from '../../../src/middleware/exchange.js';
-import type { RequestFacts } from '../../../src/router/request-facts.js';
+import type { Handler, HeaderMap, HttpProtocol, ResponseSink, TlsFacts } from '../../../src/middleware/exchange.js';
+import { ExchangeBase } from '../../../src/entrypoint/exchange-base.js';
 
 /**
  * A response sink that behaves like a slow client when asked: after
@@ -113,84 +105,59 @@ export interface MemoryExchangeInit {
   autoDrain?: boolean;
 }
 
-export class MemoryExchange implements Exchange {
-  readonly protocol: HttpProtocol;
-  readonly entryPoint = 'web';
-  readonly scheme: 'http' | 'https';
-  readonly facts: RequestFacts;
-  readonly remoteAddress: string;
-  readonly remotePort = 50000;
-  readonly localPort: number;
-  readonly tls: TlsFacts | undefined;
-  readonly hasBody: boolean;
-  body: Readable;
-  method: string;
-  url: string;
-  authority: string;
-  requestHeaders: HeaderMap;
-  readonly state: Record<string, unknown> = {};
-  routerName?: string;
+export class MemoryExchange extends ExchangeBase {
   readonly sink: MemorySink;
   /** How many times the hooks ran (the contract says once). */
   hookRuns = 0;
-  private hooks: ResponseHeadersHook[] = [];
-  private status: number | undefined;
   private writtenHeaders: HeaderMap | undefined;
 
   constructor(init: MemoryExchangeInit = {}) {
-    this.protocol = init.protocol ?? 'HTTP/1.1';
-    this.scheme = init.scheme ?? 'http';
-    this.method = init.method ?? 'GET';
-    this.url = init.url ?? '/';
-    this.authority = init.authority ?? 'example.test';
-    this.remoteAddress = init.remoteAddress ?? '127.0.0.1';
-    this.localPort = init.localPort ?? (this.scheme === 'https' ? 443 : 80);
-    this.tls = init.tls ?? (this.scheme === 'https' ? { optionsName: 'default', serverName: this.authority } : undefined);
-    this.requestHeaders = {};
-    for (const [k, v] of Object.entries(init.headers ?? {})) this.requestHeaders[k.toLowerCase()] = v;
-    this.requestHeaders.host ??= this.authority;
+    const scheme = init.scheme ?? 'http';
+    const method = init.method ?? 'GET';
+    const url = init.url ?? '/';
+    const authority = init.authority ?? 'example.test';
+    const remoteAddress = init.remoteAddress ?? '127.0.0.1';
+    const requestHeaders: HeaderMap = {};
+    for (const [k, v] of Object.entries(init.headers ?? {})) requestHeaders[k.toLowerCase()] = v;
+    requestHeaders.host ??= authority;
     const b = init.body;
-    this.hasBody = b !== undefined;
-    this.body = b === undefined ? Readable.from([]) : b instanceof Readable ? b : Readable.from([Buffer.from(b)]);
-    const q = this.url.indexOf('?');
-    const host = this.authority.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
-    this.facts = {
-      method: this.method,
-      host,
-      path: q < 0 ? this.url : this.url.slice(0, q),
-      query: q < 0 ? '' : this.url.slice(q + 1),
-      headers: { ...this.requestHeaders },
-      clientIp: this.remoteAddress,
-    };
+    const q = url.indexOf('?');
+    super({
+      protocol: init.protocol ?? 'HTTP/1.1',
+      entryPoint: 'web',
+      scheme,
+      facts: {
+        method,
+        host: authority.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase(),
+        path: q < 0 ? url : url.slice(0, q),
+        query: q < 0 ? '' : url.slice(q + 1),
+        headers: { ...requestHeaders },
+        clientIp: remoteAddress,
+      },
+      remoteAddress,
+      remotePort: 50000,
+      localPort: init.localPort ?? (scheme === 'https' ? 443 : 80),
+      tls: init.tls ?? (scheme === 'https' ? { optionsName: 'default', serverName: authority } : undefined),
+      body: b === undefined ? Readable.from([]) : b instanceof Readable ? b : Readable.from([Buffer.from(b)]),
+      hasBody: b !== undefined,
+      method,
+      url,
+      authority,
+      requestHeaders,
+    });
     this.sink = new MemorySink(init.highWaterMark, init.autoDrain ?? true);
   }
 
-  get statusCode(): number | undefined {
-    return this.status;
+  requestTrailers(): HeaderMap | undefined {
+    return undefined;
   }
 
-  onResponseHeaders(hook: ResponseHeadersHook): void {
-    this.hooks.push(hook);
-  }
-
-  writeHead(status: number, headers: HeaderMap): ResponseSink {
-    if (this.status !== undefined) throw new Error('response head already written');
-    this.status = status;
+  /** The head as it reaches the wire: after every interceptor and hook. */
+  protected sendHead(_status: number, headers: HeaderMap): ResponseSink {
     this.hookRuns++;
-    for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]!(status, headers);
     this.writtenHeaders = headers;
     return this.sink;
   }
-
-  respond(status: number, headers: HeaderMap, body?: string | Buffer): void {
-    const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
-    if (payload !== undefined) headers['content-length'] = String(payload.length);
-    const sink = this.writeHead(status, headers);
-    if (payload !== undefined && this.method !== 'HEAD') sink.end(payload);
-    else sink.end();
-  }
-
-  readonly requestTrailers = (): HeaderMap | undefined => undefined;
 
   /** The written head, with undefined values (deleted headers) dropped. */
   get responseHeaders(): Record<string, string | string[]> {
