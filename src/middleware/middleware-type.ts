@@ -11,6 +11,12 @@ export interface MiddlewareBuildContext {
   name: string;
   /** Resolve another middleware by name (for `chain`); qualified relative to this one's provider. */
   resolve(name: string): MiddlewareHandler;
+  /**
+   * Release what `build` acquired (connections, timers) once the configuration version that
+   * built this instance has been replaced or the server stops. The next version's instance is
+   * built before this runs, so a resource shared by both (ref-counted) stays open across a reload.
+   */
+  onDispose(release: () => void): void;
 }
 
 export interface MiddlewareType<Options = Record<string, unknown>> {

@@ -48,6 +48,8 @@ export type CompileResult = { handler: MiddlewareHandler } | { errors: Array<[st
 /** What a middleware needs from the builder: how to find the others (for `chain`). */
 export interface CompileContext {
   resolve(name: string): MiddlewareHandler;
+  /** See MiddlewareBuildContext.onDispose. */
+  onDispose(release: () => void): void;
 }
 
 export class MiddlewareRegistry {
@@ -110,7 +112,7 @@ export class MiddlewareRegistry {
     }
     if (problems.length) return { errors: problems.map(([field, message]) => [field ? `${typeName}.${field}` : typeName, message]) };
     try {
-      return { handler: type.build(options as never, { name, resolve: ctx.resolve }) };
+      return { handler: type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose }) };
     } catch (err) {
       return { errors: [[typeName, (err as Error).message]] };
     }

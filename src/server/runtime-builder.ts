@@ -140,6 +140,8 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
 
   // Middlewares, compiled once each and shared by every router that names them.
   const middlewareCache = new Map<string, MiddlewareHandler | null>();
+  // What the middlewares of this version hold (e.g. a Redis connection), released when it is replaced.
+  const disposers: Array<() => void> = [];
   const middleware = (name: string, stack: string[] = []): MiddlewareHandler | undefined => {
     if (middlewareCache.has(name)) return middlewareCache.get(name) ?? undefined;
     const def = cfg.http.middlewares[name];
@@ -149,6 +151,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
       return undefined;
     }
     const result = deps.middlewares.compile(name, def, {
+      onDispose: (release) => disposers.push(release),
       resolve: (ref: string) => {
         const q = ref.includes('@') ? ref : `${ref}@${name.split('@')[1]}`;
         const m = middleware(q, [...stack, name]);
@@ -288,7 +291,16 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     routerStatus,
     config: cfg,
     start: () => healthChecks.forEach((h) => h.start()),
-    dispose: () => healthChecks.forEach((h) => h.stop()),
+    dispose: () => {
+      healthChecks.forEach((h) => h.stop());
+      for (const release of disposers) {
+        try {
+          release();
+        } catch {
+          // A plugin's release failing must not keep the others from running.
+        }
+      }
+    },
   };
 }
 

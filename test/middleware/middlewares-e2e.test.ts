@@ -198,7 +198,7 @@ describe('built-in middlewares end to end', () => {
 describe('middleware validation', () => {
   const registry = new MiddlewareRegistry();
   const compile = (def: Record<string, unknown>) => {
-    const r = registry.compileMiddleware('m@file', def as never, { resolve: () => { throw new Error('nope'); } });
+    const r = registry.compileMiddleware('m@file', def as never, { resolve: () => { throw new Error('nope'); }, onDispose: () => {} });
     return 'errors' in r ? r.errors.map(([f, m]) => `${f}: ${m}`) : [];
   };
   test('field paths and messages', () => {

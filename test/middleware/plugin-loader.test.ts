@@ -65,7 +65,7 @@ describe('loadPlugins', () => {
     const { types } = await loadPlugins({ good: { module: join(dir, 'good.mjs') } }, '/');
     const registry = new MiddlewareRegistry();
     for (const t of types) registry.register(t);
-    const ctx = { resolve: () => { throw new Error('none'); } };
+    const ctx = { resolve: () => { throw new Error('none'); }, onDispose: () => {} };
     for (const def of [{ tag: { value: 'a' } }, { plugin: { tag: { value: 'a' } } }]) {
       const r = registry.compileMiddleware('t', def, ctx);
       if (!('handler' in r)) throw new Error(JSON.stringify(r.errors));

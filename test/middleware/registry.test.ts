@@ -3,7 +3,7 @@ import { MiddlewareRegistry, BUILT_IN_MIDDLEWARES } from '../../src/middleware/r
 import type { MiddlewareType } from '../../src/middleware/middleware-type.js';
 import { recordingService, run } from './support/memory-exchange.js';
 
-const noResolve = { resolve: (n: string) => { throw new Error(`no middleware named "${n}"`); } };
+const noResolve = { resolve: (n: string) => { throw new Error(`no middleware named "${n}"`); }, onDispose: () => {} };
 
 describe('MiddlewareRegistry', () => {
   test('every built-in is registered under its Traefik name', () => {

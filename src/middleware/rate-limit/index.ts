@@ -112,9 +112,12 @@ export function createRateLimit(clock: RateLimitClock = realClock): MiddlewareTy
         burst: o.burst ?? 1,
         maxDelayMs: ratePerSecond < 1 ? 500 : Math.floor(1000 / (2 * ratePerSecond)),
       };
-      const store: RateLimitStore = o.redis
-        ? new RedisTokenBuckets(redisOptions(o.redis), shape, `portico:ratelimit:${ctx.name}:`)
-        : new TokenBuckets(shape, clock.now);
+      let store: RateLimitStore;
+      if (o.redis) {
+        const shared = new RedisTokenBuckets(redisOptions(o.redis), shape, `portico:ratelimit:${ctx.name}:`);
+        ctx.onDispose(() => shared.release());
+        store = shared;
+      } else store = new TokenBuckets(shape, clock.now);
       const key = sourceKey(o.sourceCriterion);
       const refuse = (ex: Exchange, wait: number): void => {
         const seconds = Math.max(1, Math.ceil(wait / 1000));

@@ -42,7 +42,8 @@ return wait
 
 type ScriptedClient = (Redis | Cluster) & { porticoTake(key: string, ...args: Array<string | number>): Promise<number> };
 
-const clients = new Map<string, ScriptedClient>();
+/** One connection per distinct Redis configuration, shared by every rateLimit instance that uses it, counted. */
+const clients = new Map<string, { client: ScriptedClient; users: number }>();
 
 function parseEndpoint(endpoint: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(endpoint.trim());
@@ -81,6 +82,8 @@ function connect(o: RedisOptions): ScriptedClient {
 
 export class RedisTokenBuckets implements RateLimitStore {
   private readonly client: ScriptedClient;
+  private readonly id: string;
+  private released = false;
   private readonly ttlMs: number;
   /** Commands that failed (Redis down or slow): those requests were let through. */
   failures = 0;
@@ -91,12 +94,23 @@ export class RedisTokenBuckets implements RateLimitStore {
     /** Key prefix naming the middleware, so two limits never share buckets. */
     private readonly prefix: string,
   ) {
-    const id = JSON.stringify(redis);
-    let client = clients.get(id);
-    if (!client) clients.set(id, (client = connect(redis)));
-    this.client = client;
+    this.id = JSON.stringify(redis);
+    let shared = clients.get(this.id);
+    if (!shared) clients.set(this.id, (shared = { client: connect(redis), users: 0 }));
+    shared.users++;
+    this.client = shared.client;
     // A bucket left alone this long is full again: Redis may forget it.
     this.ttlMs = Math.ceil(shape.burst / shape.ratePerMs) + 1000;
+  }
+
+  /** This instance is done (its configuration version was replaced): the last user of a connection closes it. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const shared = clients.get(this.id);
+    if (!shared || shared.client !== this.client || --shared.users > 0) return;
+    clients.delete(this.id);
+    void shared.client.quit().catch(() => shared.client.disconnect());
   }
 
   async take(key: string): Promise<number> {
@@ -111,10 +125,15 @@ export class RedisTokenBuckets implements RateLimitStore {
   }
 }
 
+/** How many Redis connections are open now (for tests and metrics). */
+export function openRedisConnections(): number {
+  return clients.size;
+}
+
 /** Resolves once every shared connection is ready (or rejects after `timeoutMs`): for start-up checks and tests. */
 export async function redisConnectionsReady(timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (const c of clients.values()) {
+  for (const { client: c } of clients.values()) {
     while (c.status !== 'ready') {
       if (Date.now() > deadline) throw new Error(`Redis not ready after ${timeoutMs} ms (status ${c.status})`);
       await new Promise((r) => setTimeout(r, 20));
@@ -124,7 +143,7 @@ export async function redisConnectionsReady(timeoutMs = 5000): Promise<void> {
 
 /** Close every shared Redis connection (server shutdown, tests). */
 export async function closeRedisConnections(): Promise<void> {
-  const all = [...clients.values()];
+  const all = [...clients.values()].map((s) => s.client);
   clients.clear();
   await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
 }

@@ -8,7 +8,7 @@ describe('chain', () => {
     const add = middleware('addPrefix', { prefix: '/v2' });
     const byName: Record<string, typeof strip> = { strip, add };
     const svc = recordingService();
-    const h = wrap('chain', { middlewares: ['strip', 'add'] }, svc, { resolve: (n) => byName[n]! });
+    const h = wrap('chain', { middlewares: ['strip', 'add'] }, svc, { resolve: (n) => byName[n]!, onDispose: () => {} });
     await run(h, { url: '/api/users' });
     expect(svc.seen[0]!.url).toBe('/v2/users');
   });

@@ -23,7 +23,7 @@ function limited(options: Record<string, unknown>, clock: RateLimitClock): { han
   const service = recordingService();
   const type = createRateLimit(clock);
   expect(type.validate(options)).toEqual([]);
-  return { handler: type.build(options as never, { name: 'rl@test', resolve: () => { throw new Error('none'); } })(service), service };
+  return { handler: type.build(options as never, { name: 'rl@test', resolve: () => { throw new Error('none'); }, onDispose: () => {} })(service), service };
 }
 
 const statuses = async (h: Handler, n: number, init = {}) => {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { recordingService, run } from '../support/memory-exchange.js';
 import { createRateLimit } from '../../../src/middleware/rate-limit/index.js';
-import { closeRedisConnections, redisConnectionsReady } from '../../../src/middleware/rate-limit/redis-token-buckets.js';
+import { closeRedisConnections, openRedisConnections, redisConnectionsReady } from '../../../src/middleware/rate-limit/redis-token-buckets.js';
 import type { Handler } from '../../../src/middleware/exchange.js';
 
 const REDIS = '/usr/bin/redis-server';
@@ -43,10 +43,11 @@ afterAll(async () => {
   redis?.kill();
 });
 
-function replica(options: Record<string, unknown>): Handler {
+/** A configuration version's instance; `released` collects what it registered for disposal. */
+function replica(options: Record<string, unknown>, released: Array<() => void> = []): Handler {
   const type = createRateLimit();
   expect(type.validate(options)).toEqual([]);
-  return type.build(options as never, { name: 'shared@file', resolve: () => { throw new Error('none'); } })(recordingService());
+  return type.build(options as never, { name: 'shared@file', resolve: () => { throw new Error('none'); }, onDispose: (r) => released.push(r) })(recordingService());
 }
 
 async function statusOf(h: Handler, ip: string): Promise<number> {
@@ -64,6 +65,26 @@ describe('rateLimit with a Redis store', () => {
     expect(await statusOf(b, '192.0.2.2')).toBe(200);
     const refused = await run(b, { remoteAddress: '192.0.2.1' });
     expect(Number(refused.responseHeaders['retry-after'])).toBeGreaterThan(50);
+  });
+
+  test('one connection per Redis configuration, kept across a reload, closed when no version uses it', async () => {
+    await closeRedisConnections();
+    const options = { average: 5, burst: 5, redis: { endpoints: [`127.0.0.1:${port}`] } };
+    const v1: Array<() => void> = [];
+    const v2: Array<() => void> = [];
+    replica(options, v1);
+    expect(openRedisConnections()).toBe(1);
+    // A reload builds the next version first, then disposes the old one: the connection stays.
+    const next = replica(options, v2);
+    expect(openRedisConnections()).toBe(1);
+    v1.forEach((r) => r());
+    expect(openRedisConnections()).toBe(1);
+    await redisConnectionsReady();
+    expect(await statusOf(next, '192.0.2.9')).toBe(200);
+    // The endpoint leaves the configuration: the last version using it is disposed and the connection closes.
+    v2.forEach((r) => r());
+    v2.forEach((r) => r()); // twice is harmless
+    expect(openRedisConnections()).toBe(0);
   });
 
   test('an unreachable Redis lets requests through rather than failing the site', async () => {

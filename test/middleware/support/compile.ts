@@ -10,6 +10,7 @@ const noOthers: CompileContext = {
   resolve: (name) => {
     throw new Error(`no middleware named "${name}"`);
   },
+  onDispose: () => {},
 };
 
 /** Build `{ <type>: options }` and wrap `next`; throws with the problems when the options are refused. */

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import maintenancePage from '../../../../plugins/examples/maintenance-page/index.js';
 import { recordingService, run } from '../../../middleware/support/memory-exchange.js';
 
-const ctx = { name: 'down@file', resolve: () => { throw new Error('none'); } };
+const ctx = { name: 'down@file', resolve: () => { throw new Error('none'); }, onDispose: () => {} };
 
 describe('maintenance-page example plugin', () => {
   test('503 with Retry-After and the page; the backend is not called', async () => {

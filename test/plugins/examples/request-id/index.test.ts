@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import requestId from '../../../../plugins/examples/request-id/index.js';
 import { recordingService, run } from '../../../middleware/support/memory-exchange.js';
 
-const ctx = { name: 'rid@file', resolve: () => { throw new Error('none'); } };
+const ctx = { name: 'rid@file', resolve: () => { throw new Error('none'); }, onDispose: () => {} };
 
 describe('request-id example plugin', () => {
   test('adds a UUID to the request and echoes it in the response', async () => {
