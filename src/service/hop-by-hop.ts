@@ -29,14 +29,16 @@ export function isHopByHop(name: string): boolean {
  * `delete` (which would push the object into slow dictionary mode).
  */
 export function stripHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void {
-  let found = false;
-  for (const k in headers) {
-    if (HOP_BY_HOP.has(k)) {
-      found = true;
-      break;
-    }
-  }
-  if (!found) return;
+  if (hasHopByHop(headers)) removeHopByHop(headers, keepTeTrailers);
+}
+
+/** One scan of the keys: most messages carry no hop-by-hop field at all. */
+function hasHopByHop(headers: HeaderMap): boolean {
+  for (const k in headers) if (HOP_BY_HOP.has(k)) return true;
+  return false;
+}
+
+function removeHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void {
   const connection = headers.connection;
   const named: string[] = [];
   if (connection !== undefined) {
@@ -61,15 +63,8 @@ export function stripHopByHop(headers: HeaderMap, keepTeTrailers: boolean): void
  * them, so nothing downstream has to skip undefined values or copy again.
  */
 export function withoutHopByHop(headers: HeaderMap): HeaderMap {
-  let found = false;
-  for (const k in headers) {
-    if (HOP_BY_HOP.has(k)) {
-      found = true;
-      break;
-    }
-  }
-  if (!found) return headers;
-  stripHopByHop(headers, false);
+  if (!hasHopByHop(headers)) return headers;
+  removeHopByHop(headers, false);
   const out: HeaderMap = {};
   for (const k in headers) if (headers[k] !== undefined) out[k] = headers[k];
   return out;

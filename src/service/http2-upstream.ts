@@ -9,12 +9,11 @@ import http2wrapper from 'http2-wrapper';
 import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
-import { addForwardedHeaders } from './forwarded-headers.js';
+import type { Exchange } from '../middleware/exchange.js';
+import { definedHeaders } from './hop-by-hop.js';
 import { respondError } from './http-error.js';
 import { relayNodeResponse } from './relay-node-response.js';
-import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
+import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamFailure } from './forward-to-upstream.js';
 
 /** http2-wrapper's Agent speaks TLS only; for h2c hand it a plain TCP socket. */
 class CleartextHttp2Agent extends http2wrapper.Agent {
@@ -39,13 +38,11 @@ export class Http2Upstream {
   }
 
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined> {
-    const headers: HeaderMap = ex.requestHeaders;
-    stripHopByHop(headers, true);
-    delete headers.expect;
-    delete headers.host;
-    addForwardedHeaders(ex, headers, opts.serverName);
-    const authority = opts.passHostHeader ? ex.authority : opts.upstreamHost;
-    if (ex.hasBody !== false) (ex.state.expectContinue as (() => void) | undefined)?.();
+    const headers = upstreamRequestHeaders(ex, opts);
+    // HTTP/2 carries the host as :authority, never as a Host field.
+    const authority = headers.host as string;
+    headers.host = undefined;
+    if (ex.hasBody !== false) continueIfExpected(ex);
     return new Promise((resolve) => {
       let done = false;
       const finish = (f?: UpstreamFailure) => {
