@@ -60,10 +60,9 @@ export function buildLoadBalancer(
     } else {
       const pool = deps.pools.get(origin, deps.transport);
       // undici cannot send request trailers; the rare request that announces them takes node:http.
+      const trailerAgent = deps.pools.getTrailerAgent(origin, deps.transport);
       forward = (ex, opts) =>
-        announcedTrailers(ex) === undefined
-          ? forwardToUpstream(ex, pool, opts)
-          : forwardWithTrailers(ex, url, deps.pools.getTrailerAgent(origin, deps.transport), opts, headerTimeoutMs);
+        announcedTrailers(ex) === undefined ? forwardToUpstream(ex, pool, opts) : forwardWithTrailers(ex, url, trailerAgent, opts, headerTimeoutMs);
     }
     const serverUrl = h2 ? new URL(origin) : url;
     return {

@@ -46,7 +46,8 @@ export class UpstreamPools {
   /**
    * A node:http keep-alive agent for the same origin and transport, for the few
    * requests undici cannot carry: those that send trailers (forward-with-trailers.ts).
-   * Created on first use.
+   * Asked for when a configuration is built, like the pools, so it lives as long
+   * as a server that may use it; an agent holds no socket until a request needs one.
    */
   getTrailerAgent(origin: string, transport: ResolvedTransport | undefined): http.Agent {
     const key = poolKey(origin, transport);
@@ -91,7 +92,7 @@ export class UpstreamPools {
     for (const [key, entry] of this.trailerAgents) {
       if (entry.generation === this.currentGeneration) continue;
       this.trailerAgents.delete(key);
-      entry.agent.destroy();
+      retireAgent(entry.agent);
     }
   }
 
@@ -105,6 +106,12 @@ export class UpstreamPools {
     this.generation.clear();
     await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
   }
+}
+
+/** Like a pool's close(): idle sockets go now, a request still under way finishes and its socket closes after. */
+function retireAgent(agent: http.Agent): void {
+  agent.on('free', (socket) => socket.destroy());
+  for (const list of Object.values(agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
 }
 
 function poolKey(origin: string, transport: ResolvedTransport | undefined): string {
