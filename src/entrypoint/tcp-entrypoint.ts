@@ -275,7 +275,7 @@ export class TcpEntryPoint {
         const authority = (raw[':authority'] as string | undefined) ?? '';
         const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, peer.clientIp);
         if (!built.ok) return void res.writeHead(400).end();
-        const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, peer, 'GET');
+        const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, 'GET');
         handleExtendedConnect(ex, req.stream, this.ep);
         return;
       }
@@ -290,7 +290,7 @@ export class TcpEntryPoint {
       res.end(`400 Bad Request: ${built.reason}\n`);
       return;
     }
-    const ex = this.makeH2Exchange(req, res, built, headers, authority, tlsFacts, peer, method);
+    const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, method);
     this.track(ex, res);
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
@@ -300,7 +300,6 @@ export class TcpEntryPoint {
     res: Http2ServerResponse,
     built: Extract<ReturnType<typeof buildRequestFacts>, { ok: true }>,
     headers: HeaderMap,
-    authority: string,
     tlsFacts: TlsFacts | undefined,
     peer: PeerFacts,
     method: string,
@@ -320,7 +319,7 @@ export class TcpEntryPoint {
         hasBody: !req.stream.readableEnded && !(req.stream as unknown as { endAfterHeaders?: boolean }).endAfterHeaders,
         method,
         url: built.upstreamUrl,
-        authority,
+        authority: built.authority,
         requestHeaders: headers,
       },
       req,
