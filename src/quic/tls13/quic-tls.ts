@@ -1,0 +1,129 @@
+/**
+ * The contract between Portico's QUIC connection (src/quic/core) and its
+ * TLS 1.3 engine (src/quic/tls13), as RFC 9001 §4 draws it: TLS never sees
+ * packets, QUIC never sees handshake messages. QUIC hands TLS the contiguous
+ * bytes of each CRYPTO stream; TLS answers through the host with handshake
+ * bytes to send at a level, the traffic secrets of each new level, and the end
+ * of the handshake. Everything is synchronous and sans-I/O, so both sides are
+ * testable with byte arrays alone.
+ */
+
+/** The packet-number spaces that carry CRYPTO data (0-RTT carries none). */
+export type CryptoLevel = 'initial' | 'handshake' | 'application';
+
+/** Levels that get keys from TLS: 0-RTT ('early') and the handshake and 1-RTT levels. */
+export type KeyLevel = 'early' | 'handshake' | 'application';
+
+export type TlsCipherSuiteName = 'TLS_AES_128_GCM_SHA256' | 'TLS_AES_256_GCM_SHA384' | 'TLS_CHACHA20_POLY1305_SHA256';
+
+export const TLS_CIPHER_SUITE_CODES: Readonly<Record<TlsCipherSuiteName, number>> = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+};
+
+/** What the QUIC connection does with the engine's output. */
+export interface QuicTlsHost {
+  /** Handshake bytes to send in CRYPTO frames of `level`, in order. */
+  sendCrypto(level: CryptoLevel, data: Buffer): void;
+  /**
+   * A traffic secret became available (RFC 9001 §5.1: QUIC derives key, iv and
+   * hp from it with "quic key"/"quic iv"/"quic hp"). `read` protects what the
+   * peer sends, `write` what we send. Later key updates are QUIC's own
+   * business (RFC 9001 §6), derived with "quic ku" from the application secret.
+   */
+  installSecret(level: KeyLevel, direction: 'read' | 'write', suite: TlsCipherSuiteName, secret: Buffer): void;
+  /** The handshake finished (server: the client's Finished verified; client: ours sent). */
+  handshakeComplete(info: QuicTlsHandshakeInfo): void;
+  /** An NSS key log line (without newline) for each secret, when keylogging is on. */
+  keylog?(line: string): void;
+}
+
+export interface QuicTlsHandshakeInfo {
+  alpn: string;
+  serverName: string | undefined;
+  cipherSuite: TlsCipherSuiteName;
+  /** Key exchange group that was used, e.g. 'x25519', 'secp256r1' (none on a psk_ke resumption). */
+  group: string | undefined;
+  /** The handshake resumed a session from a ticket. */
+  resumed: boolean;
+  /** 0-RTT data was accepted (only when the server enabled it). */
+  earlyDataAccepted: boolean;
+  /** The peer's certificate chain (DER), when it sent one (mTLS on the server, always on the client). */
+  peerCertificates: Buffer[];
+}
+
+/**
+ * A TLS alert the engine raises while processing input. QUIC closes the
+ * connection with CRYPTO_ERROR 0x100 + alert (RFC 9001 §4.8).
+ */
+export class QuicTlsAlert extends Error {
+  constructor(
+    readonly alert: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'QuicTlsAlert';
+  }
+  get quicErrorCode(): number {
+    return 0x100 + this.alert;
+  }
+}
+
+/** One side of a TLS 1.3 handshake for QUIC. */
+export interface QuicTlsEndpoint {
+  /**
+   * Feed contiguous CRYPTO-stream bytes received at `level` (QUIC reassembles
+   * and bounds them). May call the host synchronously any number of times.
+   * Throws QuicTlsAlert for anything wrong in the peer's messages.
+   */
+  receive(level: CryptoLevel, data: Buffer): void;
+  readonly handshakeComplete: boolean;
+}
+
+/** What both sides configure. */
+export interface QuicTlsCommonOptions {
+  host: QuicTlsHost;
+  /** Our encoded QUIC transport parameters (extension 0x39), built by the QUIC layer. */
+  localTransportParameters: Buffer;
+  /**
+   * The peer's transport parameters as received. QUIC decodes and checks them;
+   * a throw becomes a TRANSPORT_PARAMETER_ERROR close.
+   */
+  peerTransportParameters(encoded: Buffer): void;
+  /** Allowed cipher suites in preference order (default: all three, AES-128-GCM first). */
+  cipherSuites?: TlsCipherSuiteName[];
+  /** Key exchange groups in preference order (default ['x25519', 'secp256r1']). */
+  groups?: string[];
+}
+
+export interface QuicTlsServerCertificate {
+  /** Leaf first, DER. */
+  chain: Buffer[];
+  /** PEM or a KeyObject: ECDSA (P-256/P-384), RSA (signs with RSA-PSS) or Ed25519. */
+  key: import('node:crypto').KeyObject;
+}
+
+export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
+  /** ALPN protocols we speak, in preference order; no overlap is alert no_application_protocol (120). */
+  alpn: string[];
+  /** Pick the certificate for the client's SNI (undefined name: no SNI). Return undefined to refuse (sniStrict): alert unrecognized_name (112). */
+  selectCertificate(serverName: string | undefined): QuicTlsServerCertificate | undefined;
+  /** Ask for and verify a client certificate against these CAs (PEM). */
+  clientAuth?: { required: boolean; caPem: string[] };
+  /** Session tickets: keys shared across workers so a ticket from one resumes on another. Absent: no tickets. */
+  ticketKeys?: { current: Buffer; previous?: Buffer[] };
+  /** Accept 0-RTT on resumption (off by default: replayable). */
+  earlyData?: boolean;
+}
+
+export interface QuicTlsClientOptions extends QuicTlsCommonOptions {
+  serverName: string | undefined;
+  alpn: string[];
+  /** CA certificates (PEM) to verify the server against; omit with `insecure: true` for tests. */
+  caPem?: string[];
+  insecure?: boolean;
+  /** A ticket from an earlier connection's `onSessionTicket`, to resume. */
+  session?: Buffer;
+  onSessionTicket?(session: Buffer): void;
+}
