@@ -187,9 +187,10 @@ export class LossRecovery<T> {
       this.ecnCeCount[space] = ecnCeCount;
       cc.onCongestionEvent(newestAckedTime, now);
     }
-    this.detectLostPackets(space, now);
-    // A congestion event in this call opened a recovery period that covers everything acknowledged here (§B.5 runs OnPacketsLost first).
-    if (ackedBytes > 0 && !cc.isInRecovery(latestAckedTime)) cc.onAcked(ackedBytes, now, this.rtt, cwndLimited);
+    const persistentCongestion = this.detectLostPackets(space, now);
+    // A congestion event in this call opened a recovery period that covers everything acknowledged here (§B.5 runs
+    // OnPacketsLost first). After persistent congestion, too: these packets were sent before it was found.
+    if (ackedBytes > 0 && !persistentCongestion && !cc.isInRecovery(latestAckedTime)) cc.onAcked(ackedBytes, now, this.rtt, cwndLimited);
     if (this.peerCompletedAddressValidation) this.ptoCount = 0;
     history.reclaim();
     this.setLossDetectionTimer(now);
@@ -368,11 +369,12 @@ export class LossRecovery<T> {
    * ack-eliciting packets lost, sent more than the persistent congestion
    * duration apart after the first RTT sample, with nothing acknowledged in
    * between (in this space; Initial and Handshake are short-lived).
+   * Returns whether persistent congestion was established.
    */
-  private detectLostPackets(space: PacketNumberSpace, now: number): void {
+  private detectLostPackets(space: PacketNumberSpace, now: number): boolean {
     this.lossTime[space] = Infinity;
     const largestAcked = this.largestAcked[space];
-    if (largestAcked < 0) return;
+    if (largestAcked < 0) return false;
     const history = this.histories[space];
     const events = this.events;
     const rtt = this.rtt;
@@ -411,12 +413,12 @@ export class LossRecovery<T> {
       events.lost.push(history.markLost(i));
     }
     if (events.lost.length > 0) events.lostSpace = space;
-    if (lastLossTime === -Infinity) return;
+    if (lastLossTime === -Infinity) return false;
     this.congestion.onCongestionEvent(lastLossTime, now);
-    if (persistent) {
-      this.congestion.onPersistentCongestion(now);
-      rtt.onPersistentCongestion();
-    }
+    if (!persistent) return false;
+    this.congestion.onPersistentCongestion(now);
+    rtt.onPersistentCongestion();
+    return true;
   }
 
   /** §A.8 GetPtoTimeAndSpace: returns the time and leaves the space in this.ptoSpace. */
