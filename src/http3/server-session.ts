@@ -49,7 +49,7 @@ import { encodeFieldSection } from './qpack/encoder.js';
 import { QpackError } from './qpack/qpack-error.js';
 import { CONNECTION_SPECIFIC_FIELDS, validateRequestHeaders, validateTrailers, type Http3Request } from './request-validation.js';
 import { DEFAULT_SETTINGS, encodeSettingsFrame, parseSettings, type Http3Settings } from './settings.js';
-import { readVarint, varintLengthFromFirstByte } from './varint.js';
+import { readVarint, varintLengthFromFirstByte } from '../quic/varint.js';
 
 export type { Http3Request } from './request-validation.js';
 export type { FieldLine } from './qpack/decoder.js';

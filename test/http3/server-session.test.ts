@@ -4,7 +4,7 @@ import { FrameReader } from '../../src/http3/frame-reader.js';
 import { encodeSetCapacity, encodeInsertWithLiteralName, encodeInsertWithNameRef } from '../../src/http3/qpack/encoder.js';
 import { Http3ServerSession, type Http3ServerOptions } from '../../src/http3/server-session.js';
 import { parseSettings } from '../../src/http3/settings.js';
-import { encodeVarint } from '../../src/http3/varint.js';
+import { encodeVarint } from '../../src/quic/varint.js';
 import {
   GET,
   InMemoryTransport,
