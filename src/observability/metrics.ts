@@ -2,6 +2,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestMetrics } from './request-metrics.js';
 import { QuicListenerMetrics } from './quic-listener-metrics.js';
+import { upstreamOverload } from './upstream-overload-metrics.js';
 
 export class PorticoMetrics {
   readonly registry = new Registry();
@@ -32,5 +33,6 @@ export class PorticoMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
+    upstreamOverload.register(this.registry);
   }
 }
