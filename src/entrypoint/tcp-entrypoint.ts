@@ -20,6 +20,8 @@ import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.j
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
+import { OverloadGuard, overloadLimits } from './overload-guard.js';
+import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
 /** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
 interface PeerFacts {
@@ -38,6 +40,9 @@ export class TcpEntryPoint {
   private readonly sockets = new Set<Socket>();
   /** Every HTTP connection past its TLS handshake, with the deadline of the phase it is in. */
   private readonly connections: OpenConnections;
+  private readonly overload: OverloadGuard;
+  /** Connections, requests, shed load and timeouts, for metrics (see observability/entrypoint-load-metrics.ts). */
+  readonly load: EntryPointLoad;
   private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
   private readonly writeTimeoutMs: number;
@@ -57,8 +62,13 @@ export class TcpEntryPoint {
     this.handshakeTimeoutMs = readTimeout || 120_000;
     this.connections = new OpenConnections(
       { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
-      { timedOut: (phase) => this.ep.countMalformed(`timeout-${phase}`) },
+      { timedOut: (phase) => this.load.countTimeout(phase) },
     );
+    this.load = new EntryPointLoad(
+      () => this.connections.size,
+      () => this.connections.activeRequests,
+    );
+    this.overload = new OverloadGuard(overloadLimits(t), this.load);
     this.h1 = http.createServer({
       maxHeaderSize: t?.maxHeaderBytes ?? 32 * 1024,
       // Node checks these only on a server that listen()s itself; ours get sockets by emit('connection'), so OpenConnections enforces them.
@@ -101,9 +111,15 @@ export class TcpEntryPoint {
 
   async listen(): Promise<void> {
     const { host, port } = parseListenAddress(this.ep.config.address);
-    const onSocket = (socket: Socket) => {
+    /** Every accepted TCP connection, before TLS; false when the overload policy closed it. */
+    const onSocket = (socket: Socket): boolean => {
+      if (!this.overload.admitConnection()) {
+        socket.destroy();
+        return false;
+      }
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
+      return true;
     };
     if (this.ep.tls) {
       const server = createTlsServer({
@@ -139,12 +155,13 @@ export class TcpEntryPoint {
     } else {
       const server = createNetServer({ noDelay: true });
       server.on('connection', (socket: Socket) => {
-        onSocket(socket);
-        this.toH1(socket);
+        if (onSocket(socket)) this.toH1(socket);
       });
       this.server = server;
     }
     if (this.ep.config.transport?.maxConnections) this.server.maxConnections = this.ep.config.transport.maxConnections;
+    // Node closes connections over maxConnections at accept and says so with 'drop'.
+    this.server.on('drop', () => this.overload.connectionDropped());
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       // `:8443` binds `::` which also accepts IPv4 (dual stack).
@@ -256,6 +273,13 @@ export class TcpEntryPoint {
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    if (this.overload.refuseRequest()) {
+      // Shed before any routing work; the client should try another replica (or later), not pipeline more here.
+      res.shouldKeepAlive = false;
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' });
+      res.end('503 Service Unavailable: overloaded\n');
+      return;
+    }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
     if (expectContinue) {
@@ -279,6 +303,11 @@ export class TcpEntryPoint {
       const socket = session.socket as unknown as PeerSocket;
       peer = session.porticoPeer = this.peerFacts(socket);
       tlsFacts = session.porticoTls = socket.porticoTls;
+    }
+    if (this.overload.refuseRequest(this.connections.streamsOn(session))) {
+      // Not processed, safe to retry (RFC 9113 §8.7).
+      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
     }
     const raw = req.headers;
     const headers: HeaderMap = {};
@@ -371,5 +400,6 @@ export class TcpEntryPoint {
     clearTimeout(timer);
     this.connections.destroyAll();
     for (const s of this.sockets) s.destroy();
+    this.overload.stop();
   }
 }

@@ -10,6 +10,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
+import { appRouteTo } from '../support/app-route.js';
 
 let backend: Backend;
 beforeAll(async () => {
@@ -19,7 +20,6 @@ afterAll(async () => {
   await backend?.close();
 });
 
-const routes = (url: string) => `http:\n  routers:\n    app:\n      rule: Host(\`app.test\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers: [{ url: "${url}" }]\n`;
 
 function get(agent: http.Agent, port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,7 +33,7 @@ function get(agent: http.Agent, port: number, path: string): Promise<number> {
 }
 
 test('h1: stop returns soon after the last in-flight request, which completes', async () => {
-  const portico: Harness = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0', transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, { 'r.yaml': routes(backend.url) });
+  const portico: Harness = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0', transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, appRouteTo(backend.url));
   const port = portico.port('web');
   const idleAgent = new http.Agent({ keepAlive: true });
   const busyAgent = new http.Agent({ keepAlive: true });
@@ -55,7 +55,7 @@ test('h1: stop returns soon after the last in-flight request, which completes', 
 });
 
 test('h2: stop returns soon after the last in-flight stream, which completes', async () => {
-  const portico: Harness = await startPortico({ entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, { 'r.yaml': routes(backend.url) });
+  const portico: Harness = await startPortico({ entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, appRouteTo(backend.url));
   const port = portico.port('websecure');
   const idle = http2.connect(`https://127.0.0.1:${port}`, { servername: 'app.test', rejectUnauthorized: false });
   const busy = http2.connect(`https://127.0.0.1:${port}`, { servername: 'app.test', rejectUnauthorized: false });

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
+import { appRouteTo } from '../support/app-route.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, ErrorCode, frame, FrameType, goawayCode, normalH2Get } from '../support/raw-h2-client.js';
 import { openFileDescriptors } from '../support/portico-fds.js';
@@ -20,7 +21,7 @@ beforeAll(async () => {
   backend = await startBackend();
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { maxConnections: MAX_CONNECTIONS } } } },
-    { 'routes.yaml': `http:\n  routers:\n    app:\n      rule: Host(\`app.test\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers: [{ url: "${backend.url}" }]\n` },
+    appRouteTo(backend.url),
   );
 });
 afterAll(async () => {
@@ -47,9 +48,11 @@ for (const how of ['stays', 'leaves'] as const)
     const conns = await attack(port, how);
     const started = performance.now();
     try {
+      // One quiet second, then a PING left unanswered for 4 s: about 6 s; generous for a loaded CI machine.
       const allClosed = await within(Promise.all(conns.map((c) => c.closed)), 14_000);
       expect(allClosed).toBe(true);
-      expect(performance.now() - started).toBeLessThan(12_000);
+      const lastClosed = Math.max(...(await Promise.all(conns.map((c) => c.closed))));
+      expect(lastClosed - started).toBeLessThan(12_000);
       expect(await normalH2Get(port)).toEqual({ status: 200 });
       let fds = openFileDescriptors();
       for (let i = 0; i < 30 && fds > baseline + 5; i++) {

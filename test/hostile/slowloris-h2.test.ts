@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
+import { appRouteTo } from '../support/app-route.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, continuationFrame, Flag, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/raw-h2-client.js';
 
@@ -19,7 +20,7 @@ beforeAll(async () => {
   backend = await startBackend();
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: 40 } } } },
-    { 'routes.yaml': `http:\n  routers:\n    app:\n      rule: Host(\`app.test\`)\n      service: app\n  services:\n    app:\n      loadBalancer:\n        servers: [{ url: "${backend.url}" }]\n` },
+    appRouteTo(backend.url),
   );
 });
 afterAll(async () => {
