@@ -3,6 +3,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { RequestMetrics } from './request-metrics.js';
 import { QuicListenerMetrics } from './quic-listener-metrics.js';
 import { upstreamOverload } from './upstream-overload-metrics.js';
+import { EntryPointLoadMetrics } from './entrypoint-load-metrics.js';
 
 export class PorticoMetrics {
   readonly registry = new Registry();
@@ -10,6 +11,8 @@ export class PorticoMetrics {
   readonly requests = new RequestMetrics(this.registry);
   /** Counters of the HTTP/3 entrypoints' QUIC listeners. */
   readonly quic = new QuicListenerMetrics(this.registry);
+  /** TCP entrypoints' open connections, active requests, shed load and timeouts. */
+  readonly entryPoints = new EntryPointLoadMetrics(this.registry);
   readonly malformed = new Counter({
     name: 'portico_malformed_requests_total',
     help: 'Requests or packets refused as malformed, by kind',

@@ -128,6 +128,7 @@ export class PorticoServer {
       const tcp = new TcpEntryPoint(ctx, redirectPort, this.role?.ticketKeys);
       await tcp.listen();
       this.tcp.set(name, tcp);
+      this.metrics.entryPoints.add(name, tcp.load);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
       if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
         const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey);
