@@ -15,7 +15,9 @@ const MAX_CHAIN = 10;
 export function parseCertificates(ders: Buffer[]): X509Certificate[] {
   return ders.map((der) => {
     try {
-      return new X509Certificate(der);
+      const cert = new X509Certificate(der);
+      void cert.publicKey; // decoded lazily: a broken key would throw later, outside this try
+      return cert;
     } catch {
       throw new QuicTlsAlert(Alert.badCertificate, 'certificate does not parse');
     }
