@@ -6,6 +6,7 @@
 import type { Middleware } from '../dynamic/model.js';
 import type { MiddlewareHandler } from './exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
+import { compileOptionsSchema, type OptionsCheck } from './options-schema.js';
 import { addPrefix } from './add-prefix/index.js';
 import { stripPrefix } from './strip-prefix/index.js';
 import { stripPrefixRegex } from './strip-prefix-regex/index.js';
@@ -52,21 +53,37 @@ export interface CompileContext {
   onDispose(release: () => void): void;
 }
 
+/** A registered type with its options schema compiled (once, at registration). */
+interface RegisteredType {
+  type: MiddlewareType<never>;
+  checkSchema: OptionsCheck | undefined;
+}
+
 export class MiddlewareRegistry {
-  private readonly types = new Map<string, MiddlewareType<never>>();
+  private readonly types = new Map<string, RegisteredType>();
   private readonly plugins = new Set<string>();
 
   constructor() {
-    for (const t of BUILT_IN_MIDDLEWARES) this.types.set(t.type, t);
+    for (const t of BUILT_IN_MIDDLEWARES) this.add(t.type, t);
     // Traefik v2's name for ipAllowList still appears in users' files.
-    this.types.set('ipWhiteList', ipAllowList as MiddlewareType<never>);
+    this.add('ipWhiteList', ipAllowList as MiddlewareType<never>);
   }
 
-  /** Add a plugin's type; a name clash with a built-in is refused. */
+  /** Add a plugin's type; a name clash with a built-in is refused; so is a schema ajv cannot compile. */
   register(type: MiddlewareType): void {
     if (this.types.has(type.type)) throw new Error(`middleware type "${type.type}" already exists (built-in or another plugin); rename the plugin's type`);
-    this.types.set(type.type, type as MiddlewareType<never>);
+    this.add(type.type, type as MiddlewareType<never>);
     this.plugins.add(type.type);
+  }
+
+  private add(name: string, type: MiddlewareType<never>): void {
+    let checkSchema: OptionsCheck | undefined;
+    try {
+      checkSchema = type.optionsSchema ? compileOptionsSchema(type.optionsSchema) : undefined;
+    } catch (err) {
+      throw new Error(`middleware type "${name}": its optionsSchema does not compile: ${(err as Error).message}`);
+    }
+    this.types.set(name, { type, checkSchema });
   }
 
   get typeNames(): string[] {
@@ -99,13 +116,15 @@ export class MiddlewareRegistry {
     const keys = Object.keys(def);
     if (keys.length !== 1) return { errors: [['', `a middleware must set exactly one type, found ${keys.length ? keys.join(', ') : 'none'}`]] };
     const typeName = keys[0]!;
-    const type = this.types.get(typeName);
-    if (!type) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
+    const registered = this.types.get(typeName);
+    if (!registered) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
     const options = def[typeName] ?? {};
     if (typeof options !== 'object' || Array.isArray(options)) return { errors: [[typeName, 'options must be an object (use {} for none)']] };
+    const { type, checkSchema } = registered;
     let problems: Array<[string, string]>;
     try {
-      problems = type.validate(options);
+      problems = checkSchema?.(options) ?? [];
+      if (!problems.length && type.validate) problems = type.validate(options as never);
     } catch (err) {
       // A plugin's validate() is someone else's code: its failure is this middleware's error, not a crash.
       return { errors: [[typeName, `validate() threw: ${(err as Error).message}`]] };
