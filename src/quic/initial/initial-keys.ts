@@ -87,25 +87,34 @@ export interface InitialKeys {
   server: PacketProtectionKeys;
 }
 
-export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
-  return createHmac('sha256', salt).update(ikm).digest();
+export function hkdfExtract(salt: Buffer, ikm: Buffer, hash: 'sha256' | 'sha384' = 'sha256'): Buffer {
+  return createHmac(hash, salt).update(ikm).digest();
 }
 
+const EMPTY_CONTEXT = Buffer.alloc(0);
+
 /**
- * HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1) with an empty context;
- * SHA-256 unless the cipher suite's hash says otherwise (SHA-384 for
- * TLS_AES_256_GCM_SHA384).
+ * HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1). QUIC's Initial keys use it
+ * with SHA-256 and an empty context; the TLS 1.3 key schedule (src/quic/tls13)
+ * passes a transcript hash as context and the cipher suite's hash.
  */
-export function hkdfExpandLabel(secret: Buffer, label: string, length: number, hash: 'sha256' | 'sha384' = 'sha256'): Buffer {
+export function hkdfExpandLabel(
+  secret: Buffer,
+  label: string,
+  length: number,
+  context: Buffer = EMPTY_CONTEXT,
+  hash: 'sha256' | 'sha384' = 'sha256',
+): Buffer {
   const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
-  const info = Buffer.allocUnsafe(4 + fullLabel.length);
+  const info = Buffer.allocUnsafe(4 + fullLabel.length + context.length);
   info.writeUInt16BE(length, 0);
   info[2] = fullLabel.length;
   fullLabel.copy(info, 3);
-  info[3 + fullLabel.length] = 0; // empty context
+  info[3 + fullLabel.length] = context.length;
+  context.copy(info, 4 + fullLabel.length);
   // HKDF-Expand: T(i) = HMAC(secret, T(i-1) | info | i)
   const out = Buffer.allocUnsafe(length);
-  let previous = Buffer.alloc(0);
+  let previous = EMPTY_CONTEXT;
   for (let filled = 0, i = 1; filled < length; i++) {
     previous = createHmac(hash, secret).update(previous).update(info).update(Buffer.of(i)).digest();
     filled += previous.copy(out, filled);
