@@ -86,16 +86,16 @@ export function derivePacketKeys(suite: TlsCipherSuiteName, secret: Buffer, vers
   const p = cipherSuiteParameters(suite);
   const labels = labelsFor(version);
   return {
-    key: hkdfExpandLabel(secret, labels.key, p.keyLength, p.hash),
-    iv: hkdfExpandLabel(secret, labels.iv, 12, p.hash),
-    hp: hkdfExpandLabel(secret, labels.hp, p.keyLength, p.hash),
+    key: hkdfExpandLabel(secret, labels.key, p.keyLength, undefined, p.hash),
+    iv: hkdfExpandLabel(secret, labels.iv, 12, undefined, p.hash),
+    hp: hkdfExpandLabel(secret, labels.hp, p.keyLength, undefined, p.hash),
   };
 }
 
 /** The next generation's secret for a key update (RFC 9001 §6.1: "quic ku"). */
 export function nextTrafficSecret(suite: TlsCipherSuiteName, secret: Buffer, version: number): Buffer {
   const p = cipherSuiteParameters(suite);
-  return hkdfExpandLabel(secret, labelsFor(version).ku, p.hashLength, p.hash);
+  return hkdfExpandLabel(secret, labelsFor(version).ku, p.hashLength, undefined, p.hash);
 }
 
 /** The AEAD of one key generation in one direction. */

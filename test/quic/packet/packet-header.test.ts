@@ -122,3 +122,27 @@ describe('packet headers', () => {
     for (const c of cases) expect(() => parsePacketHeader(c, 0, 8, h)).toThrow(QuicError);
   });
 });
+
+describe('fuzz: header parsing and unprotection of hostile datagrams', () => {
+  it('only QuicError escapes parsePacketHeader, and openPacket never throws', async () => {
+    const { fuzz } = await import('../fuzz.js');
+    const { deriveInitialKeys } = await import('../../../src/quic/initial/initial-keys.js');
+    const { DirectionalKeys, OpenedPacket } = await import('../../../src/quic/packet/packet-protection.js');
+    const { V1, V2, RETRY_V1 } = await import('./rfc-vectors.js');
+    const keys = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', deriveInitialKeys(Buffer.from('8394c8f03e515708', 'hex'), QUIC_V1).clientSecret, QUIC_V1);
+    const h = new PacketHeader();
+    const opened = new OpenedPacket();
+    let openedCount = 0;
+    const seeds = [V1.longClientEncryptedPacket, V2.longServerEncryptedPacket, V1.chacha20ClientEncryptedPacket, RETRY_V1, buildVersionNegotiation(dcid, scid)];
+    fuzz(seeds, 5000, (input) => {
+      let p = 0;
+      while (p < input.length) {
+        parsePacketHeader(input, p, 8, h);
+        if (h.type === PacketType.Initial && keys.openPacket(input, p, h.pnOffset, h.end, -1, opened)) openedCount++;
+        if (h.type === PacketType.VersionNegotiation) readNegotiatedVersions(h);
+        p = h.end;
+      }
+    }, 11);
+    expect(openedCount).toBeLessThan(5000);
+  });
+});
