@@ -30,6 +30,33 @@ const SMALL_PIECE = 1024;
 /** A chunk grown by appends stops growing at this size. */
 const MERGED_CHUNK_MAX = 16 * 1024;
 
+/**
+ * Appends `data` to the valid bytes of `chunk`, in its spare room or a grown
+ * copy (doubling, so a run of tiny pieces costs amortised O(1) each, with
+ * spare room below what is held + 256). False when the result would pass
+ * MERGED_CHUNK_MAX.
+ */
+function appendInto(chunk: Chunk, data: Uint8Array): boolean {
+  const used = chunk.end - chunk.start;
+  const needed = used + data.length;
+  if (needed > chunk.buf.length) {
+    if (needed > MERGED_CHUNK_MAX) return false;
+    const grown = Buffer.allocUnsafe(Math.min(MERGED_CHUNK_MAX, Math.max(needed, 2 * used, 256)));
+    chunk.buf.copy(grown, 0, 0, used);
+    chunk.buf = grown;
+  }
+  chunk.buf.set(data, used);
+  chunk.end += data.length;
+  return true;
+}
+
+/** Would a gap [start, end) be stored by joining a neighbour (see `place`) rather than as a chunk of its own? */
+function joinsNeighbour(start: number, end: number, left: Chunk | undefined, right: Chunk | undefined): boolean {
+  if (end - start >= SMALL_PIECE) return false;
+  if (left !== undefined && left.end === start && left.end - left.start + (end - start) <= MERGED_CHUNK_MAX) return true;
+  return right !== undefined && right.start === end && right.end - right.start < SMALL_PIECE;
+}
+
 export class ReassemblyBuffer {
   private chunks: Chunk[] = [];
   /** Index of the first live chunk (chunks before it were read). */
@@ -97,28 +124,29 @@ export class ReassemblyBuffer {
       if (chunks[mid]!.end <= start) lo = mid + 1;
       else hi = mid;
     }
-    // Count the gaps that need a chunk of their own (a small one continuing its left neighbour is appended).
+    // Count the gaps that need a chunk of their own (a small one touching a neighbour joins it).
     let gaps = 0;
     let newFragments = 0;
     let cursor = start;
-    let leftEnd = lo > this.head ? chunks[lo - 1]!.end : -1;
-    for (let i = lo; i < chunks.length && chunks[i]!.start < end; i++) {
+    let left = lo > this.head ? chunks[lo - 1] : undefined;
+    let i = lo;
+    for (; i < chunks.length && chunks[i]!.start < end; i++) {
       const c = chunks[i]!;
       if (c.start > cursor) {
         gaps++;
-        if (cursor !== leftEnd || c.start - cursor >= SMALL_PIECE) newFragments++;
+        if (!joinsNeighbour(cursor, c.start, left, c)) newFragments++;
       }
       cursor = Math.max(cursor, c.end);
-      leftEnd = c.end;
+      left = c;
     }
     if (cursor < end) {
       gaps++;
-      if (cursor !== leftEnd || end - cursor >= SMALL_PIECE) newFragments++;
+      if (!joinsNeighbour(cursor, end, left, chunks[i])) newFragments++;
     }
     if (gaps === 0) return true;
     if (this.fragmentCount + newFragments > this.maxFragments) return false;
     cursor = start;
-    let i = lo;
+    i = lo;
     while (cursor < end) {
       const next = i < chunks.length ? chunks[i]! : undefined;
       if (next !== undefined && next.start <= cursor) {
@@ -129,7 +157,8 @@ export class ReassemblyBuffer {
       const gapEnd = next !== undefined ? Math.min(end, next.start) : end;
       const before = chunks.length;
       if (!this.place(i, cursor, data.subarray(cursor - start, gapEnd - start))) return false;
-      if (chunks.length > before) i++; // a new chunk went in at i; the one we were looking at moved up
+      // +1: a new chunk went in at i (the next one moved up); -1: the piece joined its left neighbour and folded the next into it.
+      i += chunks.length - before;
       cursor = gapEnd;
     }
     return true;
@@ -139,31 +168,32 @@ export class ReassemblyBuffer {
   private place(index: number, start: number, data: Uint8Array): boolean {
     const chunks = this.chunks;
     const prev = index > this.head ? chunks[index - 1]! : undefined;
-    if (prev !== undefined && prev.end === start && data.length < SMALL_PIECE) {
-      const used = prev.end - prev.start;
-      const needed = used + data.length;
-      if (needed <= prev.buf.length) {
-        prev.buf.set(data, used);
-        prev.end += data.length;
-        this.held += data.length;
-        return true;
+    const next = index < chunks.length ? chunks[index]! : undefined;
+    const end = start + data.length;
+    if (prev !== undefined && prev.end === start && data.length < SMALL_PIECE && appendInto(prev, data)) {
+      this.held += data.length;
+      // The piece closed a gap: fold a small right neighbour in too, so filled gaps do not stay separate fragments.
+      if (next !== undefined && next.start === prev.end && next.end - next.start < SMALL_PIECE) {
+        if (appendInto(prev, next.buf.subarray(0, next.end - next.start))) chunks.splice(index, 1);
       }
-      if (needed <= MERGED_CHUNK_MAX) {
-        // Grow by doubling so a run of tiny pieces costs amortised O(1) each; spare room stays below what is held + 256.
-        const grown = Buffer.allocUnsafe(Math.min(MERGED_CHUNK_MAX, Math.max(needed, 2 * used, 256)));
-        prev.buf.copy(grown, 0, 0, used);
-        grown.set(data, used);
-        prev.buf = grown;
-        prev.end += data.length;
-        this.held += data.length;
-        return true;
-      }
+      return true;
+    }
+    if (next !== undefined && next.start === end && data.length < SMALL_PIECE && next.end - next.start < SMALL_PIECE) {
+      // Prepend to a small right neighbour (a copy of under 2 KiB).
+      const used = next.end - next.start;
+      const buf = Buffer.allocUnsafe(data.length + used);
+      buf.set(data, 0);
+      next.buf.copy(buf, data.length, 0, used);
+      next.buf = buf;
+      next.start = start;
+      this.held += data.length;
+      return true;
     }
     // A refusal here, after earlier gaps of the same frame were stored, only leaves valid bytes held.
     if (this.fragmentCount >= this.maxFragments) return false;
     const buf = Buffer.allocUnsafe(data.length);
     buf.set(data);
-    const chunk: Chunk = { start, end: start + data.length, buf };
+    const chunk: Chunk = { start, end, buf };
     if (index === chunks.length) chunks.push(chunk);
     else chunks.splice(index, 0, chunk);
     this.held += data.length;

@@ -78,16 +78,30 @@ describe('ReassemblyBuffer', () => {
 
   it('refuses a frame that would need more fragments than allowed, storing nothing of it', () => {
     const buffer = new ReassemblyBuffer(3);
-    expect(buffer.insert(10, Buffer.from('a'))).toBe(true);
-    expect(buffer.insert(20, Buffer.from('b'))).toBe(true);
-    expect(buffer.insert(30, Buffer.from('c'))).toBe(true);
-    expect(buffer.insert(40, Buffer.from('d'))).toBe(false);
+    expect(buffer.insert(2000, Buffer.from('a'))).toBe(true);
+    expect(buffer.insert(4000, Buffer.from('b'))).toBe(true);
+    expect(buffer.insert(6000, Buffer.from('c'))).toBe(true);
+    expect(buffer.insert(8000, Buffer.from('d'))).toBe(false);
     expect(buffer.fragmentCount).toBe(3);
-    // One frame spanning two gaps needs two new fragments: refused whole.
-    expect(buffer.insert(5, Buffer.alloc(20))).toBe(false);
+    // One frame spanning two large gaps needs two new fragments: refused whole.
+    expect(buffer.insert(0, Buffer.alloc(5000))).toBe(false);
     expect(buffer.bufferedBytes).toBe(3);
-    // Appending to an existing fragment needs none.
-    expect(buffer.insert(11, Buffer.from('x'))).toBe(true);
+    // A small piece touching a fragment joins it: no new fragment needed.
+    expect(buffer.insert(2001, Buffer.from('x'))).toBe(true);
+    expect(buffer.insert(3999, Buffer.from('y'))).toBe(true);
+    expect(buffer.fragmentCount).toBe(3);
+    expect(buffer.bufferedBytes).toBe(5);
+  });
+
+  it('small pieces filling the gaps between small fragments fold them together', () => {
+    const buffer = new ReassemblyBuffer(1000);
+    for (let i = 0; i < 500; i++) buffer.insert(1 + 2 * i, Buffer.from([1]));
+    expect(buffer.fragmentCount).toBe(500);
+    for (let i = 0; i < 500; i++) buffer.insert(2 * i, Buffer.from([0]));
+    expect(buffer.fragmentCount).toBe(1);
+    const all = drain(buffer);
+    expect(all.length).toBe(1000);
+    for (let i = 0; i < 1000; i++) expect(all[i]).toBe(i % 2);
   });
 
   it('reassembles random permutations of overlapping ranges exactly (seeded, 300 rounds)', () => {
@@ -122,6 +136,35 @@ describe('ReassemblyBuffer', () => {
       expect(out.equals(stream), `round ${round}`).toBe(true);
       expect(maxHeld).toBeLessThanOrEqual(total);
       expect(buffer.bufferedBytes).toBe(0);
+      expect(buffer.fragmentCount).toBe(0);
+    }
+  });
+
+  it('reassembles random permutations of tiny overlapping pieces exactly (seeded, 300 rounds)', () => {
+    for (let round = 0; round < 300; round++) {
+      const random = seededRandom(7000 + round);
+      const total = 1 + randomInt(random, 3000);
+      const stream = patternBytes(total, round + 5);
+      const frames: [number, number][] = [];
+      for (let at = 0; at < total; ) {
+        const len = 1 + randomInt(random, random() < 0.8 ? 8 : 1200);
+        frames.push([at, Math.min(total, at + len)]);
+        at += len;
+      }
+      for (let i = randomInt(random, 30); i > 0; i--) {
+        const s = randomInt(random, total);
+        frames.push([s, Math.min(total, s + 1 + randomInt(random, 40))]);
+      }
+      shuffle(random, frames);
+      const buffer = new ReassemblyBuffer(4096);
+      const parts: Buffer[] = [];
+      for (const [s, e] of frames) {
+        expect(buffer.insert(s, stream.subarray(s, e))).toBe(true);
+        expect(buffer.readOffset + buffer.bufferedBytes).toBeLessThanOrEqual(total);
+        if (random() < 0.1) parts.push(drain(buffer, 1 + randomInt(random, 50)));
+      }
+      parts.push(drain(buffer));
+      expect(Buffer.concat(parts).equals(stream), `round ${round}`).toBe(true);
       expect(buffer.fragmentCount).toBe(0);
     }
   });
