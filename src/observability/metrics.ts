@@ -19,6 +19,12 @@ export class PorticoMetrics {
     labelNames: ['entrypoint', 'kind'] as const,
     registers: [this.registry],
   });
+  readonly middlewareFailures = new Counter({
+    name: 'portico_middleware_failures_total',
+    help: 'Requests ended with 500 (or aborted) because middleware or plugin code threw, by middleware and phase',
+    labelNames: ['middleware', 'phase'] as const,
+    registers: [this.registry],
+  });
   // With several workers (each applies every configuration itself) these are summed by the primary with
   // their `aggregator`: the highest worker's value, not N times it.
   readonly reloads = new Counter({
