@@ -45,6 +45,8 @@ test('streams that never open their window do not hold the backend pool', async 
   while (backend.requests < POOL && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 25));
   expect(backend.requests).toBeGreaterThanOrEqual(POOL);
   // The pool is full of unread responses now; normal clients are served once writeTimeout releases them.
+  // They come 1 s later so that their own writeTimeout (2 s too) ends well after the attackers' did.
+  await new Promise((r) => setTimeout(r, 1_000));
   const during = await Promise.all([timedGetH1(port, '/during-h1', 8_000), timedGetH2(port, '/during-h2', 8_000)]);
   expect(during).toEqual([ok, ok]);
   // The attackers are still connected: every pool connection serves again.
