@@ -21,6 +21,10 @@ export interface UpstreamPoolDefaults {
   clientStallMs: number;
 }
 
+/**
+ * What a server that passes nothing gets (PorticoServer today: no configuration key sets these yet).
+ * Read each time a configuration is built, so a test may lower them for the Portico it starts.
+ */
 export const DEFAULT_UPSTREAM_POOL_DEFAULTS: UpstreamPoolDefaults = { clientStallMs: 60_000 };
 
 /** Connections per backend when the servers transport does not say (Traefik's maxIdleConnsPerHost). */
