@@ -94,7 +94,7 @@ export class UpstreamPools {
 
   /**
    * A node:http keep-alive agent for the same origin and transport, for the few
-   * requests undici cannot carry: those that send trailers (forward-with-trailers.ts).
+   * requests undici cannot carry: those that send trailers (trailer-upstream.ts).
    * Asked for when a configuration is built, like the pools, so it lives as long
    * as a server that may use it; an agent holds no socket until a request needs one.
    */
