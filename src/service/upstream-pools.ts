@@ -65,7 +65,9 @@ export class UpstreamPools {
     if (!entry) {
       const connections = transport?.options.maxIdleConnsPerHost ?? DEFAULT_CONNECTIONS;
       const dial = transport?.options.forwardingTimeouts?.dialTimeout;
-      const admission = new BackendAdmission({ maxActive: connections, maxQueued: connections, queueTimeoutMs: dial ? parseDurationMs(dial) : DEFAULT_DIAL_TIMEOUT_MS });
+      // The wait is always bounded: a dialTimeout of 0 (no connect limit) still queues for the default.
+      const queueTimeoutMs = (dial ? parseDurationMs(dial) : 0) || DEFAULT_DIAL_TIMEOUT_MS;
+      const admission = new BackendAdmission({ maxActive: connections, maxQueued: connections, queueTimeoutMs });
       entry = { admission, generation: this.currentGeneration };
       this.admissions.set(key, entry);
     }
