@@ -21,6 +21,7 @@ import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunne
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
+import { ResponseDeadlines } from './response-deadlines.js';
 import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
 /** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
@@ -32,6 +33,15 @@ interface PeerFacts {
   localPort: number;
 }
 type PeerSocket = Socket & { porticoTls?: TlsFacts; porticoPeer?: PeerFacts };
+
+/**
+ * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
+ * download or a long poll, short enough that no response holds a backend connection for ever.
+ * Server-sent event streams and downloads that take longer need it raised (or 0).
+ */
+const DEFAULT_WRITE_TIMEOUT_S = 300;
+/** A client that takes none of a response's waiting bytes for this long is gone or hostile (nginx's send_timeout is 60 s too). */
+const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
 
 export class TcpEntryPoint {
   private server: NetServer | TlsServer | undefined;
@@ -45,7 +55,7 @@ export class TcpEntryPoint {
   readonly load: EntryPointLoad;
   private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
-  private readonly writeTimeoutMs: number;
+  private readonly responses: ResponseDeadlines;
   private readonly handshakeTimeoutMs: number;
 
   constructor(
@@ -58,7 +68,14 @@ export class TcpEntryPoint {
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
-    this.writeTimeoutMs = parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? 0);
+    this.responses = new ResponseDeadlines(
+      {
+        writeTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
+        writeStallTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
+        sweepMs: 1000,
+      },
+      (phase) => this.load.countTimeout(phase),
+    );
     this.handshakeTimeoutMs = readTimeout || 120_000;
     this.connections = new OpenConnections(
       { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
@@ -374,11 +391,10 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse, closed: () => void): void {
-    // writeTimeout (Traefik's meaning): the whole response must be written within it; 0 = no limit.
-    const timer = this.writeTimeoutMs > 0 ? setTimeout(() => res.destroy(), this.writeTimeoutMs) : undefined;
+    const untrack = this.responses.track(res);
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
-      if (timer) clearTimeout(timer);
+      untrack();
       closed();
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.clientClosed();
