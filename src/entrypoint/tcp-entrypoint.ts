@@ -32,7 +32,15 @@ interface PeerFacts {
   remotePort: number;
   localPort: number;
 }
-type PeerSocket = Socket & { porticoTls?: TlsFacts; porticoPeer?: PeerFacts };
+type PeerSocket = Socket & {
+  porticoTls?: TlsFacts;
+  porticoPeer?: PeerFacts;
+  /**
+   * Set when we answered with `connection: close` (400, 503): requests the client pipelined behind
+   * that one were already parsed and would still reach a backend; they are dropped instead.
+   */
+  porticoClosing?: boolean;
+};
 
 /**
  * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
@@ -250,6 +258,7 @@ export class TcpEntryPoint {
     const built = buildRequestFacts(req.method ?? 'GET', req.headers.host ?? '', req.url ?? '/', headers, peer.clientIp, true);
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
+      socket.porticoClosing = true;
       if (res) {
         res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
         res.end(`400 Bad Request: ${built.reason}\n`);
@@ -290,7 +299,11 @@ export class TcpEntryPoint {
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    const socket = req.socket as PeerSocket;
+    // Node closes the connection once the earlier response is written; this one is never answered.
+    if (socket.porticoClosing) return;
     if (this.overload.refuseRequest()) {
+      socket.porticoClosing = true;
       // Shed before any routing work; the client should try another replica (or later), not pipeline more here.
       res.shouldKeepAlive = false;
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' });
