@@ -30,7 +30,7 @@ import { loadPlugins } from '../middleware/plugin-loader.js';
 import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
 import type { ExchangeBase } from '../entrypoint/exchange-base.js';
 import type { Exchange } from '../middleware/exchange.js';
-import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
+import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
 import { AggregatorRegistry } from 'prom-client';
@@ -230,7 +230,6 @@ export class PorticoServer {
     previous?.dispose();
     rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
-    for (const h of this.h3.values()) h.configurationChanged();
     this.metrics.reloads.inc();
     this.metrics.configErrors.set(rt.errors.length);
     for (const e of rt.errors)
