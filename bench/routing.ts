@@ -10,7 +10,7 @@ import { buildRouteTable } from '../src/router/route-table.js';
 import type { RequestFacts } from '../src/router/request-facts.js';
 import { emptyDynamicConfig } from '../src/dynamic/model.js';
 import { mergeSnapshots } from '../src/dynamic/merge.js';
-import { buildRuntime } from '../src/server/runtime-builder.js';
+import { buildRuntime } from '../src/runtime/runtime-config.js';
 import { UpstreamPools } from '../src/service/upstream-pools.js';
 import { validateStaticConfig } from '../src/config/load-static-config.js';
 import { generatedDefaultCertificate } from '../src/tls/generated-default-certificate.js';
@@ -111,7 +111,6 @@ async function fullReloadMs(n: number): Promise<number> {
     static: staticConfig,
     pools,
     internal: { get: () => undefined },
-    internalRouters: [],
     middlewares: new MiddlewareRegistry(),
     generatedDefault: describeCertificate(gen.certPem, gen.keyPem, 'generated'),
     serverName: 'bench',
