@@ -32,7 +32,7 @@ import {
   type ClientHello,
 } from './messages.js';
 import { QuicTlsAlert, type CryptoLevel, type QuicTlsEndpoint, type QuicTlsServerCertificate, type QuicTlsServerOptions } from './quic-tls.js';
-import { earlyDataContextHash, TicketSealer, type TicketState } from './session-ticket.js';
+import { earlyDataContextHash, ticketSealerFor, type TicketSealer, type TicketState } from './session-ticket.js';
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, signCertificateVerify } from './signature.js';
 
 type ServerState = 'client_hello' | 'client_hello_2' | 'client_certificate' | 'client_certificate_verify' | 'client_finished' | 'done';
@@ -75,7 +75,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     super(server);
     this.suites = (server.cipherSuites ?? DEFAULT_CIPHER_SUITES).map(cipherSuiteByName);
     this.groups = (server.groups ?? DEFAULT_GROUPS).map(groupCode);
-    this.sealer = server.ticketKeys ? new TicketSealer(server.ticketKeys) : undefined;
+    this.sealer = server.ticketKeys ? ticketSealerFor(server.ticketKeys) : undefined;
     this.clientCas = server.clientAuth ? parseCaBundle(server.clientAuth.caPem) : [];
   }
 

@@ -41,11 +41,25 @@ function sealingKey(secret: Buffer): SealingKey {
   return { id: hkdfExpandLabel(prk, 'ticket key id', ID_LENGTH), key: hkdfExpandLabel(prk, 'ticket key', 32) };
 }
 
+export interface TicketKeys {
+  current: Buffer;
+  previous?: Buffer[];
+}
+
+const sealers = new WeakMap<TicketKeys, TicketSealer>();
+
+/** One sealer per configured key set: deriving the keys costs HMACs a handshake need not pay. */
+export function ticketSealerFor(keys: TicketKeys): TicketSealer {
+  let sealer = sealers.get(keys);
+  if (!sealer) sealers.set(keys, (sealer = new TicketSealer(keys)));
+  return sealer;
+}
+
 export class TicketSealer {
   private readonly current: SealingKey;
   private readonly all: SealingKey[];
 
-  constructor(keys: { current: Buffer; previous?: Buffer[] }) {
+  constructor(keys: TicketKeys) {
     this.current = sealingKey(keys.current);
     this.all = [this.current, ...(keys.previous ?? []).map(sealingKey)];
   }

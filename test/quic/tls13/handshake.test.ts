@@ -261,6 +261,37 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       expect(nst!.subarray(nst!.length - 8).toString('hex')).toBe('002a0004ffffffff');
     });
 
+    it('resumes across a HelloRetryRequest (binder over message_hash + HRR), without 0-RTT', () => {
+      const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true }));
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, groups: ['secp256r1'] }), clientSetup({ session, earlyData: true, groups: ['x25519', 'secp256r1'] }));
+      expectEstablished(r);
+      expect(r.clientSent.filter((m) => m.level === 'initial')).toHaveLength(2);
+      expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false, group: 'secp256r1' });
+      expect(r.clientHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
+    });
+
+    it('does not resume for another server name', () => {
+      const session = ticketFrom(serverSetup({ ticketKeys }));
+      const r = runHandshake(serverSetup({ ticketKeys }), clientSetup({ session, serverName: 'example.test' }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.resumed).toBe(false);
+    });
+
+    it('client refuses a ticket whose max_early_data_size is not 0xffffffff (RFC 9001 §4.6.1)', () => {
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true }), clientSetup({ onSessionTicket: () => {} }), {
+        tamper: {
+          from: 'server',
+          edit: (level, data) => {
+            if (level !== 'application') return data;
+            const copy = Buffer.from(data);
+            copy[copy.length - 1] = 0xfe;
+            return copy;
+          },
+        },
+      });
+      expect(alertOf(r)).toEqual({ side: 'client', code: 47 });
+    });
+
     it('refuses a ClientHello whose PSK binder was altered (decrypt_error)', () => {
       const session = ticketFrom(serverSetup({ ticketKeys }));
       const r = runHandshakeWithTamper(
