@@ -5,10 +5,11 @@
  * CertificateVerify,] Finished, and a NewSessionTicket. Resumption with
  * psk_dhe_ke from our own stateless tickets, 0-RTT when enabled.
  */
-import { createPrivateKey, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseCaBundle } from './certificate-chain.js';
 import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VERSION } from './constants.js';
 import { QuicTlsEndpointBase } from './endpoint-base.js';
+import { randomSlice } from './random-pool.js';
 import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName } from './key-exchange.js';
 import {
   DEFAULT_CIPHER_SUITES,
@@ -36,6 +37,12 @@ import { earlyDataContextHash, ticketSealerFor, type TicketSealer, type TicketSt
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, signCertificateVerify } from './signature.js';
 
 type ServerState = 'client_hello' | 'client_hello_2' | 'client_certificate' | 'client_certificate_verify' | 'client_finished' | 'done';
+
+/**
+ * PSK identities we try to open. Anyone can copy our key id into many fake
+ * identities; each costs an AES-GCM attempt, so a ClientHello gets only a few.
+ */
+const MAX_PSK_IDENTITIES_TRIED = 4;
 
 /** How far the client's and our view of a ticket's age may differ for 0-RTT (RFC 8446 §8.3). */
 const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
@@ -190,7 +197,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     const share = generateKeyShare(group);
     const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
     const serverHello = buildServerHello({
-      random: randomBytes(32),
+      random: randomSlice(32),
       sessionIdEcho: ch.sessionId,
       cipherSuite: suite.code,
       helloRetryRequest: false,
@@ -261,7 +268,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     if (!ch.pskModes) throw new QuicTlsAlert(Alert.missingExtension, 'pre_shared_key without psk_key_exchange_modes');
     const now = this.now();
     if (!this.sealer || now === undefined || !ch.pskModes.includes(PSK_DHE_KE)) return undefined;
-    for (let index = 0; index < offer.identities.length; index++) {
+    for (let index = 0; index < Math.min(offer.identities.length, MAX_PSK_IDENTITIES_TRIED); index++) {
       const id = offer.identities[index]!;
       const ticket = this.sealer.open(id.identity);
       if (!ticket || ticket.suite !== suite.code) continue;
@@ -330,7 +337,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     const now = this.now();
     if (!this.sealer || now === undefined || !this.offeredPskDheKe) return;
     const nonce = Buffer.alloc(1);
-    const ageAdd = randomBytes(4).readUInt32BE(0);
+    const ageAdd = randomSlice(4).readUInt32BE(0);
     const earlyData = this.server.earlyData === true;
     const ticket = this.sealer.seal({
       suite: suite.code,

@@ -4,8 +4,9 @@
  * shared by all workers. Each ticket starts with an 8-byte id of its key, so
  * tickets sealed under a `previous` key still open after a rotation.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { hkdfExpandLabel, hkdfExtract } from '../initial/initial-keys.js';
+import { randomSlice } from './random-pool.js';
 import { Reader, Writer } from './wire.js';
 import { QuicTlsAlert } from './quic-tls.js';
 
@@ -78,7 +79,7 @@ export class TicketSealer {
       .u8(state.earlyData ? 1 : 0)
       .vec8(state.earlyDataContextHash)
       .finish();
-    const nonce = randomBytes(NONCE_LENGTH);
+    const nonce = randomSlice(NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
     cipher.setAAD(this.current.id);
     const body = cipher.update(plain);
