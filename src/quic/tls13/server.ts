@@ -162,7 +162,6 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       return this.helloRetryRequest(message, ch, suite, hrrGroup);
     }
 
-    if (this.server.selectCertificate === undefined) throw new QuicTlsAlert(Alert.internalError, 'no certificate selector');
     const certificate = this.callHost(() => this.server.selectCertificate(ch.serverName));
     if (!certificate) throw new QuicTlsAlert(Alert.unrecognizedName, `no certificate for ${ch.serverName ?? 'a ClientHello without server_name'}`);
 
@@ -179,6 +178,10 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       if (signatureScheme === undefined) throw new QuicTlsAlert(Alert.handshakeFailure, 'no signature scheme in common with our certificate');
     }
 
+    // The client's share is checked before anything is installed or signed.
+    const share = generateKeyShare(group);
+    const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
+
     this.peerTransportParameters(ch.transportParameters);
 
     const earlyData = psk !== undefined && this.acceptEarlyData(ch, psk, alpn, retry);
@@ -194,8 +197,6 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     this.transcript.add(message);
     if (earlyData) this.install('early', 'read', suite, schedule.clientEarlyTrafficSecret(this.transcript.digest()), 'CLIENT_EARLY_TRAFFIC_SECRET');
 
-    const share = generateKeyShare(group);
-    const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
     const serverHello = buildServerHello({
       random: randomSlice(32),
       sessionIdEcho: ch.sessionId,
