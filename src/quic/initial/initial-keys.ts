@@ -15,6 +15,8 @@ interface VersionParameters {
   keyLabel: string;
   ivLabel: string;
   hpLabel: string;
+  /** Key update label (RFC 9001 §6.1, RFC 9369 §3.3.2). */
+  kuLabel: string;
   /** Long-header packet type bits (0..3) that mean "Initial" in this version. */
   initialType: number;
 }
@@ -27,6 +29,7 @@ const VERSIONS = new Map<number, VersionParameters>([
       keyLabel: 'quic key',
       ivLabel: 'quic iv',
       hpLabel: 'quic hp',
+      kuLabel: 'quic ku',
       initialType: 0,
     },
   ],
@@ -37,6 +40,7 @@ const VERSIONS = new Map<number, VersionParameters>([
       keyLabel: 'quicv2 key',
       ivLabel: 'quicv2 iv',
       hpLabel: 'quicv2 hp',
+      kuLabel: 'quicv2 ku',
       initialType: 1,
     },
   ],
@@ -50,6 +54,20 @@ export function isSupportedVersion(version: number): boolean {
 /** Long-header type bits for Initial in `version`, or -1 if unsupported. */
 export function initialPacketType(version: number): number {
   return VERSIONS.get(version)?.initialType ?? -1;
+}
+
+/** HKDF labels that turn a traffic secret into packet protection keys in `version`. */
+export interface PacketProtectionLabels {
+  key: string;
+  iv: string;
+  hp: string;
+  ku: string;
+}
+
+/** The labels of `version`, or undefined when we do not speak it. */
+export function packetProtectionLabels(version: number): PacketProtectionLabels | undefined {
+  const p = VERSIONS.get(version);
+  return p && { key: p.keyLabel, iv: p.ivLabel, hp: p.hpLabel, ku: p.kuLabel };
 }
 
 export interface PacketProtectionKeys {
