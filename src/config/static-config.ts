@@ -40,6 +40,8 @@ export interface EntryPointConfig {
     maxHeaderBytes?: number;
     maxConcurrentStreams?: number;
     maxConnections?: number;
+    /** Above these, new connections are closed at accept and new requests refused (503 / REFUSED_STREAM); see overload-guard.ts. */
+    overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number };
   };
 }
 

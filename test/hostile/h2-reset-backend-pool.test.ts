@@ -7,7 +7,8 @@
  * attack, and afterwards the whole pool must serve at once again.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
+import type { Harness } from '../support/portico-harness.js';
+import { startSmallPoolPortico } from '../support/small-pool-portico.js';
 import { startKeepingBackend, type KeepingBackend } from '../support/keeping-backend.js';
 import { connectRawH2, getRequest, rstStreamFrame } from '../support/raw-h2-client.js';
 import { timedGetH1, timedGetH2, type TimedResult } from '../support/timed-get.js';
@@ -20,26 +21,7 @@ let port: number;
 
 beforeAll(async () => {
   backend = await startKeepingBackend(BODY);
-  portico = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} } } } },
-    {
-      'routes.yaml': `
-http:
-  routers:
-    app: { rule: PathPrefix(\`/\`), service: app }
-  services:
-    app:
-      loadBalancer:
-        serversTransport: small
-        servers: [{ url: "${backend.url}" }]
-  serversTransports:
-    small:
-      maxIdleConnsPerHost: ${POOL}
-`,
-    },
-  );
-  await portico.server.nextApply(1);
-  port = portico.port('websecure');
+  ({ portico, port } = await startSmallPoolPortico(backend.url, { pool: POOL }));
 });
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { MiddlewareRegistry, BUILT_IN_MIDDLEWARES } from '../../src/middleware/registry.js';
 import type { MiddlewareType } from '../../src/middleware/middleware-type.js';
-import { recordingService, run } from './support/memory-exchange.js';
+import { recordingService, run } from '../../src/testing/memory-exchange.js';
 
 const noResolve = { resolve: (n: string) => { throw new Error(`no middleware named "${n}"`); }, onDispose: () => {} };
 
