@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { QuicConnection, type ConnectionEvent } from '../../../src/quic/connection/quic-connection.js';
+import { QuicConnection, type ConnectionEvent, type TlsBinding } from '../../../src/quic/connection/quic-connection.js';
 import { PacketHeader, PacketType, parsePacketHeader, writeShortHeader } from '../../../src/quic/packet/packet-header.js';
 import { QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { writeFrame } from '../../../src/quic/frames/frame-writer.js';
 import type { OneRttKeys } from '../../../src/quic/packet/one-rtt-keys.js';
-import type { TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
+import type { QuicTlsEndpoint, QuicTlsServerCertificate, TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
+import { createQuicTlsClient, createQuicTlsServer } from '../../../src/quic/tls13/index.js';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { beforeAll } from 'vitest';
+import { TestPki } from '../../support/pki.js';
 import { ScriptedTls } from './scripted-tls.js';
+
+type TlsFactory = (binding: TlsBinding) => QuicTlsEndpoint;
 
 /** Client and server connections joined by an in-memory "network" with a fake clock and optional loss. */
 class Pair {
@@ -21,12 +28,15 @@ class Pair {
   drop: (toServer: boolean, datagram: Buffer, index: number) => boolean = () => false;
   private sent = 0;
 
-  constructor(private readonly suite: TlsCipherSuiteName = 'TLS_AES_128_GCM_SHA256') {
+  private readonly serverTls: TlsFactory;
+
+  constructor(suite: TlsCipherSuiteName = 'TLS_AES_128_GCM_SHA256', tls?: { client: TlsFactory; server: TlsFactory }) {
+    this.serverTls = tls?.server ?? ((binding) => new ScriptedTls('server', binding, suite));
     this.client = new QuicConnection({
       role: 'client',
       localCid: randomBytes(8),
       remoteCid: randomBytes(8),
-      createTls: (binding) => new ScriptedTls('client', binding, suite),
+      createTls: tls?.client ?? ((binding) => new ScriptedTls('client', binding, suite)),
       now: this.now,
     });
   }
@@ -41,7 +51,7 @@ class Pair {
       remoteCid: Buffer.from(h.scid),
       originalDcid: Buffer.from(h.dcid),
       statelessResetToken: Buffer.alloc(16, 7),
-      createTls: (binding) => new ScriptedTls('server', binding, this.suite),
+      createTls: this.serverTls,
       now: this.now,
     });
   }
@@ -197,5 +207,59 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     p.run(() => p.server!.isClosed, 10_000);
     expect(p.serverEvents.at(-1)).toMatchObject({ type: 'closed', close: { code: 0, reason: 'done', initiator: 'peer' } });
     expect(p.client.keyUpdates).toBe(1);
+  });
+});
+
+describe('QuicConnection handshake in memory with our TLS 1.3 engine (src/quic/tls13)', () => {
+  let certificate: QuicTlsServerCertificate;
+  let caPem: string[];
+  beforeAll(() => {
+    const pki = new TestPki('QUIC connection test CA');
+    const leaf = pki.issue('server', ['localhost']);
+    certificate = { chain: [new X509Certificate(leaf.certPem).raw], key: createPrivateKey(leaf.keyPem) };
+    caPem = [readFileSync(pki.caCert, 'utf8')];
+  }, 60_000);
+
+  function realTls(suite?: TlsCipherSuiteName): { client: TlsFactory; server: TlsFactory } {
+    const cipherSuites = suite ? [suite] : undefined;
+    return {
+      client: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], caPem, cipherSuites, now: () => Date.now() }),
+      server: (binding) => createQuicTlsServer({ ...binding, alpn: ['h3'], selectCertificate: () => certificate, cipherSuites, now: () => Date.now() }),
+    };
+  }
+
+  for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const) {
+    it(`server and client complete, authenticate and confirm the handshake with ${suite}`, () => {
+      const p = new Pair(suite, realTls(suite));
+      p.run(established(p));
+      expect(p.client.isHandshakeConfirmed).toBe(true);
+      expect(p.server!.isHandshakeConfirmed).toBe(true);
+      const info = p.clientEvents.find((e) => e.type === 'handshakeComplete');
+      expect(info).toMatchObject({ info: { alpn: 'h3', cipherSuite: suite } });
+      expect((info as { info: { peerCertificates: Buffer[] } }).info.peerCertificates[0]!.equals(certificate.chain[0]!)).toBe(true);
+      expect(p.serverEvents.find((e) => e.type === 'handshakeComplete')).toMatchObject({ info: { serverName: 'localhost', cipherSuite: suite } });
+      expect(p.server!.peerParameters!.initialSourceConnectionId!.equals(p.client.localCid)).toBe(true);
+    });
+  }
+
+  it('survives losing the first server flight with real TLS', () => {
+    const p = new Pair(undefined, realTls());
+    let drops = 0;
+    p.drop = (toServer) => !toServer && drops++ < 3;
+    p.run(established(p));
+    expect(drops).toBeGreaterThanOrEqual(3);
+    expect(p.client.isHandshakeConfirmed && p.server!.isHandshakeConfirmed).toBe(true);
+  });
+
+  it('a client that does not trust the certificate closes with CRYPTO_ERROR (bad_certificate / unknown_ca)', () => {
+    const p = new Pair(undefined, {
+      ...realTls(),
+      client: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], caPem: [], now: () => Date.now() }),
+    });
+    p.run(() => p.client.isClosed && !!p.server?.isClosed);
+    const closed = p.serverEvents.find((e) => e.type === 'closed') as { close: { code: number; initiator: string } } | undefined;
+    expect(closed?.close.initiator).toBe('peer');
+    expect(closed!.close.code).toBeGreaterThan(0x100);
+    expect(closed!.close.code).toBeLessThan(0x200);
   });
 });
