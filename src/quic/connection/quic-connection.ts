@@ -10,9 +10,10 @@
  * Pieces: packet headers and protection (../packet), frames (../frames),
  * transport parameters, the TLS 1.3 engine behind QuicTlsEndpoint
  * (../tls13/quic-tls.ts), loss recovery and congestion control (../recovery).
- * Streams (../streams) plug in later through the frames this class now
- * refuses: until then we advertise no stream credit, so any STREAM frame is
- * a STREAM_LIMIT_ERROR, as RFC 9000 §4.6 requires with limits of 0.
+ * Streams and flow control are ConnectionStreams (../streams): the
+ * connection feeds it stream frames and the fate of what it sent, and fills
+ * 1-RTT packets with its control frames and STREAM data; the application
+ * uses `connection.streams` (open, write, read, pollEvent).
  *
  * Handshake rules implemented: Initial keys from the client's first DCID,
  * three packet-number spaces with ACKs per space, padding of Initial-carrying
@@ -24,7 +25,7 @@
  */
 import { deriveInitialKeys, QUIC_V1 } from '../initial/initial-keys.js';
 import { FrameReader } from '../frames/frame-reader.js';
-import { cryptoFrameHeaderLength, frameLength, writeCryptoFrameHeader, writeFrame } from '../frames/frame-writer.js';
+import { cryptoFrameHeaderLength, frameLength, writeCryptoFrameHeader, writeFrame, writeStreamFrameHeader } from '../frames/frame-writer.js';
 import type { Frame } from '../frames/frame.js';
 import {
   AEAD_TAG_LENGTH,
@@ -57,6 +58,8 @@ import {
   verifyConnectionIdParameters,
   type TransportParameters,
 } from '../transport-parameters.js';
+import { ConnectionStreams } from '../streams/connection-streams.js';
+import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 
 export type ConnectionRole = 'client' | 'server';
@@ -112,6 +115,10 @@ interface SentRecord {
   /** Largest packet number our ACK in it acknowledged (-1: no ACK). */
   ackLargest: number;
   handshakeDone: boolean;
+  /** Stream control frames (MAX_DATA, RESET_STREAM, …) it carried. */
+  controls: StreamControlFrame[] | undefined;
+  /** STREAM frames it carried, flattened [streamId, offset, length, fin (0/1), …]. */
+  streamFrames: number[] | undefined;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -129,6 +136,17 @@ const CRYPTO_HEADER_ROOM = cryptoFrameHeaderLength(MAX_CRYPTO_BUFFER, 16383);
 const MAX_DATAGRAMS_PER_CALL = 32;
 /** Our max_ack_delay (ms), also what we advertise. */
 const LOCAL_MAX_ACK_DELAY = 25;
+/** Stream credit we offer unless the caller says otherwise (HTTP/3 needs at least 3 unidirectional streams). */
+const DEFAULT_STREAM_PARAMETERS = {
+  initialMaxData: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 1024 * 1024,
+  initialMaxStreamDataUni: 1024 * 1024,
+  initialMaxStreamsBidi: 100,
+  initialMaxStreamsUni: 16,
+};
+/** Largest STREAM frame header: type, 8-byte ID, 8-byte offset, 2-byte length. */
+const STREAM_HEADER_ROOM = 1 + 8 + 8 + 2;
 /** Handshake deadline when neither side sets an idle timeout (ms). */
 const DEFAULT_IDLE_TIMEOUT = 30_000;
 
@@ -142,6 +160,8 @@ export class QuicConnection {
   /** Decoded peer transport parameters, once TLS delivered them. */
   peerParameters: TransportParameters | undefined;
   readonly localParameters: TransportParameters;
+  /** The streams of this connection: open, write, read and pollEvent here. */
+  readonly streams: ConnectionStreams;
 
   private state: ConnectionState = 'handshake';
   private readonly spaces: PacketSpace[];
@@ -195,6 +215,7 @@ export class QuicConnection {
       maxIdleTimeout: DEFAULT_IDLE_TIMEOUT,
       maxAckDelay: LOCAL_MAX_ACK_DELAY,
       maxUdpPayloadSize: Math.max(1200, this.maxDatagramSize),
+      ...DEFAULT_STREAM_PARAMETERS,
       ...options.transportParameters,
       initialSourceConnectionId: this.localCid,
     };
@@ -203,6 +224,7 @@ export class QuicConnection {
       if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
+    this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
 
     const host: QuicTlsHost = {
       sendCrypto: (level, data) => this.spaces[LEVEL_SPACE[level]]!.queueCrypto(data),
@@ -326,6 +348,7 @@ export class QuicConnection {
     });
     this.peerParameters = params;
     this.recovery.maxAckDelay = params.maxAckDelay;
+    this.streams.setPeerParameters(params);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
@@ -468,10 +491,6 @@ export class QuicConnection {
       }
       case 'retire_connection_id':
       case 'path_response':
-      case 'max_data':
-      case 'max_streams':
-      case 'data_blocked':
-      case 'streams_blocked':
         return;
       case 'path_challenge':
         this.pathResponse = Buffer.from(frame.data);
@@ -480,12 +499,23 @@ export class QuicConnection {
         if (this.localParameters.maxDatagramFrameSize === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM not negotiated', 0x30);
         return;
       case 'stream':
+        return this.streams.onStreamFrame(frame.streamId, frame.offset, frame.data, frame.fin);
       case 'reset_stream':
+        return this.streams.onResetStream(frame.streamId, frame.errorCode, frame.finalSize);
       case 'stop_sending':
+        return this.streams.onStopSending(frame.streamId, frame.errorCode);
+      case 'max_data':
+        return this.streams.onMaxData(frame.maximum);
       case 'max_stream_data':
+        return this.streams.onMaxStreamData(frame.streamId, frame.maximum);
+      case 'max_streams':
+        return this.streams.onMaxStreams(frame.bidirectional ? 'bidi' : 'uni', frame.maximum);
+      case 'data_blocked':
+        return this.streams.onDataBlocked(frame.limit);
       case 'stream_data_blocked':
-        // No stream credit is advertised until the streams layer is wired in (§4.6).
-        throw new QuicError(QuicErrorCode.STREAM_LIMIT_ERROR, `${frame.type} on stream ${frame.streamId} beyond the stream limit 0`, 0x08);
+        return this.streams.onStreamDataBlocked(frame.streamId, frame.limit);
+      case 'streams_blocked':
+        return this.streams.onStreamsBlocked(frame.bidirectional ? 'bidi' : 'uni', frame.limit);
     }
   }
 
@@ -502,11 +532,18 @@ export class QuicConnection {
     for (const record of events.acked) {
       if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
+      if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
+      const sf = record.streamFrames;
+      if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
+    if (events.acked.length > 0) this.streams.updateRtt(this.recovery.rtt.smoothedRtt);
     for (const record of events.lost) {
       const s = this.spaces[record.space]!;
       if (record.crypto) for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoLost(record.crypto[i]!, record.crypto[i + 1]!);
       if (record.handshakeDone && !this.handshakeDonePending) this.handshakeDonePending = true;
+      if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
+      const sf = record.streamFrames;
+      if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
     if (fromTimeout && events.probePackets > 0) {
       let space: PacketNumberSpace = events.probeSpace;
@@ -585,7 +622,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -625,7 +662,7 @@ export class QuicConnection {
     const limit = budget - AEAD_TAG_LENGTH;
     if (limit - payloadStart < 8) return offset;
     let p = payloadStart;
-    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false };
+    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined };
     let ackEliciting = false;
 
     if (!paddingOnly && s.received.largest >= 0 && (s.received.hasUnacknowledged || s.hasCryptoToSend)) {
@@ -657,6 +694,10 @@ export class QuicConnection {
         p += s.cryptoData(cOffset, cLength).copy(buf, p);
         (record.crypto ??= []).push(cOffset, cLength);
         ackEliciting = true;
+      }
+      if (isShort && this.state === 'established') {
+        p = this.writeStreamFrames(buf, p, limit, record);
+        if (record.controls || record.streamFrames) ackEliciting = true;
       }
     }
     if (!paddingOnly && s.probes > 0) {
@@ -690,6 +731,31 @@ export class QuicConnection {
       this.discardSpace(PacketNumberSpace.Initial, now);
     }
     return end;
+  }
+
+  /** Stream control frames, then STREAM data round robin, into [p, limit); returns the new end. */
+  private writeStreamFrames(buf: Buffer, p: number, limit: number, record: SentRecord): number {
+    const streams = this.streams;
+    while (streams.hasControlFrames && limit - p >= 32) {
+      const control = streams.pollControlFrame();
+      if (!control) break;
+      const frame = toWireFrame(control);
+      if (frameLength(frame) > limit - p) {
+        streams.onControlFrameLost(control); // no room after all: it goes in the next packet
+        break;
+      }
+      p = writeFrame(buf, p, frame);
+      (record.controls ??= []).push(control);
+    }
+    while (streams.hasStreamData && limit - p > STREAM_HEADER_ROOM) {
+      const content = streams.nextStreamFrame(limit - p - STREAM_HEADER_ROOM);
+      if (!content) break;
+      const length = content.data.length;
+      p = writeStreamFrameHeader(buf, p, content.streamId, content.offset, length, content.fin, true);
+      p += content.data.copy(buf, p);
+      (record.streamFrames ??= []).push(content.streamId, content.offset, length, content.fin ? 1 : 0);
+    }
+    return p;
   }
 
   private buildCloseDatagram(now: number): Buffer | undefined {
@@ -742,5 +808,17 @@ export class QuicConnection {
   updateKeys(): boolean {
     if (!this.handshakeConfirmed || !this.oneRtt) return false;
     return this.oneRtt.initiateUpdate();
+  }
+}
+
+/** ConnectionStreams' control frame as a wire frame (direction → bidirectional). */
+function toWireFrame(c: StreamControlFrame): Frame {
+  switch (c.type) {
+    case 'max_streams':
+      return { type: 'max_streams', bidirectional: c.direction === 'bidi', maximum: c.maximum };
+    case 'streams_blocked':
+      return { type: 'streams_blocked', bidirectional: c.direction === 'bidi', limit: c.limit };
+    default:
+      return c;
   }
 }

@@ -176,20 +176,53 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     expect(p.now - start).toBeGreaterThanOrEqual(29_990);
   });
 
-  it('a STREAM frame before streams are wired is a STREAM_LIMIT_ERROR close (no stream credit was advertised)', () => {
+  it('a STREAM frame beyond the advertised stream limit is a STREAM_LIMIT_ERROR close', () => {
     const p = new Pair();
     p.run(established(p));
-    expect(p.server!.peerParameters!.initialMaxStreamsBidi).toBe(0);
+    expect(p.server!.peerParameters!.initialMaxStreamsBidi).toBe(100);
     // Seal a 1-RTT packet carrying a STREAM frame with the client's own keys, as a misbehaving client would.
     const internals = p.client as unknown as { oneRtt: OneRttKeys; spaces: { nextPacketNumber: number }[] };
     const buf = Buffer.alloc(100);
     const pn = internals.spaces[2]!.nextPacketNumber++;
     const pnOffset = writeShortHeader(buf, 0, p.client.remoteCid, 0, internals.oneRtt.keyPhase, 4, pn);
-    const payloadEnd = writeFrame(buf, pnOffset + 4, { type: 'stream', streamId: 0, offset: 0, data: Buffer.from('GET /'), fin: true });
+    const payloadEnd = writeFrame(buf, pnOffset + 4, { type: 'stream', streamId: 4 * 100, offset: 0, data: Buffer.from('GET /'), fin: true });
     const end = internals.oneRtt.sealPacket(buf, 0, pnOffset, 4, payloadEnd, pn);
     p.server!.receiveDatagram(buf.subarray(0, end), p.now);
     p.run(() => p.client.isClosed && p.server!.isClosed);
     expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', close: { code: QuicErrorCode.STREAM_LIMIT_ERROR, application: false, initiator: 'peer' } });
+  });
+
+  it('carries stream data both ways: 300 KB up on a client stream, echoed back', () => {
+    const p = new Pair();
+    p.run(established(p));
+    const id = p.client.streams.openStream('bidi')!;
+    expect(id).toBe(0);
+    const upload = randomBytes(300_000);
+    p.client.streams.write(id, upload);
+    p.client.streams.end(id);
+    const received: Buffer[] = [];
+    const echoed: Buffer[] = [];
+    let serverEnded = false;
+    p.run(() => {
+      for (let e = p.server!.streams.pollEvent(); e; e = p.server!.streams.pollEvent()) {
+        if (e.type !== 'readable') continue;
+        for (let d = p.server!.streams.read(e.streamId, p.now); d; d = p.server!.streams.read(e.streamId, p.now)) {
+          received.push(Buffer.from(d));
+          p.server!.streams.write(e.streamId, d);
+        }
+        if (!serverEnded && p.server!.streams.readEnded(e.streamId)) {
+          p.server!.streams.end(e.streamId);
+          serverEnded = true;
+        }
+      }
+      for (let e = p.client.streams.pollEvent(); e; e = p.client.streams.pollEvent()) {
+        if (e.type !== 'readable') continue;
+        for (let d = p.client.streams.read(e.streamId, p.now); d; d = p.client.streams.read(e.streamId, p.now)) echoed.push(Buffer.from(d));
+      }
+      return p.client.streams.readEnded(id);
+    }, 20_000);
+    expect(Buffer.concat(received).equals(upload)).toBe(true);
+    expect(Buffer.concat(echoed).equals(upload)).toBe(true);
   });
 
   it('key update: the client updates once a 1-RTT packet was acknowledged, the server follows', () => {
