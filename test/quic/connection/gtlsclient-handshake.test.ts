@@ -1,9 +1,10 @@
 /**
  * Our QUIC connection with our TLS 1.3 engine as the server, over a real UDP
  * socket on loopback, against a client we did not write: gtlsclient (ngtcp2 +
- * GnuTLS). Streams are not wired into the connection yet, so the test proves
- * the handshake (both sides complete it, the server confirms it and the client
- * receives HANDSHAKE_DONE), not an HTTP/3 exchange.
+ * GnuTLS). No HTTP/3 layer sits on this connection yet (the transport
+ * adapter is next), so the test proves the handshake — both sides complete
+ * it with the suite and group asked for, the server confirms it and the
+ * client receives HANDSHAKE_DONE — not an HTTP/3 exchange.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,11 +27,11 @@ afterAll(async () => {
 });
 
 describe('gtlsclient (ngtcp2) handshakes with our QUIC connection over UDP', () => {
-  for (const [name, args] of [
-    ['default settings', []],
-    ['ChaCha20-Poly1305 only', ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305']],
-    ['AES-256-GCM only', ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM']],
-    ['P-256 only', ['--groups=-GROUP-ALL:+GROUP-SECP256R1']],
+  for (const [name, args, suite, group] of [
+    ['default settings', [], 'TLS_AES_128_GCM_SHA256', 'x25519'],
+    ['ChaCha20-Poly1305 only', ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305'], 'TLS_CHACHA20_POLY1305_SHA256', 'x25519'],
+    ['AES-256-GCM only', ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM'], 'TLS_AES_256_GCM_SHA384', 'x25519'],
+    ['P-256 only', ['--groups=-GROUP-ALL:+GROUP-SECP256R1'], 'TLS_AES_128_GCM_SHA256', 'secp256r1'],
   ] as const) {
     it(`completes and confirms the handshake: ${name}`, async () => {
       const before = server.events.length;
@@ -38,6 +39,8 @@ describe('gtlsclient (ngtcp2) handshakes with our QUIC connection over UDP', () 
       const mine = server.events.slice(before).map((e) => e.event.type);
       expect(mine, r.out.slice(-3000)).toContain('handshakeComplete');
       expect(mine).toContain('handshakeConfirmed');
+      const complete = server.events.slice(before).find((e) => e.event.type === 'handshakeComplete')!.event as { info: { cipherSuite: string; group: string; alpn: string } };
+      expect(complete.info).toMatchObject({ cipherSuite: suite, group, alpn: 'h3' });
       // ngtcp2 logs each frame it receives; HANDSHAKE_DONE means it confirmed the handshake too.
       expect(r.out).toMatch(/HANDSHAKE_DONE/);
       expect(r.out).toMatch(/[Nn]egotiated cipher suite|cipher suite/);
