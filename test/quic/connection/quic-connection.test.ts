@@ -296,3 +296,35 @@ describe('QuicConnection handshake in memory with our TLS 1.3 engine (src/quic/t
     expect(closed!.close.code).toBeLessThan(0x200);
   });
 });
+
+describe('QuicConnection robustness', () => {
+  it('fuzz: hostile datagrams never make receiveDatagram throw, during and after the handshake', async () => {
+    const { mutate, seededRandom, randomBytesFrom } = await import('../fuzz.js');
+    const random = seededRandom(5);
+    // Record a real exchange to mutate.
+    const recorded = new Pair();
+    recorded.run(established(recorded));
+    const toServer = recorded.datagramsToServer;
+    const toClient = recorded.datagramsToClient;
+    let closedByFuzz = 0;
+    for (let round = 0; round < 40; round++) {
+      const p = new Pair();
+      if (round % 2 === 1) p.run(established(p));
+      for (let i = 0; i < 50; i++) {
+        const toS = i % 2 === 0;
+        const pool = toS ? toServer : toClient;
+        const input = i % 5 === 0 ? randomBytesFrom(random, 1300) : mutate(pool[Math.floor(random() * pool.length)]!, random);
+        if (toS) {
+          if (!p.server) continue;
+          expect(() => p.server!.receiveDatagram(input, p.now)).not.toThrow();
+        } else {
+          expect(() => p.client.receiveDatagram(input, p.now)).not.toThrow();
+        }
+        expect(() => p.step()).not.toThrow();
+      }
+      if (p.client.isClosed || p.server?.isClosed) closedByFuzz++;
+    }
+    // Most mutations fail authentication and are dropped without closing anything.
+    expect(closedByFuzz).toBeLessThan(40);
+  });
+});
