@@ -267,6 +267,8 @@ export class QuicConnection {
       if (!space.discarded && space.received.hasUnacknowledged) t = Math.min(t, Math.max(space.received.ackDeadline, 0));
     }
     if (this.oneRtt) t = Math.min(t, this.oneRtt.previousKeysDiscardAt);
+    // Data held back only by the pacer goes when it allows.
+    if (this.pacedUntil > this.lastSendAttempt && this.hasPendingData && this.recovery.sendWindow >= this.maxDatagramSize) t = Math.min(t, this.pacedUntil);
     return t;
   }
 
@@ -580,6 +582,15 @@ export class QuicConnection {
     return out;
   }
 
+  /** When the pacer lets the next datagram of new data leave (ms), as of the last send attempt. */
+  private pacedUntil = 0;
+  private lastSendAttempt = 0;
+
+  /** Data waits to be sent (CRYPTO, stream data or control frames). */
+  private get hasPendingData(): boolean {
+    return this.spaces.some((s) => !s.discarded && s.hasCryptoToSend) || this.streams.hasStreamData || this.streams.hasControlFrames;
+  }
+
   private amplificationBudget(): number {
     if (this.addressValidated) return Infinity;
     return Math.max(0, 3 * this.bytesReceived - this.bytesSent);
@@ -592,7 +603,11 @@ export class QuicConnection {
       return undefined;
     }
     if (this.role === 'server') this.recovery.setAntiAmplificationLimited(false, now);
-    const congestionOpen = this.recovery.sendWindow >= this.maxDatagramSize || this.spaces.some((s) => s.probes > 0);
+    const probing = this.spaces.some((s) => s.probes > 0);
+    // Pacing (RFC 9002 §7.7): new data waits for the pacer; ACKs and PTO probes do not.
+    this.pacedUntil = this.recovery.nextSendTime(now);
+    this.lastSendAttempt = now;
+    const congestionOpen = probing || (this.recovery.sendWindow >= this.maxDatagramSize && this.pacedUntil <= now);
     const wants = [0, 1, 2].map((space) => this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen));
     const last = wants.lastIndexOf(true);
     if (last < 0) return undefined;
