@@ -225,6 +225,43 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     expect(Buffer.concat(echoed).equals(upload)).toBe(true);
   });
 
+  it('downloads 2 MB intact with 5% loss both ways (loss detection, retransmission of stream data and control frames)', async () => {
+    const { seededRandom } = await import('../fuzz.js');
+    const random = seededRandom(42);
+    const p = new Pair();
+    p.run(established(p));
+    let dropped = 0;
+    p.drop = () => {
+      if (random() < 0.05) {
+        dropped++;
+        return true;
+      }
+      return false;
+    };
+    const id = p.server!.streams.openStream('uni')!;
+    const body = randomBytes(2 * 1024 * 1024);
+    let offset = 0;
+    const chunks: Buffer[] = [];
+    let ended = false;
+    p.run(() => {
+      // Feed the stream as it drains, as an HTTP/3 response would.
+      while (offset < body.length && p.server!.streams.bufferedAmount(id) < 256 * 1024) {
+        p.server!.streams.write(id, body.subarray(offset, offset + 64 * 1024));
+        offset += 64 * 1024;
+        if (offset >= body.length) p.server!.streams.end(id);
+      }
+      for (let e = p.client.streams.pollEvent(); e; e = p.client.streams.pollEvent()) {
+        if (e.type !== 'readable') continue;
+        for (let d = p.client.streams.read(e.streamId, p.now); d; d = p.client.streams.read(e.streamId, p.now)) chunks.push(Buffer.from(d));
+        if (p.client.streams.readEnded(e.streamId)) ended = true;
+      }
+      return ended;
+    }, 60_000);
+    expect(dropped).toBeGreaterThan(20);
+    expect(Buffer.concat(chunks).equals(body)).toBe(true);
+    expect(p.client.isClosed || p.server!.isClosed).toBe(false);
+  });
+
   it('key update: the client updates once a 1-RTT packet was acknowledged, the server follows', () => {
     const p = new Pair();
     p.run(established(p));
