@@ -379,7 +379,6 @@ export class LossRecovery<T> {
     const events = this.events;
     const rtt = this.rtt;
     const lossDelay = rtt.lossDelay;
-    const lostSendTime = now - lossDelay;
     const persistentDuration = (rtt.ptoBase + this.maxAckDelay) * PERSISTENT_CONGESTION_THRESHOLD;
     const firstSample = rtt.hasRttSample ? rtt.firstSampleTime : Infinity;
     let lastLossTime = -Infinity;
@@ -393,9 +392,11 @@ export class LossRecovery<T> {
         continue;
       }
       const timeSent = history.timeSent(i);
-      if (timeSent > lostSendTime && pn + PACKET_THRESHOLD > largestAcked) {
-        const at = timeSent + lossDelay;
-        if (at < this.lossTime[space]) this.lossTime[space] = at;
+      // Compared as time_sent + loss_delay against now, the very sum the loss timer is armed with: the RFC's
+      // time_sent <= now − loss_delay can round the other way, and the timer then fires forever at the same time.
+      const lostAt = timeSent + lossDelay;
+      if (lostAt > now && pn + PACKET_THRESHOLD > largestAcked) {
+        if (lostAt < this.lossTime[space]) this.lossTime[space] = lostAt;
         runStart = -1;
         continue;
       }

@@ -185,6 +185,24 @@ describe('loss detection (§6.1)', () => {
     expect(ev.lost).toEqual([1]);
   });
 
+  test('the loss timer, when it fires at the time it asked for, declares the packet lost (never re-arms at the same time)', () => {
+    // time_sent <= now − loss_delay, as the RFC writes it, rounds the wrong way for some of these times
+    for (let k = 0; k < 200; k++) {
+      const lr = server();
+      const rttMs = 40 + (k % 97) * 0.013;
+      send(lr, App, 0, 0, 0);
+      lr.onAckReceived(App, [[0, 0]], 0, rttMs);
+      const t = 1000 + k * 0.1;
+      send(lr, App, 1, 1, t);
+      send(lr, App, 2, 2, t);
+      lr.onAckReceived(App, [[2, 2]], 0, t + rttMs);
+      const deadline = lr.lossDetectionDeadline;
+      expect(deadline).toBeGreaterThan(t + rttMs);
+      expect(lr.onTimeout(deadline).lost, `k=${k}`).toEqual([1]);
+      expect(lr.lossDetectionDeadline).toBe(Infinity);
+    }
+  });
+
   test('kGranularity: with a sub-millisecond RTT the loss delay is still 1 ms', () => {
     const lr = server();
     send(lr, App, 0, 1, 0);
