@@ -9,24 +9,15 @@
 import { describe, expect, test } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { LossRecovery, PacketNumberSpace, type AckRanges } from '../../../src/quic/recovery/loss-recovery.js';
+import { seededRandom } from './seeded-random.js';
 
 const App = PacketNumberSpace.ApplicationData;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('ACK fuzz', () => {
   for (const cc of ['newreno', 'cubic'] as const) {
     test(`${cc}: 10,000 random steps keep the books exact and throw only QuicError`, () => {
-      const rand = prng(cc === 'cubic' ? 7 : 8);
+      const rand = seededRandom(cc === 'cubic' ? 7 : 8);
       const int = (n: number) => Math.floor(rand() * n);
       const lr = new LossRecovery<number>({ isServer: true, congestionControl: cc, maxPacketsPerSpace: 4096 });
       lr.setHandshakeConfirmed(0);

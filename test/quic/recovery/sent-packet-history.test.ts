@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { SentPacketHistory } from '../../../src/quic/recovery/sent-packet-history.js';
+import { seededRandom } from './seeded-random.js';
 
 function outstanding<T>(h: SentPacketHistory<T>): number[] {
   const pns: number[] = [];
@@ -13,17 +14,6 @@ function outstanding<T>(h: SentPacketHistory<T>): number[] {
   return pns;
 }
 
-/** Deterministic PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('SentPacketHistory', () => {
   test('records packets and finds them by number; settled entries leave from the front on reclaim', () => {
@@ -73,7 +63,7 @@ describe('SentPacketHistory', () => {
   });
 
   test('random sends, ACKs, losses and reclaims agree with a reference model (ring wrap, growth, compaction)', () => {
-    const rand = prng(42);
+    const rand = seededRandom(42);
     const h = new SentPacketHistory<number>(256, 4);
     const model = new Map<number, { inFlight: boolean; time: number }>();
     let next = 0;
