@@ -278,6 +278,16 @@ export class LossRecovery<T> {
     this.setLossDetectionTimer(now);
   }
 
+  /**
+   * The connection moved to a new path whose capacity and delay are unknown
+   * (RFC 9000 §9.4; not for a mere port change of a NAT rebinding): RTT and
+   * congestion state start over. Packets already sent stay tracked.
+   */
+  onPathChanged(): void {
+    this.rtt.reset();
+    this.congestion.reset();
+  }
+
   /** The path MTU changed. */
   setMaxDatagramSize(size: number): void {
     this.congestion.setMaxDatagramSize(size);

@@ -418,4 +418,19 @@ describe('congestion window through recovery', () => {
     expect(pn).toBe(10);
     expect(lr.sendWindow).toBe(lr.congestionWindow - 10 * MDS);
   });
+
+  test('a new path starts RTT and congestion state over (RFC 9000 §9.4)', () => {
+    for (const cc of ['newreno', 'cubic'] as const) {
+      const lr = server(cc);
+      const w0 = lr.congestionWindow;
+      send(lr, App, 0, 9, 0);
+      lr.onAckReceived(App, [[9, 9]], 0, 30);
+      expect(lr.congestionWindow).toBeLessThan(w0);
+      lr.onPathChanged();
+      expect(lr.congestionWindow).toBe(w0);
+      expect(lr.congestion.slowStartThreshold).toBe(Infinity);
+      expect(lr.rtt.hasRttSample).toBe(false);
+      expect(lr.rtt.smoothedRtt).toBe(333);
+    }
+  });
 });
