@@ -10,6 +10,10 @@
 import { describe, expect, test } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { LossRecovery, PacketNumberSpace, type AckRanges } from '../../../src/quic/recovery/loss-recovery.js';
+import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
+import { writeAckFrame } from '../../../src/quic/frames/frame-writer.js';
+import type { AckFrame } from '../../../src/quic/frames/frame.js';
+import { PacketType } from '../../../src/quic/packet/packet-header.js';
 
 const { Initial, Handshake, ApplicationData: App } = PacketNumberSpace;
 const MDS = 1200;
@@ -75,6 +79,32 @@ describe('ACK processing', () => {
     expect(client.rtt.latestRtt).toBe(200);
     const smoothedBefore = 0.875 * 100 + 0.125 * 220;
     expect(client.rtt.smoothedRtt).toBeCloseTo(0.875 * smoothedBefore + 0.125 * 100, 10);
+  });
+
+  test('ranges straight from the frame reader (flattened, largest first) are taken as they are, and mean what the pairs mean', () => {
+    const ackFrame = (ranges: number[], ecnCe?: number): AckFrame => {
+      const buf = Buffer.alloc(256);
+      const n = writeAckFrame(buf, 0, ranges, 125, ecnCe === undefined ? undefined : { ect0: 10, ect1: 0, ce: ecnCe });
+      const reader = new FrameReader();
+      reader.reset(buf.subarray(0, n), PacketType.OneRtt);
+      return reader.next() as AckFrame;
+    };
+    const fromFrame = server();
+    const fromPairs = server();
+    for (const lr of [fromFrame, fromPairs]) send(lr, App, 0, 20, 0);
+    const frame = ackFrame([20, 15, 10, 8, 3, 0]);
+    expect(frame.ranges).toEqual([20, 15, 10, 8, 3, 0]);
+    // ACK Delay 125 with the default exponent 3: 1000 µs = 1 ms
+    const a = fromFrame.onAckReceived(App, frame.ranges, (frame.ackDelay * 2 ** 3) / 1000, 40).acked.slice();
+    const b = fromPairs.onAckReceived(App, [[15, 20], [8, 10], [0, 3]], 1, 40).acked.slice();
+    expect(a).toEqual([0, 1, 2, 3, 8, 9, 10, 15, 16, 17, 18, 19, 20]);
+    expect(b).toEqual(a);
+    expect(fromFrame.bytesInFlight).toBe(fromPairs.bytesInFlight);
+    // an optimistic ACK as the peer would encode it
+    const optimistic = ackFrame([30, 0]);
+    expect(ackError(() => fromFrame.onAckReceived(App, optimistic.ranges, 0, 50)).code).toBe(QuicErrorCode.PROTOCOL_VIOLATION);
+    // an odd-length flat array cannot come from a frame
+    expect(ackError(() => fromFrame.onAckReceived(App, [20, 15, 10], 0, 50)).code).toBe(QuicErrorCode.FRAME_ENCODING_ERROR);
   });
 
   test('malformed ranges are FRAME_ENCODING_ERROR: empty, inverted, overlapping, adjacent, ascending, negative, fractional', () => {
