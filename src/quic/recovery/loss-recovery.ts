@@ -243,7 +243,7 @@ export class LossRecovery<T> {
   /**
    * The keys of Initial or Handshake were discarded (§A.11): its packets
    * leave bytes in flight without being acknowledged or lost, and its timers
-   * stop. Their records are dropped.
+   * stop. Their records are dropped and the space's memory released.
    */
   discardSpace(space: PacketNumberSpace, now: number): void {
     if (space === PacketNumberSpace.ApplicationData) throw new RangeError('the application data space is never discarded');
@@ -252,7 +252,7 @@ export class LossRecovery<T> {
     for (let i = 0; i < history.length; i++) {
       if (history.isOutstanding(i) && history.isInFlight(i)) this.bytesInFlight -= history.sentBytes(i);
     }
-    history.clear();
+    history.release();
     this.discarded[space] = true;
     if (space === PacketNumberSpace.Initial) this.handshakeKeys = true;
     this.ackElicitingInFlight[space] = 0;

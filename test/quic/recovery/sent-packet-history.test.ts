@@ -62,6 +62,18 @@ describe('SentPacketHistory', () => {
     expect(outstanding(h)).not.toContain(12);
   });
 
+  test('release() forgets everything and frees the ring; the history still works afterwards (largest sent kept)', () => {
+    const h = new SentPacketHistory<number>(64, 4);
+    expect(h.lowerBound(0)).toBe(0); // nothing allocated yet
+    for (let pn = 0; pn < 10; pn++) h.add(pn, 0, 100, true, true, pn);
+    h.release();
+    expect(h.length).toBe(0);
+    expect(h.largestSent).toBe(9);
+    expect(() => h.add(5, 0, 100, true, true, 5)).toThrow(RangeError);
+    h.add(10, 1, 100, true, true, 10);
+    expect(outstanding(h)).toEqual([10]);
+  });
+
   test('random sends, ACKs, losses and reclaims agree with a reference model (ring wrap, growth, compaction)', () => {
     const rand = seededRandom(42);
     const h = new SentPacketHistory<number>(256, 4);
