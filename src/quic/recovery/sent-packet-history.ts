@@ -36,16 +36,16 @@ const NO_U8 = new Uint8Array(0);
 export class SentPacketHistory<T> {
   /** Highest packet number sent (or skipped) in this space; -1 before any. */
   largestSent = -1;
-  private capacity: number;
-  private mask: number;
+  private capacity = 0;
+  private mask = 0;
   private head = 0;
   private size = 0;
-  private pns: Float64Array;
-  private times: Float64Array;
-  private bytes: Uint32Array;
-  private flags: Uint8Array;
-  private states: Uint8Array;
-  private records: (T | undefined)[];
+  private pns = NO_F64;
+  private times = NO_F64;
+  private bytes = NO_U32;
+  private flags = NO_U8;
+  private states = NO_U8;
+  private records: (T | undefined)[] = [];
   private readonly skipped: number[] = [];
   private readonly maxPackets: number;
   private readonly initialCapacity: number;
@@ -57,14 +57,6 @@ export class SentPacketHistory<T> {
   constructor(maxPackets = 16384, initialCapacity = 32) {
     this.maxPackets = nextPowerOfTwo(Math.max(4, maxPackets));
     this.initialCapacity = Math.min(this.maxPackets, nextPowerOfTwo(Math.max(4, initialCapacity)));
-    this.capacity = 0;
-    this.mask = 0;
-    this.pns = NO_F64;
-    this.times = NO_F64;
-    this.bytes = NO_U32;
-    this.flags = NO_U8;
-    this.states = NO_U8;
-    this.records = [];
   }
 
   /** Entries kept, settled ones not yet reclaimed included. */
