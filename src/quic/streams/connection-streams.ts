@@ -100,6 +100,7 @@ export class ConnectionStreams {
   /** Streams that may have a control frame due (RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA, STREAM_DATA_BLOCKED). */
   private readonly controlDue = new Set<number>();
   private readonly events: StreamEvent[] = [];
+  private eventsRead = 0;
   private smoothedRtt = 0;
   /** The latest time the application read at (ms), for auto-tuning samples; -1 before the first read. */
   private lastReadAt = -1;
@@ -160,7 +161,7 @@ export class ConnectionStreams {
     this.receivedTotal += recv.onStreamFrame(offset, data, fin);
     this.countFragments(entry, StreamFrameType.STREAM);
     this.settleConnectionCredit(entry);
-    if (recv.readableBytes > 0 || recv.state === 'data-recvd') this.signalReadable(entry);
+    if (recv.hasReadable || recv.state === 'data-recvd') this.signalReadable(entry);
     this.closeIfDone(entry);
   }
 
@@ -373,7 +374,13 @@ export class ConnectionStreams {
 
   /** The next event for the application, or undefined. */
   pollEvent(): StreamEvent | undefined {
-    return this.events.shift();
+    if (this.eventsRead === this.events.length) return undefined;
+    const event = this.events[this.eventsRead++]!;
+    if (this.eventsRead === this.events.length) {
+      this.events.length = 0;
+      this.eventsRead = 0;
+    }
+    return event;
   }
 
   // ---- Outputs for the packet builder --------------------------------------------

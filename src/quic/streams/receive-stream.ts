@@ -58,7 +58,12 @@ export class ReceiveStream {
     return this.buffer.fragmentCount;
   }
 
-  /** In-order bytes ready for `read`. */
+  /** The next byte is here: `read` returns data. */
+  get hasReadable(): boolean {
+    return this.isDelivering && this.buffer.hasReadable;
+  }
+
+  /** In-order bytes ready for `read` (walks the fragments: for stats and tests). */
   get readableBytes(): number {
     return this.isDelivering ? this.buffer.readableBytes : 0;
   }
@@ -120,7 +125,7 @@ export class ReceiveStream {
     }
     if (this.final !== undefined) {
       if (this.current === 'recv') this.current = 'size-known';
-      if (this.current === 'size-known' && this.buffer.contiguousEnd() === this.final) this.current = 'data-recvd';
+      if (this.current === 'size-known' && this.buffer.holdsAllUpTo(this.final)) this.current = 'data-recvd';
     }
     return moved;
   }
