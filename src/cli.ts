@@ -14,8 +14,8 @@ import { FileProvider } from './provider/file/file-provider.js';
 import { PORTICO_VERSION } from './version.js';
 import { mergeSnapshots } from './dynamic/merge.js';
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
 import { joinCluster, WORKER_ID_ENV, type WorkerRole } from './server/worker-role.js';
+import { availableCpus } from './server/available-cpus.js';
 import { superviseWorkers } from './server/worker-supervisor.js';
 import { generatedDefaultCertificate } from './tls/generated-default-certificate.js';
 import { parseDurationMs } from './config/duration.js';
@@ -132,7 +132,12 @@ async function main(): Promise<number> {
   }
   if (args.command === 'check') return check(cfg);
   if (cluster.isWorker && process.env[WORKER_ID_ENV]) return serve(cfg, await joinCluster());
-  const workers = cfg.workers === 'auto' ? availableParallelism() : (cfg.workers ?? 1);
+  let workers = 1;
+  if (cfg.workers === 'auto') {
+    const count = availableCpus();
+    createLogger(cfg.log).info({ workers: count.cpus, from: count.source }, 'workers: auto');
+    workers = count.cpus;
+  } else if (cfg.workers) workers = cfg.workers;
   if (workers > 1) return supervise(cfg, workers);
   return serve(cfg, undefined);
 }
@@ -149,8 +154,9 @@ async function serve(cfg: StaticConfig, role: WorkerRole | undefined): Promise<n
     return 1;
   }
   role?.ready();
-  if (!role && cfg.workers === undefined && availableParallelism() > 1)
-    log.info({ cpus: availableParallelism() }, 'serving with one process; workers: auto (or --workers=N) uses more cores (docs/configuration.md, "Workers")');
+  const cpus = availableCpus().cpus;
+  if (!role && cfg.workers === undefined && cpus > 1)
+    log.info({ cpus }, 'serving with one process; workers: auto (or --workers=N) uses more cores (docs/configuration.md, "Workers")');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return process.exit(1);

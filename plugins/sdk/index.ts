@@ -2,7 +2,8 @@
  * The plugin SDK: everything a middleware plugin needs, typed. A plugin is an
  * ES module whose default export is `defineMiddleware({...})`; Portico loads
  * it from `experimental.plugins.<name>.module` (compiled JavaScript).
- * See docs/plugins.md.
+ * Published as `portico/plugin` (package.json `exports`; its declarations
+ * reach into dist/src for the Exchange types). See docs/plugins.md.
  */
 import type { MiddlewareType, MiddlewareBuildContext } from '../../src/middleware/middleware-type.js';
 import type {

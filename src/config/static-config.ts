@@ -13,7 +13,7 @@ export interface StaticConfig {
   ping?: { entryPoint?: string };
   metrics?: { prometheus?: { entryPoint?: string } };
   experimental?: { plugins?: Record<string, { module: string }> };
-  /** Processes serving traffic: 1 (default) is this one; N > 1 forks N workers that share the ports; 'auto' is one per CPU. */
+  /** Processes serving traffic: 1 (default) is this one; N > 1 forks N workers that share the ports; 'auto' is one per CPU this process may use (the cgroup CPU quota counts; see src/server/available-cpus.ts). */
   workers?: number | 'auto';
   /** Directory against which relative paths in the file resolve. */
   baseDir: string;
@@ -40,6 +40,8 @@ export interface EntryPointConfig {
     maxHeaderBytes?: number;
     maxConcurrentStreams?: number;
     maxConnections?: number;
+    /** Above these, new connections are closed at accept and new requests refused (503 / REFUSED_STREAM); see overload-guard.ts. */
+    overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number };
   };
 }
 

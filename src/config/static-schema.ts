@@ -79,6 +79,15 @@ const entryPoint = {
         maxHeaderBytes: { type: 'integer', minimum: 1024 },
         maxConcurrentStreams: { type: 'integer', minimum: 1 },
         maxConnections: { type: 'integer', minimum: 1 },
+        overload: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            maxActiveRequests: { type: 'integer', minimum: 0 },
+            maxHeapUsedMiB: { type: 'integer', minimum: 0 },
+            maxRssMiB: { type: 'integer', minimum: 0 },
+          },
+        },
       },
     },
   },

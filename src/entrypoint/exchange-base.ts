@@ -8,12 +8,14 @@ import type {
   Exchange,
   HeaderMap,
   HttpProtocol,
+  MiddlewareFailure,
   ResponseHeadersHook,
   ResponseInterceptor,
   ResponseSink,
   TlsFacts,
 } from '../middleware/exchange.js';
 import type { RequestFacts } from '../router/request-facts.js';
+import { DiscardingSink, FailureGuardedSink } from '../middleware/failure-guarded-sink.js';
 
 export interface ExchangeInit {
   protocol: HttpProtocol;
@@ -52,7 +54,14 @@ export abstract class ExchangeBase implements Exchange {
   /** Set when the entrypoint advertises HTTP/3 (h1/h2 over TLS only). */
   altSvc: string | undefined;
   private hooks: ResponseHeadersHook[] | undefined;
+  /** The middleware that registered each hook (same index), blamed when it throws. */
+  private hookOwners: Array<string | undefined> | undefined;
   private interceptors: ResponseInterceptor[] | undefined;
+  private interceptorOwners: Array<string | undefined> | undefined;
+  runningMiddleware: string | undefined;
+  private failure: MiddlewareFailure | undefined;
+  /** What sendHead returned: the head is on its way to the client once this is set. */
+  private wire: ResponseSink | undefined;
   private status: number | undefined;
   private upstreamAbort: (() => void) | undefined;
   private aborted = false;
@@ -92,10 +101,36 @@ export abstract class ExchangeBase implements Exchange {
 
   onResponseHeaders(hook: ResponseHeadersHook): void {
     (this.hooks ??= []).push(hook);
+    (this.hookOwners ??= []).push(this.runningMiddleware);
   }
 
   interceptResponse(interceptor: ResponseInterceptor): void {
     (this.interceptors ??= []).push(interceptor);
+    (this.interceptorOwners ??= []).push(this.runningMiddleware);
+  }
+
+  get middlewareFailure(): MiddlewareFailure | undefined {
+    return this.failure;
+  }
+
+  middlewareFailed(failure: MiddlewareFailure): ResponseSink {
+    if (this.failure) return new DiscardingSink();
+    this.failure = failure;
+    this.abortUpstream();
+    if (this.wire === undefined) {
+      // Straight to the wire: the hooks and interceptors are the code that failed.
+      const body = Buffer.from('500 Internal Server Error\n');
+      this.status = 500;
+      const headers: HeaderMap = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) };
+      if (this.altSvc !== undefined) mergeAltSvc(headers, this.altSvc);
+      const sink = (this.wire = this.sendHead(500, headers));
+      if (this.method === 'HEAD') sink.end();
+      else sink.end(body);
+    } else {
+      // The client has a head and part of a body it cannot trust: cut the stream so it sees the failure.
+      this.wire.destroy(failure.error instanceof Error ? failure.error : new Error(String(failure.error)));
+    }
+    return new DiscardingSink();
   }
 
   setUpstreamAbort(abort: () => void): void {
@@ -121,14 +156,33 @@ export abstract class ExchangeBase implements Exchange {
   }
 
   writeHead(status: number, headers: HeaderMap): ResponseSink {
+    // After a middleware failed, the 500 (or the abort) is the response; what else arrives is dropped.
+    if (this.failure) return new DiscardingSink();
     // Interceptors are used once each, innermost first; what they open goes on through the rest.
     const interceptor = this.interceptors?.pop();
-    if (interceptor) return interceptor(status, headers, (s, h) => this.writeHead(s, h));
+    if (interceptor) {
+      const middleware = this.interceptorOwners!.pop();
+      let sink: ResponseSink;
+      try {
+        sink = interceptor(status, headers, (s, h) => this.writeHead(s, h));
+      } catch (error) {
+        return this.middlewareFailed({ middleware, phase: 'response-head', error });
+      }
+      // Its body transform is middleware code too: a throw there must end the response, not the relay.
+      return new FailureGuardedSink(sink, (error) => this.middlewareFailed({ middleware, phase: 'response-body', error }), () => this.failure !== undefined);
+    }
     if (this.status !== undefined) throw new Error('response head already written');
     this.status = status;
-    if (this.hooks) for (let i = this.hooks.length - 1; i >= 0; i--) this.hooks[i]!(status, headers);
+    if (this.hooks)
+      for (let i = this.hooks.length - 1; i >= 0; i--) {
+        try {
+          this.hooks[i]!(status, headers);
+        } catch (error) {
+          return this.middlewareFailed({ middleware: this.hookOwners![i], phase: 'response-head', error });
+        }
+      }
     if (this.altSvc !== undefined) mergeAltSvc(headers, this.altSvc);
-    return this.sendHead(status, headers);
+    return (this.wire = this.sendHead(status, headers));
   }
 
   respond(status: number, headers: HeaderMap, body?: string | Buffer): void {

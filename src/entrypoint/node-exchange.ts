@@ -9,6 +9,20 @@ import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
 import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
 import { definedHeaders } from '../service/hop-by-hop.js';
 
+/**
+ * An h2 stream the client reset (RST_STREAM, or its connection closed) before
+ * our response ended emits 'aborted'. The response's own 'close' cannot tell
+ * this apart from a finished response: Node ends the writable side of a reset
+ * stream, so `writableFinished` reads true. Without this the backend request
+ * went on, its relay paused for a 'drain' the dead stream never emits, and the
+ * backend connection stayed pinned (issue 9.1: one per HEADERS+RST_STREAM).
+ * A stream reset in the same read as its HEADERS is already aborted here.
+ */
+function watchH2Stream(ex: ExchangeBase, stream: Http2ServerRequest['stream'] & { aborted?: boolean }): void {
+  if (stream.aborted || stream.destroyed) ex.clientClosed();
+  else stream.once('aborted', () => ex.clientClosed());
+}
+
 export class NodeExchange extends ExchangeBase {
   constructor(
     init: ExchangeInit,
@@ -16,6 +30,8 @@ export class NodeExchange extends ExchangeBase {
     private readonly res: ServerResponse | Http2ServerResponse,
   ) {
     super(init);
+    const stream = (req as Http2ServerRequest).stream as (Http2ServerRequest['stream'] & { aborted?: boolean }) | undefined;
+    if (stream) watchH2Stream(this, stream);
   }
 
   requestTrailers(): HeaderMap | undefined {

@@ -19,6 +19,9 @@ import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-he
 import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
+import { OpenConnections } from './open-connections.js';
+import { OverloadGuard, overloadLimits } from './overload-guard.js';
+import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
 /** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
 interface PeerFacts {
@@ -35,10 +38,15 @@ export class TcpEntryPoint {
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<Socket>();
-  private readonly sessions = new Set<Http2Session>();
+  /** Every HTTP connection past its TLS handshake, with the deadline of the phase it is in. */
+  private readonly connections: OpenConnections;
+  private readonly overload: OverloadGuard;
+  /** Connections, requests, shed load and timeouts, for metrics (see observability/entrypoint-load-metrics.ts). */
+  readonly load: EntryPointLoad;
   private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
   private readonly writeTimeoutMs: number;
+  private readonly handshakeTimeoutMs: number;
 
   constructor(
     private readonly ep: EntryPointContext,
@@ -51,10 +59,21 @@ export class TcpEntryPoint {
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
     this.writeTimeoutMs = parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? 0);
+    this.handshakeTimeoutMs = readTimeout || 120_000;
+    this.connections = new OpenConnections(
+      { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
+      { timedOut: (phase) => this.load.countTimeout(phase) },
+    );
+    this.load = new EntryPointLoad(
+      () => this.connections.size,
+      () => this.connections.activeRequests,
+    );
+    this.overload = new OverloadGuard(overloadLimits(t), this.load);
     this.h1 = http.createServer({
       maxHeaderSize: t?.maxHeaderBytes ?? 32 * 1024,
-      requestTimeout: readTimeout,
-      headersTimeout: Math.min(readTimeout || 60_000, 60_000),
+      // Node checks these only on a server that listen()s itself; ours get sockets by emit('connection'), so OpenConnections enforces them.
+      requestTimeout: 0,
+      headersTimeout: 0,
       keepAliveTimeout: idleTimeout,
       // Refuse ambiguous framing (CL+TE, bad chunking, obs-fold): the parser answers 400 before we see it.
       insecureHTTPParser: false,
@@ -86,23 +105,27 @@ export class TcpEntryPoint {
     this.h2.on('request', (req, res) => this.onH2Request(req, res));
     // Node's compatibility layer delivers CONNECT (incl. RFC 8441 extended CONNECT) here, not as 'request'.
     this.h2.on('connect', (req: Http2ServerRequest, res: Http2ServerResponse) => this.onH2Request(req, res));
-    this.h2.on('session', (s: Http2Session) => {
-      this.sessions.add(s);
-      s.once('close', () => this.sessions.delete(s));
-      s.setTimeout(idleTimeout, () => s.close());
-    });
+    this.h2.on('session', (s: Http2Session) => this.connections.addH2(s));
     this.h2.on('sessionError', () => this.ep.countMalformed('h2-session-error'));
   }
 
   async listen(): Promise<void> {
     const { host, port } = parseListenAddress(this.ep.config.address);
-    const onSocket = (socket: Socket) => {
+    /** Every accepted TCP connection, before TLS; false when the overload policy closed it. */
+    const onSocket = (socket: Socket): boolean => {
+      if (!this.overload.admitConnection()) {
+        socket.destroy();
+        return false;
+      }
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
+      return true;
     };
     if (this.ep.tls) {
       const server = createTlsServer({
         noDelay: true,
+        // readTimeout bounds the handshake too, as it does a request head.
+        handshakeTimeout: this.handshakeTimeoutMs,
         SNICallback: (servername, cb) => {
           try {
             const sel = this.ep.tlsRuntime().select(servername);
@@ -130,11 +153,15 @@ export class TcpEntryPoint {
       server.on('tlsClientError', () => this.ep.countMalformed('tls-handshake'));
       this.server = server;
     } else {
-      const server = createNetServer({ noDelay: true }, (socket) => this.h1.emit('connection', socket));
-      server.on('connection', onSocket);
+      const server = createNetServer({ noDelay: true });
+      server.on('connection', (socket: Socket) => {
+        if (onSocket(socket)) this.toH1(socket);
+      });
       this.server = server;
     }
     if (this.ep.config.transport?.maxConnections) this.server.maxConnections = this.ep.config.transport.maxConnections;
+    // Node closes connections over maxConnections at accept and says so with 'drop'.
+    this.server.on('drop', () => this.overload.connectionDropped());
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       // `:8443` binds `::` which also accepts IPv4 (dual stack).
@@ -190,7 +217,12 @@ export class TcpEntryPoint {
       peerCertificate: sel.options.clientAuth !== 'none' ? socket.getPeerCertificate(false)?.raw : undefined,
     };
     if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
-    else this.h1.emit('connection', socket);
+    else this.toH1(socket);
+  }
+
+  private toH1(socket: Socket): void {
+    this.connections.addH1(socket);
+    this.h1.emit('connection', socket);
   }
 
   private buildH1Exchange(req: IncomingMessage, res: ServerResponse | undefined): NodeExchange | undefined {
@@ -241,6 +273,13 @@ export class TcpEntryPoint {
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    if (this.overload.refuseRequest()) {
+      // Shed before any routing work; the client should try another replica (or later), not pipeline more here.
+      res.shouldKeepAlive = false;
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' });
+      res.end('503 Service Unavailable: overloaded\n');
+      return;
+    }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
     if (expectContinue) {
@@ -250,7 +289,7 @@ export class TcpEntryPoint {
         sent = true;
       };
     }
-    this.track(ex, res);
+    this.track(ex, res, this.connections.h1Request(req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
 
@@ -264,6 +303,11 @@ export class TcpEntryPoint {
       const socket = session.socket as unknown as PeerSocket;
       peer = session.porticoPeer = this.peerFacts(socket);
       tlsFacts = session.porticoTls = socket.porticoTls;
+    }
+    if (this.overload.refuseRequest(this.connections.streamsOn(session))) {
+      // Not processed, safe to retry (RFC 9113 §8.7).
+      req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
     }
     const raw = req.headers;
     const headers: HeaderMap = {};
@@ -291,7 +335,7 @@ export class TcpEntryPoint {
       return;
     }
     const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, method);
-    this.track(ex, res);
+    this.track(ex, res, this.connections.h2Stream(session, req.stream.id ?? 0, req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
 
@@ -329,12 +373,13 @@ export class TcpEntryPoint {
     return ex;
   }
 
-  private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse): void {
+  private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse, closed: () => void): void {
     // writeTimeout (Traefik's meaning): the whole response must be written within it; 0 = no limit.
     const timer = this.writeTimeoutMs > 0 ? setTimeout(() => res.destroy(), this.writeTimeoutMs) : undefined;
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
       if (timer) clearTimeout(timer);
+      closed();
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.clientClosed();
       this.ep.exchangeDone(ex, 'aborted');
@@ -346,12 +391,15 @@ export class TcpEntryPoint {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    // Resolves when the last connection is gone: drain() closes idle ones now and busy ones with their last response.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sessions) s.close();
-    this.h1.closeIdleConnections();
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+    this.connections.drain();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
     await Promise.race([closed, deadline]);
+    clearTimeout(timer);
+    this.connections.destroyAll();
     for (const s of this.sockets) s.destroy();
-    this.h1.closeAllConnections();
+    this.overload.stop();
   }
 }

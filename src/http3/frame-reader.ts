@@ -16,7 +16,7 @@ import {
   FRAME_SETTINGS,
   isHttp2OnlyFrameType,
 } from './frames.js';
-import { readVarint, varintLengthFromFirstByte } from './varint.js';
+import { readVarint, varintLengthFromFirstByte } from '../quic/varint.js';
 
 export interface FrameEvent {
   type: number;

@@ -3,7 +3,7 @@
  * Encoders return the frame header separately from large payloads where that
  * lets callers avoid copying a DATA body.
  */
-import { varintSize, writeVarint } from './varint.js';
+import { varintSize, writeVarint } from '../quic/varint.js';
 
 export const FRAME_DATA = 0x00;
 export const FRAME_HEADERS = 0x01;

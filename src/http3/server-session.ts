@@ -49,7 +49,7 @@ import { encodeFieldSection } from './qpack/encoder.js';
 import { QpackError } from './qpack/qpack-error.js';
 import { CONNECTION_SPECIFIC_FIELDS, validateRequestHeaders, validateTrailers, type Http3Request } from './request-validation.js';
 import { DEFAULT_SETTINGS, encodeSettingsFrame, parseSettings, type Http3Settings } from './settings.js';
-import { readVarint, varintLengthFromFirstByte } from './varint.js';
+import { readVarint, varintLengthFromFirstByte } from '../quic/varint.js';
 
 export type { Http3Request } from './request-validation.js';
 export type { FieldLine } from './qpack/decoder.js';
@@ -84,7 +84,12 @@ export interface Http3ServerOptions {
   qpackBlockedStreams?: number;
   /** SETTINGS_MAX_FIELD_SECTION_SIZE we advertise and enforce. Default 64 KiB. */
   maxFieldSectionSize?: number;
-  /** SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 9220). Default true. */
+  /**
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 9220). Default false: the request
+   * bridge has no tunnel for extended CONNECT over HTTP/3 (WebSocket goes over
+   * h1 Upgrade and h2 extended CONNECT), and no client here speaks RFC 9220 to
+   * test one against, so advertising it would invite requests that fail.
+   */
   enableConnectProtocol?: boolean;
   /** Largest non-DATA frame we buffer. Default: maxFieldSectionSize + 1 KiB. */
   maxFramePayload?: number;
@@ -159,7 +164,7 @@ export class Http3ServerSession {
       qpackMaxTableCapacity: options.qpackMaxTableCapacity ?? 4096,
       qpackBlockedStreams: options.qpackBlockedStreams ?? 16,
       maxFieldSectionSize,
-      enableConnectProtocol: options.enableConnectProtocol ?? true,
+      enableConnectProtocol: options.enableConnectProtocol ?? false,
       h3Datagram: false,
     };
     this.maxFramePayload = options.maxFramePayload ?? maxFieldSectionSize + 1024;

@@ -3,7 +3,7 @@
  */
 import { Http3Error, H3_SETTINGS_ERROR } from './error-codes.js';
 import { FRAME_SETTINGS, encodeFrame } from './frames.js';
-import { readVarint, varintLengthFromFirstByte, varintSize, writeVarint } from './varint.js';
+import { readVarint, varintLengthFromFirstByte, varintSize, writeVarint } from '../quic/varint.js';
 
 export const SETTINGS_QPACK_MAX_TABLE_CAPACITY = 0x01;
 export const SETTINGS_MAX_FIELD_SECTION_SIZE = 0x06;

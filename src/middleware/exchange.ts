@@ -48,6 +48,17 @@ export type ResponseHeadersHook = (status: number, headers: HeaderMap) => void;
  */
 export type ResponseInterceptor = (status: number, headers: HeaderMap, open: (status: number, headers: HeaderMap) => ResponseSink) => ResponseSink;
 
+/** Where a middleware's code failed: its request phase, a response-head hook or interceptor, or a body transform. */
+export type MiddlewarePhase = 'request' | 'response-head' | 'response-body';
+
+/** A throw or rejection in middleware code, kept on the exchange for the log and the failure counter. */
+export interface MiddlewareFailure {
+  /** Qualified name (`auth@file`); undefined when the hook was registered outside any middleware's synchronous code. */
+  middleware: string | undefined;
+  phase: MiddlewarePhase;
+  error: unknown;
+}
+
 export interface Exchange {
   readonly protocol: HttpProtocol;
   readonly entryPoint: string;
@@ -98,6 +109,18 @@ export interface Exchange {
   readonly statusCode: number | undefined;
   /** Request trailers, when the protocol delivered them (after body ends). */
   readonly requestTrailers: () => HeaderMap | undefined;
+  /**
+   * The middleware whose synchronous code runs now, set by the pipeline around each middleware
+   * (middleware-failure-guard.ts): hooks and interceptors registered meanwhile are blamed on it.
+   */
+  runningMiddleware: string | undefined;
+  /**
+   * Middleware code failed: answer 500 if the head has not left (abort the stream if it has),
+   * stop the upstream request, and discard whatever is written afterwards (the sink returned).
+   * The first failure is kept in `middlewareFailure`.
+   */
+  middlewareFailed(failure: MiddlewareFailure): ResponseSink;
+  readonly middlewareFailure: MiddlewareFailure | undefined;
 }
 
 /** The whole pipeline is functions of this shape. */

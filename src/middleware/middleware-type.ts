@@ -3,8 +3,19 @@
  * The registry (registry.ts) maps a type name to one of these; the compiler
  * validates each configured instance and builds its handler once per config
  * version, never per request.
+ *
+ * Options are described as data (`optionsSchema`), not checked by code that
+ * builds validators: the registry compiles the schema once, when the type is
+ * registered, so a configuration version never creates (and never retains)
+ * a compiled validator of its own.
  */
 import type { MiddlewareHandler } from './exchange.js';
+import type { OptionsSchema } from './options-schema.js';
+
+export type { OptionsSchema };
+
+/** A problem with the options: the field (`prefixes[0]`, `redis.tls`; '' for the whole object) and what is wrong. */
+export type OptionProblem = [field: string, message: string];
 
 export interface MiddlewareBuildContext {
   /** Qualified name of this instance (`auth@file`). */
@@ -23,10 +34,17 @@ export interface MiddlewareType<Options = Record<string, unknown>> {
   /** The key in configuration: `stripPrefix`, `headers`, `plugin-name`. */
   readonly type: string;
   /**
-   * Check options; return problems as [fieldPath, message] pairs (empty = valid).
-   * fieldPath is relative to the options object (`prefixes[0]`).
+   * JSON Schema of the options object (plain data; `additionalProperties: false` is implied).
+   * Compiled once when the type is registered. Without it, any object passes to `validate`.
    */
-  validate(options: unknown): Array<[string, string]>;
+  readonly optionsSchema?: OptionsSchema;
+  /**
+   * Checks a schema cannot express (regex syntax, files, fields that go together); called only
+   * with options that passed `optionsSchema`. Return problems, empty when valid; field paths are
+   * relative to the options object (`prefixes[0]`). Called once per configured instance and
+   * configuration version: keep it free of anything that caches per call.
+   */
+  validate?(options: Options): OptionProblem[];
   /** Build the handler. Called once per configuration version. */
   build(options: Options, context: MiddlewareBuildContext): MiddlewareHandler;
 }

@@ -23,7 +23,14 @@ function describeExport(value: unknown): string {
 
 function isMiddlewareType(t: unknown): t is MiddlewareType {
   const m = t as Partial<MiddlewareType> | null | undefined;
-  return !!m && typeof m.type === 'string' && m.type.length > 0 && typeof m.validate === 'function' && typeof m.build === 'function';
+  return (
+    !!m &&
+    typeof m.type === 'string' &&
+    m.type.length > 0 &&
+    typeof m.build === 'function' &&
+    (m.validate === undefined || typeof m.validate === 'function') &&
+    (m.optionsSchema === undefined || (typeof m.optionsSchema === 'object' && m.optionsSchema !== null))
+  );
 }
 
 async function importWithTimeout(specifier: string, timeoutMs: number): Promise<unknown> {

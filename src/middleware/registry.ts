@@ -6,6 +6,8 @@
 import type { Middleware } from '../dynamic/model.js';
 import type { MiddlewareHandler } from './exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
+import { compileOptionsSchema, type OptionsCheck } from './options-schema.js';
+import { guardMiddleware } from './middleware-failure-guard.js';
 import { addPrefix } from './add-prefix/index.js';
 import { stripPrefix } from './strip-prefix/index.js';
 import { stripPrefixRegex } from './strip-prefix-regex/index.js';
@@ -52,21 +54,37 @@ export interface CompileContext {
   onDispose(release: () => void): void;
 }
 
+/** A registered type with its options schema compiled (once, at registration). */
+interface RegisteredType {
+  type: MiddlewareType<never>;
+  checkSchema: OptionsCheck | undefined;
+}
+
 export class MiddlewareRegistry {
-  private readonly types = new Map<string, MiddlewareType<never>>();
+  private readonly types = new Map<string, RegisteredType>();
   private readonly plugins = new Set<string>();
 
   constructor() {
-    for (const t of BUILT_IN_MIDDLEWARES) this.types.set(t.type, t);
+    for (const t of BUILT_IN_MIDDLEWARES) this.add(t.type, t);
     // Traefik v2's name for ipAllowList still appears in users' files.
-    this.types.set('ipWhiteList', ipAllowList as MiddlewareType<never>);
+    this.add('ipWhiteList', ipAllowList as MiddlewareType<never>);
   }
 
-  /** Add a plugin's type; a name clash with a built-in is refused. */
+  /** Add a plugin's type; a name clash with a built-in is refused; so is a schema ajv cannot compile. */
   register(type: MiddlewareType): void {
     if (this.types.has(type.type)) throw new Error(`middleware type "${type.type}" already exists (built-in or another plugin); rename the plugin's type`);
-    this.types.set(type.type, type as MiddlewareType<never>);
+    this.add(type.type, type as MiddlewareType<never>);
     this.plugins.add(type.type);
+  }
+
+  private add(name: string, type: MiddlewareType<never>): void {
+    let checkSchema: OptionsCheck | undefined;
+    try {
+      checkSchema = type.optionsSchema ? compileOptionsSchema(type.optionsSchema) : undefined;
+    } catch (err) {
+      throw new Error(`middleware type "${name}": its optionsSchema does not compile: ${(err as Error).message}`);
+    }
+    this.types.set(name, { type, checkSchema });
   }
 
   get typeNames(): string[] {
@@ -79,12 +97,33 @@ export class MiddlewareRegistry {
    */
   compileMiddleware(name: string, config: Middleware, ctx: CompileContext): CompileResult {
     const result = this.compile(name, config, ctx);
-    if ('handler' in result) return result;
-    return { errors: result.errors.map(([field, message]) => [field ? `http.middlewares.${name}.${field}` : `http.middlewares.${name}`, message]) };
+    return 'handler' in result ? result : { errors: absolute(name, result.errors) };
+  }
+
+  /**
+   * Check one configured middleware's shape and options without building it (a middleware no
+   * router uses is still the user's configuration, and its mistakes are reported all the same).
+   * Field paths are relative to `http.middlewares.<name>`, as compile's.
+   */
+  validate(def: Middleware): Array<[string, string]> {
+    const checked = this.check(def);
+    return 'errors' in checked ? checked.errors : [];
   }
 
   /** Validate and build one configured middleware; errors carry paths relative to `http.middlewares.<name>`. */
   compile(name: string, def: Middleware, ctx: CompileContext): CompileResult {
+    const checked = this.check(def);
+    if ('errors' in checked) return checked;
+    const { type, options, field } = checked;
+    try {
+      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose })) };
+    } catch (err) {
+      return { errors: [[field, (err as Error).message]] };
+    }
+  }
+
+  /** The type and valid options of a configured middleware, or its problems (paths relative to `http.middlewares.<name>`). */
+  private check(def: Middleware): { type: MiddlewareType<never>; options: object; field: string } | { errors: Array<[string, string]> } {
     // Traefik's shape for plugins, `plugin: { <pluginType>: {...} }`, works too.
     if (def && typeof def === 'object' && Object.keys(def).length === 1 && 'plugin' in def && !this.types.has('plugin')) {
       const inner = def.plugin;
@@ -92,29 +131,31 @@ export class MiddlewareRegistry {
       const pluginType = keys[0];
       if (keys.length !== 1 || !this.plugins.has(pluginType!))
         return { errors: [['plugin', `must name exactly one loaded plugin type (loaded: ${[...this.plugins].sort().join(', ') || 'none'})`]] };
-      const result = this.compile(name, { [pluginType!]: inner![pluginType!] as Record<string, unknown> }, ctx);
-      return 'errors' in result ? { errors: result.errors.map(([f, m]) => [`plugin.${f}`, m]) } : result;
+      const result = this.check({ [pluginType!]: inner![pluginType!] as Record<string, unknown> });
+      return 'errors' in result ? { errors: result.errors.map(([f, m]) => [`plugin.${f}`, m]) } : { ...result, field: `plugin.${result.field}` };
     }
     if (def === null || typeof def !== 'object' || Array.isArray(def)) return { errors: [['', 'a middleware must be an object with one key naming its type, e.g. { stripPrefix: { prefixes: [/api] } }']] };
     const keys = Object.keys(def);
     if (keys.length !== 1) return { errors: [['', `a middleware must set exactly one type, found ${keys.length ? keys.join(', ') : 'none'}`]] };
     const typeName = keys[0]!;
-    const type = this.types.get(typeName);
-    if (!type) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
+    const registered = this.types.get(typeName);
+    if (!registered) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
     const options = def[typeName] ?? {};
     if (typeof options !== 'object' || Array.isArray(options)) return { errors: [[typeName, 'options must be an object (use {} for none)']] };
+    const { type, checkSchema } = registered;
     let problems: Array<[string, string]>;
     try {
-      problems = type.validate(options);
+      problems = checkSchema?.(options) ?? [];
+      if (!problems.length && type.validate) problems = type.validate(options as never);
     } catch (err) {
       // A plugin's validate() is someone else's code: its failure is this middleware's error, not a crash.
       return { errors: [[typeName, `validate() threw: ${(err as Error).message}`]] };
     }
     if (problems.length) return { errors: problems.map(([field, message]) => [field ? `${typeName}.${field}` : typeName, message]) };
-    try {
-      return { handler: type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose }) };
-    } catch (err) {
-      return { errors: [[typeName, (err as Error).message]] };
-    }
+    return { type, options, field: typeName };
   }
+}
+
+function absolute(name: string, errors: Array<[string, string]>): Array<[string, string]> {
+  return errors.map(([field, message]) => [field ? `http.middlewares.${name}.${field}` : `http.middlewares.${name}`, message]);
 }

@@ -29,6 +29,7 @@ import { MiddlewareRegistry } from '../middleware/registry.js';
 import { loadPlugins } from '../middleware/plugin-loader.js';
 import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
 import type { ExchangeBase } from '../entrypoint/exchange-base.js';
+import type { Exchange } from '../middleware/exchange.js';
 import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
@@ -128,6 +129,7 @@ export class PorticoServer {
       const tcp = new TcpEntryPoint(ctx, redirectPort, this.role?.ticketKeys);
       await tcp.listen();
       this.tcp.set(name, tcp);
+      this.metrics.entryPoints.add(name, tcp.load);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
       if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
         const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey);
@@ -186,12 +188,25 @@ export class PorticoServer {
       },
       altSvc: () => server.altSvc.get(name),
       exchangeDone: (ex, outcome) => {
+        if (ex.middlewareFailure) server.reportMiddlewareFailure(name, ex);
         requests.record(ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
         server.accessLog?.record(ex, outcome);
       },
       countMalformed: (kind) => server.metrics.malformed.inc({ entrypoint: name, kind }),
       log: (level, msg, fields) => server.log[level]({ entryPoint: name, ...fields }, msg),
     };
+  }
+
+  /** A middleware's code threw during this exchange (it was answered 500 or aborted): say which, and count it. */
+  private reportMiddlewareFailure(entryPoint: string, ex: Exchange): void {
+    const { middleware, phase, error } = ex.middlewareFailure!;
+    // Hooks registered after an await are outside any middleware's synchronous code: name the router instead.
+    const label = middleware ?? `unknown middleware of router ${ex.routerName ?? '(none)'}`;
+    this.metrics.middlewareFailures.inc({ middleware: label, phase });
+    this.log.error(
+      { entryPoint, middleware: label, phase, router: ex.routerName, err: error instanceof Error ? error.message : String(error), stack: (error as Error | undefined)?.stack },
+      `middleware ${label} failed (${phase}); the request was ${ex.statusCode === 500 ? 'answered 500' : 'aborted'}`,
+    );
   }
 
   /** Compile and swap in a new configuration version. */

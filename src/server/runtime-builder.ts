@@ -237,6 +237,11 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     }
     routerStatus.set(name, { status: 'enabled', entryPoints: attached, errors: [] });
   }
+  // A middleware no router uses is checked too, without building it (which could open connections for nothing).
+  for (const [name, def] of Object.entries(cfg.http.middlewares)) {
+    if (middlewareCache.has(name)) continue;
+    for (const [field, message] of deps.middlewares.validate(def)) err('http.middlewares', name, field, message);
+  }
   for (const r of deps.internalRouters) {
     const h = deps.internal.get(r.service);
     if (!h || !perEntryPoint.has(r.entryPoint)) continue;

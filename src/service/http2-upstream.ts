@@ -2,7 +2,7 @@
  * HTTP/2 to backends — h2 over TLS, or h2c (prior knowledge) for `h2c://`
  * URLs and `serversTransport.http2` with http:// — through http2-wrapper,
  * whose Agent pools sessions per origin and opens more when one is full.
- * Same contract as forward-to-upstream: bodies stream both ways with
+ * An UpstreamClient like the others: bodies stream both ways with
  * back-pressure, trailers pass through, failures map to 502/504.
  */
 import http2wrapper from 'http2-wrapper';
@@ -11,9 +11,9 @@ import type { ConnectionOptions } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Exchange } from '../middleware/exchange.js';
 import { definedHeaders } from './hop-by-hop.js';
-import { respondError } from './http-error.js';
 import { relayNodeResponse } from './relay-node-response.js';
-import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamFailure } from './forward-to-upstream.js';
+import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';
+import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
 
 /** http2-wrapper's Agent speaks TLS only; for h2c hand it a plain TCP socket. */
 class CleartextHttp2Agent extends http2wrapper.Agent {
@@ -23,14 +23,14 @@ class CleartextHttp2Agent extends http2wrapper.Agent {
   }
 }
 
-export class Http2Upstream {
+export class Http2Upstream implements UpstreamClient {
   private readonly agent: InstanceType<typeof http2wrapper.Agent>;
   private readonly target: URL;
 
   constructor(
     url: URL,
     private readonly tls: ConnectionOptions | undefined,
-    private readonly responseHeaderTimeoutMs: number,
+    private readonly timeouts: UpstreamTimeouts,
   ) {
     const cleartext = url.protocol !== 'https:';
     this.target = new URL(url.href.replace(/^h2c:/, 'http:'));
@@ -44,13 +44,7 @@ export class Http2Upstream {
     headers.host = undefined;
     if (ex.hasBody !== false) continueIfExpected(ex);
     return new Promise((resolve) => {
-      let done = false;
-      const finish = (f?: UpstreamFailure) => {
-        if (!done) {
-          done = true;
-          resolve(f);
-        }
-      };
+      const attempt = new UpstreamAttempt(ex, this.timeouts, resolve);
       const req = http2wrapper.request(
         {
           agent: this.agent,
@@ -62,26 +56,10 @@ export class Http2Upstream {
           headers: { ...definedHeaders(headers), ':authority': authority },
           ...(this.tls ?? {}),
         } as never,
-        (res) => {
-          clearTimeout(timer);
-          relayNodeResponse(ex, res as unknown as IncomingMessage, finish);
-        },
+        (res) => relayNodeResponse(attempt, res as unknown as IncomingMessage),
       );
-      const timer = this.responseHeaderTimeoutMs
-        ? setTimeout(() => {
-            req.destroy(new Error('response header timeout'));
-            if (ex.statusCode === undefined) respondError(ex, 504);
-            finish('timeout');
-          }, this.responseHeaderTimeoutMs)
-        : undefined;
-      ex.setUpstreamAbort(() => req.destroy());
-      req.once('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (done) return;
-        const failure: UpstreamFailure = ex.clientGone ? 'client-gone' : err.code === 'ECONNREFUSED' ? 'connect' : 'reset';
-        if (ex.statusCode === undefined) respondError(ex, 502);
-        finish(failure);
-      });
+      attempt.started((reason) => req.destroy(reason));
+      req.once('error', (err: Error) => attempt.failed(err));
       if (ex.hasBody !== false) ex.body.pipe(req);
       else req.end();
     });

@@ -7,15 +7,16 @@
 import type { Handler } from '../middleware/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
-import { forwardToUpstream } from './forward-to-upstream.js';
-import { announcedTrailers, forwardWithTrailers } from './forward-with-trailers.js';
+import { PoolUpstream } from './pool-upstream.js';
+import { announcedTrailers, TrailerUpstream } from './trailer-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
 import { respondError } from './http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
 import type { Exchange } from '../middleware/exchange.js';
-import type { ForwardOptions, UpstreamFailure } from './forward-to-upstream.js';
-import { parseDurationMs } from '../config/duration.js';
+import type { ForwardOptions, UpstreamClient, UpstreamFailure } from './upstream-client.js';
 import { HealthChecker } from './health-check.js';
+import type { BackendAdmission } from './backend-admission.js';
+import { upstreamOverload } from '../observability/upstream-overload-metrics.js';
 import { Agent } from 'undici';
 
 export interface UpstreamServer {
@@ -23,6 +24,8 @@ export interface UpstreamServer {
   origin: string;
   /** Send one exchange to this server (HTTP/1.1 pool, or HTTP/2 session pool). */
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined>;
+  /** Bounds the requests in flight to this server and those waiting for a connection. */
+  admission: BackendAdmission;
   /** How exchanges are forwarded to this server: fixed per configuration version, so built once, not per request. */
   forwardOptions: ForwardOptions;
   /** Until this time (ms since epoch) the server is skipped after connection failures. */
@@ -52,17 +55,15 @@ export function buildLoadBalancer(
     const h2 = url.protocol === 'h2c:' || deps.transport?.options.http2 === true;
     const origin = h2 ? url.href.replace(/^h2c:/, 'http:') : url.origin;
     let forward: UpstreamServer['forward'];
-    const headerTimeout = deps.transport?.options.forwardingTimeouts?.responseHeaderTimeout;
-    const headerTimeoutMs = headerTimeout ? parseDurationMs(headerTimeout) : 0;
+    const timeouts = deps.pools.timeouts(deps.transport);
     if (h2) {
-      const upstream = deps.pools.getHttp2(new URL(origin), deps.transport, () => new Http2Upstream(url, deps.upgradeTls, headerTimeoutMs));
+      const upstream: UpstreamClient = deps.pools.getHttp2(new URL(origin), deps.transport, () => new Http2Upstream(url, deps.upgradeTls, timeouts));
       forward = (ex, opts) => upstream.forward(ex, opts);
     } else {
-      const pool = deps.pools.get(origin, deps.transport);
+      const pooled: UpstreamClient = new PoolUpstream(deps.pools.get(origin, deps.transport), timeouts);
       // undici cannot send request trailers; the rare request that announces them takes node:http.
-      const trailerAgent = deps.pools.getTrailerAgent(origin, deps.transport);
-      forward = (ex, opts) =>
-        announcedTrailers(ex) === undefined ? forwardToUpstream(ex, pool, opts) : forwardWithTrailers(ex, url, trailerAgent, opts, headerTimeoutMs);
+      const withTrailers: UpstreamClient = new TrailerUpstream(url, deps.pools.getTrailerAgent(origin, deps.transport), timeouts);
+      forward = (ex, opts) => (announcedTrailers(ex) === undefined ? pooled : withTrailers).forward(ex, opts);
     }
     const serverUrl = h2 ? new URL(origin) : url;
     return {
@@ -71,6 +72,7 @@ export function buildLoadBalancer(
         url: serverUrl,
         origin,
         forward,
+        admission: deps.pools.admission(origin, deps.transport),
         forwardOptions: {
           passHostHeader,
           upstreamHost: url.host,
@@ -92,8 +94,23 @@ export function buildLoadBalancer(
       return;
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
-    const failure = await server.forward(ex, server.forwardOptions);
-    if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
+    // A WebSocket tunnel has a connection of its own for its whole life, not one of the pool's.
+    if (ex.state.upgrade !== undefined) return void (await server.forward(ex, server.forwardOptions));
+    const admitted = server.admission.enter(ex);
+    if (admitted !== true) {
+      const outcome = await admitted;
+      if (outcome !== true) {
+        if (outcome !== 'client-gone') upstreamOverload.shed(ex.entryPoint, outcome);
+        respondError(ex, 503);
+        return;
+      }
+    }
+    try {
+      const failure = await server.forward(ex, server.forwardOptions);
+      if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
+    } finally {
+      server.admission.leave();
+    }
   };
   const list = servers.map((s) => s.value);
   let healthCheck: HealthChecker | undefined;

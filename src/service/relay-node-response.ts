@@ -1,14 +1,14 @@
 /**
  * Relay a response that arrives as a Node IncomingMessage (node:http's client,
- * http2-wrapper's) to the exchange: head without hop-by-hop fields, body with
- * back-pressure (pause the upstream while the client's sink is full), trailers.
+ * http2-wrapper's) through an UpstreamAttempt: head without pseudo-headers and
+ * hop-by-hop fields, body with back-pressure, trailers.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
+import type { HeaderMap } from '../middleware/exchange.js';
 import { withoutHopByHop } from './hop-by-hop.js';
-import type { UpstreamFailure } from './forward-to-upstream.js';
+import type { UpstreamAttempt } from './upstream-attempt.js';
 
-export function relayNodeResponse(ex: Exchange, res: IncomingMessage, finish: (failure?: UpstreamFailure) => void): void {
+export function relayNodeResponse(attempt: UpstreamAttempt, res: IncomingMessage): void {
   let out = res.headers as HeaderMap;
   for (const k in out)
     if (k.charCodeAt(0) === 58 /* ':' */) {
@@ -16,21 +16,12 @@ export function relayNodeResponse(ex: Exchange, res: IncomingMessage, finish: (f
       for (const p in out) if (p.charCodeAt(0) === 58) delete out[p];
       break;
     }
-  const sink = ex.writeHead(res.statusCode ?? 502, withoutHopByHop(out));
-  res.on('data', (chunk: Buffer) => {
-    if (!sink.write(chunk)) {
-      res.pause();
-      sink.once('drain', () => res.resume());
-    }
-  });
-  res.once('end', () => {
-    const t = res.trailers as Record<string, string> | undefined;
-    if (t && Object.keys(t).length && ex.protocol !== 'HTTP/1.0') sink.addTrailers(t);
-    sink.end();
-    finish();
-  });
-  res.once('error', (err: Error) => {
-    sink.destroy(err);
-    finish('reset');
+  attempt.responseHead(res.statusCode ?? 502, withoutHopByHop(out));
+  res.on('data', (chunk: Buffer) => attempt.responseData(chunk, res));
+  res.once('end', () => attempt.responseEnd(res.trailers as HeaderMap | undefined));
+  res.once('error', (err: Error) => attempt.failed(err));
+  // A response cut before its end ('aborted' without 'error' on some Node versions) must still settle.
+  res.once('close', () => {
+    if (!attempt.done && !res.complete) attempt.failed(Object.assign(new Error('backend response cut'), { code: 'ECONNRESET' }));
   });
 }

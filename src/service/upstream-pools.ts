@@ -12,6 +12,21 @@ import type { ServersTransport } from '../dynamic/model.js';
 import { parseDurationMs } from '../config/duration.js';
 import { readPem } from '../tls/pem-source.js';
 import type { Http2Upstream } from './http2-upstream.js';
+import { BackendAdmission } from './backend-admission.js';
+import type { UpstreamTimeouts } from './upstream-attempt.js';
+
+/** Bounds that no configuration key sets yet (the server may pass others). */
+export interface UpstreamPoolDefaults {
+  /** A response the client has not read for this long is given up and its backend connection released (0 = never). */
+  clientStallMs: number;
+}
+
+export const DEFAULT_UPSTREAM_POOL_DEFAULTS: UpstreamPoolDefaults = { clientStallMs: 60_000 };
+
+/** Connections per backend when the servers transport does not say (Traefik's maxIdleConnsPerHost). */
+const DEFAULT_CONNECTIONS = 256;
+/** Time to obtain a backend connection, new or freed (dialTimeout). */
+const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 
 export interface ResolvedTransport {
   name: string;
@@ -23,6 +38,36 @@ export class UpstreamPools {
   private pools = new Map<string, Pool>();
   private generation = new Map<string, number>();
   private currentGeneration = 0;
+  private admissions = new Map<string, { admission: BackendAdmission; generation: number }>();
+
+  constructor(private readonly defaults: UpstreamPoolDefaults = DEFAULT_UPSTREAM_POOL_DEFAULTS) {}
+
+  /** The timeouts every upstream client applies for this transport (upstream-attempt.ts). */
+  timeouts(transport: ResolvedTransport | undefined): UpstreamTimeouts {
+    const header = transport?.options.forwardingTimeouts?.responseHeaderTimeout;
+    return { responseHeaderMs: header ? parseDurationMs(header) : 0, clientStallMs: this.defaults.clientStallMs };
+  }
+
+  /**
+   * The admission gate of one backend under one transport, shared by every
+   * client that reaches it (pool, trailer agent, h2 sessions) and kept across
+   * reloads like the pools: at most maxIdleConnsPerHost requests in flight, as
+   * many again waiting, each at most dialTimeout (the time to obtain a
+   * connection, whether dialled or freed).
+   */
+  admission(origin: string, transport: ResolvedTransport | undefined): BackendAdmission {
+    const key = poolKey(origin, transport);
+    let entry = this.admissions.get(key);
+    if (!entry) {
+      const connections = transport?.options.maxIdleConnsPerHost ?? DEFAULT_CONNECTIONS;
+      const dial = transport?.options.forwardingTimeouts?.dialTimeout;
+      const admission = new BackendAdmission({ maxActive: connections, maxQueued: connections, queueTimeoutMs: dial ? parseDurationMs(dial) : DEFAULT_DIAL_TIMEOUT_MS });
+      entry = { admission, generation: this.currentGeneration };
+      this.admissions.set(key, entry);
+    }
+    entry.generation = this.currentGeneration;
+    return entry.admission;
+  }
 
   /** Start a new configuration version: pools not touched during it are closed by `sweep`. */
   beginGeneration(): void {
@@ -54,7 +99,7 @@ export class UpstreamPools {
     let entry = this.trailerAgents.get(key);
     if (!entry) {
       const opts = poolOptions(origin, transport);
-      const common = { keepAlive: true, maxSockets: opts.connections ?? 256, timeout: opts.keepAliveTimeout };
+      const common = { keepAlive: true, maxSockets: opts.connections ?? DEFAULT_CONNECTIONS, timeout: opts.keepAliveTimeout };
       const agent = origin.startsWith('https:') ? new https.Agent({ ...common, ...(opts.connect as ConnectionOptions | undefined) }) : new http.Agent(common);
       entry = { agent, generation: this.currentGeneration };
       this.trailerAgents.set(key, entry);
@@ -94,6 +139,8 @@ export class UpstreamPools {
       this.trailerAgents.delete(key);
       retireAgent(entry.agent);
     }
+    // Requests still holding or awaiting a slot keep their gate; it is garbage once they are done.
+    for (const [key, entry] of this.admissions) if (entry.generation !== this.currentGeneration) this.admissions.delete(key);
   }
 
   async closeAll(): Promise<void> {
@@ -101,6 +148,7 @@ export class UpstreamPools {
     this.h2.clear();
     for (const e of this.trailerAgents.values()) e.agent.destroy();
     this.trailerAgents.clear();
+    this.admissions.clear();
     const all = [...this.pools.values()];
     this.pools.clear();
     this.generation.clear();
@@ -122,14 +170,15 @@ function poolOptions(origin: string, transport: ResolvedTransport | undefined): 
   const t = transport?.options;
   const timeouts = t?.forwardingTimeouts;
   const opts: Pool.Options = {
-    connections: t?.maxIdleConnsPerHost ?? 256,
+    connections: t?.maxIdleConnsPerHost ?? DEFAULT_CONNECTIONS,
     pipelining: 1,
     keepAliveTimeout: timeouts?.idleConnTimeout ? parseDurationMs(timeouts.idleConnTimeout) : 90_000,
     keepAliveMaxTimeout: 10 * 60_000,
-    headersTimeout: timeouts?.responseHeaderTimeout ? parseDurationMs(timeouts.responseHeaderTimeout) : 0,
+    // responseHeaderTimeout is the attempt's, the same for every upstream client (upstream-attempt.ts).
+    headersTimeout: 0,
     // Long downloads and server-sent events must not be cut: the client's idle timeout governs instead.
     bodyTimeout: 0,
-    connectTimeout: timeouts?.dialTimeout ? parseDurationMs(timeouts.dialTimeout) : 30_000,
+    connectTimeout: timeouts?.dialTimeout ? parseDurationMs(timeouts.dialTimeout) : DEFAULT_DIAL_TIMEOUT_MS,
     maxHeaderSize: 64 * 1024,
     strictContentLength: true,
   };

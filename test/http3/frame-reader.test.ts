@@ -3,7 +3,7 @@ import { H3_EXCESSIVE_LOAD, H3_FRAME_ERROR, H3_FRAME_UNEXPECTED, H3_SETTINGS_ERR
 import { FrameReader, type FrameEvent } from '../../src/http3/frame-reader.js';
 import { encodeDataFrame, encodeFrame, encodeGoawayFrame, encodeHeadersFrame, isReservedType } from '../../src/http3/frames.js';
 import { encodeSettingsFrame, parseSettings } from '../../src/http3/settings.js';
-import { encodeVarint } from '../../src/http3/varint.js';
+import { encodeVarint } from '../../src/quic/varint.js';
 
 function drain(r: FrameReader): FrameEvent[] {
   const out: FrameEvent[] = [];

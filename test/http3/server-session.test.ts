@@ -4,7 +4,7 @@ import { FrameReader } from '../../src/http3/frame-reader.js';
 import { encodeSetCapacity, encodeInsertWithLiteralName, encodeInsertWithNameRef } from '../../src/http3/qpack/encoder.js';
 import { Http3ServerSession, type Http3ServerOptions } from '../../src/http3/server-session.js';
 import { parseSettings } from '../../src/http3/settings.js';
-import { encodeVarint } from '../../src/http3/varint.js';
+import { encodeVarint } from '../../src/quic/varint.js';
 import {
   GET,
   InMemoryTransport,
@@ -38,7 +38,8 @@ describe('Http3ServerSession setup', () => {
       qpackMaxTableCapacity: 4096,
       qpackBlockedStreams: 16,
       maxFieldSectionSize: 8192,
-      enableConnectProtocol: true,
+      // Not advertised: extended CONNECT has no tunnel over HTTP/3 (RFC 9220).
+      enableConnectProtocol: false,
       h3Datagram: false,
     });
     expect(transport.bytes(7)).toEqual(Buffer.of(0x02));
@@ -94,8 +95,14 @@ describe('Http3ServerSession requests', () => {
     expect(transport.closed).toBeUndefined();
   });
 
+  it('refuses extended CONNECT unless it is enabled', () => {
+    const { transport, session } = setup();
+    session.onStreamData(0, headersFrame([[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':authority', 'ws.example'], [':path', '/chat']]), false);
+    expect(transport.resets).toEqual([[0, E.H3_MESSAGE_ERROR]]);
+  });
+
   it('accepts classic and extended CONNECT', () => {
-    const { events, session } = setup();
+    const { events, session } = setup({ enableConnectProtocol: true });
     session.onStreamData(0, headersFrame([[':method', 'CONNECT'], [':authority', 'db.internal:5432']]), false);
     expect(events.requests.get(0)).toEqual({ method: 'CONNECT', authority: 'db.internal:5432', headers: [] });
     session.onStreamData(0, dataFrame('tunnel bytes'), false);

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { Readable } from 'node:stream';
 import { ExchangeBase } from '../../src/entrypoint/exchange-base.js';
 import type { Exchange, HeaderMap, ResponseSink } from '../../src/middleware/exchange.js';
-import { MemoryExchange, MemorySink } from './support/memory-exchange.js';
+import { MemoryExchange, MemorySink } from '../../src/testing/memory-exchange.js';
 
 class BaseWithMemorySink extends ExchangeBase {
   readonly sink = new MemorySink();

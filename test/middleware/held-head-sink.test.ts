@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { HeldHeadSink } from '../../src/middleware/held-head-sink.js';
-import { MemorySink } from './support/memory-exchange.js';
+import { MemorySink } from '../../src/testing/memory-exchange.js';
 
 describe('HeldHeadSink', () => {
   test('holds until the threshold, then opens once with what it held and passes writes through', () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugins } from '../../src/middleware/plugin-loader.js';
 import { MiddlewareRegistry } from '../../src/middleware/registry.js';
-import { recordingService, run } from './support/memory-exchange.js';
+import { recordingService, run } from '../../src/testing/memory-exchange.js';
 
 let dir: string;
 

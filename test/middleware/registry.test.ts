@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { MiddlewareRegistry, BUILT_IN_MIDDLEWARES } from '../../src/middleware/registry.js';
 import type { MiddlewareType } from '../../src/middleware/middleware-type.js';
-import { recordingService, run } from './support/memory-exchange.js';
+import { recordingService, run } from '../../src/testing/memory-exchange.js';
 
 const noResolve = { resolve: (n: string) => { throw new Error(`no middleware named "${n}"`); }, onDispose: () => {} };
 
@@ -57,5 +57,32 @@ describe('MiddlewareRegistry', () => {
     r.register({ type: 'explodes', validate: () => { throw new Error('boom'); }, build: () => (n) => n });
     const exploded = r.compileMiddleware('e', { explodes: {} }, noResolve);
     expect('errors' in exploded && exploded.errors).toEqual([['http.middlewares.e.explodes', 'validate() threw: boom']]);
+  });
+
+  test('a type\'s optionsSchema is checked by the registry before validate, which sees only options that passed it', () => {
+    const r = new MiddlewareRegistry();
+    const seen: unknown[] = [];
+    r.register({
+      type: 'greeter',
+      optionsSchema: { required: ['greeting'], properties: { greeting: { type: 'string' } } },
+      validate: (o) => (seen.push(o), []),
+      build: () => (n) => n,
+    });
+    const missing = r.compileMiddleware('g', { greeter: { greting: 'hi' } }, noResolve);
+    expect('errors' in missing && missing.errors).toEqual([
+      ['http.middlewares.g.greeter.greeting', 'is required'],
+      ['http.middlewares.g.greeter.greting', 'unknown field'],
+    ]);
+    expect(seen).toEqual([]);
+    expect('handler' in r.compileMiddleware('g', { greeter: { greeting: 'hi' } }, noResolve)).toBe(true);
+    expect(seen).toEqual([{ greeting: 'hi' }]);
+  });
+
+  test('a type whose optionsSchema does not compile is refused at registration, not at each configuration', () => {
+    const r = new MiddlewareRegistry();
+    expect(() => r.register({ type: 'broken', optionsSchema: { properties: { a: { type: 'no-such-type' } } }, build: () => (n) => n })).toThrow(
+      /middleware type "broken": its optionsSchema does not compile/,
+    );
+    expect(r.typeNames).not.toContain('broken');
   });
 });

@@ -11,6 +11,15 @@ export interface IssuedCert {
   keyPem: string;
 }
 
+/** Leaf key types: openssl -newkey arguments for each. */
+export type TestKeyType = 'p256' | 'p384' | 'rsa' | 'ed25519';
+const NEW_KEY_ARGS: Record<TestKeyType, string[]> = {
+  p256: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'],
+  p384: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384'],
+  rsa: ['-newkey', 'rsa:2048'],
+  ed25519: ['-newkey', 'ed25519'],
+};
+
 export class TestPki {
   readonly dir = mkdtempSync(join(tmpdir(), 'portico-pki-'));
   readonly caCert: string;
@@ -23,14 +32,14 @@ export class TestPki {
   }
 
   /** A leaf certificate for DNS names / IPs, signed by this CA. */
-  issue(label: string, names: string[], usage: 'server' | 'client' = 'server'): IssuedCert {
+  issue(label: string, names: string[], usage: 'server' | 'client' = 'server', keyType: TestKeyType = 'p256'): IssuedCert {
     const key = join(this.dir, `${label}.key`);
     const csr = join(this.dir, `${label}.csr`);
     const cert = join(this.dir, `${label}.crt`);
     const ext = join(this.dir, `${label}.ext`);
     const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
     writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}\n${san ? `subjectAltName=${san}\n` : ''}`);
-    openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${names[0] ?? label}`]);
+    openssl(['req', ...NEW_KEY_ARGS[keyType], '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${names[0] ?? label}`]);
     openssl(['x509', '-req', '-in', csr, '-CA', this.caCert, '-CAkey', this.caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
     return { certFile: cert, keyFile: key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
   }

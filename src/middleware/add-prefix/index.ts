@@ -1,11 +1,10 @@
 /** `addPrefix`: prepend a path prefix before forwarding (a missing leading `/` is added, a trailing one dropped). */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator } from '../options-schema.js';
 import { ensureLeadingSlash, splitUrl } from '../url-parts.js';
 
 export const addPrefix: MiddlewareType<{ prefix: string }> = {
   type: 'addPrefix',
-  validate: optionsValidator({ required: ['prefix'], properties: { prefix: { type: 'string', minLength: 1 } } }),
+  optionsSchema: { required: ['prefix'], properties: { prefix: { type: 'string', minLength: 1 } } },
   build: ({ prefix }) => {
     const p = ensureLeadingSlash(prefix).replace(/\/$/, '');
     return (next) => (ex) => {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 import { hashKind, verifyPassword } from './htpasswd.js';
 
 interface Options {
@@ -34,12 +34,10 @@ function loadLines(o: Options): string[] {
 
 export const basicAuth: MiddlewareType<Options> = {
   type: 'basicAuth',
-  validate: (o) => {
-    const problems = optionsValidator({
-      properties: { users: stringList, usersFile: { type: 'string' }, realm: { type: 'string' }, headerField: { type: 'string' }, removeHeader: { type: 'boolean' } },
-    })(o);
-    if (problems.length) return problems;
-    const opts = (o ?? {}) as Options;
+  optionsSchema: {
+    properties: { users: stringList, usersFile: { type: 'string' }, realm: { type: 'string' }, headerField: { type: 'string' }, removeHeader: { type: 'boolean' } },
+  },
+  validate: (opts) => {
     if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];
     try {
       return parseUsers(loadLines(opts)).problems;

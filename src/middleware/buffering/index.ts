@@ -8,7 +8,6 @@
  */
 import type { MiddlewareType } from '../middleware-type.js';
 import type { Exchange, HeaderMap } from '../exchange.js';
-import { optionsValidator } from '../options-schema.js';
 import { spoolBody } from './spooled-body.js';
 import { ResponseBufferingSink } from './response-buffering-sink.js';
 
@@ -29,20 +28,17 @@ function refuse(ex: Exchange): void {
 
 export const buffering: MiddlewareType<Options> = {
   type: 'buffering',
-  validate: (o) => {
-    const problems = optionsValidator({
-      properties: {
-        maxRequestBodyBytes: { type: 'integer', minimum: 0 },
-        memRequestBodyBytes: { type: 'integer', minimum: 0 },
-        maxResponseBodyBytes: { type: 'integer', minimum: 0 },
-        memResponseBodyBytes: { type: 'integer', minimum: 0 },
-        retryExpression: { type: 'string' },
-      },
-    })(o);
-    if ((o as Options | undefined)?.retryExpression !== undefined)
-      problems.push(['retryExpression', 'retries are not supported by Portico\'s buffering middleware; remove retryExpression']);
-    return problems;
+  optionsSchema: {
+    properties: {
+      maxRequestBodyBytes: { type: 'integer', minimum: 0 },
+      memRequestBodyBytes: { type: 'integer', minimum: 0 },
+      maxResponseBodyBytes: { type: 'integer', minimum: 0 },
+      memResponseBodyBytes: { type: 'integer', minimum: 0 },
+      retryExpression: { type: 'string' },
+    },
   },
+  validate: (o) =>
+    o.retryExpression !== undefined ? [['retryExpression', 'retries are not supported by Portico\'s buffering middleware; remove retryExpression']] : [],
   build: (o) => {
     const maxRequest = o.maxRequestBodyBytes || Infinity;
     const memRequest = o.memRequestBodyBytes ?? 1024 * 1024;

@@ -1,11 +1,11 @@
 /** `chain`: several middlewares under one name, applied in order. */
 import type { MiddlewareType } from '../middleware-type.js';
 import type { MiddlewareHandler } from '../exchange.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 
 export const chain: MiddlewareType<{ middlewares: string[] }> = {
   type: 'chain',
-  validate: optionsValidator({ required: ['middlewares'], properties: { middlewares: { ...stringList, minItems: 1 } } }),
+  optionsSchema: { required: ['middlewares'], properties: { middlewares: { ...stringList, minItems: 1 } } },
   build: ({ middlewares }, ctx) => {
     const resolved: MiddlewareHandler[] = middlewares.map((m) => ctx.resolve(m));
     return (next) => {

@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { MiddlewareType } from '../middleware-type.js';
 import type { Exchange, HeaderMap, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../exchange.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 import { EncodingNegotiator } from './accept-encoding.js';
 import { CompressingSink } from './compressing-sink.js';
 import { HeldHeadSink } from '../held-head-sink.js';
@@ -118,21 +118,19 @@ interface CompiledSettings {
 
 export const compress: MiddlewareType<Options> = {
   type: 'compress',
-  validate: (o) => {
-    const problems = optionsValidator({
-      properties: {
-        excludedContentTypes: stringList,
-        includedContentTypes: stringList,
-        minResponseBodyBytes: { type: 'integer', minimum: 0 },
-        encodings: { type: 'array', minItems: 1, items: { enum: KNOWN_ENCODINGS } },
-        defaultEncoding: { enum: KNOWN_ENCODINGS },
-      },
-    })(o);
-    const opts = (o ?? {}) as Options;
-    if (opts.excludedContentTypes?.length && opts.includedContentTypes?.length)
-      problems.push(['includedContentTypes', 'set either includedContentTypes or excludedContentTypes, not both']);
-    return problems;
+  optionsSchema: {
+    properties: {
+      excludedContentTypes: stringList,
+      includedContentTypes: stringList,
+      minResponseBodyBytes: { type: 'integer', minimum: 0 },
+      encodings: { type: 'array', minItems: 1, items: { enum: KNOWN_ENCODINGS } },
+      defaultEncoding: { enum: KNOWN_ENCODINGS },
+    },
   },
+  validate: (o) =>
+    o.excludedContentTypes?.length && o.includedContentTypes?.length
+      ? [['includedContentTypes', 'set either includedContentTypes or excludedContentTypes, not both']]
+      : [],
   build: (o) => {
     const encodings = (o.encodings ?? KNOWN_ENCODINGS).filter((e) => e !== 'zstd' || ZSTD_AVAILABLE);
     const negotiator = new EncodingNegotiator(encodings, o.defaultEncoding);

@@ -7,7 +7,6 @@
  */
 import type { MiddlewareType } from '../middleware-type.js';
 import type { ResponseInterceptor } from '../exchange.js';
-import { optionsValidator } from '../options-schema.js';
 import { HeldHeadSink } from '../held-head-sink.js';
 import { SNIFF_BYTES, sniffContentType } from './sniff.js';
 
@@ -26,7 +25,7 @@ const detectContentType: (method: string) => ResponseInterceptor = (method) => (
 
 export const contentType: MiddlewareType<Options> = {
   type: 'contentType',
-  validate: optionsValidator({ properties: { autoDetect: { type: 'boolean' } } }),
+  optionsSchema: { properties: { autoDetect: { type: 'boolean' } } },
   build: (o) => {
     if (o.autoDetect === false) return (next) => next;
     return (next) => (ex) => {

@@ -11,8 +11,9 @@
  */
 import type { MiddlewareType } from '../middleware-type.js';
 import type { HeaderMap, ResponseHeadersHook } from '../exchange.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
+import { goRegexpProblems } from '../go-regexp-option.js';
 
 interface Options {
   customRequestHeaders?: Record<string, string>;
@@ -62,47 +63,37 @@ function addVaryOrigin(headers: HeaderMap): void {
 
 export const headers: MiddlewareType<Options> = {
   type: 'headers',
-  validate: (o) => {
-    const problems = optionsValidator({
-      properties: {
-        customRequestHeaders: headerMap,
-        customResponseHeaders: headerMap,
-        accessControlAllowCredentials: { type: 'boolean' },
-        accessControlAllowHeaders: stringList,
-        accessControlAllowMethods: stringList,
-        accessControlAllowOriginList: stringList,
-        accessControlAllowOriginListRegex: stringList,
-        accessControlExposeHeaders: stringList,
-        accessControlMaxAge: { type: 'integer', minimum: 0 },
-        addVaryHeader: { type: 'boolean' },
-        allowedHosts: stringList,
-        hostsProxyHeaders: headerNameList,
-        stsSeconds: { type: 'integer', minimum: 0 },
-        stsIncludeSubdomains: { type: 'boolean' },
-        stsPreload: { type: 'boolean' },
-        forceSTSHeader: { type: 'boolean' },
-        frameDeny: { type: 'boolean' },
-        customFrameOptionsValue: { type: 'string' },
-        contentTypeNosniff: { type: 'boolean' },
-        browserXssFilter: { type: 'boolean' },
-        customBrowserXSSValue: { type: 'string' },
-        contentSecurityPolicy: { type: 'string' },
-        contentSecurityPolicyReportOnly: { type: 'string' },
-        referrerPolicy: { type: 'string' },
-        permissionsPolicy: { type: 'string' },
-        isDevelopment: { type: 'boolean' },
-      },
-    })(o);
-    (o as Options | undefined)?.accessControlAllowOriginListRegex?.forEach((r, i) => {
-      if (typeof r !== 'string') return;
-      try {
-        compileGoRegexp(r);
-      } catch (err) {
-        problems.push([`accessControlAllowOriginListRegex[${i}]`, (err as Error).message]);
-      }
-    });
-    return problems;
+  optionsSchema: {
+    properties: {
+      customRequestHeaders: headerMap,
+      customResponseHeaders: headerMap,
+      accessControlAllowCredentials: { type: 'boolean' },
+      accessControlAllowHeaders: stringList,
+      accessControlAllowMethods: stringList,
+      accessControlAllowOriginList: stringList,
+      accessControlAllowOriginListRegex: stringList,
+      accessControlExposeHeaders: stringList,
+      accessControlMaxAge: { type: 'integer', minimum: 0 },
+      addVaryHeader: { type: 'boolean' },
+      allowedHosts: stringList,
+      hostsProxyHeaders: headerNameList,
+      stsSeconds: { type: 'integer', minimum: 0 },
+      stsIncludeSubdomains: { type: 'boolean' },
+      stsPreload: { type: 'boolean' },
+      forceSTSHeader: { type: 'boolean' },
+      frameDeny: { type: 'boolean' },
+      customFrameOptionsValue: { type: 'string' },
+      contentTypeNosniff: { type: 'boolean' },
+      browserXssFilter: { type: 'boolean' },
+      customBrowserXSSValue: { type: 'string' },
+      contentSecurityPolicy: { type: 'string' },
+      contentSecurityPolicyReportOnly: { type: 'string' },
+      referrerPolicy: { type: 'string' },
+      permissionsPolicy: { type: 'string' },
+      isDevelopment: { type: 'boolean' },
+    },
   },
+  validate: (o) => (o.accessControlAllowOriginListRegex ?? []).flatMap((r, i) => goRegexpProblems(`accessControlAllowOriginListRegex[${i}]`, r)),
   build: (o) => {
     const requestSet = Object.entries(o.customRequestHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
     const responseSet = Object.entries(o.customResponseHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);

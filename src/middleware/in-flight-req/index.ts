@@ -1,14 +1,12 @@
 /** `inFlightReq`: at most `amount` simultaneous requests per source (until each response is complete); more get 429. */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator, sourceCriterionSchema } from '../options-schema.js';
+import { sourceCriterionSchema } from '../options-schema.js';
 import { sourceCriterionProblems, sourceKey, type SourceCriterion } from '../source-criterion.js';
 
 export const inFlightReq: MiddlewareType<{ amount: number; sourceCriterion?: SourceCriterion }> = {
   type: 'inFlightReq',
-  validate: (o) => [
-    ...optionsValidator({ required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 }, sourceCriterion: sourceCriterionSchema } })(o),
-    ...sourceCriterionProblems((o as { sourceCriterion?: unknown } | undefined)?.sourceCriterion),
-  ],
+  optionsSchema: { required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 }, sourceCriterion: sourceCriterionSchema } },
+  validate: (o) => sourceCriterionProblems(o.sourceCriterion),
   build: ({ amount, sourceCriterion }) => {
     const inFlight = new Map<string, number>();
     const key = sourceKey(sourceCriterion);

@@ -1,6 +1,6 @@
 /** `ipAllowList`: only client addresses within `sourceRange` pass; others get 403. */
-import type { MiddlewareType } from '../middleware-type.js';
-import { ipStrategySchema, optionsValidator, stringList } from '../options-schema.js';
+import type { MiddlewareType, OptionProblem } from '../middleware-type.js';
+import { ipStrategySchema, stringList } from '../options-schema.js';
 import { IpRangeSet } from '../../net/ip-range.js';
 import { clientIpResolver, ipStrategyProblems, type IpStrategy } from '../source-criterion.js';
 
@@ -12,19 +12,20 @@ interface Options {
 
 export const ipAllowList: MiddlewareType<Options> = {
   type: 'ipAllowList',
+  optionsSchema: {
+    required: ['sourceRange'],
+    properties: { sourceRange: { ...stringList, minItems: 1 }, ipStrategy: ipStrategySchema, rejectStatusCode: { type: 'integer', minimum: 400, maximum: 599 } },
+  },
   validate: (o) => {
-    const problems = optionsValidator({
-      required: ['sourceRange'],
-      properties: { sourceRange: { ...stringList, minItems: 1 }, ipStrategy: ipStrategySchema, rejectStatusCode: { type: 'integer', minimum: 400, maximum: 599 } },
-    })(o);
-    (o as Options | undefined)?.sourceRange?.forEach((r, i) => {
+    const problems: OptionProblem[] = [];
+    o.sourceRange.forEach((r, i) => {
       try {
         new IpRangeSet([r]);
       } catch (err) {
         problems.push([`sourceRange[${i}]`, (err as Error).message]);
       }
     });
-    problems.push(...ipStrategyProblems((o as Options | undefined)?.ipStrategy, 'ipStrategy'));
+    problems.push(...ipStrategyProblems(o.ipStrategy, 'ipStrategy'));
     return problems;
   },
   build: (o) => {

@@ -6,9 +6,9 @@
  * with Retry-After. Buckets live in memory (per replica) unless `redis` is
  * set, which shares them between replicas.
  */
-import type { MiddlewareType } from '../middleware-type.js';
+import type { MiddlewareType, OptionProblem } from '../middleware-type.js';
 import type { Exchange } from '../exchange.js';
-import { optionsValidator, sourceCriterionSchema, stringList } from '../options-schema.js';
+import { sourceCriterionSchema, stringList } from '../options-schema.js';
 import { sourceCriterionProblems, sourceKey, type SourceCriterion } from '../source-criterion.js';
 import { parseDurationMs } from '../../config/duration.js';
 import { TokenBuckets, type BucketShape, type RateLimitStore } from './token-bucket.js';
@@ -81,17 +81,18 @@ function checkDuration(problems: Array<[string, string]>, field: string, value: 
 export function createRateLimit(clock: RateLimitClock = realClock): MiddlewareType<Options> {
   return {
     type: 'rateLimit',
+    optionsSchema: {
+      properties: {
+        average: { type: 'number', minimum: 0 },
+        period: duration,
+        burst: { type: 'integer', minimum: 1 },
+        sourceCriterion: sourceCriterionSchema,
+        redis: redisSchema,
+      },
+    },
     validate: (o) => {
-      const problems = optionsValidator({
-        properties: {
-          average: { type: 'number', minimum: 0 },
-          period: duration,
-          burst: { type: 'integer', minimum: 1 },
-          sourceCriterion: sourceCriterionSchema,
-          redis: redisSchema,
-        },
-      })(o);
-      const opts = (o ?? {}) as Record<string, unknown>;
+      const problems: OptionProblem[] = [];
+      const opts = o as unknown as Record<string, unknown>;
       checkDuration(problems, 'period', opts.period);
       if (opts.period !== undefined && problems.every(([f]) => f !== 'period')) {
         if (parseDurationMs(opts.period as string | number) <= 0) problems.push(['period', 'must be longer than 0']);

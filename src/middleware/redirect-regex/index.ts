@@ -5,27 +5,18 @@
  * A replacement equal to the original URL is no redirect (no loops).
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator } from '../options-schema.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
+import { goRegexpProblems } from '../go-regexp-option.js';
 import { globalCopy, goReplacementToJs } from '../go-replacement.js';
 import { redirectStatus } from '../redirect-status.js';
 
 export const redirectRegex: MiddlewareType<{ regex: string; replacement: string; permanent?: boolean }> = {
   type: 'redirectRegex',
-  validate: (o) => {
-    const problems = optionsValidator({
-      required: ['regex', 'replacement'],
-      properties: { regex: { type: 'string' }, replacement: { type: 'string' }, permanent: { type: 'boolean' } },
-    })(o);
-    const regex = (o as { regex?: unknown } | undefined)?.regex;
-    if (typeof regex === 'string')
-      try {
-        compileGoRegexp(regex);
-      } catch (err) {
-        problems.push(['regex', (err as Error).message]);
-      }
-    return problems;
+  optionsSchema: {
+    required: ['regex', 'replacement'],
+    properties: { regex: { type: 'string' }, replacement: { type: 'string' }, permanent: { type: 'boolean' } },
   },
+  validate: (o) => goRegexpProblems('regex', o.regex),
   build: ({ regex, replacement, permanent = false }) => {
     const test = compileGoRegexp(regex);
     const replaceAll = globalCopy(test);

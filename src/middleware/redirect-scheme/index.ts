@@ -6,7 +6,6 @@
  * left out of the Location.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator } from '../options-schema.js';
 import { redirectStatus } from '../redirect-status.js';
 
 interface Options {
@@ -17,14 +16,14 @@ interface Options {
 
 export const redirectScheme: MiddlewareType<Options> = {
   type: 'redirectScheme',
-  validate: optionsValidator({
+  optionsSchema: {
     required: ['scheme'],
     properties: {
       scheme: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*$' },
       port: { anyOf: [{ type: 'string', pattern: '^[0-9]{1,5}$' }, { type: 'integer', minimum: 1, maximum: 65535 }] },
       permanent: { type: 'boolean' },
     },
-  }),
+  },
   build: ({ scheme, port, permanent = false }) => {
     const target = scheme.toLowerCase();
     const portText = port === undefined ? undefined : String(port);

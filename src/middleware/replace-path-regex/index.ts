@@ -4,24 +4,15 @@
  * groups; the original path goes in X-Replaced-Path.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator } from '../options-schema.js';
 import { ensureLeadingSlash, splitUrl } from '../url-parts.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
+import { goRegexpProblems } from '../go-regexp-option.js';
 import { globalCopy, goReplacementToJs } from '../go-replacement.js';
 
 export const replacePathRegex: MiddlewareType<{ regex: string; replacement: string }> = {
   type: 'replacePathRegex',
-  validate: (o) => {
-    const problems = optionsValidator({ required: ['regex', 'replacement'], properties: { regex: { type: 'string' }, replacement: { type: 'string' } } })(o);
-    const regex = (o as { regex?: unknown } | undefined)?.regex;
-    if (typeof regex === 'string')
-      try {
-        compileGoRegexp(regex);
-      } catch (err) {
-        problems.push(['regex', (err as Error).message]);
-      }
-    return problems;
-  },
+  optionsSchema: { required: ['regex', 'replacement'], properties: { regex: { type: 'string' }, replacement: { type: 'string' } } },
+  validate: (o) => goRegexpProblems('regex', o.regex),
   build: ({ regex, replacement }) => {
     const test = compileGoRegexp(regex);
     const replaceAll = globalCopy(test);

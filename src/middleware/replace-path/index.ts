@@ -1,11 +1,10 @@
 /** `replacePath`: forward to a fixed path; the original goes in X-Replaced-Path. */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator } from '../options-schema.js';
 import { splitUrl } from '../url-parts.js';
 
 export const replacePath: MiddlewareType<{ path: string }> = {
   type: 'replacePath',
-  validate: optionsValidator({ required: ['path'], properties: { path: { type: 'string', pattern: '^/' } } }),
+  optionsSchema: { required: ['path'], properties: { path: { type: 'string', pattern: '^/' } } },
   build: ({ path }) => (next) => (ex) => {
     const [original, query] = splitUrl(ex.url);
     ex.requestHeaders['x-replaced-path'] = original;

@@ -3,9 +3,10 @@
  * the start of the path; the removed text goes in X-Forwarded-Prefix.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 import { addHeaderValue, ensureLeadingSlash, splitUrl } from '../url-parts.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
+import { goRegexpProblems } from '../go-regexp-option.js';
 
 /** A prefix is matched at the start, never found in the middle; a leading (?i) stays first. */
 function anchored(source: string): string {
@@ -16,18 +17,8 @@ function anchored(source: string): string {
 
 export const stripPrefixRegex: MiddlewareType<{ regex: string[] }> = {
   type: 'stripPrefixRegex',
-  validate: (o) => {
-    const problems = optionsValidator({ required: ['regex'], properties: { regex: { ...stringList, minItems: 1 } } })(o);
-    (o as { regex?: unknown[] } | undefined)?.regex?.forEach((r, i) => {
-      if (typeof r !== 'string') return;
-      try {
-        compileGoRegexp(r);
-      } catch (err) {
-        problems.push([`regex[${i}]`, (err as Error).message]);
-      }
-    });
-    return problems;
-  },
+  optionsSchema: { required: ['regex'], properties: { regex: { ...stringList, minItems: 1 } } },
+  validate: (o) => o.regex.flatMap((r, i) => goRegexpProblems(`regex[${i}]`, r)),
   build: ({ regex }) => {
     const res = regex.map((r) => compileGoRegexp(anchored(r)));
     return (next) => (ex) => {

@@ -4,21 +4,16 @@
  * `/api`). The backend learns what was removed from X-Forwarded-Prefix.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import { optionsValidator, stringList } from '../options-schema.js';
+import { stringList } from '../options-schema.js';
 import { addHeaderValue, ensureLeadingSlash, splitUrl } from '../url-parts.js';
 
 export const stripPrefix: MiddlewareType<{ prefixes: string[]; forceSlash?: boolean }> = {
   type: 'stripPrefix',
-  validate: (o) => {
-    const problems = optionsValidator({
-      required: ['prefixes'],
-      properties: { prefixes: { ...stringList, minItems: 1 }, forceSlash: { type: 'boolean' } },
-    })(o);
-    (o as { prefixes?: unknown[] } | undefined)?.prefixes?.forEach((p, i) => {
-      if (typeof p === 'string' && p.trim() === '') problems.push([`prefixes[${i}]`, 'an empty prefix would match every path; remove it']);
-    });
-    return problems;
+  optionsSchema: {
+    required: ['prefixes'],
+    properties: { prefixes: { ...stringList, minItems: 1 }, forceSlash: { type: 'boolean' } },
   },
+  validate: (o) => o.prefixes.flatMap((p, i) => (p.trim() === '' ? [[`prefixes[${i}]`, 'an empty prefix would match every path; remove it']] : [])),
   build: ({ prefixes }) => {
     const list = prefixes.map((p) => p.trim());
     return (next) => (ex) => {

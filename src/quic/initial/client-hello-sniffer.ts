@@ -12,7 +12,7 @@
  * Initial packets (sometimes two datagrams, in any order): CRYPTO data is
  * reassembled by offset, up to MAX_CLIENT_HELLO_BYTES.
  */
-import { readVarint, varintLengthFromFirstByte } from '../../http3/varint.js';
+import { readVarint, varintLengthFromFirstByte } from '../varint.js';
 import { parseClientHello } from './client-hello.js';
 import { CryptoStreamBuffer } from './crypto-stream-buffer.js';
 import { deriveInitialKeys, type PacketProtectionKeys } from './initial-keys.js';

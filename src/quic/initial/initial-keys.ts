@@ -15,6 +15,8 @@ interface VersionParameters {
   keyLabel: string;
   ivLabel: string;
   hpLabel: string;
+  /** Key update label (RFC 9001 §6.1, RFC 9369 §3.3.2). */
+  kuLabel: string;
   /** Long-header packet type bits (0..3) that mean "Initial" in this version. */
   initialType: number;
 }
@@ -27,6 +29,7 @@ const VERSIONS = new Map<number, VersionParameters>([
       keyLabel: 'quic key',
       ivLabel: 'quic iv',
       hpLabel: 'quic hp',
+      kuLabel: 'quic ku',
       initialType: 0,
     },
   ],
@@ -37,6 +40,7 @@ const VERSIONS = new Map<number, VersionParameters>([
       keyLabel: 'quicv2 key',
       ivLabel: 'quicv2 iv',
       hpLabel: 'quicv2 hp',
+      kuLabel: 'quicv2 ku',
       initialType: 1,
     },
   ],
@@ -50,6 +54,20 @@ export function isSupportedVersion(version: number): boolean {
 /** Long-header type bits for Initial in `version`, or -1 if unsupported. */
 export function initialPacketType(version: number): number {
   return VERSIONS.get(version)?.initialType ?? -1;
+}
+
+/** HKDF labels that turn a traffic secret into packet protection keys in `version`. */
+export interface PacketProtectionLabels {
+  key: string;
+  iv: string;
+  hp: string;
+  ku: string;
+}
+
+/** The labels of `version`, or undefined when we do not speak it. */
+export function packetProtectionLabels(version: number): PacketProtectionLabels | undefined {
+  const p = VERSIONS.get(version);
+  return p && { key: p.keyLabel, iv: p.ivLabel, hp: p.hpLabel, ku: p.kuLabel };
 }
 
 export interface PacketProtectionKeys {
@@ -69,23 +87,36 @@ export interface InitialKeys {
   server: PacketProtectionKeys;
 }
 
-export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
-  return createHmac('sha256', salt).update(ikm).digest();
+export function hkdfExtract(salt: Buffer, ikm: Buffer, hash: 'sha256' | 'sha384' = 'sha256'): Buffer {
+  return createHmac(hash, salt).update(ikm).digest();
 }
 
-/** HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1) with an empty context, SHA-256. */
-export function hkdfExpandLabel(secret: Buffer, label: string, length: number): Buffer {
+const EMPTY_CONTEXT = Buffer.alloc(0);
+
+/**
+ * HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1). QUIC's Initial keys use it
+ * with SHA-256 and an empty context; the TLS 1.3 key schedule (src/quic/tls13)
+ * passes a transcript hash as context and the cipher suite's hash.
+ */
+export function hkdfExpandLabel(
+  secret: Buffer,
+  label: string,
+  length: number,
+  context: Buffer = EMPTY_CONTEXT,
+  hash: 'sha256' | 'sha384' = 'sha256',
+): Buffer {
   const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
-  const info = Buffer.allocUnsafe(4 + fullLabel.length);
+  const info = Buffer.allocUnsafe(4 + fullLabel.length + context.length);
   info.writeUInt16BE(length, 0);
   info[2] = fullLabel.length;
   fullLabel.copy(info, 3);
-  info[3 + fullLabel.length] = 0; // empty context
+  info[3 + fullLabel.length] = context.length;
+  context.copy(info, 4 + fullLabel.length);
   // HKDF-Expand: T(i) = HMAC(secret, T(i-1) | info | i)
   const out = Buffer.allocUnsafe(length);
-  let previous = Buffer.alloc(0);
+  let previous = EMPTY_CONTEXT;
   for (let filled = 0, i = 1; filled < length; i++) {
-    previous = createHmac('sha256', secret).update(previous).update(info).update(Buffer.of(i)).digest();
+    previous = createHmac(hash, secret).update(previous).update(info).update(Buffer.of(i)).digest();
     filled += previous.copy(out, filled);
   }
   return out;

@@ -5,7 +5,7 @@
  * back as a `reason` string.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { readVarint, varintLengthFromFirstByte } from '../../http3/varint.js';
+import { readVarint, varintLengthFromFirstByte } from '../varint.js';
 import { initialPacketType, isSupportedVersion, type PacketProtectionKeys } from './initial-keys.js';
 
 const MAX_CID_LENGTH = 20;

@@ -11,7 +11,7 @@
  * out-of-order fragments per stream and per connection; stream state exists
  * only for streams within the stream limits we advertised.
  */
-import { QuicError, TransportErrorCode } from '../quic-error.js';
+import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { ReceiveFlowWindow, SendFlowCredit } from './flow-control.js';
 import { StreamFrameType } from './frame-type.js';
 import { ReceiveStream, type ReceiveStreamState } from './receive-stream.js';
@@ -223,7 +223,7 @@ export class ConnectionStreams {
   /** STREAMS_BLOCKED: grant what closed streams allow now instead of waiting for the batch. */
   onStreamsBlocked(direction: StreamDirection, limit: number): void {
     const frameType = direction === 'bidi' ? StreamFrameType.STREAMS_BLOCKED_BIDI : StreamFrameType.STREAMS_BLOCKED_UNI;
-    if (limit > MAX_STREAM_COUNT) throw new QuicError(TransportErrorCode.FRAME_ENCODING_ERROR, `STREAMS_BLOCKED ${limit} above 2^60`, frameType);
+    if (limit > MAX_STREAM_COUNT) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `STREAMS_BLOCKED ${limit} above 2^60`, frameType);
     (direction === 'bidi' ? this.peerBidi : this.peerUni).onStreamsBlocked();
   }
 
@@ -572,7 +572,7 @@ export class ConnectionStreams {
    */
   private receivingStream(streamId: number, frameType: number): StreamEntry | undefined {
     if (this.isLocal(streamId) && isUnidirectional(streamId)) {
-      throw new QuicError(TransportErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is our send-only stream`, frameType);
+      throw new QuicError(QuicErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is our send-only stream`, frameType);
     }
     return this.knownOrOpened(streamId, frameType);
   }
@@ -580,7 +580,7 @@ export class ConnectionStreams {
   /** The stream a frame about our sending half refers to (STOP_SENDING, MAX_STREAM_DATA). */
   private sendingStream(streamId: number, frameType: number): StreamEntry | undefined {
     if (!this.isLocal(streamId) && isUnidirectional(streamId)) {
-      throw new QuicError(TransportErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is the peer's send-only stream`, frameType);
+      throw new QuicError(QuicErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is the peer's send-only stream`, frameType);
     }
     return this.knownOrOpened(streamId, frameType);
   }
@@ -592,7 +592,7 @@ export class ConnectionStreams {
     if (this.isLocal(streamId)) {
       const limit = isUnidirectional(streamId) ? this.localUni : this.localBidi;
       if (index >= limit.opened) {
-        throw new QuicError(TransportErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is ours and was never opened`, frameType);
+        throw new QuicError(QuicErrorCode.STREAM_STATE_ERROR, `stream ${streamId} is ours and was never opened`, frameType);
       }
       return undefined; // ours, closed: a late or repeated frame
     }
@@ -623,7 +623,7 @@ export class ConnectionStreams {
     const total = this.receivedTotal + (end - recv.highestReceived);
     if (this.receiveWindow.exceededBy(total)) {
       throw new QuicError(
-        TransportErrorCode.FLOW_CONTROL_ERROR,
+        QuicErrorCode.FLOW_CONTROL_ERROR,
         `stream ${recv.id}: connection data would reach ${total} bytes, past the ${this.receiveWindow.limit}-byte limit we advertised`,
         frameType,
       );
@@ -636,7 +636,7 @@ export class ConnectionStreams {
     entry.fragments = now;
     if (this.fragmentsTotal > this.maxFragmentsPerConnection) {
       throw new QuicError(
-        TransportErrorCode.INTERNAL_ERROR,
+        QuicErrorCode.INTERNAL_ERROR,
         `more than ${this.maxFragmentsPerConnection} out-of-order fragments held over all streams`,
         frameType,
       );

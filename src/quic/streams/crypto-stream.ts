@@ -6,7 +6,7 @@
  * CRYPTO_BUFFER_EXCEEDED (§7.5 asks for at least 4096 bytes), and so is a
  * flood of tiny out-of-order fragments (CVE-2024-1765).
  */
-import { QuicError, TransportErrorCode } from '../quic-error.js';
+import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { StreamFrameType } from './frame-type.js';
 import { ReassemblyBuffer } from './reassembly-buffer.js';
 import { SendBuffer, type SendChunk } from './send-buffer.js';
@@ -35,18 +35,18 @@ export class CryptoStream {
   onCryptoFrame(offset: number, data: Uint8Array): void {
     const end = offset + data.length;
     if (end > MAX_STREAM_OFFSET) {
-      throw new QuicError(TransportErrorCode.FRAME_ENCODING_ERROR, `CRYPTO data ends at ${end}, past 2^62-1`, StreamFrameType.CRYPTO);
+      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `CRYPTO data ends at ${end}, past 2^62-1`, StreamFrameType.CRYPTO);
     }
     if (end > this.received.readOffset + this.bufferLimit) {
       throw new QuicError(
-        TransportErrorCode.CRYPTO_BUFFER_EXCEEDED,
+        QuicErrorCode.CRYPTO_BUFFER_EXCEEDED,
         `CRYPTO data up to offset ${end} while only ${this.received.readOffset} bytes were consumed (buffer ${this.bufferLimit} bytes)`,
         StreamFrameType.CRYPTO,
       );
     }
     if (!this.received.insert(offset, data)) {
       throw new QuicError(
-        TransportErrorCode.CRYPTO_BUFFER_EXCEEDED,
+        QuicErrorCode.CRYPTO_BUFFER_EXCEEDED,
         `more than ${this.received.maxFragments} separate CRYPTO fragments held`,
         StreamFrameType.CRYPTO,
       );

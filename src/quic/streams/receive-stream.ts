@@ -5,7 +5,7 @@
  * level is the caller's (ConnectionStreams), which learns from the return
  * values how far the peer's offsets moved.
  */
-import { QuicError, TransportErrorCode } from '../quic-error.js';
+import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { MAX_STREAM_OFFSET } from './crypto-stream.js';
 import { StreamFrameType } from './frame-type.js';
 import { ReceiveFlowWindow } from './flow-control.js';
@@ -102,12 +102,12 @@ export class ReceiveStream {
   onStreamFrame(offset: number, data: Uint8Array, fin: boolean): number {
     const end = offset + data.length;
     if (end > MAX_STREAM_OFFSET) {
-      throw new QuicError(TransportErrorCode.FRAME_ENCODING_ERROR, `stream ${this.id}: data ends at ${end}, past 2^62-1`, StreamFrameType.STREAM);
+      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `stream ${this.id}: data ends at ${end}, past 2^62-1`, StreamFrameType.STREAM);
     }
     this.checkFinalSize(end, fin, StreamFrameType.STREAM);
     if (this.flow.exceededBy(end)) {
       throw new QuicError(
-        TransportErrorCode.FLOW_CONTROL_ERROR,
+        QuicErrorCode.FLOW_CONTROL_ERROR,
         `stream ${this.id}: data up to offset ${end} past the ${this.flow.limit}-byte limit we advertised`,
         StreamFrameType.STREAM,
       );
@@ -118,7 +118,7 @@ export class ReceiveStream {
     if (!this.isDelivering) return moved;
     if (!this.buffer.insert(offset, data)) {
       throw new QuicError(
-        TransportErrorCode.INTERNAL_ERROR,
+        QuicErrorCode.INTERNAL_ERROR,
         `stream ${this.id}: more than ${this.buffer.maxFragments} separate out-of-order fragments held`,
         StreamFrameType.STREAM,
       );
@@ -139,7 +139,7 @@ export class ReceiveStream {
     this.checkFinalSize(finalSize, true, StreamFrameType.RESET_STREAM);
     if (this.flow.exceededBy(finalSize)) {
       throw new QuicError(
-        TransportErrorCode.FLOW_CONTROL_ERROR,
+        QuicErrorCode.FLOW_CONTROL_ERROR,
         `stream ${this.id}: final size ${finalSize} past the ${this.flow.limit}-byte limit we advertised`,
         StreamFrameType.RESET_STREAM,
       );
@@ -161,14 +161,14 @@ export class ReceiveStream {
     if (this.final !== undefined) {
       if (end > this.final || (fin && end !== this.final)) {
         throw new QuicError(
-          TransportErrorCode.FINAL_SIZE_ERROR,
+          QuicErrorCode.FINAL_SIZE_ERROR,
           `stream ${this.id}: ${fin ? 'final size' : 'data up to'} ${end} after final size ${this.final}`,
           frameType,
         );
       }
     } else if (fin && end < this.highest) {
       throw new QuicError(
-        TransportErrorCode.FINAL_SIZE_ERROR,
+        QuicErrorCode.FINAL_SIZE_ERROR,
         `stream ${this.id}: final size ${end} below data already received up to ${this.highest}`,
         frameType,
       );

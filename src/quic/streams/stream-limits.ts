@@ -5,7 +5,7 @@
  * allowance for the streams we open and says when we are blocked
  * (STREAMS_BLOCKED).
  */
-import { QuicError, TransportErrorCode } from '../quic-error.js';
+import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { AnnouncedLimit, BlockedReport } from './limit-frames.js';
 
 /** No stream count may exceed 2^60 (§4.6): the IDs would not fit a varint. */
@@ -43,7 +43,7 @@ export class PeerStreamLimit {
   open(index: number, frameType: number): number {
     if (index >= this.announced.value) {
       throw new QuicError(
-        TransportErrorCode.STREAM_LIMIT_ERROR,
+        QuicErrorCode.STREAM_LIMIT_ERROR,
         `peer used stream number ${index} of a type limited to ${this.announced.value} streams`,
         frameType,
       );
@@ -104,7 +104,7 @@ export class LocalStreamLimit {
   raise(limit: number, frameType: number): boolean {
     if (limit > MAX_STREAM_COUNT) {
       throw new QuicError(
-        frameType === 0 ? TransportErrorCode.TRANSPORT_PARAMETER_ERROR : TransportErrorCode.FRAME_ENCODING_ERROR,
+        frameType === 0 ? QuicErrorCode.TRANSPORT_PARAMETER_ERROR : QuicErrorCode.FRAME_ENCODING_ERROR,
         `stream limit ${limit} above 2^60`,
         frameType,
       );

@@ -95,8 +95,16 @@ export interface QuicTlsCommonOptions {
   cipherSuites?: TlsCipherSuiteName[];
   /** Key exchange groups in preference order (default ['x25519', 'secp256r1']). */
   groups?: string[];
+  /**
+   * The host's clock in milliseconds (sans-I/O: the engine never reads the
+   * time itself). Needed for session tickets (issue time, age checks) and for
+   * certificate validity periods; without it no tickets are issued or
+   * accepted and validity periods are not checked.
+   */
+  now?(): number;
 }
 
+/** A certificate chain and its private key (server certificate, or client certificate for mTLS). */
 export interface QuicTlsServerCertificate {
   /** Leaf first, DER. */
   chain: Buffer[];
@@ -115,6 +123,13 @@ export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
   ticketKeys?: { current: Buffer; previous?: Buffer[] };
   /** Accept 0-RTT on resumption (off by default: replayable). */
   earlyData?: boolean;
+  /**
+   * QUIC's 0-RTT context (RFC 9001 §4.6.2): the transport parameters and
+   * application settings that 0-RTT data relies on, encoded by the QUIC layer.
+   * Its hash is sealed into each ticket; 0-RTT is accepted only when the
+   * resuming connection has the same context. Default: empty.
+   */
+  earlyDataContext?: Buffer;
 }
 
 export interface QuicTlsClientOptions extends QuicTlsCommonOptions {
@@ -126,4 +141,8 @@ export interface QuicTlsClientOptions extends QuicTlsCommonOptions {
   /** A ticket from an earlier connection's `onSessionTicket`, to resume. */
   session?: Buffer;
   onSessionTicket?(session: Buffer): void;
+  /** Our certificate, sent when the server asks for one (mTLS). */
+  clientCertificate?: QuicTlsServerCertificate;
+  /** Send 0-RTT when `session` allows it (installSecret('early', 'write', …) right away). */
+  earlyData?: boolean;
 }

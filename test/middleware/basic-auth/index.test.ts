@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 import { apr1, verifyPassword } from '../../../src/middleware/basic-auth/htpasswd.js';
 
 // Hashes made here, by the tools people use: openssl for apr1, bcryptjs for bcrypt, SHA-1 for {SHA}.

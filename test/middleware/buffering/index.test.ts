@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { problems, wrap } from '../support/compile.js';
-import { MemoryExchange, recordingService, respondWith, run } from '../support/memory-exchange.js';
+import { MemoryExchange, recordingService, respondWith, run } from '../../../src/testing/memory-exchange.js';
 import type { Handler } from '../../../src/middleware/exchange.js';
 
 const spoolFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`portico-body-${process.pid}-`));

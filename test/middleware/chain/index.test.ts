@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { middleware, problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('chain', () => {
   test('applies the named middlewares in order', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import zlib from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { problems, wrap } from '../support/compile.js';
-import { MemoryExchange, respondWith, run } from '../support/memory-exchange.js';
+import { MemoryExchange, respondWith, run } from '../../../src/testing/memory-exchange.js';
 import { EncodingNegotiator } from '../../../src/middleware/compress/accept-encoding.js';
 import { ZSTD_AVAILABLE } from '../../../src/middleware/compress/index.js';
 import type { Handler } from '../../../src/middleware/exchange.js';

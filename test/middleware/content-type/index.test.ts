@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { respondWith, run } from '../support/memory-exchange.js';
+import { respondWith, run } from '../../../src/testing/memory-exchange.js';
 import { sniffContentType } from '../../../src/middleware/content-type/sniff.js';
 
 describe('content sniffing', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, respondWith, run } from '../support/memory-exchange.js';
+import { recordingService, respondWith, run } from '../../../src/testing/memory-exchange.js';
 
 describe('headers: custom headers', () => {
   test('request headers set or removed ("" deletes); response headers set or removed', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { MemoryExchange } from '../support/memory-exchange.js';
+import { MemoryExchange } from '../../../src/testing/memory-exchange.js';
 import type { Exchange } from '../../../src/middleware/exchange.js';
 
 describe('inFlightReq', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('ipAllowList', () => {
   test('peer address inside sourceRange passes; outside gets 403 (IPv4 and IPv6)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 import { createRateLimit, type RateLimitClock } from '../../../src/middleware/rate-limit/index.js';
 import type { Handler } from '../../../src/middleware/exchange.js';
 

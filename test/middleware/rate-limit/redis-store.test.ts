@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 import { createRateLimit } from '../../../src/middleware/rate-limit/index.js';
 import { closeRedisConnections, openRedisConnections, redisConnectionsReady } from '../../../src/middleware/rate-limit/redis-token-buckets.js';
 import type { Handler } from '../../../src/middleware/exchange.js';

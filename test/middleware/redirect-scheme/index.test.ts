@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('redirectScheme', () => {
   test('http → https: 302/307 or 301/308 when permanent; default port left out; path and query kept', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('replacePathRegex', () => {
   test('Go-style groups ($1, ${1}, named), every match replaced, original kept', async () => {

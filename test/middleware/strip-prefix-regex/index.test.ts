@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('stripPrefixRegex', () => {
   test('removes what the expression matches at the start only; header carries the match', async () => {

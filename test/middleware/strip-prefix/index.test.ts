@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
-import { recordingService, run } from '../support/memory-exchange.js';
+import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 
 describe('stripPrefix', () => {
   test('first listed prefix that matches wins; X-Forwarded-Prefix names it; query kept', async () => {

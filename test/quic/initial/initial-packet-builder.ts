@@ -4,7 +4,7 @@
  * ClientHellos the way real clients and attackers do.
  */
 import { createCipheriv } from 'node:crypto';
-import { encodeVarint } from '../../../src/http3/varint.js';
+import { encodeVarint } from '../../../src/quic/varint.js';
 import { deriveInitialKeys, QUIC_V1, QUIC_V2 } from '../../../src/quic/initial/initial-keys.js';
 
 export interface InitialPacketSpec {

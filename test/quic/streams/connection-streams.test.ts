@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TransportErrorCode } from '../../../src/quic/quic-error.js';
+import { QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
 import {
   DEFAULT_PARAMETERS,
@@ -11,7 +11,7 @@ import {
   reportFate,
 } from './stream-pair.js';
 
-const E = TransportErrorCode;
+const E = QuicErrorCode;
 
 function server(local = DEFAULT_PARAMETERS): ConnectionStreams {
   const s = new ConnectionStreams({ role: 'server', local });

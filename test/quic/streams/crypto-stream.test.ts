@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QuicError, TransportErrorCode } from '../../../src/quic/quic-error.js';
+import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { CryptoStream } from '../../../src/quic/streams/crypto-stream.js';
 import { patternBytes, randomInt, seededRandom, shuffle } from './prng.js';
 
@@ -32,7 +32,7 @@ describe('CryptoStream', () => {
 
   it('refuses data more than the cap past what TLS consumed (CRYPTO_BUFFER_EXCEEDED)', () => {
     const stream = new CryptoStream({ bufferLimit: 4096 });
-    expect(errorCodeOf(() => stream.onCryptoFrame(4000, Buffer.alloc(97)))).toBe(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
+    expect(errorCodeOf(() => stream.onCryptoFrame(4000, Buffer.alloc(97)))).toBe(QuicErrorCode.CRYPTO_BUFFER_EXCEEDED);
     stream.onCryptoFrame(0, Buffer.alloc(4096));
     drain(stream);
     // The cap slides with the read offset.
@@ -42,7 +42,7 @@ describe('CryptoStream', () => {
 
   it('refuses an offset past 2^62-1 (FRAME_ENCODING_ERROR)', () => {
     const stream = new CryptoStream();
-    expect(errorCodeOf(() => stream.onCryptoFrame(2 ** 62, Buffer.alloc(4096)))).toBe(TransportErrorCode.FRAME_ENCODING_ERROR);
+    expect(errorCodeOf(() => stream.onCryptoFrame(2 ** 62, Buffer.alloc(4096)))).toBe(QuicErrorCode.FRAME_ENCODING_ERROR);
   });
 
   it('CVE-2024-1765 pattern: a flood of tiny out-of-order CRYPTO frames stays within the byte and fragment caps', () => {
@@ -58,7 +58,7 @@ describe('CryptoStream', () => {
       expect(stream.bufferedBytes).toBeLessThanOrEqual(64 * 1024);
       expect(stream.fragmentCount).toBeLessThanOrEqual(256);
     }
-    expect(refusedWith).toBe(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
+    expect(refusedWith).toBe(QuicErrorCode.CRYPTO_BUFFER_EXCEEDED);
     expect(frames).toBeLessThanOrEqual(257);
   });
 
@@ -71,7 +71,7 @@ describe('CryptoStream', () => {
       refusedWith = errorCodeOf(() => stream.onCryptoFrame(i, Buffer.from([1])));
       expect(stream.bufferedBytes).toBeLessThanOrEqual(16 * 1024);
     }
-    expect(refusedWith).toBe(TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
+    expect(refusedWith).toBe(QuicErrorCode.CRYPTO_BUFFER_EXCEEDED);
     expect(stream.fragmentCount).toBeLessThanOrEqual(2);
   });
 

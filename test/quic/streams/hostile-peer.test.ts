@@ -5,7 +5,7 @@
  * the caps.
  */
 import { describe, expect, it } from 'vitest';
-import { QuicError, TransportErrorCode } from '../../../src/quic/quic-error.js';
+import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
 import { randomInt, seededRandom } from './prng.js';
 import { DEFAULT_PARAMETERS, expectQuicError } from './stream-pair.js';
@@ -89,10 +89,10 @@ describe('ConnectionStreams against a hostile peer', () => {
     }
     // The fuzzing reached the interesting errors, not just one of them.
     for (const code of [
-      TransportErrorCode.FLOW_CONTROL_ERROR,
-      TransportErrorCode.STREAM_LIMIT_ERROR,
-      TransportErrorCode.STREAM_STATE_ERROR,
-      TransportErrorCode.FINAL_SIZE_ERROR,
+      QuicErrorCode.FLOW_CONTROL_ERROR,
+      QuicErrorCode.STREAM_LIMIT_ERROR,
+      QuicErrorCode.STREAM_STATE_ERROR,
+      QuicErrorCode.FINAL_SIZE_ERROR,
     ]) {
       expect(codes.get(code) ?? 0, `code 0x${code.toString(16)}`).toBeGreaterThan(0);
     }
@@ -114,14 +114,14 @@ describe('ConnectionStreams against a hostile peer', () => {
       }
     }
     expect(error).toBeInstanceOf(QuicError);
-    expect(error!.code).toBe(TransportErrorCode.INTERNAL_ERROR);
+    expect(error!.code).toBe(QuicErrorCode.INTERNAL_ERROR);
     expect(frames).toBe(2000);
   });
 
   it('one-byte frames at every other offset on one stream stop at the per-stream fragment cap', () => {
     const s = fresh({ maxFragmentsPerStream: 100 });
     for (let i = 0; i < 100; i++) s.onStreamFrame(0, 1 + 2 * i, Buffer.from([1]), false);
-    expectQuicError(() => s.onStreamFrame(0, 1000, Buffer.from([1]), false), TransportErrorCode.INTERNAL_ERROR);
+    expectQuicError(() => s.onStreamFrame(0, 1000, Buffer.from([1]), false), QuicErrorCode.INTERNAL_ERROR);
     // Filling the gaps is always fine: it merges rather than adds fragments.
     const t = fresh({ maxFragmentsPerStream: 100 });
     for (let i = 0; i < 100; i++) t.onStreamFrame(0, 1 + 2 * i, Buffer.from([1]), false);
@@ -135,6 +135,6 @@ describe('ConnectionStreams against a hostile peer', () => {
     const recv = s.stream(0)!.recv!;
     expect(recv.bufferedBytes).toBe(16 * 1024);
     expect(recv.fragmentCount).toBeLessThanOrEqual(2);
-    expectQuicError(() => s.onStreamFrame(0, 16 * 1024, Buffer.from([0]), false), TransportErrorCode.FLOW_CONTROL_ERROR);
+    expectQuicError(() => s.onStreamFrame(0, 16 * 1024, Buffer.from([0]), false), QuicErrorCode.FLOW_CONTROL_ERROR);
   });
 });

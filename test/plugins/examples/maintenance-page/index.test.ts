@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import maintenancePage from '../../../../plugins/examples/maintenance-page/index.js';
-import { recordingService, run } from '../../../middleware/support/memory-exchange.js';
+import { recordingService, run } from '../../../../src/testing/memory-exchange.js';
 
 const ctx = { name: 'down@file', resolve: () => { throw new Error('none'); }, onDispose: () => {} };
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import requestId from '../../../../plugins/examples/request-id/index.js';
-import { recordingService, run } from '../../../middleware/support/memory-exchange.js';
+import { recordingService, run } from '../../../../src/testing/memory-exchange.js';
 
 const ctx = { name: 'rid@file', resolve: () => { throw new Error('none'); }, onDispose: () => {} };
 

@@ -104,6 +104,31 @@ export function writeVarint(buf: Uint8Array, offset: number, value: number | big
   }
 }
 
+/**
+ * Writes `value` (a number) in exactly `size` bytes, for fields written before
+ * their value is known (a long header's Length, reserved ahead of the
+ * payload). Throws RangeError when `value` does not fit in `size` bytes.
+ */
+export function writeVarintFixed(buf: Uint8Array, offset: number, value: number, size: 1 | 2 | 4 | 8): number {
+  if (varintSize(value) > size) throw new RangeError(`varint ${value} does not fit in ${size} bytes`);
+  switch (size) {
+    case 1:
+      buf[offset] = value;
+      break;
+    case 2:
+      buf[offset] = 0x40 | (value >> 8);
+      buf[offset + 1] = value & 0xff;
+      break;
+    case 4:
+      writeU32(buf, offset, (value | 0x80000000) >>> 0);
+      break;
+    default:
+      writeU32(buf, offset, (Math.floor(value / 0x100000000) | 0xc0000000) >>> 0);
+      writeU32(buf, offset + 4, value >>> 0);
+  }
+  return offset + size;
+}
+
 /** A fresh buffer holding `value` as a varint. */
 export function encodeVarint(value: number | bigint): Buffer {
   const out = Buffer.allocUnsafe(varintSize(value));

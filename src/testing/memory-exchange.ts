@@ -7,8 +7,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import type { Handler, HeaderMap, HttpProtocol, ResponseSink, TlsFacts } from '../../../src/middleware/exchange.js';
-import { ExchangeBase } from '../../../src/entrypoint/exchange-base.js';
+import type { Exchange, Handler, HeaderMap, HttpProtocol, ResponseSink, TlsFacts } from '../middleware/exchange.js';
+import { ExchangeBase } from '../entrypoint/exchange-base.js';
 
 /**
  * A response sink that behaves like a slow client when asked: after

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeVarint, readVarint, readVarintBigInt, VARINT_MAX, varintSize } from '../../src/http3/varint.js';
+import { encodeVarint, readVarint, readVarintBigInt, VARINT_MAX, varintSize, writeVarintFixed } from '../../src/quic/varint.js';
 
 describe('QUIC varint', () => {
   it('decodes the RFC 9000 Appendix A.1 examples', () => {
@@ -28,5 +28,18 @@ describe('QUIC varint', () => {
     expect(() => encodeVarint(VARINT_MAX + 1n)).toThrow(RangeError);
     expect(() => encodeVarint(-1)).toThrow(RangeError);
     expect(() => encodeVarint(2 ** 60)).toThrow(RangeError);
+  });
+
+  it('writes a value in a fixed, longer-than-needed size (reserved Length fields)', () => {
+    for (const size of [1, 2, 4, 8] as const) {
+      const b = Buffer.alloc(8);
+      expect(writeVarintFixed(b, 0, 37, size)).toBe(size);
+      expect(readVarint(b, 0)).toBe(37);
+      expect(b[0]! >> 6).toBe(Math.log2(size));
+    }
+    const b = Buffer.alloc(8);
+    writeVarintFixed(b, 0, 2 ** 40 + 5, 8);
+    expect(readVarint(b, 0)).toBe(2 ** 40 + 5);
+    expect(() => writeVarintFixed(b, 0, 16384, 2)).toThrow(RangeError);
   });
 });

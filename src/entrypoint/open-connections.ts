@@ -1,0 +1,305 @@
+/**
+ * Every open HTTP/1.1 socket and HTTP/2 session of one TCP entrypoint, with
+ * the phase it is in and the deadline of that phase, so no connection lives
+ * unbounded whatever it sends:
+ *
+ * - a request head (h1 bytes after accept or after the previous response; an
+ *   h2 header block whose END_HEADERS never comes) must be complete, and a
+ *   request body read, within readTimeout of the head's first byte;
+ * - a connection with no request in progress is closed after idleTimeout,
+ *   however many bytes that are not a request it trickles (h2 PING, SETTINGS);
+ * - an h2 connection that has gone quiet is sent one PING; without an answer
+ *   within UNANSWERED_PING_MS it is closed. nghttp2 stops reading a connection
+ *   once it has sent GOAWAY for a protocol error, and Node then neither closes
+ *   it nor notices the client leave (it stayed in CLOSE-WAIT until the idle
+ *   timeout); no event says so, but such a session never answers a PING.
+ * - on shutdown (drain) idle connections close at once and busy ones as soon
+ *   as their last response is done, so drained() resolves with the last
+ *   in-flight request instead of at the grace deadline.
+ *
+ * Why our own deadlines: Node's http server runs its header and request
+ * timeout checks from the listening server's connectionsCheckingInterval, and
+ * our sockets reach it with emit('connection') (TLS and ALPN are ours), so
+ * they never ran. One sweep per entrypoint checks all connections; the hot
+ * path only updates fields.
+ */
+import type { Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Http2Session, Http2ServerRequest } from 'node:http2';
+
+export type DeadlinePhase = 'head' | 'body' | 'idle' | 'unresponsive';
+
+/** How long a quiet h2 peer has to answer our PING (RFC 9113 §6.7: it must, as soon as it can). */
+export const UNANSWERED_PING_MS = 4000;
+
+export interface ConnectionDeadlines {
+  readTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** How often deadlines are checked; a deadline may pass by up to this much. */
+  sweepMs: number;
+}
+
+interface H1Connection {
+  readonly socket: Socket;
+  /** Responses started and not yet closed (more than one only with pipelining). */
+  inFlight: number;
+  /** Requests whose body is still being read. */
+  reading: number;
+  /** performance.now() when the request head now being read began; NaN when no head is pending. */
+  headSince: number;
+  idleSince: number;
+  /** socket.bytesRead when the connection went idle: more bytes mean a new head has begun. */
+  bytesAtIdle: number;
+}
+
+interface H2Connection {
+  readonly session: Http2Session;
+  activeStreams: number;
+  idleSince: number;
+  /** Highest stream id whose complete head reached us; a higher lastProcStreamID is a header block still open. */
+  highestSeenStream: number;
+  pendingStream: number;
+  pendingSince: number;
+  /** Requests whose body is still being read, with when their head arrived. */
+  readonly reading: Map<Http2ServerRequest, number>;
+  /** Socket bytes read at the previous sweep: unchanged means the peer is quiet. */
+  bytesAtSweep: number;
+  /** Quiet since the last answered PING: not probed again until the peer sends something. */
+  probed: boolean;
+  /** When our unanswered PING was sent; NaN when none is outstanding. */
+  pingSince: number;
+}
+
+export interface OpenConnectionsEvents {
+  /** A connection was closed because a deadline passed. */
+  timedOut(phase: DeadlinePhase): void;
+}
+
+const H1_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
+
+export class OpenConnections {
+  private readonly h1 = new Map<Socket, H1Connection>();
+  private readonly h2 = new Map<Http2Session, H2Connection>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private draining = false;
+  private drainWaiters: Array<() => void> = [];
+  /** Requests in progress over all connections (h1 responses not closed, h2 streams open). */
+  activeRequests = 0;
+
+  constructor(
+    private readonly deadlines: ConnectionDeadlines,
+    private readonly events: OpenConnectionsEvents,
+  ) {}
+
+  get size(): number {
+    return this.h1.size + this.h2.size;
+  }
+
+  addH1(socket: Socket): void {
+    const now = performance.now();
+    const c: H1Connection = { socket, inFlight: 0, reading: 0, headSince: now, idleSince: now, bytesAtIdle: socket.bytesRead };
+    this.h1.set(socket, c);
+    socket.once('close', () => {
+      this.activeRequests -= c.inFlight;
+      c.inFlight = 0;
+      this.h1.delete(socket);
+      this.settle();
+    });
+    this.ensureSweeper();
+  }
+
+  /** An h1 request head is complete; returns the function to call when its response is closed (finished or aborted). */
+  h1Request(req: IncomingMessage): () => void {
+    const c = this.h1.get(req.socket);
+    if (!c) return () => undefined;
+    c.inFlight++;
+    this.activeRequests++;
+    if (Number.isNaN(c.headSince)) c.headSince = performance.now();
+    if (!req.complete) {
+      c.reading++;
+      let counted = true;
+      const read = () => {
+        if (!counted) return;
+        counted = false;
+        if (--c.reading === 0) c.headSince = NaN;
+      };
+      req.once('end', read);
+      req.once('close', read);
+    } else if (c.reading === 0) c.headSince = NaN;
+    let done = false;
+    return () => {
+      if (done || !this.h1.has(c.socket)) return;
+      done = true;
+      this.activeRequests--;
+      if (--c.inFlight > 0) return;
+      c.idleSince = performance.now();
+      c.bytesAtIdle = c.socket.bytesRead;
+      c.headSince = NaN;
+      // Draining: the response just finished was this connection's last.
+      if (this.draining) c.socket.end(() => c.socket.destroy());
+    };
+  }
+
+  addH2(session: Http2Session): void {
+    const now = performance.now();
+    const c: H2Connection = { session, activeStreams: 0, idleSince: now, highestSeenStream: 0, pendingStream: 0, pendingSince: now, reading: new Map(), bytesAtSweep: -1, probed: false, pingSince: NaN };
+    this.h2.set(session, c);
+    // Every stream whose head completed, also those reset before they became requests.
+    session.on('stream', (stream: { id?: number }) => {
+      if ((stream.id ?? 0) > c.highestSeenStream) c.highestSeenStream = stream.id ?? 0;
+    });
+    session.once('close', () => {
+      this.activeRequests -= c.activeStreams;
+      c.activeStreams = 0;
+      this.h2.delete(session);
+      this.settle();
+    });
+    if (this.draining) session.close();
+    this.ensureSweeper();
+  }
+
+  /** An h2 stream's head is complete; returns the function to call when the stream is closed. */
+  h2Stream(session: Http2Session, streamId: number, req?: Http2ServerRequest): () => void {
+    const c = this.h2.get(session);
+    if (!c) return () => undefined;
+    if (streamId > c.highestSeenStream) c.highestSeenStream = streamId;
+    c.activeStreams++;
+    this.activeRequests++;
+    if (req && !req.complete) {
+      c.reading.set(req, performance.now());
+      const read = () => c.reading.delete(req);
+      req.once('end', read);
+      req.once('close', read);
+    }
+    let done = false;
+    return () => {
+      if (done || !this.h2.has(session)) return;
+      done = true;
+      this.activeRequests--;
+      if (--c.activeStreams === 0) c.idleSince = performance.now();
+    };
+  }
+
+  /** Streams open on this HTTP/2 connection. */
+  streamsOn(session: Http2Session): number {
+    return this.h2.get(session)?.activeStreams ?? 0;
+  }
+
+  /** Stop keeping connections open: idle ones close now, busy ones after their last response. */
+  drain(): void {
+    this.draining = true;
+    for (const c of this.h1.values()) if (c.inFlight === 0) c.socket.destroy();
+    for (const c of this.h2.values()) c.session.close();
+    this.settle();
+  }
+
+  /** Resolves when no connection is left open (after drain(), with the last in-flight response). */
+  drained(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Close everything now (the grace period is over). */
+  destroyAll(): void {
+    for (const c of this.h1.values()) c.socket.destroy();
+    for (const c of this.h2.values()) c.session.destroy();
+    this.stopSweeper();
+  }
+
+  private settle(): void {
+    if (this.size > 0) return;
+    this.stopSweeper();
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private ensureSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), this.deadlines.sweepMs);
+    this.sweeper.unref();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    const { readTimeoutMs: read, idleTimeoutMs: idle } = this.deadlines;
+    for (const c of this.h1.values()) {
+      if (c.inFlight === 0) {
+        if (Number.isNaN(c.headSince) && c.socket.bytesRead > c.bytesAtIdle) c.headSince = now;
+        if (read > 0 && now - c.headSince > read) this.expireH1(c, 'head', true);
+        else if (Number.isNaN(c.headSince) && idle > 0 && now - c.idleSince > idle) this.expireH1(c, 'idle', false);
+      } else if (c.reading > 0 && read > 0 && now - c.headSince > read) this.expireH1(c, 'body', false);
+    }
+    for (const c of this.h2.values()) {
+      const last = c.session.destroyed ? 0 : c.session.state.lastProcStreamID ?? 0;
+      if (last > c.highestSeenStream) {
+        if (c.pendingStream !== last) {
+          c.pendingStream = last;
+          c.pendingSince = now;
+        } else if (read > 0 && now - c.pendingSince > read) {
+          this.expireH2(c, 'head');
+          continue;
+        }
+      } else c.pendingStream = 0;
+      if (read > 0) {
+        for (const [req, since] of c.reading)
+          if (now - since > read) {
+            c.reading.delete(req);
+            this.events.timedOut('body');
+            req.stream.close(0x8 /* CANCEL */);
+          }
+      }
+      if (c.activeStreams === 0 && idle > 0 && now - c.idleSince > idle) this.expireH2(c, 'idle');
+      else this.probeH2(c, now);
+    }
+  }
+
+  private probeH2(c: H2Connection, now: number): void {
+    if (c.session.destroyed) return;
+    if (now - c.pingSince > UNANSWERED_PING_MS) return this.expireH2(c, 'unresponsive');
+    const bytes = c.session.socket?.bytesRead ?? 0;
+    if (bytes !== c.bytesAtSweep) {
+      c.bytesAtSweep = bytes;
+      c.probed = false;
+      return;
+    }
+    if (c.probed || !Number.isNaN(c.pingSince)) return;
+    c.pingSince = now;
+    try {
+      c.session.ping((err) => {
+        if (err) return;
+        c.pingSince = NaN;
+        c.probed = true;
+        c.bytesAtSweep = c.session.socket?.bytesRead ?? 0;
+      });
+    } catch {
+      // A session that can no longer send a PING is finished: expired at the next sweep.
+    }
+  }
+
+  private expireH1(c: H1Connection, phase: DeadlinePhase, answer408: boolean): void {
+    this.events.timedOut(phase);
+    this.h1.delete(c.socket);
+    if (answer408 && c.socket.writable && c.socket.bytesRead > c.bytesAtIdle) c.socket.end(H1_TIMEOUT_RESPONSE, () => c.socket.destroy());
+    else c.socket.destroy();
+    // The socket may take a moment to flush the 408; it must not stop a drain meanwhile.
+    this.settle();
+  }
+
+  private expireH2(c: H2Connection, phase: DeadlinePhase): void {
+    this.events.timedOut(phase);
+    this.h2.delete(c.session);
+    // GOAWAY tells a well-behaved client why; the socket goes in any case (at once when the peer is not listening).
+    if (phase === 'unresponsive' || c.session.destroyed) c.session.destroy();
+    else {
+      c.session.goaway(phase === 'idle' ? 0 : 0x1 /* PROTOCOL_ERROR */);
+      setTimeout(() => c.session.destroy(), 50).unref();
+    }
+    this.settle();
+  }
+}
