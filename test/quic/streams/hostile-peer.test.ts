@@ -65,10 +65,10 @@ describe('ConnectionStreams against a hostile peer', () => {
               s.onMaxStreamData(id, offset);
               break;
             case 6:
-              s.onMaxStreams(random() < 0.5 ? 'bidi' : 'uni', random() < 0.9 ? randomInt(random, 100) : 2 ** 62);
+              s.onMaxStreams(random() < 0.5, random() < 0.9 ? randomInt(random, 100) : 2 ** 62);
               break;
             case 7:
-              s.onStreamsBlocked(random() < 0.5 ? 'bidi' : 'uni', random() < 0.9 ? randomInt(random, 100) : 2 ** 61);
+              s.onStreamsBlocked(random() < 0.5, random() < 0.9 ? randomInt(random, 100) : 2 ** 61);
               break;
             default:
               // The application reads a little, sometimes gives up.
