@@ -12,6 +12,7 @@
  * only for streams within the stream limits we advertised.
  */
 import { QuicError, QuicErrorCode } from '../quic-error.js';
+import type { TransportParameters } from '../transport-parameters.js';
 import { ReceiveFlowWindow, SendFlowCredit } from './flow-control.js';
 import { FrameType, type Frame, type StreamFrame } from '../frames/frame.js';
 import { streamFrameHeaderLength } from '../frames/frame-writer.js';
@@ -31,17 +32,19 @@ import { LocalStreamLimit, MAX_STREAM_COUNT, PeerStreamLimit } from './stream-li
 import type { StreamControlFrame, StreamEvent } from './stream-frames.js';
 import { StreamScheduler } from './stream-scheduler.js';
 
-/** The stream-related transport parameters (RFC 9000 §18.2), ours or the peer's. */
-export interface StreamTransportParameters {
-  initialMaxData: number;
-  /** For streams the sender of these parameters opens. */
-  initialMaxStreamDataBidiLocal: number;
-  /** For bidirectional streams the other side opens. */
-  initialMaxStreamDataBidiRemote: number;
-  initialMaxStreamDataUni: number;
-  initialMaxStreamsBidi: number;
-  initialMaxStreamsUni: number;
-}
+/**
+ * The stream-related transport parameters (RFC 9000 §18.2), ours or the
+ * peer's: a whole TransportParameters object will do.
+ */
+export type StreamTransportParameters = Pick<
+  TransportParameters,
+  | 'initialMaxData'
+  | 'initialMaxStreamDataBidiLocal'
+  | 'initialMaxStreamDataBidiRemote'
+  | 'initialMaxStreamDataUni'
+  | 'initialMaxStreamsBidi'
+  | 'initialMaxStreamsUni'
+>;
 
 export interface ConnectionStreamsOptions {
   role: StreamInitiator;
@@ -70,6 +73,17 @@ class StreamEntry {
     readonly send: SendStream | undefined,
     readonly recv: ReceiveStream | undefined,
   ) {}
+}
+
+function pickStreamParameters(p: StreamTransportParameters): StreamTransportParameters {
+  return {
+    initialMaxData: p.initialMaxData,
+    initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
+    initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
+    initialMaxStreamDataUni: p.initialMaxStreamDataUni,
+    initialMaxStreamsBidi: p.initialMaxStreamsBidi,
+    initialMaxStreamsUni: p.initialMaxStreamsUni,
+  };
 }
 
 const NO_PEER_PARAMETERS: StreamTransportParameters = {
@@ -112,7 +126,7 @@ export class ConnectionStreams {
 
   constructor(options: ConnectionStreamsOptions) {
     this.role = options.role;
-    this.local = { ...options.local };
+    this.local = pickStreamParameters(options.local);
     this.receiveWindow = new ReceiveFlowWindow(
       options.local.initialMaxData,
       Math.max(options.maxConnectionWindow ?? 16 * 1024 * 1024, options.local.initialMaxData),
@@ -141,7 +155,7 @@ export class ConnectionStreams {
    * were opened (0-RTT, or parameters remembered for it): credit only grows.
    */
   setPeerParameters(peer: StreamTransportParameters): void {
-    this.peer = { ...peer };
+    this.peer = pickStreamParameters(peer);
     if (this.sendCredit.raise(peer.initialMaxData)) this.resumeConnectionWaiters();
     const bidiGrew = this.localBidi.raise(peer.initialMaxStreamsBidi, 0);
     const uniGrew = this.localUni.raise(peer.initialMaxStreamsUni, 0);

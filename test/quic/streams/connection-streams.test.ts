@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
+import { defaultTransportParameters } from '../../../src/quic/transport-parameters.js';
 import {
   DEFAULT_PARAMETERS,
   buildPacket,
@@ -125,6 +126,23 @@ describe('ConnectionStreams: stream limits and IDs', () => {
     s.onResetStream(0, 1, 3);
     s.onStopSending(0, 1);
     expect(s.hasStream(0)).toBe(false);
+  });
+});
+
+describe('ConnectionStreams: transport parameters', () => {
+  it('takes whole TransportParameters objects, ours and the peer\'s', () => {
+    const ours = { ...defaultTransportParameters(), initialMaxData: 1000, initialMaxStreamDataBidiRemote: 600, initialMaxStreamsBidi: 1 };
+    const theirs = { ...defaultTransportParameters(), initialMaxData: 500, initialMaxStreamDataBidiLocal: 300 };
+    const s = new ConnectionStreams({ role: 'server', local: ours });
+    // Before the peer's parameters: no credit to send, no streams to open.
+    expect(s.openStream('bidi')).toBeUndefined();
+    s.setPeerParameters(theirs);
+    s.onStreamFrame(0, 0, Buffer.alloc(600), false);
+    expectQuicError(() => s.onStreamFrame(0, 600, Buffer.alloc(1), false), E.FLOW_CONTROL_ERROR);
+    s.write(0, Buffer.alloc(1000));
+    let sent = 0;
+    for (let f = s.nextStreamFrame(1200); f; f = s.nextStreamFrame(1200)) sent += f.data.length;
+    expect(sent).toBe(300);
   });
 });
 
