@@ -17,7 +17,8 @@
  * Data is copied once on the way in: the packet layer may reuse its plaintext
  * buffer for the next datagram, and a view would pin a whole datagram per
  * byte held. Held memory is at most twice the held bytes plus 256 bytes per
- * chunk (the spare room of chunks grown by appends).
+ * chunk (the spare room of chunks grown by appends); only in-order pieces of
+ * 1 KiB or more come from Node's shared allocation pool.
  */
 
 interface Chunk {
@@ -186,14 +187,16 @@ export class ReassemblyBuffer {
     if (touchesNext && data.length < SMALL_PIECE && next!.end - next!.start < SMALL_PIECE) {
       // Prepend to a small right neighbour (a copy of under 2 KiB).
       const used = next!.end - next!.start;
-      const buf = Buffer.allocUnsafe(data.length + used);
+      const buf = Buffer.allocUnsafeSlow(data.length + used);
       buf.set(data, 0);
       next!.buf.copy(buf, data.length, 0, used);
       next!.buf = buf;
       next!.start = start;
       return;
     }
-    const buf = Buffer.allocUnsafe(data.length);
+    // In-order full pieces (the hot path, read soon) may share Node's 8 KiB allocation pool; anything held
+    // out of order gets memory of its own, so a few held bytes never pin a pool slab others have left.
+    const buf = start === this.readPosition && data.length >= SMALL_PIECE ? Buffer.allocUnsafe(data.length) : Buffer.allocUnsafeSlow(data.length);
     buf.set(data);
     const chunk: Chunk = { start, end, buf };
     if (index === chunks.length) chunks.push(chunk);
@@ -253,7 +256,7 @@ function appendInto(chunk: Chunk, data: Uint8Array): boolean {
   const needed = used + data.length;
   if (needed > chunk.buf.length) {
     if (needed > MERGED_CHUNK_MAX) return false;
-    const grown = Buffer.allocUnsafe(Math.min(MERGED_CHUNK_MAX, Math.max(needed, 2 * used, 256)));
+    const grown = Buffer.allocUnsafeSlow(Math.min(MERGED_CHUNK_MAX, Math.max(needed, 2 * used, 256)));
     chunk.buf.copy(grown, 0, 0, used);
     chunk.buf = grown;
   }

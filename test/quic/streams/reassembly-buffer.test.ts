@@ -191,6 +191,23 @@ describe('ReassemblyBuffer', () => {
     }
   });
 
+  it('out-of-order pieces get memory of their own, never a slice of the shared allocation pool they would pin', () => {
+    const buffer = new ReassemblyBuffer(16);
+    buffer.insert(3000, Buffer.alloc(100, 1));
+    buffer.insert(2000, Buffer.alloc(10, 2));
+    buffer.insert(0, Buffer.alloc(2000, 3));
+    const inOrder = buffer.read()!;
+    expect(inOrder.length).toBe(2000);
+    const small = buffer.read()!;
+    expect(small.length).toBe(10);
+    expect(small.buffer.byteLength).toBe(10);
+    // A small piece joining the small held one: a new buffer of exactly both.
+    buffer.insert(2010, Buffer.alloc(990, 4));
+    const rest = buffer.read()!;
+    expect(rest.length).toBe(1090);
+    expect(rest.buffer.byteLength).toBe(1090);
+  });
+
   it('discardAll forgets held data', () => {
     const buffer = new ReassemblyBuffer(8);
     buffer.insert(3, Buffer.from('xyz'));
