@@ -7,22 +7,12 @@
  * it through either: before, that one reached the backend though the client
  * was told `connection: close`.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
-import { startBackend, type Backend } from '../support/backend.js';
-import { appRouteTo } from '../support/app-route.js';
+import { expect, test } from 'vitest';
+import { startBackend, type Backend } from '../support/target.backend.js';
+import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { exchangeRaw, normalGet } from '../support/raw-tcp-client.js';
 
-let portico: Harness;
-let backend: Backend;
-beforeAll(async () => {
-  backend = await startBackend();
-  portico = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0' } } }, appRouteTo(backend.url));
-});
-afterAll(async () => {
-  await portico?.stop();
-  await backend?.close();
-});
+const target = usePorticoBeforeBackend({ web: { address: '127.0.0.1:0' } });
 
 // Each probe carries a smuggled second request for /smuggled; if it were ever parsed, a second status line would come back.
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: app.test\r\n\r\n';
@@ -46,12 +36,12 @@ const probes: Record<string, string> = {
 
 for (const [name, bytes] of Object.entries(probes))
   test(`${name}: 400, connection closed, nothing smuggled`, async () => {
-    const port = portico.port('web');
-    const before = backend.requests;
+    const port = target.portico.port('web');
+    const before = target.backend.requests;
     const { response, closed } = await exchangeRaw(port, bytes, 3000);
     expect(response).toMatch(/^HTTP\/1\.1 400 /);
     expect(response.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
     expect(closed).toBe(true);
-    expect(backend.requests).toBe(before);
+    expect(target.backend.requests).toBe(before);
     expect(await normalGet(port)).toMatchObject({ status: 200 });
   });

@@ -5,31 +5,20 @@
  * its backend connection released) and counted; normal clients are served
  * meanwhile. Before: no limit at all (writeTimeout defaulted to 0).
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
-import { startBackend, type Backend } from '../support/backend.js';
-import { appRouteTo } from '../support/app-route.js';
+import { expect, test } from 'vitest';
+import { startBackend, type Backend } from '../support/target.backend.js';
+import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, FrameType, headerBlock, headersFrame, normalH2Get, parseFrames, requestFields } from '../support/h2-frames.js';
 
-let portico: Harness;
-let backend: Backend;
 const STALL_MS = 2000;
 const SETTINGS_INITIAL_WINDOW_SIZE = 0x4;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  portico = await startPortico({ entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { writeStallTimeout: '2s' } } } } }, appRouteTo(backend.url));
-});
-afterAll(async () => {
-  await portico?.stop();
-  await backend?.close();
-});
+const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { writeStallTimeout: '2s' } } } });
 
 const resetStreams = (c: RawConnection) => new Set(parseFrames(c.received()).filter((f) => f.type === FrameType.RST_STREAM).map((f) => f.streamId));
 
 test('responses a zero-window reader never takes are reset after writeStallTimeout; normal clients are served', async () => {
-  const port = portico.port('websecure');
+  const port = target.portico.port('websecure');
   const streamIds = Array.from({ length: 20 }, (_, i) => 1 + 2 * i);
   const conns = await Promise.all(Array.from({ length: 4 }, () => openRawConnection(port, '127.0.0.1', ['h2'])));
   const started = performance.now();
@@ -40,7 +29,7 @@ test('responses a zero-window reader never takes are reset after writeStallTimeo
     for (let i = 0; i < 80 && !conns.every((c) => resetStreams(c).size === streamIds.length); i++) await sleep(100);
     for (const c of conns) expect([...resetStreams(c)].sort((a, b) => a - b)).toEqual(streamIds);
     expect(performance.now() - started).toBeLessThan(STALL_MS + 5000);
-    const metrics = await portico.server.metrics.registry.metrics();
+    const metrics = await target.portico.server.metrics.registry.metrics();
     expect(Number(/portico_entrypoint_timeouts_total\{entrypoint="websecure",phase="stalled"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBe(conns.length * streamIds.length);
     expect(await normalH2Get(port)).toEqual({ status: 200 });
   } finally {

@@ -59,6 +59,19 @@ export interface RecoveryEvents<T> {
   probeSpace: PacketNumberSpace;
 }
 
+/** What recovery has seen on this connection, for stats, qlog and metrics. */
+export interface RecoveryCounters {
+  packetsSent: number;
+  packetsLost: number;
+  bytesLost: number;
+  /** PTOs that asked for probes. */
+  probeTimeouts: number;
+  congestionEvents: number;
+  persistentCongestions: number;
+  /** ACK frames refused as FRAME_ENCODING_ERROR or PROTOCOL_VIOLATION. */
+  acksRefused: number;
+}
+
 export interface LossRecoveryOptions {
   isServer: boolean;
   /** Bytes; 1200 until the path MTU is discovered. */
@@ -85,6 +98,15 @@ export class LossRecovery<T> {
   lossDetectionDeadline = Infinity;
   /** The peer's max_ack_delay (ms), from its transport parameters. */
   maxAckDelay = DEFAULT_MAX_ACK_DELAY_MS;
+  readonly counters: RecoveryCounters = {
+    packetsSent: 0,
+    packetsLost: 0,
+    bytesLost: 0,
+    probeTimeouts: 0,
+    congestionEvents: 0,
+    persistentCongestions: 0,
+    acksRefused: 0,
+  };
 
   private readonly isServer: boolean;
   private readonly histories: SentPacketHistory<T>[] = [];
@@ -123,6 +145,7 @@ export class LossRecovery<T> {
   onPacketSent(space: PacketNumberSpace, pn: number, now: number, bytes: number, ackEliciting: boolean, inFlight: boolean, record: T): void {
     if (this.discarded[space]) throw new RangeError(`packet sent in packet-number space ${space} after its keys were discarded`);
     this.histories[space].add(pn, now, bytes, ackEliciting, inFlight, record);
+    this.counters.packetsSent++;
     if (!inFlight) return;
     if (ackEliciting) {
       this.lastAckElicitingTime[space] = now;
@@ -149,8 +172,14 @@ export class LossRecovery<T> {
   onAckReceived(space: PacketNumberSpace, ackRanges: AckRanges, ackDelay: number, now: number, ecnCeCount = -1): RecoveryEvents<T> {
     const events = this.resetEvents();
     const history = this.histories[space];
-    const ranges = this.flatten(ackRanges);
-    this.validateRanges(history, ranges);
+    let ranges: readonly number[];
+    try {
+      ranges = this.flatten(ackRanges);
+      this.validateRanges(history, ranges);
+    } catch (e) {
+      this.counters.acksRefused++;
+      throw e;
+    }
     if (this.discarded[space]) return events;
     if (space === PacketNumberSpace.Handshake) this.handshakeAckReceived = true;
 
@@ -193,7 +222,7 @@ export class LossRecovery<T> {
     }
     if (ecnCeCount > this.ecnCeCount[space]) {
       this.ecnCeCount[space] = ecnCeCount;
-      cc.onCongestionEvent(newestAckedTime, now);
+      this.congestionEvent(newestAckedTime, now);
     }
     const persistentCongestion = this.detectLostPackets(space, now);
     // A congestion event in this call opened a recovery period that covers everything acknowledged here (§B.5 runs
@@ -236,6 +265,7 @@ export class LossRecovery<T> {
       events.probePackets = 2;
     }
     this.ptoCount++;
+    this.counters.probeTimeouts++;
     this.setLossDetectionTimer(now);
     return events;
   }
@@ -434,8 +464,11 @@ export class LossRecovery<T> {
         runStart = -1;
         continue;
       }
+      this.counters.packetsLost++;
       if (history.isInFlight(i)) {
-        this.bytesInFlight -= history.sentBytes(i);
+        const size = history.sentBytes(i);
+        this.bytesInFlight -= size;
+        this.counters.bytesLost += size;
         if (timeSent > lastLossTime) lastLossTime = timeSent;
         if (history.isAckEliciting(i)) {
           this.ackElicitingInFlight[space]--;
@@ -449,11 +482,19 @@ export class LossRecovery<T> {
     }
     if (events.lost.length > 0) events.lostSpace = space;
     if (lastLossTime === -Infinity) return false;
-    this.congestion.onCongestionEvent(lastLossTime, now);
+    this.congestionEvent(lastLossTime, now);
     if (!persistent) return false;
+    this.counters.persistentCongestions++;
     this.congestion.onPersistentCongestion(now);
     rtt.onPersistentCongestion();
     return true;
+  }
+
+  /** Loss or ECN-CE of a packet sent at `timeSent`; counted when it opens a recovery period. */
+  private congestionEvent(timeSent: number, now: number): void {
+    if (this.congestion.isInRecovery(timeSent)) return;
+    this.counters.congestionEvents++;
+    this.congestion.onCongestionEvent(timeSent, now);
   }
 
   /** §A.8 GetPtoTimeAndSpace: returns the time and leaves the space in this.ptoSpace. */

@@ -382,6 +382,7 @@ describe('persistent congestion (§7.6)', () => {
     const ev = lr.onAckReceived(App, [[11, 11]], 0, 220);
     expect(ev.lost).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(lr.congestionWindow).toBe(2 * MDS);
+    expect(lr.counters.persistentCongestions).toBe(1);
   });
 
   test('not when the lost packets span less than the duration, nor when one packet between them was acknowledged', () => {
@@ -462,5 +463,21 @@ describe('congestion window through recovery', () => {
       expect(lr.rtt.hasRttSample).toBe(false);
       expect(lr.rtt.smoothedRtt).toBe(333);
     }
+  });
+
+  test('counters: sent, lost, probes, congestion events, refused ACKs', () => {
+    const lr = server('newreno');
+    send(lr, App, 0, 5, 0);
+    lr.onAckReceived(App, [[5, 5]], 0, 100); // 0, 1, 2 lost
+    expect(lr.counters).toMatchObject({ packetsSent: 6, packetsLost: 3, bytesLost: 3 * MDS, congestionEvents: 1 });
+    expect(() => lr.onAckReceived(App, [[0, 99]], 0, 110)).toThrow(QuicError);
+    expect(lr.counters.acksRefused).toBe(1);
+    lr.onTimeout(lr.lossDetectionDeadline); // 3, 4 lost by time
+    expect(lr.counters.packetsLost).toBe(5);
+    send(lr, App, 6, 6, 120);
+    lr.onTimeout(lr.lossDetectionDeadline);
+    expect(lr.counters.probeTimeouts).toBe(1);
+    // the later losses fell in the same recovery period: not a new congestion event
+    expect(lr.counters.congestionEvents).toBe(1);
   });
 });
