@@ -61,6 +61,7 @@ import {
 import { ConnectionStreams } from '../streams/connection-streams.js';
 import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
+import { PeerConnectionIds } from './peer-connection-ids.js';
 
 export type ConnectionRole = 'client' | 'server';
 
@@ -119,6 +120,8 @@ interface SentRecord {
   controls: StreamControlFrame[] | undefined;
   /** STREAM frames it carried, flattened [streamId, offset, length, fin (0/1), …]. */
   streamFrames: number[] | undefined;
+  /** Sequence numbers it retired (RETIRE_CONNECTION_ID). */
+  retired: number[] | undefined;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -154,8 +157,8 @@ export class QuicConnection {
   readonly role: ConnectionRole;
   readonly version: number;
   readonly localCid: Buffer;
-  /** The peer's connection ID we send to (the client adopts the server's SCID from its first packet). */
-  remoteCid: Buffer;
+  /** The peer's connection IDs; `remoteCid` is the one we send to. */
+  private readonly peerCids: PeerConnectionIds;
   readonly recovery: LossRecovery<SentRecord>;
   /** Decoded peer transport parameters, once TLS delivered them. */
   peerParameters: TransportParameters | undefined;
@@ -187,14 +190,14 @@ export class QuicConnection {
   private closeInfo: CloseInfo | undefined;
   private sendCloseNow = false;
   private pathResponse: Buffer | undefined;
-  private peerCidCount = 1;
+  /** Some packet of the datagram being processed decrypted (else it may be a stateless reset). */
+  private datagramOpened = false;
   private readonly ackRanges: [number, number][] = [];
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
     this.version = options.version ?? QUIC_V1;
     this.localCid = options.localCid;
-    this.remoteCid = options.remoteCid;
     this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.addressValidated = options.role === 'client';
@@ -224,6 +227,7 @@ export class QuicConnection {
       if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
+    this.peerCids = new PeerConnectionIds(options.remoteCid, this.localParameters.activeConnectionIdLimit);
     this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
 
     const host: QuicTlsHost = {
@@ -239,6 +243,11 @@ export class QuicConnection {
   }
 
   // ---------------------------------------------------------------- state
+
+  /** The peer's connection ID we send to (the client adopts the server's SCID from its first packet). */
+  get remoteCid(): Buffer {
+    return this.peerCids.active;
+  }
 
   get isEstablished(): boolean {
     return this.state === 'established';
@@ -351,6 +360,7 @@ export class QuicConnection {
     this.peerParameters = params;
     this.recovery.maxAckDelay = params.maxAckDelay;
     this.streams.setPeerParameters(params);
+    if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
@@ -390,6 +400,7 @@ export class QuicConnection {
       return;
     }
     this.bytesReceived += data.length;
+    this.datagramOpened = false;
     let offset = 0;
     try {
       while (offset < data.length) {
@@ -401,6 +412,12 @@ export class QuicConnection {
         const end = this.header.end;
         this.receivePacket(data, now);
         offset = end;
+      }
+      if (!this.datagramOpened && data.length >= 21 && this.peerCids.isStatelessReset(data.subarray(data.length - 16))) {
+        // §10.3.1: the peer lost our connection; nothing more can be sent on it.
+        this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: 'stateless reset', initiator: 'peer' };
+        this.state = 'draining';
+        this.closeDeadline = now + 3 * this.recovery.ptoPeriod;
       }
     } catch (error) {
       if (error instanceof QuicError) this.closeWithError(error, now);
@@ -438,12 +455,13 @@ export class QuicConnection {
     } else if (!s.read || !s.read.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) {
       return;
     }
+    this.datagramOpened = true;
     if (reservedBitsSet(opened.firstByte)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     const pn = opened.packetNumber;
     if (s.received.isDuplicate(pn)) return;
     if (h.isLong && this.peerInitialScid === undefined) {
       this.peerInitialScid = Buffer.from(h.scid);
-      if (this.role === 'client') this.remoteCid = this.peerInitialScid;
+      if (this.role === 'client') this.peerCids.replaceInitial(this.peerInitialScid);
     }
     this.lastActivity = now;
     if (space === PacketNumberSpace.Handshake && this.role === 'server') {
@@ -484,13 +502,9 @@ export class QuicConnection {
       case 'new_token':
         if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', 0x07);
         return;
-      case 'new_connection_id': {
-        // Kept by count only until connection-ID management lands; the limit is what we advertised (§5.1.1).
-        if (++this.peerCidCount > this.localParameters.activeConnectionIdLimit + frame.retirePriorTo) {
-          throw new QuicError(QuicErrorCode.CONNECTION_ID_LIMIT_ERROR, 'more connection IDs than active_connection_id_limit', 0x18);
-        }
-        return;
-      }
+      case 'new_connection_id':
+        if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
+        return this.peerCids.onNewConnectionId(frame);
       case 'retire_connection_id':
       case 'path_response':
         return;
@@ -544,6 +558,7 @@ export class QuicConnection {
       if (record.crypto) for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoLost(record.crypto[i]!, record.crypto[i + 1]!);
       if (record.handshakeDone && !this.handshakeDonePending) this.handshakeDonePending = true;
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
+      if (record.retired) for (const sequence of record.retired) this.peerCids.onRetirementLost(sequence);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -637,7 +652,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -677,7 +692,7 @@ export class QuicConnection {
     const limit = budget - AEAD_TAG_LENGTH;
     if (limit - payloadStart < 8) return offset;
     let p = payloadStart;
-    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined };
+    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined };
     let ackEliciting = false;
 
     if (!paddingOnly && s.received.largest >= 0 && (s.received.hasUnacknowledged || s.hasCryptoToSend)) {
@@ -692,6 +707,12 @@ export class QuicConnection {
         p = writeFrame(buf, p, { type: 'handshake_done' });
         record.handshakeDone = true;
         this.handshakeDonePending = false;
+        ackEliciting = true;
+      }
+      while (isShort && this.peerCids.hasRetirements && limit - p >= 9) {
+        const sequence = this.peerCids.takeRetirement()!;
+        p = writeFrame(buf, p, { type: 'retire_connection_id', sequenceNumber: sequence });
+        (record.retired ??= []).push(sequence);
         ackEliciting = true;
       }
       if (isShort && this.pathResponse && limit - p >= 9) {

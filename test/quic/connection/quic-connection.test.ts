@@ -262,6 +262,15 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     expect(p.client.isClosed || p.server!.isClosed).toBe(false);
   });
 
+  it('a stateless reset from the server ends the client connection (RFC 9000 §10.3.1)', () => {
+    const p = new Pair();
+    p.run(established(p));
+    const reset = Buffer.concat([Buffer.of(0x40), randomBytes(30), Buffer.alloc(16, 7)]); // the server's token (Pair gives 7s)
+    p.client.receiveDatagram(reset, p.now);
+    p.run(() => p.client.isClosed, 10_000);
+    expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', close: { reason: 'stateless reset', initiator: 'peer' } });
+  });
+
   it('key update: the client updates once a 1-RTT packet was acknowledged, the server follows', () => {
     const p = new Pair();
     p.run(established(p));
