@@ -40,6 +40,8 @@ import {
 import { packetNumberLength } from '../packet/packet-number.js';
 import { DirectionalKeys, OpenedPacket } from '../packet/packet-protection.js';
 import { OneRttKeys } from '../packet/one-rtt-keys.js';
+import { verifyRetryIntegrity } from '../packet/retry-packet.js';
+import { readNegotiatedVersions } from '../packet/version-negotiation.js';
 import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { LossRecovery, PacketNumberSpace, type RecoveryEvents } from '../recovery/loss-recovery.js';
 import {
@@ -81,6 +83,8 @@ export interface QuicConnectionOptions {
   remoteCid: Buffer;
   /** Server: the DCID of the client's first Initial (Initial keys, original_destination_connection_id). */
   originalDcid?: Buffer;
+  /** Server, after a stateless Retry: the SCID that Retry carried (the client's DCID since; RFC 9000 §7.3). */
+  retrySourceCid?: Buffer;
   /** Our transport parameters beyond the defaults (connection IDs are filled in here). */
   transportParameters?: Partial<TransportParameters>;
   /** Creates the TLS engine; called once, after the connection can take its callbacks. */
@@ -177,6 +181,12 @@ export class QuicConnection {
   private readonly reader = new FrameReader();
   private readonly maxDatagramSize: number;
   private readonly originalDcid: Buffer;
+  /** The DCID the client's current Initial packets carry: Initial keys come from it (RFC 9001 §5.2). */
+  private initialDcid: Buffer;
+  /** Client: the token of the Retry it accepted, sent in every later Initial. */
+  private retryToken: Buffer = Buffer.alloc(0);
+  /** Client: the SCID of the Retry it accepted (checked against retry_source_connection_id). */
+  private retrySourceCid: Buffer | undefined;
   private peerInitialScid: Buffer | undefined;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
@@ -208,10 +218,8 @@ export class QuicConnection {
       congestionControl: options.congestionControl,
     });
     this.spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
-    const initial = deriveInitialKeys(this.originalDcid, this.version);
-    const [readSecret, writeSecret] = this.role === 'client' ? [initial.serverSecret, initial.clientSecret] : [initial.clientSecret, initial.serverSecret];
-    this.spaces[0]!.read = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', readSecret, this.version);
-    this.spaces[0]!.write = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', writeSecret, this.version);
+    this.initialDcid = options.role === 'server' && options.retrySourceCid ? options.retrySourceCid : this.originalDcid;
+    this.installInitialKeys();
 
     this.localParameters = {
       ...defaultTransportParameters(),
@@ -224,6 +232,7 @@ export class QuicConnection {
     };
     if (this.role === 'server') {
       this.localParameters.originalDestinationConnectionId = this.originalDcid;
+      if (options.retrySourceCid) this.localParameters.retrySourceConnectionId = options.retrySourceCid;
       if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
@@ -240,6 +249,13 @@ export class QuicConnection {
       localTransportParameters: encodeTransportParameters(this.localParameters),
       peerTransportParameters: (encoded) => this.onPeerTransportParameters(encoded),
     });
+  }
+
+  private installInitialKeys(): void {
+    const initial = deriveInitialKeys(this.initialDcid, this.version);
+    const [readSecret, writeSecret] = this.role === 'client' ? [initial.serverSecret, initial.clientSecret] : [initial.clientSecret, initial.serverSecret];
+    this.spaces[0]!.read = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', readSecret, this.version);
+    this.spaces[0]!.write = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', writeSecret, this.version);
   }
 
   // ---------------------------------------------------------------- state
@@ -356,6 +372,7 @@ export class QuicConnection {
     verifyConnectionIdParameters(params, sender, {
       peerInitialSourceCid: this.peerInitialScid ?? this.remoteCid,
       originalDestinationCid: this.role === 'client' ? this.originalDcid : undefined,
+      retrySourceCid: this.retrySourceCid,
     });
     this.peerParameters = params;
     this.recovery.maxAckDelay = params.maxAckDelay;
@@ -440,12 +457,16 @@ export class QuicConnection {
       case PacketType.OneRtt:
         space = PacketNumberSpace.ApplicationData;
         break;
+      case PacketType.Retry:
+        return this.receiveRetry(datagram);
+      case PacketType.VersionNegotiation:
+        return this.receiveVersionNegotiation();
       default:
-        return; // 0-RTT (not accepted), Retry and Version Negotiation are not handled by this connection yet
+        return; // 0-RTT is not accepted (yet); unknown versions are not ours
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
-    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.originalDcid))) return;
+    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))) return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
@@ -476,6 +497,40 @@ export class QuicConnection {
       if (this.state === 'draining' || this.state === 'closed') return;
     }
     s.received.onPacketReceived(pn, reader.ackEliciting, now, LOCAL_MAX_ACK_DELAY);
+  }
+
+  /**
+   * Client: a Retry (RFC 9000 §17.2.5) is accepted once, before any Initial
+   * from the server, when its integrity tag checks out and its SCID is new.
+   * Initial keys then come from that SCID, the token goes in every later
+   * Initial, and the ClientHello goes again (packet numbers continue).
+   */
+  private receiveRetry(datagram: Buffer): void {
+    const h = this.header;
+    if (this.role !== 'client' || this.retrySourceCid || this.spaces[PacketNumberSpace.Initial]!.received.largest >= 0) return;
+    if (!h.dcid.equals(this.localCid) || h.scid.equals(this.initialDcid) || h.tokenLength === 0) return;
+    if (!verifyRetryIntegrity(datagram.subarray(h.packetStart, h.end), this.originalDcid, this.version)) return;
+    this.retrySourceCid = Buffer.from(h.scid);
+    this.retryToken = Buffer.from(h.token);
+    this.initialDcid = this.retrySourceCid;
+    this.peerCids.replaceInitial(this.retrySourceCid);
+    this.installInitialKeys();
+    this.spaces[PacketNumberSpace.Initial]!.resendAllCrypto();
+  }
+
+  /** Client: Version Negotiation before any server packet ends the attempt unless it lists our version (RFC 9000 §6.2). */
+  private receiveVersionNegotiation(): void {
+    const h = this.header;
+    if (this.role !== 'client' || this.peerInitialScid !== undefined || !h.dcid.equals(this.localCid) || !h.scid.equals(this.initialDcid)) return;
+    let versions: number[];
+    try {
+      versions = readNegotiatedVersions(h);
+    } catch {
+      return;
+    }
+    if (versions.includes(this.version)) return;
+    this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: `no common QUIC version (server offers ${versions.map((v) => '0x' + v.toString(16)).join(', ')})`, initiator: 'peer' };
+    this.finishClose();
   }
 
   private receiveFrame(space: PacketNumberSpace, frame: Frame, now: number): void {
@@ -687,7 +742,7 @@ export class QuicConnection {
     const isShort = space === PacketNumberSpace.ApplicationData;
     const pnOffset = isShort
       ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
-      : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+      : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, this.retryToken, pnLength, pn);
     const payloadStart = pnOffset + pnLength;
     const limit = budget - AEAD_TAG_LENGTH;
     if (limit - payloadStart < 8) return offset;
@@ -813,7 +868,7 @@ export class QuicConnection {
       const isShort = space === 2;
       const pnOffset = isShort
         ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
-        : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+        : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, this.retryToken, pnLength, pn);
       let p = pnOffset + pnLength;
       if (p + frameLength(f) + AEAD_TAG_LENGTH + 4 > buf.length) break;
       p = writeFrame(buf, p, f);
