@@ -580,13 +580,13 @@ export class QuicConnection {
       case 'max_stream_data':
         return this.streams.onMaxStreamData(frame.streamId, frame.maximum);
       case 'max_streams':
-        return this.streams.onMaxStreams(frame.bidirectional ? 'bidi' : 'uni', frame.maximum);
+        return this.streams.onMaxStreams(frame.bidirectional, frame.maximum);
       case 'data_blocked':
         return this.streams.onDataBlocked(frame.limit);
       case 'stream_data_blocked':
         return this.streams.onStreamDataBlocked(frame.streamId, frame.limit);
       case 'streams_blocked':
-        return this.streams.onStreamsBlocked(frame.bidirectional ? 'bidi' : 'uni', frame.limit);
+        return this.streams.onStreamsBlocked(frame.bidirectional, frame.limit);
     }
   }
 
@@ -830,7 +830,7 @@ export class QuicConnection {
     while (streams.hasControlFrames && limit - p >= 32) {
       const control = streams.pollControlFrame();
       if (!control) break;
-      const frame = toWireFrame(control);
+      const frame: Frame = control;
       if (frameLength(frame) > limit - p) {
         streams.onControlFrameLost(control); // no room after all: it goes in the next packet
         break;
@@ -902,14 +902,3 @@ export class QuicConnection {
   }
 }
 
-/** ConnectionStreams' control frame as a wire frame (direction → bidirectional). */
-function toWireFrame(c: StreamControlFrame): Frame {
-  switch (c.type) {
-    case 'max_streams':
-      return { type: 'max_streams', bidirectional: c.direction === 'bidi', maximum: c.maximum };
-    case 'streams_blocked':
-      return { type: 'streams_blocked', bidirectional: c.direction === 'bidi', limit: c.limit };
-    default:
-      return c;
-  }
-}

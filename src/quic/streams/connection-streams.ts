@@ -12,8 +12,10 @@
  * only for streams within the stream limits we advertised.
  */
 import { QuicError, QuicErrorCode } from '../quic-error.js';
+import type { TransportParameters } from '../transport-parameters.js';
 import { ReceiveFlowWindow, SendFlowCredit } from './flow-control.js';
-import { StreamFrameType } from './frame-type.js';
+import { FrameType, type Frame, type StreamFrame } from '../frames/frame.js';
+import { streamFrameHeaderLength } from '../frames/frame-writer.js';
 import { ReceiveStream, type ReceiveStreamState } from './receive-stream.js';
 import type { SendChunk } from './send-buffer.js';
 import { SendStream } from './send-stream.js';
@@ -27,20 +29,22 @@ import {
   type StreamInitiator,
 } from './stream-id.js';
 import { LocalStreamLimit, MAX_STREAM_COUNT, PeerStreamLimit } from './stream-limits.js';
-import type { StreamControlFrame, StreamEvent, StreamFrameContent } from './stream-frames.js';
+import type { StreamControlFrame, StreamEvent } from './stream-frames.js';
 import { StreamScheduler } from './stream-scheduler.js';
 
-/** The stream-related transport parameters (RFC 9000 §18.2), ours or the peer's. */
-export interface StreamTransportParameters {
-  initialMaxData: number;
-  /** For streams the sender of these parameters opens. */
-  initialMaxStreamDataBidiLocal: number;
-  /** For bidirectional streams the other side opens. */
-  initialMaxStreamDataBidiRemote: number;
-  initialMaxStreamDataUni: number;
-  initialMaxStreamsBidi: number;
-  initialMaxStreamsUni: number;
-}
+/**
+ * The stream-related transport parameters (RFC 9000 §18.2), ours or the
+ * peer's: a whole TransportParameters object will do.
+ */
+export type StreamTransportParameters = Pick<
+  TransportParameters,
+  | 'initialMaxData'
+  | 'initialMaxStreamDataBidiLocal'
+  | 'initialMaxStreamDataBidiRemote'
+  | 'initialMaxStreamDataUni'
+  | 'initialMaxStreamsBidi'
+  | 'initialMaxStreamsUni'
+>;
 
 export interface ConnectionStreamsOptions {
   role: StreamInitiator;
@@ -69,6 +73,17 @@ class StreamEntry {
     readonly send: SendStream | undefined,
     readonly recv: ReceiveStream | undefined,
   ) {}
+}
+
+function pickStreamParameters(p: StreamTransportParameters): StreamTransportParameters {
+  return {
+    initialMaxData: p.initialMaxData,
+    initialMaxStreamDataBidiLocal: p.initialMaxStreamDataBidiLocal,
+    initialMaxStreamDataBidiRemote: p.initialMaxStreamDataBidiRemote,
+    initialMaxStreamDataUni: p.initialMaxStreamDataUni,
+    initialMaxStreamsBidi: p.initialMaxStreamsBidi,
+    initialMaxStreamsUni: p.initialMaxStreamsUni,
+  };
 }
 
 const NO_PEER_PARAMETERS: StreamTransportParameters = {
@@ -100,6 +115,7 @@ export class ConnectionStreams {
   /** Streams that may have a control frame due (RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA, STREAM_DATA_BLOCKED). */
   private readonly controlDue = new Set<number>();
   private readonly events: StreamEvent[] = [];
+  private eventsRead = 0;
   private smoothedRtt = 0;
   /** The latest time the application read at (ms), for auto-tuning samples; -1 before the first read. */
   private lastReadAt = -1;
@@ -110,7 +126,7 @@ export class ConnectionStreams {
 
   constructor(options: ConnectionStreamsOptions) {
     this.role = options.role;
-    this.local = { ...options.local };
+    this.local = pickStreamParameters(options.local);
     this.receiveWindow = new ReceiveFlowWindow(
       options.local.initialMaxData,
       Math.max(options.maxConnectionWindow ?? 16 * 1024 * 1024, options.local.initialMaxData),
@@ -139,7 +155,7 @@ export class ConnectionStreams {
    * were opened (0-RTT, or parameters remembered for it): credit only grows.
    */
   setPeerParameters(peer: StreamTransportParameters): void {
-    this.peer = { ...peer };
+    this.peer = pickStreamParameters(peer);
     if (this.sendCredit.raise(peer.initialMaxData)) this.resumeConnectionWaiters();
     const bidiGrew = this.localBidi.raise(peer.initialMaxStreamsBidi, 0);
     const uniGrew = this.localUni.raise(peer.initialMaxStreamsUni, 0);
@@ -151,28 +167,67 @@ export class ConnectionStreams {
     if (uniGrew) this.events.push({ type: 'streams-available', direction: 'uni' });
   }
 
+  /**
+   * Any decoded frame: the stream-related ones are handled (true), others
+   * left to the caller (false). CRYPTO frames are not ours: they go to the
+   * CryptoStream of their packet-number space.
+   */
+  onFrame(frame: Frame): boolean {
+    switch (frame.type) {
+      case 'stream':
+        this.onStreamFrame(frame.streamId, frame.offset, frame.data, frame.fin);
+        return true;
+      case 'reset_stream':
+        this.onResetStream(frame.streamId, frame.errorCode, frame.finalSize);
+        return true;
+      case 'stop_sending':
+        this.onStopSending(frame.streamId, frame.errorCode);
+        return true;
+      case 'max_data':
+        this.onMaxData(frame.maximum);
+        return true;
+      case 'max_stream_data':
+        this.onMaxStreamData(frame.streamId, frame.maximum);
+        return true;
+      case 'max_streams':
+        this.onMaxStreams(frame.bidirectional, frame.maximum);
+        return true;
+      case 'data_blocked':
+        this.onDataBlocked(frame.limit);
+        return true;
+      case 'stream_data_blocked':
+        this.onStreamDataBlocked(frame.streamId, frame.limit);
+        return true;
+      case 'streams_blocked':
+        this.onStreamsBlocked(frame.bidirectional, frame.limit);
+        return true;
+      default:
+        return false;
+    }
+  }
+
   /** A STREAM frame. */
   onStreamFrame(streamId: number, offset: number, data: Uint8Array, fin: boolean): void {
-    const entry = this.receivingStream(streamId, StreamFrameType.STREAM);
+    const entry = this.receivingStream(streamId, FrameType.STREAM);
     if (entry === undefined) return;
     const recv = entry.recv!;
-    this.checkConnectionLimit(recv, offset + data.length, StreamFrameType.STREAM);
+    this.checkConnectionLimit(recv, offset + data.length, FrameType.STREAM);
     this.receivedTotal += recv.onStreamFrame(offset, data, fin);
-    this.countFragments(entry, StreamFrameType.STREAM);
+    this.countFragments(entry, FrameType.STREAM);
     this.settleConnectionCredit(entry);
-    if (recv.readableBytes > 0 || recv.state === 'data-recvd') this.signalReadable(entry);
+    if (recv.hasReadable || recv.state === 'data-recvd') this.signalReadable(entry);
     this.closeIfDone(entry);
   }
 
   /** A RESET_STREAM frame: the peer abandoned the stream's sending half. */
   onResetStream(streamId: number, errorCode: number, finalSize: number): void {
-    const entry = this.receivingStream(streamId, StreamFrameType.RESET_STREAM);
+    const entry = this.receivingStream(streamId, FrameType.RESET_STREAM);
     if (entry === undefined) return;
     const recv = entry.recv!;
-    this.checkConnectionLimit(recv, finalSize, StreamFrameType.RESET_STREAM);
+    this.checkConnectionLimit(recv, finalSize, FrameType.RESET_STREAM);
     const wasDelivering = recv.state === 'recv' || recv.state === 'size-known';
     this.receivedTotal += recv.onResetStream(errorCode, finalSize);
-    this.countFragments(entry, StreamFrameType.RESET_STREAM);
+    this.countFragments(entry, FrameType.RESET_STREAM);
     this.settleConnectionCredit(entry);
     if (wasDelivering && (recv.state as ReceiveStreamState) === 'reset-recvd') {
       if (!recv.readingStopped) this.events.push({ type: 'reset', streamId, errorCode });
@@ -183,7 +238,7 @@ export class ConnectionStreams {
 
   /** A STOP_SENDING frame: answer with RESET_STREAM (§3.5). */
   onStopSending(streamId: number, errorCode: number): void {
-    const entry = this.sendingStream(streamId, StreamFrameType.STOP_SENDING);
+    const entry = this.sendingStream(streamId, FrameType.STOP_SENDING);
     if (entry === undefined) return;
     const send = entry.send!;
     const first = send.stopSendingCode === undefined && !send.isResetting;
@@ -200,30 +255,30 @@ export class ConnectionStreams {
   }
 
   onMaxStreamData(streamId: number, maximum: number): void {
-    const entry = this.sendingStream(streamId, StreamFrameType.MAX_STREAM_DATA);
+    const entry = this.sendingStream(streamId, FrameType.MAX_STREAM_DATA);
     if (entry === undefined) return;
     if (entry.send!.credit.raise(maximum)) this.scheduleIfSendable(entry);
   }
 
-  onMaxStreams(direction: StreamDirection, maximum: number): void {
-    const limit = direction === 'bidi' ? this.localBidi : this.localUni;
+  onMaxStreams(bidirectional: boolean, maximum: number): void {
+    const limit = bidirectional ? this.localBidi : this.localUni;
     const wasBlocked = !limit.canOpen;
-    const frameType = direction === 'bidi' ? StreamFrameType.MAX_STREAMS_BIDI : StreamFrameType.MAX_STREAMS_UNI;
-    if (limit.raise(maximum, frameType) && wasBlocked) this.events.push({ type: 'streams-available', direction });
+    const frameType = bidirectional ? FrameType.MAX_STREAMS_BIDI : FrameType.MAX_STREAMS_UNI;
+    if (limit.raise(maximum, frameType) && wasBlocked) this.events.push({ type: 'streams-available', direction: bidirectional ? 'bidi' : 'uni' });
   }
 
   /** DATA_BLOCKED: the peer waits for connection credit. Credit follows reading, so there is nothing to do but let it be seen. */
   onDataBlocked(_limit: number): void {}
 
   onStreamDataBlocked(streamId: number, _limit: number): void {
-    this.receivingStream(streamId, StreamFrameType.STREAM_DATA_BLOCKED);
+    this.receivingStream(streamId, FrameType.STREAM_DATA_BLOCKED);
   }
 
   /** STREAMS_BLOCKED: grant what closed streams allow now instead of waiting for the batch. */
-  onStreamsBlocked(direction: StreamDirection, limit: number): void {
-    const frameType = direction === 'bidi' ? StreamFrameType.STREAMS_BLOCKED_BIDI : StreamFrameType.STREAMS_BLOCKED_UNI;
+  onStreamsBlocked(bidirectional: boolean, limit: number): void {
+    const frameType = bidirectional ? FrameType.STREAMS_BLOCKED_BIDI : FrameType.STREAMS_BLOCKED_UNI;
     if (limit > MAX_STREAM_COUNT) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `STREAMS_BLOCKED ${limit} above 2^60`, frameType);
-    (direction === 'bidi' ? this.peerBidi : this.peerUni).onStreamsBlocked();
+    (bidirectional ? this.peerBidi : this.peerUni).onStreamsBlocked();
   }
 
   /** A control frame we sent was acknowledged. */
@@ -245,10 +300,10 @@ export class ConnectionStreams {
         this.sendCredit.onBlockedLost(frame.limit);
         return;
       case 'max_streams':
-        (frame.direction === 'bidi' ? this.peerBidi : this.peerUni).announced.onLost(frame.maximum);
+        (frame.bidirectional ? this.peerBidi : this.peerUni).announced.onLost(frame.maximum);
         return;
       case 'streams_blocked':
-        (frame.direction === 'bidi' ? this.localBidi : this.localUni).onBlockedLost(frame.limit);
+        (frame.bidirectional ? this.localBidi : this.localUni).onBlockedLost(frame.limit);
         return;
     }
     const entry = this.streams.get(frame.streamId);
@@ -333,7 +388,7 @@ export class ConnectionStreams {
   stopReading(streamId: number, errorCode: number): void {
     const entry = this.appStream(streamId, 'recv');
     entry.recv!.stopReading(errorCode);
-    this.countFragments(entry, StreamFrameType.STOP_SENDING);
+    this.countFragments(entry, FrameType.STOP_SENDING);
     this.settleConnectionCredit(entry);
     this.controlDue.add(streamId);
     this.closeIfDone(entry);
@@ -354,7 +409,7 @@ export class ConnectionStreams {
       this.closeIfDone(entry!);
       return undefined;
     }
-    this.countFragments(entry!, StreamFrameType.STREAM);
+    this.countFragments(entry!, FrameType.STREAM);
     this.lastReadAt = now;
     const windowBefore = recv.flow.window;
     recv.flow.onConsumed(data.length, now, this.smoothedRtt);
@@ -373,7 +428,13 @@ export class ConnectionStreams {
 
   /** The next event for the application, or undefined. */
   pollEvent(): StreamEvent | undefined {
-    return this.events.shift();
+    if (this.eventsRead === this.events.length) return undefined;
+    const event = this.events[this.eventsRead++]!;
+    if (this.eventsRead === this.events.length) {
+      this.events.length = 0;
+      this.eventsRead = 0;
+    }
+    return event;
   }
 
   // ---- Outputs for the packet builder --------------------------------------------
@@ -400,15 +461,15 @@ export class ConnectionStreams {
     let value = this.receiveWindow.announced.take();
     if (value !== undefined) return { type: 'max_data', maximum: value };
     value = this.peerBidi.announced.take();
-    if (value !== undefined) return { type: 'max_streams', direction: 'bidi', maximum: value };
+    if (value !== undefined) return { type: 'max_streams', bidirectional: true, maximum: value };
     value = this.peerUni.announced.take();
-    if (value !== undefined) return { type: 'max_streams', direction: 'uni', maximum: value };
+    if (value !== undefined) return { type: 'max_streams', bidirectional: false, maximum: value };
     value = this.sendCredit.blocked.take();
     if (value !== undefined) return { type: 'data_blocked', limit: value };
     value = this.localBidi.blocked.take();
-    if (value !== undefined) return { type: 'streams_blocked', direction: 'bidi', limit: value };
+    if (value !== undefined) return { type: 'streams_blocked', bidirectional: true, limit: value };
     value = this.localUni.blocked.take();
-    if (value !== undefined) return { type: 'streams_blocked', direction: 'uni', limit: value };
+    if (value !== undefined) return { type: 'streams_blocked', bidirectional: false, limit: value };
     for (const streamId of this.controlDue) {
       const frame = this.takeStreamControlFrame(streamId);
       if (frame !== undefined) return frame;
@@ -439,12 +500,13 @@ export class ConnectionStreams {
   }
 
   /**
-   * The next STREAM frame's content, round robin over streams with data: at
-   * most `budget` data bytes (the caller has subtracted the frame header).
+   * The next STREAM frame, round robin over streams with data, taking at
+   * most `room` bytes of packet, header (with a Length field) included.
    * Lost data goes before new data within a stream; new data takes
-   * connection and stream credit.
+   * connection and stream credit. `data` is a view of what the application
+   * wrote: encode it, do not keep it.
    */
-  nextStreamFrame(budget: number): StreamFrameContent | undefined {
+  nextStreamFrame(room: number): StreamFrame | undefined {
     for (let tries = this.scheduler.size; tries > 0; tries--) {
       const streamId = this.scheduler.peek()!;
       const entry = this.streams.get(streamId);
@@ -453,12 +515,13 @@ export class ConnectionStreams {
         this.scheduler.remove(streamId);
         continue;
       }
-      const chunk: SendChunk | undefined = send.nextChunk(budget, this.sendCredit.available);
+      const header = streamFrameHeaderLength(streamId, send.nextOffset, room, true);
+      const chunk: SendChunk | undefined = room >= header ? send.nextChunk(room - header, this.sendCredit.available) : undefined;
       if (chunk !== undefined) {
         this.sendCredit.consume(chunk.newBytes);
         if (send.credit.blocked.isDue) this.controlDue.add(streamId);
         this.parkOrRotate(entry!);
-        return { streamId, offset: chunk.offset, data: chunk.data, fin: chunk.fin };
+        return { type: 'stream', streamId, offset: chunk.offset, data: chunk.data, fin: chunk.fin };
       }
       this.parkOrRotate(entry!);
     }

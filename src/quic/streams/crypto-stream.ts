@@ -7,7 +7,7 @@
  * flood of tiny out-of-order fragments (CVE-2024-1765).
  */
 import { QuicError, QuicErrorCode } from '../quic-error.js';
-import { StreamFrameType } from './frame-type.js';
+import { FrameType } from '../frames/frame.js';
 import { ReassemblyBuffer } from './reassembly-buffer.js';
 import { SendBuffer, type SendChunk } from './send-buffer.js';
 
@@ -35,20 +35,20 @@ export class CryptoStream {
   onCryptoFrame(offset: number, data: Uint8Array): void {
     const end = offset + data.length;
     if (end > MAX_STREAM_OFFSET) {
-      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `CRYPTO data ends at ${end}, past 2^62-1`, StreamFrameType.CRYPTO);
+      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `CRYPTO data ends at ${end}, past 2^62-1`, FrameType.CRYPTO);
     }
     if (end > this.received.readOffset + this.bufferLimit) {
       throw new QuicError(
         QuicErrorCode.CRYPTO_BUFFER_EXCEEDED,
         `CRYPTO data up to offset ${end} while only ${this.received.readOffset} bytes were consumed (buffer ${this.bufferLimit} bytes)`,
-        StreamFrameType.CRYPTO,
+        FrameType.CRYPTO,
       );
     }
     if (!this.received.insert(offset, data)) {
       throw new QuicError(
         QuicErrorCode.CRYPTO_BUFFER_EXCEEDED,
         `more than ${this.received.maxFragments} separate CRYPTO fragments held`,
-        StreamFrameType.CRYPTO,
+        FrameType.CRYPTO,
       );
     }
   }

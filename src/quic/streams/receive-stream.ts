@@ -7,7 +7,7 @@
  */
 import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { MAX_STREAM_OFFSET } from './crypto-stream.js';
-import { StreamFrameType } from './frame-type.js';
+import { FrameType } from '../frames/frame.js';
 import { ReceiveFlowWindow } from './flow-control.js';
 import { ReassemblyBuffer } from './reassembly-buffer.js';
 
@@ -58,7 +58,12 @@ export class ReceiveStream {
     return this.buffer.fragmentCount;
   }
 
-  /** In-order bytes ready for `read`. */
+  /** The next byte is here: `read` returns data. */
+  get hasReadable(): boolean {
+    return this.isDelivering && this.buffer.hasReadable;
+  }
+
+  /** In-order bytes ready for `read` (walks the fragments: for stats and tests). */
   get readableBytes(): number {
     return this.isDelivering ? this.buffer.readableBytes : 0;
   }
@@ -97,14 +102,14 @@ export class ReceiveStream {
   onStreamFrame(offset: number, data: Uint8Array, fin: boolean): number {
     const end = offset + data.length;
     if (end > MAX_STREAM_OFFSET) {
-      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `stream ${this.id}: data ends at ${end}, past 2^62-1`, StreamFrameType.STREAM);
+      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `stream ${this.id}: data ends at ${end}, past 2^62-1`, FrameType.STREAM);
     }
-    this.checkFinalSize(end, fin, StreamFrameType.STREAM);
+    this.checkFinalSize(end, fin, FrameType.STREAM);
     if (this.flow.exceededBy(end)) {
       throw new QuicError(
         QuicErrorCode.FLOW_CONTROL_ERROR,
         `stream ${this.id}: data up to offset ${end} past the ${this.flow.limit}-byte limit we advertised`,
-        StreamFrameType.STREAM,
+        FrameType.STREAM,
       );
     }
     const moved = Math.max(0, end - this.highest);
@@ -115,12 +120,12 @@ export class ReceiveStream {
       throw new QuicError(
         QuicErrorCode.INTERNAL_ERROR,
         `stream ${this.id}: more than ${this.buffer.maxFragments} separate out-of-order fragments held`,
-        StreamFrameType.STREAM,
+        FrameType.STREAM,
       );
     }
     if (this.final !== undefined) {
       if (this.current === 'recv') this.current = 'size-known';
-      if (this.current === 'size-known' && this.buffer.contiguousEnd() === this.final) this.current = 'data-recvd';
+      if (this.current === 'size-known' && this.buffer.holdsAllUpTo(this.final)) this.current = 'data-recvd';
     }
     return moved;
   }
@@ -131,12 +136,12 @@ export class ReceiveStream {
    * back (`finalSize - readOffset` before the call).
    */
   onResetStream(errorCode: number, finalSize: number): number {
-    this.checkFinalSize(finalSize, true, StreamFrameType.RESET_STREAM);
+    this.checkFinalSize(finalSize, true, FrameType.RESET_STREAM);
     if (this.flow.exceededBy(finalSize)) {
       throw new QuicError(
         QuicErrorCode.FLOW_CONTROL_ERROR,
         `stream ${this.id}: final size ${finalSize} past the ${this.flow.limit}-byte limit we advertised`,
-        StreamFrameType.RESET_STREAM,
+        FrameType.RESET_STREAM,
       );
     }
     const moved = finalSize - this.highest;

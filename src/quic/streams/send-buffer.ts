@@ -73,6 +73,11 @@ export class SendBuffer {
     return this.finAcked && this.ackedPrefix === this.writeEnd;
   }
 
+  /** The offset `nextChunk` starts at: the lowest lost byte, a lost bare FIN, else the first unsent byte. */
+  get nextOffset(): number {
+    return this.lost.firstStart ?? (this.finLost ? this.writeEnd : this.sentEnd);
+  }
+
   /** Ranges waiting for retransmission (for tests and stats). */
   lostRanges(): [number, number][] {
     return this.lost.ranges();

@@ -54,6 +54,11 @@ export class SendStream {
     return this.peerStopCode;
   }
 
+  /** The offset the next frame starts at (the lowest lost byte, else the first unsent one). */
+  get nextOffset(): number {
+    return this.buffer.nextOffset;
+  }
+
   lostRanges(): [number, number][] {
     return this.buffer.lostRanges();
   }

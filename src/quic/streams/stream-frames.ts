@@ -1,29 +1,26 @@
 /**
- * What ConnectionStreams hands the connection: control frames to send (as
- * plain data, for the frame encoder), the content of STREAM frames, and
- * events for the application (HTTP/3).
+ * What ConnectionStreams hands the connection: control frames and STREAM
+ * frames as the frame objects of `src/quic/frames` (ready for writeFrame /
+ * writeStreamFrameHeader), and events for the application (HTTP/3).
  */
+import type { Frame } from '../frames/frame.js';
 import type { StreamDirection } from './stream-id.js';
 
-/** A stream or flow-control frame to send; the connection encodes it and reports its loss or acknowledgement back. */
-export type StreamControlFrame =
-  | { type: 'max_data'; maximum: number }
-  | { type: 'max_stream_data'; streamId: number; maximum: number }
-  | { type: 'max_streams'; direction: StreamDirection; maximum: number }
-  | { type: 'data_blocked'; limit: number }
-  | { type: 'stream_data_blocked'; streamId: number; limit: number }
-  | { type: 'streams_blocked'; direction: StreamDirection; limit: number }
-  | { type: 'reset_stream'; streamId: number; errorCode: number; finalSize: number }
-  | { type: 'stop_sending'; streamId: number; errorCode: number };
-
-/** The content of one STREAM frame. */
-export interface StreamFrameContent {
-  streamId: number;
-  offset: number;
-  /** A view of the data the application wrote: encode it, never modify it. */
-  data: Buffer;
-  fin: boolean;
-}
+/** A stream or flow-control frame to send; the connection reports its loss or acknowledgement back with the same object. */
+export type StreamControlFrame = Extract<
+  Frame,
+  {
+    type:
+      | 'max_data'
+      | 'max_stream_data'
+      | 'max_streams'
+      | 'data_blocked'
+      | 'stream_data_blocked'
+      | 'streams_blocked'
+      | 'reset_stream'
+      | 'stop_sending';
+  }
+>;
 
 export type StreamEvent =
   /** The peer opened the stream (also each lower-numbered one it opened implicitly). */

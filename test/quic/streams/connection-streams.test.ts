@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
+import { defaultTransportParameters } from '../../../src/quic/transport-parameters.js';
 import {
   DEFAULT_PARAMETERS,
   buildPacket,
@@ -77,7 +78,7 @@ describe('ConnectionStreams: stream limits and IDs', () => {
     }
     expect(client.openStream('bidi')).toBeUndefined();
     const blocked = buildPacket(client);
-    expect(blocked.some((f) => f.kind === 'control' && f.frame.type === 'streams_blocked' && f.frame.limit === 8)).toBe(true);
+    expect(blocked.some((f) => f.kind === 'control' && f.frame.type === 'streams_blocked' && f.frame.bidirectional && f.frame.limit === 8)).toBe(true);
     deliver(s, blocked);
     // Streams close on the server when it read them and finished its side; only then is a MAX_STREAMS due.
     for (let i = 0; i < 4; i++) {
@@ -90,7 +91,7 @@ describe('ConnectionStreams: stream limits and IDs', () => {
     expect(s.streamCount).toBe(4);
     const next = buildPacket(s);
     const maxStreams = [...answer, ...next].find((f) => f.kind === 'control' && f.frame.type === 'max_streams');
-    expect(maxStreams).toMatchObject({ frame: { type: 'max_streams', direction: 'bidi', maximum: 12 } });
+    expect(maxStreams).toMatchObject({ frame: { type: 'max_streams', bidirectional: true, maximum: 12 } });
     deliver(client, [...answer, ...next]);
     expect(drainEvents(client)).toContainEqual({ type: 'streams-available', direction: 'bidi' });
     expect(client.openStream('bidi')).toBe(32);
@@ -104,14 +105,14 @@ describe('ConnectionStreams: stream limits and IDs', () => {
     reportFate(s, buildPacket(s), true);
     expect(s.hasStream(0)).toBe(false);
     expect(s.pollControlFrame()).toBeUndefined(); // 1 closed: below the batch of 5
-    s.onStreamsBlocked('bidi', 10);
-    expect(s.pollControlFrame()).toEqual({ type: 'max_streams', direction: 'bidi', maximum: 11 });
+    s.onStreamsBlocked(true, 10);
+    expect(s.pollControlFrame()).toEqual({ type: 'max_streams', bidirectional: true, maximum: 11 });
   });
 
   it('refuses stream counts above 2^60 (FRAME_ENCODING_ERROR in frames)', () => {
     const s = server();
-    expectQuicError(() => s.onMaxStreams('bidi', 2 ** 60 + 4096), E.FRAME_ENCODING_ERROR);
-    expectQuicError(() => s.onStreamsBlocked('uni', 2 ** 61), E.FRAME_ENCODING_ERROR);
+    expectQuicError(() => s.onMaxStreams(true, 2 ** 60 + 4096), E.FRAME_ENCODING_ERROR);
+    expectQuicError(() => s.onStreamsBlocked(false, 2 ** 61), E.FRAME_ENCODING_ERROR);
   });
 
   it('ignores late frames for a stream that is closed', () => {
@@ -125,6 +126,23 @@ describe('ConnectionStreams: stream limits and IDs', () => {
     s.onResetStream(0, 1, 3);
     s.onStopSending(0, 1);
     expect(s.hasStream(0)).toBe(false);
+  });
+});
+
+describe('ConnectionStreams: transport parameters', () => {
+  it('takes whole TransportParameters objects, ours and the peer\'s', () => {
+    const ours = { ...defaultTransportParameters(), initialMaxData: 1000, initialMaxStreamDataBidiRemote: 600, initialMaxStreamsBidi: 1 };
+    const theirs = { ...defaultTransportParameters(), initialMaxData: 500, initialMaxStreamDataBidiLocal: 300 };
+    const s = new ConnectionStreams({ role: 'server', local: ours });
+    // Before the peer's parameters: no credit to send, no streams to open.
+    expect(s.openStream('bidi')).toBeUndefined();
+    s.setPeerParameters(theirs);
+    s.onStreamFrame(0, 0, Buffer.alloc(600), false);
+    expectQuicError(() => s.onStreamFrame(0, 600, Buffer.alloc(1), false), E.FLOW_CONTROL_ERROR);
+    s.write(0, Buffer.alloc(1000));
+    let sent = 0;
+    for (let f = s.nextStreamFrame(1200); f; f = s.nextStreamFrame(1200)) sent += f.data.length;
+    expect(sent).toBe(300);
   });
 });
 
@@ -395,10 +413,12 @@ describe('ConnectionStreams: send states, STOP_SENDING and back-pressure', () =>
     readAll(s, 0);
     s.write(0, Buffer.alloc(5000, 1));
     s.nextStreamFrame(1200);
-    s.nextStreamFrame(1200);
+    const second = s.nextStreamFrame(1200)!;
     s.onStopSending(0, 0x10c);
     expect(drainEvents(s)).toContainEqual({ type: 'stop-sending', streamId: 0, errorCode: 0x10c });
-    const reset = { type: 'reset_stream', streamId: 0, errorCode: 0x10c, finalSize: 2400 } as const;
+    const sentOffset = second.offset + second.data.length;
+    expect(sentOffset).toBeGreaterThan(2300);
+    const reset = { type: 'reset_stream', streamId: 0, errorCode: 0x10c, finalSize: sentOffset } as const;
     expect(s.pollControlFrame()).toEqual(reset);
     expect(s.nextStreamFrame(1200)).toBeUndefined();
     expect(s.write(0, Buffer.from('more'))).toBe(false);
@@ -439,9 +459,10 @@ describe('ConnectionStreams: scheduling', () => {
     const id = client.openStream('bidi')!;
     client.write(id, Buffer.alloc(5000));
     const a = client.nextStreamFrame(1000)!;
-    client.nextStreamFrame(1000);
+    const b = client.nextStreamFrame(1000)!;
     client.onStreamFrameLost(id, a.offset, a.data.length, a.fin);
-    expect(client.nextStreamFrame(1000)!.offset).toBe(0);
-    expect(client.nextStreamFrame(1000)!.offset).toBe(2000);
+    const again = client.nextStreamFrame(1000)!;
+    expect([again.offset, again.data.length]).toEqual([0, a.data.length]);
+    expect(client.nextStreamFrame(1000)!.offset).toBe(b.offset + b.data.length);
   });
 });

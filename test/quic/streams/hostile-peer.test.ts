@@ -5,6 +5,10 @@
  * the caps.
  */
 import { describe, expect, it } from 'vitest';
+import type { Frame } from '../../../src/quic/frames/frame.js';
+import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
+import { frameLength, writeFrame } from '../../../src/quic/frames/frame-writer.js';
+import { PacketType } from '../../../src/quic/packet/packet-header.js';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
 import { randomInt, seededRandom } from './prng.js';
@@ -65,10 +69,10 @@ describe('ConnectionStreams against a hostile peer', () => {
               s.onMaxStreamData(id, offset);
               break;
             case 6:
-              s.onMaxStreams(random() < 0.5 ? 'bidi' : 'uni', random() < 0.9 ? randomInt(random, 100) : 2 ** 62);
+              s.onMaxStreams(random() < 0.5, random() < 0.9 ? randomInt(random, 100) : 2 ** 62);
               break;
             case 7:
-              s.onStreamsBlocked(random() < 0.5 ? 'bidi' : 'uni', random() < 0.9 ? randomInt(random, 100) : 2 ** 61);
+              s.onStreamsBlocked(random() < 0.5, random() < 0.9 ? randomInt(random, 100) : 2 ** 61);
               break;
             default:
               // The application reads a little, sometimes gives up.
@@ -136,5 +140,49 @@ describe('ConnectionStreams against a hostile peer', () => {
     expect(recv.bufferedBytes).toBe(16 * 1024);
     expect(recv.fragmentCount).toBeLessThanOrEqual(2);
     expectQuicError(() => s.onStreamFrame(0, 16 * 1024, Buffer.from([0]), false), QuicErrorCode.FLOW_CONTROL_ERROR);
+  });
+
+  it('mutated encodings of stream frames, parsed by FrameReader and fed to onFrame, raise only QuicError (seeded, 300 packets)', () => {
+    const random = seededRandom(9000);
+    const reader = new FrameReader();
+    let errors = 0;
+    let handled = 0;
+    for (let round = 0; round < 300; round++) {
+      const s = fresh();
+      s.openStream('bidi');
+      const frames: Frame[] = [];
+      for (let i = 0; i < 12; i++) {
+        const streamId = 4 * randomInt(random, 4) + randomInt(random, 4);
+        const n = randomInt(random, 3000);
+        const choices: Frame[] = [
+          { type: 'stream', streamId, offset: randomInt(random, 20_000), data: Buffer.alloc(randomInt(random, 400), i), fin: random() < 0.2 },
+          { type: 'reset_stream', streamId, errorCode: randomInt(random, 300), finalSize: n },
+          { type: 'stop_sending', streamId, errorCode: 7 },
+          { type: 'max_stream_data', streamId, maximum: n },
+          { type: 'max_data', maximum: n },
+          { type: 'max_streams', bidirectional: random() < 0.5, maximum: randomInt(random, 50) },
+          { type: 'streams_blocked', bidirectional: random() < 0.5, limit: randomInt(random, 50) },
+          { type: 'stream_data_blocked', streamId, limit: n },
+          { type: 'data_blocked', limit: n },
+        ];
+        frames.push(choices[randomInt(random, choices.length)]!);
+      }
+      const payload = Buffer.alloc(frames.reduce((sum, f) => sum + frameLength(f), 0));
+      let at = 0;
+      for (const f of frames) at = writeFrame(payload, at, f);
+      // Mutate a few bytes (or none: the valid packet must also be handled).
+      for (let m = randomInt(random, 4); m > 0; m--) payload[randomInt(random, payload.length)] = randomInt(random, 256);
+      try {
+        reader.reset(payload, PacketType.OneRtt);
+        for (let f = reader.next(); f !== undefined; f = reader.next()) if (s.onFrame(f)) handled++;
+      } catch (error) {
+        expect(error).toBeInstanceOf(QuicError);
+        errors++;
+      }
+      for (let f = s.pollControlFrame(); f !== undefined; f = s.pollControlFrame());
+      assertBounded(s);
+    }
+    expect(handled).toBeGreaterThan(300);
+    expect(errors).toBeGreaterThan(10);
   });
 });

@@ -76,21 +76,32 @@ describe('ReassemblyBuffer', () => {
     for (let i = 0; i < 10_000; i++) expect(all[i]).toBe(i & 0xff);
   });
 
-  it('refuses a frame that would need more fragments than allowed, storing nothing of it', () => {
+  it('refuses a frame that would make more separate runs than allowed, storing nothing of it', () => {
     const buffer = new ReassemblyBuffer(3);
     expect(buffer.insert(2000, Buffer.from('a'))).toBe(true);
     expect(buffer.insert(4000, Buffer.from('b'))).toBe(true);
     expect(buffer.insert(6000, Buffer.from('c'))).toBe(true);
     expect(buffer.insert(8000, Buffer.from('d'))).toBe(false);
+    expect(buffer.insert(100, Buffer.from('e'))).toBe(false);
     expect(buffer.fragmentCount).toBe(3);
-    // One frame spanning two large gaps needs two new fragments: refused whole.
-    expect(buffer.insert(0, Buffer.alloc(5000))).toBe(false);
     expect(buffer.bufferedBytes).toBe(3);
-    // A small piece touching a fragment joins it: no new fragment needed.
+    // Touching a run extends it: no new run.
     expect(buffer.insert(2001, Buffer.from('x'))).toBe(true);
-    expect(buffer.insert(3999, Buffer.from('y'))).toBe(true);
+    expect(buffer.insert(3999, Buffer.alloc(1))).toBe(true);
     expect(buffer.fragmentCount).toBe(3);
-    expect(buffer.bufferedBytes).toBe(5);
+    // A frame joining two runs is fine at the cap: it leaves fewer.
+    expect(buffer.insert(0, Buffer.alloc(5000))).toBe(true);
+    expect(buffer.fragmentCount).toBe(2);
+    expect(buffer.bufferedBytes).toBe(5001);
+  });
+
+  it('full-size in-order frames the reader has not taken yet are one run, however many', () => {
+    const buffer = new ReassemblyBuffer(2);
+    for (let i = 0; i < 5000; i++) expect(buffer.insert(i * 1200, Buffer.alloc(1200))).toBe(true);
+    expect(buffer.fragmentCount).toBe(1);
+    expect(buffer.chunkCount).toBe(5000);
+    expect(drain(buffer).length).toBe(6_000_000);
+    expect(buffer.fragmentCount).toBe(0);
   });
 
   it('small pieces filling the gaps between small fragments fold them together', () => {
@@ -158,15 +169,43 @@ describe('ReassemblyBuffer', () => {
       shuffle(random, frames);
       const buffer = new ReassemblyBuffer(4096);
       const parts: Buffer[] = [];
+      const arrived = new Array<boolean>(total).fill(false);
       for (const [s, e] of frames) {
         expect(buffer.insert(s, stream.subarray(s, e))).toBe(true);
-        expect(buffer.readOffset + buffer.bufferedBytes).toBeLessThanOrEqual(total);
+        for (let k = s; k < e; k++) arrived[k] = true;
         if (random() < 0.1) parts.push(drain(buffer, 1 + randomInt(random, 50)));
+        // Model: held bytes are the arrived ones at or past the read offset; runs are their maximal stretches.
+        let heldModel = 0;
+        let runsModel = 0;
+        for (let k = buffer.readOffset; k < total; k++) {
+          if (!arrived[k]) continue;
+          heldModel++;
+          if (k === buffer.readOffset || !arrived[k - 1]) runsModel++;
+        }
+        expect(buffer.bufferedBytes).toBe(heldModel);
+        expect(buffer.fragmentCount).toBe(runsModel);
       }
       parts.push(drain(buffer));
       expect(Buffer.concat(parts).equals(stream), `round ${round}`).toBe(true);
       expect(buffer.fragmentCount).toBe(0);
     }
+  });
+
+  it('out-of-order pieces get memory of their own, never a slice of the shared allocation pool they would pin', () => {
+    const buffer = new ReassemblyBuffer(16);
+    buffer.insert(3000, Buffer.alloc(100, 1));
+    buffer.insert(2000, Buffer.alloc(10, 2));
+    buffer.insert(0, Buffer.alloc(2000, 3));
+    const inOrder = buffer.read()!;
+    expect(inOrder.length).toBe(2000);
+    const small = buffer.read()!;
+    expect(small.length).toBe(10);
+    expect(small.buffer.byteLength).toBe(10);
+    // A small piece joining the small held one: a new buffer of exactly both.
+    buffer.insert(2010, Buffer.alloc(990, 4));
+    const rest = buffer.read()!;
+    expect(rest.length).toBe(1090);
+    expect(rest.buffer.byteLength).toBe(1090);
   });
 
   it('discardAll forgets held data', () => {

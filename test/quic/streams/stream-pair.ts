@@ -10,6 +10,7 @@ import {
   type ConnectionStreamsOptions,
   type StreamTransportParameters,
 } from '../../../src/quic/streams/connection-streams.js';
+import { frameLength } from '../../../src/quic/frames/frame-writer.js';
 import type { StreamControlFrame, StreamEvent } from '../../../src/quic/streams/stream-frames.js';
 
 export type SentFrame =
@@ -44,48 +45,21 @@ export function buildPacket(from: ConnectionStreams, budget = 1200): SentFrame[]
   }
   let left = budget;
   while (left > 0) {
-    const content = from.nextStreamFrame(left);
-    if (content === undefined) break;
+    const frame = from.nextStreamFrame(left);
+    if (frame === undefined) break;
+    const size = frameLength(frame);
+    expect(size).toBeLessThanOrEqual(left);
     // Copy, as encoding into a packet would: the sender keeps its own buffers.
-    frames.push({ kind: 'stream', streamId: content.streamId, offset: content.offset, data: Buffer.from(content.data), fin: content.fin });
-    left -= content.data.length + 8;
+    frames.push({ kind: 'stream', streamId: frame.streamId, offset: frame.offset, data: Buffer.from(frame.data), fin: frame.fin });
+    left -= size;
   }
   return frames;
 }
 
 export function deliver(to: ConnectionStreams, frames: SentFrame[]): void {
   for (const f of frames) {
-    if (f.kind === 'stream') {
-      to.onStreamFrame(f.streamId, f.offset, f.data, f.fin);
-      continue;
-    }
-    const frame = f.frame;
-    switch (frame.type) {
-      case 'max_data':
-        to.onMaxData(frame.maximum);
-        break;
-      case 'max_stream_data':
-        to.onMaxStreamData(frame.streamId, frame.maximum);
-        break;
-      case 'max_streams':
-        to.onMaxStreams(frame.direction, frame.maximum);
-        break;
-      case 'data_blocked':
-        to.onDataBlocked(frame.limit);
-        break;
-      case 'stream_data_blocked':
-        to.onStreamDataBlocked(frame.streamId, frame.limit);
-        break;
-      case 'streams_blocked':
-        to.onStreamsBlocked(frame.direction, frame.limit);
-        break;
-      case 'reset_stream':
-        to.onResetStream(frame.streamId, frame.errorCode, frame.finalSize);
-        break;
-      case 'stop_sending':
-        to.onStopSending(frame.streamId, frame.errorCode);
-        break;
-    }
+    if (f.kind === 'stream') to.onStreamFrame(f.streamId, f.offset, f.data, f.fin);
+    else expect(to.onFrame(f.frame)).toBe(true);
   }
 }
 
