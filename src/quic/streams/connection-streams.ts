@@ -451,7 +451,7 @@ export class ConnectionStreams {
     );
   }
 
-  /** True when `nextStreamFrame` may return something. */
+  /** Some stream had data to send when last looked at: `nextStreamFrame` may return something (or find credit gone). */
   get hasStreamData(): boolean {
     return this.scheduler.size > 0;
   }
@@ -494,8 +494,8 @@ export class ConnectionStreams {
       const maximum = recv.flow.announced.take();
       if (maximum !== undefined && recv.wantsCredit) return { type: 'max_stream_data', streamId, maximum };
     }
-    const blocked = send?.credit.blocked.take();
-    if (blocked !== undefined && !send!.isResetting) return { type: 'stream_data_blocked', streamId, limit: blocked };
+    const blocked = send?.takeBlocked();
+    if (blocked !== undefined) return { type: 'stream_data_blocked', streamId, limit: blocked };
     return undefined;
   }
 

@@ -444,6 +444,21 @@ describe('ConnectionStreams: send states, STOP_SENDING and back-pressure', () =>
   });
 });
 
+describe('ConnectionStreams: a stream without credit', () => {
+  it('sends STREAM_DATA_BLOCKED at once when the peer gave no credit, moving Ready to Send', () => {
+    const c = new ConnectionStreams({ role: 'client', local: DEFAULT_PARAMETERS });
+    c.setPeerParameters({ ...DEFAULT_PARAMETERS, initialMaxStreamDataBidiRemote: 0 });
+    const id = c.openStream('bidi')!;
+    c.write(id, Buffer.from('hello'));
+    expect(c.nextStreamFrame(1200)).toBeUndefined();
+    expect(c.stream(id)!.send!.state).toBe('ready');
+    expect(c.pollControlFrame()).toEqual({ type: 'stream_data_blocked', streamId: id, limit: 0 });
+    expect(c.stream(id)!.send!.state).toBe('send');
+    c.onMaxStreamData(id, 5);
+    expect(c.nextStreamFrame(1200)).toMatchObject({ streamId: id, offset: 0, fin: false });
+  });
+});
+
 describe('ConnectionStreams: scheduling', () => {
   it('serves streams round robin, one frame each', () => {
     const { client } = makePair();
