@@ -284,6 +284,8 @@ describe('ConnectionStreams: flow control', () => {
     }
     expect(windows[0]).toBe(64 * 1024);
     expect(windows[1]).toBe(16 * 1024);
+    expect(fast.counters.windowGrowths).toBeGreaterThanOrEqual(2);
+    expect(slow.counters.windowGrowths).toBe(0);
     // The connection window follows a grown stream window (1.5×).
     expect(fast.flowControl.receiveWindow).toBeGreaterThanOrEqual(96 * 1024);
     expect(slow.flowControl.receiveWindow).toBe(64 * 1024);
@@ -427,6 +429,7 @@ describe('ConnectionStreams: send states, STOP_SENDING and back-pressure', () =>
     expect(s.pollControlFrame()).toEqual(reset);
     s.onControlFrameAcked(reset);
     expect(s.hasStream(0)).toBe(false);
+    expect(s.counters).toMatchObject({ stopSendingReceived: 1, resetsSent: 2, streamsClosed: 1, peerStreamsOpened: 1 });
   });
 
   it('write returns false at the high-water mark and "writable" follows when acknowledgements drain it', () => {
