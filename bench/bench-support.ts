@@ -69,7 +69,29 @@ http { access_log off; keepalive_requests 1000000;
 export function selfSignedCert(): { cert: string; key: string } {
   const cert = join(workDir, 'bench.crt');
   const key = join(workDir, 'bench.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
   return { cert, key };
 }
 
@@ -84,7 +106,10 @@ export function run(cmd: string, args: string[], timeoutMs: number): string {
 export function porticoCommand(): { command: string; args: string[] } {
   const cli = new URL('../src/cli.js', import.meta.url).pathname;
   const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
-  const flags = shebang.replace(/^#!\S*env -S node\s*|^#!\S*\bnode\s*/, '').split(/\s+/).filter(Boolean);
+  const flags = shebang
+    .replace(/^#!\S*env -S node\s*|^#!\S*\bnode\s*/, '')
+    .split(/\s+/)
+    .filter(Boolean);
   return { command: process.execPath, args: [...flags, cli] };
 }
 

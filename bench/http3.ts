@@ -25,7 +25,9 @@ const runDownload = only !== 'small';
 
 function gtlsclient(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('gtlsclient', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr.slice(-500)}`)) : resolve(stdout + stderr))),
+    execFile('gtlsclient', args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr.slice(-500)}`)) : resolve(stdout + stderr),
+    ),
   );
 }
 
@@ -33,7 +35,9 @@ async function smallGets(port: number): Promise<number> {
   const url = `https://localhost:${port}/small`;
   const startAt = performance.now();
   await Promise.all(
-    Array.from({ length: connections }, () => gtlsclient(['-q', '-n', String(requestsPerConnection), '--exit-on-all-streams-close', '--timeout=30s', '127.0.0.1', String(port), url], 120_000)),
+    Array.from({ length: connections }, () =>
+      gtlsclient(['-q', '-n', String(requestsPerConnection), '--exit-on-all-streams-close', '--timeout=30s', '127.0.0.1', String(port), url], 120_000),
+    ),
   );
   return (connections * requestsPerConnection) / ((performance.now() - startAt) / 1000);
 }
@@ -42,7 +46,20 @@ async function download(port: number): Promise<number> {
   const dir = join(workDir, `dl-${port}`);
   mkdirSync(dir, { recursive: true });
   const startAt = performance.now();
-  await gtlsclient(['-q', '--exit-on-all-streams-close', '--timeout=60s', `--download=${dir}`, '--max-data=67108864', '--max-stream-data-bidi-local=33554432', '127.0.0.1', String(port), `https://localhost:${port}/big.bin`], 180_000);
+  await gtlsclient(
+    [
+      '-q',
+      '--exit-on-all-streams-close',
+      '--timeout=60s',
+      `--download=${dir}`,
+      '--max-data=67108864',
+      '--max-stream-data-bidi-local=33554432',
+      '127.0.0.1',
+      String(port),
+      `https://localhost:${port}/big.bin`,
+    ],
+    180_000,
+  );
   const seconds = (performance.now() - startAt) / 1000;
   const bytes = statSync(join(dir, 'big.bin')).size;
   rmSync(dir, { recursive: true, force: true });
@@ -77,7 +94,11 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
     join(workDir, 'Caddyfile.h3'),
     `{\n  admin off\n  auto_https disable_redirects\n  skip_install_trust\n  servers {\n    protocols h1 h2 h3\n  }\n}\nhttps://localhost:${caddyPort} {\n  tls ${cert} ${key}\n  reverse_proxy 127.0.0.1:${backend}\n}\n`,
   );
-  const caddyProc = start('caddy', ['run', '--config', join(workDir, 'Caddyfile.h3'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
+  const caddyProc = start('caddy', ['run', '--config', join(workDir, 'Caddyfile.h3'), '--adapter', 'caddyfile'], {
+    XDG_DATA_HOME: workDir,
+    XDG_CONFIG_HOME: workDir,
+    HOME: workDir,
+  });
 
   const porticoPort = await freePort();
   writeFileSync(
@@ -95,7 +116,9 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
   await Promise.all([waitForPort(caddyPort), waitForPort(porticoPort)]);
   await new Promise((r) => setTimeout(r, 1000));
 
-  console.log(`# HTTP/3 benchmark: ${connections} connections x ${requestsPerConnection} GETs, ${sizeMb} MiB download; gtlsclient (ngtcp2) as client; node ${process.version}`);
+  console.log(
+    `# HTTP/3 benchmark: ${connections} connections x ${requestsPerConnection} GETs, ${sizeMb} MiB download; gtlsclient (ngtcp2) as client; node ${process.version}`,
+  );
   // CPU seconds each server spent on a phase: steadier than the rates on a small shared machine.
   const cpu = async <T>(pid: number | undefined, run: () => Promise<T>): Promise<[T, string]> => {
     const before = cpuSeconds(pid ?? -1);

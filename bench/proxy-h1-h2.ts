@@ -53,7 +53,11 @@ function wrk(url: string, pid?: number): Figures {
 function h2load(url: string, pid?: number): Figures {
   return measured(pid, () => {
     const log = join(workDir, `h2load-${Date.now()}.log`);
-    const out = run('h2load', ['-D', String(duration), '-c', String(Math.min(connections, 32)), '-m', '10', '-t', '2', '--log-file', log, url], (duration + 30) * 1000);
+    const out = run(
+      'h2load',
+      ['-D', String(duration), '-c', String(Math.min(connections, 32)), '-m', '10', '-t', '2', '--log-file', log, url],
+      (duration + 30) * 1000,
+    );
     const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
     const failed = /(\d+) failed/.exec(out);
     if (failed && failed[1] !== '0') console.log(`  (h2load: ${failed[0]})`);
@@ -87,12 +91,13 @@ async function main() {
     join(workDir, 'Caddyfile'),
     `{\n  admin off\n  auto_https disable_redirects\n  skip_install_trust\n  servers {\n    protocols h1 h2\n  }\n}\nhttps://127.0.0.1:${caddyPort} {\n  tls ${cert} ${key}\n  reverse_proxy 127.0.0.1:${backend}\n}\nhttp://127.0.0.1:${caddyPlain} {\n  reverse_proxy 127.0.0.1:${backend}\n}\n`,
   );
-  const caddy = start('caddy', ['run', '--config', join(workDir, 'Caddyfile'), '--adapter', 'caddyfile'], { XDG_DATA_HOME: workDir, XDG_CONFIG_HOME: workDir, HOME: workDir });
+  const caddy = start('caddy', ['run', '--config', join(workDir, 'Caddyfile'), '--adapter', 'caddyfile'], {
+    XDG_DATA_HOME: workDir,
+    XDG_CONFIG_HOME: workDir,
+    HOME: workDir,
+  });
 
-  writeFileSync(
-    join(workDir, 'portico.yaml'),
-    `providers:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`,
-  );
+  writeFileSync(join(workDir, 'portico.yaml'), `providers:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n`);
   writeFileSync(
     join(workDir, 'dynamic.yaml'),
     `http:\n  routers:\n    bench:\n      rule: PathPrefix(\`/\`)\n      service: nginx\n  services:\n    nginx:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${backend}" }]\ntls:\n  stores:\n    default:\n      defaultCertificate: { certFile: ${cert}, keyFile: ${key} }\n`,

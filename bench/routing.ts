@@ -10,7 +10,7 @@ import { buildRouteTable } from '../src/router/route-table.js';
 import type { RequestFacts } from '../src/router/request-facts.js';
 import { emptyDynamicConfig } from '../src/dynamic/model.js';
 import { mergeSnapshots } from '../src/dynamic/merge.js';
-import { buildRuntime } from '../src/server/runtime-builder.js';
+import { buildRuntime } from '../src/runtime/runtime-config.js';
 import { UpstreamPools } from '../src/service/upstream-pools.js';
 import { validateStaticConfig } from '../src/config/load-static-config.js';
 import { generatedDefaultCertificate } from '../src/tls/generated-default-certificate.js';
@@ -44,7 +44,14 @@ function lookupsPerSecond(n: number, ms: number, hotHosts = 0): { perSecond: num
   const requests: RequestFacts[] = [];
   for (let i = 0; i < 1024; i++) {
     const k = (i * 7919) % (hotHosts || n);
-    requests.push({ method: 'GET', host: `svc${k}.example.com`, path: i % 2 ? '/api/users' : '/', query: '', headers: { 'x-tenant': `t${k}` }, clientIp: '10.0.0.1' });
+    requests.push({
+      method: 'GET',
+      host: `svc${k}.example.com`,
+      path: i % 2 ? '/api/users' : '/',
+      query: '',
+      headers: { 'x-tenant': `t${k}` },
+      clientIp: '10.0.0.1',
+    });
   }
   let count = 0;
   let hits = 0;
@@ -73,8 +80,12 @@ console.log(`# routing benchmark, node ${process.version}`);
 const hitRate = (r: { hits: number }) => `${Math.round(r.hits * 100)}% matched`;
 console.log(`routers 10      lookups/s ${Math.round(small.perSecond)}  (${(1e9 / small.perSecond).toFixed(0)} ns/lookup, ${hitRate(small)})`);
 console.log(`routers 10000   lookups/s ${Math.round(large.perSecond)}  (${(1e9 / large.perSecond).toFixed(0)} ns/lookup, ${hitRate(large)})`);
-console.log(`routers 10000, same 10 hot hosts as the 10-router run: lookups/s ${Math.round(largeHot.perSecond)}  (${(1e9 / largeHot.perSecond).toFixed(0)} ns/lookup, ${hitRate(largeHot)})`);
-console.log(`ratio per-lookup cost 10000/10: ${(small.perSecond / large.perSecond).toFixed(2)} (spread over 10000 hosts: CPU-cache misses), ${(small.perSecond / largeHot.perSecond).toFixed(2)} (same hot hosts: the algorithm alone)`);
+console.log(
+  `routers 10000, same 10 hot hosts as the 10-router run: lookups/s ${Math.round(largeHot.perSecond)}  (${(1e9 / largeHot.perSecond).toFixed(0)} ns/lookup, ${hitRate(largeHot)})`,
+);
+console.log(
+  `ratio per-lookup cost 10000/10: ${(small.perSecond / large.perSecond).toFixed(2)} (spread over 10000 hosts: CPU-cache misses), ${(small.perSecond / largeHot.perSecond).toFixed(2)} (same hot hosts: the algorithm alone)`,
+);
 console.log(`IpRangeSet.contains with 1000 IPv4 + 1000 IPv6 ranges: ${Math.round(ipLookupsPerSecond(1000, 1000))} lookups/s`);
 compileMs(10_000); // warm the JIT
 console.log(`compile 10000 routes: ${compileMs(10_000).toFixed(1)} ms (the routing part of a reload)`);
@@ -111,7 +122,6 @@ async function fullReloadMs(n: number): Promise<number> {
     static: staticConfig,
     pools,
     internal: { get: () => undefined },
-    internalRouters: [],
     middlewares: new MiddlewareRegistry(),
     generatedDefault: describeCertificate(gen.certPem, gen.keyPem, 'generated'),
     serverName: 'bench',

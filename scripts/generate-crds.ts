@@ -50,31 +50,35 @@ const tlsVersions = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS
 const clientAuthTypes = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
 
 const objectRef = (what: string): Schema =>
-  object(`Reference to a ${what} by name; namespace defaults to the referring object's.`, {
-    name: str(`Name of the ${what}.`),
-    namespace: str(`Namespace of the ${what}.`),
-  }, ['name']);
+  object(
+    `Reference to a ${what} by name; namespace defaults to the referring object's.`,
+    {
+      name: str(`Name of the ${what}.`),
+      namespace: str(`Namespace of the ${what}.`),
+    },
+    ['name'],
+  );
 
 /** A route's (or weighted service's) target: a Kubernetes Service or a TraefikService. */
 const serviceRef: Schema = object(
   'An upstream: a Kubernetes Service (its ready endpoints become servers) or a TraefikService.',
   {
     name: str('Name of the Kubernetes Service or TraefikService; `name@provider` refers to a service of another provider.'),
-    namespace: str('Namespace of the referenced object; defaults to the referring object\'s.'),
+    namespace: str("Namespace of the referenced object; defaults to the referring object's."),
     kind: str('What name refers to.', { enum: ['Service', 'TraefikService'] }),
     port: duration('Port of the Kubernetes Service, by number or by name.'),
     scheme: str('Scheme to reach the servers: http, https or h2c. Defaults to https for port 443, http otherwise.'),
     weight: int('Relative weight when this entry is part of a weighted set.', { minimum: 0 }),
-    nativeLB: bool('Send to the Service\'s cluster IP instead of its individual endpoints.'),
-    passHostHeader: bool('Forward the client\'s Host header upstream (default true).'),
+    nativeLB: bool("Send to the Service's cluster IP instead of its individual endpoints."),
+    passHostHeader: bool("Forward the client's Host header upstream (default true)."),
     serversTransport: str('Name of a ServersTransport in the same namespace.'),
     healthCheck: object('Active health checks of each server.', {
       path: str('Path requested on each server.'),
       interval: duration('Time between checks (default 30s).'),
       timeout: duration('Time a check may take (default 5s).'),
-      scheme: str('Scheme for checks, when different from the servers\'.'),
+      scheme: str("Scheme for checks, when different from the servers'."),
       hostname: str('Host header sent with checks.'),
-      port: int('Port for checks, when different from the servers\'.'),
+      port: int("Port for checks, when different from the servers'."),
     }),
     sticky: object('Session affinity.', {
       cookie: object('Affinity by cookie.', {
@@ -90,9 +94,28 @@ const serviceRef: Schema = object(
 
 /** Traefik's HTTP middleware types; each holds that middleware's options. */
 export const MIDDLEWARE_TYPES = [
-  'addPrefix', 'basicAuth', 'buffering', 'circuitBreaker', 'compress', 'contentType', 'digestAuth',
-  'errors', 'forwardAuth', 'grpcWeb', 'headers', 'inFlightReq', 'ipAllowList', 'passTLSClientCert', 'rateLimit',
-  'redirectRegex', 'redirectScheme', 'replacePath', 'replacePathRegex', 'retry', 'stripPrefix', 'stripPrefixRegex',
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'errors',
+  'forwardAuth',
+  'grpcWeb',
+  'headers',
+  'inFlightReq',
+  'ipAllowList',
+  'passTLSClientCert',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'retry',
+  'stripPrefix',
+  'stripPrefixRegex',
 ] as const;
 
 interface KindDefinition {
@@ -119,7 +142,7 @@ const kinds: KindDefinition[] = [
             {
               match: str('Rule, e.g. Host(`example.com`) && PathPrefix(`/api`).'),
               kind: str('Always Rule.', { enum: ['Rule'] }),
-              priority: int('Higher wins among matching routes; defaults to the rule\'s length.'),
+              priority: int("Higher wins among matching routes; defaults to the rule's length."),
               middlewares: list('Middleware resources applied in order.', objectRef('Middleware')),
               services: list('Where matching requests go; more than one entry is a weighted set.', serviceRef),
             },
@@ -219,9 +242,13 @@ const kinds: KindDefinition[] = [
     plural: 'tlsstores',
     description: 'The certificate store; only the store named `default` is used.',
     spec: object('Certificates of the store.', {
-      defaultCertificate: object('Served when no certificate matches the SNI.', {
-        secretName: str('A kubernetes.io/tls Secret in the same namespace.'),
-      }, ['secretName']),
+      defaultCertificate: object(
+        'Served when no certificate matches the SNI.',
+        {
+          secretName: str('A kubernetes.io/tls Secret in the same namespace.'),
+        },
+        ['secretName'],
+      ),
       certificates: list(
         'Certificates added to the store and chosen by SNI.',
         object('A certificate Secret.', { secretName: str('A kubernetes.io/tls Secret in the same namespace.') }, ['secretName']),
@@ -288,7 +315,8 @@ export function buildCrds(): CustomResourceDefinition[] {
 export function renderCrdFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const crd of buildCrds()) {
-    const header = '# Generated by scripts/generate-crds.ts from the schemas there; do not edit by hand.\n# Apply without Helm: kubectl apply --server-side -f charts/portico/crds/\n';
+    const header =
+      '# Generated by scripts/generate-crds.ts from the schemas there; do not edit by hand.\n# Apply without Helm: kubectl apply --server-side -f charts/portico/crds/\n';
     files.set(`${crd.metadata.name}.yaml`, header + yaml.dump(crd, { lineWidth: -1, noRefs: true, sortKeys: false }));
   }
   return files;

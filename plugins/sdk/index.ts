@@ -6,15 +6,7 @@
  * reach into dist/src for the Exchange types). See docs/plugins.md.
  */
 import type { MiddlewareType, MiddlewareBuildContext } from '../../src/middleware/middleware-type.js';
-import type {
-  Exchange,
-  Handler,
-  HeaderMap,
-  MiddlewareHandler,
-  ResponseHeadersHook,
-  ResponseInterceptor,
-  ResponseSink,
-} from '../../src/middleware/exchange.js';
+import type { Exchange, Handler, HeaderMap, MiddlewareHandler, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../src/middleware/exchange.js';
 
 export type { Exchange, Handler, HeaderMap, MiddlewareHandler, MiddlewareType, MiddlewareBuildContext, ResponseHeadersHook, ResponseInterceptor, ResponseSink };
 
@@ -38,18 +30,25 @@ export interface MiddlewareDefinition<Options> {
   build: (options: Options, context: MiddlewareBuildContext) => MiddlewareHandler;
 }
 
+/**
+ * What `defineMiddleware` returns: a middleware type whose `validate` is always
+ * there and takes whatever the user wrote, so a plugin's own tests can call
+ * `plugin.validate({...})` whatever Portico's MiddlewareType makes optional.
+ */
+export type DefinedMiddleware<Options> = MiddlewareType<Options> & { validate(options: unknown): OptionProblem[] };
+
 const TYPE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /**
  * Declare a middleware type. `Options` is inferred from `build`'s parameter
  * or given explicitly: `defineMiddleware<{ headerName?: string }>({...})`.
  */
-export function defineMiddleware<Options = Record<string, unknown>>(def: MiddlewareDefinition<Options>): MiddlewareType<Options> {
+export function defineMiddleware<Options = Record<string, unknown>>(def: MiddlewareDefinition<Options>): DefinedMiddleware<Options> {
   if (!TYPE_NAME.test(def.type)) throw new Error(`defineMiddleware: type "${def.type}" must start with a letter and use only letters, digits, "-" and "_"`);
   const validate = def.validate;
   return {
     type: def.type,
-    validate: (options) => {
+    validate: (options: unknown): OptionProblem[] => {
       if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options)))
         return [['', 'options must be an object (use {} for none)']];
       return validate ? validate(options ?? {}) : [];

@@ -7,7 +7,7 @@
  */
 import type { Handler } from '../middleware/exchange.js';
 import { whoamiHandler } from '../service/internal/whoami.js';
-import type { RuntimeConfig } from '../server/runtime-builder.js';
+import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { PORTICO_VERSION } from '../version.js';
 
 export interface InternalServiceDeps {

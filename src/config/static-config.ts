@@ -34,7 +34,7 @@ export interface EntryPointConfig {
   forwardedHeaders?: { trustedIPs?: string[]; insecure?: boolean };
   proxyProtocol?: never;
   transport?: {
-    respondingTimeouts?: { readTimeout?: Duration; writeTimeout?: Duration; idleTimeout?: Duration };
+    respondingTimeouts?: { readTimeout?: Duration; writeTimeout?: Duration; idleTimeout?: Duration; writeStallTimeout?: Duration };
     lifeCycle?: { graceTimeOut?: Duration; requestAcceptGraceTimeout?: Duration };
     /** Limits on what one client may send. */
     maxHeaderBytes?: number;

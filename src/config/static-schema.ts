@@ -69,7 +69,7 @@ const entryPoint = {
         respondingTimeouts: {
           type: 'object',
           additionalProperties: false,
-          properties: { readTimeout: duration, writeTimeout: duration, idleTimeout: duration },
+          properties: { readTimeout: duration, writeTimeout: duration, idleTimeout: duration, writeStallTimeout: duration },
         },
         lifeCycle: {
           type: 'object',

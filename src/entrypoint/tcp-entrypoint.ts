@@ -21,6 +21,7 @@ import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunne
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
+import { ResponseDeadlines } from './response-deadlines.js';
 import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
 /** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
@@ -31,7 +32,24 @@ interface PeerFacts {
   remotePort: number;
   localPort: number;
 }
-type PeerSocket = Socket & { porticoTls?: TlsFacts; porticoPeer?: PeerFacts };
+type PeerSocket = Socket & {
+  porticoTls?: TlsFacts;
+  porticoPeer?: PeerFacts;
+  /**
+   * Set when we answered with `connection: close` (400, 503): requests the client pipelined behind
+   * that one were already parsed and would still reach a backend; they are dropped instead.
+   */
+  porticoClosing?: boolean;
+};
+
+/**
+ * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
+ * download or a long poll, short enough that no response holds a backend connection for ever.
+ * Server-sent event streams and downloads that take longer need it raised (or 0).
+ */
+const DEFAULT_WRITE_TIMEOUT_S = 300;
+/** A client that takes none of a response's waiting bytes for this long is gone or hostile (nginx's send_timeout is 60 s too). */
+const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
 
 export class TcpEntryPoint {
   private server: NetServer | TlsServer | undefined;
@@ -45,7 +63,7 @@ export class TcpEntryPoint {
   readonly load: EntryPointLoad;
   private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
-  private readonly writeTimeoutMs: number;
+  private readonly responses: ResponseDeadlines;
   private readonly handshakeTimeoutMs: number;
 
   constructor(
@@ -58,7 +76,14 @@ export class TcpEntryPoint {
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
-    this.writeTimeoutMs = parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? 0);
+    this.responses = new ResponseDeadlines(
+      {
+        writeTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
+        writeStallTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
+        sweepMs: 1000,
+      },
+      (phase) => this.load.countTimeout(phase),
+    );
     this.handshakeTimeoutMs = readTimeout || 120_000;
     this.connections = new OpenConnections(
       { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
@@ -233,6 +258,7 @@ export class TcpEntryPoint {
     const built = buildRequestFacts(req.method ?? 'GET', req.headers.host ?? '', req.url ?? '/', headers, peer.clientIp, true);
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
+      socket.porticoClosing = true;
       if (res) {
         res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
         res.end(`400 Bad Request: ${built.reason}\n`);
@@ -273,7 +299,11 @@ export class TcpEntryPoint {
   }
 
   private onH1Request(req: IncomingMessage, res: ServerResponse, expectContinue = false): void {
+    const socket = req.socket as PeerSocket;
+    // Node closes the connection once the earlier response is written; this one is never answered.
+    if (socket.porticoClosing) return;
     if (this.overload.refuseRequest()) {
+      socket.porticoClosing = true;
       // Shed before any routing work; the client should try another replica (or later), not pipeline more here.
       res.shouldKeepAlive = false;
       res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1', connection: 'close' });
@@ -374,11 +404,10 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse, closed: () => void): void {
-    // writeTimeout (Traefik's meaning): the whole response must be written within it; 0 = no limit.
-    const timer = this.writeTimeoutMs > 0 ? setTimeout(() => res.destroy(), this.writeTimeoutMs) : undefined;
+    const untrack = this.responses.track(res);
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
-      if (timer) clearTimeout(timer);
+      untrack();
       closed();
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.clientClosed();

@@ -2,18 +2,28 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../provider/provider.js';
-import { KubernetesProvider, validateKubernetesOptions, type KubernetesProviderOptions } from '../provider/kubernetes/kubernetes-provider.js';
+import type { KubernetesLog } from '../provider/kubernetes/cluster-provider.js';
+import { KubernetesCrdProvider } from '../provider/kubernetes/crd-provider.js';
+import { KubernetesIngressProvider } from '../provider/kubernetes/ingress-provider.js';
+import { validateKubernetesProviderOptions, type KubernetesCrdProviderOptions, type KubernetesIngressProviderOptions } from '../provider/kubernetes/provider-options.js';
 
 /** `readOnly`: watch without writing Events or Ingress status (every worker but the first of a multi-process Portico). */
 export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, readOnly = false): Promise<Provider[]> {
   const out: Provider[] = [];
-  const make = (name: 'kubernetescrd' | 'kubernetesingress', options: Record<string, unknown> | undefined, at: string) => {
-    if (!options) return;
-    const problems = validateKubernetesOptions(options, at);
+  const logAs = (provider: string): KubernetesLog => (level, msg) => log[level]({ provider }, msg);
+  const check = (provider: 'kubernetescrd' | 'kubernetesingress', options: Record<string, unknown>, at: string) => {
+    const problems = validateKubernetesProviderOptions(provider, options, at);
     if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
-    out.push(new KubernetesProvider(name, options as KubernetesProviderOptions, (level, msg) => log[level]({ provider: name }, msg), undefined, readOnly));
   };
-  make('kubernetescrd', cfg.providers.kubernetesCRD, 'providers.kubernetesCRD');
-  make('kubernetesingress', cfg.providers.kubernetesIngress, 'providers.kubernetesIngress');
+  const crd = cfg.providers.kubernetesCRD;
+  if (crd) {
+    check('kubernetescrd', crd, 'providers.kubernetesCRD');
+    out.push(new KubernetesCrdProvider(crd as KubernetesCrdProviderOptions, { log: logAs('kubernetescrd'), readOnly }));
+  }
+  const ingress = cfg.providers.kubernetesIngress;
+  if (ingress) {
+    check('kubernetesingress', ingress, 'providers.kubernetesIngress');
+    out.push(new KubernetesIngressProvider(ingress as KubernetesIngressProviderOptions, { log: logAs('kubernetesingress'), readOnly }));
+  }
   return out;
 }

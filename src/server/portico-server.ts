@@ -13,7 +13,8 @@ import type { Provider } from '../provider/provider.js';
 import { FileProvider } from '../provider/file/file-provider.js';
 import { ConfigurationAggregator } from '../dynamic/configuration-aggregator.js';
 import { mergeSnapshots, type MergedConfig } from '../dynamic/merge.js';
-import { buildRuntime, type InternalRouter, type RuntimeConfig } from './runtime-builder.js';
+import { buildRuntime, type RuntimeConfig } from '../runtime/runtime-config.js';
+import { InternalProvider } from '../provider/internal/internal-provider.js';
 import { UpstreamPools } from '../service/upstream-pools.js';
 import { createInternalServices } from '../api/internal-services.js';
 import { PorticoMetrics } from '../observability/metrics.js';
@@ -30,7 +31,7 @@ import { loadPlugins } from '../middleware/plugin-loader.js';
 import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
 import type { ExchangeBase } from '../entrypoint/exchange-base.js';
 import type { Exchange } from '../middleware/exchange.js';
-import { startHttp3Listener, type Http3Listener } from './http3-listener.js';
+import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
 import { AggregatorRegistry } from 'prom-client';
@@ -50,7 +51,8 @@ export class PorticoServer {
   private readonly middlewares = new MiddlewareRegistry();
   private ready = false;
   private readonly internal;
-  private readonly internalRouters: InternalRouter[] = [];
+  /** Ping, API, metrics and entrypoint redirections, as routers of the `internal` provider. */
+  private readonly internalProvider: InternalProvider;
   /** Resolves each time a configuration version is applied (tests and `check` wait on it). */
   private applyWaiters: Array<(rt: RuntimeConfig) => void> = [];
 
@@ -75,11 +77,8 @@ export class PorticoServer {
     }
     // Worker 1 serves HTTP/3 for all workers; the others advertise it while worker 1 says it is live.
     role?.onAltSvc((entryPoint, value) => (value ? this.altSvc.set(entryPoint, value) : this.altSvc.delete(entryPoint)));
-    if (config.ping) this.internalRouters.push({ name: 'ping@internal', entryPoint: config.ping.entryPoint ?? 'portico', rule: 'Path(`/ping`)', priority: 0, service: 'ping@internal' });
-    if (config.api?.insecure)
-      this.internalRouters.push({ name: 'api@internal', entryPoint: config.api.entryPoint ?? 'portico', rule: 'PathPrefix(`/api`)', priority: 0, service: 'api@internal' });
-    if (config.metrics?.prometheus)
-      this.internalRouters.push({ name: 'prometheus@internal', entryPoint: config.metrics.prometheus.entryPoint ?? 'portico', rule: 'Path(`/metrics`)', priority: 0, service: 'prometheus@internal' });
+    // A redirection names its target's real port (it may listen on :0 in tests): known once listening.
+    this.internalProvider = new InternalProvider(config, (to) => this.port(to) || parseListenAddress(config.entryPoints[to]!.address).port);
   }
 
   current(): RuntimeConfig | undefined {
@@ -117,16 +116,14 @@ export class PorticoServer {
       }
       for (const e of loaded.errors) this.log.error(e);
     }
-    // An empty configuration first, so listeners can answer (404, default certificate) before providers report.
-    this.apply(mergeSnapshots([]));
+    // Portico's own routers first, so listeners can answer (ping, 404, default certificate) before providers report.
+    this.apply(mergeSnapshots([this.internalProvider.snapshot()]));
     this.log.info({ fingerprintSha256: gen.fingerprintSha256, spkiSha256: gen.spkiSha256Base64 }, 'generated default TLS certificate (answers when no configured certificate matches)');
 
     for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
       const ctx = this.entryPointContext(name);
-      const to = epConfig.http?.redirections?.entryPoint.to;
-      // The target's real port (it may listen on :0 in tests, or not be started yet).
-      const redirectPort = to ? () => this.port(to) || parseListenAddress(this.config.entryPoints[to]!.address).port : undefined;
-      const tcp = new TcpEntryPoint(ctx, redirectPort, this.role?.ticketKeys);
+      // Redirections are routers of the internal provider now, not a closure of the listener.
+      const tcp = new TcpEntryPoint(ctx, undefined, this.role?.ticketKeys);
       await tcp.listen();
       this.tcp.set(name, tcp);
       this.metrics.entryPoints.add(name, tcp.load);
@@ -148,7 +145,8 @@ export class PorticoServer {
       }
     }
 
-    const providers: Provider[] = [...this.extraProviders];
+    // The internal provider first: it reports at once, with the ports the listeners now know.
+    const providers: Provider[] = [this.internalProvider, ...this.extraProviders];
     const file = this.config.providers.file;
     if (file)
       providers.push(
@@ -217,7 +215,6 @@ export class PorticoServer {
         static: this.config,
         pools: this.pools,
         internal: this.internal,
-        internalRouters: this.internalRouters,
         middlewares: this.middlewares,
         generatedDefault: this.generatedDefault!,
         serverName: hostname(),
@@ -231,7 +228,6 @@ export class PorticoServer {
     previous?.dispose();
     rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
-    for (const h of this.h3.values()) h.configurationChanged();
     this.metrics.reloads.inc();
     this.metrics.configErrors.set(rt.errors.length);
     for (const e of rt.errors)

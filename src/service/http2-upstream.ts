@@ -59,7 +59,7 @@ export class Http2Upstream implements UpstreamClient {
         (res) => relayNodeResponse(attempt, res as unknown as IncomingMessage),
       );
       attempt.started((reason) => req.destroy(reason));
-      req.once('error', (err: Error) => attempt.failed(err));
+      req.on('error', (err: Error) => attempt.failed(err));
       if (ex.hasBody !== false) ex.body.pipe(req);
       else req.end();
     });

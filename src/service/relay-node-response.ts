@@ -19,7 +19,7 @@ export function relayNodeResponse(attempt: UpstreamAttempt, res: IncomingMessage
   attempt.responseHead(res.statusCode ?? 502, withoutHopByHop(out));
   res.on('data', (chunk: Buffer) => attempt.responseData(chunk, res));
   res.once('end', () => attempt.responseEnd(res.trailers as HeaderMap | undefined));
-  res.once('error', (err: Error) => attempt.failed(err));
+  res.on('error', (err: Error) => attempt.failed(err));
   // A response cut before its end ('aborted' without 'error' on some Node versions) must still settle.
   res.once('close', () => {
     if (!attempt.done && !res.complete) attempt.failed(Object.assign(new Error('backend response cut'), { code: 'ECONNRESET' }));

@@ -50,7 +50,7 @@ export class TrailerUpstream implements UpstreamClient {
       });
       attempt.started((reason) => req.destroy(reason));
       req.once('response', (res) => relayNodeResponse(attempt, res));
-      req.once('error', (err) => attempt.failed(err));
+      req.on('error', (err) => attempt.failed(err));
       ex.body.pipe(req, { end: false });
       ex.body.once('end', () => {
         const trailers = ex.requestTrailers();

@@ -21,6 +21,10 @@ export interface UpstreamPoolDefaults {
   clientStallMs: number;
 }
 
+/**
+ * What a server that passes nothing gets (PorticoServer today: no configuration key sets these yet).
+ * Read each time a configuration is built, so a test may lower them for the Portico it starts.
+ */
 export const DEFAULT_UPSTREAM_POOL_DEFAULTS: UpstreamPoolDefaults = { clientStallMs: 60_000 };
 
 /** Connections per backend when the servers transport does not say (Traefik's maxIdleConnsPerHost). */
@@ -61,7 +65,9 @@ export class UpstreamPools {
     if (!entry) {
       const connections = transport?.options.maxIdleConnsPerHost ?? DEFAULT_CONNECTIONS;
       const dial = transport?.options.forwardingTimeouts?.dialTimeout;
-      const admission = new BackendAdmission({ maxActive: connections, maxQueued: connections, queueTimeoutMs: dial ? parseDurationMs(dial) : DEFAULT_DIAL_TIMEOUT_MS });
+      // The wait is always bounded: a dialTimeout of 0 (no connect limit) still queues for the default.
+      const queueTimeoutMs = (dial ? parseDurationMs(dial) : 0) || DEFAULT_DIAL_TIMEOUT_MS;
+      const admission = new BackendAdmission({ maxActive: connections, maxQueued: connections, queueTimeoutMs });
       entry = { admission, generation: this.currentGeneration };
       this.admissions.set(key, entry);
     }
@@ -90,7 +96,7 @@ export class UpstreamPools {
 
   /**
    * A node:http keep-alive agent for the same origin and transport, for the few
-   * requests undici cannot carry: those that send trailers (forward-with-trailers.ts).
+   * requests undici cannot carry: those that send trailers (trailer-upstream.ts).
    * Asked for when a configuration is built, like the pools, so it lives as long
    * as a server that may use it; an agent holds no socket until a request needs one.
    */

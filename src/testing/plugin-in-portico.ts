@@ -153,7 +153,9 @@ export async function startPluginInPortico(init: PluginInPorticoOptions): Promis
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`Portico did not apply the plugin's configuration within ${init.timeoutMs ?? 10_000} ms`);
       let timer: NodeJS.Timeout | undefined;
-      rt = await Promise.race([server.nextApply(rt?.version), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), left)))]).finally(() => clearTimeout(timer));
+      rt = await Promise.race([server.nextApply(rt?.version), new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), left)))]).finally(() =>
+        clearTimeout(timer),
+      );
     }
     // Load failures are only logged; configuration errors are in the runtime with their full field path.
     const refusals = [...errors.filter((e) => !e.startsWith('configuration error:')), ...rt.errors.map((e) => `${e.path}: ${e.message}`)];

@@ -5,29 +5,15 @@
  * With maxConnections of them open, a normal client must get in again within
  * seconds, and the process's descriptors return to where they were.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
-import { startBackend, type Backend } from '../support/backend.js';
-import { appRouteTo } from '../support/app-route.js';
+import { expect, test } from 'vitest';
+import { startBackend, type Backend } from '../support/target.backend.js';
+import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, ErrorCode, frame, FrameType, goawayCode, normalH2Get } from '../support/h2-frames.js';
 import { openFileDescriptors } from '../support/portico-fds.js';
 
-let portico: Harness;
-let backend: Backend;
 const MAX_CONNECTIONS = 60;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  portico = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { maxConnections: MAX_CONNECTIONS } } } },
-    appRouteTo(backend.url),
-  );
-});
-afterAll(async () => {
-  await portico?.stop();
-  await backend?.close();
-});
+const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { maxConnections: MAX_CONNECTIONS } } });
 
 async function attack(port: number, how: 'stays' | 'leaves'): Promise<RawConnection[]> {
   const conns = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => openRawConnection(port, '127.0.0.1', ['h2'])));
@@ -42,7 +28,7 @@ async function attack(port: number, how: 'stays' | 'leaves'): Promise<RawConnect
 
 for (const how of ['stays', 'leaves'] as const)
   test(`connections ended by GOAWAY are closed promptly when the attacker ${how}`, async () => {
-    const port = portico.port('websecure');
+    const port = target.portico.port('websecure');
     expect(await normalH2Get(port)).toEqual({ status: 200 });
     const baseline = openFileDescriptors();
     const conns = await attack(port, how);

@@ -5,31 +5,17 @@
  * Before: Node's header/request timeout checks never ran on sockets handed to
  * the http server with emit('connection'), so such connections lived forever.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
-import { startBackend, type Backend } from '../support/backend.js';
-import { appRouteTo } from '../support/app-route.js';
+import { expect, test } from 'vitest';
+import { startBackend, type Backend } from '../support/target.backend.js';
+import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet, normalGetEventually, openRawConnection, sleep, type RawConnection } from '../support/raw-tcp-client.js';
 
-let portico: Harness;
-let backend: Backend;
 const MAX_CONNECTIONS = 20;
 const READ_TIMEOUT_MS = 2000;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  portico = await startPortico(
-    { entryPoints: { web: { address: '127.0.0.1:0', transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: MAX_CONNECTIONS } } } },
-    appRouteTo(backend.url),
-  );
-});
-afterAll(async () => {
-  await portico?.stop();
-  await backend?.close();
-});
+const target = usePorticoBeforeBackend({ web: { address: '127.0.0.1:0', transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: MAX_CONNECTIONS } } });
 
 test('trickled request heads are cut at readTimeout and a normal client is served again', async () => {
-  const port = portico.port('web');
+  const port = target.portico.port('web');
   expect(await normalGet(port)).toMatchObject({ status: 200 });
   const head = 'GET / HTTP/1.1\r\nHost: app.test\r\nX-Slow: ' + 'a'.repeat(200);
   const attackers: RawConnection[] = [];
@@ -57,7 +43,7 @@ test('trickled request heads are cut at readTimeout and a normal client is serve
 });
 
 test('a keep-alive connection that trickles its second request head is cut too', async () => {
-  const port = portico.port('web');
+  const port = target.portico.port('web');
   const c = await openRawConnection(port);
   c.write('GET / HTTP/1.1\r\nHost: app.test\r\n\r\n');
   for (let i = 0; i < 30 && !c.received().includes('\r\n\r\n'); i++) await sleep(100);

@@ -5,28 +5,14 @@
  * normal client is served meanwhile. Before: only the 180 s idle timeout (and
  * not even that while CONTINUATION kept arriving) bounded such connections.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startPortico, type Harness } from '../support/portico-harness.js';
-import { startBackend, type Backend } from '../support/backend.js';
-import { appRouteTo } from '../support/app-route.js';
+import { expect, test } from 'vitest';
+import { startBackend, type Backend } from '../support/target.backend.js';
+import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, continuationFrame, Flag, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/h2-frames.js';
 
-let portico: Harness;
-let backend: Backend;
 const READ_TIMEOUT_MS = 2000;
-
-beforeAll(async () => {
-  backend = await startBackend();
-  portico = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: 40 } } } },
-    appRouteTo(backend.url),
-  );
-});
-afterAll(async () => {
-  await portico?.stop();
-  await backend?.close();
-});
+const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: 40 } } });
 
 async function openAttackers(port: number, n: number): Promise<RawConnection[]> {
   const conns = await Promise.all(Array.from({ length: n }, () => openRawConnection(port, '127.0.0.1', ['h2'])));
@@ -37,7 +23,7 @@ async function openAttackers(port: number, n: number): Promise<RawConnection[]> 
 }
 
 test('HEADERS without END_HEADERS, then silence: closed after readTimeout, normal client served', async () => {
-  const port = portico.port('websecure');
+  const port = target.portico.port('websecure');
   const conns = await openAttackers(port, 30);
   const started = performance.now();
   try {
@@ -51,7 +37,7 @@ test('HEADERS without END_HEADERS, then silence: closed after readTimeout, norma
 });
 
 test('a header block kept open by trickled CONTINUATION frames is closed after readTimeout', async () => {
-  const port = portico.port('websecure');
+  const port = target.portico.port('websecure');
   const conns = await openAttackers(port, 10);
   const started = performance.now();
   try {

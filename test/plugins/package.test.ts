@@ -13,7 +13,8 @@
  * Needs `npm run build` first (the package ships dist/).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,14 +32,17 @@ beforeAll(async () => {
   for (const built of ['dist/plugins/sdk/index.d.ts', 'dist/src/testing/index.d.ts', 'dist/src/cli.js'])
     if (!existsSync(join(repo, built))) throw new Error(`${built} is missing: run npm run build first`);
   work = mkdtempSync(join(tmpdir(), 'portico-plugin-author-'));
+  // Where the guide has the checkout's package: ../portico/ beside the plugin's folder.
   // --ignore-scripts: `prepare` would rebuild dist, which the test run already did.
-  const { stdout } = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: repo, maxBuffer: 64 << 20 });
-  tarball = join(work, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
+  mkdirSync(join(work, 'portico'));
+  const { stdout } = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', join(work, 'portico')], { cwd: repo, maxBuffer: 64 << 20 });
+  tarball = `../portico/${(JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename}`;
 }, 60_000);
 
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+// The project's node_modules is some 120 MB: give its removal time on a busy machine.
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+}, 120_000);
 
 async function sh(command: string, cwd: string): Promise<string> {
   try {
@@ -46,7 +50,7 @@ async function sh(command: string, cwd: string): Promise<string> {
     return stdout + stderr;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`\`${command}\` failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new Error(`\`${command}\` failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
   }
 }
 
@@ -78,7 +82,7 @@ test('docs/plugins.md, from an empty folder: install the packed Portico, write, 
   const commands = steps.flatMap((s) => (s.kind === 'command' ? [s.command] : []));
   // What this test knows how to follow; the guide says exactly these, in this order.
   expect(commands).toEqual([
-    'npm install portico',
+    'npm install ../portico/portico-0.1.0.tgz',
     'npm install --save-dev typescript @types/node',
     'npx tsc',
     'node --test dist/served-by.test.js',
@@ -100,7 +104,7 @@ test('docs/plugins.md, from an empty folder: install the packed Portico, write, 
       if (step.kind === 'file') {
         mkdirSync(dirname(join(project, step.path)), { recursive: true });
         writeFileSync(join(project, step.path), step.content);
-      } else if (step.command === 'npm install portico') {
+      } else if (step.command === `npm install ${tarball}`) {
         const written = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as Record<string, unknown>;
         const offline = offlineProject(repo, tarball, written, ['typescript', '@types/node']);
         writeFileSync(join(project, 'package.json'), JSON.stringify(offline.packageJson, null, 2));

@@ -6,22 +6,13 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, expect, test } from 'vitest';
-import { emptyDynamicConfig } from '../../src/dynamic/model.js';
-import { mergeSnapshots } from '../../src/dynamic/merge.js';
-import { buildRuntime } from '../../src/server/runtime-builder.js';
-import { UpstreamPools } from '../../src/service/upstream-pools.js';
-import { validateStaticConfig } from '../../src/config/load-static-config.js';
-import { generatedDefaultCertificate } from '../../src/tls/generated-default-certificate.js';
-import { describeCertificate } from '../../src/tls/sni-certificate-store.js';
-import { MiddlewareRegistry } from '../../src/middleware/registry.js';
+import { expect, test } from 'vitest';
+import { buildRuntime } from '../../src/runtime/runtime-config.js';
+import { fileConfig, runtimeDeps } from './support/runtime-deps.js';
 
 // A real collection without a special worker flag: --expose-gc set at run time, gc() taken from a fresh context.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-const pools = new UpstreamPools();
-afterAll(() => pools.closeAll());
 
 function heapAfterGc(): number {
   for (let i = 0; i < 3; i++) gc();
@@ -30,28 +21,17 @@ function heapAfterGc(): number {
 
 test('100 reloads of 50 routers with their own middlewares keep no per-version validators', async () => {
   const routers = 50;
-  const staticConfig = validateStaticConfig({ entryPoints: { web: { address: '127.0.0.1:0' } } }, process.cwd(), 'test');
-  const gen = await generatedDefaultCertificate();
-  const deps = {
-    static: staticConfig,
-    pools,
-    internal: { get: () => undefined },
-    internalRouters: [],
-    middlewares: new MiddlewareRegistry(),
-    generatedDefault: describeCertificate(gen.certPem, gen.keyPem, 'generated'),
-    serverName: 'test',
-  };
+  const deps = await runtimeDeps();
   // A provider sends a fresh object graph each time (as the file and Kubernetes providers do).
-  const snapshot = (version: number) => {
-    const config = emptyDynamicConfig();
-    for (let i = 0; i < routers; i++) {
-      config.http.routers[`r${i}`] = { rule: `PathPrefix(\`/app${i}\`)`, service: 'svc', middlewares: [`strip${i}`, `headers${i}`] };
-      config.http.middlewares[`strip${i}`] = { stripPrefix: { prefixes: [`/app${i}`] } };
-      config.http.middlewares[`headers${i}`] = { headers: { customRequestHeaders: { 'x-version': String(version) } } };
-    }
-    config.http.services.svc = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } };
-    return mergeSnapshots([{ provider: 'file', config, errors: [] }]);
-  };
+  const snapshot = (version: number) =>
+    fileConfig((config) => {
+      for (let i = 0; i < routers; i++) {
+        config.http.routers[`r${i}`] = { rule: `PathPrefix(\`/app${i}\`)`, service: 'svc', middlewares: [`strip${i}`, `headers${i}`] };
+        config.http.middlewares[`strip${i}`] = { stripPrefix: { prefixes: [`/app${i}`] } };
+        config.http.middlewares[`headers${i}`] = { headers: { customRequestHeaders: { 'x-version': String(version) } } };
+      }
+      config.http.services.svc = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9' }] } };
+    });
   let previous = buildRuntime(snapshot(0), deps, 0);
   expect(previous.errors).toEqual([]);
   // Warm up: lazily created module state (first compilations, route-table caches) is not a leak.
@@ -70,6 +50,8 @@ test('100 reloads of 50 routers with their own middlewares keep no per-version v
   }
   const perReloadMs = (performance.now() - started) / 100;
   const grownMiB = (heapAfterGc() - before) / 2 ** 20;
+  previous.dispose();
+  await deps.pools.closeAll();
   console.log(`reload: ${perReloadMs.toFixed(1)} ms each, heap after GC +${grownMiB.toFixed(2)} MiB over 100 reloads`);
   // Only the live version (50 routers) may stay; 36 MiB was the leak, a few MiB is noise.
   expect(grownMiB).toBeLessThan(4);

@@ -95,7 +95,9 @@ describe('check:imports', () => {
   });
 
   test('the command exits 1 on a cycle and names it, 0 without', async () => {
-    const failing = await exec(process.execPath, ['--import', 'tsx', 'scripts/check-import-cycles.ts', '--root', tree(cycleThroughSubfolders)]).catch((e: { code: number; stderr: string }) => e);
+    const failing = await exec(process.execPath, ['--import', 'tsx', 'scripts/check-import-cycles.ts', '--root', tree(cycleThroughSubfolders)]).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect('code' in failing ? failing.code : 0).toBe(1);
     expect(failing.stderr).toMatch(/cycle between a, b:\n {2}a → b: .*a\/sub\/x\.ts → b\/y\.ts\n {2}b → a \(types only\)/);
     const { 'b/z.ts': _back, ...oneWay } = cycleThroughSubfolders;

@@ -125,7 +125,10 @@ export function normalH2Get(port: number, path = '/', authority = 'app.test', ti
   return new Promise((resolve) => {
     const session = http2.connect(`https://127.0.0.1:${port}`, { servername: authority, rejectUnauthorized: false });
     const timer = setTimeout(() => finish({ error: 'timeout' }), timeoutMs);
+    let finished = false;
     const finish = (r: { status: number } | { error: string }) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       session.destroy();
       resolve(r);
@@ -137,6 +140,8 @@ export function normalH2Get(port: number, path = '/', authority = 'app.test', ti
       req.on('end', () => finish({ status: Number(h[':status']) }));
     });
     req.on('error', (err) => finish({ error: err.message }));
+    // A reset without an error code ends the stream with no 'error'; after a complete response 'end' has answered already.
+    req.on('close', () => finish({ error: `stream closed (code ${req.rstCode})` }));
     req.end();
   });
 }

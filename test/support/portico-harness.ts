@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { validateStaticConfig } from '../../src/config/load-static-config.js';
 import { PorticoServer } from '../../src/server/portico-server.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { RuntimeConfig } from '../../src/server/runtime-builder.js';
+import type { RuntimeConfig } from '../../src/runtime/runtime-config.js';
 import { resolve } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 

@@ -14,7 +14,7 @@ import yaml from 'js-yaml';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Provider } from '../provider.js';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ProviderSnapshot } from '../../dynamic/model.js';
-import { readNativeDocument } from '../../dynamic/native-config-reader.js';
+import { readNativeDocument } from './native-config-reader.js';
 import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
 import { yamlLineLocator } from './yaml-line-locator.js';
 

@@ -37,6 +37,8 @@ export interface CongestionController {
   onPersistentCongestion(now: number): void;
   /** The path MTU changed (DPLPMTUD); the window keeps its size in bytes but never under the new minimum. */
   setMaxDatagramSize(size: number): void;
+  /** Back to the initial window and slow start (a new path, RFC 9000 §9.4). */
+  reset(): void;
 }
 
 /** The shared part of NewReno and CUBIC; subclasses say how to reduce and how to grow in congestion avoidance. */
@@ -93,6 +95,13 @@ export abstract class CongestionWindow implements CongestionController {
   setMaxDatagramSize(size: number): void {
     this.maxDatagramSize = size;
     if (this.congestionWindow < this.minimumWindow) this.congestionWindow = this.minimumWindow;
+  }
+
+  reset(): void {
+    this.congestionWindow = initialWindow(this.maxDatagramSize);
+    this.slowStartThreshold = Infinity;
+    this.recoveryStartTime = -Infinity;
+    this.onWindowCollapsed(0);
   }
 
   /** Set slowStartThreshold and congestionWindow after a congestion event. */

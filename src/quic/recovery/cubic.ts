@@ -59,6 +59,11 @@ export class Cubic extends CongestionWindow {
     this.appLimitedSince = -1;
   }
 
+  override reset(): void {
+    super.reset();
+    this.windowMax = 0;
+  }
+
   protected override onWindowCollapsed(): void {
     this.epochStart = -1;
     this.appLimitedSince = -1;

@@ -34,8 +34,13 @@ export const DEFAULT_MAX_ACK_DELAY_MS = 25;
 /** ACK frame type (RFC 9000 §19.3), for the errors. */
 const ACK_FRAME_TYPE = 0x02;
 
-/** ACK ranges as the frame lists them: [smallest, largest] pairs, largest first, packet numbers as numbers. */
-export type AckRanges = ReadonlyArray<readonly [smallest: number, largest: number]>;
+/**
+ * ACK ranges, largest first, either flattened exactly as the frame reader's
+ * `AckFrame.ranges` gives them — [largest0, smallest0, largest1, smallest1, …],
+ * passed through without a copy — or as [smallest, largest] pairs (tests,
+ * simulations). Inclusive bounds.
+ */
+export type AckRanges = readonly number[] | ReadonlyArray<readonly [smallest: number, largest: number]>;
 
 /** What one call produced. The same object is reused: read it before the next call. */
 export interface RecoveryEvents<T> {
@@ -52,6 +57,19 @@ export interface RecoveryEvents<T> {
    */
   probePackets: number;
   probeSpace: PacketNumberSpace;
+}
+
+/** What recovery has seen on this connection, for stats, qlog and metrics. */
+export interface RecoveryCounters {
+  packetsSent: number;
+  packetsLost: number;
+  bytesLost: number;
+  /** PTOs that asked for probes. */
+  probeTimeouts: number;
+  congestionEvents: number;
+  persistentCongestions: number;
+  /** ACK frames refused as FRAME_ENCODING_ERROR or PROTOCOL_VIOLATION. */
+  acksRefused: number;
 }
 
 export interface LossRecoveryOptions {
@@ -80,6 +98,15 @@ export class LossRecovery<T> {
   lossDetectionDeadline = Infinity;
   /** The peer's max_ack_delay (ms), from its transport parameters. */
   maxAckDelay = DEFAULT_MAX_ACK_DELAY_MS;
+  readonly counters: RecoveryCounters = {
+    packetsSent: 0,
+    packetsLost: 0,
+    bytesLost: 0,
+    probeTimeouts: 0,
+    congestionEvents: 0,
+    persistentCongestions: 0,
+    acksRefused: 0,
+  };
 
   private readonly isServer: boolean;
   private readonly histories: SentPacketHistory<T>[] = [];
@@ -94,6 +121,7 @@ export class LossRecovery<T> {
   private handshakeAckReceived = false;
   private amplificationLimited = false;
   private readonly events: RecoveryEvents<T> = { acked: [], lost: [], lostSpace: -1, probePackets: 0, probeSpace: 0 };
+  private readonly scratchRanges: number[] = [];
   /** Set by ptoTime(): the space whose PTO comes first. */
   private ptoSpace: PacketNumberSpace = PacketNumberSpace.Initial;
 
@@ -117,6 +145,7 @@ export class LossRecovery<T> {
   onPacketSent(space: PacketNumberSpace, pn: number, now: number, bytes: number, ackEliciting: boolean, inFlight: boolean, record: T): void {
     if (this.discarded[space]) throw new RangeError(`packet sent in packet-number space ${space} after its keys were discarded`);
     this.histories[space].add(pn, now, bytes, ackEliciting, inFlight, record);
+    this.counters.packetsSent++;
     if (!inFlight) return;
     if (ackEliciting) {
       this.lastAckElicitingTime[space] = now;
@@ -134,19 +163,27 @@ export class LossRecovery<T> {
   }
 
   /**
-   * An ACK frame arrived (§A.7). `ackDelay` is the decoded ACK Delay in ms;
+   * An ACK frame arrived (§A.7). `ranges`: `AckFrame.ranges` as the frame
+   * reader gives them. `ackDelay` in ms: the frame's ACK Delay × 2^ack_delay_exponent / 1000;
    * `ecnCeCount` the frame's ECN-CE count when it has ECN counts (an increase
    * is a congestion signal, §7.1). Throws QuicError FRAME_ENCODING_ERROR for
    * malformed ranges and PROTOCOL_VIOLATION for unsent packet numbers.
    */
-  onAckReceived(space: PacketNumberSpace, ranges: AckRanges, ackDelay: number, now: number, ecnCeCount = -1): RecoveryEvents<T> {
+  onAckReceived(space: PacketNumberSpace, ackRanges: AckRanges, ackDelay: number, now: number, ecnCeCount = -1): RecoveryEvents<T> {
     const events = this.resetEvents();
     const history = this.histories[space];
-    this.validateRanges(history, ranges);
+    let ranges: readonly number[];
+    try {
+      ranges = this.flatten(ackRanges);
+      this.validateRanges(history, ranges);
+    } catch (e) {
+      this.counters.acksRefused++;
+      throw e;
+    }
     if (this.discarded[space]) return events;
     if (space === PacketNumberSpace.Handshake) this.handshakeAckReceived = true;
 
-    const largest = ranges[0][1];
+    const largest = ranges[0];
     if (largest > this.largestAcked[space]) this.largestAcked[space] = largest;
     const cc = this.congestion;
     const cwndLimited = isCongestionLimited(cc, this.bytesInFlight);
@@ -156,9 +193,9 @@ export class LossRecovery<T> {
     let newestAckedTime = 0;
     let latestAckedTime = -Infinity;
     let ackElicitingAcked = false;
-    for (let r = ranges.length - 1; r >= 0; r--) {
-      const high = ranges[r][1];
-      for (let i = history.lowerBound(ranges[r][0]); i < history.length; i++) {
+    for (let r = ranges.length - 2; r >= 0; r -= 2) {
+      const high = ranges[r];
+      for (let i = history.lowerBound(ranges[r + 1]); i < history.length; i++) {
         const pn = history.packetNumber(i);
         if (pn > high) break;
         if (!history.isOutstanding(i)) continue;
@@ -185,7 +222,7 @@ export class LossRecovery<T> {
     }
     if (ecnCeCount > this.ecnCeCount[space]) {
       this.ecnCeCount[space] = ecnCeCount;
-      cc.onCongestionEvent(newestAckedTime, now);
+      this.congestionEvent(newestAckedTime, now);
     }
     const persistentCongestion = this.detectLostPackets(space, now);
     // A congestion event in this call opened a recovery period that covers everything acknowledged here (§B.5 runs
@@ -228,6 +265,7 @@ export class LossRecovery<T> {
       events.probePackets = 2;
     }
     this.ptoCount++;
+    this.counters.probeTimeouts++;
     this.setLossDetectionTimer(now);
     return events;
   }
@@ -235,7 +273,7 @@ export class LossRecovery<T> {
   /**
    * The keys of Initial or Handshake were discarded (§A.11): its packets
    * leave bytes in flight without being acknowledged or lost, and its timers
-   * stop. Their records are dropped.
+   * stop. Their records are dropped and the space's memory released.
    */
   discardSpace(space: PacketNumberSpace, now: number): void {
     if (space === PacketNumberSpace.ApplicationData) throw new RangeError('the application data space is never discarded');
@@ -244,7 +282,7 @@ export class LossRecovery<T> {
     for (let i = 0; i < history.length; i++) {
       if (history.isOutstanding(i) && history.isInFlight(i)) this.bytesInFlight -= history.sentBytes(i);
     }
-    history.clear();
+    history.release();
     this.discarded[space] = true;
     if (space === PacketNumberSpace.Initial) this.handshakeKeys = true;
     this.ackElicitingInFlight[space] = 0;
@@ -276,6 +314,16 @@ export class LossRecovery<T> {
     if (limited === this.amplificationLimited) return;
     this.amplificationLimited = limited;
     this.setLossDetectionTimer(now);
+  }
+
+  /**
+   * The connection moved to a new path whose capacity and delay are unknown
+   * (RFC 9000 §9.4; not for a mere port change of a NAT rebinding): RTT and
+   * congestion state start over. Packets already sent stay tracked.
+   */
+  onPathChanged(): void {
+    this.rtt.reset();
+    this.congestion.reset();
   }
 
   /** The path MTU changed. */
@@ -331,33 +379,49 @@ export class LossRecovery<T> {
 
   private resetEvents(): RecoveryEvents<T> {
     const e = this.events;
-    e.acked.length = 0;
-    e.lost.length = 0;
+    // pop() keeps the arrays' backing stores; `length = 0` drops them and the next push allocates again (4× slower per ACK)
+    while (e.acked.length > 0) e.acked.pop();
+    while (e.lost.length > 0) e.lost.pop();
     e.lostSpace = -1;
     e.probePackets = 0;
     e.probeSpace = PacketNumberSpace.Initial;
     return e;
   }
 
+  /** The flat layout of `ranges`: the array itself when already flat, else the pairs copied into a reused scratch array. */
+  private flatten(ranges: AckRanges): readonly number[] {
+    if (ranges.length === 0 || !Array.isArray(ranges[0])) return ranges as readonly number[];
+    const pairs = ranges as ReadonlyArray<readonly [number, number]>;
+    const flat = this.scratchRanges;
+    while (flat.length > 0) flat.pop();
+    for (let r = 0; r < pairs.length; r++) {
+      const pair = pairs[r];
+      if (!Array.isArray(pair) || pair.length !== 2) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `ACK range ${r} is not a pair`, ACK_FRAME_TYPE);
+      flat.push(pair[1], pair[0]);
+    }
+    return flat;
+  }
+
   /** FRAME_ENCODING_ERROR for ranges no ACK frame can encode; PROTOCOL_VIOLATION for packet numbers never sent. No state is touched first. */
-  private validateRanges(history: SentPacketHistory<T>, ranges: AckRanges): void {
-    if (ranges.length === 0) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, 'ACK frame without a range', ACK_FRAME_TYPE);
+  private validateRanges(history: SentPacketHistory<T>, ranges: readonly number[]): void {
+    if (ranges.length === 0 || ranges.length % 2 !== 0) {
+      throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `ACK frame with ${ranges.length / 2} ranges`, ACK_FRAME_TYPE);
+    }
     let below = Infinity;
-    for (let r = 0; r < ranges.length; r++) {
-      const smallest = ranges[r][0];
-      const largest = ranges[r][1];
+    for (let r = 0; r < ranges.length; r += 2) {
+      const largest = ranges[r];
+      const smallest = ranges[r + 1];
       if (!Number.isSafeInteger(smallest) || !Number.isSafeInteger(largest) || smallest < 0 || smallest > largest || largest >= below - 1) {
-        throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `ACK range ${r} [${smallest}, ${largest}] is not a descending, separated range of packet numbers`, ACK_FRAME_TYPE);
+        throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `ACK range ${r / 2} [${smallest}, ${largest}] is not a descending, separated range of packet numbers`, ACK_FRAME_TYPE);
       }
       below = smallest;
     }
-    const largest = ranges[0][1];
-    if (largest > history.largestSent) {
-      throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, `ACK of packet ${largest}, never sent (largest sent ${history.largestSent})`, ACK_FRAME_TYPE);
+    if (ranges[0] > history.largestSent) {
+      throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, `ACK of packet ${ranges[0]}, never sent (largest sent ${history.largestSent})`, ACK_FRAME_TYPE);
     }
     if (!history.hasSkipped) return;
-    for (let r = 0; r < ranges.length; r++) {
-      const skipped = history.skippedWithin(ranges[r][0], ranges[r][1]);
+    for (let r = 0; r < ranges.length; r += 2) {
+      const skipped = history.skippedWithin(ranges[r + 1], ranges[r]);
       if (skipped >= 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, `ACK of packet ${skipped}, which was never sent`, ACK_FRAME_TYPE);
     }
   }
@@ -379,7 +443,6 @@ export class LossRecovery<T> {
     const events = this.events;
     const rtt = this.rtt;
     const lossDelay = rtt.lossDelay;
-    const lostSendTime = now - lossDelay;
     const persistentDuration = (rtt.ptoBase + this.maxAckDelay) * PERSISTENT_CONGESTION_THRESHOLD;
     const firstSample = rtt.hasRttSample ? rtt.firstSampleTime : Infinity;
     let lastLossTime = -Infinity;
@@ -393,14 +456,19 @@ export class LossRecovery<T> {
         continue;
       }
       const timeSent = history.timeSent(i);
-      if (timeSent > lostSendTime && pn + PACKET_THRESHOLD > largestAcked) {
-        const at = timeSent + lossDelay;
-        if (at < this.lossTime[space]) this.lossTime[space] = at;
+      // Compared as time_sent + loss_delay against now, the very sum the loss timer is armed with: the RFC's
+      // time_sent <= now − loss_delay can round the other way, and the timer then fires forever at the same time.
+      const lostAt = timeSent + lossDelay;
+      if (lostAt > now && pn + PACKET_THRESHOLD > largestAcked) {
+        if (lostAt < this.lossTime[space]) this.lossTime[space] = lostAt;
         runStart = -1;
         continue;
       }
+      this.counters.packetsLost++;
       if (history.isInFlight(i)) {
-        this.bytesInFlight -= history.sentBytes(i);
+        const size = history.sentBytes(i);
+        this.bytesInFlight -= size;
+        this.counters.bytesLost += size;
         if (timeSent > lastLossTime) lastLossTime = timeSent;
         if (history.isAckEliciting(i)) {
           this.ackElicitingInFlight[space]--;
@@ -414,11 +482,19 @@ export class LossRecovery<T> {
     }
     if (events.lost.length > 0) events.lostSpace = space;
     if (lastLossTime === -Infinity) return false;
-    this.congestion.onCongestionEvent(lastLossTime, now);
+    this.congestionEvent(lastLossTime, now);
     if (!persistent) return false;
+    this.counters.persistentCongestions++;
     this.congestion.onPersistentCongestion(now);
     rtt.onPersistentCongestion();
     return true;
+  }
+
+  /** Loss or ECN-CE of a packet sent at `timeSent`; counted when it opens a recovery period. */
+  private congestionEvent(timeSent: number, now: number): void {
+    if (this.congestion.isInRecovery(timeSent)) return;
+    this.counters.congestionEvents++;
+    this.congestion.onCongestionEvent(timeSent, now);
   }
 
   /** §A.8 GetPtoTimeAndSpace: returns the time and leaves the space in this.ptoSpace. */

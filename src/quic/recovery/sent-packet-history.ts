@@ -9,8 +9,9 @@
  * acknowledged or lost is only marked; `reclaim()` drops marked entries from
  * the front, so logical indexes stay valid from one `reclaim()` to the next.
  *
- * Bounded: the ring starts small (memory per idle connection) and doubles up
- * to `maxPackets`. When it is full, entries already settled are compacted
+ * Bounded: the ring is allocated on the first packet, starts small (memory
+ * per idle connection) and doubles up to `maxPackets`; `release()` gives it
+ * back when the space's keys are discarded. When it is full, entries already settled are compacted
  * away, then outstanding packets that are not in flight (ACK-only packets,
  * whose loss costs nothing) are forgotten; if every slot still holds a packet
  * in flight, `add` throws — the connection caps packets in flight below
@@ -27,21 +28,27 @@ const FLAG_IN_FLIGHT = 2;
 /** How many skipped packet numbers are remembered; older ones are forgotten (the check is probabilistic anyway). */
 const MAX_SKIPPED = 16;
 
+// Shared by every history that has no ring yet: zero-length, so never written.
+const NO_F64 = new Float64Array(0);
+const NO_U32 = new Uint32Array(0);
+const NO_U8 = new Uint8Array(0);
+
 export class SentPacketHistory<T> {
   /** Highest packet number sent (or skipped) in this space; -1 before any. */
   largestSent = -1;
-  private capacity: number;
-  private mask: number;
+  private capacity = 0;
+  private mask = 0;
   private head = 0;
   private size = 0;
-  private pns: Float64Array;
-  private times: Float64Array;
-  private bytes: Uint32Array;
-  private flags: Uint8Array;
-  private states: Uint8Array;
-  private records: (T | undefined)[];
+  private pns = NO_F64;
+  private times = NO_F64;
+  private bytes = NO_U32;
+  private flags = NO_U8;
+  private states = NO_U8;
+  private records: (T | undefined)[] = [];
   private readonly skipped: number[] = [];
   private readonly maxPackets: number;
+  private readonly initialCapacity: number;
 
   /**
    * @param maxPackets most entries kept (rounded up to a power of two)
@@ -49,14 +56,7 @@ export class SentPacketHistory<T> {
    */
   constructor(maxPackets = 16384, initialCapacity = 32) {
     this.maxPackets = nextPowerOfTwo(Math.max(4, maxPackets));
-    this.capacity = Math.min(this.maxPackets, nextPowerOfTwo(Math.max(4, initialCapacity)));
-    this.mask = this.capacity - 1;
-    this.pns = new Float64Array(this.capacity);
-    this.times = new Float64Array(this.capacity);
-    this.bytes = new Uint32Array(this.capacity);
-    this.flags = new Uint8Array(this.capacity);
-    this.states = new Uint8Array(this.capacity);
-    this.records = new Array<T | undefined>(this.capacity).fill(undefined);
+    this.initialCapacity = Math.min(this.maxPackets, nextPowerOfTwo(Math.max(4, initialCapacity)));
   }
 
   /** Entries kept, settled ones not yet reclaimed included. */
@@ -171,11 +171,18 @@ export class SentPacketHistory<T> {
     }
   }
 
-  /** Forget every entry (the space's keys were discarded). Skipped numbers and largestSent stay. */
-  clear(): void {
-    for (let i = 0; i < this.size; i++) this.records[(this.head + i) & this.mask] = undefined;
+  /** Forget every entry and give the ring's memory back (the space's keys were discarded). Skipped numbers and largestSent stay. */
+  release(): void {
     this.head = 0;
     this.size = 0;
+    this.capacity = 0;
+    this.mask = 0;
+    this.pns = NO_F64;
+    this.times = NO_F64;
+    this.bytes = NO_U32;
+    this.flags = NO_U8;
+    this.states = NO_U8;
+    this.records = [];
   }
 
   private settle(i: number, state: number): T {
@@ -187,6 +194,10 @@ export class SentPacketHistory<T> {
   }
 
   private makeRoom(): void {
+    if (this.capacity === 0) {
+      this.resize(this.initialCapacity);
+      return;
+    }
     this.reclaim();
     if (this.size * 4 >= this.capacity * 3 && this.capacity < this.maxPackets) {
       this.grow();
@@ -202,7 +213,11 @@ export class SentPacketHistory<T> {
   }
 
   private grow(): void {
-    const capacity = this.capacity * 2;
+    this.resize(this.capacity * 2);
+  }
+
+  /** A new ring of `capacity` holding the outstanding entries, oldest at 0. */
+  private resize(capacity: number): void {
     const pns = new Float64Array(capacity);
     const times = new Float64Array(capacity);
     const bytes = new Uint32Array(capacity);

@@ -3,11 +3,12 @@
  * bench and h3 upstreams. createQuicTlsClient sends the ClientHello (and
  * installs 0-RTT keys when resuming with early data) before it returns.
  */
-import { createPrivateKey, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parseCaBundle } from './certificate-chain.js';
 import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VERSION } from './constants.js';
 import { QuicTlsEndpointBase } from './endpoint-base.js';
+import { randomSlice } from './random-pool.js';
 import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName, type KeyShare } from './key-exchange.js';
 import {
   DEFAULT_CIPHER_SUITES,
@@ -82,7 +83,7 @@ class QuicTlsClient extends QuicTlsEndpointBase implements QuicTlsEndpoint {
 
   start(): void {
     this.guard(() => {
-      this.clientRandom = randomBytes(32);
+      this.clientRandom = randomSlice(32);
       this.share = generateKeyShare(this.groups[0]!);
       this.session = this.usableSession();
       const serverName = this.client.serverName !== undefined && isIP(this.client.serverName) === 0 ? this.client.serverName : undefined;

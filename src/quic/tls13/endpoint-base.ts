@@ -35,7 +35,7 @@ export abstract class QuicTlsEndpointBase {
   };
   private failure: QuicTlsAlert | undefined;
   private complete = false;
-  protected clientRandom = Buffer.alloc(32);
+  protected clientRandom: Buffer = Buffer.alloc(32);
   protected readonly transcript = new Transcript();
 
   constructor(protected readonly options: QuicTlsCommonOptions) {}

@@ -62,6 +62,8 @@ export function equalSecrets(a: Buffer, b: Buffer): boolean {
  */
 export class KeySchedule {
   readonly earlySecret: Buffer;
+  /** Derive-Secret(early secret, "derived", ""): a constant in a full handshake. */
+  private readonly derivedFromEarly: Buffer;
   private handshakeSecret: Buffer | undefined;
   private masterSecret: Buffer | undefined;
 
@@ -70,8 +72,14 @@ export class KeySchedule {
     readonly suite: CipherSuite,
     psk?: Buffer,
   ) {
-    const zeros = Buffer.alloc(suite.hashLength);
-    this.earlySecret = hkdfExtract(zeros, psk ?? zeros, suite.hash);
+    if (psk) {
+      this.earlySecret = hkdfExtract(Buffer.alloc(suite.hashLength), psk, suite.hash);
+      this.derivedFromEarly = deriveSecret(suite, this.earlySecret, 'derived', emptyHash(suite.hash));
+    } else {
+      const fixed = fullHandshakeEarlySecrets(suite);
+      this.earlySecret = fixed.early;
+      this.derivedFromEarly = fixed.derived;
+    }
   }
 
   /** binder_key for a resumption PSK ("res binder"). */
@@ -85,8 +93,7 @@ export class KeySchedule {
 
   /** Mixes in the (EC)DHE shared secret; returns the handshake traffic secrets. */
   handshake(sharedSecret: Buffer, helloHash: Buffer): { client: Buffer; server: Buffer } {
-    const derived = deriveSecret(this.suite, this.earlySecret, 'derived', emptyHash(this.suite.hash));
-    const hs = hkdfExtract(derived, sharedSecret, this.suite.hash);
+    const hs = hkdfExtract(this.derivedFromEarly, sharedSecret, this.suite.hash);
     this.handshakeSecret = hs;
     return {
       client: deriveSecret(this.suite, hs, 'c hs traffic', helloHash),
@@ -111,6 +118,19 @@ export class KeySchedule {
     if (!this.masterSecret) throw new Error('KeySchedule.resumptionMasterSecret() before application()');
     return deriveSecret(this.suite, this.masterSecret, 'res master', clientFinishedHash);
   }
+}
+
+const fullHandshakeEarly = new Map<HashName, { early: Buffer; derived: Buffer }>();
+
+function fullHandshakeEarlySecrets(suite: CipherSuite): { early: Buffer; derived: Buffer } {
+  let fixed = fullHandshakeEarly.get(suite.hash);
+  if (!fixed) {
+    const zeros = Buffer.alloc(suite.hashLength);
+    const early = hkdfExtract(zeros, zeros, suite.hash);
+    fixed = { early, derived: deriveSecret(suite, early, 'derived', emptyHash(suite.hash)) };
+    fullHandshakeEarly.set(suite.hash, fixed);
+  }
+  return fixed;
 }
 
 /** The PSK a NewSessionTicket names (RFC 8446 §4.6.1). */

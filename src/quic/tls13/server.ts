@@ -5,10 +5,11 @@
  * CertificateVerify,] Finished, and a NewSessionTicket. Resumption with
  * psk_dhe_ke from our own stateless tickets, 0-RTT when enabled.
  */
-import { createPrivateKey, randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { parseCaBundle } from './certificate-chain.js';
 import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VERSION } from './constants.js';
 import { QuicTlsEndpointBase } from './endpoint-base.js';
+import { randomSlice } from './random-pool.js';
 import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName } from './key-exchange.js';
 import {
   DEFAULT_CIPHER_SUITES,
@@ -32,10 +33,16 @@ import {
   type ClientHello,
 } from './messages.js';
 import { QuicTlsAlert, type CryptoLevel, type QuicTlsEndpoint, type QuicTlsServerCertificate, type QuicTlsServerOptions } from './quic-tls.js';
-import { earlyDataContextHash, TicketSealer, type TicketState } from './session-ticket.js';
+import { earlyDataContextHash, ticketSealerFor, type TicketSealer, type TicketState } from './session-ticket.js';
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, signCertificateVerify } from './signature.js';
 
 type ServerState = 'client_hello' | 'client_hello_2' | 'client_certificate' | 'client_certificate_verify' | 'client_finished' | 'done';
+
+/**
+ * PSK identities we try to open. Anyone can copy our key id into many fake
+ * identities; each costs an AES-GCM attempt, so a ClientHello gets only a few.
+ */
+const MAX_PSK_IDENTITIES_TRIED = 4;
 
 /** How far the client's and our view of a ticket's age may differ for 0-RTT (RFC 8446 §8.3). */
 const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
@@ -75,7 +82,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     super(server);
     this.suites = (server.cipherSuites ?? DEFAULT_CIPHER_SUITES).map(cipherSuiteByName);
     this.groups = (server.groups ?? DEFAULT_GROUPS).map(groupCode);
-    this.sealer = server.ticketKeys ? new TicketSealer(server.ticketKeys) : undefined;
+    this.sealer = server.ticketKeys ? ticketSealerFor(server.ticketKeys) : undefined;
     this.clientCas = server.clientAuth ? parseCaBundle(server.clientAuth.caPem) : [];
   }
 
@@ -155,7 +162,6 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       return this.helloRetryRequest(message, ch, suite, hrrGroup);
     }
 
-    if (this.server.selectCertificate === undefined) throw new QuicTlsAlert(Alert.internalError, 'no certificate selector');
     const certificate = this.callHost(() => this.server.selectCertificate(ch.serverName));
     if (!certificate) throw new QuicTlsAlert(Alert.unrecognizedName, `no certificate for ${ch.serverName ?? 'a ClientHello without server_name'}`);
 
@@ -172,6 +178,10 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       if (signatureScheme === undefined) throw new QuicTlsAlert(Alert.handshakeFailure, 'no signature scheme in common with our certificate');
     }
 
+    // The client's share is checked before anything is installed or signed.
+    const share = generateKeyShare(group);
+    const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
+
     this.peerTransportParameters(ch.transportParameters);
 
     const earlyData = psk !== undefined && this.acceptEarlyData(ch, psk, alpn, retry);
@@ -187,10 +197,8 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     this.transcript.add(message);
     if (earlyData) this.install('early', 'read', suite, schedule.clientEarlyTrafficSecret(this.transcript.digest()), 'CLIENT_EARLY_TRAFFIC_SECRET');
 
-    const share = generateKeyShare(group);
-    const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
     const serverHello = buildServerHello({
-      random: randomBytes(32),
+      random: randomSlice(32),
       sessionIdEcho: ch.sessionId,
       cipherSuite: suite.code,
       helloRetryRequest: false,
@@ -261,7 +269,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     if (!ch.pskModes) throw new QuicTlsAlert(Alert.missingExtension, 'pre_shared_key without psk_key_exchange_modes');
     const now = this.now();
     if (!this.sealer || now === undefined || !ch.pskModes.includes(PSK_DHE_KE)) return undefined;
-    for (let index = 0; index < offer.identities.length; index++) {
+    for (let index = 0; index < Math.min(offer.identities.length, MAX_PSK_IDENTITIES_TRIED); index++) {
       const id = offer.identities[index]!;
       const ticket = this.sealer.open(id.identity);
       if (!ticket || ticket.suite !== suite.code) continue;
@@ -330,7 +338,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     const now = this.now();
     if (!this.sealer || now === undefined || !this.offeredPskDheKe) return;
     const nonce = Buffer.alloc(1);
-    const ageAdd = randomBytes(4).readUInt32BE(0);
+    const ageAdd = randomSlice(4).readUInt32BE(0);
     const earlyData = this.server.earlyData === true;
     const ticket = this.sealer.seal({
       suite: suite.code,

@@ -4,8 +4,9 @@
  * shared by all workers. Each ticket starts with an 8-byte id of its key, so
  * tickets sealed under a `previous` key still open after a rotation.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { hkdfExpandLabel, hkdfExtract } from '../initial/initial-keys.js';
+import { randomSlice } from './random-pool.js';
 import { Reader, Writer } from './wire.js';
 import { QuicTlsAlert } from './quic-tls.js';
 
@@ -41,11 +42,25 @@ function sealingKey(secret: Buffer): SealingKey {
   return { id: hkdfExpandLabel(prk, 'ticket key id', ID_LENGTH), key: hkdfExpandLabel(prk, 'ticket key', 32) };
 }
 
+export interface TicketKeys {
+  current: Buffer;
+  previous?: Buffer[];
+}
+
+const sealers = new WeakMap<TicketKeys, TicketSealer>();
+
+/** One sealer per configured key set: deriving the keys costs HMACs a handshake need not pay. */
+export function ticketSealerFor(keys: TicketKeys): TicketSealer {
+  let sealer = sealers.get(keys);
+  if (!sealer) sealers.set(keys, (sealer = new TicketSealer(keys)));
+  return sealer;
+}
+
 export class TicketSealer {
   private readonly current: SealingKey;
   private readonly all: SealingKey[];
 
-  constructor(keys: { current: Buffer; previous?: Buffer[] }) {
+  constructor(keys: TicketKeys) {
     this.current = sealingKey(keys.current);
     this.all = [this.current, ...(keys.previous ?? []).map(sealingKey)];
   }
@@ -64,7 +79,7 @@ export class TicketSealer {
       .u8(state.earlyData ? 1 : 0)
       .vec8(state.earlyDataContextHash)
       .finish();
-    const nonce = randomBytes(NONCE_LENGTH);
+    const nonce = randomSlice(NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
     cipher.setAAD(this.current.id);
     const body = cipher.update(plain);

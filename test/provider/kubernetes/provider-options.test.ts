@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { validateKubernetesProviderOptions, validateKubernetesOptions } from '../../../src/provider/kubernetes/kubernetes-provider.js';
+import { validateKubernetesProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
 
 describe('Kubernetes provider options', () => {
   test('valid options pass; the chart defaults pass', () => {
@@ -22,8 +22,8 @@ describe('Kubernetes provider options', () => {
       'providers.kubernetesIngress.ingressEndpoint: must be { ip: <address> } or { hostname: <name> }',
       'providers.kubernetesIngress.endpoint: must be an http:// or https:// URL, got "localhost:6443"',
     ]);
-    // The name-less form (used by the static configuration today) picks the provider from the path.
-    expect(validateKubernetesOptions({ publishedService: 'a/b' }, 'providers.kubernetesCRD')).toEqual([expect.stringMatching(/publishedService: unknown option/)]);
-    expect(validateKubernetesOptions({ publishedService: 'a/b' }, 'providers.kubernetesIngress')).toEqual([]);
+    // Each provider knows its own options: publishedService is the Ingress provider's only.
+    expect(validateKubernetesProviderOptions('kubernetescrd', { publishedService: 'a/b' }, 'providers.kubernetesCRD')).toEqual([expect.stringMatching(/publishedService: unknown option/)]);
+    expect(validateKubernetesProviderOptions('kubernetesingress', { publishedService: 'a/b' }, 'providers.kubernetesIngress')).toEqual([]);
   });
 });

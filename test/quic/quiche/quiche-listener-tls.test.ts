@@ -14,7 +14,7 @@ import dgram from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { loadQuiche, type Quiche } from '../../../src/quic/quiche/binding.js';
 import { quicheTransport } from '../../../src/quic/quiche/quiche-transport.js';
-import { QuicheClient } from '../../../src/quic/quiche/quiche-client.js';
+import { QuicheClient } from '../../support/quiche-client.js';
 import type { QuicCertificate } from '../../../src/quic/transport.js';
 import { StatelessResets, isStatelessReset } from '../../../src/quic/stateless-reset.js';
 import { TestPki, type IssuedCert } from '../../support/pki.js';

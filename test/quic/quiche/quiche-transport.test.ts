@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadQuiche, type Quiche } from '../../../src/quic/quiche/binding.js';
 import { quicheTransport, loadQuicheTransport } from '../../../src/quic/quiche/quiche-transport.js';
-import { QuicheClient } from '../../../src/quic/quiche/quiche-client.js';
+import { QuicheClient } from '../../support/quiche-client.js';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
 import { startEchoServer, type EchoServer } from './echo-server.js';
 

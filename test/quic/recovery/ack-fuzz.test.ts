@@ -8,25 +8,16 @@
  */
 import { describe, expect, test } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
-import { LossRecovery, PacketNumberSpace, type AckRanges } from '../../../src/quic/recovery/loss-recovery.js';
+import { LossRecovery, PacketNumberSpace } from '../../../src/quic/recovery/loss-recovery.js';
+import { seededRandom } from './seeded-random.js';
 
 const App = PacketNumberSpace.ApplicationData;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('ACK fuzz', () => {
   for (const cc of ['newreno', 'cubic'] as const) {
     test(`${cc}: 10,000 random steps keep the books exact and throw only QuicError`, () => {
-      const rand = prng(cc === 'cubic' ? 7 : 8);
+      const rand = seededRandom(cc === 'cubic' ? 7 : 8);
       const int = (n: number) => Math.floor(rand() * n);
       const lr = new LossRecovery<number>({ isServer: true, congestionControl: cc, maxPacketsPerSpace: 4096 });
       lr.setHandshakeConfirmed(0);
@@ -69,7 +60,9 @@ describe('ACK fuzz', () => {
           const ranges = randomRanges(rand, next);
           const before = { bytes: lr.bytesInFlight, cwnd: lr.congestionWindow, largest: lr.largestAckedPacket(App) };
           try {
-            const ev = lr.onAckReceived(App, ranges, rand() * 30, now, rand() < 0.05 ? int(5) : -1);
+            // half as pairs, half flattened as the frame reader gives them
+            const input = rand() < 0.5 ? ranges : ranges.flatMap(([lo, hi]) => [hi, lo]);
+            const ev = lr.onAckReceived(App, input, rand() * 30, now, rand() < 0.05 ? int(5) : -1);
             accepted++;
             const largest = ranges[0][1];
             const acked = ev.acked.filter((pn) => inFlight.has(pn) || !settled.has(pn));
@@ -80,10 +73,10 @@ describe('ACK fuzz', () => {
             for (const [lo, hi] of ranges) for (const s of skipped) if (s >= lo && s <= hi) expect.fail(`ACK of skipped ${s} accepted`);
           } catch (e) {
             if (!(e instanceof QuicError)) throw e;
-            expect([QuicErrorCode.FRAME_ENCODING_ERROR, QuicErrorCode.PROTOCOL_VIOLATION]).toContain(e.code);
-            expect(lr.bytesInFlight).toBe(before.bytes);
-            expect(lr.congestionWindow).toBe(before.cwnd);
-            expect(lr.largestAckedPacket(App)).toBe(before.largest);
+            if (e.code !== QuicErrorCode.FRAME_ENCODING_ERROR && e.code !== QuicErrorCode.PROTOCOL_VIOLATION) expect.fail(`unexpected ${e.message}`);
+            if (lr.bytesInFlight !== before.bytes || lr.congestionWindow !== before.cwnd || lr.largestAckedPacket(App) !== before.largest) {
+              expect.fail(`refused ACK ${JSON.stringify(ranges)} changed state`);
+            }
             refused++;
           }
         } else {
@@ -107,14 +100,14 @@ describe('ACK fuzz', () => {
       let sum = 0;
       for (const b of inFlight.values()) sum += b;
       expect(sum).toBe(modelBytes);
-      expect(accepted).toBeGreaterThan(1000);
+      expect(accepted).toBeGreaterThan(800);
       expect(refused).toBeGreaterThan(500);
     });
   }
 });
 
 /** ACK ranges: mostly plausible (below what was sent, descending, separated), often hostile. */
-function randomRanges(rand: () => number, next: number): AckRanges {
+function randomRanges(rand: () => number, next: number): [number, number][] {
   const int = (n: number) => Math.floor(rand() * n);
   const kind = rand();
   if (kind < 0.08) {

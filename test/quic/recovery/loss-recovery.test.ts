@@ -10,6 +10,10 @@
 import { describe, expect, test } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { LossRecovery, PacketNumberSpace, type AckRanges } from '../../../src/quic/recovery/loss-recovery.js';
+import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
+import { writeAckFrame } from '../../../src/quic/frames/frame-writer.js';
+import type { AckFrame } from '../../../src/quic/frames/frame.js';
+import { PacketType } from '../../../src/quic/packet/packet-header.js';
 
 const { Initial, Handshake, ApplicationData: App } = PacketNumberSpace;
 const MDS = 1200;
@@ -75,6 +79,32 @@ describe('ACK processing', () => {
     expect(client.rtt.latestRtt).toBe(200);
     const smoothedBefore = 0.875 * 100 + 0.125 * 220;
     expect(client.rtt.smoothedRtt).toBeCloseTo(0.875 * smoothedBefore + 0.125 * 100, 10);
+  });
+
+  test('ranges straight from the frame reader (flattened, largest first) are taken as they are, and mean what the pairs mean', () => {
+    const ackFrame = (ranges: number[], ecnCe?: number): AckFrame => {
+      const buf = Buffer.alloc(256);
+      const n = writeAckFrame(buf, 0, ranges, 125, ecnCe === undefined ? undefined : { ect0: 10, ect1: 0, ce: ecnCe });
+      const reader = new FrameReader();
+      reader.reset(buf.subarray(0, n), PacketType.OneRtt);
+      return reader.next() as AckFrame;
+    };
+    const fromFrame = server();
+    const fromPairs = server();
+    for (const lr of [fromFrame, fromPairs]) send(lr, App, 0, 20, 0);
+    const frame = ackFrame([20, 15, 10, 8, 3, 0]);
+    expect(frame.ranges).toEqual([20, 15, 10, 8, 3, 0]);
+    // ACK Delay 125 with the default exponent 3: 1000 µs = 1 ms
+    const a = fromFrame.onAckReceived(App, frame.ranges, (frame.ackDelay * 2 ** 3) / 1000, 40).acked.slice();
+    const b = fromPairs.onAckReceived(App, [[15, 20], [8, 10], [0, 3]], 1, 40).acked.slice();
+    expect(a).toEqual([0, 1, 2, 3, 8, 9, 10, 15, 16, 17, 18, 19, 20]);
+    expect(b).toEqual(a);
+    expect(fromFrame.bytesInFlight).toBe(fromPairs.bytesInFlight);
+    // an optimistic ACK as the peer would encode it
+    const optimistic = ackFrame([30, 0]);
+    expect(ackError(() => fromFrame.onAckReceived(App, optimistic.ranges, 0, 50)).code).toBe(QuicErrorCode.PROTOCOL_VIOLATION);
+    // an odd-length flat array cannot come from a frame
+    expect(ackError(() => fromFrame.onAckReceived(App, [20, 15, 10], 0, 50)).code).toBe(QuicErrorCode.FRAME_ENCODING_ERROR);
   });
 
   test('malformed ranges are FRAME_ENCODING_ERROR: empty, inverted, overlapping, adjacent, ascending, negative, fractional', () => {
@@ -183,6 +213,24 @@ describe('loss detection (§6.1)', () => {
     // at 140, packet 1 (sent at 50) is older than 140 − 45 = 95: lost, though only one packet behind
     const ev = lr.onAckReceived(App, [[2, 2]], 0, 140);
     expect(ev.lost).toEqual([1]);
+  });
+
+  test('the loss timer, when it fires at the time it asked for, declares the packet lost (never re-arms at the same time)', () => {
+    // time_sent <= now − loss_delay, as the RFC writes it, rounds the wrong way for some of these times
+    for (let k = 0; k < 200; k++) {
+      const lr = server();
+      const rttMs = 40 + (k % 97) * 0.013;
+      send(lr, App, 0, 0, 0);
+      lr.onAckReceived(App, [[0, 0]], 0, rttMs);
+      const t = 1000 + k * 0.1;
+      send(lr, App, 1, 1, t);
+      send(lr, App, 2, 2, t);
+      lr.onAckReceived(App, [[2, 2]], 0, t + rttMs);
+      const deadline = lr.lossDetectionDeadline;
+      expect(deadline).toBeGreaterThan(t + rttMs);
+      expect(lr.onTimeout(deadline).lost, `k=${k}`).toEqual([1]);
+      expect(lr.lossDetectionDeadline).toBe(Infinity);
+    }
   });
 
   test('kGranularity: with a sub-millisecond RTT the loss delay is still 1 ms', () => {
@@ -334,6 +382,7 @@ describe('persistent congestion (§7.6)', () => {
     const ev = lr.onAckReceived(App, [[11, 11]], 0, 220);
     expect(ev.lost).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(lr.congestionWindow).toBe(2 * MDS);
+    expect(lr.counters.persistentCongestions).toBe(1);
   });
 
   test('not when the lost packets span less than the duration, nor when one packet between them was acknowledged', () => {
@@ -399,5 +448,36 @@ describe('congestion window through recovery', () => {
     while (lr.nextSendTime(0) === 0 && lr.sendWindow >= MDS) lr.onPacketSent(App, pn, 0, MDS, true, true, pn++);
     expect(pn).toBe(10);
     expect(lr.sendWindow).toBe(lr.congestionWindow - 10 * MDS);
+  });
+
+  test('a new path starts RTT and congestion state over (RFC 9000 §9.4)', () => {
+    for (const cc of ['newreno', 'cubic'] as const) {
+      const lr = server(cc);
+      const w0 = lr.congestionWindow;
+      send(lr, App, 0, 9, 0);
+      lr.onAckReceived(App, [[9, 9]], 0, 30);
+      expect(lr.congestionWindow).toBeLessThan(w0);
+      lr.onPathChanged();
+      expect(lr.congestionWindow).toBe(w0);
+      expect(lr.congestion.slowStartThreshold).toBe(Infinity);
+      expect(lr.rtt.hasRttSample).toBe(false);
+      expect(lr.rtt.smoothedRtt).toBe(333);
+    }
+  });
+
+  test('counters: sent, lost, probes, congestion events, refused ACKs', () => {
+    const lr = server('newreno');
+    send(lr, App, 0, 5, 0);
+    lr.onAckReceived(App, [[5, 5]], 0, 100); // 0, 1, 2 lost
+    expect(lr.counters).toMatchObject({ packetsSent: 6, packetsLost: 3, bytesLost: 3 * MDS, congestionEvents: 1 });
+    expect(() => lr.onAckReceived(App, [[0, 99]], 0, 110)).toThrow(QuicError);
+    expect(lr.counters.acksRefused).toBe(1);
+    lr.onTimeout(lr.lossDetectionDeadline); // 3, 4 lost by time
+    expect(lr.counters.packetsLost).toBe(5);
+    send(lr, App, 6, 6, 120);
+    lr.onTimeout(lr.lossDetectionDeadline);
+    expect(lr.counters.probeTimeouts).toBe(1);
+    // the later losses fell in the same recovery period: not a new congestion event
+    expect(lr.counters.congestionEvents).toBe(1);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { SentPacketHistory } from '../../../src/quic/recovery/sent-packet-history.js';
+import { seededRandom } from './seeded-random.js';
 
 function outstanding<T>(h: SentPacketHistory<T>): number[] {
   const pns: number[] = [];
@@ -13,17 +14,6 @@ function outstanding<T>(h: SentPacketHistory<T>): number[] {
   return pns;
 }
 
-/** Deterministic PRNG (mulberry32) so failures replay. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('SentPacketHistory', () => {
   test('records packets and finds them by number; settled entries leave from the front on reclaim', () => {
@@ -72,8 +62,20 @@ describe('SentPacketHistory', () => {
     expect(outstanding(h)).not.toContain(12);
   });
 
+  test('release() forgets everything and frees the ring; the history still works afterwards (largest sent kept)', () => {
+    const h = new SentPacketHistory<number>(64, 4);
+    expect(h.lowerBound(0)).toBe(0); // nothing allocated yet
+    for (let pn = 0; pn < 10; pn++) h.add(pn, 0, 100, true, true, pn);
+    h.release();
+    expect(h.length).toBe(0);
+    expect(h.largestSent).toBe(9);
+    expect(() => h.add(5, 0, 100, true, true, 5)).toThrow(RangeError);
+    h.add(10, 1, 100, true, true, 10);
+    expect(outstanding(h)).toEqual([10]);
+  });
+
   test('random sends, ACKs, losses and reclaims agree with a reference model (ring wrap, growth, compaction)', () => {
-    const rand = prng(42);
+    const rand = seededRandom(42);
     const h = new SentPacketHistory<number>(256, 4);
     const model = new Map<number, { inFlight: boolean; time: number }>();
     let next = 0;

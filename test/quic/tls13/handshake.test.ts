@@ -1,9 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
 import { QuicTlsAlert, type QuicTlsServerCertificate, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
-import { CLIENT_TRANSPORT_PARAMETERS, SERVER_TRANSPORT_PARAMETERS, certificateOf, runHandshake, type ClientSetup, type PairResult, type ServerSetup } from './handshake-harness.js';
+import { createQuicTlsServer } from '../../../src/quic/tls13/server.js';
+import { KeySchedule, cipherSuiteByName, finishedVerifyData } from '../../../src/quic/tls13/key-schedule.js';
+import { bindersBlockLength, buildClientHello, parseServerHello, patchBinders } from '../../../src/quic/tls13/messages.js';
+import { decodeClientSession } from '../../../src/quic/tls13/session-ticket.js';
+import { validClientHello } from './client-hello-fixtures.js';
+import { RecordingHost, CLIENT_TRANSPORT_PARAMETERS, SERVER_TRANSPORT_PARAMETERS, certificateOf, runHandshake, type ClientSetup, type PairResult, type ServerSetup } from './handshake-harness.js';
 
 let pki: TestPki;
 let otherPki: TestPki;
@@ -259,6 +264,59 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       expect(nst?.[0]).toBe(4);
       // NewSessionTicket extensions end with early_data(42) { 0xffffffff }.
       expect(nst!.subarray(nst!.length - 8).toString('hex')).toBe('002a0004ffffffff');
+    });
+
+    it('resumes across a HelloRetryRequest (binder over message_hash + HRR), without 0-RTT', () => {
+      const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true }));
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, groups: ['secp256r1'] }), clientSetup({ session, earlyData: true, groups: ['x25519', 'secp256r1'] }));
+      expectEstablished(r);
+      expect(r.clientSent.filter((m) => m.level === 'initial')).toHaveLength(2);
+      expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false, group: 'secp256r1' });
+      expect(r.clientHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
+    });
+
+    it('does not resume for another server name', () => {
+      const session = ticketFrom(serverSetup({ ticketKeys }));
+      const r = runHandshake(serverSetup({ ticketKeys }), clientSetup({ session, serverName: 'example.test' }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.resumed).toBe(false);
+    });
+
+    it('client refuses a ticket whose max_early_data_size is not 0xffffffff (RFC 9001 §4.6.1)', () => {
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true }), clientSetup({ onSessionTicket: () => {} }), {
+        tamper: {
+          from: 'server',
+          edit: (level, data) => {
+            if (level !== 'application') return data;
+            const copy = Buffer.from(data);
+            copy[copy.length - 1] = 0xfe;
+            return copy;
+          },
+        },
+      });
+      expect(alertOf(r)).toEqual({ side: 'client', code: 47 });
+    });
+
+    it('tries the first four PSK identities only, and selects the one that opens', () => {
+      const session = decodeClientSession(ticketFrom(serverSetup({ ticketKeys })))!;
+      const suite = cipherSuiteByName('TLS_AES_128_GCM_SHA256');
+      const offer = (fakes: number) => {
+        const hello = validClientHello({ serverName: 'localhost', cipherSuites: [0x1301] });
+        const identities = [...Array.from({ length: fakes }, () => ({ identity: randomBytes(session.ticket.length), obfuscatedTicketAge: 0 })), { identity: session.ticket, obfuscatedTicketAge: session.ageAdd }];
+        hello.preSharedKey = { identities, binders: identities.map(() => Buffer.alloc(32)), bindersLength: 0 };
+        const message = buildClientHello(hello);
+        const binders = hello.preSharedKey.binders;
+        const truncated = message.subarray(0, message.length - bindersBlockLength(binders));
+        const binderKey = new KeySchedule(suite, session.psk).resumptionBinderKey();
+        binders[fakes] = finishedVerifyData(suite, binderKey, createHash('sha256').update(truncated).digest());
+        patchBinders(message, binders);
+        const host = new RecordingHost();
+        createQuicTlsServer({ ...serverSetup({ ticketKeys }), host, localTransportParameters: Buffer.alloc(0), peerTransportParameters: () => {} }).receive('initial', message);
+        return parseServerHello(host.outbox[0]!.data.subarray(4)).selectedIdentity;
+      };
+      expect(offer(0)).toBe(0);
+      expect(offer(3)).toBe(3);
+      expect(offer(4)).toBeUndefined();
     });
 
     it('refuses a ClientHello whose PSK binder was altered (decrypt_error)', () => {

@@ -182,6 +182,21 @@ describe('server alerts for malformed or unacceptable ClientHellos', () => {
     expect(alertFor('initial', m)).toBe(47);
   });
 
+  it("lets the host's own exception through (peerTransportParameters refusing is QUIC's TRANSPORT_PARAMETER_ERROR)", () => {
+    const refusal = new RangeError('bad transport parameters');
+    const s = createQuicTlsServer({
+      host: new RecordingHost(),
+      alpn: ['h3'],
+      selectCertificate: () => certificate,
+      localTransportParameters: Buffer.from('server-tp'),
+      peerTransportParameters: () => {
+        throw refusal;
+      },
+    });
+    expect(() => s.receive('initial', ch())).toThrow(refusal);
+    expect(() => s.receive('initial', ch())).toThrow(QuicTlsAlert);
+  });
+
   it('stays failed after an alert', () => {
     const s = server();
     expect(() => s.receive('initial', ch({ alpn: ['nope'] }))).toThrow(QuicTlsAlert);

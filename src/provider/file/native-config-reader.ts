@@ -4,7 +4,7 @@
  * field path and left out, and everything else in the document still applies.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import type { ConfigError, DynamicConfig } from './model.js';
+import type { ConfigError, DynamicConfig } from '../../dynamic/model.js';
 import {
   dynamicFileSchema,
   middlewareSchema,
@@ -14,7 +14,7 @@ import {
   tlsCertificateSchema,
   tlsOptionsSchema,
   tlsStoreSchema,
-} from './dynamic-schema.js';
+} from '../../dynamic/dynamic-schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const check = {

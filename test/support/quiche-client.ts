@@ -8,7 +8,7 @@
 import dgram, { type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { Quiche, QuicheConfig, QuicheConnection } from './binding.js';
+import type { Quiche, QuicheConfig, QuicheConnection } from '../../src/quic/quiche/binding.js';
 
 export interface QuicheClientOptions {
   host: string;

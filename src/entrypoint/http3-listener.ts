@@ -8,20 +8,19 @@
  */
 import type { QuicListenerStats } from '../observability/quic-listener-metrics.js';
 import { mkdirSync } from 'node:fs';
-import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
+import type { EntryPointContext } from './entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { parseDurationMs } from '../config/duration.js';
 import { readStatelessResetKey } from '../config/stateless-reset-key.js';
 import { Http3ServerSession } from '../http3/server-session.js';
-import { Http3RequestBridge } from '../entrypoint/http3-request-bridge.js';
+import { Http3RequestBridge } from './http3-request-bridge.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 
 export interface Http3Listener extends QuicListenerStats {
-  configurationChanged(): void;
   close(graceMs: number): Promise<void>;
 }
 
@@ -109,8 +108,6 @@ export async function startHttp3Listener(
     listener: {
       counters: listener.counters,
       openConnections: () => listener.connections.size,
-      // New connections read the TLS runtime when they arrive; nothing to rebuild.
-      configurationChanged: () => undefined,
       async close(graceMs: number) {
         const drained = [...sessions.entries()].map(
           ([conn, session]) =>

@@ -1,0 +1,828 @@
+/**
+ * One QUIC connection, sans-I/O (RFC 9000/9001/9002), in the manner of
+ * aioquic's QuicConnection: the driver feeds it datagrams and timer
+ * expiries with the time `now` (ms) and sends what sendDatagrams returns; it
+ * never touches a socket or a clock.
+ *
+ *   receiveDatagram(data, now) → sendDatagrams(now) → nextTimeout() →
+ *   handleTimeout(now) … and pollEvent() for what happened.
+ *
+ * Pieces: packet headers and protection (../packet), frames (../frames),
+ * transport parameters, the TLS 1.3 engine behind QuicTlsEndpoint
+ * (../tls13/quic-tls.ts), loss recovery and congestion control (../recovery).
+ * Streams and flow control are ConnectionStreams (../streams): the
+ * connection feeds it stream frames and the fate of what it sent, and fills
+ * 1-RTT packets with its control frames and STREAM data; the application
+ * uses `connection.streams` (open, write, read, pollEvent).
+ *
+ * Handshake rules implemented: Initial keys from the client's first DCID,
+ * three packet-number spaces with ACKs per space, padding of Initial-carrying
+ * datagrams to 1200 bytes (§14.1), the server's anti-amplification limit
+ * (§8.1), Initial keys discarded when Handshake packets flow and Handshake
+ * keys when the handshake is confirmed (RFC 9001 §4.9), HANDSHAKE_DONE,
+ * transport-parameter authentication (§7.3), idle timeout (§10.1), closing
+ * and draining (§10.2), CRYPTO retransmission on loss and PTO probes.
+ */
+import { deriveInitialKeys, QUIC_V1 } from '../initial/initial-keys.js';
+import { FrameReader } from '../frames/frame-reader.js';
+import { cryptoFrameHeaderLength, frameLength, writeCryptoFrameHeader, writeFrame, writeStreamFrameHeader } from '../frames/frame-writer.js';
+import type { Frame } from '../frames/frame.js';
+import {
+  AEAD_TAG_LENGTH,
+  PacketHeader,
+  PacketType,
+  parsePacketHeader,
+  reservedBitsSet,
+  setLongHeaderLength,
+  writeLongHeader,
+  writeShortHeader,
+} from '../packet/packet-header.js';
+import { packetNumberLength } from '../packet/packet-number.js';
+import { DirectionalKeys, OpenedPacket } from '../packet/packet-protection.js';
+import { OneRttKeys } from '../packet/one-rtt-keys.js';
+import { QuicError, QuicErrorCode } from '../quic-error.js';
+import { LossRecovery, PacketNumberSpace, type RecoveryEvents } from '../recovery/loss-recovery.js';
+import {
+  QuicTlsAlert,
+  type CryptoLevel,
+  type KeyLevel,
+  type QuicTlsEndpoint,
+  type QuicTlsHandshakeInfo,
+  type QuicTlsHost,
+  type TlsCipherSuiteName,
+} from '../tls13/quic-tls.js';
+import {
+  decodeTransportParameters,
+  defaultTransportParameters,
+  encodeTransportParameters,
+  verifyConnectionIdParameters,
+  type TransportParameters,
+} from '../transport-parameters.js';
+import { ConnectionStreams } from '../streams/connection-streams.js';
+import type { StreamControlFrame } from '../streams/stream-frames.js';
+import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
+
+export type ConnectionRole = 'client' | 'server';
+
+/** What the connection hands the TLS engine factory (spread it into the engine's options). */
+export interface TlsBinding {
+  host: QuicTlsHost;
+  localTransportParameters: Buffer;
+  peerTransportParameters(encoded: Buffer): void;
+}
+
+export interface QuicConnectionOptions {
+  role: ConnectionRole;
+  version?: number;
+  /** The connection ID we chose (the peer's DCID for us). */
+  localCid: Buffer;
+  /** Client: the random DCID of its first Initial. Server: the client's SCID from its first Initial. */
+  remoteCid: Buffer;
+  /** Server: the DCID of the client's first Initial (Initial keys, original_destination_connection_id). */
+  originalDcid?: Buffer;
+  /** Our transport parameters beyond the defaults (connection IDs are filled in here). */
+  transportParameters?: Partial<TransportParameters>;
+  /** Creates the TLS engine; called once, after the connection can take its callbacks. */
+  createTls(binding: TlsBinding): QuicTlsEndpoint;
+  maxDatagramSize?: number;
+  congestionControl?: 'cubic' | 'newreno';
+  /** Server: the stateless reset token of localCid (RFC 9000 §10.3). */
+  statelessResetToken?: Buffer;
+  /** Time of creation (ms): the idle timer starts here. */
+  now: number;
+}
+
+export interface CloseInfo {
+  /** Transport (0x1c) or application (0x1d) error code. */
+  code: number;
+  application: boolean;
+  reason: string;
+  /** The peer closed (true) or we did (false); 'idle' for the idle timeout. */
+  initiator: 'local' | 'peer' | 'idle';
+}
+
+export type ConnectionEvent =
+  | { type: 'handshakeComplete'; info: QuicTlsHandshakeInfo }
+  | { type: 'handshakeConfirmed' }
+  | { type: 'closed'; close: CloseInfo };
+
+/** What a sent packet carried, for recovery to hand back as acknowledged or lost. */
+interface SentRecord {
+  space: PacketNumberSpace;
+  packetNumber: number;
+  /** CRYPTO ranges, flattened [offset, length, …]. */
+  crypto: number[] | undefined;
+  /** Largest packet number our ACK in it acknowledged (-1: no ACK). */
+  ackLargest: number;
+  handshakeDone: boolean;
+  /** Stream control frames (MAX_DATA, RESET_STREAM, …) it carried. */
+  controls: StreamControlFrame[] | undefined;
+  /** STREAM frames it carried, flattened [streamId, offset, length, fin (0/1), …]. */
+  streamFrames: number[] | undefined;
+}
+
+type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+const LEVEL_SPACE: Readonly<Record<CryptoLevel, PacketNumberSpace>> = {
+  initial: PacketNumberSpace.Initial,
+  handshake: PacketNumberSpace.Handshake,
+  application: PacketNumberSpace.ApplicationData,
+};
+const SPACE_LEVEL: readonly CryptoLevel[] = ['initial', 'handshake', 'application'];
+const SPACE_PACKET_TYPE: readonly PacketType[] = [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt];
+const MIN_INITIAL_DATAGRAM = 1200;
+const CRYPTO_HEADER_ROOM = cryptoFrameHeaderLength(MAX_CRYPTO_BUFFER, 16383);
+/** Datagrams one sendDatagrams call produces at most (the driver calls again next turn). */
+const MAX_DATAGRAMS_PER_CALL = 32;
+/** Our max_ack_delay (ms), also what we advertise. */
+const LOCAL_MAX_ACK_DELAY = 25;
+/** Stream credit we offer unless the caller says otherwise (HTTP/3 needs at least 3 unidirectional streams). */
+const DEFAULT_STREAM_PARAMETERS = {
+  initialMaxData: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 1024 * 1024,
+  initialMaxStreamDataUni: 1024 * 1024,
+  initialMaxStreamsBidi: 100,
+  initialMaxStreamsUni: 16,
+};
+/** Largest STREAM frame header: type, 8-byte ID, 8-byte offset, 2-byte length. */
+const STREAM_HEADER_ROOM = 1 + 8 + 8 + 2;
+/** Handshake deadline when neither side sets an idle timeout (ms). */
+const DEFAULT_IDLE_TIMEOUT = 30_000;
+
+export class QuicConnection {
+  readonly role: ConnectionRole;
+  readonly version: number;
+  readonly localCid: Buffer;
+  /** The peer's connection ID we send to (the client adopts the server's SCID from its first packet). */
+  remoteCid: Buffer;
+  readonly recovery: LossRecovery<SentRecord>;
+  /** Decoded peer transport parameters, once TLS delivered them. */
+  peerParameters: TransportParameters | undefined;
+  readonly localParameters: TransportParameters;
+  /** The streams of this connection: open, write, read and pollEvent here. */
+  readonly streams: ConnectionStreams;
+
+  private state: ConnectionState = 'handshake';
+  private readonly spaces: PacketSpace[];
+  private oneRtt: OneRttKeys | undefined;
+  private readonly appSecrets: { read?: Buffer; write?: Buffer; suite?: TlsCipherSuiteName } = {};
+  private readonly tls: QuicTlsEndpoint;
+  private readonly events: ConnectionEvent[] = [];
+  private readonly header = new PacketHeader();
+  private readonly opened = new OpenedPacket();
+  private readonly reader = new FrameReader();
+  private readonly maxDatagramSize: number;
+  private readonly originalDcid: Buffer;
+  private peerInitialScid: Buffer | undefined;
+  private handshakeConfirmed = false;
+  private handshakeDonePending = false;
+  private addressValidated: boolean;
+  private bytesReceived = 0;
+  private bytesSent = 0;
+  private idleTimeout: number;
+  private lastActivity: number;
+  private closeDeadline = Infinity;
+  private closeFrame: Frame | undefined;
+  private closeInfo: CloseInfo | undefined;
+  private sendCloseNow = false;
+  private pathResponse: Buffer | undefined;
+  private peerCidCount = 1;
+  private readonly ackRanges: [number, number][] = [];
+
+  constructor(options: QuicConnectionOptions) {
+    this.role = options.role;
+    this.version = options.version ?? QUIC_V1;
+    this.localCid = options.localCid;
+    this.remoteCid = options.remoteCid;
+    this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
+    this.maxDatagramSize = options.maxDatagramSize ?? 1200;
+    this.addressValidated = options.role === 'client';
+    this.lastActivity = options.now;
+    this.recovery = new LossRecovery<SentRecord>({
+      isServer: options.role === 'server',
+      maxDatagramSize: this.maxDatagramSize,
+      congestionControl: options.congestionControl,
+    });
+    this.spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
+    const initial = deriveInitialKeys(this.originalDcid, this.version);
+    const [readSecret, writeSecret] = this.role === 'client' ? [initial.serverSecret, initial.clientSecret] : [initial.clientSecret, initial.serverSecret];
+    this.spaces[0]!.read = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', readSecret, this.version);
+    this.spaces[0]!.write = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', writeSecret, this.version);
+
+    this.localParameters = {
+      ...defaultTransportParameters(),
+      maxIdleTimeout: DEFAULT_IDLE_TIMEOUT,
+      maxAckDelay: LOCAL_MAX_ACK_DELAY,
+      maxUdpPayloadSize: Math.max(1200, this.maxDatagramSize),
+      ...DEFAULT_STREAM_PARAMETERS,
+      ...options.transportParameters,
+      initialSourceConnectionId: this.localCid,
+    };
+    if (this.role === 'server') {
+      this.localParameters.originalDestinationConnectionId = this.originalDcid;
+      if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
+    }
+    this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
+    this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
+
+    const host: QuicTlsHost = {
+      sendCrypto: (level, data) => this.spaces[LEVEL_SPACE[level]]!.queueCrypto(data),
+      installSecret: (level, direction, suite, secret) => this.installSecret(level, direction, suite, secret),
+      handshakeComplete: (info) => this.onHandshakeComplete(info),
+    };
+    this.tls = options.createTls({
+      host,
+      localTransportParameters: encodeTransportParameters(this.localParameters),
+      peerTransportParameters: (encoded) => this.onPeerTransportParameters(encoded),
+    });
+  }
+
+  // ---------------------------------------------------------------- state
+
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+  get isHandshakeConfirmed(): boolean {
+    return this.handshakeConfirmed;
+  }
+  /** Key updates completed on this connection (either side started them). */
+  get keyUpdates(): number {
+    return this.oneRtt?.updates ?? 0;
+  }
+
+  pollEvent(): ConnectionEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** When handleTimeout must be called (ms; Infinity: nothing armed). */
+  nextTimeout(): number {
+    if (this.state === 'closed') return Infinity;
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    let t = Math.min(this.recovery.lossDetectionDeadline, this.lastActivity + this.effectiveIdleTimeout());
+    for (const space of this.spaces) {
+      if (!space.discarded && space.received.hasUnacknowledged) t = Math.min(t, Math.max(space.received.ackDeadline, 0));
+    }
+    if (this.oneRtt) t = Math.min(t, this.oneRtt.previousKeysDiscardAt);
+    // Data held back only by the pacer goes when it allows.
+    if (this.pacedUntil > this.lastSendAttempt && this.hasPendingData && this.recovery.sendWindow >= this.maxDatagramSize) t = Math.min(t, this.pacedUntil);
+    return t;
+  }
+
+  handleTimeout(now: number): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'draining') {
+      if (now >= this.closeDeadline) this.finishClose();
+      return;
+    }
+    if (now >= this.lastActivity + this.effectiveIdleTimeout()) {
+      this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: 'idle timeout', initiator: 'idle' };
+      this.finishClose();
+      return;
+    }
+    this.oneRtt?.discardExpired(now);
+    if (now >= this.recovery.lossDetectionDeadline) this.onRecoveryEvents(this.recovery.onTimeout(now), now, true);
+  }
+
+  private effectiveIdleTimeout(): number {
+    const peer = this.peerParameters?.maxIdleTimeout ?? 0;
+    const base = peer > 0 ? Math.min(peer, this.idleTimeout) : this.idleTimeout;
+    // §10.1: never shorter than three PTOs, so a few losses do not end the connection.
+    return Math.max(base, 3 * this.recovery.ptoPeriod);
+  }
+
+  /** Closes with a transport error (application=false) or an application error code. */
+  close(code: number, reason = '', application = true, now?: number): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.closeFrame = { type: 'connection_close', application, errorCode: code, frameType: 0, reason: Buffer.from(reason) };
+    this.enterClosing({ code, application, reason, initiator: 'local' }, now);
+  }
+
+  private closeWithError(error: QuicError, now: number): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    this.closeFrame = { type: 'connection_close', application: false, errorCode: error.code, frameType: error.frameType, reason: Buffer.from(error.reason.slice(0, 200)) };
+    this.enterClosing({ code: error.code, application: false, reason: error.reason, initiator: 'local' }, now);
+  }
+
+  private enterClosing(info: CloseInfo, now: number | undefined): void {
+    this.state = 'closing';
+    this.closeInfo = info;
+    this.sendCloseNow = true;
+    // §10.2: the closing period lasts three PTOs.
+    this.closeDeadline = (now ?? this.lastActivity) + 3 * this.recovery.ptoPeriod;
+  }
+
+  private finishClose(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.events.push({ type: 'closed', close: this.closeInfo ?? { code: 0, application: false, reason: '', initiator: 'local' } });
+  }
+
+  // ---------------------------------------------------------------- TLS host
+
+  private installSecret(level: KeyLevel, direction: 'read' | 'write', suite: TlsCipherSuiteName, secret: Buffer): void {
+    if (level === 'early') return; // 0-RTT is not accepted (yet): its packets are dropped.
+    if (level === 'handshake') {
+      const keys = DirectionalKeys.fromSecret(suite, secret, this.version);
+      if (direction === 'read') this.spaces[PacketNumberSpace.Handshake]!.read = keys;
+      else {
+        this.spaces[PacketNumberSpace.Handshake]!.write = keys;
+        this.recovery.setHandshakeKeysAvailable();
+      }
+      return;
+    }
+    this.appSecrets[direction] = secret;
+    this.appSecrets.suite = suite;
+    if (this.appSecrets.read && this.appSecrets.write) {
+      this.oneRtt = new OneRttKeys(suite, this.version, this.appSecrets.read, this.appSecrets.write);
+    }
+  }
+
+  private onPeerTransportParameters(encoded: Buffer): void {
+    const sender = this.role === 'server' ? 'client' : 'server';
+    const params = decodeTransportParameters(encoded, sender);
+    verifyConnectionIdParameters(params, sender, {
+      peerInitialSourceCid: this.peerInitialScid ?? this.remoteCid,
+      originalDestinationCid: this.role === 'client' ? this.originalDcid : undefined,
+    });
+    this.peerParameters = params;
+    this.recovery.maxAckDelay = params.maxAckDelay;
+    this.streams.setPeerParameters(params);
+  }
+
+  private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
+    this.state = 'established';
+    this.events.push({ type: 'handshakeComplete', info });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; HANDSHAKE_DONE tells the client.
+      this.handshakeDonePending = true;
+      this.confirmHandshake(this.lastActivity);
+    }
+  }
+
+  private confirmHandshake(now: number): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.recovery.setHandshakeConfirmed(now);
+    this.discardSpace(PacketNumberSpace.Handshake, now);
+    this.events.push({ type: 'handshakeConfirmed' });
+  }
+
+  private discardSpace(space: PacketNumberSpace, now: number): void {
+    const s = this.spaces[space]!;
+    if (s.discarded) return;
+    s.discard();
+    this.recovery.discardSpace(space, now);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /** A UDP datagram from the peer. Never throws: protocol errors close the connection. */
+  receiveDatagram(data: Buffer, now: number): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'draining') return;
+    if (this.state === 'closing') {
+      // §10.2.1: answer with CONNECTION_CLOSE again (the caller's sending paces it).
+      this.sendCloseNow = true;
+      return;
+    }
+    this.bytesReceived += data.length;
+    let offset = 0;
+    try {
+      while (offset < data.length) {
+        try {
+          parsePacketHeader(data, offset, this.localCid.length, this.header);
+        } catch {
+          return; // the rest of the datagram is not a packet: drop it (§12.2)
+        }
+        const end = this.header.end;
+        this.receivePacket(data, now);
+        offset = end;
+      }
+    } catch (error) {
+      if (error instanceof QuicError) this.closeWithError(error, now);
+      else if (error instanceof QuicTlsAlert) this.closeWithError(new QuicError(error.quicErrorCode, error.message, 0x06), now);
+      else this.closeWithError(new QuicError(QuicErrorCode.INTERNAL_ERROR, String(error)), now);
+    }
+  }
+
+  private receivePacket(datagram: Buffer, now: number): void {
+    const h = this.header;
+    let space: PacketNumberSpace;
+    switch (h.type) {
+      case PacketType.Initial:
+        space = PacketNumberSpace.Initial;
+        if (this.role === 'server' && datagram.length < MIN_INITIAL_DATAGRAM) return; // §14.1
+        break;
+      case PacketType.Handshake:
+        space = PacketNumberSpace.Handshake;
+        break;
+      case PacketType.OneRtt:
+        space = PacketNumberSpace.ApplicationData;
+        break;
+      default:
+        return; // 0-RTT (not accepted), Retry and Version Negotiation are not handled by this connection yet
+    }
+    if (h.version !== 0 && h.version !== this.version) return;
+    const dcid = h.dcid;
+    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.originalDcid))) return;
+    const s = this.spaces[space]!;
+    if (s.discarded) return;
+    const opened = this.opened;
+    const largest = s.received.largest;
+    if (space === PacketNumberSpace.ApplicationData) {
+      if (!this.oneRtt || !this.oneRtt.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, now, opened)) return;
+    } else if (!s.read || !s.read.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) {
+      return;
+    }
+    if (reservedBitsSet(opened.firstByte)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
+    const pn = opened.packetNumber;
+    if (s.received.isDuplicate(pn)) return;
+    if (h.isLong && this.peerInitialScid === undefined) {
+      this.peerInitialScid = Buffer.from(h.scid);
+      if (this.role === 'client') this.remoteCid = this.peerInitialScid;
+    }
+    this.lastActivity = now;
+    if (space === PacketNumberSpace.Handshake && this.role === 'server') {
+      // §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: Initial keys go.
+      this.addressValidated = true;
+      this.discardSpace(PacketNumberSpace.Initial, now);
+    }
+    const reader = this.reader;
+    reader.reset(opened.payload, SPACE_PACKET_TYPE[space]!);
+    for (let frame = reader.next(); frame; frame = reader.next()) {
+      this.receiveFrame(space, frame, now);
+      if (this.state === 'draining' || this.state === 'closed') return;
+    }
+    s.received.onPacketReceived(pn, reader.ackEliciting, now, LOCAL_MAX_ACK_DELAY);
+  }
+
+  private receiveFrame(space: PacketNumberSpace, frame: Frame, now: number): void {
+    switch (frame.type) {
+      case 'padding':
+      case 'ping':
+        return;
+      case 'ack':
+        return this.receiveAck(space, frame.ranges, frame.ackDelay, now, frame.ecn?.ce ?? -1);
+      case 'crypto': {
+        const data = this.spaces[space]!.receiveCrypto(frame.offset, frame.data);
+        if (data) this.tls.receive(SPACE_LEVEL[space]!, data);
+        return;
+      }
+      case 'connection_close':
+        this.closeInfo = { code: frame.errorCode, application: frame.application, reason: frame.reason.toString('utf8'), initiator: 'peer' };
+        this.state = 'draining';
+        this.closeDeadline = now + 3 * this.recovery.ptoPeriod;
+        return;
+      case 'handshake_done':
+        if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', 0x1e);
+        this.confirmHandshake(now);
+        return;
+      case 'new_token':
+        if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', 0x07);
+        return;
+      case 'new_connection_id': {
+        // Kept by count only until connection-ID management lands; the limit is what we advertised (§5.1.1).
+        if (++this.peerCidCount > this.localParameters.activeConnectionIdLimit + frame.retirePriorTo) {
+          throw new QuicError(QuicErrorCode.CONNECTION_ID_LIMIT_ERROR, 'more connection IDs than active_connection_id_limit', 0x18);
+        }
+        return;
+      }
+      case 'retire_connection_id':
+      case 'path_response':
+        return;
+      case 'path_challenge':
+        this.pathResponse = Buffer.from(frame.data);
+        return;
+      case 'datagram':
+        if (this.localParameters.maxDatagramFrameSize === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM not negotiated', 0x30);
+        return;
+      case 'stream':
+        return this.streams.onStreamFrame(frame.streamId, frame.offset, frame.data, frame.fin);
+      case 'reset_stream':
+        return this.streams.onResetStream(frame.streamId, frame.errorCode, frame.finalSize);
+      case 'stop_sending':
+        return this.streams.onStopSending(frame.streamId, frame.errorCode);
+      case 'max_data':
+        return this.streams.onMaxData(frame.maximum);
+      case 'max_stream_data':
+        return this.streams.onMaxStreamData(frame.streamId, frame.maximum);
+      case 'max_streams':
+        return this.streams.onMaxStreams(frame.bidirectional, frame.maximum);
+      case 'data_blocked':
+        return this.streams.onDataBlocked(frame.limit);
+      case 'stream_data_blocked':
+        return this.streams.onStreamDataBlocked(frame.streamId, frame.limit);
+      case 'streams_blocked':
+        return this.streams.onStreamsBlocked(frame.bidirectional, frame.limit);
+    }
+  }
+
+  private receiveAck(space: PacketNumberSpace, flat: number[], encodedDelay: number, now: number, ce: number): void {
+    const ranges = this.ackRanges;
+    ranges.length = 0;
+    for (let i = 0; i < flat.length; i += 2) ranges.push([flat[i + 1]!, flat[i]!]);
+    const exponent = this.peerParameters?.ackDelayExponent ?? 3;
+    const ackDelay = space === PacketNumberSpace.ApplicationData ? (encodedDelay * 2 ** exponent) / 1000 : 0;
+    this.onRecoveryEvents(this.recovery.onAckReceived(space, ranges, ackDelay, now, ce), now, false);
+  }
+
+  private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
+    for (const record of events.acked) {
+      if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
+      if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
+      if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
+      const sf = record.streamFrames;
+      if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
+    }
+    if (events.acked.length > 0) this.streams.updateRtt(this.recovery.rtt.smoothedRtt);
+    for (const record of events.lost) {
+      const s = this.spaces[record.space]!;
+      if (record.crypto) for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoLost(record.crypto[i]!, record.crypto[i + 1]!);
+      if (record.handshakeDone && !this.handshakeDonePending) this.handshakeDonePending = true;
+      if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
+      const sf = record.streamFrames;
+      if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
+    }
+    if (fromTimeout && events.probePackets > 0) {
+      let space: PacketNumberSpace = events.probeSpace;
+      // The probe goes in the space recovery asked for, or the next one we still have keys for.
+      while (space < 2 && (this.spaces[space]!.discarded || !this.spaces[space]!.write)) space++;
+      this.spaces[space]!.probes = events.probePackets;
+    }
+    void now;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Datagrams to send now, each a fresh Buffer the caller owns. Empty when
+   * nothing is due (congestion window, pacing and the amplification limit
+   * decide; call again after nextTimeout or the next datagram).
+   */
+  sendDatagrams(now: number): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.state === 'closed' || this.state === 'draining') return out;
+    if (this.state === 'closing') {
+      if (this.sendCloseNow) {
+        this.sendCloseNow = false;
+        const d = this.buildCloseDatagram(now);
+        if (d) out.push(d);
+      }
+      return out;
+    }
+    for (let i = 0; i < MAX_DATAGRAMS_PER_CALL; i++) {
+      const d = this.buildDatagram(now);
+      if (!d) break;
+      out.push(d);
+    }
+    return out;
+  }
+
+  /** When the pacer lets the next datagram of new data leave (ms), as of the last send attempt. */
+  private pacedUntil = 0;
+  private lastSendAttempt = 0;
+
+  /** Data waits to be sent (CRYPTO, stream data or control frames). */
+  private get hasPendingData(): boolean {
+    return this.spaces.some((s) => !s.discarded && s.hasCryptoToSend) || this.streams.hasStreamData || this.streams.hasControlFrames;
+  }
+
+  private amplificationBudget(): number {
+    if (this.addressValidated) return Infinity;
+    return Math.max(0, 3 * this.bytesReceived - this.bytesSent);
+  }
+
+  private buildDatagram(now: number): Buffer | undefined {
+    const budget = Math.min(this.maxDatagramSize, this.amplificationBudget());
+    if (budget < 64) {
+      if (this.role === 'server') this.recovery.setAntiAmplificationLimited(true, now);
+      return undefined;
+    }
+    if (this.role === 'server') this.recovery.setAntiAmplificationLimited(false, now);
+    const probing = this.spaces.some((s) => s.probes > 0);
+    // Pacing (RFC 9002 §7.7): new data waits for the pacer; ACKs and PTO probes do not.
+    this.pacedUntil = this.recovery.nextSendTime(now);
+    this.lastSendAttempt = now;
+    const congestionOpen = probing || (this.recovery.sendWindow >= this.maxDatagramSize && this.pacedUntil <= now);
+    const wants = [0, 1, 2].map((space) => this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen));
+    const last = wants.lastIndexOf(true);
+    if (last < 0) return undefined;
+    // §14.1: a client pads every datagram with an Initial packet to 1200 bytes, a server those with an ack-eliciting one.
+    const initial = this.spaces[PacketNumberSpace.Initial]!;
+    const needsPadding = wants[PacketNumberSpace.Initial]! && (this.role === 'client' || initial.hasCryptoToSend || initial.probes > 0);
+    if (needsPadding && budget < MIN_INITIAL_DATAGRAM) return undefined;
+    const buf = Buffer.alloc(budget);
+    let offset = 0;
+    for (let space = 0; space <= last; space++) {
+      if (wants[space]) offset = this.writePacket(space as PacketNumberSpace, buf, offset, budget, now, congestionOpen, needsPadding && space === last);
+    }
+    if (needsPadding && offset > 0 && offset < MIN_INITIAL_DATAGRAM) offset = this.writePadding(buf, offset, budget, now);
+    if (offset === 0) return undefined;
+    this.bytesSent += offset;
+    return buf.subarray(0, offset);
+  }
+
+  private spaceWantsToSend(space: PacketNumberSpace, now: number, congestionOpen: boolean): boolean {
+    const s = this.spaces[space]!;
+    if (s.discarded) return false;
+    if (space === PacketNumberSpace.ApplicationData ? !this.oneRtt : !s.write) return false;
+    if (s.received.hasUnacknowledged && s.received.ackDueNow(now)) return true;
+    if (s.probes > 0) return true;
+    if (!congestionOpen) return false;
+    if (s.hasCryptoToSend) return true;
+    if (space === PacketNumberSpace.ApplicationData) {
+      // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
+      if (this.role === 'server' && this.state !== 'established') return false;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.streams.hasControlFrames || this.streams.hasStreamData;
+    }
+    return false;
+  }
+
+  /** Fills the datagram to 1200 bytes with a padding-only packet when the packet meant to carry the padding had nothing to send. */
+  private writePadding(buf: Buffer, offset: number, budget: number, now: number): number {
+    for (let space = 2; space >= 0; space--) {
+      const s = this.spaces[space]!;
+      if (s.discarded || (space === 2 ? !this.oneRtt : !s.write)) continue;
+      return this.writePacket(space as PacketNumberSpace, buf, offset, budget, now, false, true, true);
+    }
+    return offset;
+  }
+
+  /**
+   * Writes and seals one packet of `space` at `offset`; returns the offset
+   * after it (unchanged when there was nothing to put in it).
+   */
+  private writePacket(
+    space: PacketNumberSpace,
+    buf: Buffer,
+    offset: number,
+    budget: number,
+    now: number,
+    congestionOpen: boolean,
+    padToMinimum: boolean,
+    paddingOnly = false,
+  ): number {
+    const s = this.spaces[space]!;
+    const pn = s.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(space));
+    const isShort = space === PacketNumberSpace.ApplicationData;
+    const pnOffset = isShort
+      ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
+      : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+    const payloadStart = pnOffset + pnLength;
+    const limit = budget - AEAD_TAG_LENGTH;
+    if (limit - payloadStart < 8) return offset;
+    let p = payloadStart;
+    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined };
+    let ackEliciting = false;
+
+    if (!paddingOnly && s.received.largest >= 0 && (s.received.hasUnacknowledged || s.hasCryptoToSend)) {
+      const exponent = this.localParameters.ackDelayExponent;
+      if (s.received.ackFrameLength(now, exponent) <= limit - p) {
+        record.ackLargest = s.received.largest;
+        p = s.received.writeAck(buf, p, now, exponent);
+      }
+    }
+    if (!paddingOnly && congestionOpen) {
+      if (isShort && this.handshakeDonePending && limit - p >= 1) {
+        p = writeFrame(buf, p, { type: 'handshake_done' });
+        record.handshakeDone = true;
+        this.handshakeDonePending = false;
+        ackEliciting = true;
+      }
+      if (isShort && this.pathResponse && limit - p >= 9) {
+        p = writeFrame(buf, p, { type: 'path_response', data: this.pathResponse });
+        this.pathResponse = undefined;
+        ackEliciting = true;
+      }
+      while (limit - p > CRYPTO_HEADER_ROOM) {
+        // Header room for the largest offset/length a CRYPTO stream here can have (64 KiB cap: 4 + 2 bytes).
+        const room = limit - p - CRYPTO_HEADER_ROOM;
+        const range = s.nextCryptoRange(room);
+        if (!range) break;
+        const [cOffset, cLength] = range;
+        p = writeCryptoFrameHeader(buf, p, cOffset, cLength);
+        p += s.cryptoData(cOffset, cLength).copy(buf, p);
+        (record.crypto ??= []).push(cOffset, cLength);
+        ackEliciting = true;
+      }
+      if (isShort && this.state === 'established') {
+        p = this.writeStreamFrames(buf, p, limit, record);
+        if (record.controls || record.streamFrames) ackEliciting = true;
+      }
+    }
+    if (!paddingOnly && s.probes > 0) {
+      s.probes--;
+      if (!ackEliciting) {
+        buf[p++] = 0x01; // PING
+        ackEliciting = true;
+      }
+    }
+    if (p === payloadStart && !paddingOnly) return offset;
+    // Header protection samples 16 bytes from 4 after the packet number (RFC 9001 §5.4.2).
+    const minPayloadEnd = pnOffset + 4;
+    if (p < minPayloadEnd) {
+      buf.fill(0, p, minPayloadEnd);
+      p = minPayloadEnd;
+    }
+    if (padToMinimum) {
+      const target = Math.min(limit, MIN_INITIAL_DATAGRAM - AEAD_TAG_LENGTH);
+      if (p < target) {
+        buf.fill(0, p, target);
+        p = target;
+      }
+    }
+    if (!isShort) setLongHeaderLength(buf, pnOffset, p + AEAD_TAG_LENGTH - pnOffset);
+    const end = isShort ? this.oneRtt!.sealPacket(buf, offset, pnOffset, pnLength, p, pn) : s.write!.sealPacket(buf, offset, pnOffset, pnLength, p, pn);
+    s.nextPacketNumber++;
+    const inFlight = ackEliciting || padToMinimum || paddingOnly;
+    this.recovery.onPacketSent(space, pn, now, end - offset, ackEliciting, inFlight, record);
+    if (this.role === 'client' && space === PacketNumberSpace.Handshake) {
+      // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+      this.discardSpace(PacketNumberSpace.Initial, now);
+    }
+    return end;
+  }
+
+  /** Stream control frames, then STREAM data round robin, into [p, limit); returns the new end. */
+  private writeStreamFrames(buf: Buffer, p: number, limit: number, record: SentRecord): number {
+    const streams = this.streams;
+    while (streams.hasControlFrames && limit - p >= 32) {
+      const control = streams.pollControlFrame();
+      if (!control) break;
+      const frame: Frame = control;
+      if (frameLength(frame) > limit - p) {
+        streams.onControlFrameLost(control); // no room after all: it goes in the next packet
+        break;
+      }
+      p = writeFrame(buf, p, frame);
+      (record.controls ??= []).push(control);
+    }
+    while (streams.hasStreamData && limit - p > STREAM_HEADER_ROOM) {
+      const content = streams.nextStreamFrame(limit - p - STREAM_HEADER_ROOM);
+      if (!content) break;
+      const length = content.data.length;
+      p = writeStreamFrameHeader(buf, p, content.streamId, content.offset, length, content.fin, true);
+      p += content.data.copy(buf, p);
+      (record.streamFrames ??= []).push(content.streamId, content.offset, length, content.fin ? 1 : 0);
+    }
+    return p;
+  }
+
+  private buildCloseDatagram(now: number): Buffer | undefined {
+    const frame = this.closeFrame;
+    if (!frame) return undefined;
+    const buf = Buffer.alloc(this.maxDatagramSize);
+    let offset = 0;
+    // Send it in every space we have keys for that the peer may be reading (§10.2.3).
+    for (let space = 0; space <= 2; space++) {
+      const s = this.spaces[space]!;
+      if (s.discarded || (space === 2 ? !this.oneRtt : !s.write)) continue;
+      let f = frame;
+      if (space !== 2 && frame.type === 'connection_close' && frame.application) {
+        // §10.2.3: an application close in Initial/Handshake becomes APPLICATION_ERROR with no reason.
+        f = { type: 'connection_close', application: false, errorCode: QuicErrorCode.APPLICATION_ERROR, frameType: 0, reason: Buffer.alloc(0) };
+      }
+      const pn = s.nextPacketNumber;
+      const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(space as PacketNumberSpace));
+      const isShort = space === 2;
+      const pnOffset = isShort
+        ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
+        : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+      let p = pnOffset + pnLength;
+      if (p + frameLength(f) + AEAD_TAG_LENGTH + 4 > buf.length) break;
+      p = writeFrame(buf, p, f);
+      if (p < pnOffset + 4) {
+        buf.fill(0, p, pnOffset + 4);
+        p = pnOffset + 4;
+      }
+      if (!isShort) setLongHeaderLength(buf, pnOffset, p + AEAD_TAG_LENGTH - pnOffset);
+      offset = isShort ? this.oneRtt!.sealPacket(buf, offset, pnOffset, pnLength, p, pn) : s.write!.sealPacket(buf, offset, pnOffset, pnLength, p, pn);
+      s.nextPacketNumber++;
+    }
+    void now;
+    return offset > 0 ? buf.subarray(0, offset) : undefined;
+  }
+
+  /** Sends a PING in the highest space we have keys for (keep-alive; also makes the peer acknowledge). */
+  ping(): void {
+    for (let space = 2; space >= 0; space--) {
+      const s = this.spaces[space]!;
+      if (!s.discarded && (space === 2 ? this.oneRtt : s.write)) {
+        s.probes = Math.max(s.probes, 1);
+        return;
+      }
+    }
+  }
+
+  /** Starts a 1-RTT key update (RFC 9001 §6); false when not allowed yet. */
+  updateKeys(): boolean {
+    if (!this.handshakeConfirmed || !this.oneRtt) return false;
+    return this.oneRtt.initiateUpdate();
+  }
+}
+

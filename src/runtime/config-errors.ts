@@ -1,0 +1,34 @@
+/**
+ * The problems found while compiling one configuration version, each placed
+ * where the user can find it: the provider, the file (or Kubernetes object)
+ * the object came from, and the field path (`http.routers.api@file.rule`).
+ */
+import type { ConfigError } from '../dynamic/model.js';
+import type { MergedConfig } from '../dynamic/merge.js';
+
+/** `http.routers`, `http.services`, `http.middlewares`, `tls.options`. */
+export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options';
+
+export class ConfigErrors {
+  readonly list: ConfigError[];
+
+  constructor(private readonly origins: MergedConfig['origins'] = new Map(), earlier: readonly ConfigError[] = []) {
+    this.list = [...earlier];
+  }
+
+  /** A problem with one named object; `field` is relative to it ('' for the object itself). */
+  report(kind: ConfigObjectKind, name: string, field: string, message: string): void {
+    const origin = this.origins.get(`${kind}.${name}`);
+    this.list.push({
+      provider: origin?.provider ?? name.split('@')[1] ?? 'internal',
+      source: origin?.source ?? name,
+      path: `${kind}.${name}${field ? '.' + field : ''}`,
+      message,
+    });
+  }
+
+  /** A problem that belongs to no single named object (certificates, conflicting TLS options per host). */
+  add(error: ConfigError): void {
+    this.list.push(error);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The compiled configuration: what the listeners use for one configuration
+ * version — per entrypoint an immutable route table whose targets are ready
+ * handlers, and one TLS runtime — built once per version, off the request
+ * path, by the small builders beside this file. Problems are reported, never
+ * thrown: a broken object is left out and the rest still compiles.
+ */
+import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
+import type { MergedConfig } from '../dynamic/merge.js';
+import type { StaticConfig } from '../config/static-config.js';
+import type { RouteLookup } from '../entrypoint/entrypoint-context.js';
+import type { MiddlewareRegistry } from '../middleware/registry.js';
+import type { StoredCertificate } from '../tls/sni-certificate-store.js';
+import type { TlsRuntime } from '../tls/tls-runtime.js';
+import { ConfigErrors } from './config-errors.js';
+import { buildMiddlewareTable } from './middleware-table.js';
+import { buildRoutes, type RouterStatus } from './route-build.js';
+import { buildServiceTable, type ServiceBuildDeps } from './service-table.js';
+import { buildTlsRuntime, compileTlsOptionSets } from './tls-build.js';
+
+export type { InternalServices } from './service-table.js';
+export type { RouterStatus } from './route-build.js';
+
+export interface RuntimeConfig {
+  version: number;
+  routes: Map<string, RouteLookup>;
+  tls: TlsRuntime;
+  errors: ConfigError[];
+  /** Router name → status for the API. */
+  routerStatus: Map<string, RouterStatus>;
+  config: DynamicConfig;
+  /** Begin background work (active health checks) once this version is live. */
+  start(): void;
+  /** Stop it, and release what middlewares acquired, when a newer version replaces this one. */
+  dispose(): void;
+}
+
+export interface BuildDeps extends Omit<ServiceBuildDeps, 'baseDir'> {
+  static: StaticConfig;
+  middlewares: MiddlewareRegistry;
+  generatedDefault: StoredCertificate;
+}
+
+export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: number): RuntimeConfig {
+  const { http, tls } = merged.config;
+  const baseDir = deps.static.baseDir;
+  const errors = new ConfigErrors(merged.origins, merged.errors);
+  deps.pools.beginGeneration();
+  const services = buildServiceTable(http, { ...deps, baseDir }, errors);
+  const middlewares = buildMiddlewareTable(http, deps.middlewares, errors);
+  const tlsOptionSets = compileTlsOptionSets(tls, baseDir, errors);
+  const built = buildRoutes(
+    {
+      http,
+      entryPoints: deps.static.entryPoints,
+      defaultEntryPoints: userEntryPoints(deps.static),
+      services,
+      middlewares,
+      tlsOptionNames: new Set(tlsOptionSets.keys()),
+    },
+    errors,
+  );
+  middlewares.validateUnused();
+  const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault }, errors);
+  deps.pools.sweep();
+  return {
+    version,
+    routes: built.routes,
+    tls: tlsRuntime,
+    errors: errors.list,
+    routerStatus: built.routerStatus,
+    config: merged.config,
+    start: () => services.healthChecks.forEach((h) => h.start()),
+    dispose: () => {
+      services.healthChecks.forEach((h) => h.stop());
+      middlewares.dispose();
+    },
+  };
+}
+
+/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics), which routers must name. */
+export function userEntryPoints(s: StaticConfig): string[] {
+  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
+}

@@ -1,0 +1,97 @@
+/**
+ * A minimal UDP driver for QuicConnection, for interop tests until the
+ * transport adapter exists: one socket on loopback, connections found by the
+ * DCID of each datagram (every connection ID we issue is 8 bytes), a server
+ * connection created for a client Initial of at least 1200 bytes, one timer
+ * per connection re-armed after every event. Everything the protocol does
+ * lives in QuicConnection; this only moves bytes and time.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { QuicConnection, type ConnectionEvent, type TlsBinding } from '../../../src/quic/connection/quic-connection.js';
+import { PacketHeader, PacketType, parsePacketHeader, readDestinationCid } from '../../../src/quic/packet/packet-header.js';
+import type { QuicTlsEndpoint } from '../../../src/quic/tls13/quic-tls.js';
+
+const CID_LENGTH = 8;
+
+interface Entry {
+  connection: QuicConnection;
+  remote: RemoteInfo;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class UdpTestServer {
+  readonly events: { cid: string; event: ConnectionEvent }[] = [];
+  private readonly socket: Socket;
+  private readonly connections = new Map<string, Entry>();
+  private readonly header = new PacketHeader();
+
+  private constructor(private readonly createTls: (binding: TlsBinding) => QuicTlsEndpoint) {
+    this.socket = createSocket('udp4');
+    this.socket.on('message', (data, remote) => this.onDatagram(data, remote));
+  }
+
+  static async listen(createTls: (binding: TlsBinding) => QuicTlsEndpoint): Promise<UdpTestServer> {
+    const server = new UdpTestServer(createTls);
+    await new Promise<void>((resolve) => server.socket.bind(0, '127.0.0.1', resolve));
+    return server;
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  private onDatagram(data: Buffer, remote: RemoteInfo): void {
+    const dcid = readDestinationCid(data, CID_LENGTH);
+    if (!dcid) return;
+    let entry = this.connections.get(dcid.toString('hex'));
+    if (!entry) {
+      try {
+        parsePacketHeader(data, 0, CID_LENGTH, this.header);
+      } catch {
+        return;
+      }
+      if (this.header.type !== PacketType.Initial || data.length < 1200) return;
+      const localCid = randomBytes(CID_LENGTH);
+      const connection = new QuicConnection({
+        role: 'server',
+        localCid,
+        remoteCid: Buffer.from(this.header.scid),
+        originalDcid: Buffer.from(this.header.dcid),
+        createTls: this.createTls,
+        now: performance.now(),
+      });
+      entry = { connection, remote, timer: undefined };
+      this.connections.set(localCid.toString('hex'), entry);
+      this.connections.set(dcid.toString('hex'), entry);
+    }
+    entry.remote = remote;
+    entry.connection.receiveDatagram(data, performance.now());
+    this.service(entry);
+  }
+
+  private service(entry: Entry): void {
+    const c = entry.connection;
+    for (const d of c.sendDatagrams(performance.now())) this.socket.send(d, entry.remote.port, entry.remote.address);
+    for (let e = c.pollEvent(); e; e = c.pollEvent()) this.events.push({ cid: c.localCid.toString('hex'), event: e });
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (c.isClosed) {
+      for (const [key, value] of this.connections) if (value === entry) this.connections.delete(key);
+      return;
+    }
+    const next = c.nextTimeout();
+    if (next === Infinity) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      c.handleTimeout(performance.now());
+      this.service(entry);
+    }, Math.max(0, Math.ceil(next - performance.now())));
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.connections.values()) if (entry.timer) clearTimeout(entry.timer);
+    this.connections.clear();
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+}
