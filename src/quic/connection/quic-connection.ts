@@ -5,7 +5,9 @@
  * never touches a socket or a clock.
  *
  *   receiveDatagram(data, now) → sendDatagrams(now) → nextTimeout() →
- *   handleTimeout(now) … and pollEvent() for what happened.
+ *   handleTimeout(now) → sendDatagrams(now) … and pollEvent() (and
+ *   streams.pollEvent()) for what happened. The driver calls sendDatagrams
+ *   after every receive and every timeout, and after the application wrote.
  *
  * Pieces: packet headers and protection (../packet), frames (../frames),
  * transport parameters, the TLS 1.3 engine behind QuicTlsEndpoint
