@@ -204,7 +204,6 @@ export class QuicConnection {
   private pathResponse: Buffer | undefined;
   /** Some packet of the datagram being processed decrypted (else it may be a stateless reset). */
   private datagramOpened = false;
-  private readonly ackRanges: [number, number][] = [];
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
@@ -593,12 +592,9 @@ export class QuicConnection {
   }
 
   private receiveAck(space: PacketNumberSpace, flat: number[], encodedDelay: number, now: number, ce: number): void {
-    const ranges = this.ackRanges;
-    ranges.length = 0;
-    for (let i = 0; i < flat.length; i += 2) ranges.push([flat[i + 1]!, flat[i]!]);
     const exponent = this.peerParameters?.ackDelayExponent ?? 3;
     const ackDelay = space === PacketNumberSpace.ApplicationData ? (encodedDelay * 2 ** exponent) / 1000 : 0;
-    this.onRecoveryEvents(this.recovery.onAckReceived(space, ranges, ackDelay, now, ce), now, false);
+    this.onRecoveryEvents(this.recovery.onAckReceived(space, flat, ackDelay, now, ce), now, false);
   }
 
   private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
