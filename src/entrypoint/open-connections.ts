@@ -108,6 +108,15 @@ export class OpenConnections {
     this.ensureSweeper();
   }
 
+  /** The socket stopped carrying HTTP/1.1 requests (it became a WebSocket tunnel, which has its own life): no deadline of ours applies any more. */
+  releaseH1(socket: Socket): void {
+    const c = this.h1.get(socket);
+    if (!c) return;
+    this.activeRequests -= c.inFlight;
+    this.h1.delete(socket);
+    this.settle();
+  }
+
   /** An h1 request head is complete; returns the function to call when its response is closed (finished or aborted). */
   h1Request(req: IncomingMessage): () => void {
     const c = this.h1.get(req.socket);
