@@ -130,7 +130,7 @@ export class OpenConnections {
       const read = () => {
         if (!counted) return;
         counted = false;
-        if (--c.reading === 0) c.headSince = NaN;
+        if (c.reading > 0 && --c.reading === 0) c.headSince = NaN;
       };
       req.once('end', read);
       req.once('close', read);
@@ -141,6 +141,8 @@ export class OpenConnections {
       done = true;
       this.activeRequests--;
       if (--c.inFlight > 0) return;
+      // Whatever body was not read is no longer awaited (Node discards it with the response).
+      c.reading = 0;
       c.idleSince = performance.now();
       c.bytesAtIdle = c.socket.bytesRead;
       c.headSince = NaN;
