@@ -195,6 +195,13 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       src_cid: originalDcid.toString('hex'),
       dst_cid: localCid.toString('hex'),
     });
+    conn.receive(msg, rinfo.address, rinfo.port, now);
+    if (!sans.lastDatagramAuthenticated) {
+      // Nothing in it decrypted under the Initial keys of its DCID: not a client's first flight. Keep no state (a TLS
+      // engine held until the idle timeout per forged Initial would be cheap to exhaust).
+      qlog?.close();
+      return this.drop('invalid-initial');
+    }
     // The client keeps addressing its Initials to the DCID it chose until it learns ours.
     for (const cid of [localCid, Buffer.from(readDestinationCid(msg, 0)!)]) {
       const key = cid.toString('hex');
@@ -203,7 +210,6 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     }
     this.all.add(conn);
     this.handshaking++;
-    conn.receive(msg, rinfo.address, rinfo.port, now);
     this.wake(conn);
   }
 
