@@ -6,7 +6,7 @@
  * reach into dist/src for the Exchange types). See docs/plugins.md.
  */
 import type { MiddlewareType, MiddlewareBuildContext } from '../../src/middleware/middleware-type.js';
-import type { Exchange, Handler, HeaderMap, MiddlewareHandler, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../src/middleware/exchange.js';
+import type { Exchange, Handler, HeaderMap, MiddlewareHandler, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../src/exchange/exchange.js';
 
 export type { Exchange, Handler, HeaderMap, MiddlewareHandler, MiddlewareType, MiddlewareBuildContext, ResponseHeadersHook, ResponseInterceptor, ResponseSink };
 

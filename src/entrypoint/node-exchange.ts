@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
-import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
-import { definedHeaders } from '../service/hop-by-hop.js';
+import type { HeaderMap, ResponseSink } from '../exchange/exchange.js';
+import { ExchangeBase, type ExchangeInit } from '../exchange/exchange-base.js';
+import { definedHeaders } from '../exchange/hop-by-hop.js';
 
 /**
  * An h2 stream the client reset (RST_STREAM, or its connection closed) before

@@ -11,7 +11,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { EntryPointContext } from './entrypoint-context.js';
 import type { NodeExchange } from './node-exchange.js';
-import { dispatchExchange } from './dispatch-exchange.js';
+import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 
 export interface UpgradeState {
   kind: 'h1' | 'h2';

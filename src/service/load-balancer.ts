@@ -4,15 +4,15 @@
  * skipped for a short while (passive health), and an active health check
  * takes servers out until they answer again.
  */
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { PoolUpstream } from './pool-upstream.js';
 import { announcedTrailers, TrailerUpstream } from './trailer-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
-import { respondError } from './http-error.js';
+import { respondError } from '../exchange/http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
-import type { Exchange } from '../middleware/exchange.js';
+import type { Exchange } from '../exchange/exchange.js';
 import type { ForwardOptions, UpstreamClient, UpstreamFailure } from './upstream-client.js';
 import { HealthChecker } from './health-check.js';
 import type { BackendAdmission } from './backend-admission.js';

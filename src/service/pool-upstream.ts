@@ -7,8 +7,8 @@
  */
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { withoutHopByHop } from './hop-by-hop.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
+import { withoutHopByHop } from '../exchange/hop-by-hop.js';
 import { tunnelUpstream } from './upgrade-upstream.js';
 import type { UpgradeState } from '../entrypoint/websocket-tunnel.js';
 import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';

@@ -8,8 +8,8 @@
  */
 import http, { type Agent } from 'node:http';
 import https from 'node:https';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { definedHeaders, isHopByHop } from './hop-by-hop.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
+import { definedHeaders, isHopByHop } from '../exchange/hop-by-hop.js';
 import { relayNodeResponse } from './relay-node-response.js';
 import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';
 import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';

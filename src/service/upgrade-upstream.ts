@@ -10,11 +10,11 @@ import https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
 import type { UpgradeState } from '../entrypoint/websocket-tunnel.js';
-import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
-import { addForwardedHeaders } from './forwarded-headers.js';
-import { respondError } from './http-error.js';
+import { definedHeaders, stripHopByHop } from '../exchange/hop-by-hop.js';
+import { addForwardedHeaders } from '../exchange/forwarded-headers.js';
+import { respondError } from '../exchange/http-error.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 

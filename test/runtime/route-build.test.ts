@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { validateStaticConfig } from '../../src/config/load-static-config.js';
 import { emptyDynamicConfig } from '../../src/dynamic/model.js';
-import type { Handler, MiddlewareHandler } from '../../src/middleware/exchange.js';
+import type { Handler, MiddlewareHandler } from '../../src/exchange/exchange.js';
 import { ConfigErrors } from '../../src/runtime/config-errors.js';
 import { buildRoutes } from '../../src/runtime/route-build.js';
 import type { MiddlewareTable } from '../../src/runtime/middleware-table.js';

@@ -13,9 +13,9 @@ import type {
   ResponseInterceptor,
   ResponseSink,
   TlsFacts,
-} from '../middleware/exchange.js';
+} from './exchange.js';
 import type { RequestFacts } from '../router/request-facts.js';
-import { DiscardingSink, FailureGuardedSink } from '../middleware/failure-guarded-sink.js';
+import { DiscardingSink, FailureGuardedSink } from './failure-guarded-sink.js';
 
 export interface ExchangeInit {
   protocol: HttpProtocol;
