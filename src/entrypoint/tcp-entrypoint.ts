@@ -312,13 +312,7 @@ export class TcpEntryPoint {
     }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
-    if (expectContinue) {
-      let sent = false;
-      ex.state.expectContinue = () => {
-        if (!sent && !res.headersSent) res.writeContinue();
-        sent = true;
-      };
-    }
+    ex.expectsContinue = expectContinue;
     this.track(ex, res, this.connections.h1Request(req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }

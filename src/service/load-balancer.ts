@@ -95,7 +95,7 @@ export function buildLoadBalancer(
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
     // A WebSocket tunnel has a connection of its own for its whole life, not one of the pool's.
-    if (ex.state.upgrade !== undefined) return void (await server.forward(ex, server.forwardOptions));
+    if (ex.tunnel !== undefined) return void (await server.forward(ex, server.forwardOptions));
     const admitted = server.admission.enter(ex);
     if (admitted !== true) {
       const outcome = await admitted;

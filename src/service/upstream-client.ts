@@ -38,8 +38,3 @@ export function upstreamRequestHeaders(ex: Exchange, opts: ForwardOptions): Head
   headers.host = opts.passHostHeader ? ex.authority : opts.upstreamHost;
   return headers;
 }
-
-/** Expect: 100-continue is answered only now that routing and middlewares let the request through to a backend. */
-export function continueIfExpected(ex: Exchange): void {
-  (ex.state.expectContinue as (() => void) | undefined)?.();
-}

@@ -6,7 +6,7 @@ import { ConfigErrors } from '../../src/runtime/config-errors.js';
 import { buildRoutes } from '../../src/runtime/route-build.js';
 import type { MiddlewareTable } from '../../src/runtime/middleware-table.js';
 import { userEntryPoints } from '../../src/runtime/runtime-config.js';
-import { run } from '../middleware/support/memory-exchange.js';
+import { run } from '../../src/testing/memory-exchange.js';
 
 const staticConfig = validateStaticConfig(
   {
