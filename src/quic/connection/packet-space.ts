@@ -90,6 +90,12 @@ export class PacketSpace {
     this.cryptoLost.push(offset, length);
   }
 
+  /** Everything sent so far goes again (the client after a Retry). */
+  resendAllCrypto(): void {
+    this.cryptoLost.length = 0;
+    this.cryptoSent = 0;
+  }
+
   /** Keys and buffers go (RFC 9001 §4.9); the space never sends or receives again. */
   discard(): void {
     this.discarded = true;

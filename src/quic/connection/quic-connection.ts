@@ -5,7 +5,9 @@
  * never touches a socket or a clock.
  *
  *   receiveDatagram(data, now) → sendDatagrams(now) → nextTimeout() →
- *   handleTimeout(now) … and pollEvent() for what happened.
+ *   handleTimeout(now) → sendDatagrams(now) … and pollEvent() (and
+ *   streams.pollEvent()) for what happened. The driver calls sendDatagrams
+ *   after every receive and every timeout, and after the application wrote.
  *
  * Pieces: packet headers and protection (../packet), frames (../frames),
  * transport parameters, the TLS 1.3 engine behind QuicTlsEndpoint
@@ -40,6 +42,8 @@ import {
 import { packetNumberLength } from '../packet/packet-number.js';
 import { DirectionalKeys, OpenedPacket } from '../packet/packet-protection.js';
 import { OneRttKeys } from '../packet/one-rtt-keys.js';
+import { verifyRetryIntegrity } from '../packet/retry-packet.js';
+import { readNegotiatedVersions } from '../packet/version-negotiation.js';
 import { QuicError, QuicErrorCode } from '../quic-error.js';
 import { LossRecovery, PacketNumberSpace, type RecoveryEvents } from '../recovery/loss-recovery.js';
 import {
@@ -61,6 +65,7 @@ import {
 import { ConnectionStreams } from '../streams/connection-streams.js';
 import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
+import { PeerConnectionIds } from './peer-connection-ids.js';
 
 export type ConnectionRole = 'client' | 'server';
 
@@ -80,6 +85,8 @@ export interface QuicConnectionOptions {
   remoteCid: Buffer;
   /** Server: the DCID of the client's first Initial (Initial keys, original_destination_connection_id). */
   originalDcid?: Buffer;
+  /** Server, after a stateless Retry: the SCID that Retry carried (the client's DCID since; RFC 9000 §7.3). */
+  retrySourceCid?: Buffer;
   /** Our transport parameters beyond the defaults (connection IDs are filled in here). */
   transportParameters?: Partial<TransportParameters>;
   /** Creates the TLS engine; called once, after the connection can take its callbacks. */
@@ -119,6 +126,8 @@ interface SentRecord {
   controls: StreamControlFrame[] | undefined;
   /** STREAM frames it carried, flattened [streamId, offset, length, fin (0/1), …]. */
   streamFrames: number[] | undefined;
+  /** Sequence numbers it retired (RETIRE_CONNECTION_ID). */
+  retired: number[] | undefined;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -154,8 +163,8 @@ export class QuicConnection {
   readonly role: ConnectionRole;
   readonly version: number;
   readonly localCid: Buffer;
-  /** The peer's connection ID we send to (the client adopts the server's SCID from its first packet). */
-  remoteCid: Buffer;
+  /** The peer's connection IDs; `remoteCid` is the one we send to. */
+  private readonly peerCids: PeerConnectionIds;
   readonly recovery: LossRecovery<SentRecord>;
   /** Decoded peer transport parameters, once TLS delivered them. */
   peerParameters: TransportParameters | undefined;
@@ -174,6 +183,12 @@ export class QuicConnection {
   private readonly reader = new FrameReader();
   private readonly maxDatagramSize: number;
   private readonly originalDcid: Buffer;
+  /** The DCID the client's current Initial packets carry: Initial keys come from it (RFC 9001 §5.2). */
+  private initialDcid: Buffer;
+  /** Client: the token of the Retry it accepted, sent in every later Initial. */
+  private retryToken: Buffer = Buffer.alloc(0);
+  /** Client: the SCID of the Retry it accepted (checked against retry_source_connection_id). */
+  private retrySourceCid: Buffer | undefined;
   private peerInitialScid: Buffer | undefined;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
@@ -187,14 +202,13 @@ export class QuicConnection {
   private closeInfo: CloseInfo | undefined;
   private sendCloseNow = false;
   private pathResponse: Buffer | undefined;
-  private peerCidCount = 1;
-  private readonly ackRanges: [number, number][] = [];
+  /** Some packet of the datagram being processed decrypted (else it may be a stateless reset). */
+  private datagramOpened = false;
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
     this.version = options.version ?? QUIC_V1;
     this.localCid = options.localCid;
-    this.remoteCid = options.remoteCid;
     this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.addressValidated = options.role === 'client';
@@ -205,10 +219,8 @@ export class QuicConnection {
       congestionControl: options.congestionControl,
     });
     this.spaces = [new PacketSpace(true), new PacketSpace(true), new PacketSpace(false)];
-    const initial = deriveInitialKeys(this.originalDcid, this.version);
-    const [readSecret, writeSecret] = this.role === 'client' ? [initial.serverSecret, initial.clientSecret] : [initial.clientSecret, initial.serverSecret];
-    this.spaces[0]!.read = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', readSecret, this.version);
-    this.spaces[0]!.write = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', writeSecret, this.version);
+    this.initialDcid = options.role === 'server' && options.retrySourceCid ? options.retrySourceCid : this.originalDcid;
+    this.installInitialKeys();
 
     this.localParameters = {
       ...defaultTransportParameters(),
@@ -221,9 +233,11 @@ export class QuicConnection {
     };
     if (this.role === 'server') {
       this.localParameters.originalDestinationConnectionId = this.originalDcid;
+      if (options.retrySourceCid) this.localParameters.retrySourceConnectionId = options.retrySourceCid;
       if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
+    this.peerCids = new PeerConnectionIds(options.remoteCid, this.localParameters.activeConnectionIdLimit);
     this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
 
     const host: QuicTlsHost = {
@@ -238,7 +252,19 @@ export class QuicConnection {
     });
   }
 
+  private installInitialKeys(): void {
+    const initial = deriveInitialKeys(this.initialDcid, this.version);
+    const [readSecret, writeSecret] = this.role === 'client' ? [initial.serverSecret, initial.clientSecret] : [initial.clientSecret, initial.serverSecret];
+    this.spaces[0]!.read = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', readSecret, this.version);
+    this.spaces[0]!.write = DirectionalKeys.fromSecret('TLS_AES_128_GCM_SHA256', writeSecret, this.version);
+  }
+
   // ---------------------------------------------------------------- state
+
+  /** The peer's connection ID we send to (the client adopts the server's SCID from its first packet). */
+  get remoteCid(): Buffer {
+    return this.peerCids.active;
+  }
 
   get isEstablished(): boolean {
     return this.state === 'established';
@@ -347,10 +373,12 @@ export class QuicConnection {
     verifyConnectionIdParameters(params, sender, {
       peerInitialSourceCid: this.peerInitialScid ?? this.remoteCid,
       originalDestinationCid: this.role === 'client' ? this.originalDcid : undefined,
+      retrySourceCid: this.retrySourceCid,
     });
     this.peerParameters = params;
     this.recovery.maxAckDelay = params.maxAckDelay;
     this.streams.setPeerParameters(params);
+    if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
@@ -390,6 +418,7 @@ export class QuicConnection {
       return;
     }
     this.bytesReceived += data.length;
+    this.datagramOpened = false;
     let offset = 0;
     try {
       while (offset < data.length) {
@@ -401,6 +430,12 @@ export class QuicConnection {
         const end = this.header.end;
         this.receivePacket(data, now);
         offset = end;
+      }
+      if (!this.datagramOpened && data.length >= 21 && this.peerCids.isStatelessReset(data.subarray(data.length - 16))) {
+        // §10.3.1: the peer lost our connection; nothing more can be sent on it.
+        this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: 'stateless reset', initiator: 'peer' };
+        this.state = 'draining';
+        this.closeDeadline = now + 3 * this.recovery.ptoPeriod;
       }
     } catch (error) {
       if (error instanceof QuicError) this.closeWithError(error, now);
@@ -423,12 +458,16 @@ export class QuicConnection {
       case PacketType.OneRtt:
         space = PacketNumberSpace.ApplicationData;
         break;
+      case PacketType.Retry:
+        return this.receiveRetry(datagram);
+      case PacketType.VersionNegotiation:
+        return this.receiveVersionNegotiation();
       default:
-        return; // 0-RTT (not accepted), Retry and Version Negotiation are not handled by this connection yet
+        return; // 0-RTT is not accepted (yet); unknown versions are not ours
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
-    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.originalDcid))) return;
+    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))) return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
@@ -438,12 +477,13 @@ export class QuicConnection {
     } else if (!s.read || !s.read.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) {
       return;
     }
+    this.datagramOpened = true;
     if (reservedBitsSet(opened.firstByte)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     const pn = opened.packetNumber;
     if (s.received.isDuplicate(pn)) return;
     if (h.isLong && this.peerInitialScid === undefined) {
       this.peerInitialScid = Buffer.from(h.scid);
-      if (this.role === 'client') this.remoteCid = this.peerInitialScid;
+      if (this.role === 'client') this.peerCids.replaceInitial(this.peerInitialScid);
     }
     this.lastActivity = now;
     if (space === PacketNumberSpace.Handshake && this.role === 'server') {
@@ -458,6 +498,40 @@ export class QuicConnection {
       if (this.state === 'draining' || this.state === 'closed') return;
     }
     s.received.onPacketReceived(pn, reader.ackEliciting, now, LOCAL_MAX_ACK_DELAY);
+  }
+
+  /**
+   * Client: a Retry (RFC 9000 §17.2.5) is accepted once, before any Initial
+   * from the server, when its integrity tag checks out and its SCID is new.
+   * Initial keys then come from that SCID, the token goes in every later
+   * Initial, and the ClientHello goes again (packet numbers continue).
+   */
+  private receiveRetry(datagram: Buffer): void {
+    const h = this.header;
+    if (this.role !== 'client' || this.retrySourceCid || this.spaces[PacketNumberSpace.Initial]!.received.largest >= 0) return;
+    if (!h.dcid.equals(this.localCid) || h.scid.equals(this.initialDcid) || h.tokenLength === 0) return;
+    if (!verifyRetryIntegrity(datagram.subarray(h.packetStart, h.end), this.originalDcid, this.version)) return;
+    this.retrySourceCid = Buffer.from(h.scid);
+    this.retryToken = Buffer.from(h.token);
+    this.initialDcid = this.retrySourceCid;
+    this.peerCids.replaceInitial(this.retrySourceCid);
+    this.installInitialKeys();
+    this.spaces[PacketNumberSpace.Initial]!.resendAllCrypto();
+  }
+
+  /** Client: Version Negotiation before any server packet ends the attempt unless it lists our version (RFC 9000 §6.2). */
+  private receiveVersionNegotiation(): void {
+    const h = this.header;
+    if (this.role !== 'client' || this.peerInitialScid !== undefined || !h.dcid.equals(this.localCid) || !h.scid.equals(this.initialDcid)) return;
+    let versions: number[];
+    try {
+      versions = readNegotiatedVersions(h);
+    } catch {
+      return;
+    }
+    if (versions.includes(this.version)) return;
+    this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: `no common QUIC version (server offers ${versions.map((v) => '0x' + v.toString(16)).join(', ')})`, initiator: 'peer' };
+    this.finishClose();
   }
 
   private receiveFrame(space: PacketNumberSpace, frame: Frame, now: number): void {
@@ -484,13 +558,9 @@ export class QuicConnection {
       case 'new_token':
         if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', 0x07);
         return;
-      case 'new_connection_id': {
-        // Kept by count only until connection-ID management lands; the limit is what we advertised (§5.1.1).
-        if (++this.peerCidCount > this.localParameters.activeConnectionIdLimit + frame.retirePriorTo) {
-          throw new QuicError(QuicErrorCode.CONNECTION_ID_LIMIT_ERROR, 'more connection IDs than active_connection_id_limit', 0x18);
-        }
-        return;
-      }
+      case 'new_connection_id':
+        if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
+        return this.peerCids.onNewConnectionId(frame);
       case 'retire_connection_id':
       case 'path_response':
         return;
@@ -522,12 +592,9 @@ export class QuicConnection {
   }
 
   private receiveAck(space: PacketNumberSpace, flat: number[], encodedDelay: number, now: number, ce: number): void {
-    const ranges = this.ackRanges;
-    ranges.length = 0;
-    for (let i = 0; i < flat.length; i += 2) ranges.push([flat[i + 1]!, flat[i]!]);
     const exponent = this.peerParameters?.ackDelayExponent ?? 3;
     const ackDelay = space === PacketNumberSpace.ApplicationData ? (encodedDelay * 2 ** exponent) / 1000 : 0;
-    this.onRecoveryEvents(this.recovery.onAckReceived(space, ranges, ackDelay, now, ce), now, false);
+    this.onRecoveryEvents(this.recovery.onAckReceived(space, flat, ackDelay, now, ce), now, false);
   }
 
   private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
@@ -544,6 +611,7 @@ export class QuicConnection {
       if (record.crypto) for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoLost(record.crypto[i]!, record.crypto[i + 1]!);
       if (record.handshakeDone && !this.handshakeDonePending) this.handshakeDonePending = true;
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
+      if (record.retired) for (const sequence of record.retired) this.peerCids.onRetirementLost(sequence);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -582,13 +650,21 @@ export class QuicConnection {
     return out;
   }
 
+  private readonly wants = [false, false, false];
   /** When the pacer lets the next datagram of new data leave (ms), as of the last send attempt. */
   private pacedUntil = 0;
   private lastSendAttempt = 0;
 
   /** Data waits to be sent (CRYPTO, stream data or control frames). */
   private get hasPendingData(): boolean {
-    return this.spaces.some((s) => !s.discarded && s.hasCryptoToSend) || this.streams.hasStreamData || this.streams.hasControlFrames;
+    const [initial, handshake, application] = this.spaces as [PacketSpace, PacketSpace, PacketSpace];
+    return (
+      (!initial.discarded && initial.hasCryptoToSend) ||
+      (!handshake.discarded && handshake.hasCryptoToSend) ||
+      application.hasCryptoToSend ||
+      this.streams.hasStreamData ||
+      this.streams.hasControlFrames
+    );
   }
 
   private amplificationBudget(): number {
@@ -603,19 +679,25 @@ export class QuicConnection {
       return undefined;
     }
     if (this.role === 'server') this.recovery.setAntiAmplificationLimited(false, now);
-    const probing = this.spaces.some((s) => s.probes > 0);
+    const probing = this.spaces[0]!.probes + this.spaces[1]!.probes + this.spaces[2]!.probes > 0;
     // Pacing (RFC 9002 §7.7): new data waits for the pacer; ACKs and PTO probes do not.
     this.pacedUntil = this.recovery.nextSendTime(now);
     this.lastSendAttempt = now;
     const congestionOpen = probing || (this.recovery.sendWindow >= this.maxDatagramSize && this.pacedUntil <= now);
-    const wants = [0, 1, 2].map((space) => this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen));
-    const last = wants.lastIndexOf(true);
+    // Which spaces have something to send (a reused array: this runs for every datagram).
+    const wants = this.wants;
+    let last = -1;
+    for (let space = 0; space < 3; space++) {
+      wants[space] = this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen);
+      if (wants[space]) last = space;
+    }
     if (last < 0) return undefined;
     // §14.1: a client pads every datagram with an Initial packet to 1200 bytes, a server those with an ack-eliciting one.
     const initial = this.spaces[PacketNumberSpace.Initial]!;
     const needsPadding = wants[PacketNumberSpace.Initial]! && (this.role === 'client' || initial.hasCryptoToSend || initial.probes > 0);
     if (needsPadding && budget < MIN_INITIAL_DATAGRAM) return undefined;
-    const buf = Buffer.alloc(budget);
+    // Every byte up to the returned length is written (headers, frames, explicit padding).
+    const buf = Buffer.allocUnsafe(budget);
     let offset = 0;
     for (let space = 0; space <= last; space++) {
       if (wants[space]) offset = this.writePacket(space as PacketNumberSpace, buf, offset, budget, now, congestionOpen, needsPadding && space === last);
@@ -637,7 +719,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -672,12 +754,12 @@ export class QuicConnection {
     const isShort = space === PacketNumberSpace.ApplicationData;
     const pnOffset = isShort
       ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
-      : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+      : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, this.retryToken, pnLength, pn);
     const payloadStart = pnOffset + pnLength;
     const limit = budget - AEAD_TAG_LENGTH;
     if (limit - payloadStart < 8) return offset;
     let p = payloadStart;
-    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined };
+    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined };
     let ackEliciting = false;
 
     if (!paddingOnly && s.received.largest >= 0 && (s.received.hasUnacknowledged || s.hasCryptoToSend)) {
@@ -692,6 +774,12 @@ export class QuicConnection {
         p = writeFrame(buf, p, { type: 'handshake_done' });
         record.handshakeDone = true;
         this.handshakeDonePending = false;
+        ackEliciting = true;
+      }
+      while (isShort && this.peerCids.hasRetirements && limit - p >= 9) {
+        const sequence = this.peerCids.takeRetirement()!;
+        p = writeFrame(buf, p, { type: 'retire_connection_id', sequenceNumber: sequence });
+        (record.retired ??= []).push(sequence);
         ackEliciting = true;
       }
       if (isShort && this.pathResponse && limit - p >= 9) {
@@ -792,7 +880,7 @@ export class QuicConnection {
       const isShort = space === 2;
       const pnOffset = isShort
         ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
-        : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, Buffer.alloc(0), pnLength, pn);
+        : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, this.retryToken, pnLength, pn);
       let p = pnOffset + pnLength;
       if (p + frameLength(f) + AEAD_TAG_LENGTH + 4 > buf.length) break;
       p = writeFrame(buf, p, f);

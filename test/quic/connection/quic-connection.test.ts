@@ -12,6 +12,9 @@ import { readFileSync } from 'node:fs';
 import { beforeAll } from 'vitest';
 import { TestPki } from '../../support/pki.js';
 import { ScriptedTls } from './scripted-tls.js';
+import { buildRetryPacket } from '../../../src/quic/packet/retry-packet.js';
+import { buildVersionNegotiation } from '../../../src/quic/packet/version-negotiation.js';
+import { QUIC_V1 } from '../../../src/quic/initial/initial-keys.js';
 
 type TlsFactory = (binding: TlsBinding) => QuicTlsEndpoint;
 
@@ -262,6 +265,15 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     expect(p.client.isClosed || p.server!.isClosed).toBe(false);
   });
 
+  it('a stateless reset from the server ends the client connection (RFC 9000 §10.3.1)', () => {
+    const p = new Pair();
+    p.run(established(p));
+    const reset = Buffer.concat([Buffer.of(0x40), randomBytes(30), Buffer.alloc(16, 7)]); // the server's token (Pair gives 7s)
+    p.client.receiveDatagram(reset, p.now);
+    p.run(() => p.client.isClosed, 10_000);
+    expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', close: { reason: 'stateless reset', initiator: 'peer' } });
+  });
+
   it('key update: the client updates once a 1-RTT packet was acknowledged, the server follows', () => {
     const p = new Pair();
     p.run(established(p));
@@ -363,5 +375,84 @@ describe('QuicConnection robustness', () => {
     }
     // Most mutations fail authentication and are dropped without closing anything.
     expect(closedByFuzz).toBeLessThan(40);
+  });
+});
+
+describe('QuicConnection client: Retry and Version Negotiation', () => {
+  const h = new PacketHeader();
+
+  function clientWithScriptedTls(): QuicConnection {
+    return new QuicConnection({ role: 'client', localCid: randomBytes(8), remoteCid: randomBytes(8), createTls: (b) => new ScriptedTls('client', b), now: 0 });
+  }
+
+  it('follows a Retry: new Initial keys and DCID, the token in every later Initial, authenticated retry_source_connection_id', () => {
+    const client = clientWithScriptedTls();
+    const first = client.sendDatagrams(0)[0]!;
+    parsePacketHeader(first, 0, 8, h);
+    const originalDcid = Buffer.from(h.dcid);
+    const retryScid = randomBytes(8);
+    const token = Buffer.from('retry-token');
+    // A Retry with a bad tag (wrong original DCID) is ignored.
+    client.receiveDatagram(buildRetryPacket({ version: QUIC_V1, dcid: client.localCid, scid: retryScid, token, originalDcid: randomBytes(8) }), 1);
+    expect(client.sendDatagrams(1)).toEqual([]);
+    client.receiveDatagram(buildRetryPacket({ version: QUIC_V1, dcid: client.localCid, scid: retryScid, token, originalDcid }), 1);
+    const second = client.sendDatagrams(1)[0]!;
+    parsePacketHeader(second, 0, 8, h);
+    expect(h.type).toBe(PacketType.Initial);
+    expect(h.dcid.equals(retryScid)).toBe(true);
+    expect(h.token.equals(token)).toBe(true);
+    // The server that issued the Retry takes it from here.
+    const server = new QuicConnection({
+      role: 'server',
+      localCid: retryScid,
+      remoteCid: Buffer.from(h.scid),
+      originalDcid,
+      retrySourceCid: retryScid,
+      createTls: (b) => new ScriptedTls('server', b),
+      now: 1,
+    });
+    server.receiveDatagram(second, 1);
+    let now = 2;
+    for (let i = 0; i < 30 && !(client.isHandshakeConfirmed && server.isHandshakeConfirmed); i++, now++) {
+      for (const d of server.sendDatagrams(now)) client.receiveDatagram(d, now);
+      for (const d of client.sendDatagrams(now)) server.receiveDatagram(d, now);
+    }
+    expect(client.isHandshakeConfirmed && server.isHandshakeConfirmed).toBe(true);
+    expect(client.peerParameters!.retrySourceConnectionId!.equals(retryScid)).toBe(true);
+    expect(client.peerParameters!.originalDestinationConnectionId!.equals(originalDcid)).toBe(true);
+  });
+
+  it('a server whose transport parameters do not match the Retry fails authentication (TRANSPORT_PARAMETER_ERROR)', () => {
+    const client = clientWithScriptedTls();
+    const first = client.sendDatagrams(0)[0]!;
+    parsePacketHeader(first, 0, 8, h);
+    const originalDcid = Buffer.from(h.dcid);
+    const retryScid = randomBytes(8);
+    client.receiveDatagram(buildRetryPacket({ version: QUIC_V1, dcid: client.localCid, scid: retryScid, token: Buffer.from('t'), originalDcid }), 1);
+    const second = client.sendDatagrams(1)[0]!;
+    parsePacketHeader(second, 0, 8, h);
+    // This server keys its Initial packets right but claims the Retry's ID as the original DCID and omits retry_source_connection_id.
+    const server = new QuicConnection({ role: 'server', localCid: retryScid, remoteCid: Buffer.from(h.scid), originalDcid: retryScid, createTls: (b) => new ScriptedTls('server', b), now: 1 });
+    server.receiveDatagram(second, 1);
+    let now = 2;
+    for (let i = 0; i < 30 && !client.isClosed; i++, now += 50) {
+      for (const d of server.sendDatagrams(now)) client.receiveDatagram(d, now);
+      for (const d of client.sendDatagrams(now)) server.receiveDatagram(d, now);
+      client.handleTimeout(now + 10_000);
+    }
+    const events: ConnectionEvent[] = [];
+    for (let e = client.pollEvent(); e; e = client.pollEvent()) events.push(e);
+    expect(events.at(-1)).toMatchObject({ type: 'closed', close: { code: QuicErrorCode.TRANSPORT_PARAMETER_ERROR, initiator: 'local' } });
+  });
+
+  it('closes when Version Negotiation does not offer our version, ignores one that does', () => {
+    const client = clientWithScriptedTls();
+    const first = client.sendDatagrams(0)[0]!;
+    parsePacketHeader(first, 0, 8, h);
+    client.receiveDatagram(buildVersionNegotiation(Buffer.from(h.dcid), client.localCid, [QUIC_V1, 0x1a2a3a4a]), 1);
+    expect(client.isClosed).toBe(false);
+    client.receiveDatagram(buildVersionNegotiation(Buffer.from(h.dcid), client.localCid, [0x1a2a3a4a]), 1);
+    expect(client.isClosed).toBe(true);
+    expect(client.pollEvent()).toMatchObject({ type: 'closed', close: { initiator: 'peer', reason: expect.stringMatching(/no common QUIC version/) } });
   });
 });
