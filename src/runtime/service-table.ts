@@ -4,7 +4,7 @@
  * Weighted services refer to others; a cycle among them is an error.
  */
 import type { DynamicConfig } from '../dynamic/model.js';
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import { buildLoadBalancer } from '../service/load-balancer.js';
 import type { HealthChecker } from '../service/health-check.js';
 import { SmoothWeightedRoundRobin } from '../service/smooth-weighted-round-robin.js';
