@@ -24,6 +24,7 @@ import { chain } from './chain/index.js';
 import { buffering } from './buffering/index.js';
 import { compress } from './compress/index.js';
 import { contentType } from './content-type/index.js';
+import { digestAuth } from './digest-auth/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -42,6 +43,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   buffering,
   compress,
   contentType,
+  digestAuth,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
