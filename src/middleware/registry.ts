@@ -25,6 +25,7 @@ import { buffering } from './buffering/index.js';
 import { compress } from './compress/index.js';
 import { contentType } from './content-type/index.js';
 import { digestAuth } from './digest-auth/index.js';
+import { forwardAuth } from './forward-auth/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -44,6 +45,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   compress,
   contentType,
   digestAuth,
+  forwardAuth,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
