@@ -26,6 +26,7 @@ import { compress } from './compress/index.js';
 import { contentType } from './content-type/index.js';
 import { digestAuth } from './digest-auth/index.js';
 import { forwardAuth } from './forward-auth/index.js';
+import { passTLSClientCert } from './pass-tls-client-cert/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -46,6 +47,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   contentType,
   digestAuth,
   forwardAuth,
+  passTLSClientCert,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
