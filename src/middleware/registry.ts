@@ -27,6 +27,7 @@ import { contentType } from './content-type/index.js';
 import { digestAuth } from './digest-auth/index.js';
 import { forwardAuth } from './forward-auth/index.js';
 import { passTLSClientCert } from './pass-tls-client-cert/index.js';
+import { circuitBreaker } from './circuit-breaker/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -48,6 +49,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   digestAuth,
   forwardAuth,
   passTLSClientCert,
+  circuitBreaker,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
