@@ -161,9 +161,14 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   for (const [name, ep] of Object.entries(cfg.entryPoints)) {
     try {
       parseListenAddress(ep.address);
+      // Traefik's `:53/udp`: a UDP entrypoint carries UDP routers, which Portico does not have; opening TCP there would be wrong.
+      if (/\/udp$/i.test(ep.address.trim()))
+        problem(`entryPoints.${name}.address`, `UDP entrypoints ("/udp") are not supported (Portico has no UDP routers); HTTP/3 listens on the UDP port of a TCP entrypoint with http3: {}`);
     } catch (err) {
       problem(`entryPoints.${name}.address`, `${(err as Error).message}`);
     }
+    // Traefik's `http3: {}`: the section's presence turns HTTP/3 on; `enabled: false` (Portico's older key) still turns it off.
+    if (ep.http3) ep.http3.enabled ??= true;
     const to = ep.http?.redirections?.entryPoint.to;
     if (to && !cfg.entryPoints[to]) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `no entrypoint named "${to}"`);
     const t = ep.transport;
@@ -184,10 +189,15 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
       }
     }
   }
+  // The internal entrypoint is `portico`, or `traefik` when only that one is defined (Traefik's `api.insecure` convention).
+  const internal = !cfg.entryPoints.portico && cfg.entryPoints.traefik ? 'traefik' : 'portico';
+  if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
+  if (cfg.ping) cfg.ping.entryPoint ??= internal;
+  if (cfg.metrics?.prometheus) cfg.metrics.prometheus.entryPoint ??= internal;
   const internalUsers: Array<[string, string | undefined]> = [
-    ['api.entryPoint', cfg.api && (cfg.api.insecure ? cfg.api.entryPoint ?? 'portico' : undefined)],
-    ['ping.entryPoint', cfg.ping && (cfg.ping.entryPoint ?? 'portico')],
-    ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus && (cfg.metrics.prometheus.entryPoint ?? 'portico')],
+    ['api.entryPoint', cfg.api?.insecure ? cfg.api.entryPoint : undefined],
+    ['ping.entryPoint', cfg.ping?.entryPoint],
+    ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus?.entryPoint],
   ];
   for (const [field, ep] of internalUsers) {
     if (!ep || cfg.entryPoints[ep]) continue;

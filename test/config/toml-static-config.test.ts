@@ -57,7 +57,7 @@ providers: { file: { directory: dynamic, watch: true } }
   );
   const fromToml = loadStaticConfig({ file: toml });
   const fromYaml = loadStaticConfig({ file: yaml });
-  expect(fromToml.entryPoints.websecure!.http3).toEqual({ advertisedPort: 443 });
+  expect(fromToml.entryPoints.websecure!.http3).toEqual({ enabled: true, advertisedPort: 443 });
   expect(fromToml.log.level).toBe('debug');
   // Same content, same result (the file provider directory resolves next to each file: compare names only).
   expect({ ...fromToml, baseDir: '', providers: {} }).toEqual({ ...fromYaml, baseDir: '', providers: {} });
