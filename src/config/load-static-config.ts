@@ -14,6 +14,7 @@ import { parseListenAddress } from './listen-address.js';
 import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
+import { unsupportedReason } from './unsupported-key.js';
 import { yamlLineLocator } from '../provider/file/yaml-line-locator.js';
 
 /** Finds the line of a key path in the file the configuration came from. */
@@ -126,7 +127,8 @@ export function loadStaticConfig(options: LoadOptions): StaticConfig {
   return validateStaticConfig(doc, baseDir, options.file ?? '(embedded)', lineOf);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(staticConfigSchema);
 
 export function validateStaticConfig(doc: Json, baseDir: string, source: string, lineOf?: LineOf): StaticConfig {
@@ -141,6 +143,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+      const refused = unsupportedReason(e);
+      if (refused) return `${at(path)}: ${path}: ${refused}`;
       if (e.keyword === 'additionalProperties') {
         const key = `${path === '(top level)' ? '' : path + '.'}${(e.params as { additionalProperty: string }).additionalProperty}`;
         return `${at(key)}: ${key}: unknown option`;
