@@ -109,6 +109,7 @@ export class TcpEntryPoint {
     // Expect: 100-continue is answered only once routing and middlewares accepted the request.
     this.h1.on('checkContinue', (req, res) => this.onH1Request(req, res, true));
     this.h1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.connections.releaseH1(socket);
       const ex = this.buildH1Exchange(req, undefined);
       if (!ex) {
         socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -350,6 +351,8 @@ export class TcpEntryPoint {
         const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, peer.clientIp);
         if (!built.ok) return void res.writeHead(400).end();
         const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, 'GET');
+        // An open tunnel is a stream in progress: its session is not idle.
+        req.stream.once('close', this.connections.h2Stream(session, req.stream.id ?? 0));
         handleExtendedConnect(ex, req.stream, this.ep);
         return;
       }
