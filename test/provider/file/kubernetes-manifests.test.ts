@@ -152,3 +152,40 @@ spec:
     ]);
   });
 });
+
+describe('name@kubernetescrd in files', () => {
+  test('references to the CRD provider resolve to the same objects read from the file', async () => {
+    const s = await load(`
+apiVersion: v1
+kind: Service
+metadata: { name: whoami, namespace: default }
+spec: { ports: [{ name: http, port: 80 }] }
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: { name: add-header, namespace: default }
+spec: { headers: { customRequestHeaders: { X-Test: yes } } }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TraefikService
+metadata: { name: wrr, namespace: default }
+spec: { weighted: { services: [{ name: whoami, port: 80 }] } }
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: app, namespace: default }
+spec:
+  routes:
+    - match: Host(\`app.example\`)
+      kind: Rule
+      middlewares: [{ name: default-add-header@kubernetescrd }]
+      services: [{ name: default-wrr@kubernetescrd, kind: TraefikService }]
+`);
+    expect(s.errors).toEqual([]);
+    const router = routerFor(s, 'Host(`app.example`)')!;
+    expect(router.middlewares).toEqual(['default-add-header']);
+    expect(router.service).toBe('default-wrr');
+    expect(s.config.http.middlewares['default-add-header']).toBeDefined();
+    expect(s.config.http.services['default-wrr']).toBeDefined();
+  });
+});
