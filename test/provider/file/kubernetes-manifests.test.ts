@@ -189,3 +189,21 @@ spec:
     expect(s.config.http.services['default-wrr']).toBeDefined();
   });
 });
+
+describe('TLSOption client CAs', () => {
+  test('a CA Secret that is not PEM fails the TLSOption (so the routers using it fail), naming the Secret', async () => {
+    const s = await load(`
+apiVersion: v1
+kind: Secret
+metadata: { name: client-ca, namespace: default }
+stringData: { ca.crt: "just some text" }
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: { name: mtls, namespace: default }
+spec: { clientAuth: { secretNames: [client-ca], clientAuthType: RequireAndVerifyClientCert } }
+`);
+    expect(errorsOf(s)).toEqual(['spec.clientAuth.secretNames[0]: Secret default/client-ca holds no PEM CA certificate']);
+    expect(s.config.tls.options['default-mtls']).toBeUndefined();
+  });
+});
