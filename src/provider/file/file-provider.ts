@@ -149,6 +149,7 @@ export class FileProvider implements Provider {
         apiGroups: ['portico.dev', 'traefik.io', 'traefik.containo.us'],
         allowCrossNamespace: true,
         allowExternalNameServices: true,
+        standsInFor: ['kubernetescrd', 'kubernetesingress'],
         nativeServiceNames: new Set(Object.keys(config.http.services)),
         log: (level: 'debug' | 'warn', msg: string) => this.options.log?.(level, msg),
       });
