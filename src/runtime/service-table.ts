@@ -5,7 +5,7 @@
  */
 import type { DynamicConfig } from '../dynamic/model.js';
 import type { Handler } from '../middleware/exchange.js';
-import { buildLoadBalancer } from '../service/load-balancer.js';
+import { buildLoadBalancer, type UpstreamServer } from '../service/load-balancer.js';
 import type { HealthChecker } from '../service/health-check.js';
 import { SmoothWeightedRoundRobin } from '../service/smooth-weighted-round-robin.js';
 import type { UpstreamPools } from '../service/upstream-pools.js';
@@ -31,10 +31,13 @@ export interface ServiceTable {
   get(name: string): Handler | undefined;
   /** Active health checks of the load balancers built so far; started when the version goes live. */
   readonly healthChecks: readonly HealthChecker[];
+  /** For the API: configured server URL → `UP`/`DOWN` (active health check) of a load balancer built so far. */
+  serverStatus(name: string): Record<string, 'UP' | 'DOWN'> | undefined;
 }
 
 export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuildDeps, errors: ConfigErrors): ServiceTable {
   const healthChecks: HealthChecker[] = [];
+  const servers = new Map<string, Array<{ url: string; server: UpstreamServer }>>();
   const built = new Map<string, Handler | null>();
   const building = new Set<string>();
   const report = (name: string, field: string, message: string) => errors.report('http.services', name, field, message);
@@ -70,6 +73,7 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
             onHealthChange: (url, healthy) => deps.onHealthChange?.(name, url, healthy),
           });
           handler = lb.handler;
+          servers.set(name, lb.servers.map((server, i) => ({ url: def.loadBalancer!.servers[i]!.url, server })));
           if (lb.healthCheck) healthChecks.push(lb.healthCheck);
         }
       } else if (def.weighted) {
@@ -91,5 +95,9 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
     built.set(name, handler ?? null);
     return handler;
   };
-  return { get, healthChecks };
+  const serverStatus = (name: string) => {
+    const list = servers.get(name);
+    return list && Object.fromEntries(list.map(({ url, server }) => [url, server.healthy ? 'UP' : 'DOWN'] as const));
+  };
+  return { get, healthChecks, serverStatus };
 }
