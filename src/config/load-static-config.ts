@@ -162,6 +162,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string)
       }
     }
   }
+  // Portico never accepts a key that does nothing: there is no dashboard yet (the API is there without it).
+  if (cfg.api?.dashboard === true)
+    problems.push(`${source}: api.dashboard: Portico has no dashboard yet; remove the key or set it to false (the API at /api/ works without it)`);
   const internalUsers: Array<[string, string | undefined]> = [
     ['api.entryPoint', cfg.api && (cfg.api.insecure ? cfg.api.entryPoint ?? 'portico' : undefined)],
     ['ping.entryPoint', cfg.ping && (cfg.ping.entryPoint ?? 'portico')],
