@@ -9,7 +9,7 @@ describe('api static configuration', () => {
   });
 
   test('api.dashboard: false, api: {} and api.insecure are accepted', () => {
-    expect(loadStaticConfig({ document: { api: { dashboard: false, insecure: true } } }).api).toEqual({ dashboard: false, insecure: true });
+    expect(loadStaticConfig({ document: { api: { dashboard: false, insecure: true } } }).api).toEqual({ dashboard: false, insecure: true, entryPoint: 'portico' });
     expect(loadStaticConfig({ document: { api: null } }).api).toEqual({});
     const cfg = loadStaticConfig({ document: { api: { insecure: true } } });
     expect(cfg.entryPoints.portico).toEqual({ address: ':9000' });
