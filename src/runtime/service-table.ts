@@ -6,7 +6,7 @@
  * that use it (service/service-health.ts).
  */
 import type { DynamicConfig, Service } from '../dynamic/model.js';
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import { buildLoadBalancer } from '../service/load-balancer.js';
 import type { HealthChecker } from '../service/health-check.js';
 import type { UpstreamPools } from '../service/upstream-pools.js';

@@ -6,8 +6,8 @@
  * mirroring / failover service with `healthCheck: {}`); the table refuses it
  * otherwise. With `healthCheck: {}` the failover reports up while either is.
  */
-import type { Handler } from '../middleware/exchange.js';
-import { respondError } from './http-error.js';
+import type { Handler } from '../exchange/exchange.js';
+import { respondError } from '../exchange/http-error.js';
 import { anyUp, type ServiceHealth } from './service-health.js';
 
 export interface HealthReportingService {

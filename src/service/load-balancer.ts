@@ -5,15 +5,15 @@
  * an active health check takes servers out until they answer again, and a
  * sticky cookie keeps a client on the server it was first sent to.
  */
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { PoolUpstream } from './pool-upstream.js';
 import { announcedTrailers, TrailerUpstream } from './trailer-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
-import { respondError } from './http-error.js';
+import { respondError } from '../exchange/http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
-import type { Exchange } from '../middleware/exchange.js';
+import type { Exchange } from '../exchange/exchange.js';
 import type { ForwardOptions, UpstreamClient, UpstreamFailure } from './upstream-client.js';
 import { HealthChecker } from './health-check.js';
 import type { BackendAdmission } from './backend-admission.js';
@@ -124,7 +124,7 @@ export function buildLoadBalancer(
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
     // A WebSocket tunnel has a connection of its own for its whole life, not one of the pool's.
-    if (ex.state.upgrade !== undefined) return void (await server.forward(ex, server.forwardOptions));
+    if (ex.tunnel !== undefined) return void (await server.forward(ex, server.forwardOptions));
     const admitted = server.admission.enter(ex);
     if (admitted !== true) {
       const outcome = await admitted;

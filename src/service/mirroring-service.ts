@@ -9,10 +9,10 @@
  * passed on to the main service alone and that request is not mirrored.
  */
 import { Readable } from 'node:stream';
-import type { Exchange, HeaderMap, Handler, ResponseSink } from '../middleware/exchange.js';
+import type { Exchange, HeaderMap, Handler, ResponseSink } from '../exchange/exchange.js';
 import type { MirroringService } from '../dynamic/model.js';
-import { ExchangeBase } from '../entrypoint/exchange-base.js';
-import { DiscardingSink } from '../middleware/failure-guarded-sink.js';
+import { ExchangeBase } from '../exchange/exchange-base.js';
+import { DiscardingSink } from '../exchange/failure-guarded-sink.js';
 import type { ServiceHealth } from './service-health.js';
 
 export interface Mirror {

@@ -8,7 +8,7 @@
  * version, so a sticky request costs a header scan and a map lookup.
  */
 import { createHash } from 'node:crypto';
-import type { Exchange, HeaderMap, ResponseHeadersHook } from '../middleware/exchange.js';
+import type { Exchange, HeaderMap, ResponseHeadersHook } from '../exchange/exchange.js';
 import type { StickyCookie } from '../dynamic/model.js';
 
 /** Traefik's default cookie name: `_` and 5 hex digits of SHA-1("_TRAEFIK_BACKEND_" + qualified service name). */

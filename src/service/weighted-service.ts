@@ -4,9 +4,9 @@
  * balancer's own cookie then picks the server) and, with `healthCheck: {}`,
  * children whose health is down left out.
  */
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import type { WeightedService } from '../dynamic/model.js';
-import { respondError } from './http-error.js';
+import { respondError } from '../exchange/http-error.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { StickySessions } from './sticky-cookie.js';
 import { anyUp, type ServiceHealth } from './service-health.js';

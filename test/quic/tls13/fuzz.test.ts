@@ -76,8 +76,9 @@ function newServer(host = new RecordingHost()): QuicTlsEndpoint {
   });
 }
 
-describe('fuzzing receive() with mutated input', () => {
-  it('server: 3000 mutated ClientHellos (plain, post-quantum, with a real PSK) raise only QuicTlsAlert', () => {
+// Bounded in count; the time limit leaves room for a loaded 2-core CI machine.
+describe('fuzzing receive() with mutated input', { timeout: 120_000 }, () => {
+  it('server: 2000 mutated ClientHellos (plain, post-quantum, with a real PSK) raise only QuicTlsAlert', () => {
     // A real resumption ClientHello, so mutations reach ticket opening and binder checks.
     const sessions: Buffer[] = [];
     const first = runHandshake(
@@ -94,7 +95,7 @@ describe('fuzzing receive() with mutated input', () => {
 
     const random = seededRandom(0x5eed);
     const counts = { alerts: 0, accepted: 0 };
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 2000; i++) {
       const input = mutateHandshake(seeds[i % seeds.length]!, random);
       const server = newServer();
       const error = feed(server, 'initial', input, random);
@@ -109,7 +110,7 @@ describe('fuzzing receive() with mutated input', () => {
       // Failed for good: the same alert again, nothing else.
       expect(() => server.receive('initial', seeds[0]!)).toThrow(QuicTlsAlert);
     }
-    expect(counts.alerts).toBeGreaterThan(1000);
+    expect(counts.alerts).toBeGreaterThan(700);
   });
 
   it('server: 500 random byte strings at every level raise only QuicTlsAlert', () => {
@@ -123,14 +124,14 @@ describe('fuzzing receive() with mutated input', () => {
     }
   });
 
-  it('client: 1500 mutated server flights raise only QuicTlsAlert', () => {
+  it('client: 1000 mutated server flights raise only QuicTlsAlert', () => {
     const reference = runHandshake(
       { alpn: ['h3'], selectCertificate: () => certificate, ticketKeys, clientAuth: { required: false, caPem: [caPem] }, now: () => Date.now() },
       { serverName: 'localhost', alpn: ['h3'], caPem: [caPem], now: () => Date.now() },
     );
     expect(reference.client.handshakeComplete).toBe(true);
     const random = seededRandom(7);
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < 1000; i++) {
       // A fresh client gets the real flights, one of them mutated (its ServerHello, handshake flight or ticket).
       const client = createQuicTlsClient({
         host: new RecordingHost(),
