@@ -486,6 +486,55 @@ http:
     }
   });
 
+  test('weighted with healthCheck: {} skips the child whose health check fails, and takes it back', async () => {
+    const sick = await startRecorder('sick');
+    let healthy = true;
+    sick.answer = (req, res) => {
+      if (req.url === '/health') res.statusCode = healthy ? 200 : 503;
+      res.end('sick');
+    };
+    try {
+      const errors = await apply(
+        'whealth.yaml',
+        `
+http:
+  routers:
+    whealth:
+      rule: PathPrefix(\`/wh\`)
+      service: wh
+  services:
+    wh:
+      weighted:
+        healthCheck: {}
+        services: [{ name: wh-sick }, { name: wh-fine }]
+    wh-sick:
+      loadBalancer:
+        servers: [{ url: "${sick.url}" }]
+        healthCheck: { path: /health, interval: 100ms, timeout: 1s }
+    wh-fine:
+      loadBalancer:
+        servers: [{ url: "${a.url}" }]
+        healthCheck: { path: /status, interval: 100ms, timeout: 1s }
+`,
+      );
+      expect(errors).toEqual([]);
+      const round = async () => {
+        const seen: Array<string | undefined> = [];
+        for (let i = 0; i < 4; i++) seen.push(backendOf(await get('/wh')));
+        return seen;
+      };
+      expect(new Set(await round())).toEqual(new Set(['sick', 'a']));
+      healthy = false;
+      await sleep(1000);
+      expect(await round()).toEqual(['a', 'a', 'a', 'a']);
+      healthy = true;
+      await sleep(1000);
+      expect(new Set(await round())).toEqual(new Set(['sick', 'a']));
+    } finally {
+      await sick.close();
+    }
+  });
+
   test('a main service without a health check is refused, naming the field', async () => {
     const errors = await apply(
       'failover-bad.yaml',
