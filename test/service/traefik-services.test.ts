@@ -229,10 +229,22 @@ http:
     );
     expect(errors).toEqual([]);
     const before = { a: a.requests, b: b.requests };
-    const slow = get('/slow?ms=2500');
+    let slowDone = false;
+    const slow = get('/slow?ms=4000').finally(() => (slowDone = true));
     for (let i = 0; i < 100 && a.requests + b.requests === before.a + before.b; i++) await sleep(50);
+    // In-process requests, so that all eight run while the slow one is in flight even on a loaded machine.
+    const agent = new Agent({ connections: 1 });
     const picked: Array<string | undefined> = [];
-    for (let i = 0; i < 8; i++) picked.push(backendOf(await get('/p2c')));
+    try {
+      for (let i = 0; i < 8; i++) {
+        const r = await request(`http://127.0.0.1:${port}/p2c`, { dispatcher: agent });
+        await r.body.text();
+        picked.push(r.headers['x-backend'] as string | undefined);
+      }
+    } finally {
+      await agent.close();
+    }
+    expect(slowDone).toBe(false);
     const slowResult = await slow;
     expect(slowResult.status).toBe(200);
     // The slow request holds one server; all eight others went to the idle one (wrr would alternate).
