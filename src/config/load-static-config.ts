@@ -15,7 +15,7 @@ import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
-import { yamlLineLocator } from '../provider/file/yaml-line-locator.js';
+import { yamlLineLocator } from './yaml-line-locator.js';
 
 /** Finds the line of a key path in the file the configuration came from. */
 type LineOf = (path: string[]) => number | undefined;
@@ -198,6 +198,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
   if (cfg.ping) cfg.ping.entryPoint ??= internal;
   if (cfg.metrics?.prometheus) cfg.metrics.prometheus.entryPoint ??= internal;
+  // Portico never accepts a key that does nothing: there is no dashboard yet (the API is there without it).
+  if (cfg.api?.dashboard === true)
+    problems.push(`${source}: api.dashboard: Portico has no dashboard yet; remove the key or set it to false (the API at /api/ works without it)`);
   const internalUsers: Array<[string, string | undefined]> = [
     ['api.entryPoint', cfg.api?.insecure ? cfg.api.entryPoint : undefined],
     ['ping.entryPoint', cfg.ping?.entryPoint],

@@ -40,6 +40,8 @@ export interface ConversionContext {
   name: string;
   /** Where this object's output goes until it is known to be whole. */
   staged: DynamicConfig;
+  /** Problems with a part the object can do without (one route of several): reported, the rest kept. */
+  partial: Problem[];
 }
 
 export function stagingConfig(): DynamicConfig {

@@ -56,8 +56,12 @@ export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOpti
   return out;
 }
 
-export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): TlsStore {
-  if (o.metadata.name !== 'default') throw new Problem('metadata.name', `only the TLS store named "default" exists; rename "${o.metadata.name}" to "default"`);
+/** The default store; a store of another name is ignored with a warning, as Traefik does (there is only the default one). */
+export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): TlsStore | undefined {
+  if (o.metadata.name !== 'default') {
+    ctx.opts.log?.('warn', `TLSStore ${ctx.ns}/${o.metadata.name}: only the TLS store named "default" is used; this one is ignored`);
+    return undefined;
+  }
   const spec = asObject(o.spec ?? {}, 'spec');
   checkKeys(spec, ['defaultCertificate', 'certificates', 'defaultGeneratedCert'], 'spec');
   if (spec.defaultGeneratedCert !== undefined) throw new Problem('spec.defaultGeneratedCert', 'generated default certificates (ACME) are not supported; use defaultCertificate');

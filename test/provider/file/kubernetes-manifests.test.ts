@@ -18,14 +18,19 @@ afterEach(() => {
 });
 
 /** The snapshot the file provider makes of one YAML file. */
-async function load(text: string): Promise<ProviderSnapshot> {
+async function load(text: string, warnings: string[] = []): Promise<ProviderSnapshot> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-k8s-files-'));
   dirs.push(dir);
   writeFileSync(join(dir, 'cluster.yaml'), text);
-  return new FileProvider({ directory: dir, watch: false }).reload();
+  return new FileProvider({ directory: dir, watch: false, log: (level, msg) => void (level === 'warn' && warnings.push(msg)) }).reload();
 }
 const urls = (s: ProviderSnapshot, service: string) => s.config.http.services[service]?.loadBalancer?.servers.map((x) => x.url).sort();
 const routerFor = (s: ProviderSnapshot, rule: string) => Object.values(s.config.http.routers).find((r) => r.rule === rule);
+/** The Service most examples route to. */
+const WHOAMI = `apiVersion: v1
+kind: Service
+metadata: { name: whoami, namespace: default }
+spec: { ports: [{ name: http, port: 80 }] }`;
 const errorsOf = (s: ProviderSnapshot) => s.errors.map((e) => `${e.path}: ${e.message}`);
 
 describe('backend ports', () => {
@@ -156,10 +161,7 @@ spec:
 describe('name@kubernetescrd in files', () => {
   test('references to the CRD provider resolve to the same objects read from the file', async () => {
     const s = await load(`
-apiVersion: v1
-kind: Service
-metadata: { name: whoami, namespace: default }
-spec: { ports: [{ name: http, port: 80 }] }
+${WHOAMI}
 ---
 apiVersion: traefik.io/v1alpha1
 kind: Middleware
@@ -205,5 +207,85 @@ spec: { clientAuth: { secretNames: [client-ca], clientAuthType: RequireAndVerify
 `);
     expect(errorsOf(s)).toEqual(['spec.clientAuth.secretNames[0]: Secret default/client-ca holds no PEM CA certificate']);
     expect(s.config.tls.options['default-mtls']).toBeUndefined();
+  });
+});
+
+describe('what Traefik warns about and goes on', () => {
+  test('one bad route is reported and left out; the other routes of the IngressRoute stay', async () => {
+    const s = await load(`
+${WHOAMI}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: mixed, namespace: default }
+spec:
+  routes:
+    - match: Host(\`good.example\`)
+      kind: Rule
+      services: [{ name: whoami, port: 80 }]
+    - match: Host(\`bad.example\`)
+      kind: Rule
+      services: [{ name: missing, port: 80 }]
+    - match: Host(\`also-good.example\`)
+      kind: Rule
+      services: [{ name: whoami, port: 80 }]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: all-bad, namespace: default }
+spec:
+  routes:
+    - match: Host(\`x.example\`)
+      kind: Rule
+      services: [{ name: missing, port: 80 }]
+`);
+    expect(Object.values(s.config.http.routers).map((r) => r.rule).sort()).toEqual(['Host(`also-good.example`)', 'Host(`good.example`)']);
+    expect(s.errors.map((e) => `${e.source.split(' ')[1]} ${e.path}: ${e.message}`)).toEqual([
+      '(default/IngressRoute/mixed) spec.routes[1].services[0].name: no Service default/missing',
+      '(default/IngressRoute/all-bad) spec.routes[0].services[0].name: no Service default/missing',
+    ]);
+  });
+
+  test('a TLSStore not named default and an IngressRoute tls.store naming it: warnings, the rest works', async () => {
+    const warnings: string[] = [];
+    const s = await load(`
+${WHOAMI}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: { name: other, namespace: default }
+spec: {}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: secure, namespace: default }
+spec:
+  tls: { store: { name: other } }
+  routes:
+    - match: Host(\`secure.example\`)
+      kind: Rule
+      services: [{ name: whoami, port: 80 }]
+`, warnings);
+    expect(s.errors).toEqual([]);
+    expect(routerFor(s, 'Host(`secure.example`)')!.tls).toEqual({});
+    expect(warnings).toEqual([
+      expect.stringMatching(/TLSStore default\/other: only the TLS store named "default" is used/),
+      expect.stringMatching(/IngressRoute default\/secure: spec.tls.store "other" is ignored/),
+    ]);
+  });
+
+  test('parentRefs (multi-layer routing) are refused with an error naming them', async () => {
+    const s = await load(`
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: child, namespace: default }
+spec:
+  parentRefs: [{ name: parent }]
+  routes:
+    - match: Path(\`/api\`)
+      kind: Rule
+      services: [{ name: whoami, port: 80 }]
+`);
+    expect(errorsOf(s)).toEqual([expect.stringMatching(/^spec\.parentRefs: parentRefs \(Traefik's multi-layer routing\) are not supported/)]);
   });
 });
