@@ -229,10 +229,22 @@ http:
     );
     expect(errors).toEqual([]);
     const before = { a: a.requests, b: b.requests };
-    const slow = get('/slow?ms=2500');
+    let slowDone = false;
+    const slow = get('/slow?ms=4000').finally(() => (slowDone = true));
     for (let i = 0; i < 100 && a.requests + b.requests === before.a + before.b; i++) await sleep(50);
+    // In-process requests, so that all eight run while the slow one is in flight even on a loaded machine.
+    const agent = new Agent({ connections: 1 });
     const picked: Array<string | undefined> = [];
-    for (let i = 0; i < 8; i++) picked.push(backendOf(await get('/p2c')));
+    try {
+      for (let i = 0; i < 8; i++) {
+        const r = await request(`http://127.0.0.1:${port}/p2c`, { dispatcher: agent });
+        await r.body.text();
+        picked.push(r.headers['x-backend'] as string | undefined);
+      }
+    } finally {
+      await agent.close();
+    }
+    expect(slowDone).toBe(false);
     const slowResult = await slow;
     expect(slowResult.status).toBe(200);
     // The slow request holds one server; all eight others went to the idle one (wrr would alternate).
@@ -264,17 +276,27 @@ http:
     passive:
       loadBalancer:
         servers: [{ url: "${a.url}" }, { url: "${bad.url}" }]
-        passiveHealthCheck: { failureWindow: 2s, maxFailedAttempts: 2 }
+        passiveHealthCheck: { failureWindow: 3s, maxFailedAttempts: 2 }
 `,
       );
       expect(errors).toEqual([]);
+      // In-process requests: all twelve well within the window even on a loaded machine (a curl spawn can take a second).
+      const agent = new Agent({ connections: 1 });
       const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) statuses.push((await get('/passive')).status);
+      try {
+        for (let i = 0; i < 12; i++) {
+          const r = await request(`http://127.0.0.1:${port}/passive`, { dispatcher: agent });
+          await r.body.text();
+          statuses.push(r.statusCode);
+        }
+      } finally {
+        await agent.close();
+      }
       // wrr alternates: the bad server answers 500 twice, then is out.
       expect(statuses.filter((s) => s === 500)).toHaveLength(2);
       expect(statuses.slice(4)).toEqual(Array(8).fill(200));
       expect(bad.bodies.length).toBe(2);
-      await sleep(2300);
+      await sleep(3300);
       bad.answer = (_q, res) => void res.end('fixed');
       const after = new Set<string | undefined>();
       for (let i = 0; i < 4; i++) after.add(backendOf(await get('/passive')));
@@ -473,6 +495,55 @@ http:
       expect(await until('primary')).toBe(true);
     } finally {
       await main.close();
+    }
+  });
+
+  test('weighted with healthCheck: {} skips the child whose health check fails, and takes it back', async () => {
+    const sick = await startRecorder('sick');
+    let healthy = true;
+    sick.answer = (req, res) => {
+      if (req.url === '/health') res.statusCode = healthy ? 200 : 503;
+      res.end('sick');
+    };
+    try {
+      const errors = await apply(
+        'whealth.yaml',
+        `
+http:
+  routers:
+    whealth:
+      rule: PathPrefix(\`/wh\`)
+      service: wh
+  services:
+    wh:
+      weighted:
+        healthCheck: {}
+        services: [{ name: wh-sick }, { name: wh-fine }]
+    wh-sick:
+      loadBalancer:
+        servers: [{ url: "${sick.url}" }]
+        healthCheck: { path: /health, interval: 100ms, timeout: 1s }
+    wh-fine:
+      loadBalancer:
+        servers: [{ url: "${a.url}" }]
+        healthCheck: { path: /status, interval: 100ms, timeout: 1s }
+`,
+      );
+      expect(errors).toEqual([]);
+      const round = async () => {
+        const seen: Array<string | undefined> = [];
+        for (let i = 0; i < 4; i++) seen.push(backendOf(await get('/wh')));
+        return seen;
+      };
+      expect(new Set(await round())).toEqual(new Set(['sick', 'a']));
+      healthy = false;
+      await sleep(1000);
+      expect(await round()).toEqual(['a', 'a', 'a', 'a']);
+      healthy = true;
+      await sleep(1000);
+      expect(new Set(await round())).toEqual(new Set(['sick', 'a']));
+    } finally {
+      await sick.close();
     }
   });
 
