@@ -4,10 +4,10 @@
  * each configured middleware.
  */
 import type { Middleware } from '../dynamic/model.js';
-import type { MiddlewareHandler } from './exchange.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
 import { compileOptionsSchema, type OptionsCheck } from './options-schema.js';
-import { guardMiddleware } from './middleware-failure-guard.js';
+import { guardMiddleware } from '../exchange/middleware-failure-guard.js';
 import { addPrefix } from './add-prefix/index.js';
 import { stripPrefix } from './strip-prefix/index.js';
 import { stripPrefixRegex } from './strip-prefix-regex/index.js';

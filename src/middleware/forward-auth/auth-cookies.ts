@@ -1,5 +1,5 @@
 /** `addAuthCookiesToResponse`: the auth server's cookies of the listed names replace the backend's of those names. */
-import type { HeaderMap } from '../exchange.js';
+import type { HeaderMap } from '../../exchange/exchange.js';
 
 export function cookieName(setCookie: string): string {
   const eq = setCookie.indexOf('=');

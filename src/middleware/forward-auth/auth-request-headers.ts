@@ -4,8 +4,8 @@
  * Traefik's X-Forwarded-* set describing the original request. With
  * `trustForwardHeader`, X-Forwarded-* the client sent are believed and kept.
  */
-import type { Exchange } from '../exchange.js';
-import { isHopByHop } from '../../service/hop-by-hop.js';
+import type { Exchange } from '../../exchange/exchange.js';
+import { isHopByHop } from '../../exchange/hop-by-hop.js';
 
 /** Not copied: they describe the client's message, not the (bodiless, unless forwardBody) auth request. */
 const MESSAGE_HEADERS = new Set(['host', 'content-length']);

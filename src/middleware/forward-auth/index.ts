@@ -11,12 +11,12 @@ import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import type { Exchange, HeaderMap } from '../exchange.js';
+import type { Exchange, HeaderMap } from '../../exchange/exchange.js';
 import type { MiddlewareType, OptionProblem } from '../middleware-type.js';
 import { stringList } from '../options-schema.js';
 import { goRegexpProblems } from '../go-regexp-option.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
-import { isHopByHop } from '../../service/hop-by-hop.js';
+import { isHopByHop } from '../../exchange/hop-by-hop.js';
 import { authRequestHeaders } from './auth-request-headers.js';
 import { mergeAuthCookies } from './auth-cookies.js';
 

@@ -7,7 +7,7 @@
  * `-text` clients). Browsers' CORS preflights from `allowOrigins` (`*`: any)
  * are answered here. Other requests pass untouched.
  */
-import type { Exchange, HeaderMap, ResponseSink } from '../exchange.js';
+import type { Exchange, HeaderMap, ResponseSink } from '../../exchange/exchange.js';
 import type { MiddlewareType } from '../middleware-type.js';
 import { stringList } from '../options-schema.js';
 import { Base64Decoder, trailerFrame } from './grpc-web-frames.js';

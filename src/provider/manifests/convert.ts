@@ -38,6 +38,11 @@ export interface ManifestConversionOptions {
   ingressClass?: string | string[];
   /** Also convert Ingress objects that name no class (one of our IngressClasses is the cluster default). */
   ingressWithoutClass?: boolean;
+  /**
+   * Providers whose objects this one reads too: the file provider running cluster YAML
+   * stands in for `kubernetescrd` and `kubernetesingress`, so `x@kubernetescrd` names its own `x`.
+   */
+  standsInFor?: readonly string[];
   /** Services defined natively by the same provider that a reference may name when no Service manifest exists. */
   nativeServiceNames?: ReadonlySet<string>;
   log?: (level: 'debug' | 'warn', msg: string) => void;

@@ -21,6 +21,8 @@ const docs = (text: string) => {
     })
     .filter((d) => d.object !== undefined && d.object !== null);
 };
+/** A stand-in CA: PEM-shaped, which is all the conversion checks (the runtime parses it). */
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** Traefik's route key: `<ns>-<name>-` and the first 10 bytes of sha256(match) in hex. */
 const key = (ns: string, name: string, match: string) => `${ns}-${name}-${createHash('sha256').update(match).digest('hex').slice(0, 20)}`;
@@ -69,7 +71,7 @@ data: { tls.crt: ${b64('CERT')}, tls.key: ${b64('KEY')} }
 apiVersion: v1
 kind: Secret
 metadata: { name: ca, namespace: shop }
-stringData: { ca.crt: CA-PEM }
+stringData: { ca.crt: ${JSON.stringify(CA_PEM)} }
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -137,7 +139,7 @@ spec: { minVersion: VersionTLS13, clientAuth: { secretNames: [ca], clientAuthTyp
     // Ready and condition-less endpoints, the slice's port for the Service port's name; the unready pod is left out.
     expect(config.http.services[name]).toEqual({ loadBalancer: { servers: [{ url: 'http://10.0.0.1:8080' }, { url: 'http://[fd00::3]:8080' }] } });
     expect(config.http.middlewares['shop-strip']).toEqual({ stripPrefix: { prefixes: ['/api'] } });
-    expect(config.tls.options['shop-modern']).toEqual({ minVersion: 'VersionTLS13', clientAuth: { caFiles: ['CA-PEM'], clientAuthType: 'RequireAndVerifyClientCert' } });
+    expect(config.tls.options['shop-modern']).toEqual({ minVersion: 'VersionTLS13', clientAuth: { caFiles: [CA_PEM], clientAuthType: 'RequireAndVerifyClientCert' } });
     expect(config.tls.certificates).toEqual([{ certFile: 'CERT', keyFile: 'KEY' }]);
     expect(origins[`http.routers.${name}`]).toBe('test.yaml');
   });
@@ -353,7 +355,7 @@ stringData: { tls.crt: SERVED-CERT, tls.key: SERVED-KEY }
     expect(errors).toEqual([]);
     expect(config.tls.stores.default).toEqual({ defaultCertificate: { certFile: 'CERT', keyFile: 'KEY' } });
     expect(config.tls.options.default).toEqual({ minVersion: 'VersionTLS12', alpnProtocols: ['h2', 'http/1.1'] });
-    expect(config.http.serversTransports['shop-internal']).toEqual({ serverName: 'web.internal', rootCAs: ['CA-PEM'], forwardingTimeouts: { dialTimeout: '5s', responseHeaderTimeout: '30s' }, http2: false });
+    expect(config.http.serversTransports['shop-internal']).toEqual({ serverName: 'web.internal', rootCAs: [CA_PEM], forwardingTimeouts: { dialTimeout: '5s', responseHeaderTimeout: '30s' }, http2: false });
     expect(config.http.services[key('shop', 'st', 'Host(`st`)')]!.loadBalancer!.serversTransport).toBe('shop-internal');
     expect(config.http.middlewares['shop-both']).toEqual({ chain: { middlewares: ['shop-oops'] } });
     expect(config.http.middlewares['shop-oops']).toEqual({ errors: { status: ['500-599'], query: '/{status}.html', service: 'shop-web-80' } });
