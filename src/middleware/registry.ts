@@ -28,6 +28,7 @@ import { digestAuth } from './digest-auth/index.js';
 import { forwardAuth } from './forward-auth/index.js';
 import { passTLSClientCert } from './pass-tls-client-cert/index.js';
 import { circuitBreaker } from './circuit-breaker/index.js';
+import { grpcWeb } from './grpc-web/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -50,6 +51,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   forwardAuth,
   passTLSClientCert,
   circuitBreaker,
+  grpcWeb,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */

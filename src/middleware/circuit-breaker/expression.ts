@@ -91,27 +91,17 @@ export function parseCondition(source: string): Condition {
     return (m) => compare(metric.read(m, args), threshold);
   };
 
-  const and = (): Condition => {
-    let left = comparison();
-    while (peek()?.text === '&&') {
+  /** operand (op operand)*, folded left with `join`. */
+  const sequence = (op: string, operand: () => Condition, join: (l: Condition, r: Condition) => Condition) => (): Condition => {
+    let left = operand();
+    while (peek()?.text === op) {
       i++;
-      const l = left;
-      const r = comparison();
-      left = (m) => l(m) && r(m);
+      left = join(left, operand());
     }
     return left;
   };
-
-  const or = (): Condition => {
-    let left = and();
-    while (peek()?.text === '||') {
-      i++;
-      const l = left;
-      const r = and();
-      left = (m) => l(m) || r(m);
-    }
-    return left;
-  };
+  const and = sequence('&&', comparison, (l, r) => (m) => l(m) && r(m));
+  const or: () => Condition = sequence('||', and, (l, r) => (m) => l(m) || r(m));
 
   if (!tokens.length) throw new Error('empty expression');
   const condition = or();
