@@ -5,7 +5,9 @@
  * never touches a socket or a clock.
  *
  *   receiveDatagram(data, now) → sendDatagrams(now) → nextTimeout() →
- *   handleTimeout(now) … and pollEvent() for what happened.
+ *   handleTimeout(now) → sendDatagrams(now) … and pollEvent() (and
+ *   streams.pollEvent()) for what happened. The driver calls sendDatagrams
+ *   after every receive and every timeout, and after the application wrote.
  *
  * Pieces: packet headers and protection (../packet), frames (../frames),
  * transport parameters, the TLS 1.3 engine behind QuicTlsEndpoint
@@ -204,7 +206,6 @@ export class QuicConnection {
   private datagramOpened = false;
   /** Packets that decrypted (for the driver's stats). */
   packetsReceived = 0;
-  private readonly ackRanges: [number, number][] = [];
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
@@ -607,12 +608,9 @@ export class QuicConnection {
   }
 
   private receiveAck(space: PacketNumberSpace, flat: number[], encodedDelay: number, now: number, ce: number): void {
-    const ranges = this.ackRanges;
-    ranges.length = 0;
-    for (let i = 0; i < flat.length; i += 2) ranges.push([flat[i + 1]!, flat[i]!]);
     const exponent = this.peerParameters?.ackDelayExponent ?? 3;
     const ackDelay = space === PacketNumberSpace.ApplicationData ? (encodedDelay * 2 ** exponent) / 1000 : 0;
-    this.onRecoveryEvents(this.recovery.onAckReceived(space, ranges, ackDelay, now, ce), now, false);
+    this.onRecoveryEvents(this.recovery.onAckReceived(space, flat, ackDelay, now, ce), now, false);
   }
 
   private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
@@ -668,13 +666,21 @@ export class QuicConnection {
     return out;
   }
 
+  private readonly wants = [false, false, false];
   /** When the pacer lets the next datagram of new data leave (ms), as of the last send attempt. */
   private pacedUntil = 0;
   private lastSendAttempt = 0;
 
   /** Data waits to be sent (CRYPTO, stream data or control frames). */
   private get hasPendingData(): boolean {
-    return this.spaces.some((s) => !s.discarded && s.hasCryptoToSend) || this.streams.hasStreamData || this.streams.hasControlFrames;
+    const [initial, handshake, application] = this.spaces as [PacketSpace, PacketSpace, PacketSpace];
+    return (
+      (!initial.discarded && initial.hasCryptoToSend) ||
+      (!handshake.discarded && handshake.hasCryptoToSend) ||
+      application.hasCryptoToSend ||
+      this.streams.hasStreamData ||
+      this.streams.hasControlFrames
+    );
   }
 
   private amplificationBudget(): number {
@@ -689,19 +695,25 @@ export class QuicConnection {
       return undefined;
     }
     if (this.role === 'server') this.recovery.setAntiAmplificationLimited(false, now);
-    const probing = this.spaces.some((s) => s.probes > 0);
+    const probing = this.spaces[0]!.probes + this.spaces[1]!.probes + this.spaces[2]!.probes > 0;
     // Pacing (RFC 9002 §7.7): new data waits for the pacer; ACKs and PTO probes do not.
     this.pacedUntil = this.recovery.nextSendTime(now);
     this.lastSendAttempt = now;
     const congestionOpen = probing || (this.recovery.sendWindow >= this.maxDatagramSize && this.pacedUntil <= now);
-    const wants = [0, 1, 2].map((space) => this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen));
-    const last = wants.lastIndexOf(true);
+    // Which spaces have something to send (a reused array: this runs for every datagram).
+    const wants = this.wants;
+    let last = -1;
+    for (let space = 0; space < 3; space++) {
+      wants[space] = this.spaceWantsToSend(space as PacketNumberSpace, now, congestionOpen);
+      if (wants[space]) last = space;
+    }
     if (last < 0) return undefined;
     // §14.1: a client pads every datagram with an Initial packet to 1200 bytes, a server those with an ack-eliciting one.
     const initial = this.spaces[PacketNumberSpace.Initial]!;
     const needsPadding = wants[PacketNumberSpace.Initial]! && (this.role === 'client' || initial.hasCryptoToSend || initial.probes > 0);
     if (needsPadding && budget < MIN_INITIAL_DATAGRAM) return undefined;
-    const buf = Buffer.alloc(budget);
+    // Every byte up to the returned length is written (headers, frames, explicit padding).
+    const buf = Buffer.allocUnsafe(budget);
     let offset = 0;
     for (let space = 0; space <= last; space++) {
       if (wants[space]) offset = this.writePacket(space as PacketNumberSpace, buf, offset, budget, now, congestionOpen, needsPadding && space === last);

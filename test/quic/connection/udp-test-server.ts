@@ -18,21 +18,31 @@ interface Entry {
   connection: QuicConnection;
   remote: RemoteInfo;
   timer: NodeJS.Timeout | undefined;
+  /** The application's turn: read stream events, write answers (before each send). */
+  pump: (() => void) | undefined;
 }
+
+/** Attaches an application to a new server connection; returns what to run on every turn. */
+export type AttachApplication = (connection: QuicConnection) => () => void;
 
 export class UdpTestServer {
   readonly events: { cid: string; event: ConnectionEvent }[] = [];
+  /** Every connection accepted, newest last (tests are short: no bound needed). */
+  readonly accepted: QuicConnection[] = [];
   private readonly socket: Socket;
   private readonly connections = new Map<string, Entry>();
   private readonly header = new PacketHeader();
 
-  private constructor(private readonly createTls: (binding: TlsBinding) => QuicTlsEndpoint) {
+  private constructor(
+    private readonly createTls: (binding: TlsBinding) => QuicTlsEndpoint,
+    private readonly attach?: AttachApplication,
+  ) {
     this.socket = createSocket('udp4');
     this.socket.on('message', (data, remote) => this.onDatagram(data, remote));
   }
 
-  static async listen(createTls: (binding: TlsBinding) => QuicTlsEndpoint): Promise<UdpTestServer> {
-    const server = new UdpTestServer(createTls);
+  static async listen(createTls: (binding: TlsBinding) => QuicTlsEndpoint, attach?: AttachApplication): Promise<UdpTestServer> {
+    const server = new UdpTestServer(createTls, attach);
     await new Promise<void>((resolve) => server.socket.bind(0, '127.0.0.1', resolve));
     return server;
   }
@@ -61,7 +71,8 @@ export class UdpTestServer {
         createTls: this.createTls,
         now: performance.now(),
       });
-      entry = { connection, remote, timer: undefined };
+      entry = { connection, remote, timer: undefined, pump: this.attach?.(connection) };
+      this.accepted.push(connection);
       this.connections.set(localCid.toString('hex'), entry);
       this.connections.set(dcid.toString('hex'), entry);
     }
@@ -72,6 +83,7 @@ export class UdpTestServer {
 
   private service(entry: Entry): void {
     const c = entry.connection;
+    entry.pump?.();
     for (const d of c.sendDatagrams(performance.now())) this.socket.send(d, entry.remote.port, entry.remote.address);
     for (let e = c.pollEvent(); e; e = c.pollEvent()) this.events.push({ cid: c.localCid.toString('hex'), event: e });
     if (entry.timer) clearTimeout(entry.timer);
