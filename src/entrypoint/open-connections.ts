@@ -108,6 +108,15 @@ export class OpenConnections {
     this.ensureSweeper();
   }
 
+  /** The socket stopped carrying HTTP/1.1 requests (it became a WebSocket tunnel, which has its own life): no deadline of ours applies any more. */
+  releaseH1(socket: Socket): void {
+    const c = this.h1.get(socket);
+    if (!c) return;
+    this.activeRequests -= c.inFlight;
+    this.h1.delete(socket);
+    this.settle();
+  }
+
   /** An h1 request head is complete; returns the function to call when its response is closed (finished or aborted). */
   h1Request(req: IncomingMessage): () => void {
     const c = this.h1.get(req.socket);
@@ -121,7 +130,7 @@ export class OpenConnections {
       const read = () => {
         if (!counted) return;
         counted = false;
-        if (--c.reading === 0) c.headSince = NaN;
+        if (c.reading > 0 && --c.reading === 0) c.headSince = NaN;
       };
       req.once('end', read);
       req.once('close', read);
@@ -132,6 +141,8 @@ export class OpenConnections {
       done = true;
       this.activeRequests--;
       if (--c.inFlight > 0) return;
+      // Whatever body was not read is no longer awaited (Node discards it with the response).
+      c.reading = 0;
       c.idleSince = performance.now();
       c.bytesAtIdle = c.socket.bytesRead;
       c.headSince = NaN;

@@ -13,10 +13,10 @@ import type { EntryPointContext } from './entrypoint-context.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { parseDurationMs } from '../config/duration.js';
 import { NodeExchange } from './node-exchange.js';
-import { dispatchExchange } from './dispatch-exchange.js';
+import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
-import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
-import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
+import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
@@ -109,6 +109,7 @@ export class TcpEntryPoint {
     // Expect: 100-continue is answered only once routing and middlewares accepted the request.
     this.h1.on('checkContinue', (req, res) => this.onH1Request(req, res, true));
     this.h1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.connections.releaseH1(socket);
       const ex = this.buildH1Exchange(req, undefined);
       if (!ex) {
         socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -312,13 +313,7 @@ export class TcpEntryPoint {
     }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
-    if (expectContinue) {
-      let sent = false;
-      ex.state.expectContinue = () => {
-        if (!sent && !res.headersSent) res.writeContinue();
-        sent = true;
-      };
-    }
+    ex.expectsContinue = expectContinue;
     this.track(ex, res, this.connections.h1Request(req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }
@@ -350,6 +345,8 @@ export class TcpEntryPoint {
         const built = buildRequestFacts('GET', authority, (raw[':path'] as string) ?? '/', headers, peer.clientIp);
         if (!built.ok) return void res.writeHead(400).end();
         const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, 'GET');
+        // An open tunnel is a stream in progress: its session is not idle.
+        req.stream.once('close', this.connections.h2Stream(session, req.stream.id ?? 0));
         handleExtendedConnect(ex, req.stream, this.ep);
         return;
       }

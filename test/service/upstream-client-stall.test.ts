@@ -12,7 +12,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { MemoryExchange } from '../middleware/support/memory-exchange.js';
+import { MemoryExchange } from '../../src/testing/memory-exchange.js';
 import { startKeepingBackend, type KeepingBackend } from '../support/keeping-backend.js';
 import { PoolUpstream } from '../../src/service/pool-upstream.js';
 import { TrailerUpstream } from '../../src/service/trailer-upstream.js';

@@ -62,6 +62,25 @@ export interface ConnectionStreamsOptions {
   maxFragmentsPerConnection?: number;
 }
 
+/** What happened to a connection's streams, for metrics and logs (every limit has a counter). */
+export interface StreamCounters {
+  peerStreamsOpened: number;
+  localStreamsOpened: number;
+  streamsClosed: number;
+  /** RESET_STREAM frames that ended a receive half. */
+  resetsReceived: number;
+  /** RESET_STREAM frames sent (retransmissions included). */
+  resetsSent: number;
+  stopSendingReceived: number;
+  stopSendingSent: number;
+  /** DATA_BLOCKED and STREAM_DATA_BLOCKED sent: the peer's credit held our sending back. */
+  blockedFramesSent: number;
+  /** STREAMS_BLOCKED sent: the peer's stream limit held the application back. */
+  streamsBlockedSent: number;
+  /** Receive windows (a stream's or the connection's) doubled by auto-tuning. */
+  windowGrowths: number;
+}
+
 /** One stream's two halves (one is absent on a unidirectional stream) and its connection-level bookkeeping. */
 class StreamEntry {
   /** Bytes of this stream counted as consumed at the connection level (read, or given up). */
@@ -115,6 +134,18 @@ export class ConnectionStreams {
   /** Streams that may have a control frame due (RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA, STREAM_DATA_BLOCKED). */
   private readonly controlDue = new Set<number>();
   private readonly events: StreamEvent[] = [];
+  readonly counters: StreamCounters = {
+    peerStreamsOpened: 0,
+    localStreamsOpened: 0,
+    streamsClosed: 0,
+    resetsReceived: 0,
+    resetsSent: 0,
+    stopSendingReceived: 0,
+    stopSendingSent: 0,
+    blockedFramesSent: 0,
+    streamsBlockedSent: 0,
+    windowGrowths: 0,
+  };
   private eventsRead = 0;
   private smoothedRtt = 0;
   /** The latest time the application read at (ms), for auto-tuning samples; -1 before the first read. */
@@ -230,6 +261,7 @@ export class ConnectionStreams {
     this.countFragments(entry, FrameType.RESET_STREAM);
     this.settleConnectionCredit(entry);
     if (wasDelivering && (recv.state as ReceiveStreamState) === 'reset-recvd') {
+      this.counters.resetsReceived++;
       if (!recv.readingStopped) this.events.push({ type: 'reset', streamId, errorCode });
       recv.resetDelivered();
     }
@@ -246,7 +278,10 @@ export class ConnectionStreams {
     this.scheduler.remove(streamId);
     this.waitingForConnectionCredit.delete(streamId);
     this.controlDue.add(streamId);
-    if (first) this.events.push({ type: 'stop-sending', streamId, errorCode });
+    if (first) {
+      this.counters.stopSendingReceived++;
+      this.events.push({ type: 'stop-sending', streamId, errorCode });
+    }
     this.closeIfDone(entry);
   }
 
@@ -351,6 +386,7 @@ export class ConnectionStreams {
     if (index === undefined) return undefined;
     const id = streamIdOf(streamTypeOf(this.role, direction), index);
     this.createEntry(id);
+    this.counters.localStreamsOpened++;
     return id;
   }
 
@@ -413,7 +449,10 @@ export class ConnectionStreams {
     this.lastReadAt = now;
     const windowBefore = recv.flow.window;
     recv.flow.onConsumed(data.length, now, this.smoothedRtt);
-    if (recv.flow.window > windowBefore) this.receiveWindow.ensureWindow(recv.flow.window * 1.5);
+    if (recv.flow.window > windowBefore) {
+      this.counters.windowGrowths++;
+      this.receiveWindow.ensureWindow(recv.flow.window * 1.5);
+    }
     if (recv.flow.announced.isDue) this.controlDue.add(streamId);
     this.settleConnectionCredit(entry!);
     this.closeIfDone(entry!);
@@ -451,7 +490,7 @@ export class ConnectionStreams {
     );
   }
 
-  /** True when `nextStreamFrame` may return something. */
+  /** Some stream had data to send when last looked at: `nextStreamFrame` may return something (or find credit gone). */
   get hasStreamData(): boolean {
     return this.scheduler.size > 0;
   }
@@ -465,11 +504,12 @@ export class ConnectionStreams {
     value = this.peerUni.announced.take();
     if (value !== undefined) return { type: 'max_streams', bidirectional: false, maximum: value };
     value = this.sendCredit.blocked.take();
-    if (value !== undefined) return { type: 'data_blocked', limit: value };
-    value = this.localBidi.blocked.take();
-    if (value !== undefined) return { type: 'streams_blocked', bidirectional: true, limit: value };
-    value = this.localUni.blocked.take();
-    if (value !== undefined) return { type: 'streams_blocked', bidirectional: false, limit: value };
+    if (value !== undefined) {
+      this.counters.blockedFramesSent++;
+      return { type: 'data_blocked', limit: value };
+    }
+    const streamsBlocked = this.takeStreamsBlocked(true) ?? this.takeStreamsBlocked(false);
+    if (streamsBlocked !== undefined) return streamsBlocked;
     for (const streamId of this.controlDue) {
       const frame = this.takeStreamControlFrame(streamId);
       if (frame !== undefined) return frame;
@@ -478,24 +518,38 @@ export class ConnectionStreams {
     return undefined;
   }
 
+  private takeStreamsBlocked(bidirectional: boolean): StreamControlFrame | undefined {
+    const limit = (bidirectional ? this.localBidi : this.localUni).blocked.take();
+    if (limit === undefined) return undefined;
+    this.counters.streamsBlockedSent++;
+    return { type: 'streams_blocked', bidirectional, limit };
+  }
+
   private takeStreamControlFrame(streamId: number): StreamControlFrame | undefined {
     const entry = this.streams.get(streamId);
     if (entry === undefined) return undefined;
     const { send, recv } = entry;
     const reset = send?.takeReset();
-    if (reset !== undefined) return { type: 'reset_stream', streamId, ...reset };
+    if (reset !== undefined) {
+      this.counters.resetsSent++;
+      return { type: 'reset_stream', streamId, ...reset };
+    }
     const stop = recv?.takeStopSending();
     if (stop !== undefined) {
       // It may have been all that kept a finished stream (its final size known) alive.
       this.closeIfDone(entry);
+      this.counters.stopSendingSent++;
       return { type: 'stop_sending', streamId, errorCode: stop };
     }
     if (recv !== undefined) {
       const maximum = recv.flow.announced.take();
       if (maximum !== undefined && recv.wantsCredit) return { type: 'max_stream_data', streamId, maximum };
     }
-    const blocked = send?.credit.blocked.take();
-    if (blocked !== undefined && !send!.isResetting) return { type: 'stream_data_blocked', streamId, limit: blocked };
+    const blocked = send?.takeBlocked();
+    if (blocked !== undefined) {
+      this.counters.blockedFramesSent++;
+      return { type: 'stream_data_blocked', streamId, limit: blocked };
+    }
     return undefined;
   }
 
@@ -660,6 +714,7 @@ export class ConnectionStreams {
     for (let i = firstNew; i <= index; i++) {
       const id = streamIdOf(type, i);
       this.createEntry(id);
+      this.counters.peerStreamsOpened++;
       this.events.push({ type: 'opened', streamId: id });
     }
     return this.streams.get(streamId);
@@ -711,7 +766,9 @@ export class ConnectionStreams {
     const delta = target - entry.creditedToConnection;
     if (delta <= 0) return;
     entry.creditedToConnection = target;
+    const windowBefore = this.receiveWindow.window;
     this.receiveWindow.onConsumed(delta, this.lastReadAt, this.lastReadAt < 0 ? 0 : this.smoothedRtt);
+    if (this.receiveWindow.window > windowBefore) this.counters.windowGrowths++;
   }
 
   private signalReadable(entry: StreamEntry): void {
@@ -756,6 +813,7 @@ export class ConnectionStreams {
     this.controlDue.delete(id);
     this.fragmentsTotal -= entry.fragments;
     if (!this.isLocal(id)) (isUnidirectional(id) ? this.peerUni : this.peerBidi).onClosed();
+    this.counters.streamsClosed++;
     this.events.push({ type: 'closed', streamId: id });
   }
 }

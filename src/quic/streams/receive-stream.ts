@@ -112,17 +112,19 @@ export class ReceiveStream {
         FrameType.STREAM,
       );
     }
-    const moved = Math.max(0, end - this.highest);
-    if (moved > 0) this.highest = end;
-    if (fin) this.final = end;
-    if (!this.isDelivering) return moved;
-    if (!this.buffer.insert(offset, data)) {
+    // Store first: a refused frame leaves the stream as it was.
+    const delivering = this.isDelivering;
+    if (delivering && !this.buffer.insert(offset, data)) {
       throw new QuicError(
         QuicErrorCode.INTERNAL_ERROR,
         `stream ${this.id}: more than ${this.buffer.maxFragments} separate out-of-order fragments held`,
         FrameType.STREAM,
       );
     }
+    const moved = Math.max(0, end - this.highest);
+    if (moved > 0) this.highest = end;
+    if (fin) this.final = end;
+    if (!delivering) return moved;
     if (this.final !== undefined) {
       if (this.current === 'recv') this.current = 'size-known';
       if (this.current === 'size-known' && this.buffer.holdsAllUpTo(this.final)) this.current = 'data-recvd';

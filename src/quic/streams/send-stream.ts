@@ -118,6 +118,14 @@ export class SendStream {
     return chunk;
   }
 
+  /** The limit for a STREAM_DATA_BLOCKED going out now; sending one moves Ready to Send (§3.1). */
+  takeBlocked(): number | undefined {
+    if (this.isResetting) return undefined;
+    const limit = this.credit.blocked.take();
+    if (limit !== undefined && this.current === 'ready') this.current = 'send';
+    return limit;
+  }
+
   onAcked(offset: number, length: number, fin: boolean): void {
     if (this.isResetting) return;
     this.buffer.onAcked(offset, length, fin);

@@ -36,9 +36,4 @@ export class StreamScheduler {
     this.ring.delete(id);
     this.ring.add(id);
   }
-
-  /** Every queued stream, front first (a copy). */
-  order(): number[] {
-    return [...this.ring];
-  }
 }

@@ -2,12 +2,12 @@
  * (EC)DHE key shares (RFC 8446 §4.2.8): X25519 and P-256 on node:crypto.
  * P-256 uses createECDH (raw points in and out, ~40% cheaper per handshake
  * than KeyObjects here); X25519 needs KeyObjects, moved in and out as JWK:
- * measured here, exporting the raw key through JWK costs ~2 µs against
- * ~80 µs through DER/SPKI, and importing ~25 µs against ~100 µs. Node 20/24 expose no
+ * measured here, exporting a raw key through JWK costs ~2 µs against ~80 µs
+ * through DER/SPKI, importing ~25 µs against ~100 µs (PKCS#8 DER: ~700 µs). Node 20/24 expose no
  * ML-KEM, so X25519MLKEM768 is not offered: a client that shares only that
  * gets a HelloRetryRequest for a classical group.
  */
-import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { createECDH, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { Alert } from './constants.js';
 import { QuicTlsAlert } from './quic-tls.js';
 
@@ -47,6 +47,22 @@ export interface KeyShare {
   sharedSecret(peer: Buffer): Buffer;
 }
 
+/** JWK needs an "x"; Node builds an X25519 private key from "d" alone and derives the real public key. */
+const PLACEHOLDER_X = Buffer.alloc(32).toString('base64url');
+
+/**
+ * An X25519 key pair without generateKeyPairSync: exporting a key that
+ * generateKeyPairSync made deadlocked Node 20 (seen twice here, in a test run
+ * and a benchmark, gdb: ExportJWKEdKey holds the key's mutex, allocates, the
+ * GC finalizes that key's KeyGenJob, whose destructor waits for the same
+ * mutex). A private key imported from 32 random bytes has no KeyGenJob.
+ */
+function x25519KeyPair(): { privateKey: KeyObject; publicKey: Buffer } {
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: randomBytes(32).toString('base64url'), x: PLACEHOLDER_X }, format: 'jwk' });
+  const publicKey = Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url');
+  return { privateKey, publicKey };
+}
+
 export function generateKeyShare(group: number): KeyShare {
   if (group === NamedGroup.secp256r1) {
     const ecdh = createECDH('prime256v1');
@@ -66,10 +82,10 @@ export function generateKeyShare(group: number): KeyShare {
     };
   }
   if (group === NamedGroup.x25519) {
-    const { privateKey, publicKey } = generateKeyPairSync('x25519');
+    const { privateKey, publicKey } = x25519KeyPair();
     return {
       group,
-      publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'),
+      publicKey,
       sharedSecret(peer) {
         if (peer.length !== 32) throw new QuicTlsAlert(Alert.illegalParameter, 'X25519 key share is not 32 bytes');
         let secret: Buffer;

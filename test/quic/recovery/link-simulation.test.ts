@@ -1,9 +1,11 @@
 /**
  * Recovery and congestion control driving a sender over a simulated link, in
  * simulated time: a bottleneck (bandwidth, one-way delay, a drop-tail buffer
- * of one bandwidth-delay product) with seeded random loss both ways, and a
- * receiver that acknowledges every second packet or after 25 ms, with up to
- * 32 ACK ranges as RFC 9000 §13.2 lets it. The sender paces, respects the
+ * of one bandwidth-delay product) with seeded random loss both ways, and the
+ * stack's own receiver side (src/quic/packet/received-packets.ts: an ACK
+ * every second packet, at once on a gap, else within 25 ms; at most 32
+ * ranges) whose ACK frames are written and read back by src/quic/frames, so
+ * recovery gets exactly what a peer's bytes would give it. The sender paces, respects the
  * window, resends what was declared lost and sends PTO probes. Every run
  * must deliver every chunk, and goodput must be what a loss-based controller
  * can reach: most of the link without random loss, and at least half the
@@ -12,10 +14,15 @@
 import { describe, expect, test } from 'vitest';
 import { LossRecovery, PacketNumberSpace } from '../../../src/quic/recovery/loss-recovery.js';
 import { seededRandom } from './seeded-random.js';
+import { ReceivedPackets } from '../../../src/quic/packet/received-packets.js';
+import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
+import type { AckFrame } from '../../../src/quic/frames/frame.js';
+import { PacketType } from '../../../src/quic/packet/packet-header.js';
 
 const App = PacketNumberSpace.ApplicationData;
 const MSS = 1200;
-const MAX_ACK_RANGES = 32;
+const ACK_DELAY_EXPONENT = 3;
+const MAX_ACK_DELAY = 25;
 
 interface LinkParams {
   congestionControl: 'cubic' | 'newreno';
@@ -38,7 +45,7 @@ interface SimResult {
   delivered: number;
 }
 
-type SimEvent = { t: number; kind: 'arrive'; pn: number; chunk: number } | { t: number; kind: 'ack'; ranges: [number, number][]; ackDelay: number } | { t: number; kind: 'ackTimer' };
+type SimEvent = { t: number; kind: 'arrive'; pn: number; chunk: number } | { t: number; kind: 'ack'; ranges: number[]; ackDelay: number } | { t: number; kind: 'ackTimer' };
 
 /** A time-ordered queue; events at the same time keep their insertion order. */
 class EventQueue {
@@ -61,29 +68,6 @@ class EventQueue {
   }
 }
 
-/** What a receiver acknowledges: received packet numbers as descending, separated ranges, at most MAX_ACK_RANGES. */
-class ReceivedRanges {
-  readonly ranges: [number, number][] = [];
-  add(pn: number): void {
-    const r = this.ranges;
-    let i = 0;
-    while (i < r.length && r[i][0] > pn) i++;
-    if (i < r.length && pn <= r[i][1]) return; // duplicate
-    const joinsAbove = i > 0 && r[i - 1][0] === pn + 1;
-    const joinsBelow = i < r.length && r[i][1] === pn - 1;
-    if (joinsAbove && joinsBelow) {
-      r[i - 1][0] = r[i][0];
-      r.splice(i, 1);
-    } else if (joinsAbove) r[i - 1][0] = pn;
-    else if (joinsBelow) r[i][1] = pn;
-    else r.splice(i, 0, [pn, pn]);
-    if (r.length > MAX_ACK_RANGES) r.length = MAX_ACK_RANGES;
-  }
-  snapshot(): [number, number][] {
-    return this.ranges.map(([lo, hi]) => [lo, hi]);
-  }
-}
-
 function simulate(p: LinkParams): SimResult {
   const rand = seededRandom(p.seed);
   const lr = new LossRecovery<number>({ isServer: true, congestionControl: p.congestionControl });
@@ -103,12 +87,12 @@ function simulate(p: LinkParams): SimResult {
   let linkFreeAt = 0;
 
   // receiver
-  const received = new ReceivedRanges();
+  const received = new ReceivedPackets(false);
+  const ackBuf = Buffer.alloc(2048);
+  const frameReader = new FrameReader();
   const deliveredChunks = new Uint8Array(p.chunks);
   let delivered = 0;
-  let unacked = 0;
-  let largestReceivedAt = 0;
-  let ackTimerArmed = false;
+  let ackTimerAt = Infinity;
 
   const nextToSend = (): number => {
     while (retransmit.length > 0) {
@@ -133,10 +117,13 @@ function simulate(p: LinkParams): SimResult {
   };
 
   const sendAck = (now: number): void => {
-    unacked = 0;
-    ackTimerArmed = false;
+    const n = received.writeAck(ackBuf, 0, now, ACK_DELAY_EXPONENT);
+    ackTimerAt = Infinity;
     if (rand() < p.loss) return;
-    events.push({ t: now + p.delay, kind: 'ack', ranges: received.snapshot(), ackDelay: now - largestReceivedAt });
+    frameReader.reset(ackBuf.subarray(0, n), PacketType.OneRtt);
+    const frame = frameReader.next() as AckFrame;
+    const ackDelay = (frame.ackDelay * 2 ** ACK_DELAY_EXPONENT) / 1000;
+    events.push({ t: now + p.delay, kind: 'ack', ranges: frame.ranges, ackDelay });
   };
 
   const settleLost = (lost: number[]): void => {
@@ -170,16 +157,16 @@ function simulate(p: LinkParams): SimResult {
     while (events.nextTime <= now) {
       const e = events.shift();
       if (e.kind === 'arrive') {
-        received.add(e.pn);
-        if (e.pn === received.ranges[0][1]) largestReceivedAt = e.t;
+        if (received.isDuplicate(e.pn)) continue;
+        received.onPacketReceived(e.pn, true, e.t, MAX_ACK_DELAY);
         if (!deliveredChunks[e.chunk]) deliveredChunks[e.chunk] = 1, delivered++;
-        if (++unacked >= 2) sendAck(e.t);
-        else if (!ackTimerArmed) {
-          ackTimerArmed = true;
-          events.push({ t: e.t + 25, kind: 'ackTimer' });
+        if (received.ackDueNow(e.t)) sendAck(e.t);
+        else if (received.ackDeadline < ackTimerAt) {
+          ackTimerAt = received.ackDeadline;
+          events.push({ t: ackTimerAt, kind: 'ackTimer' });
         }
       } else if (e.kind === 'ackTimer') {
-        if (ackTimerArmed) sendAck(e.t);
+        if (e.t === ackTimerAt && received.ackDueNow(e.t)) sendAck(e.t);
       } else {
         const ev = lr.onAckReceived(App, e.ranges, e.ackDelay, now);
         for (const chunk of ev.acked) {

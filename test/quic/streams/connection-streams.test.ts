@@ -284,6 +284,8 @@ describe('ConnectionStreams: flow control', () => {
     }
     expect(windows[0]).toBe(64 * 1024);
     expect(windows[1]).toBe(16 * 1024);
+    expect(fast.counters.windowGrowths).toBeGreaterThanOrEqual(2);
+    expect(slow.counters.windowGrowths).toBe(0);
     // The connection window follows a grown stream window (1.5×).
     expect(fast.flowControl.receiveWindow).toBeGreaterThanOrEqual(96 * 1024);
     expect(slow.flowControl.receiveWindow).toBe(64 * 1024);
@@ -427,6 +429,7 @@ describe('ConnectionStreams: send states, STOP_SENDING and back-pressure', () =>
     expect(s.pollControlFrame()).toEqual(reset);
     s.onControlFrameAcked(reset);
     expect(s.hasStream(0)).toBe(false);
+    expect(s.counters).toMatchObject({ stopSendingReceived: 1, resetsSent: 2, streamsClosed: 1, peerStreamsOpened: 1 });
   });
 
   it('write returns false at the high-water mark and "writable" follows when acknowledgements drain it', () => {
@@ -441,6 +444,21 @@ describe('ConnectionStreams: send states, STOP_SENDING and back-pressure', () =>
     reportFate(client, sent[1]!, true);
     expect(client.bufferedAmount(id)).toBeLessThan(8000);
     expect(drainEvents(client)).toContainEqual({ type: 'writable', streamId: id });
+  });
+});
+
+describe('ConnectionStreams: a stream without credit', () => {
+  it('sends STREAM_DATA_BLOCKED at once when the peer gave no credit, moving Ready to Send', () => {
+    const c = new ConnectionStreams({ role: 'client', local: DEFAULT_PARAMETERS });
+    c.setPeerParameters({ ...DEFAULT_PARAMETERS, initialMaxStreamDataBidiRemote: 0 });
+    const id = c.openStream('bidi')!;
+    c.write(id, Buffer.from('hello'));
+    expect(c.nextStreamFrame(1200)).toBeUndefined();
+    expect(c.stream(id)!.send!.state).toBe('ready');
+    expect(c.pollControlFrame()).toEqual({ type: 'stream_data_blocked', streamId: id, limit: 0 });
+    expect(c.stream(id)!.send!.state).toBe('send');
+    c.onMaxStreamData(id, 5);
+    expect(c.nextStreamFrame(1200)).toMatchObject({ streamId: id, offset: 0, fin: false });
   });
 });
 

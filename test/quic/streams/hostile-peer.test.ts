@@ -125,7 +125,10 @@ describe('ConnectionStreams against a hostile peer', () => {
   it('one-byte frames at every other offset on one stream stop at the per-stream fragment cap', () => {
     const s = fresh({ maxFragmentsPerStream: 100 });
     for (let i = 0; i < 100; i++) s.onStreamFrame(0, 1 + 2 * i, Buffer.from([1]), false);
-    expectQuicError(() => s.onStreamFrame(0, 1000, Buffer.from([1]), false), QuicErrorCode.INTERNAL_ERROR);
+    expectQuicError(() => s.onStreamFrame(0, 1000, Buffer.from([1]), true), QuicErrorCode.INTERNAL_ERROR);
+    // The refused frame left no trace: neither its offset nor its FIN.
+    expect(s.stream(0)!.recv!.highestReceived).toBe(200);
+    expect(s.stream(0)!.recv!.finalSize).toBeUndefined();
     // Filling the gaps is always fine: it merges rather than adds fragments.
     const t = fresh({ maxFragmentsPerStream: 100 });
     for (let i = 0; i < 100; i++) t.onStreamFrame(0, 1 + 2 * i, Buffer.from([1]), false);

@@ -137,6 +137,11 @@ describe('ConnectionStreams over a simulated network', () => {
       expect(result.server.streamCount).toBe(0);
       expect(result.maxClientHeld).toBeLessThanOrEqual(result.client.flowControl.receiveWindow);
       expect(result.maxServerHeld).toBeLessThanOrEqual(DEFAULT_PARAMETERS.initialMaxData * 16);
+      // The counters tell the same story: 30 streams each way opened and closed, nothing reset.
+      expect(result.client.counters).toMatchObject({ localStreamsOpened: 30, streamsClosed: 30, resetsReceived: 0, resetsSent: 0 });
+      expect(result.server.counters).toMatchObject({ peerStreamsOpened: 30, streamsClosed: 30, stopSendingReceived: 0 });
+      // 30 requests against a limit of 8 streams: the client was held back and said so.
+      expect(result.client.counters.streamsBlockedSent).toBeGreaterThan(0);
     });
   }
 });

@@ -10,41 +10,24 @@ import { TestPki } from '../../support/pki.js';
 import { createQuicTlsClient, createQuicTlsServer } from '../../../src/quic/tls13/index.js';
 import { buildClientHello } from '../../../src/quic/tls13/messages.js';
 import { QuicTlsAlert, type CryptoLevel, type QuicTlsEndpoint, type QuicTlsServerCertificate } from '../../../src/quic/tls13/quic-tls.js';
+import { mutate, seededRandom } from '../fuzz.js';
 import { certificateOf, RecordingHost, runHandshake } from './handshake-harness.js';
 import { postQuantumClientHello, validClientHello } from './client-hello-fixtures.js';
 
-/** xorshift32: reproducible mutations (the seed is in the failure message). */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-
-function mutate(input: Buffer, random: () => number): Buffer {
+/**
+ * The shared mutate() of ../fuzz.ts, plus edits aimed at TLS vectors: 0x00/0xff
+ * written over length fields and duplicated slices (repeated extensions).
+ */
+function mutateHandshake(input: Buffer, random: () => number): Buffer {
   let b = Buffer.from(input);
   const edits = 1 + Math.floor(random() * 4);
   for (let e = 0; e < edits; e++) {
     const at = Math.floor(random() * b.length);
-    switch (Math.floor(random() * 6)) {
-      case 0: // flip a bit
-        b[at]! ^= 1 << Math.floor(random() * 8);
+    switch (Math.floor(random() * 3)) {
+      case 0:
+        b = mutate(b, random);
         break;
-      case 1: // random byte
-        b[at] = Math.floor(random() * 256);
-        break;
-      case 2: // truncate
-        b = b.subarray(0, at);
-        break;
-      case 3: // insert bytes
-        b = Buffer.concat([b.subarray(0, at), randomBytes(1 + Math.floor(random() * 8)), b.subarray(at)]);
-        break;
-      case 4: // length-ish values: 0x00 / 0xff pairs
+      case 1: // length-ish values: 0x00 / 0xff pairs
         b[at] = random() < 0.5 ? 0 : 0xff;
         if (at + 1 < b.length) b[at + 1] = random() < 0.5 ? 0 : 0xff;
         break;
@@ -93,8 +76,9 @@ function newServer(host = new RecordingHost()): QuicTlsEndpoint {
   });
 }
 
-describe('fuzzing receive() with mutated input', () => {
-  it('server: 3000 mutated ClientHellos (plain, post-quantum, with a real PSK) raise only QuicTlsAlert', () => {
+// Bounded in count; the time limit leaves room for a loaded 2-core CI machine.
+describe('fuzzing receive() with mutated input', { timeout: 120_000 }, () => {
+  it('server: 2000 mutated ClientHellos (plain, post-quantum, with a real PSK) raise only QuicTlsAlert', () => {
     // A real resumption ClientHello, so mutations reach ticket opening and binder checks.
     const sessions: Buffer[] = [];
     const first = runHandshake(
@@ -109,10 +93,10 @@ describe('fuzzing receive() with mutated input', () => {
     expect(resumption.serverHost.info?.resumed).toBe(true);
     const seeds = [buildClientHello(validClientHello()), postQuantumClientHello(true), postQuantumClientHello(false), resumption.clientSent[0]!.data];
 
-    const random = rng(0x5eed);
+    const random = seededRandom(0x5eed);
     const counts = { alerts: 0, accepted: 0 };
-    for (let i = 0; i < 3000; i++) {
-      const input = mutate(seeds[i % seeds.length]!, random);
+    for (let i = 0; i < 2000; i++) {
+      const input = mutateHandshake(seeds[i % seeds.length]!, random);
       const server = newServer();
       const error = feed(server, 'initial', input, random);
       if (error === undefined) {
@@ -126,11 +110,11 @@ describe('fuzzing receive() with mutated input', () => {
       // Failed for good: the same alert again, nothing else.
       expect(() => server.receive('initial', seeds[0]!)).toThrow(QuicTlsAlert);
     }
-    expect(counts.alerts).toBeGreaterThan(1000);
+    expect(counts.alerts).toBeGreaterThan(700);
   });
 
   it('server: 500 random byte strings at every level raise only QuicTlsAlert', () => {
-    const random = rng(42);
+    const random = seededRandom(42);
     const levels: CryptoLevel[] = ['initial', 'handshake', 'application'];
     for (let i = 0; i < 500; i++) {
       const input = randomBytes(1 + Math.floor(random() * 300));
@@ -140,14 +124,14 @@ describe('fuzzing receive() with mutated input', () => {
     }
   });
 
-  it('client: 1500 mutated server flights raise only QuicTlsAlert', () => {
+  it('client: 1000 mutated server flights raise only QuicTlsAlert', () => {
     const reference = runHandshake(
       { alpn: ['h3'], selectCertificate: () => certificate, ticketKeys, clientAuth: { required: false, caPem: [caPem] }, now: () => Date.now() },
       { serverName: 'localhost', alpn: ['h3'], caPem: [caPem], now: () => Date.now() },
     );
     expect(reference.client.handshakeComplete).toBe(true);
-    const random = rng(7);
-    for (let i = 0; i < 1500; i++) {
+    const random = seededRandom(7);
+    for (let i = 0; i < 1000; i++) {
       // A fresh client gets the real flights, one of them mutated (its ServerHello, handshake flight or ticket).
       const client = createQuicTlsClient({
         host: new RecordingHost(),
@@ -163,7 +147,7 @@ describe('fuzzing receive() with mutated input', () => {
       let error: unknown;
       for (let m = 0; m < reference.serverSent.length && error === undefined; m++) {
         const { level, data } = reference.serverSent[m]!;
-        error = feed(client, level, m === target ? mutate(data, random) : data, random);
+        error = feed(client, level, m === target ? mutateHandshake(data, random) : data, random);
       }
       if (error !== undefined && (!(error instanceof QuicTlsAlert) || error.alert === 80)) throw new Error(`iteration ${i}: ${String(error)} escaped`);
     }
