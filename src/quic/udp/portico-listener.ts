@@ -71,6 +71,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   constructor(private readonly opts: PorticoListenerOptions) {
     this.resets = new StatelessResets({ key: opts.statelessResetKey });
+    // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
+    if (opts.keylogFile) opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
 
   async bind(): Promise<void> {
