@@ -142,6 +142,14 @@ describe('PorticoListener, stateless', () => {
   });
 });
 
+describe('PorticoListener options it does not carry', () => {
+  it('says that it writes no key log instead of leaving the file empty without a word', async () => {
+    const lines: string[] = [];
+    await listen({ keylogFile: '/tmp/never-written.keys', log: (level, msg) => lines.push(`${level} ${msg}`) });
+    expect(lines.some((l) => /^warn QUIC key log .* not written by the portico QUIC transport/.test(l))).toBe(true);
+  });
+});
+
 describe('PorticoListener with gtlsclient', () => {
   it('retry: true sends a Retry, the client comes back with the token, the handshake completes', async () => {
     const { listener, accepted } = await listen({ retry: true });
