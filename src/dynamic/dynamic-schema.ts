@@ -13,6 +13,29 @@ const certRef = {
   properties: { certFile: { type: 'string' }, keyFile: { type: 'string' } },
 } as const;
 
+const sticky = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cookie: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        secure: { type: 'boolean' },
+        httpOnly: { type: 'boolean' },
+        sameSite: { type: 'string', enum: ['', 'none', 'lax', 'strict', 'None', 'Lax', 'Strict'] },
+        maxAge: { type: 'integer' },
+        path: { type: 'string' },
+        domain: { type: 'string' },
+      },
+    },
+  },
+} as const;
+/** `healthCheck: {}` on weighted, mirroring and failover services: report health to the parent. */
+const healthReporting = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
+const serviceName = { type: 'string', minLength: 1 } as const;
+
 export const routerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -81,7 +104,13 @@ export const serviceSchema = {
             port: { type: 'integer' },
           },
         },
-        sticky: { type: 'object' },
+        sticky,
+        strategy: { enum: ['wrr', 'p2c'] },
+        passiveHealthCheck: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { failureWindow: duration, maxFailedAttempts: { type: 'integer', minimum: 1 } },
+        },
       },
     },
     weighted: {
@@ -99,7 +128,35 @@ export const serviceSchema = {
             properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
           },
         },
+        sticky,
+        healthCheck: healthReporting,
       },
+    },
+    mirroring: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['service'],
+      properties: {
+        service: serviceName,
+        mirrorBody: { type: 'boolean' },
+        maxBodySize: { type: 'integer', minimum: -1 },
+        mirrors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: serviceName, percent: { type: 'integer', minimum: 0, maximum: 100 } },
+          },
+        },
+        healthCheck: healthReporting,
+      },
+    },
+    failover: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['service', 'fallback'],
+      properties: { service: serviceName, fallback: serviceName, healthCheck: healthReporting },
     },
   },
 } as const;

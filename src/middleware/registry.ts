@@ -24,6 +24,10 @@ import { chain } from './chain/index.js';
 import { buffering } from './buffering/index.js';
 import { compress } from './compress/index.js';
 import { contentType } from './content-type/index.js';
+import { digestAuth } from './digest-auth/index.js';
+import { forwardAuth } from './forward-auth/index.js';
+import { passTLSClientCert } from './pass-tls-client-cert/index.js';
+import { circuitBreaker } from './circuit-breaker/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -42,6 +46,10 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   buffering,
   compress,
   contentType,
+  digestAuth,
+  forwardAuth,
+  passTLSClientCert,
+  circuitBreaker,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */

@@ -204,6 +204,8 @@ export class QuicConnection {
   private pathResponse: Buffer | undefined;
   /** Some packet of the datagram being processed decrypted (else it may be a stateless reset). */
   private datagramOpened = false;
+  /** Packets that decrypted (for the driver's stats). */
+  packetsReceived = 0;
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
@@ -275,6 +277,19 @@ export class QuicConnection {
   get isHandshakeConfirmed(): boolean {
     return this.handshakeConfirmed;
   }
+  /**
+   * Some packet of the last datagram given to receiveDatagram decrypted: the
+   * driver may then trust that datagram's source address (a datagram with a
+   * known DCID but nothing authentic in it must not move the peer's address).
+   */
+  get lastDatagramAuthenticated(): boolean {
+    return this.datagramOpened;
+  }
+  /** UDP payload bytes received and sent (the driver's stats). */
+  get datagramBytes(): { received: number; sent: number } {
+    return { received: this.bytesReceived, sent: this.bytesSent };
+  }
+
   /** Key updates completed on this connection (either side started them). */
   get keyUpdates(): number {
     return this.oneRtt?.updates ?? 0;
@@ -478,6 +493,7 @@ export class QuicConnection {
       return;
     }
     this.datagramOpened = true;
+    this.packetsReceived++;
     if (reservedBitsSet(opened.firstByte)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     const pn = opened.packetNumber;
     if (s.received.isDuplicate(pn)) return;
