@@ -4,7 +4,10 @@
  * while the rest apply. Middleware options are checked by their own type
  * (middleware/registry), so here a middleware is only "one key → object".
  */
+import { onlySupported, unsupported } from '../config/unsupported-key.js';
+
 const strings = { type: 'array', items: { type: 'string' } } as const;
+const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
 const duration = { type: ['string', 'number'] } as const;
 const certRef = {
   type: 'object',
@@ -46,23 +49,15 @@ export const routerSchema = {
     middlewares: strings,
     service: { type: 'string', minLength: 1 },
     priority: { type: 'integer' },
-    ruleSyntax: { type: 'string' },
-    observability: { type: 'object' },
+    ruleSyntax: onlySupported({ const: 'v3' }, 'only the v3 rule syntax is supported'),
+    observability: unsupported('per-router observability settings are not supported'),
     tls: {
       type: ['object', 'null'],
       additionalProperties: false,
       properties: {
         options: { type: 'string' },
-        certResolver: { type: 'string' },
-        domains: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['main'],
-            properties: { main: { type: 'string' }, sans: strings },
-          },
-        },
+        certResolver: unsupported(NO_ACME),
+        domains: unsupported(NO_ACME),
       },
     },
   },
@@ -216,7 +211,7 @@ export const tlsOptionsSchema = {
 export const tlsStoreSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { defaultCertificate: certRef, defaultGeneratedCert: { type: 'object' } },
+  properties: { defaultCertificate: certRef, defaultGeneratedCert: unsupported(NO_ACME) },
 } as const;
 
 /** Top level of a native dynamic file: sections only; objects are checked one by one. */
@@ -243,7 +238,7 @@ export const dynamicFileSchema = {
         stores: { type: ['object', 'null'] },
       },
     },
-    tcp: { type: 'object' },
-    udp: { type: 'object' },
+    tcp: unsupported('TCP routers, services and middlewares are not supported yet'),
+    udp: unsupported('UDP routers and services are not supported yet'),
   },
 } as const;

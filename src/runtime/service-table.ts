@@ -7,7 +7,7 @@
  */
 import type { DynamicConfig, Service } from '../dynamic/model.js';
 import type { Handler } from '../exchange/exchange.js';
-import { buildLoadBalancer } from '../service/load-balancer.js';
+import { buildLoadBalancer, type UpstreamServer } from '../service/load-balancer.js';
 import type { HealthChecker } from '../service/health-check.js';
 import type { UpstreamPools } from '../service/upstream-pools.js';
 import type { ServiceHealth } from '../service/service-health.js';
@@ -36,6 +36,8 @@ export interface ServiceTable {
   get(name: string): Handler | undefined;
   /** Active health checks of the load balancers built so far; started when the version goes live. */
   readonly healthChecks: readonly HealthChecker[];
+  /** For the API: configured server URL → `UP`/`DOWN` (active health check) of a load balancer built so far. */
+  serverStatus(name: string): Record<string, 'UP' | 'DOWN'> | undefined;
 }
 
 interface BuiltService {
@@ -51,6 +53,7 @@ function writtenName(child: string, parent: string): string {
 
 export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuildDeps, errors: ConfigErrors): ServiceTable {
   const healthChecks: HealthChecker[] = [];
+  const servers = new Map<string, Array<{ url: string; server: UpstreamServer }>>();
   const built = new Map<string, BuiltService | null>();
   const building = new Set<string>();
   const report = (name: string, field: string, message: string) => errors.report('http.services', name, field, message);
@@ -112,6 +115,7 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
         onHealthChange: (url, healthy) => deps.onHealthChange?.(name, url, healthy),
       });
       if (lb.healthCheck) healthChecks.push(lb.healthCheck);
+      servers.set(name, lb.servers.map((server, i) => ({ url: def.loadBalancer!.servers[i]!.url, server })));
       return { handler: lb.handler, health: lb.health };
     }
     if (def.weighted) {
@@ -145,7 +149,11 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
     return undefined;
   };
 
-  return { get: (name) => build(name)?.handler, healthChecks };
+  const serverStatus = (name: string) => {
+    const list = servers.get(name);
+    return list && Object.fromEntries(list.map(({ url, server }) => [url, server.healthy ? 'UP' : 'DOWN'] as const));
+  };
+  return { get: (name) => build(name)?.handler, healthChecks, serverStatus };
 }
 
 function kindOf(def: Service): string {

@@ -68,6 +68,7 @@ export class PorticoServer {
     this.internal = createInternalServices({
       metrics: role ? () => role.clusterMetrics() : async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
       runtime: () => this.runtime,
+      static: config,
       isReady: () => this.ready,
     });
     if (role) {

@@ -14,6 +14,7 @@ import {
   optBoolean,
   optInteger,
   optString,
+  qualifiedReference,
   referencedNamespace,
   reqString,
   shortHash,
@@ -39,11 +40,7 @@ export function resolveServiceReference(raw: unknown, ctx: ConversionContext, at
   const weight = optInteger(ref.weight, `${at}.weight`, 0) ?? 1;
   const kind = optString(ref.kind, `${at}.kind`) ?? 'Service';
   if (kind === 'TraefikService') {
-    if (name.includes('@')) {
-      if (name.endsWith(`@${ctx.opts.provider}`) && !ctx.opts.allowCrossNamespace)
-        throw new Problem(`${at}.name`, `"${name}" may name another namespace, which allowCrossNamespace forbids; use {name, namespace} instead`);
-      return { kind: 'name', name, weight };
-    }
+    if (name.includes('@')) return { kind: 'name', name: qualifiedReference(name, ctx, `${at}.name`), weight };
     const ns = referencedNamespace(ref.namespace, ctx, at);
     if (!ctx.index.traefikServices.has(`${ns}/${name}`)) throw new Problem(`${at}.name`, `no TraefikService ${ns}/${name}`);
     return { kind: 'name', name: normalizeName(`${ns}-${name}`), weight };
