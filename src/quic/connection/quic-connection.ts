@@ -118,6 +118,12 @@ export interface QuicConnectionOptions {
   connectionIdGenerator?: ConnectionIdGenerator;
   /** The stateless reset token of a connection ID we issue (StatelessResets.token). */
   resetToken?: (cid: Buffer) => Buffer;
+  /**
+   * Server: a token for the client's future connections (RetryTokens), sent
+   * once in NEW_TOKEN when the handshake is confirmed (§8.1.3), for the
+   * peer's validated address; none without it.
+   */
+  newToken?: (address: PeerAddress | undefined) => Buffer;
 }
 
 export interface CloseInfo {
@@ -158,6 +164,8 @@ interface SentRecord {
   challenge: boolean;
   /** Sequences of the NEW_CONNECTION_ID frames it carried. */
   newCids: number[] | undefined;
+  /** It carried our NEW_TOKEN (sent again if lost). */
+  newToken: boolean;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -264,6 +272,11 @@ export class QuicConnection {
   private datagramFrom: PeerAddress | undefined;
   private datagramLength = 0;
   /** Path validations that succeeded and failed, and migrations seen (for stats). */
+  private readonly newTokenSource: ((address: PeerAddress | undefined) => Buffer) | undefined;
+  /** Server: the NEW_TOKEN to send (until acknowledged). Client: the last one received (for its next connection). */
+  private newTokenPending: Buffer | undefined;
+  private receivedToken: Buffer | undefined;
+  private tokenInFlight: Buffer | undefined;
   readonly pathCounters = { migrations: 0, validated: 0, validationFailures: 0, natRebindings: 0 };
 
   constructor(options: QuicConnectionOptions) {
@@ -274,6 +287,7 @@ export class QuicConnection {
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.addressValidated = options.role === 'client';
     this.lastActivity = options.now;
+    this.newTokenSource = options.role === 'server' ? options.newToken : undefined;
     if (options.peerAddress) this.path = this.validatedPath = copyAddress(options.peerAddress);
     this.recovery = new LossRecovery<SentRecord>({
       isServer: options.role === 'server',
@@ -338,6 +352,11 @@ export class QuicConnection {
   /** Where datagrams go now (a new path under validation, or the validated one). */
   get currentPath(): PeerAddress | undefined {
     return this.path;
+  }
+
+  /** Client: the last NEW_TOKEN the server gave (present it in a later connection's Initial). */
+  get newToken(): Buffer | undefined {
+    return this.receivedToken;
   }
 
   get isEstablished(): boolean {
@@ -489,6 +508,7 @@ export class QuicConnection {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
     this.recovery.setHandshakeConfirmed(now);
+    if (this.newTokenSource) this.newTokenPending = this.newTokenSource(this.validatedPath);
     this.discardSpace(PacketNumberSpace.Handshake, now);
     this.events.push({ type: 'handshakeConfirmed' });
   }
@@ -724,6 +744,8 @@ export class QuicConnection {
         return;
       case 'new_token':
         if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', 0x07);
+        if (frame.token.length === 0) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, 'empty NEW_TOKEN', 0x07);
+        this.receivedToken = Buffer.from(frame.token); // the last one only: bounded
         return;
       case 'new_connection_id':
         if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
@@ -776,6 +798,7 @@ export class QuicConnection {
       if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
+      if (record.newToken) this.tokenInFlight = undefined;
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -788,6 +811,7 @@ export class QuicConnection {
       if (record.retired) for (const sequence of record.retired) this.peerCids.onRetirementLost(sequence);
       if (record.challenge && this.validating) this.challengePending = true;
       if (record.newCids) for (const sequence of record.newCids) this.localCids.onFrameLost(sequence);
+      if (record.newToken && this.tokenInFlight) this.newTokenPending = this.tokenInFlight;
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -868,7 +892,7 @@ export class QuicConnection {
   }
 
   private newRecord(space: PacketNumberSpace, packetNumber: number): SentRecord {
-    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false, newCids: undefined };
+    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false, newCids: undefined, newToken: false };
   }
 
   private readonly wants = [false, false, false];
@@ -941,7 +965,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.localCids.hasPending || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.localCids.hasPending || this.newTokenPending !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -1007,6 +1031,13 @@ export class QuicConnection {
       if (isShort && this.pathResponse && limit - p >= 9) {
         p = writeFrame(buf, p, { type: 'path_response', data: this.pathResponse });
         this.pathResponse = this.pathResponseTo = undefined;
+        ackEliciting = true;
+      }
+      if (isShort && this.newTokenPending && limit - p >= this.newTokenPending.length + 12) {
+        p = writeFrame(buf, p, { type: 'new_token', token: this.newTokenPending });
+        record.newToken = true;
+        this.tokenInFlight = this.newTokenPending;
+        this.newTokenPending = undefined;
         ackEliciting = true;
       }
       while (isShort && this.localCids.hasPending && limit - p >= 64) {
