@@ -77,6 +77,8 @@ import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import { copyAddress, sameAddress, type PeerAddress } from './peer-address.js';
+import { LocalConnectionIds } from './local-connection-ids.js';
+import type { ConnectionIdGenerator } from '../connection-id.js';
 
 export type { PeerAddress } from './peer-address.js';
 
@@ -112,6 +114,16 @@ export interface QuicConnectionOptions {
   now: number;
   /** The peer's UDP address (server: the source of the client's first Initial); else the first datagram's source. */
   peerAddress?: PeerAddress;
+  /** Issues more connection IDs (NEW_CONNECTION_ID, up to the peer's active_connection_id_limit); none without it. Same length as localCid. */
+  connectionIdGenerator?: ConnectionIdGenerator;
+  /** The stateless reset token of a connection ID we issue (StatelessResets.token). */
+  resetToken?: (cid: Buffer) => Buffer;
+  /**
+   * Server: a token for the client's future connections (RetryTokens), sent
+   * once in NEW_TOKEN when the handshake is confirmed (§8.1.3), for the
+   * peer's validated address; none without it.
+   */
+  newToken?: (address: PeerAddress | undefined) => Buffer;
 }
 
 export interface CloseInfo {
@@ -128,7 +140,10 @@ export type ConnectionEvent =
   | { type: 'handshakeConfirmed' }
   | { type: 'closed'; close: CloseInfo }
   /** The peer moved to a new address and path validation succeeded there (RFC 9000 §9). */
-  | { type: 'peerAddressChanged'; address: PeerAddress };
+  | { type: 'peerAddressChanged'; address: PeerAddress }
+  /** We issued a connection ID (route packets to it here) or the peer retired one (forget it). */
+  | { type: 'connectionIdIssued'; cid: Buffer; resetToken: Buffer | undefined }
+  | { type: 'connectionIdRetired'; cid: Buffer };
 
 /** What a sent packet carried, for recovery to hand back as acknowledged or lost. */
 interface SentRecord {
@@ -147,6 +162,10 @@ interface SentRecord {
   retired: number[] | undefined;
   /** It carried our PATH_CHALLENGE (sent again if lost while that validation runs). */
   challenge: boolean;
+  /** Sequences of the NEW_CONNECTION_ID frames it carried. */
+  newCids: number[] | undefined;
+  /** It carried our NEW_TOKEN (sent again if lost). */
+  newToken: boolean;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -186,6 +205,8 @@ export class QuicConnection {
   readonly localCid: Buffer;
   /** The peer's connection IDs; `remoteCid` is the one we send to. */
   private readonly peerCids: PeerConnectionIds;
+  /** The connection IDs we issued (the peer may send to any of them). */
+  readonly localCids: LocalConnectionIds;
   readonly recovery: LossRecovery<SentRecord>;
   /** Decoded peer transport parameters, once TLS delivered them. */
   peerParameters: TransportParameters | undefined;
@@ -251,6 +272,11 @@ export class QuicConnection {
   private datagramFrom: PeerAddress | undefined;
   private datagramLength = 0;
   /** Path validations that succeeded and failed, and migrations seen (for stats). */
+  private readonly newTokenSource: ((address: PeerAddress | undefined) => Buffer) | undefined;
+  /** Server: the NEW_TOKEN to send (until acknowledged). Client: the last one received (for its next connection). */
+  private newTokenPending: Buffer | undefined;
+  private receivedToken: Buffer | undefined;
+  private tokenInFlight: Buffer | undefined;
   readonly pathCounters = { migrations: 0, validated: 0, validationFailures: 0, natRebindings: 0 };
 
   constructor(options: QuicConnectionOptions) {
@@ -261,6 +287,7 @@ export class QuicConnection {
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.addressValidated = options.role === 'client';
     this.lastActivity = options.now;
+    this.newTokenSource = options.role === 'server' ? options.newToken : undefined;
     if (options.peerAddress) this.path = this.validatedPath = copyAddress(options.peerAddress);
     this.recovery = new LossRecovery<SentRecord>({
       isServer: options.role === 'server',
@@ -286,6 +313,9 @@ export class QuicConnection {
       if (options.statelessResetToken) this.localParameters.statelessResetToken = options.statelessResetToken;
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
+    this.localCids = new LocalConnectionIds(this.localCid, options.connectionIdGenerator, options.resetToken, (issued, retired) =>
+      this.events.push(issued ? { type: 'connectionIdIssued', cid: issued.cid, resetToken: issued.resetToken } : { type: 'connectionIdRetired', cid: retired! }),
+    );
     this.peerCids = new PeerConnectionIds(options.remoteCid, this.localParameters.activeConnectionIdLimit);
     this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
 
@@ -322,6 +352,11 @@ export class QuicConnection {
   /** Where datagrams go now (a new path under validation, or the validated one). */
   get currentPath(): PeerAddress | undefined {
     return this.path;
+  }
+
+  /** Client: the last NEW_TOKEN the server gave (present it in a later connection's Initial). */
+  get newToken(): Buffer | undefined {
+    return this.receivedToken;
   }
 
   get isEstablished(): boolean {
@@ -456,6 +491,7 @@ export class QuicConnection {
     this.recovery.maxAckDelay = params.maxAckDelay;
     this.streams.setPeerParameters(params);
     if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
+    this.localCids.setPeerLimit(params.activeConnectionIdLimit);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
@@ -472,6 +508,7 @@ export class QuicConnection {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
     this.recovery.setHandshakeConfirmed(now);
+    if (this.newTokenSource) this.newTokenPending = this.newTokenSource(this.validatedPath);
     this.discardSpace(PacketNumberSpace.Handshake, now);
     this.events.push({ type: 'handshakeConfirmed' });
   }
@@ -553,7 +590,7 @@ export class QuicConnection {
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
-    if (!dcid.equals(this.localCid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))) return;
+    if (!dcid.equals(this.localCid) && !this.localCids.has(dcid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))) return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
@@ -707,12 +744,14 @@ export class QuicConnection {
         return;
       case 'new_token':
         if (this.role === 'server') throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', 0x07);
+        if (frame.token.length === 0) throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, 'empty NEW_TOKEN', 0x07);
+        this.receivedToken = Buffer.from(frame.token); // the last one only: bounded
         return;
       case 'new_connection_id':
         if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
         return this.peerCids.onNewConnectionId(frame);
       case 'retire_connection_id':
-        return;
+        return this.localCids.onRetire(frame.sequenceNumber, this.header.dcid);
       case 'path_response':
         if (this.validating && this.challenges.some((c) => c.equals(frame.data))) this.onPathValidated();
         return;
@@ -759,6 +798,7 @@ export class QuicConnection {
       if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
+      if (record.newToken) this.tokenInFlight = undefined;
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -770,6 +810,8 @@ export class QuicConnection {
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
       if (record.retired) for (const sequence of record.retired) this.peerCids.onRetirementLost(sequence);
       if (record.challenge && this.validating) this.challengePending = true;
+      if (record.newCids) for (const sequence of record.newCids) this.localCids.onFrameLost(sequence);
+      if (record.newToken && this.tokenInFlight) this.newTokenPending = this.tokenInFlight;
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -850,7 +892,7 @@ export class QuicConnection {
   }
 
   private newRecord(space: PacketNumberSpace, packetNumber: number): SentRecord {
-    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false };
+    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false, newCids: undefined, newToken: false };
   }
 
   private readonly wants = [false, false, false];
@@ -923,7 +965,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.localCids.hasPending || this.newTokenPending !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -989,6 +1031,19 @@ export class QuicConnection {
       if (isShort && this.pathResponse && limit - p >= 9) {
         p = writeFrame(buf, p, { type: 'path_response', data: this.pathResponse });
         this.pathResponse = this.pathResponseTo = undefined;
+        ackEliciting = true;
+      }
+      if (isShort && this.newTokenPending && limit - p >= this.newTokenPending.length + 12) {
+        p = writeFrame(buf, p, { type: 'new_token', token: this.newTokenPending });
+        record.newToken = true;
+        this.tokenInFlight = this.newTokenPending;
+        this.newTokenPending = undefined;
+        ackEliciting = true;
+      }
+      while (isShort && this.localCids.hasPending && limit - p >= 64) {
+        const frame = this.localCids.takeFrame()!;
+        p = writeFrame(buf, p, frame);
+        (record.newCids ??= []).push(frame.sequenceNumber);
         ackEliciting = true;
       }
       if (isShort && this.challengePending && limit - p >= 9) {

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { QuicConnection, type ConnectionEvent, type PeerAddress, type TlsBinding } from '../../../src/quic/connection/quic-connection.js';
 import { PacketHeader, PacketType, parsePacketHeader, readDestinationCid } from '../../../src/quic/packet/packet-header.js';
 import type { QuicTlsEndpoint } from '../../../src/quic/tls13/quic-tls.js';
+import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
+import { StatelessResets } from '../../../src/quic/stateless-reset.js';
 
 const CID_LENGTH = 8;
 
@@ -31,6 +33,8 @@ export class UdpTestServer {
   private readonly socket: Socket;
   private readonly connections = new Map<string, Entry>();
   private readonly header = new PacketHeader();
+  private readonly cidGenerator = new RandomConnectionIdGenerator(CID_LENGTH);
+  private readonly resets = new StatelessResets();
   /** Where each datagram of the last sendDatagrams call goes (the connection decides: migration, probes). */
   private readonly destinations: (PeerAddress | undefined)[] = [];
 
@@ -73,6 +77,8 @@ export class UdpTestServer {
         createTls: this.createTls,
         now: performance.now(),
         peerAddress: from,
+        connectionIdGenerator: this.cidGenerator,
+        resetToken: (cid) => this.resets.token(cid),
       });
       entry = { connection, timer: undefined, pump: this.attach?.(connection) };
       this.accepted.push(connection);
@@ -91,7 +97,12 @@ export class UdpTestServer {
       const to = this.destinations[i]!;
       this.socket.send(out[i]!, to.port, to.address);
     }
-    for (let e = c.pollEvent(); e; e = c.pollEvent()) this.events.push({ cid: c.localCid.toString('hex'), event: e });
+    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
+      this.events.push({ cid: c.localCid.toString('hex'), event: e });
+      // The connection's IDs come and go: packets to an issued one reach it, a retired one is forgotten.
+      if (e.type === 'connectionIdIssued') this.connections.set(e.cid.toString('hex'), entry);
+      else if (e.type === 'connectionIdRetired') this.connections.delete(e.cid.toString('hex'));
+    }
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;
     if (c.isClosed) {
