@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FakeApiServer, type KObject } from './fake-apiserver.js';
 import { SnapshotRecorder, eventually, rulesOf, urlsOf } from './recorder.js';
-import { KubernetesIngressProvider, PORTICO_INGRESS_CONTROLLER } from '../../../src/provider/kubernetes/ingress-provider.js';
+import { KubernetesIngressProvider, PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER } from '../../../src/provider/kubernetes/ingress-provider.js';
 import type { KubernetesIngressProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
 
 let api: FakeApiServer;
@@ -93,6 +93,20 @@ describe('kubernetesIngress provider', () => {
     expect(rulesOf(rec.last)).not.toContain('Host(`nginx.example`)');
     api.delete(ingressClass(edge, PORTICO_INGRESS_CONTROLLER));
     await rec.until((s) => !rulesOf(s).includes('Host(`edge.example`)'));
+  });
+
+  test("IngressClasses with Traefik's controller are answered only with traefikCompat", async () => {
+    const ns = namespace();
+    const cls = `traefik-${ns}`;
+    api.apply(service(ns, 'web'));
+    api.apply(ingressClass(cls, TRAEFIK_INGRESS_CONTROLLER));
+    api.apply(ingress(ns, 'app', 'traefik.example', { className: cls }));
+    const plain = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(plain.emit);
+    expect(rulesOf(plain.last)).toEqual([]);
+    const compat = new SnapshotRecorder();
+    await provider({ namespaces: [ns], traefikCompat: true }).start(compat.emit);
+    expect(rulesOf(compat.last)).toEqual(['Host(`traefik.example`)']);
   });
 
   test('annotations under both prefixes; a bad annotation is an error naming it; the label selector filters Ingresses', async () => {
