@@ -1,6 +1,6 @@
 /**
- * The file provider: a file or a directory of YAML/JSON, in the native dynamic
- * format and/or as Kubernetes manifests (IngressRoute, Ingress, Middleware, TLSStore,
+ * The file provider: a file or a directory of YAML/JSON/TOML, in the native
+ * dynamic format (TOML: native only, as Traefik's dynamic TOML) and/or as Kubernetes manifests (IngressRoute, Ingress, Middleware, TLSStore,
  * Secret, Service, … — the same YAML a user applies to a cluster).
  *
  * Each file keeps its last good content: a file that stops parsing is
@@ -17,7 +17,8 @@ import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type Provider
 import { readNativeDocument } from './native-config-reader.js';
 import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
 import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngressClasses, type AnsweredIngressClasses } from '../manifests/ingress-class.js';
-import { yamlLineLocator } from './yaml-line-locator.js';
+import { yamlLineLocator } from '../../config/yaml-line-locator.js';
+import { parseTomlDocument, tomlLineLocator } from '../../config/toml-document.js';
 
 export interface FileProviderOptions {
   filename?: string;
@@ -27,7 +28,7 @@ export interface FileProviderOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json', '.toml']);
 
 interface ParsedFile {
   native: Array<{ doc: unknown; lineOf: (p: string[]) => number | undefined }>;
@@ -191,6 +192,12 @@ function parseFile(file: string, text: string): ParsedFile | { error: string; li
   try {
     if (extname(file) === '.json') {
       out.native.push({ doc: JSON.parse(text), lineOf: () => undefined });
+      return out;
+    }
+    if (extname(file) === '.toml') {
+      const parsed = parseTomlDocument(text);
+      if ('error' in parsed) return parsed;
+      out.native.push({ doc: parsed.doc, lineOf: tomlLineLocator(text) });
       return out;
     }
     // Split on document markers ourselves so each document knows its first line.
