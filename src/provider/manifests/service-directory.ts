@@ -48,6 +48,11 @@ export class ServiceDirectory {
     return this.services.has(`${namespace}/${name}`);
   }
 
+  /** The Service's annotations (Traefik reads `service.*` settings for Ingress backends there). */
+  annotations(namespace: string, name: string): Record<string, string> {
+    return this.services.get(`${namespace}/${name}`)?.metadata.annotations ?? {};
+  }
+
   /** Throws an Error whose message says what is missing. */
   resolve(ref: ServiceRef, opts: { allowExternalNameServices?: boolean; nativeLB?: boolean }): ResolvedBackend {
     const svc = this.services.get(`${ref.namespace}/${ref.name}`);

@@ -289,3 +289,43 @@ spec:
     expect(errorsOf(s)).toEqual([expect.stringMatching(/^spec\.parentRefs: parentRefs \(Traefik's multi-layer routing\) are not supported/)]);
   });
 });
+
+describe('Ingress objects in files', () => {
+  test("Ingresses of Portico's or Traefik's class, of an IngressClass with either controller, or of none become routers; another controller's are skipped", async () => {
+    const ingress = (name: string, host: string, cls?: string, annotations = '{}') => `
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: { name: ${name}, namespace: default, annotations: ${annotations} }
+spec:
+  ${cls ? `ingressClassName: ${cls}` : ''}
+  rules:
+    - host: ${host}
+      http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: whoami, port: { name: http } } } }] }`;
+    const s = await load(`${WHOAMI}
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata: { name: add-header, namespace: default }
+spec: { headers: { customRequestHeaders: { X-Test: yes } } }
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: edge }
+spec: { controller: traefik.io/ingress-controller }
+---
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: { name: nginx }
+spec: { controller: k8s.io/ingress-nginx }
+${ingress('t', 't.example', 'traefik', '{ traefik.ingress.kubernetes.io/router.middlewares: default-add-header@kubernetescrd }')}
+${ingress('e', 'e.example', 'edge')}
+${ingress('none', 'none.example')}
+${ingress('n', 'n.example', 'nginx')}
+`);
+    expect(s.errors).toEqual([]);
+    expect(Object.values(s.config.http.routers).map((r) => r.rule).sort()).toEqual(['Host(`e.example`)', 'Host(`none.example`)', 'Host(`t.example`)']);
+    expect(routerFor(s, 'Host(`t.example`)')!.middlewares).toEqual(['default-add-header']);
+    expect(urls(s, routerFor(s, 'Host(`e.example`)')!.service)).toEqual([]);
+  });
+});
