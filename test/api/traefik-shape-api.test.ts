@@ -5,18 +5,9 @@
  * the filters, sorting and pagination with X-Next-Page, and 404/400 errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createServer } from 'node:net';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
-
-/** A loopback port nothing listens on: the health check of a server there fails. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { freePort } from '../support/free-port.js';
 
 describe('API in Traefik v3 shape', () => {
   let p: Harness;
@@ -31,7 +22,7 @@ describe('API in Traefik v3 shape', () => {
 
   beforeAll(async () => {
     backend = await startBackend();
-    downUrl = `http://127.0.0.1:${await closedPort()}`;
+    downUrl = `http://127.0.0.1:${await freePort()}`;
     const dynamic = `
 http:
   routers:
