@@ -9,7 +9,7 @@
  * name, 400 for a bad page. Only GET and HEAD.
  */
 import type { StaticConfig } from '../config/static-config.js';
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';

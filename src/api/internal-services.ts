@@ -5,7 +5,7 @@
  * reachable only when `api.insecure` puts it on the internal entrypoint or a
  * user router names `api@internal` explicitly — never by default.
  */
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import { whoamiHandler } from '../service/internal/whoami.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import type { StaticConfig } from '../config/static-config.js';

@@ -19,12 +19,14 @@ import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
+import { porticoTransport } from '../quic/udp/portico-transport.js';
 
 export interface Http3Listener extends QuicListenerStats {
   close(graceMs: number): Promise<void>;
 }
 
-const TRANSPORTS: Record<string, QuicTransport> = { quiche: quicheTransport };
+/** `http3.quic`: quiche (the native binding, default) or portico (our own QUIC stack, src/quic/udp). */
+const TRANSPORTS: Record<string, QuicTransport> = { quiche: quicheTransport, portico: porticoTransport };
 
 function connectionIds(ep: EntryPointContext): ConnectionIdGenerator {
   const c = ep.config.http3?.connectionIds;

@@ -13,10 +13,10 @@ import type { EntryPointContext } from './entrypoint-context.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { parseDurationMs } from '../config/duration.js';
 import { NodeExchange } from './node-exchange.js';
-import { dispatchExchange } from './dispatch-exchange.js';
+import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
-import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
-import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
+import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
@@ -313,13 +313,7 @@ export class TcpEntryPoint {
     }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
-    if (expectContinue) {
-      let sent = false;
-      ex.state.expectContinue = () => {
-        if (!sent && !res.headersSent) res.writeContinue();
-        sent = true;
-      };
-    }
+    ex.expectsContinue = expectContinue;
     this.track(ex, res, this.connections.h1Request(req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }

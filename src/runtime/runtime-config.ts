@@ -8,7 +8,7 @@
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 import type { StaticConfig } from '../config/static-config.js';
-import type { RouteLookup } from '../entrypoint/entrypoint-context.js';
+import type { RouteLookup } from '../exchange/route-lookup.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { StoredCertificate } from '../tls/sni-certificate-store.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
@@ -81,7 +81,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   };
 }
 
-/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics), which routers must name. */
+/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics; `portico`, or Traefik's `traefik`), which routers must name. */
 export function userEntryPoints(s: StaticConfig): string[] {
-  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
+  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== 'traefik' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
 }

@@ -1,6 +1,6 @@
 /**
- * The file provider: a file or a directory of YAML/JSON, in the native dynamic
- * format and/or as Kubernetes manifests (IngressRoute, Middleware, TLSStore,
+ * The file provider: a file or a directory of YAML/JSON/TOML, in the native
+ * dynamic format (TOML: native only, as Traefik's dynamic TOML) and/or as Kubernetes manifests (IngressRoute, Middleware, TLSStore,
  * Secret, Service, … — the same YAML a user applies to a cluster).
  *
  * Each file keeps its last good content: a file that stops parsing is
@@ -17,6 +17,7 @@ import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type Provider
 import { readNativeDocument } from './native-config-reader.js';
 import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
 import { yamlLineLocator } from './yaml-line-locator.js';
+import { parseTomlDocument, tomlLineLocator } from '../../config/toml-document.js';
 
 export interface FileProviderOptions {
   filename?: string;
@@ -26,7 +27,7 @@ export interface FileProviderOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json', '.toml']);
 
 interface ParsedFile {
   native: Array<{ doc: unknown; lineOf: (p: string[]) => number | undefined }>;
@@ -148,6 +149,7 @@ export class FileProvider implements Provider {
         apiGroups: ['portico.dev', 'traefik.io', 'traefik.containo.us'],
         allowCrossNamespace: true,
         allowExternalNameServices: true,
+        standsInFor: ['kubernetescrd', 'kubernetesingress'],
         nativeServiceNames: new Set(Object.keys(config.http.services)),
         log: (level: 'debug' | 'warn', msg: string) => this.options.log?.(level, msg),
       });
@@ -176,6 +178,12 @@ function parseFile(file: string, text: string): ParsedFile | { error: string; li
   try {
     if (extname(file) === '.json') {
       out.native.push({ doc: JSON.parse(text), lineOf: () => undefined });
+      return out;
+    }
+    if (extname(file) === '.toml') {
+      const parsed = parseTomlDocument(text);
+      if ('error' in parsed) return parsed;
+      out.native.push({ doc: parsed.doc, lineOf: tomlLineLocator(text) });
       return out;
     }
     // Split on document markers ourselves so each document knows its first line.

@@ -17,6 +17,7 @@ import {
   normalizeName,
   optString,
   reqString,
+  standInName,
   stringList,
   type ConversionContext,
 } from './conversion-context.js';
@@ -75,7 +76,7 @@ function readAnnotations(o: KubeObject, ctx: ConversionContext): IngressAnnotati
   const out: IngressAnnotations = { tls: bool('router.tls') ?? false, service: {} };
   const entryPoints = list('router.entrypoints');
   if (entryPoints) out.entryPoints = entryPoints;
-  const middlewares = list('router.middlewares');
+  const middlewares = list('router.middlewares')?.map((m) => standInName(m, ctx));
   if (middlewares?.length) out.middlewares = middlewares;
   const priority = get('router.priority');
   if (priority !== undefined) {
@@ -83,7 +84,7 @@ function readAnnotations(o: KubeObject, ctx: ConversionContext): IngressAnnotati
     out.priority = Number(priority);
   }
   const tlsOptions = get('router.tls.options');
-  if (tlsOptions) out.tlsOptions = tlsOptions;
+  if (tlsOptions) out.tlsOptions = standInName(tlsOptions, ctx);
   const pathMatcher = get('router.pathmatcher');
   if (pathMatcher !== undefined) {
     if (pathMatcher !== 'Path' && pathMatcher !== 'PathPrefix') throw new Problem(at('router.pathmatcher'), `must be Path or PathPrefix, got "${pathMatcher}"`);

@@ -24,7 +24,17 @@
  * keys when the handshake is confirmed (RFC 9001 §4.9), HANDSHAKE_DONE,
  * transport-parameter authentication (§7.3), idle timeout (§10.1), closing
  * and draining (§10.2), CRYPTO retransmission on loss and PTO probes.
+ *
+ * Paths (§8.2, §9): the driver passes each datagram's source address and
+ * sends each datagram where `sendDatagrams(now, destinations)` says. The
+ * server follows the client's highest-numbered non-probing packet to a new
+ * address (migration, or NAT rebinding when only the port changed), sends
+ * there within 3× what it received from it until a PATH_CHALLENGE is
+ * answered, and only then reports `peerAddress` / 'peerAddressChanged';
+ * after 3 PTOs without an answer it goes back to the validated address.
+ * Probes from other addresses get their PATH_RESPONSE on that address.
  */
+import { randomBytes } from 'node:crypto';
 import { deriveInitialKeys, QUIC_V1 } from '../initial/initial-keys.js';
 import { FrameReader } from '../frames/frame-reader.js';
 import { cryptoFrameHeaderLength, frameLength, writeCryptoFrameHeader, writeFrame, writeStreamFrameHeader } from '../frames/frame-writer.js';
@@ -66,6 +76,9 @@ import { ConnectionStreams } from '../streams/connection-streams.js';
 import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
+import { copyAddress, sameAddress, type PeerAddress } from './peer-address.js';
+
+export type { PeerAddress } from './peer-address.js';
 
 export type ConnectionRole = 'client' | 'server';
 
@@ -97,6 +110,8 @@ export interface QuicConnectionOptions {
   statelessResetToken?: Buffer;
   /** Time of creation (ms): the idle timer starts here. */
   now: number;
+  /** The peer's UDP address (server: the source of the client's first Initial); else the first datagram's source. */
+  peerAddress?: PeerAddress;
 }
 
 export interface CloseInfo {
@@ -111,7 +126,9 @@ export interface CloseInfo {
 export type ConnectionEvent =
   | { type: 'handshakeComplete'; info: QuicTlsHandshakeInfo }
   | { type: 'handshakeConfirmed' }
-  | { type: 'closed'; close: CloseInfo };
+  | { type: 'closed'; close: CloseInfo }
+  /** The peer moved to a new address and path validation succeeded there (RFC 9000 §9). */
+  | { type: 'peerAddressChanged'; address: PeerAddress };
 
 /** What a sent packet carried, for recovery to hand back as acknowledged or lost. */
 interface SentRecord {
@@ -128,6 +145,8 @@ interface SentRecord {
   streamFrames: number[] | undefined;
   /** Sequence numbers it retired (RETIRE_CONNECTION_ID). */
   retired: number[] | undefined;
+  /** It carried our PATH_CHALLENGE (sent again if lost while that validation runs). */
+  challenge: boolean;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -158,6 +177,8 @@ const DEFAULT_STREAM_PARAMETERS = {
 const STREAM_HEADER_ROOM = 1 + 8 + 8 + 2;
 /** Handshake deadline when neither side sets an idle timeout (ms). */
 const DEFAULT_IDLE_TIMEOUT = 30_000;
+/** PTO of a path with no RTT sample yet (kInitialRtt 333 ms × 3, RFC 9002 §6.2.2), for the path validation deadline (§8.2.4). */
+const NEW_PATH_PTO = 1000;
 
 export class QuicConnection {
   readonly role: ConnectionRole;
@@ -204,6 +225,33 @@ export class QuicConnection {
   private pathResponse: Buffer | undefined;
   /** Some packet of the datagram being processed decrypted (else it may be a stateless reset). */
   private datagramOpened = false;
+  /** Packets that decrypted (for the driver's stats). */
+  packetsReceived = 0;
+
+  // Paths (RFC 9000 §8.2, §9). `path` is where datagrams go; `validatedPath` the last address proven to be the peer's.
+  private path: PeerAddress | undefined;
+  private validatedPath: PeerAddress | undefined;
+  private pathValidated = true;
+  /** Bytes received from and sent to the current path: its anti-amplification limit until it is validated (§9.3). */
+  private pathBytesReceived = 0;
+  private pathBytesSent = 0;
+  /** A path validation runs (on `path`). */
+  private validating = false;
+  /** Data of the PATH_CHALLENGEs it sent, newest last (each one fresh, §8.2.1; bounded). */
+  private readonly challenges: Buffer[] = [];
+  private challengePending = false;
+  /** A PATH_RESPONSE is not retransmitted (§13.3): a challenge unanswered for a PTO goes again, with new data. */
+  private challengeResendAt = Infinity;
+  private challengeDeadline = Infinity;
+  /** Where the pending PATH_RESPONSE goes when not to the current path (a probe from another address, §8.2.2). */
+  private pathResponseTo: PeerAddress | undefined;
+  /** Size of the datagram that carried that probe: the response may be at most three times that (§8.1). */
+  private pathResponseBudget = 0;
+  /** Source and size of the datagram being processed. */
+  private datagramFrom: PeerAddress | undefined;
+  private datagramLength = 0;
+  /** Path validations that succeeded and failed, and migrations seen (for stats). */
+  readonly pathCounters = { migrations: 0, validated: 0, validationFailures: 0, natRebindings: 0 };
 
   constructor(options: QuicConnectionOptions) {
     this.role = options.role;
@@ -213,6 +261,7 @@ export class QuicConnection {
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.addressValidated = options.role === 'client';
     this.lastActivity = options.now;
+    if (options.peerAddress) this.path = this.validatedPath = copyAddress(options.peerAddress);
     this.recovery = new LossRecovery<SentRecord>({
       isServer: options.role === 'server',
       maxDatagramSize: this.maxDatagramSize,
@@ -266,6 +315,15 @@ export class QuicConnection {
     return this.peerCids.active;
   }
 
+  /** The peer's address as last validated (changes only after path validation on the new one; §9.3). */
+  get peerAddress(): PeerAddress | undefined {
+    return this.validatedPath;
+  }
+  /** Where datagrams go now (a new path under validation, or the validated one). */
+  get currentPath(): PeerAddress | undefined {
+    return this.path;
+  }
+
   get isEstablished(): boolean {
     return this.state === 'established';
   }
@@ -275,6 +333,19 @@ export class QuicConnection {
   get isHandshakeConfirmed(): boolean {
     return this.handshakeConfirmed;
   }
+  /**
+   * Some packet of the last datagram given to receiveDatagram decrypted: the
+   * driver may then trust that datagram's source address (a datagram with a
+   * known DCID but nothing authentic in it must not move the peer's address).
+   */
+  get lastDatagramAuthenticated(): boolean {
+    return this.datagramOpened;
+  }
+  /** UDP payload bytes received and sent (the driver's stats). */
+  get datagramBytes(): { received: number; sent: number } {
+    return { received: this.bytesReceived, sent: this.bytesSent };
+  }
+
   /** Key updates completed on this connection (either side started them). */
   get keyUpdates(): number {
     return this.oneRtt?.updates ?? 0;
@@ -293,6 +364,7 @@ export class QuicConnection {
       if (!space.discarded && space.received.hasUnacknowledged) t = Math.min(t, Math.max(space.received.ackDeadline, 0));
     }
     if (this.oneRtt) t = Math.min(t, this.oneRtt.previousKeysDiscardAt);
+    t = Math.min(t, this.challengeDeadline, this.challengeResendAt);
     // Data held back only by the pacer goes when it allows.
     if (this.pacedUntil > this.lastSendAttempt && this.hasPendingData && this.recovery.sendWindow >= this.maxDatagramSize) t = Math.min(t, this.pacedUntil);
     return t;
@@ -310,6 +382,11 @@ export class QuicConnection {
       return;
     }
     this.oneRtt?.discardExpired(now);
+    if (now >= this.challengeDeadline) this.onPathValidationFailed();
+    else if (now >= this.challengeResendAt) {
+      this.challengeResendAt = Infinity;
+      this.challengePending = true;
+    }
     if (now >= this.recovery.lossDetectionDeadline) this.onRecoveryEvents(this.recovery.onTimeout(now), now, true);
   }
 
@@ -408,8 +485,12 @@ export class QuicConnection {
 
   // ---------------------------------------------------------------- receiving
 
-  /** A UDP datagram from the peer. Never throws: protocol errors close the connection. */
-  receiveDatagram(data: Buffer, now: number): void {
+  /**
+   * A UDP datagram from the peer, with its source address when the driver
+   * knows it (migration and NAT rebinding are noticed from it, §9). Never
+   * throws: protocol errors close the connection.
+   */
+  receiveDatagram(data: Buffer, now: number, from?: PeerAddress): void {
     if (this.state === 'closed') return;
     if (this.state === 'draining') return;
     if (this.state === 'closing') {
@@ -418,6 +499,11 @@ export class QuicConnection {
       return;
     }
     this.bytesReceived += data.length;
+    if (from && !this.path) this.path = this.validatedPath = copyAddress(from);
+    // A datagram from elsewhere counts for that path only if the peer moves there (then it starts the new path's budget).
+    if (!from || sameAddress(from, this.path!)) this.pathBytesReceived += data.length;
+    this.datagramFrom = from;
+    this.datagramLength = data.length;
     this.datagramOpened = false;
     let offset = 0;
     try {
@@ -478,6 +564,7 @@ export class QuicConnection {
       return;
     }
     this.datagramOpened = true;
+    this.packetsReceived++;
     if (reservedBitsSet(opened.firstByte)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'reserved header bits set');
     const pn = opened.packetNumber;
     if (s.received.isDuplicate(pn)) return;
@@ -493,11 +580,74 @@ export class QuicConnection {
     }
     const reader = this.reader;
     reader.reset(opened.payload, SPACE_PACKET_TYPE[space]!);
+    let probingOnly = true;
     for (let frame = reader.next(); frame; frame = reader.next()) {
+      const type = frame.type;
+      if (type !== 'padding' && type !== 'path_challenge' && type !== 'path_response' && type !== 'new_connection_id') probingOnly = false;
       this.receiveFrame(space, frame, now);
       if (this.state === 'draining' || this.state === 'closed') return;
     }
     s.received.onPacketReceived(pn, reader.ackEliciting, now, LOCAL_MAX_ACK_DELAY);
+    const from = this.datagramFrom;
+    // §9.3: the peer moved when its highest-numbered non-probing packet comes from a new address (only after confirmation, §9).
+    if (from && !probingOnly && pn > largest && space === PacketNumberSpace.ApplicationData && !sameAddress(from, this.path!)) {
+      if (this.role === 'server' && this.handshakeConfirmed) this.migrateTo(from, now);
+    }
+  }
+
+  /**
+   * The peer's non-probing packet came from `from`: send there from now on,
+   * within its anti-amplification limit until a PATH_CHALLENGE there is
+   * answered (§9.3). A new IP address resets RTT and congestion state (§9.4);
+   * a new port alone is NAT rebinding, which keeps them (§9.3, "MAY").
+   */
+  private migrateTo(from: PeerAddress, now: number): void {
+    const previous = this.path!;
+    this.path = copyAddress(from);
+    this.pathCounters.migrations++;
+    this.pathBytesReceived = this.datagramLength;
+    this.pathBytesSent = 0;
+    if (this.validatedPath && sameAddress(from, this.validatedPath)) {
+      // Back to the address we know: nothing to validate (a late packet of a rebinding we gave up on, or an attacker's replay we outlived).
+      this.pathValidated = true;
+      this.stopPathValidation();
+      return;
+    }
+    if (from.address === previous.address) this.pathCounters.natRebindings++;
+    else this.recovery.onPathChanged();
+    this.pathValidated = false;
+    this.validating = true;
+    this.challengePending = true;
+    this.challengeDeadline = now + 3 * Math.max(this.recovery.ptoPeriod, NEW_PATH_PTO);
+  }
+
+  private stopPathValidation(): void {
+    this.validating = false;
+    this.challenges.length = 0;
+    this.challengePending = false;
+    this.challengeResendAt = this.challengeDeadline = Infinity;
+  }
+
+  private onPathValidated(): void {
+    this.stopPathValidation();
+    if (this.pathValidated) return;
+    this.pathValidated = true;
+    this.pathCounters.validated++;
+    if (!this.validatedPath || !sameAddress(this.validatedPath, this.path!)) {
+      this.validatedPath = this.path;
+      this.events.push({ type: 'peerAddressChanged', address: this.path! });
+    }
+  }
+
+  /** §9.3.2: the new path did not answer in time; go back to the last validated one. */
+  private onPathValidationFailed(): void {
+    this.pathCounters.validationFailures++;
+    this.stopPathValidation();
+    const back = this.validatedPath;
+    if (!back || this.pathValidated) return;
+    if (back.address !== this.path!.address) this.recovery.onPathChanged();
+    this.path = back;
+    this.pathValidated = true;
   }
 
   /**
@@ -562,11 +712,18 @@ export class QuicConnection {
         if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
         return this.peerCids.onNewConnectionId(frame);
       case 'retire_connection_id':
+        return;
       case 'path_response':
+        if (this.validating && this.challenges.some((c) => c.equals(frame.data))) this.onPathValidated();
         return;
-      case 'path_challenge':
+      case 'path_challenge': {
+        // One response pending at most (the latest challenge wins): a peer cannot queue them up (§8.2.2 asks for one per challenge, "MAY" drop under load).
         this.pathResponse = Buffer.from(frame.data);
+        const from = this.datagramFrom;
+        this.pathResponseTo = from && this.path && !sameAddress(from, this.path) ? copyAddress(from) : undefined;
+        this.pathResponseBudget = 3 * this.datagramLength;
         return;
+      }
       case 'datagram':
         if (this.localParameters.maxDatagramFrameSize === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM not negotiated', 0x30);
         return;
@@ -612,6 +769,7 @@ export class QuicConnection {
       if (record.handshakeDone && !this.handshakeDonePending) this.handshakeDonePending = true;
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameLost(c);
       if (record.retired) for (const sequence of record.retired) this.peerCids.onRetirementLost(sequence);
+      if (record.challenge && this.validating) this.challengePending = true;
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -630,24 +788,69 @@ export class QuicConnection {
    * Datagrams to send now, each a fresh Buffer the caller owns. Empty when
    * nothing is due (congestion window, pacing and the amplification limit
    * decide; call again after nextTimeout or the next datagram).
+   * `destinations`, when given, receives the address of each datagram at
+   * the same index (the current path, or where a probe came from; undefined
+   * when the connection was never told an address).
    */
-  sendDatagrams(now: number): Buffer[] {
+  sendDatagrams(now: number, destinations?: (PeerAddress | undefined)[]): Buffer[] {
     const out: Buffer[] = [];
+    if (destinations) destinations.length = 0;
     if (this.state === 'closed' || this.state === 'draining') return out;
     if (this.state === 'closing') {
       if (this.sendCloseNow) {
         this.sendCloseNow = false;
         const d = this.buildCloseDatagram(now);
-        if (d) out.push(d);
+        if (d) {
+          out.push(d);
+          destinations?.push(this.path);
+        }
       }
       return out;
+    }
+    if (this.pathResponse && this.pathResponseTo && this.oneRtt && !sameAddress(this.pathResponseTo, this.path!)) {
+      const d = this.buildProbeResponse(now);
+      if (d) {
+        out.push(d);
+        destinations?.push(this.pathResponseTo);
+      }
+      this.pathResponse = this.pathResponseTo = undefined;
     }
     for (let i = 0; i < MAX_DATAGRAMS_PER_CALL; i++) {
       const d = this.buildDatagram(now);
       if (!d) break;
       out.push(d);
+      destinations?.push(this.path);
     }
     return out;
+  }
+
+  /**
+   * PATH_RESPONSE to a probe from an address that is not the current path
+   * (§8.2.2: on the path the challenge came on), padded towards 1200 bytes
+   * within three times the probe's size (§8.2.1, §8.1).
+   */
+  private buildProbeResponse(now: number): Buffer | undefined {
+    const s = this.spaces[PacketNumberSpace.ApplicationData]!;
+    const size = Math.min(this.maxDatagramSize, MIN_INITIAL_DATAGRAM, this.pathResponseBudget);
+    if (size < 64) return undefined;
+    const buf = Buffer.allocUnsafe(size);
+    const pn = s.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(PacketNumberSpace.ApplicationData));
+    const pnOffset = writeShortHeader(buf, 0, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn);
+    let p = writeFrame(buf, pnOffset + pnLength, { type: 'path_response', data: this.pathResponse! });
+    const target = size - AEAD_TAG_LENGTH;
+    buf.fill(0, p, target);
+    p = target;
+    const end = this.oneRtt!.sealPacket(buf, 0, pnOffset, pnLength, p, pn);
+    s.nextPacketNumber++;
+    // Not in flight on the current path: its loss is not the current path's congestion.
+    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, end, true, false, this.newRecord(PacketNumberSpace.ApplicationData, pn));
+    this.bytesSent += end;
+    return buf.subarray(0, end);
+  }
+
+  private newRecord(space: PacketNumberSpace, packetNumber: number): SentRecord {
+    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false };
   }
 
   private readonly wants = [false, false, false];
@@ -668,8 +871,8 @@ export class QuicConnection {
   }
 
   private amplificationBudget(): number {
-    if (this.addressValidated) return Infinity;
-    return Math.max(0, 3 * this.bytesReceived - this.bytesSent);
+    if (this.addressValidated && this.pathValidated) return Infinity;
+    return Math.max(0, 3 * this.pathBytesReceived - this.pathBytesSent);
   }
 
   private buildDatagram(now: number): Buffer | undefined {
@@ -705,6 +908,7 @@ export class QuicConnection {
     if (needsPadding && offset > 0 && offset < MIN_INITIAL_DATAGRAM) offset = this.writePadding(buf, offset, budget, now);
     if (offset === 0) return undefined;
     this.bytesSent += offset;
+    this.pathBytesSent += offset;
     return buf.subarray(0, offset);
   }
 
@@ -719,7 +923,7 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
     }
     return false;
   }
@@ -759,7 +963,7 @@ export class QuicConnection {
     const limit = budget - AEAD_TAG_LENGTH;
     if (limit - payloadStart < 8) return offset;
     let p = payloadStart;
-    const record: SentRecord = { space, packetNumber: pn, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined };
+    const record = this.newRecord(space, pn);
     let ackEliciting = false;
 
     if (!paddingOnly && s.received.largest >= 0 && (s.received.hasUnacknowledged || s.hasCryptoToSend)) {
@@ -784,8 +988,19 @@ export class QuicConnection {
       }
       if (isShort && this.pathResponse && limit - p >= 9) {
         p = writeFrame(buf, p, { type: 'path_response', data: this.pathResponse });
-        this.pathResponse = undefined;
+        this.pathResponse = this.pathResponseTo = undefined;
         ackEliciting = true;
+      }
+      if (isShort && this.challengePending && limit - p >= 9) {
+        const data = randomBytes(8);
+        if (this.challenges.push(data) > 4) this.challenges.shift();
+        p = writeFrame(buf, p, { type: 'path_challenge', data });
+        this.challengePending = false;
+        this.challengeResendAt = now + this.recovery.ptoPeriod;
+        record.challenge = true;
+        ackEliciting = true;
+        // §8.2.1: a datagram with PATH_CHALLENGE is expanded to 1200 bytes when the new path's budget allows.
+        padToMinimum = true;
       }
       while (limit - p > CRYPTO_HEADER_ROOM) {
         // Header room for the largest offset/length a CRYPTO stream here can have (64 KiB cap: 4 + 2 bytes).

@@ -7,9 +7,11 @@
  * are dropped without creating state; short-header packets for unknown
  * connection IDs are dropped too, answered with a stateless reset.
  */
-import dgram, { type Socket as UdpSocket } from 'node:dgram';
-import { isIP, isIPv4 } from 'node:net';
-import dns from 'node:dns';
+import type dgram from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { isIPv4 } from 'node:net';
+import { bindUdpSockets } from '../udp/udp-sockets.js';
+import { countDrop, newListenerCounters, statelessResetFor } from '../udp/listener-counters.js';
 import { randomBytes } from 'node:crypto';
 import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions, QuicTransport } from '../transport.js';
 import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
@@ -38,17 +40,7 @@ interface PendingHandshake {
 
 class QuicheListener implements QuicListener {
   readonly connections = new Set<QuicConnection>();
-  readonly counters: QuicListenerCounters = {
-    datagramsDropped: {},
-    connectionsAccepted: 0,
-    connectionsRefused: 0,
-    connectionsClosed: 0,
-    handshakeFailures: 0,
-    versionNegotiationsSent: 0,
-    retriesSent: 0,
-    statelessResetsSent: 0,
-    statelessResetsRateLimited: 0,
-  };
+  readonly counters: QuicListenerCounters = newListenerCounters();
   addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; port: number }> = [];
   private readonly table = new Map<string, QuicheConnectionHandle>();
   private readonly pending = new Map<string, PendingHandshake>();
@@ -93,59 +85,16 @@ class QuicheListener implements QuicListener {
   }
 
   async bind(): Promise<void> {
-    const { host, port } = this.opts;
-    // Every interface, or both loopbacks for "localhost" (browsers resolve it to ::1 first), is one
-    // socket per family on the same port; the IPv6 one is optional where IPv6 is switched off.
-    const families: Array<['udp4' | 'udp6', string]> =
-      host === undefined
-        ? [['udp4', '0.0.0.0'], ['udp6', '::']]
-        : host === 'localhost'
-          ? [['udp4', '127.0.0.1'], ['udp6', '::1']]
-          : [[isIPv4(host) ? 'udp4' : 'udp6', host]];
-    let boundPort = port;
-    for (const [type, address] of families) {
-      const optional = type === 'udp6' && families.length === 2;
-      const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', reuseAddr: false, lookup: literalLookup });
-      socket.on('message', (msg, rinfo) => this.onDatagram(socket, msg, rinfo));
-      socket.on('error', (err) => this.opts.log('warn', `QUIC UDP socket ${address}:${boundPort}: ${err.message}`));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(boundPort, address, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (err) {
-        socket.close();
-        const code = (err as NodeJS.ErrnoException).code;
-        if (optional && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) {
-          this.opts.log('warn', `QUIC: no IPv6 on this host (${code}); listening on IPv4 only`);
-          continue;
-        }
-        for (const s of this.sockets) s.close();
-        throw new Error(`cannot listen for QUIC on UDP ${address}:${boundPort}: ${(err as Error).message}`);
-      }
-      // Big buffers: a burst of a few hundred packets must not overflow the kernel queue.
-      try {
-        socket.setRecvBufferSize(4 * 1024 * 1024);
-        socket.setSendBufferSize(4 * 1024 * 1024);
-      } catch {
-        /* capped by net.core.rmem_max: the defaults still work, with more loss under load */
-      }
-      boundPort = socket.address().port;
-      this.sockets.push(socket);
-      const a = socket.address();
-      if (a.family === 'IPv4') this.socket4 = socket;
-      else this.socket6 = socket;
-      this.addresses.push({ address: a.address, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4', port: a.port });
-    }
-    this.port = boundPort;
+    const bound = await bindUdpSockets(this.opts.host, this.opts.port, (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo), (level, msg) => this.opts.log(level, msg));
+    this.sockets.push(...bound.sockets);
+    this.socket4 = bound.socket4;
+    this.socket6 = bound.socket6;
+    this.addresses = bound.addresses;
+    this.port = bound.port;
   }
 
   private drop(reason: string): void {
-    this.counters.datagramsDropped[reason] = (this.counters.datagramsDropped[reason] ?? 0) + 1;
-    this.opts.onDrop(reason);
+    countDrop(this.counters, this.opts.onDrop, reason);
   }
 
   private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -222,14 +171,10 @@ class QuicheListener implements QuicListener {
    * enough to answer with a smaller one and resets are within their rate.
    */
   private answerWithReset(socket: UdpSocket, dcid: Buffer, length: number, rinfo: dgram.RemoteInfo): void {
-    const r = this.resets.reset(dcid, length);
-    if ('refused' in r) {
-      if (r.refused === 'rate-limited') this.counters.statelessResetsRateLimited++;
-      return;
-    }
-    socket.send(r.packet, rinfo.port, rinfo.address);
-    this.counters.statelessResetsSent++;
+    const packet = statelessResetFor(this.resets, this.counters, Buffer.from(dcid), length);
+    if (packet) socket.send(packet, rinfo.port, rinfo.address);
   }
+
 
   private sendRetry(socket: UdpSocket, header: ReturnType<Quiche['Header']['fromSlice']>, rinfo: dgram.RemoteInfo): void {
     const newScid = this.opts.connectionIds.generate();
@@ -334,17 +279,6 @@ class QuicheListener implements QuicListener {
     await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.keylog?.dispose();
   }
-}
-
-/**
- * dgram resolves the address of every send; for an IP literal dns.lookup
- * answers on the next tick, one more callback per packet. Literals (all we
- * send to) are answered at once; names still go to dns.lookup.
- */
-function literalLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(hostname);
-  if (family) return callback(null, hostname, family);
-  dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 export const quicheTransport: QuicTransport = {

@@ -6,7 +6,7 @@
  * adapter for src/quic/transport.ts comes later.
  */
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -92,3 +92,29 @@ for (const [name, extra, urls] of [
     if (name.startsWith('key update')) expect(server.accepted.at(-1)!.keyUpdates).toBeGreaterThanOrEqual(1);
   }, 60_000);
 }
+
+it('NAT rebinding mid-upload: gtlsclient moves to a new port (same CID), the connection validates it and follows; the response arrives', async () => {
+  // --nat-rebinding switches the client's port silently; an upload keeps it sending so the server sees the new port.
+  const dir = mkdtempSync(join(tmpdir(), 'qconn-nat-'));
+  const file = join(dir, 'upload.bin');
+  writeFileSync(file, randomBytes(4 * 1024 * 1024));
+  const download = join(dir, 'out');
+  mkdirSync(download);
+  const before = server.accepted.length;
+  const r = await gtlsclient(['-q', `--download=${download}`, '-m', 'POST', `--data=${file}`, '--change-local-addr=50ms', '--nat-rebinding', '127.0.0.1', String(server.port), `https://localhost:${server.port}/up`], {
+    idleTimeout: '5s',
+    timeoutMs: 50_000,
+  });
+  const tail = r.out.slice(-2000);
+  const connection = server.accepted[before]!;
+  const cid = connection.localCid.toString('hex');
+  const moved = server.events.filter((e) => e.cid === cid && e.event.type === 'peerAddressChanged');
+  expect(moved.length, tail).toBe(1);
+  expect(connection.pathCounters).toMatchObject({ natRebindings: 1, validated: 1, validationFailures: 0 });
+  expect(moved[0]!.event).toEqual({ type: 'peerAddressChanged', address: connection.peerAddress });
+  const files = readdirSync(download).map((f) => readFileSync(join(download, f)));
+  expect(files.length, tail).toBe(1);
+  expect(files[0]!.length, tail).toBe(body.length);
+  expect(files[0]!.equals(body)).toBe(true);
+  expect(r.code, tail).toBe(0);
+}, 60_000);

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll } from 'vitest';
 import { TestPki } from '../../support/pki.js';
 import { ScriptedTls } from './scripted-tls.js';
+import { runNetwork } from './fake-clock-network.js';
 import { buildRetryPacket } from '../../../src/quic/packet/retry-packet.js';
 import { buildVersionNegotiation } from '../../../src/quic/packet/version-negotiation.js';
 import { QUIC_V1 } from '../../../src/quic/initial/initial-keys.js';
@@ -88,19 +89,7 @@ class Pair {
 
   /** Runs rounds, advancing the clock to the next timer when nothing moves, until `done` or the time limit. */
   run(done: () => boolean, limitMs = 20_000): void {
-    const end = this.now + limitMs;
-    for (let i = 0; i < 10_000 && !done() && this.now < end; i++) {
-      if (this.step() > 0) {
-        this.now += 1; // a millisecond of "network" per round
-        continue;
-      }
-      const next = Math.min(this.client.nextTimeout(), this.server?.nextTimeout() ?? Infinity);
-      if (next === Infinity) break;
-      this.now = Math.max(this.now + 1, next);
-      this.client.handleTimeout(this.now);
-      this.server?.handleTimeout(this.now);
-      this.collect();
-    }
+    runNetwork(this, done, limitMs);
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { QuicConnection, type ConnectionEvent, type TlsBinding } from '../../../src/quic/connection/quic-connection.js';
+import { QuicConnection, type ConnectionEvent, type PeerAddress, type TlsBinding } from '../../../src/quic/connection/quic-connection.js';
 import { PacketHeader, PacketType, parsePacketHeader, readDestinationCid } from '../../../src/quic/packet/packet-header.js';
 import type { QuicTlsEndpoint } from '../../../src/quic/tls13/quic-tls.js';
 
@@ -16,7 +16,6 @@ const CID_LENGTH = 8;
 
 interface Entry {
   connection: QuicConnection;
-  remote: RemoteInfo;
   timer: NodeJS.Timeout | undefined;
   /** The application's turn: read stream events, write answers (before each send). */
   pump: (() => void) | undefined;
@@ -32,6 +31,8 @@ export class UdpTestServer {
   private readonly socket: Socket;
   private readonly connections = new Map<string, Entry>();
   private readonly header = new PacketHeader();
+  /** Where each datagram of the last sendDatagrams call goes (the connection decides: migration, probes). */
+  private readonly destinations: (PeerAddress | undefined)[] = [];
 
   private constructor(
     private readonly createTls: (binding: TlsBinding) => QuicTlsEndpoint,
@@ -54,6 +55,7 @@ export class UdpTestServer {
   private onDatagram(data: Buffer, remote: RemoteInfo): void {
     const dcid = readDestinationCid(data, CID_LENGTH);
     if (!dcid) return;
+    const from: PeerAddress = { address: remote.address, port: remote.port, family: remote.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     let entry = this.connections.get(dcid.toString('hex'));
     if (!entry) {
       try {
@@ -70,21 +72,25 @@ export class UdpTestServer {
         originalDcid: Buffer.from(this.header.dcid),
         createTls: this.createTls,
         now: performance.now(),
+        peerAddress: from,
       });
-      entry = { connection, remote, timer: undefined, pump: this.attach?.(connection) };
+      entry = { connection, timer: undefined, pump: this.attach?.(connection) };
       this.accepted.push(connection);
       this.connections.set(localCid.toString('hex'), entry);
       this.connections.set(dcid.toString('hex'), entry);
     }
-    entry.remote = remote;
-    entry.connection.receiveDatagram(data, performance.now());
+    entry.connection.receiveDatagram(data, performance.now(), from);
     this.service(entry);
   }
 
   private service(entry: Entry): void {
     const c = entry.connection;
     entry.pump?.();
-    for (const d of c.sendDatagrams(performance.now())) this.socket.send(d, entry.remote.port, entry.remote.address);
+    const out = c.sendDatagrams(performance.now(), this.destinations);
+    for (let i = 0; i < out.length; i++) {
+      const to = this.destinations[i]!;
+      this.socket.send(out[i]!, to.port, to.address);
+    }
     for (let e = c.pollEvent(); e; e = c.pollEvent()) this.events.push({ cid: c.localCid.toString('hex'), event: e });
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = undefined;

@@ -1,0 +1,347 @@
+/**
+ * The listener of our own QUIC stack: UDP sockets (udp-sockets.ts), the
+ * table of connections keyed by every connection ID routed to them, and the
+ * stateless side — dispatch by DCID from the invariant header alone,
+ * Version Negotiation, Retry, stateless resets, limits, drop counters.
+ *
+ * Work is batched per event-loop turn: a datagram goes into its connection
+ * at once, and the connection is marked; one `setImmediate` pass then runs
+ * the application and sends for every marked connection. All connection
+ * deadlines (loss detection, ACK delay, idle, pacing) sit in one min-heap
+ * behind one timer per listener.
+ */
+import type dgram from 'node:dgram';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import { QuicConnection as SansIoConnection } from '../connection/quic-connection.js';
+import { PacketHeader, PacketType, isKnownVersion, parsePacketHeader, readDestinationCid } from '../packet/packet-header.js';
+import { buildVersionNegotiation } from '../packet/version-negotiation.js';
+import { buildRetryPacket } from '../packet/retry-packet.js';
+import { createQuicTlsServer } from '../tls13/index.js';
+import type { QuicTlsServerCertificate } from '../tls13/quic-tls.js';
+import { RetryTokens } from '../retry-tokens.js';
+import { StatelessResets } from '../stateless-reset.js';
+import { QlogWriter } from '../qlog/qlog-writer.js';
+import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions } from '../transport.js';
+import { CertificateCache } from './certificate-cache.js';
+import { PorticoConnection, type PorticoConnectionHost } from './portico-connection.js';
+import { TimerHeap } from './timer-heap.js';
+import { bindUdpSockets } from './udp-sockets.js';
+import { countDrop, newListenerCounters, statelessResetFor } from './listener-counters.js';
+
+const MIN_INITIAL = 1200;
+/** Connections still in their handshake at once (each holds TLS state and a key exchange). */
+const MAX_PENDING_HANDSHAKES = 1024;
+/** Largest UDP payload we send (fits any path with a 1400-byte MTU over IPv6). */
+const MAX_DATAGRAM = 1350;
+
+export interface PorticoListenerOptions extends QuicListenOptions {
+  /** Bind with SO_REUSEPORT (every worker its own socket on the same port; Node >= 22.12). */
+  reusePort?: boolean;
+}
+
+export class PorticoListener implements QuicListener, PorticoConnectionHost {
+  readonly connections = new Set<QuicConnection>();
+  readonly counters: QuicListenerCounters = newListenerCounters();
+  addresses: Array<{ address: string; family: 'IPv4' | 'IPv6'; port: number }> = [];
+  port = 0;
+  private readonly table = new Map<string, PorticoConnection>();
+  /** Every connection, established or not (`connections` holds those handed to the application). */
+  private readonly all = new Set<PorticoConnection>();
+  private handshaking = 0;
+  private readonly sockets: UdpSocket[] = [];
+  private socket4: UdpSocket | undefined;
+  private socket6: UdpSocket | undefined;
+  private readonly header = new PacketHeader();
+  private readonly resets: StatelessResets;
+  private readonly retryTokens = new RetryTokens();
+  private readonly certificates = new CertificateCache();
+  private readonly ticketKey = randomBytes(32);
+  private readonly timers = new TimerHeap<PorticoConnection>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly dirty = new Set<PorticoConnection>();
+  private flushScheduled = false;
+  private closing = false;
+
+  constructor(private readonly opts: PorticoListenerOptions) {
+    this.resets = new StatelessResets({ key: opts.statelessResetKey });
+  }
+
+  async bind(): Promise<void> {
+    const bound = await bindUdpSockets(this.opts.host, this.opts.port, (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo), (level, msg) => this.opts.log(level, msg), {
+      reusePort: this.opts.reusePort,
+    });
+    this.sockets.push(...bound.sockets);
+    this.socket4 = bound.socket4;
+    this.socket6 = bound.socket6;
+    this.addresses = bound.addresses;
+    this.port = bound.port;
+  }
+
+  // ------------------------------------------------ receiving
+
+  private drop(reason: string): void {
+    countDrop(this.counters, this.opts.onDrop, reason);
+  }
+
+  private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closing) return;
+    const cidLength = this.opts.connectionIds.length;
+    const dcid = readDestinationCid(msg, cidLength);
+    if (!dcid) return this.drop('not-quic');
+    const known = this.table.get(dcid.toString('hex'));
+    if (known) {
+      known.receive(msg, rinfo.address, rinfo.port, performance.now());
+      return this.wake(known);
+    }
+    const h = this.header;
+    if (msg[0]! & 0x80 && msg.length >= 5 && !isKnownVersion(msg.readUInt32BE(1)) && msg.readUInt32BE(1) !== 0) {
+      // RFC 9000 §6.1: answer only datagrams big enough to be a client's first Initial (no amplification).
+      if (msg.length < MIN_INITIAL) return this.drop('undersized-initial');
+      const scid = readScid(msg);
+      if (!scid) return this.drop('not-quic');
+      this.sendTo(socket, buildVersionNegotiation(Buffer.from(dcid), Buffer.from(scid)), rinfo.address, rinfo.port);
+      this.counters.versionNegotiationsSent++;
+      return;
+    }
+    try {
+      parsePacketHeader(msg, 0, cidLength, h);
+    } catch {
+      return this.drop('not-quic');
+    }
+    if (h.type === PacketType.OneRtt) {
+      this.answerWithReset(socket, dcid, msg.length, rinfo);
+      return this.drop('unknown-connection');
+    }
+    if (h.type !== PacketType.Initial) return this.drop(h.type === PacketType.ZeroRtt ? 'early-0rtt' : 'unknown-connection');
+    if (msg.length < MIN_INITIAL) return this.drop('undersized-initial');
+    if (dcid.length < 8) return this.drop('invalid-initial');
+    if (this.all.size >= this.opts.maxConnections) {
+      this.counters.connectionsRefused++;
+      return this.drop('connection-limit');
+    }
+    if (this.handshaking >= MAX_PENDING_HANDSHAKES) return this.drop('handshake-backlog');
+    let originalDcid: Buffer = Buffer.from(dcid);
+    let retrySourceCid: Buffer | undefined;
+    if (this.opts.retry) {
+      if (h.tokenLength === 0) return this.sendRetry(socket, h, rinfo);
+      const odcid = this.retryTokens.validate(Buffer.from(h.token), rinfo.address, dcid);
+      if (!odcid) return this.drop('invalid-retry-token');
+      originalDcid = odcid;
+      retrySourceCid = Buffer.from(dcid);
+    }
+    this.accept(socket, msg, rinfo, originalDcid, retrySourceCid, Buffer.from(h.scid), h.version);
+  }
+
+  private accept(socket: UdpSocket, msg: Buffer, rinfo: RemoteInfo, originalDcid: Buffer, retrySourceCid: Buffer | undefined, clientScid: Buffer, version: number): void {
+    const o = this.opts;
+    // After a Retry the client already addresses us by the ID we chose in the Retry; keep it.
+    const localCid = retrySourceCid ?? o.connectionIds.generate();
+    const now = performance.now();
+    const local = socket === this.socket6 ? this.addresses.find((a) => a.family === 'IPv6')! : this.addresses.find((a) => a.family === 'IPv4') ?? this.addresses[0]!;
+    const qlog = o.qlogDir ? new QlogWriter(o.qlogDir, originalDcid.toString('hex')) : undefined;
+    let conn: PorticoConnection | undefined;
+    let serverName: string | undefined;
+    const streamWindow = o.streamWindow ?? 1024 * 1024;
+    let sans: SansIoConnection;
+    try {
+      sans = new SansIoConnection({
+        role: 'server',
+        version,
+        localCid,
+        remoteCid: clientScid,
+        originalDcid,
+        retrySourceCid,
+        statelessResetToken: this.resets.token(localCid),
+        maxDatagramSize: MAX_DATAGRAM,
+        congestionControl: 'cubic',
+        now,
+        transportParameters: {
+          maxIdleTimeout: o.idleTimeoutMs,
+          initialMaxData: o.connectionWindow ?? 16 * 1024 * 1024,
+          initialMaxStreamDataBidiLocal: streamWindow,
+          initialMaxStreamDataBidiRemote: streamWindow,
+          initialMaxStreamDataUni: Math.min(streamWindow, 1024 * 1024),
+          initialMaxStreamsBidi: o.maxStreamsBidi,
+          initialMaxStreamsUni: o.maxStreamsUni ?? 16,
+        },
+        createTls: (binding) =>
+          createQuicTlsServer({
+            ...binding,
+            alpn: o.alpn,
+            ticketKeys: { current: this.ticketKey },
+            now: () => Date.now(),
+            selectCertificate: (name) => {
+              serverName = name;
+              if (conn) conn.serverName = name;
+              return this.certificateFor(name);
+            },
+          }),
+      });
+    } catch (err) {
+      qlog?.close();
+      o.log('debug', `QUIC connection from ${rinfo.address}:${rinfo.port} not created: ${(err as Error).message}`);
+      return this.drop('accept-failed');
+    }
+    conn = new PorticoConnection(this, sans, serverName, { address: rinfo.address, port: rinfo.port }, local.address, local.port, qlog, () => performance.now());
+    qlog?.event('connectivity', 'connection_started', {
+      ip_version: isIPv4(rinfo.address) ? 'ipv4' : 'ipv6',
+      src_ip: rinfo.address,
+      src_port: rinfo.port,
+      dst_ip: local.address,
+      dst_port: local.port,
+      src_cid: originalDcid.toString('hex'),
+      dst_cid: localCid.toString('hex'),
+    });
+    conn.receive(msg, rinfo.address, rinfo.port, now);
+    if (!sans.lastDatagramAuthenticated) {
+      // Nothing in it decrypted under the Initial keys of its DCID: not a client's first flight. Keep no state (a TLS
+      // engine held until the idle timeout per forged Initial would be cheap to exhaust).
+      qlog?.close();
+      return this.drop('invalid-initial');
+    }
+    // The client keeps addressing its Initials to the DCID it chose until it learns ours.
+    for (const cid of [localCid, Buffer.from(readDestinationCid(msg, 0)!)]) {
+      const key = cid.toString('hex');
+      conn.cids.add(key);
+      this.table.set(key, conn);
+    }
+    this.all.add(conn);
+    this.handshaking++;
+    this.wake(conn);
+  }
+
+  /** The certificate for a client's SNI, in our TLS engine's form; undefined refuses (sniStrict, or unusable). */
+  private certificateFor(serverName: string | undefined): QuicTlsServerCertificate | undefined {
+    const cert = this.opts.selectCertificate(serverName);
+    if (!cert) {
+      this.counters.connectionsRefused++;
+      this.drop('sni-refused');
+      return undefined;
+    }
+    try {
+      return this.certificates.get(cert);
+    } catch (err) {
+      this.opts.log('error', `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be used: ${(err as Error).message}`);
+      this.counters.connectionsRefused++;
+      this.drop('certificate-unusable');
+      return undefined;
+    }
+  }
+
+  private answerWithReset(socket: UdpSocket, dcid: Buffer, length: number, rinfo: dgram.RemoteInfo): void {
+    const packet = statelessResetFor(this.resets, this.counters, Buffer.from(dcid), length);
+    if (packet) socket.send(packet, rinfo.port, rinfo.address);
+  }
+
+
+  private sendRetry(socket: UdpSocket, h: PacketHeader, rinfo: RemoteInfo): void {
+    const scid = this.opts.connectionIds.generate();
+    const originalDcid = Buffer.from(h.dcid);
+    const token = this.retryTokens.mint(rinfo.address, originalDcid, scid);
+    this.sendTo(socket, buildRetryPacket({ version: h.version, dcid: Buffer.from(h.scid), scid, token, originalDcid }), rinfo.address, rinfo.port);
+    this.counters.retriesSent++;
+  }
+
+  // ------------------------------------------------ the per-turn pass
+
+  /** Services `conn` in this turn's pass (PorticoConnectionHost). */
+  wake(conn: PorticoConnection): void {
+    this.dirty.add(conn);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const now = performance.now();
+    // A connection woken while the pass runs (an application write from a callback) is serviced in the same pass.
+    for (const conn of this.dirty) {
+      this.dirty.delete(conn);
+      this.serviceOne(conn, now);
+    }
+    this.armTimer();
+  }
+
+  private serviceOne(conn: PorticoConnection, now: number): void {
+    const wasEstablished = conn.wasEstablished;
+    if (!wasEstablished && conn.connection.isEstablished) this.established(conn);
+    const datagrams = conn.service(now);
+    if (datagrams.length) {
+      const socket = (isIPv4(conn.remoteAddress) ? this.socket4 : this.socket6) ?? this.sockets[0]!;
+      for (const d of datagrams) this.sendTo(socket, d, conn.remoteAddress, conn.remotePort);
+    }
+    if (conn.connection.isClosed) return this.forget(conn);
+    this.timers.schedule(conn, conn.connection.nextTimeout());
+  }
+
+  /** The handshake completed: hand the connection to the application before it sees `established`. */
+  private established(conn: PorticoConnection): void {
+    this.handshaking--;
+    this.connections.add(conn);
+    this.counters.connectionsAccepted++;
+    this.opts.onConnection(conn);
+  }
+
+  private forget(conn: PorticoConnection): void {
+    if (!this.all.delete(conn)) return;
+    this.timers.cancel(conn);
+    for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
+    this.counters.connectionsClosed++;
+    if (this.connections.delete(conn)) return;
+    this.handshaking--;
+    this.counters.handshakeFailures++;
+  }
+
+  private armTimer(): void {
+    const next = this.timers.peek();
+    if (next === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = next;
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, Math.ceil(next - performance.now())));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    for (const conn of this.timers.takeDue(now)) {
+      conn.connection.handleTimeout(now);
+      this.dirty.add(conn);
+    }
+    this.flush();
+  }
+
+  private sendTo(socket: UdpSocket, data: Buffer, address: string, port: number): void {
+    socket.send(data, port, address);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.all) c.close(0, 'server shutting down');
+    // Let the CONNECTION_CLOSE frames leave before the sockets go.
+    await new Promise((r) => setTimeout(r, 50));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const c of [...this.all]) {
+      c.abandon('listener closed');
+      this.forget(c);
+    }
+    await Promise.all(this.sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** The SCID of a long-header packet, by the invariants (RFC 8999 §5.1). */
+function readScid(msg: Buffer): Buffer | undefined {
+  const dcidLength = msg[5];
+  if (dcidLength === undefined) return undefined;
+  const at = 6 + dcidLength;
+  const scidLength = msg[at];
+  if (scidLength === undefined || at + 1 + scidLength > msg.length) return undefined;
+  return msg.subarray(at + 1, at + 1 + scidLength);
+}
