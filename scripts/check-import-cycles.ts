@@ -23,8 +23,9 @@
  * A cycle between `quic/packet` and `http3` is still one (they are units too).
  *
  * Every import counts, `import type` included: a folder whose types come from
- * another depends on it as surely as one that calls it (the Exchange type in
- * middleware/ implemented in entrypoint/ is the coupling issue 9 is about).
+ * another depends on it as surely as one that calls it (the Exchange type, once
+ * in middleware/ and implemented in entrypoint/, was the coupling issue 9 is
+ * about; it is in exchange/ now).
  * The report marks type-only edges, so a cycle that costs nothing at run time
  * reads as such. What is read: static imports and re-exports, `import x =
  * require()`, `import('…')` and `typeof import('…')` with a literal specifier.

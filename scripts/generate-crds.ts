@@ -59,6 +59,19 @@ const objectRef = (what: string): Schema =>
     ['name'],
   );
 
+/** Traefik's sticky sessions by cookie. */
+const sticky: Schema = object('Session affinity.', {
+  cookie: object('Affinity by cookie.', {
+    name: str('Cookie name (default: _ and 5 hex digits derived from the service name).'),
+    secure: bool('Set the Secure attribute.'),
+    httpOnly: bool('Set the HttpOnly attribute.'),
+    sameSite: str('SameSite attribute: none, lax or strict.', { enum: ['none', 'lax', 'strict', 'None', 'Lax', 'Strict'] }),
+    maxAge: int('Max-Age in seconds; 0 makes a session cookie, a negative value expires it at once.'),
+    path: str('Path attribute (default /).'),
+    domain: str('Domain attribute.'),
+  }),
+});
+
 /** A route's (or weighted service's) target: a Kubernetes Service or a TraefikService. */
 const serviceRef: Schema = object(
   'An upstream: a Kubernetes Service (its ready endpoints become servers) or a TraefikService.',
@@ -80,17 +93,24 @@ const serviceRef: Schema = object(
       hostname: str('Host header sent with checks.'),
       port: int("Port for checks, when different from the servers'."),
     }),
-    sticky: object('Session affinity.', {
-      cookie: object('Affinity by cookie.', {
-        name: str('Cookie name.'),
-        secure: bool('Set the Secure attribute.'),
-        httpOnly: bool('Set the HttpOnly attribute.'),
-        sameSite: str('SameSite attribute: none, lax or strict.'),
-      }),
+    strategy: str('Load-balancing strategy: wrr (weighted round robin, the default) or p2c (power of two choices by requests in flight).', {
+      enum: ['wrr', 'p2c', 'RoundRobin'],
     }),
+    passiveHealthCheck: object('Take a server out after failed requests (an answer of 500 or more, or no answer).', {
+      failureWindow: duration('Window the failures are counted in, and how long the server stays out (default 10s).'),
+      maxFailedAttempts: int('Failures within the window that take the server out (default 1).', { minimum: 1 }),
+    }),
+    sticky,
   },
   ['name'],
 );
+
+/** A reference with the options a TraefikService adds beside it (mirroring's main service, a mirror). */
+const serviceRefWith = (description: string, extra: Record<string, Schema>): Schema => ({
+  ...serviceRef,
+  description,
+  properties: { ...(serviceRef.properties as Record<string, Schema>), ...extra },
+});
 
 /** Traefik's HTTP middleware types; each holds that middleware's options. */
 export const MIDDLEWARE_TYPES = [
@@ -189,11 +209,28 @@ const kinds: KindDefinition[] = [
   {
     kind: 'TraefikService',
     plural: 'traefikservices',
-    description: 'A service composed of other services (weighted round robin).',
-    spec: object('The composition.', {
+    description: 'A service composed of other services: weighted round robin, mirroring or failover.',
+    spec: object('The composition: exactly one of weighted, mirroring, failover.', {
       weighted: object('Weighted round robin over services.', {
         services: list('The services and their weights.', serviceRef),
+        sticky,
       }),
+      mirroring: serviceRefWith('The main service (answers the client) and its mirrors (get copies, their answers dropped).', {
+        mirrorBody: bool('Copy the request body to the mirrors (default true).'),
+        maxBodySize: int('A request with a larger body (bytes) is not mirrored; -1 means no limit (the default).', { minimum: -1 }),
+        mirrors: list(
+          'Services that get a copy of a share of the requests.',
+          serviceRefWith('A mirror.', { percent: int('Share of the requests copied to this mirror, 0-100.', { minimum: 0, maximum: 100 }) }),
+        ),
+      }),
+      failover: object(
+        'The main service while its health check says it is up, the fallback otherwise.',
+        {
+          service: serviceRef,
+          fallback: serviceRef,
+        },
+        ['service', 'fallback'],
+      ),
     }),
   },
   {

@@ -1,11 +1,11 @@
 /**
- * Builds the static configuration from, in increasing precedence: the YAML/JSON
- * file, `PORTICO_*` environment variables, and `--a.b.c=value` flags. The
+ * Builds the static configuration from, in increasing precedence: the
+ * YAML/JSON/TOML file, `PORTICO_*` environment variables, and `--a.b.c=value` flags. The
  * result is validated against static-schema.ts so that every mistake is named
  * by its path; defaults are filled in afterwards.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { staticConfigSchema } from './static-schema.js';
@@ -13,6 +13,12 @@ import type { StaticConfig } from './static-config.js';
 import { parseListenAddress } from './listen-address.js';
 import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
+import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
+import { unsupportedReason } from './unsupported-key.js';
+import { yamlLineLocator } from './yaml-line-locator.js';
+
+/** Finds the line of a key path in the file the configuration came from. */
+type LineOf = (path: string[]) => number | undefined;
 
 export class StaticConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -82,6 +88,7 @@ export interface LoadOptions {
 export function loadStaticConfig(options: LoadOptions): StaticConfig {
   let doc: Json = {};
   let baseDir = process.cwd();
+  let lineOf: LineOf | undefined;
   if (options.file) {
     const path = resolve(options.file);
     baseDir = dirname(path);
@@ -91,10 +98,18 @@ export function loadStaticConfig(options: LoadOptions): StaticConfig {
     } catch (err) {
       throw new StaticConfigError([`cannot read ${path}: ${(err as Error).message}`]);
     }
-    try {
-      doc = (yaml.load(text, { filename: path }) as Json | undefined) ?? {};
-    } catch (err) {
-      throw new StaticConfigError([`${path}: ${(err as Error).message}`]);
+    if (extname(path).toLowerCase() === '.toml') {
+      const parsed = parseTomlDocument(text);
+      if ('error' in parsed) throw new StaticConfigError([`${path}${parsed.line ? `:${parsed.line}` : ''}: ${parsed.error}`]);
+      doc = parsed.doc;
+      lineOf = tomlLineLocator(text);
+    } else {
+      try {
+        doc = (yaml.load(text, { filename: path }) as Json | undefined) ?? {};
+      } catch (err) {
+        throw new StaticConfigError([`${path}: ${(err as Error).message}`]);
+      }
+      lineOf = yamlLineLocator(text);
     }
     if (typeof doc !== 'object' || Array.isArray(doc)) throw new StaticConfigError([`${path}: the top level must be a mapping`]);
   } else if (options.document) {
@@ -109,22 +124,32 @@ export function loadStaticConfig(options: LoadOptions): StaticConfig {
     applyOverride(doc, rest.split('_'), value, `env ${name}`);
   }
   for (const [path, value] of options.flags ?? []) applyOverride(doc, path.split('.'), value, `flag --${path}`);
-  return validateStaticConfig(doc, baseDir, options.file ?? '(embedded)');
+  return validateStaticConfig(doc, baseDir, options.file ?? '(embedded)', lineOf);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(staticConfigSchema);
 
-export function validateStaticConfig(doc: Json, baseDir: string, source: string): StaticConfig {
+export function validateStaticConfig(doc: Json, baseDir: string, source: string, lineOf?: LineOf): StaticConfig {
+  // `file:line` when the key is written in the file (not only set by env or flag).
+  const at = (path: string): string => {
+    const line = path && path !== '(top level)' ? lineOf?.(path.split('.')) : undefined;
+    return line ? `${source}:${line}` : source;
+  };
   // `api:` with no value in YAML is null: treat as enabled-with-defaults.
   for (const k of ['accessLog', 'api', 'ping'] as const) if (k in doc && doc[k] === null) doc[k] = {};
   if (doc.metrics && (doc.metrics as Json).prometheus === null) (doc.metrics as Json).prometheus = {};
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
-      const at = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
-      if (e.keyword === 'additionalProperties')
-        return `${source}: ${at === '(top level)' ? '' : at + '.'}${(e.params as { additionalProperty: string }).additionalProperty}: unknown option`;
-      return `${source}: ${at}: ${e.message}`;
+      const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
+      const refused = unsupportedReason(e);
+      if (refused) return `${at(path)}: ${path}: ${refused}`;
+      if (e.keyword === 'additionalProperties') {
+        const key = `${path === '(top level)' ? '' : path + '.'}${(e.params as { additionalProperty: string }).additionalProperty}`;
+        return `${at(key)}: ${key}: unknown option`;
+      }
+      return `${at(path)}: ${path}: ${e.message}`;
     });
     throw new StaticConfigError(problems);
   }
@@ -136,46 +161,60 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string)
   cfg.log = { ...log, level: log.level ?? 'info', format: log.format ?? 'text' };
   if (cfg.accessLog) cfg.accessLog = { ...cfg.accessLog, format: cfg.accessLog.format ?? 'json' };
   const problems: string[] = [];
+  const problem = (path: string, message: string) => problems.push(`${at(path)}: ${path}: ${message}`);
   for (const [name, ep] of Object.entries(cfg.entryPoints)) {
     try {
       parseListenAddress(ep.address);
+      // Traefik's `:53/udp`: a UDP entrypoint carries UDP routers, which Portico does not have; opening TCP there would be wrong.
+      if (/\/udp$/i.test(ep.address.trim()))
+        problem(`entryPoints.${name}.address`, `UDP entrypoints ("/udp") are not supported (Portico has no UDP routers); HTTP/3 listens on the UDP port of a TCP entrypoint with http3: {}`);
     } catch (err) {
-      problems.push(`${source}: entryPoints.${name}.address: ${(err as Error).message}`);
+      problem(`entryPoints.${name}.address`, `${(err as Error).message}`);
     }
+    // Traefik's `http3: {}`: the section's presence turns HTTP/3 on; `enabled: false` (Portico's older key) still turns it off.
+    if (ep.http3) ep.http3.enabled ??= true;
     const to = ep.http?.redirections?.entryPoint.to;
-    if (to && !cfg.entryPoints[to]) problems.push(`${source}: entryPoints.${name}.http.redirections.entryPoint.to: no entrypoint named "${to}"`);
+    if (to && !cfg.entryPoints[to]) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `no entrypoint named "${to}"`);
     const t = ep.transport;
     for (const [k, v] of Object.entries({ ...t?.respondingTimeouts, ...t?.lifeCycle })) {
       try {
         parseDurationMs(v as number | string);
       } catch (err) {
-        problems.push(`${source}: entryPoints.${name}.transport.${k}: ${(err as Error).message}`);
+        problem(`entryPoints.${name}.transport.${k}`, `${(err as Error).message}`);
       }
     }
-    if (ep.http3?.enabled && !ep.http?.tls) problems.push(`${source}: entryPoints.${name}.http3: HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
+    if (ep.http3?.enabled && !ep.http?.tls) problem(`entryPoints.${name}.http3`, `HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
     if (ep.http3?.statelessResetKeyFile) ep.http3.statelessResetKeyFile = resolve(baseDir, ep.http3.statelessResetKeyFile);
     if (ep.http3) {
       try {
         readStatelessResetKey(ep.http3);
       } catch (err) {
-        problems.push(`${source}: entryPoints.${name}.http3: ${(err as Error).message}`);
+        problem(`entryPoints.${name}.http3`, `${(err as Error).message}`);
       }
     }
   }
+  // The internal entrypoint is `portico`, or `traefik` when only that one is defined (Traefik's `api.insecure` convention).
+  const internal = !cfg.entryPoints.portico && cfg.entryPoints.traefik ? 'traefik' : 'portico';
+  if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
+  if (cfg.ping) cfg.ping.entryPoint ??= internal;
+  if (cfg.metrics?.prometheus) cfg.metrics.prometheus.entryPoint ??= internal;
+  // Portico never accepts a key that does nothing: there is no dashboard yet (the API is there without it).
+  if (cfg.api?.dashboard === true)
+    problems.push(`${source}: api.dashboard: Portico has no dashboard yet; remove the key or set it to false (the API at /api/ works without it)`);
   const internalUsers: Array<[string, string | undefined]> = [
-    ['api.entryPoint', cfg.api && (cfg.api.insecure ? cfg.api.entryPoint ?? 'portico' : undefined)],
-    ['ping.entryPoint', cfg.ping && (cfg.ping.entryPoint ?? 'portico')],
-    ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus && (cfg.metrics.prometheus.entryPoint ?? 'portico')],
+    ['api.entryPoint', cfg.api?.insecure ? cfg.api.entryPoint : undefined],
+    ['ping.entryPoint', cfg.ping?.entryPoint],
+    ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus?.entryPoint],
   ];
   for (const [field, ep] of internalUsers) {
     if (!ep || cfg.entryPoints[ep]) continue;
     // Like Traefik's implicit `traefik` entrypoint: the internal one appears on :9000 when first needed.
     if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };
-    else problems.push(`${source}: ${field}: no entrypoint named "${ep}"`);
+    else problem(`${field}`, `no entrypoint named "${ep}"`);
   }
   const file = cfg.providers.file;
   if (file) {
-    if (!file.filename === !file.directory) problems.push(`${source}: providers.file: set exactly one of filename or directory`);
+    if (!file.filename === !file.directory) problem(`providers.file`, `set exactly one of filename or directory`);
     if (file.filename) file.filename = resolve(baseDir, file.filename);
     if (file.directory) file.directory = resolve(baseDir, file.directory);
   }

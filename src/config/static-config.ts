@@ -46,6 +46,7 @@ export interface EntryPointConfig {
 }
 
 export interface Http3Config {
+  /** Set to true when the section is present (Traefik's `http3: {}`); `false` turns it off. */
   enabled?: boolean;
   advertisedPort?: number;
   quic?: string;

@@ -3,6 +3,8 @@
  * or a wrong type is reported with its path (`/entryPoints/web/adress`) instead
  * of being silently ignored.
  */
+import { unsupported } from './unsupported-key.js';
+
 const duration = { type: ['number', 'string'] } as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
 
@@ -74,7 +76,10 @@ const entryPoint = {
         lifeCycle: {
           type: 'object',
           additionalProperties: false,
-          properties: { graceTimeOut: duration, requestAcceptGraceTimeout: duration },
+          properties: {
+            graceTimeOut: duration,
+            requestAcceptGraceTimeout: unsupported('Portico stops accepting requests as soon as it shuts down; graceTimeOut bounds the drain'),
+          },
         },
         maxHeaderBytes: { type: 'integer', minimum: 1024 },
         maxConcurrentStreams: { type: 'integer', minimum: 1 },

@@ -4,7 +4,10 @@
  * while the rest apply. Middleware options are checked by their own type
  * (middleware/registry), so here a middleware is only "one key → object".
  */
+import { onlySupported, unsupported } from '../config/unsupported-key.js';
+
 const strings = { type: 'array', items: { type: 'string' } } as const;
+const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
 const duration = { type: ['string', 'number'] } as const;
 const certRef = {
   type: 'object',
@@ -12,6 +15,29 @@ const certRef = {
   required: ['certFile', 'keyFile'],
   properties: { certFile: { type: 'string' }, keyFile: { type: 'string' } },
 } as const;
+
+const sticky = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cookie: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string' },
+        secure: { type: 'boolean' },
+        httpOnly: { type: 'boolean' },
+        sameSite: { type: 'string', enum: ['', 'none', 'lax', 'strict', 'None', 'Lax', 'Strict'] },
+        maxAge: { type: 'integer' },
+        path: { type: 'string' },
+        domain: { type: 'string' },
+      },
+    },
+  },
+} as const;
+/** `healthCheck: {}` on weighted, mirroring and failover services: report health to the parent. */
+const healthReporting = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
+const serviceName = { type: 'string', minLength: 1 } as const;
 
 export const routerSchema = {
   type: 'object',
@@ -23,23 +49,15 @@ export const routerSchema = {
     middlewares: strings,
     service: { type: 'string', minLength: 1 },
     priority: { type: 'integer' },
-    ruleSyntax: { type: 'string' },
-    observability: { type: 'object' },
+    ruleSyntax: onlySupported({ const: 'v3' }, 'only the v3 rule syntax is supported'),
+    observability: unsupported('per-router observability settings are not supported'),
     tls: {
       type: ['object', 'null'],
       additionalProperties: false,
       properties: {
         options: { type: 'string' },
-        certResolver: { type: 'string' },
-        domains: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['main'],
-            properties: { main: { type: 'string' }, sans: strings },
-          },
-        },
+        certResolver: unsupported(NO_ACME),
+        domains: unsupported(NO_ACME),
       },
     },
   },
@@ -81,7 +99,13 @@ export const serviceSchema = {
             port: { type: 'integer' },
           },
         },
-        sticky: { type: 'object' },
+        sticky,
+        strategy: { enum: ['wrr', 'p2c'] },
+        passiveHealthCheck: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: { failureWindow: duration, maxFailedAttempts: { type: 'integer', minimum: 1 } },
+        },
       },
     },
     weighted: {
@@ -99,7 +123,35 @@ export const serviceSchema = {
             properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
           },
         },
+        sticky,
+        healthCheck: healthReporting,
       },
+    },
+    mirroring: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['service'],
+      properties: {
+        service: serviceName,
+        mirrorBody: { type: 'boolean' },
+        maxBodySize: { type: 'integer', minimum: -1 },
+        mirrors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: serviceName, percent: { type: 'integer', minimum: 0, maximum: 100 } },
+          },
+        },
+        healthCheck: healthReporting,
+      },
+    },
+    failover: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['service', 'fallback'],
+      properties: { service: serviceName, fallback: serviceName, healthCheck: healthReporting },
     },
   },
 } as const;
@@ -159,7 +211,7 @@ export const tlsOptionsSchema = {
 export const tlsStoreSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { defaultCertificate: certRef, defaultGeneratedCert: { type: 'object' } },
+  properties: { defaultCertificate: certRef, defaultGeneratedCert: unsupported(NO_ACME) },
 } as const;
 
 /** Top level of a native dynamic file: sections only; objects are checked one by one. */
@@ -186,7 +238,7 @@ export const dynamicFileSchema = {
         stores: { type: ['object', 'null'] },
       },
     },
-    tcp: { type: 'object' },
-    udp: { type: 'object' },
+    tcp: unsupported('TCP routers, services and middlewares are not supported yet'),
+    udp: unsupported('UDP routers and services are not supported yet'),
   },
 } as const;

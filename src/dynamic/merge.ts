@@ -48,7 +48,10 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       const svc: Service = { ...s };
       if (s.loadBalancer?.serversTransport)
         svc.loadBalancer = { ...s.loadBalancer, serversTransport: qualify(s.loadBalancer.serversTransport, p) };
-      if (s.weighted) svc.weighted = { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) };
+      if (s.weighted) svc.weighted = { ...s.weighted, services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) };
+      if (s.mirroring)
+        svc.mirroring = { ...s.mirroring, service: qualify(s.mirroring.service, p), mirrors: s.mirroring.mirrors?.map((m) => ({ ...m, name: qualify(m.name, p) })) };
+      if (s.failover) svc.failover = { ...s.failover, service: qualify(s.failover.service, p), fallback: qualify(s.failover.fallback, p) };
       out.http.services[q] = svc;
       origins.set(`http.services.${q}`, { provider: p, source: src('http.services', name) });
     }

@@ -44,10 +44,33 @@ export interface RouterTls {
 /** Exactly one key is set, naming the middleware type (Traefik's shape). */
 export type Middleware = { [type: string]: Record<string, unknown> };
 
+/** Exactly one kind is set. */
 export interface Service {
   loadBalancer?: LoadBalancerService;
   weighted?: WeightedService;
+  mirroring?: MirroringService;
+  failover?: FailoverService;
 }
+
+/** Traefik's `sticky.cookie`; `path` defaults to `/`, the name to `_` + 5 hex digits of a SHA-1 of the service name. */
+export interface StickyCookie {
+  name?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  /** `none`, `lax` or `strict` (any case); absent = no SameSite attribute. */
+  sameSite?: string;
+  /** Seconds; 0 = session cookie, negative = expire now (`Max-Age=0`). */
+  maxAge?: number;
+  path?: string;
+  domain?: string;
+}
+
+export interface Sticky {
+  cookie?: StickyCookie;
+}
+
+/** An empty object: the service reports its health to its parent (weighted, mirroring, failover). */
+export type HealthReporting = Record<string, never>;
 
 export interface LoadBalancerService {
   servers: { url: string; weight?: number }[];
@@ -63,11 +86,35 @@ export interface LoadBalancerService {
     hostname?: string;
     port?: number;
   };
-  sticky?: { cookie?: { name?: string; secure?: boolean; httpOnly?: boolean; sameSite?: string } };
+  sticky?: Sticky;
+  /** `wrr` (default) or `p2c` (power of two random choices by requests in flight). */
+  strategy?: 'wrr' | 'p2c';
+  /** A server that fails `maxFailedAttempts` times within `failureWindow` is left out for `failureWindow`. */
+  passiveHealthCheck?: { failureWindow?: string; maxFailedAttempts?: number };
 }
 
 export interface WeightedService {
   services: { name: string; weight?: number }[];
+  sticky?: Sticky;
+  healthCheck?: HealthReporting;
+}
+
+/** Every request goes to `service`; a `percent` of them is also copied to each mirror, whose answer is dropped. */
+export interface MirroringService {
+  service: string;
+  mirrors?: { name: string; percent?: number }[];
+  /** Copy the request body to the mirrors (default true). */
+  mirrorBody?: boolean;
+  /** Bytes; a larger body is not mirrored (default -1, no limit). */
+  maxBodySize?: number;
+  healthCheck?: HealthReporting;
+}
+
+/** `service` while its health check says it is up, `fallback` otherwise. */
+export interface FailoverService {
+  service: string;
+  fallback: string;
+  healthCheck?: HealthReporting;
 }
 
 export interface ServersTransport {

@@ -4,28 +4,16 @@
  * reads them per request/handshake and never caches them), forwarded-header
  * trust, and where to report finished exchanges.
  */
-import type { Exchange, Handler } from '../middleware/exchange.js';
-import type { RequestFacts } from '../router/request-facts.js';
-import type { EntryPointConfig } from '../config/static-config.js';
-import type { ForwardedHeadersPolicy } from '../service/forwarded-headers.js';
+import type { Exchange } from '../exchange/exchange.js';
+import type { DispatchContext } from '../exchange/dispatch-exchange.js';
+import type { ForwardedHeadersPolicy } from '../exchange/forwarded-headers.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
 
-export interface RouteTarget {
-  handler: Handler;
-  /** Name of the TLS option set this router requires ('default' when unspecified); undefined for non-TLS routers. */
-  tlsOptions: string | undefined;
-}
-
-export interface RouteLookup {
-  match(facts: RequestFacts): { name: string; value: RouteTarget } | undefined;
-}
-
-export interface EntryPointContext {
+/** The pipeline's needs (config, routes, log) and the listener's own. */
+export interface EntryPointContext extends DispatchContext {
   readonly name: string;
-  readonly config: EntryPointConfig;
   /** True when the entrypoint terminates TLS (http.tls set). */
   readonly tls: boolean;
-  routes(): RouteLookup;
   tlsRuntime(): TlsRuntime;
   readonly forwarded: ForwardedHeadersPolicy;
   /** `h3=":443"; ma=2592000` while an HTTP/3 listener is live on this entrypoint. */
@@ -34,5 +22,4 @@ export interface EntryPointContext {
   exchangeDone(ex: Exchange, outcome: 'ok' | 'aborted'): void;
   /** Protocol-level problems (malformed requests) by kind, for metrics. */
   countMalformed(kind: string): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }

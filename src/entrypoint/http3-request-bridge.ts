@@ -10,14 +10,14 @@ import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { Http3Request, Http3ServerEvents, Http3ServerSession, FieldLine } from '../http3/server-session.js';
 import { H3_INTERNAL_ERROR, H3_REQUEST_CANCELLED } from '../http3/error-codes.js';
-import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
+import type { HeaderMap, ResponseSink } from '../exchange/exchange.js';
 import type { EntryPointContext } from './entrypoint-context.js';
-import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
-import { dispatchExchange } from './dispatch-exchange.js';
+import { ExchangeBase, type ExchangeInit } from '../exchange/exchange-base.js';
+import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
-import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
-import { isHopByHop } from '../service/hop-by-hop.js';
+import { isHopByHop } from '../exchange/hop-by-hop.js';
 
 /** What the bridge needs from the QUIC stream layer for back-pressure. */
 export interface Http3StreamFlow {

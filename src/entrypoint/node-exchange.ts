@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { HeaderMap, ResponseSink } from '../middleware/exchange.js';
-import { ExchangeBase, type ExchangeInit } from './exchange-base.js';
-import { definedHeaders } from '../service/hop-by-hop.js';
+import type { HeaderMap, ResponseSink } from '../exchange/exchange.js';
+import { ExchangeBase, type ExchangeInit } from '../exchange/exchange-base.js';
+import { definedHeaders } from '../exchange/hop-by-hop.js';
 
 /**
  * An h2 stream the client reset (RST_STREAM, or its connection closed) before
@@ -24,6 +24,9 @@ function watchH2Stream(ex: ExchangeBase, stream: Http2ServerRequest['stream'] & 
 }
 
 export class NodeExchange extends ExchangeBase {
+  /** The h1 client sent `Expect: 100-continue` and has not had its 100 yet (the entrypoint sets it). */
+  expectsContinue = false;
+
   constructor(
     init: ExchangeInit,
     private readonly req: IncomingMessage | Http2ServerRequest,
@@ -32,6 +35,12 @@ export class NodeExchange extends ExchangeBase {
     super(init);
     const stream = (req as Http2ServerRequest).stream as (Http2ServerRequest['stream'] & { aborted?: boolean }) | undefined;
     if (stream) watchH2Stream(this, stream);
+  }
+
+  override continueRequest(): void {
+    if (!this.expectsContinue) return;
+    this.expectsContinue = false;
+    if (!this.res.headersSent) (this.res as ServerResponse).writeContinue();
   }
 
   requestTrailers(): HeaderMap | undefined {

@@ -4,7 +4,7 @@
  * address. Returns a reason when the request must be refused with 400.
  */
 import type { RequestFacts } from '../router/request-facts.js';
-import type { HeaderMap } from '../middleware/exchange.js';
+import type { HeaderMap } from '../exchange/exchange.js';
 import { normalizePath } from '../router/normalize-path.js';
 
 export type FactsResult = { ok: true; facts: RequestFacts; upstreamUrl: string; authority: string } | { ok: false; reason: string };

@@ -6,22 +6,23 @@
  * Every request becomes an Exchange and goes through dispatchExchange.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { EntryPointContext } from './entrypoint-context.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import { parseDurationMs } from '../config/duration.js';
 import { NodeExchange } from './node-exchange.js';
-import { dispatchExchange } from './dispatch-exchange.js';
+import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
-import { isTrustedPeer, sanitizeForwardedHeaders } from '../service/forwarded-headers.js';
-import type { HeaderMap, HttpProtocol, TlsFacts } from '../middleware/exchange.js';
+import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
+import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
 import { ResponseDeadlines } from './response-deadlines.js';
+import { TlsByClientHello } from './tls-by-client-hello.js';
 import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
 /** What a request needs to know of its connection, worked out once per TCP connection (keep-alive and h2 carry many requests). */
@@ -52,7 +53,7 @@ const DEFAULT_WRITE_TIMEOUT_S = 300;
 const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
 
 export class TcpEntryPoint {
-  private server: NetServer | TlsServer | undefined;
+  private server: NetServer | undefined;
   private readonly h1: http.Server;
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<Socket>();
@@ -148,35 +149,19 @@ export class TcpEntryPoint {
       return true;
     };
     if (this.ep.tls) {
-      const server = createTlsServer({
-        noDelay: true,
+      // The context is chosen from the ClientHello before the handshake starts (tls-by-client-hello.ts: certificates of every key type).
+      const tls = new TlsByClientHello({
+        runtime: () => this.ep.tlsRuntime(),
         // readTimeout bounds the handshake too, as it does a request head.
-        handshakeTimeout: this.handshakeTimeoutMs,
-        SNICallback: (servername, cb) => {
-          try {
-            const sel = this.ep.tlsRuntime().select(servername);
-            if (sel.refused) return cb(new Error(`sniStrict: no certificate for "${servername}"`), undefined);
-            cb(null, this.ep.tlsRuntime().secureContext(sel));
-          } catch (err) {
-            cb(err as Error, undefined);
-          }
-        },
-        ALPNCallback: ({ servername, protocols }) => {
-          const allowed = this.ep.tlsRuntime().select(servername).options.alpnProtocols;
-          return allowed.find((p) => protocols.includes(p)) ?? (protocols.includes('http/1.1') ? 'http/1.1' : undefined);
-        },
-        // Client certificates are requested only when some option set asks for them; the policy is applied per option set after the handshake.
-        requestCert: this.ep.tlsRuntime().anyClientAuth,
-        rejectUnauthorized: false,
-        ca: this.ep.tlsRuntime().allClientCaPem,
-        // The default context answers clients that send no SNI.
-        ...this.defaultSecureContextOptions(),
-        ...(this.ticketKeys ? { ticketKeys: this.ticketKeys } : {}),
-        ...this.ep.tlsRuntime().versionRange(),
+        handshakeTimeoutMs: this.handshakeTimeoutMs,
+        ticketKeys: this.ticketKeys,
+        onSecure: (socket) => this.onSecureConnection(socket),
+        onHandshakeFailure: () => this.ep.countMalformed('tls-handshake'),
       });
-      server.on('connection', onSocket);
-      server.on('secureConnection', (socket: TLSSocket) => this.onSecureConnection(socket));
-      server.on('tlsClientError', () => this.ep.countMalformed('tls-handshake'));
+      const server = createNetServer({ noDelay: true });
+      server.on('connection', (socket: Socket) => {
+        if (onSocket(socket)) tls.accept(socket);
+      });
       this.server = server;
     } else {
       const server = createNetServer({ noDelay: true });
@@ -200,28 +185,8 @@ export class TcpEntryPoint {
     this.port = typeof addr === 'object' && addr ? addr.port : port;
   }
 
-  private defaultSecureContextOptions() {
-    const sel = this.ep.tlsRuntime().select(undefined);
-    return { ...sel.options.secureContext, cert: sel.certificate.certPem, key: sel.certificate.keyPem };
-  }
-
-  /**
-   * After a reload: the default context (no-SNI handshakes), the version range
-   * every option set needs, client-certificate requests and their CAs. OpenSSL
-   * keeps the version range and verify store of the first context even when
-   * SNI switches contexts, so they live here and per-option limits are checked
-   * after the handshake (onSecureConnection).
-   */
-  refreshTls(): void {
-    if (!this.ep.tls || !this.server) return;
-    const runtime = this.ep.tlsRuntime();
-    const server = this.server as TlsServer & { requestCert: boolean; rejectUnauthorized: boolean };
-    server.requestCert = runtime.anyClientAuth;
-    server.rejectUnauthorized = false;
-    server.setSecureContext({ ...this.defaultSecureContextOptions(), ...runtime.versionRange(), ca: runtime.allClientCaPem });
-    // A new default context has fresh ticket keys; keep the shared ones so tickets issued before the reload still resume.
-    if (this.ticketKeys) server.setTicketKeys(this.ticketKeys);
-  }
+  /** Kept for the server's reload hook: each handshake takes its context from the current TLS runtime, so there is nothing to refresh. */
+  refreshTls(): void {}
 
   private onSecureConnection(socket: TLSSocket): void {
     const runtime = this.ep.tlsRuntime();
@@ -313,13 +278,7 @@ export class TcpEntryPoint {
     }
     const ex = this.buildH1Exchange(req, res);
     if (!ex) return;
-    if (expectContinue) {
-      let sent = false;
-      ex.state.expectContinue = () => {
-        if (!sent && !res.headersSent) res.writeContinue();
-        sent = true;
-      };
-    }
+    ex.expectsContinue = expectContinue;
     this.track(ex, res, this.connections.h1Request(req));
     void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
   }

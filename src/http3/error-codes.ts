@@ -1,7 +1,13 @@
 /**
- * HTTP/3 (RFC 9114 §8.1) and QPACK (RFC 9204 §6) application error codes,
- * carried in CONNECTION_CLOSE, RESET_STREAM and STOP_SENDING.
+ * HTTP/3 (RFC 9114 §8.1) application error codes, carried in
+ * CONNECTION_CLOSE, RESET_STREAM and STOP_SENDING. QPACK's (RFC 9204 §6) are
+ * defined in qpack/qpack-error.ts and re-exported here, where the session
+ * that closes connections with them looks for every code.
  */
+import { qpackErrorName } from './qpack/qpack-error.js';
+
+export { QPACK_DECOMPRESSION_FAILED, QPACK_ENCODER_STREAM_ERROR, QPACK_DECODER_STREAM_ERROR } from './qpack/qpack-error.js';
+
 export const H3_NO_ERROR = 0x100;
 export const H3_GENERAL_PROTOCOL_ERROR = 0x101;
 export const H3_INTERNAL_ERROR = 0x102;
@@ -19,9 +25,6 @@ export const H3_REQUEST_INCOMPLETE = 0x10d;
 export const H3_MESSAGE_ERROR = 0x10e;
 export const H3_CONNECT_ERROR = 0x10f;
 export const H3_VERSION_FALLBACK = 0x110;
-export const QPACK_DECOMPRESSION_FAILED = 0x200;
-export const QPACK_ENCODER_STREAM_ERROR = 0x201;
-export const QPACK_DECODER_STREAM_ERROR = 0x202;
 
 const NAMES: Record<number, string> = {
   [H3_NO_ERROR]: 'H3_NO_ERROR',
@@ -41,14 +44,11 @@ const NAMES: Record<number, string> = {
   [H3_MESSAGE_ERROR]: 'H3_MESSAGE_ERROR',
   [H3_CONNECT_ERROR]: 'H3_CONNECT_ERROR',
   [H3_VERSION_FALLBACK]: 'H3_VERSION_FALLBACK',
-  [QPACK_DECOMPRESSION_FAILED]: 'QPACK_DECOMPRESSION_FAILED',
-  [QPACK_ENCODER_STREAM_ERROR]: 'QPACK_ENCODER_STREAM_ERROR',
-  [QPACK_DECODER_STREAM_ERROR]: 'QPACK_DECODER_STREAM_ERROR',
 };
 
 /** Symbolic name of an error code, e.g. for logs and metrics labels. */
 export function h3ErrorName(code: number): string {
-  return NAMES[code] ?? `0x${code.toString(16)}`;
+  return NAMES[code] ?? qpackErrorName(code) ?? `0x${code.toString(16)}`;
 }
 
 /**

@@ -6,7 +6,7 @@
  * the writer sees ordinary back-pressure), so nothing buffers a whole body.
  */
 import { EventEmitter } from 'node:events';
-import type { ResponseSink } from './exchange.js';
+import type { ResponseSink } from '../exchange/exchange.js';
 
 /** Writes the real head from what was held and returns the real sink. `ended`: the held bytes are the whole body. */
 export type OpenHead = (held: Buffer, ended: boolean) => ResponseSink;

@@ -9,7 +9,7 @@
  * registered, so a configuration version never creates (and never retains)
  * a compiled validator of its own.
  */
-import type { MiddlewareHandler } from './exchange.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { OptionsSchema } from './options-schema.js';
 
 export type { OptionsSchema };

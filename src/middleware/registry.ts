@@ -4,10 +4,10 @@
  * each configured middleware.
  */
 import type { Middleware } from '../dynamic/model.js';
-import type { MiddlewareHandler } from './exchange.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
 import { compileOptionsSchema, type OptionsCheck } from './options-schema.js';
-import { guardMiddleware } from './middleware-failure-guard.js';
+import { guardMiddleware } from '../exchange/middleware-failure-guard.js';
 import { addPrefix } from './add-prefix/index.js';
 import { stripPrefix } from './strip-prefix/index.js';
 import { stripPrefixRegex } from './strip-prefix-regex/index.js';
@@ -24,6 +24,11 @@ import { chain } from './chain/index.js';
 import { buffering } from './buffering/index.js';
 import { compress } from './compress/index.js';
 import { contentType } from './content-type/index.js';
+import { digestAuth } from './digest-auth/index.js';
+import { forwardAuth } from './forward-auth/index.js';
+import { passTLSClientCert } from './pass-tls-client-cert/index.js';
+import { circuitBreaker } from './circuit-breaker/index.js';
+import { grpcWeb } from './grpc-web/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -42,6 +47,11 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   buffering,
   compress,
   contentType,
+  digestAuth,
+  forwardAuth,
+  passTLSClientCert,
+  circuitBreaker,
+  grpcWeb,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */

@@ -8,7 +8,7 @@
  * (the entrypoint drops it from untrusted peers).
  */
 import { isIPv6 } from 'node:net';
-import type { Exchange } from './exchange.js';
+import type { Exchange } from '../exchange/exchange.js';
 import { IpRangeSet } from '../net/ip-range.js';
 
 export interface IpStrategy {

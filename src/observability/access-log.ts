@@ -1,7 +1,7 @@
 /** One line per finished exchange: JSON (Traefik's field names) or Common Log Format. */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Exchange } from '../middleware/exchange.js';
-import type { ExchangeBase } from '../entrypoint/exchange-base.js';
+import type { Exchange } from '../exchange/exchange.js';
+import type { ExchangeBase } from '../exchange/exchange-base.js';
 
 export class AccessLog {
   private readonly out: WriteStream | NodeJS.WriteStream;

@@ -6,7 +6,7 @@
  * no router uses are validated but not built.
  */
 import type { DynamicConfig } from '../dynamic/model.js';
-import type { MiddlewareHandler } from '../middleware/exchange.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { ConfigErrors } from './config-errors.js';
 

@@ -6,8 +6,8 @@
  */
 import type { DynamicConfig, Router } from '../dynamic/model.js';
 import type { StaticConfig } from '../config/static-config.js';
-import type { MiddlewareHandler } from '../middleware/exchange.js';
-import type { RouteLookup, RouteTarget } from '../entrypoint/entrypoint-context.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
+import type { RouteLookup, RouteTarget } from '../exchange/route-lookup.js';
 import { buildRouteTable, type RouteDefinition } from '../router/route-table.js';
 import { hostsOfRule } from '../router/rule-hosts.js';
 import { parseRule } from '../router/rule-parser.js';

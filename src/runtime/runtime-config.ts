@@ -8,7 +8,7 @@
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 import type { StaticConfig } from '../config/static-config.js';
-import type { RouteLookup } from '../entrypoint/entrypoint-context.js';
+import type { RouteLookup } from '../exchange/route-lookup.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { StoredCertificate } from '../tls/sni-certificate-store.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
@@ -29,6 +29,8 @@ export interface RuntimeConfig {
   /** Router name → status for the API. */
   routerStatus: Map<string, RouterStatus>;
   config: DynamicConfig;
+  /** Configured server URL → `UP`/`DOWN` of a load-balancer service routers use (undefined for others), read by the API. */
+  serverStatus(service: string): Readonly<Record<string, 'UP' | 'DOWN'>> | undefined;
   /** Begin background work (active health checks) once this version is live. */
   start(): void;
   /** Stop it, and release what middlewares acquired, when a newer version replaces this one. */
@@ -70,6 +72,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     errors: errors.list,
     routerStatus: built.routerStatus,
     config: merged.config,
+    serverStatus: services.serverStatus,
     start: () => services.healthChecks.forEach((h) => h.start()),
     dispose: () => {
       services.healthChecks.forEach((h) => h.stop());
@@ -78,7 +81,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   };
 }
 
-/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics), which routers must name. */
+/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics; `portico`, or Traefik's `traefik`), which routers must name. */
 export function userEntryPoints(s: StaticConfig): string[] {
-  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
+  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== 'traefik' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
 }

@@ -29,8 +29,8 @@ import { parseListenAddress } from '../config/listen-address.js';
 import { MiddlewareRegistry } from '../middleware/registry.js';
 import { loadPlugins } from '../middleware/plugin-loader.js';
 import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
-import type { ExchangeBase } from '../entrypoint/exchange-base.js';
-import type { Exchange } from '../middleware/exchange.js';
+import type { ExchangeBase } from '../exchange/exchange-base.js';
+import type { Exchange } from '../exchange/exchange.js';
 import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
 import { createKubernetesProviders } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
@@ -68,6 +68,7 @@ export class PorticoServer {
     this.internal = createInternalServices({
       metrics: role ? () => role.clusterMetrics() : async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
       runtime: () => this.runtime,
+      static: config,
       isReady: () => this.ready,
     });
     if (role) {

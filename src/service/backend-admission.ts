@@ -12,7 +12,7 @@
  * connections, and a per-entrypoint cap would let one slow backend shed the
  * traffic of every healthy route on the same entrypoint.
  */
-import type { Exchange } from '../middleware/exchange.js';
+import type { Exchange } from '../exchange/exchange.js';
 import type { ShedReason } from '../observability/upstream-overload-metrics.js';
 
 export interface AdmissionLimits {

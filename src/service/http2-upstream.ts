@@ -9,11 +9,11 @@ import http2wrapper from 'http2-wrapper';
 import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
-import type { Exchange } from '../middleware/exchange.js';
-import { definedHeaders } from './hop-by-hop.js';
+import type { Exchange } from '../exchange/exchange.js';
+import { definedHeaders } from '../exchange/hop-by-hop.js';
 import { relayNodeResponse } from './relay-node-response.js';
 import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';
-import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
+import { upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
 
 /** http2-wrapper's Agent speaks TLS only; for h2c hand it a plain TCP socket. */
 class CleartextHttp2Agent extends http2wrapper.Agent {
@@ -42,7 +42,7 @@ export class Http2Upstream implements UpstreamClient {
     // HTTP/2 carries the host as :authority, never as a Host field.
     const authority = headers.host as string;
     headers.host = undefined;
-    if (ex.hasBody !== false) continueIfExpected(ex);
+    if (ex.hasBody !== false) ex.continueRequest();
     return new Promise((resolve) => {
       const attempt = new UpstreamAttempt(ex, this.timeouts, resolve);
       const req = http2wrapper.request(

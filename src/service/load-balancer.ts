@@ -1,23 +1,28 @@
 /**
- * `loadBalancer` services: smooth weighted round robin over servers, each
- * reached through a pooled upstream. A server that refused a connection is
- * skipped for a short while (passive health), and an active health check
- * takes servers out until they answer again.
+ * `loadBalancer` services: smooth weighted round robin (or `p2c`) over
+ * servers, each reached through a pooled upstream. A server that refused a
+ * connection is skipped for a short while (or as `passiveHealthCheck` says),
+ * an active health check takes servers out until they answer again, and a
+ * sticky cookie keeps a client on the server it was first sent to.
  */
-import type { Handler } from '../middleware/exchange.js';
+import type { Handler } from '../exchange/exchange.js';
 import type { LoadBalancerService } from '../dynamic/model.js';
 import { SmoothWeightedRoundRobin } from './smooth-weighted-round-robin.js';
 import { PoolUpstream } from './pool-upstream.js';
 import { announcedTrailers, TrailerUpstream } from './trailer-upstream.js';
 import { Http2Upstream } from './http2-upstream.js';
-import { respondError } from './http-error.js';
+import { respondError } from '../exchange/http-error.js';
 import type { UpstreamPools, ResolvedTransport } from './upstream-pools.js';
-import type { Exchange } from '../middleware/exchange.js';
+import type { Exchange } from '../exchange/exchange.js';
 import type { ForwardOptions, UpstreamClient, UpstreamFailure } from './upstream-client.js';
 import { HealthChecker } from './health-check.js';
 import type { BackendAdmission } from './backend-admission.js';
 import { upstreamOverload } from '../observability/upstream-overload-metrics.js';
 import { Agent } from 'undici';
+import { StickySessions } from './sticky-cookie.js';
+import { PowerOfTwoChoices } from './power-of-two-choices.js';
+import { PassiveHealth } from './passive-health.js';
+import { ServiceHealth } from './service-health.js';
 
 export interface UpstreamServer {
   url: URL;
@@ -31,11 +36,17 @@ export interface UpstreamServer {
   /** Until this time (ms since epoch) the server is skipped after connection failures. */
   downUntil: number;
   healthy: boolean;
+  /** Requests forwarded and not finished (the p2c strategy compares them). */
+  inflight: number;
+  /** Recent failures, for passiveHealthCheck. */
+  failures?: number[];
 }
 
 const PASSIVE_DOWN_MS = 2_000;
 
 export interface LoadBalancerDeps {
+  /** Qualified service name (the default sticky cookie name derives from it). */
+  serviceName: string;
   pools: UpstreamPools;
   transport: ResolvedTransport | undefined;
   serverName: string;
@@ -48,7 +59,7 @@ export interface LoadBalancerDeps {
 export function buildLoadBalancer(
   service: LoadBalancerService,
   deps: LoadBalancerDeps,
-): { handler: Handler; servers: UpstreamServer[]; healthCheck: HealthChecker | undefined } {
+): { handler: Handler; servers: UpstreamServer[]; healthCheck: HealthChecker | undefined; health: ServiceHealth | undefined } {
   const passHostHeader = service.passHostHeader ?? true;
   const servers: Array<{ value: UpstreamServer; weight: number }> = service.servers.map((s) => {
     const url = new URL(s.url);
@@ -81,21 +92,39 @@ export function buildLoadBalancer(
         },
         downUntil: 0,
         healthy: true,
+        inflight: 0,
       },
     };
   });
+  const list = servers.map((s) => s.value);
   const rr = new SmoothWeightedRoundRobin(servers);
+  const p2c = service.strategy === 'p2c' ? new PowerOfTwoChoices(list) : undefined;
+  const pick = p2c ? (usable: (s: UpstreamServer) => boolean) => p2c.next(usable) : (usable: (s: UpstreamServer) => boolean) => rr.next(usable);
   const usable = (s: UpstreamServer) => s.healthy && s.downUntil <= Date.now();
+  const healthy = (s: UpstreamServer) => s.healthy;
+  const cookie = service.sticky?.cookie !== undefined ? (service.sticky.cookie ?? {}) : undefined;
+  const sticky = cookie ? new StickySessions(cookie, deps.serviceName, list.map((s, i) => ({ member: s, name: service.servers[i]!.url }))) : undefined;
+  const health = service.healthCheck ? new ServiceHealth(true) : undefined;
+  const healthChanged = (server: UpstreamServer | { url: URL }, ok: boolean) => {
+    deps.onHealthChange?.(server.url.href, ok);
+    health?.set(list.some(healthy));
+  };
+  const passive = service.passiveHealthCheck !== undefined ? new PassiveHealth(service.passiveHealthCheck ?? {}, service.healthCheck !== undefined, (s) => healthChanged(s, false)) : undefined;
   // Base path of a server URL (`http://b:80/base`) is prefixed to the request path, as Traefik does.
   const handler: Handler = async (ex) => {
-    const server = rr.next(usable) ?? rr.next((s) => s.healthy);
-    if (!server) {
-      respondError(ex, 503);
-      return;
+    let server = sticky?.stuck(ex, usable);
+    if (server === undefined) {
+      // Without passiveHealthCheck, a server only skipped for a refused connection is still better than a 503.
+      server = pick(usable) ?? (passive ? undefined : pick(healthy));
+      if (!server) {
+        respondError(ex, 503);
+        return;
+      }
+      sticky?.stick(ex, server);
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
     // A WebSocket tunnel has a connection of its own for its whole life, not one of the pool's.
-    if (ex.state.upgrade !== undefined) return void (await server.forward(ex, server.forwardOptions));
+    if (ex.tunnel !== undefined) return void (await server.forward(ex, server.forwardOptions));
     const admitted = server.admission.enter(ex);
     if (admitted !== true) {
       const outcome = await admitted;
@@ -105,18 +134,20 @@ export function buildLoadBalancer(
         return;
       }
     }
+    server.inflight++;
     try {
       const failure = await server.forward(ex, server.forwardOptions);
-      if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
+      if (passive) passive.record(server, failure === 'connect' || failure === 'timeout' || failure === 'reset' || (ex.statusCode ?? 0) >= 500);
+      else if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
     } finally {
+      server.inflight--;
       server.admission.leave();
     }
   };
-  const list = servers.map((s) => s.value);
   let healthCheck: HealthChecker | undefined;
   if (service.healthCheck && list.length) {
     const plain = new Agent({ connect: { rejectUnauthorized: !deps.transport?.options.insecureSkipVerify, ca: deps.upgradeTls?.ca, servername: deps.upgradeTls?.servername } });
-    healthCheck = new HealthChecker(service.healthCheck, list, plain, (t, ok) => deps.onHealthChange?.(t.url.href, ok));
+    healthCheck = new HealthChecker(service.healthCheck, list, plain, healthChanged);
   }
-  return { handler, servers: list, healthCheck };
+  return { handler, servers: list, healthCheck, health };
 }

@@ -7,12 +7,11 @@
  */
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { withoutHopByHop } from './hop-by-hop.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
+import { withoutHopByHop } from '../exchange/hop-by-hop.js';
 import { tunnelUpstream } from './upgrade-upstream.js';
-import type { UpgradeState } from '../entrypoint/websocket-tunnel.js';
 import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';
-import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
+import { upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
 
 export class PoolUpstream implements UpstreamClient {
   constructor(
@@ -21,13 +20,13 @@ export class PoolUpstream implements UpstreamClient {
   ) {}
 
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined> {
-    const upgrade = ex.state.upgrade as UpgradeState | undefined;
-    if (upgrade && opts.upgradeTarget) {
-      return tunnelUpstream(ex, upgrade, opts.upgradeTarget.url, opts.upgradeTarget.tls, opts).then(() => undefined);
+    const tunnel = ex.tunnel;
+    if (tunnel && opts.upgradeTarget) {
+      return tunnelUpstream(ex, tunnel, opts.upgradeTarget.url, opts.upgradeTarget.tls, opts).then(() => undefined);
     }
     const headers = upstreamRequestHeaders(ex, opts);
     const hasBody = ex.hasBody !== false;
-    if (hasBody) continueIfExpected(ex);
+    if (hasBody) ex.continueRequest();
     return new Promise((resolve) => {
       const relay = new UndiciResponseRelay(ex, this.timeouts, resolve);
       try {

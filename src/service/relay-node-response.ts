@@ -4,8 +4,8 @@
  * hop-by-hop fields, body with back-pressure, trailers.
  */
 import type { IncomingMessage } from 'node:http';
-import type { HeaderMap } from '../middleware/exchange.js';
-import { withoutHopByHop } from './hop-by-hop.js';
+import type { HeaderMap } from '../exchange/exchange.js';
+import { withoutHopByHop } from '../exchange/hop-by-hop.js';
 import type { UpstreamAttempt } from './upstream-attempt.js';
 
 export function relayNodeResponse(attempt: UpstreamAttempt, res: IncomingMessage): void {

@@ -8,11 +8,11 @@
  */
 import http, { type Agent } from 'node:http';
 import https from 'node:https';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import { definedHeaders, isHopByHop } from './hop-by-hop.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
+import { definedHeaders, isHopByHop } from '../exchange/hop-by-hop.js';
 import { relayNodeResponse } from './relay-node-response.js';
 import { UpstreamAttempt, type UpstreamFailure, type UpstreamTimeouts } from './upstream-attempt.js';
-import { continueIfExpected, upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
+import { upstreamRequestHeaders, type ForwardOptions, type UpstreamClient } from './upstream-client.js';
 
 /** The field names a request announces in `Trailer`, when it has a body that may end with them. */
 export function announcedTrailers(ex: Exchange): string | undefined {
@@ -36,7 +36,7 @@ export class TrailerUpstream implements UpstreamClient {
     // and announce again what follows (Trailer itself was stripped with the hop-by-hop fields).
     headers['content-length'] = undefined;
     headers.trailer = announced;
-    continueIfExpected(ex);
+    ex.continueRequest();
     const origin = this.origin;
     return new Promise((resolve) => {
       const attempt = new UpstreamAttempt(ex, this.timeouts, resolve);

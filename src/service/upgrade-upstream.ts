@@ -10,27 +10,26 @@ import https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
-import type { UpgradeState } from '../entrypoint/websocket-tunnel.js';
-import { definedHeaders, stripHopByHop } from './hop-by-hop.js';
-import { addForwardedHeaders } from './forwarded-headers.js';
-import { respondError } from './http-error.js';
+import type { ClientTunnel, Exchange, HeaderMap } from '../exchange/exchange.js';
+import { definedHeaders, stripHopByHop } from '../exchange/hop-by-hop.js';
+import { addForwardedHeaders } from '../exchange/forwarded-headers.js';
+import { respondError } from '../exchange/http-error.js';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 export function tunnelUpstream(
   ex: Exchange,
-  upgrade: UpgradeState,
+  tunnel: ClientTunnel,
   target: URL,
   tls: ConnectionOptions | undefined,
   opts: { passHostHeader: boolean; serverName: string },
 ): Promise<void> {
   const headers: HeaderMap = { ...ex.requestHeaders };
-  const protocolHeader = upgrade.kind === 'h1' ? String(headers.upgrade ?? 'websocket') : 'websocket';
+  const protocolHeader = tunnel.kind === 'h1' ? String(headers.upgrade ?? 'websocket') : 'websocket';
   stripHopByHop(headers, false);
   addForwardedHeaders(ex, headers, opts.serverName);
   let expectedAccept: string | undefined;
-  if (upgrade.kind === 'h2') {
+  if (tunnel.kind === 'h2') {
     const key = randomBytes(16).toString('base64');
     headers['sec-websocket-key'] = key;
     headers['sec-websocket-version'] ??= '13';
@@ -56,21 +55,20 @@ export function tunnelUpstream(
         respondError(ex, 502);
         return resolve();
       }
-      upgrade.accept(res.headers);
-      ex.state.tunnelOpen = true;
-      if (backendHead.length) upgrade.client.write(backendHead);
-      if (upgrade.head.length) backend.write(upgrade.head);
-      upgrade.client.pipe(backend);
-      backend.pipe(upgrade.client);
+      const client = tunnel.open(res.headers as HeaderMap);
+      if (backendHead.length) client.write(backendHead);
+      if (tunnel.head.length) backend.write(tunnel.head);
+      client.pipe(backend);
+      backend.pipe(client);
       const close = () => {
         backend.destroy();
-        upgrade.client.destroy();
+        client.destroy();
         resolve();
       };
       backend.once('close', close);
-      upgrade.client.once('close', close);
+      client.once('close', close);
       backend.once('error', close);
-      upgrade.client.once('error', close);
+      client.once('error', close);
     });
     req.once('response', (res) => {
       // The backend declined the upgrade: relay its answer as an ordinary response.

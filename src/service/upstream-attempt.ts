@@ -12,8 +12,8 @@
  * `clientStallMs` (no 'drain' since the sink said it was full: a zero-window
  * HTTP/2 reader, a socket nobody reads).
  */
-import type { Exchange, HeaderMap, ResponseSink } from '../middleware/exchange.js';
-import { respondError } from './http-error.js';
+import type { Exchange, HeaderMap, ResponseSink } from '../exchange/exchange.js';
+import { respondError } from '../exchange/http-error.js';
 import { upstreamOverload } from '../observability/upstream-overload-metrics.js';
 
 /** Why an upstream exchange failed, for status mapping, passive health and metrics. */

@@ -7,10 +7,10 @@
  * UpstreamAttempt's (upstream-attempt.ts), the same for all three.
  */
 import type { ConnectionOptions } from 'node:tls';
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
+import type { Exchange, HeaderMap } from '../exchange/exchange.js';
 import type { UpstreamFailure } from './upstream-attempt.js';
-import { stripHopByHop } from './hop-by-hop.js';
-import { addForwardedHeaders } from './forwarded-headers.js';
+import { stripHopByHop } from '../exchange/hop-by-hop.js';
+import { addForwardedHeaders } from '../exchange/forwarded-headers.js';
 
 export type { UpstreamFailure, UpstreamTimeouts } from './upstream-attempt.js';
 
@@ -37,9 +37,4 @@ export function upstreamRequestHeaders(ex: Exchange, opts: ForwardOptions): Head
   addForwardedHeaders(ex, headers, opts.serverName);
   headers.host = opts.passHostHeader ? ex.authority : opts.upstreamHost;
   return headers;
-}
-
-/** Expect: 100-continue is answered only now that routing and middlewares let the request through to a backend. */
-export function continueIfExpected(ex: Exchange): void {
-  (ex.state.expectContinue as (() => void) | undefined)?.();
 }

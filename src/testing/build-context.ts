@@ -4,7 +4,7 @@
  * may reach, and the release callbacks `onDispose` collected so the test can
  * run them (what Portico does when the configuration version is replaced).
  */
-import type { MiddlewareHandler } from '../middleware/exchange.js';
+import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareBuildContext } from '../middleware/middleware-type.js';
 
 export interface TestBuildContext extends MiddlewareBuildContext {

@@ -1,14 +1,14 @@
 /**
  * An in-memory Exchange for middleware unit tests: no sockets, the response
  * collected as status, headers and body bytes. It is the production
- * ExchangeBase (src/entrypoint/exchange-base.ts: hooks, interceptors, respond,
+ * ExchangeBase (src/exchange/exchange-base.ts: hooks, interceptors, respond,
  * upstream abort) with the wire replaced by a MemorySink that reports
  * back-pressure.
  */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import type { Exchange, Handler, HeaderMap, HttpProtocol, ResponseSink, TlsFacts } from '../middleware/exchange.js';
-import { ExchangeBase } from '../entrypoint/exchange-base.js';
+import type { Exchange, Handler, HeaderMap, HttpProtocol, ResponseSink, TlsFacts } from '../exchange/exchange.js';
+import { ExchangeBase } from '../exchange/exchange-base.js';
 
 /**
  * A response sink that behaves like a slow client when asked: after

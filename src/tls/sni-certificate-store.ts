@@ -4,7 +4,7 @@
  * the default certificate (TLSStore `default.defaultCertificate`, or the
  * generated one). Built once per configuration version; immutable.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey } from 'node:crypto';
 
 export interface StoredCertificate {
   certPem: string;
@@ -15,6 +15,8 @@ export interface StoredCertificate {
   origin: string;
   fingerprintSha256: string;
   notAfter: Date;
+  /** `rsa`, `ec`, `ed25519`, …: a name may have one certificate of each type, and the client's signature algorithms choose. */
+  keyType: string;
 }
 
 export function describeCertificate(certPem: string, keyPem: string, origin: string): StoredCertificate {
@@ -28,37 +30,40 @@ export function describeCertificate(certPem: string, keyPem: string, origin: str
     const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject);
     if (cn) names.add(cn[1]!.toLowerCase());
   }
-  if (!cert.checkPrivateKey(createPrivateKeyLoose(keyPem)))
-    throw new Error(`${origin}: the private key does not match the certificate`);
-  return { certPem, keyPem, names: [...names], origin, fingerprintSha256: cert.fingerprint256, notAfter: new Date(cert.validTo) };
+  if (!cert.checkPrivateKey(createPrivateKey(keyPem))) throw new Error(`${origin}: the private key does not match the certificate`);
+  const keyType = cert.publicKey.asymmetricKeyType ?? 'unknown';
+  return { certPem, keyPem, names: [...names], origin, fingerprintSha256: cert.fingerprint256, notAfter: new Date(cert.validTo), keyType };
 }
 
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-function createPrivateKeyLoose(pem: string): KeyObject {
-  return createPrivateKey(pem);
+/** Certificates for one name: the first configured of each key type, in configuration order. */
+type NameCertificates = StoredCertificate[];
+
+function addTo(map: Map<string, NameCertificates>, name: string, c: StoredCertificate): void {
+  const list = map.get(name);
+  if (!list) map.set(name, [c]);
+  else if (!list.some((x) => x.keyType === c.keyType)) list.push(c);
 }
 
 export class SniCertificateStore {
-  private readonly exact = new Map<string, StoredCertificate>();
-  private readonly wildcard = new Map<string, StoredCertificate>();
+  private readonly exact = new Map<string, NameCertificates>();
+  private readonly wildcard = new Map<string, NameCertificates>();
 
   constructor(
     certificates: StoredCertificate[],
     /** Answers unmatched SNI (and clients that send none). */
     readonly defaultCertificate: StoredCertificate,
   ) {
-    // Later certificates never replace earlier ones for the same name: first configured wins, deterministically.
+    // Later certificates never replace earlier ones of the same key type for a name: first configured wins, deterministically.
     for (const c of certificates) {
       for (const name of c.names) {
-        if (name.startsWith('*.')) {
-          if (!this.wildcard.has(name.slice(2))) this.wildcard.set(name.slice(2), c);
-        } else if (!this.exact.has(name)) this.exact.set(name, c);
+        if (name.startsWith('*.')) addTo(this.wildcard, name.slice(2), c);
+        else addTo(this.exact, name, c);
       }
     }
   }
 
-  /** The certificate for `serverName`, or undefined when only the default would answer. */
-  match(serverName: string | undefined): StoredCertificate | undefined {
+  /** Every certificate for `serverName` (one per key type, the first configured first), or undefined when only the default would answer. */
+  matchAll(serverName: string | undefined): readonly StoredCertificate[] | undefined {
     if (!serverName) return undefined;
     const name = serverName.toLowerCase().replace(/\.$/, '');
     const hit = this.exact.get(name);
@@ -67,12 +72,17 @@ export class SniCertificateStore {
     return dot > 0 ? this.wildcard.get(name.slice(dot + 1)) : undefined;
   }
 
+  /** The first configured certificate for `serverName`, or undefined when only the default would answer. */
+  match(serverName: string | undefined): StoredCertificate | undefined {
+    return this.matchAll(serverName)?.[0];
+  }
+
   select(serverName: string | undefined): StoredCertificate {
     return this.match(serverName) ?? this.defaultCertificate;
   }
 
   get size(): number {
-    return new Set([...this.exact.values(), ...this.wildcard.values()]).size;
+    return new Set([...this.exact.values(), ...this.wildcard.values()].flat()).size;
   }
 }
 

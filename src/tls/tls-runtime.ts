@@ -1,11 +1,11 @@
 /**
  * Everything TLS for one configuration version: the certificate store, the
  * compiled option sets, which option set each host uses (from the routers'
- * Host rules and tls.options), and a cache of SecureContexts. The TCP and
+ * Host rules and tls.options). The TCP and
  * QUIC listeners both ask it the same question: for this SNI, which
  * certificate and which options?
  */
-import { createSecureContext, type SecureContext, type SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 
 const VERSION_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 import { X509Certificate } from 'node:crypto';
@@ -13,14 +13,16 @@ import type { CompiledTlsOptions } from './compiled-tls-options.js';
 import type { SniCertificateStore, StoredCertificate } from './sni-certificate-store.js';
 
 export interface TlsSelection {
+  /** The preferred certificate (the first configured for the name), for stacks that take one. */
   certificate: StoredCertificate;
+  /** Every certificate for the name, one per key type; TCP TLS offers them all and the client's signature algorithms choose. */
+  certificates: readonly StoredCertificate[];
   options: CompiledTlsOptions;
   /** True when sniStrict refuses this server name. */
   refused: boolean;
 }
 
 export class TlsRuntime {
-  private readonly contexts = new Map<string, SecureContext>();
   /** Union of every option set's client CAs: verification happens against the default context's store. */
   readonly allClientCaPem: string | undefined;
   readonly anyClientAuth: boolean;
@@ -48,23 +50,9 @@ export class TlsRuntime {
   select(serverName: string | undefined): TlsSelection {
     const optionsName = this.optionsNameFor(serverName);
     const options = this.options.get(optionsName) ?? this.options.get('default')!;
-    const matched = this.store.match(serverName);
-    return { certificate: matched ?? this.store.defaultCertificate, options, refused: options.sniStrict && !matched };
-  }
-
-  secureContext(sel: TlsSelection): SecureContext {
-    const key = `${sel.certificate.fingerprintSha256}|${sel.options.name}`;
-    let ctx = this.contexts.get(key);
-    if (!ctx) {
-      ctx = createSecureContext({
-        ...sel.options.secureContext,
-        cert: sel.certificate.certPem,
-        key: sel.certificate.keyPem,
-        ca: this.allClientCaPem,
-      });
-      this.contexts.set(key, ctx);
-    }
-    return ctx;
+    const matched = this.store.matchAll(serverName);
+    const certificates = matched ?? [this.store.defaultCertificate];
+    return { certificate: certificates[0]!, certificates, options, refused: options.sniStrict && !matched };
   }
 
   /** The widest version range any option set allows: the listener's floor and ceiling. */

@@ -132,6 +132,12 @@ const correspondences: Correspondence[] = [
     crd: ['IngressRoute', 'spec.routes[].services[]'],
     modelOnly: { servers: 'from the Service\'s ready EndpointSlice addresses (or cluster IP with nativeLB)' },
     crdOnly: serviceRefOnly,
+    typeDiffers: { strategy: 'the CRD also takes RoundRobin, Traefik v2\'s spelling of wrr' },
+  },
+  {
+    model: 'LoadBalancerService.passiveHealthCheck',
+    crd: ['IngressRoute', 'spec.routes[].services[].passiveHealthCheck'],
+    typeDiffers: { failureWindow: 'int-or-string duration' },
   },
   { model: 'LoadBalancerService.healthCheck', crd: ['IngressRoute', 'spec.routes[].services[].healthCheck'], typeDiffers: { interval: 'int-or-string duration', timeout: 'int-or-string duration' } },
   { model: 'LoadBalancerService.sticky', crd: ['IngressRoute', 'spec.routes[].services[].sticky'] },
@@ -141,7 +147,30 @@ const correspondences: Correspondence[] = [
     crd: ['TraefikService', 'spec'],
     modelOnly: { loadBalancer: 'built from Kubernetes Service refs in IngressRoute and TraefikService entries' },
   },
-  { model: 'WeightedService', crd: ['TraefikService', 'spec.weighted'] },
+  { model: 'WeightedService', crd: ['TraefikService', 'spec.weighted'], modelOnly: { healthCheck: 'not in Traefik\'s CRD either; file provider only' } },
+  {
+    model: 'MirroringService',
+    crd: ['TraefikService', 'spec.mirroring'],
+    renamed: { service: 'name' },
+    crdOnly: {
+      ...Object.fromEntries(Object.entries(serviceRefOnly).filter(([k]) => k !== 'name')),
+      passHostHeader: 'the main Kubernetes Service becomes its own loadBalancer service with this setting',
+      serversTransport: 'as passHostHeader',
+      sticky: 'as passHostHeader',
+      strategy: 'as passHostHeader',
+      passiveHealthCheck: 'as passHostHeader',
+    },
+    typeDiffers: {
+      mirrors: 'service references with percent; each becomes a service name',
+      healthCheck: "in the CRD the main Kubernetes Service's active check (as passHostHeader); in the model, reporting health ({}, file provider only)",
+    },
+  },
+  {
+    model: 'FailoverService',
+    crd: ['TraefikService', 'spec.failover'],
+    modelOnly: { healthCheck: 'not in Traefik\'s CRD either; file provider only' },
+    typeDiffers: { service: 'a service reference becomes a service name', fallback: 'as service' },
+  },
   {
     model: 'WeightedService.services[]',
     crd: ['TraefikService', 'spec.weighted.services[]'],
@@ -151,6 +180,8 @@ const correspondences: Correspondence[] = [
       serversTransport: 'as passHostHeader',
       healthCheck: 'as passHostHeader',
       sticky: 'as passHostHeader',
+      strategy: 'as passHostHeader',
+      passiveHealthCheck: 'as passHostHeader',
     },
   },
   {

@@ -263,7 +263,7 @@ describe('helm chart charts/portico', () => {
     expect(cfg.workers).toBe(2);
     expect(cfg.accessLog).toEqual({ format: 'json' });
     expect(cfg.metrics).toBeUndefined();
-    expect(cfg.api).toEqual({ dashboard: true, insecure: true });
+    expect(cfg.api).toEqual({ dashboard: false, insecure: true });
     expect(cfg.entryPoints.websecure.http3).toEqual({ enabled: true, advertisedPort: 8443, qlogDir: '/tmp/qlog' });
     const rules = (one(objs, 'ClusterRole') as any).rules as Array<{ apiGroups: string[]; resources: string[] }>;
     expect(rules.some((r) => r.apiGroups.includes('traefik.io') && r.resources.includes('ingressroutes'))).toBe(true);

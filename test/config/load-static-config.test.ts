@@ -68,7 +68,7 @@ describe('static configuration', () => {
   test('ping/api/metrics create the internal entrypoint on :9000 when needed', () => {
     const cfg = loadStaticConfig({ document: { ping: null, metrics: { prometheus: null } } });
     expect(cfg.entryPoints.portico).toEqual({ address: ':9000' });
-    expect(cfg.ping).toEqual({});
+    expect(cfg.ping).toEqual({ entryPoint: 'portico' });
   });
 
   test('durations and addresses', () => {

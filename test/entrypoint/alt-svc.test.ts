@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { mergeAltSvc } from '../../src/entrypoint/exchange-base.js';
+import { mergeAltSvc } from '../../src/exchange/exchange-base.js';
 
 const ours = 'h3=":8443"; ma=2592000';
 

@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { validateStaticConfig } from '../../src/config/load-static-config.js';
 import { emptyDynamicConfig } from '../../src/dynamic/model.js';
-import type { Handler, MiddlewareHandler } from '../../src/middleware/exchange.js';
+import type { Handler, MiddlewareHandler } from '../../src/exchange/exchange.js';
 import { ConfigErrors } from '../../src/runtime/config-errors.js';
 import { buildRoutes } from '../../src/runtime/route-build.js';
 import type { MiddlewareTable } from '../../src/runtime/middleware-table.js';
 import { userEntryPoints } from '../../src/runtime/runtime-config.js';
-import { run } from '../middleware/support/memory-exchange.js';
+import { run } from '../../src/testing/memory-exchange.js';
 
 const staticConfig = validateStaticConfig(
   {

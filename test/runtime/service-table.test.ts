@@ -3,7 +3,7 @@ import { emptyDynamicConfig } from '../../src/dynamic/model.js';
 import { ConfigErrors } from '../../src/runtime/config-errors.js';
 import { buildServiceTable } from '../../src/runtime/service-table.js';
 import { UpstreamPools } from '../../src/service/upstream-pools.js';
-import type { Handler } from '../../src/middleware/exchange.js';
+import type { Handler } from '../../src/exchange/exchange.js';
 
 const pools = new UpstreamPools();
 afterEach(() => pools.closeAll());

@@ -1,4 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { TestPki } from '../support/pki.js';
 import { emptyDynamicConfig } from '../../src/dynamic/model.js';
 import { ConfigErrors } from '../../src/runtime/config-errors.js';
 import { buildCertificateStore, compileTlsOptionSets, hostTlsOptions } from '../../src/runtime/tls-build.js';
@@ -39,5 +43,25 @@ describe('TLS of a configuration version', () => {
     buildCertificateStore(tls, process.cwd(), generated, errors);
     expect(errors.list.map((e) => e.path)).toEqual(['tls.certificates[0]', 'tls.stores.default.defaultCertificate']);
     expect(errors.list[1]!.message).toMatch(/using the generated default certificate$/);
+  });
+
+  test('a client CA that is empty, not PEM, or a PEM block that does not parse: the option set is reported and left out (its routers fail)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-ca-'));
+    writeFileSync(join(dir, 'empty.pem'), '');
+    writeFileSync(join(dir, 'text.pem'), 'this is not a certificate\n');
+    const pki = new TestPki();
+    const tls = emptyDynamicConfig().tls;
+    tls.options['good@file'] = { clientAuth: { caFiles: [pki.caCert] } };
+    tls.options['empty@file'] = { clientAuth: { caFiles: ['empty.pem'] } };
+    tls.options['text@file'] = { clientAuth: { caFiles: ['text.pem'] } };
+    tls.options['garbled@file'] = { clientAuth: { caFiles: [readFileSync(pki.caCert, 'utf8'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'] } };
+    const errors = new ConfigErrors();
+    const sets = compileTlsOptionSets(tls, dir, errors);
+    expect([...sets.keys()].sort()).toEqual(['default', 'good@file']);
+    expect(errors.list.map((e) => `${e.path}: ${e.message}`).sort()).toEqual([
+      expect.stringMatching(/^tls\.options\.empty@file\.clientAuth\.caFiles\[0\].*"empty\.pem" is empty/),
+      expect.stringMatching(/^tls\.options\.garbled@file\.clientAuth\.caFiles\[1\].*the inline CA holds a certificate that does not parse/),
+      expect.stringMatching(/^tls\.options\.text@file\.clientAuth\.caFiles\[0\].*"text\.pem" holds no PEM certificate/),
+    ]);
   });
 });

@@ -176,6 +176,42 @@ describe('proxying h1 and h2', () => {
     expect(JSON.parse(big.body).bodyBytes).toBe(32 * 1024 * 1024);
   });
 
+  test('100 Continue is sent only once routing let the request through to a backend (ex.continueRequest)', async () => {
+    // Raw h1 over TLS: the client holds its body back until it sees the interim response, as curl does for a second.
+    const exchange = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: p, servername: host, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        let seen = '';
+        let bodySent = false;
+        const timer = setTimeout(() => {
+          socket.destroy();
+          reject(new Error(`no complete answer; got ${JSON.stringify(seen)}`));
+        }, 10_000);
+        socket.once('secureConnect', () =>
+          socket.write(`POST /upload HTTP/1.1\r\nhost: ${host}\r\ncontent-length: 5\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`),
+        );
+        socket.on('data', (c: Buffer) => {
+          seen += c.toString('latin1');
+          if (!bodySent && seen.startsWith('HTTP/1.1 100 Continue\r\n\r\n')) {
+            bodySent = true;
+            socket.write('hello');
+          }
+        });
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(seen);
+        });
+        socket.once('error', reject);
+      });
+    const routed = await exchange('app.test');
+    expect(routed.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ')).toBe(true);
+    expect(routed.split('HTTP/1.1 100 ').length).toBe(2); // one interim response, not two
+    expect(routed).toContain('"bodyBytes":5,'); // the backend's echo: the body followed the 100
+    // No router: answered 404 at once, the body never invited.
+    const refused = await exchange('nowhere.test');
+    expect(refused.startsWith('HTTP/1.1 404 ')).toBe(true);
+  });
+
   test('response trailers pass through over h2', async () => {
     const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const c = http2.connect(`https://127.0.0.1:${p}`, { rejectUnauthorized: false, servername: 'app.test' });

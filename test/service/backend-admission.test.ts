@@ -12,7 +12,7 @@ import { startSmallPoolPortico } from '../support/small-pool-portico.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { timedGetH1, timedGetH2 } from '../support/timed-get.js';
 import { BackendAdmission } from '../../src/service/backend-admission.js';
-import { MemoryExchange } from '../middleware/support/memory-exchange.js';
+import { MemoryExchange } from '../../src/testing/memory-exchange.js';
 
 let portico: Harness;
 let backend: Backend;

@@ -7,10 +7,9 @@
  * Sans-I/O: feed bytes in, take bytes and decoded sections out. All failures
  * are QpackError carrying the code the connection must close with.
  */
-import { QPACK_DECOMPRESSION_FAILED, QPACK_ENCODER_STREAM_ERROR } from '../error-codes.js';
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { INCOMPLETE, QpackReader, QpackWriter } from './primitives.js';
-import { QpackError } from './qpack-error.js';
+import { QPACK_DECOMPRESSION_FAILED, QPACK_ENCODER_STREAM_ERROR, QpackError } from './qpack-error.js';
 import { STATIC_TABLE } from './static-table.js';
 
 export type FieldLine = [name: string, value: string];

@@ -5,7 +5,7 @@
  * so it stops reading the upstream.
  */
 import { EventEmitter } from 'node:events';
-import type { Exchange, HeaderMap, ResponseSink } from '../exchange.js';
+import type { Exchange, HeaderMap, ResponseSink } from '../../exchange/exchange.js';
 
 export class ResponseBufferingSink extends EventEmitter implements ResponseSink {
   readonly headersSent = true;

@@ -1,6 +1,6 @@
 /** `chain`: several middlewares under one name, applied in order. */
 import type { MiddlewareType } from '../middleware-type.js';
-import type { MiddlewareHandler } from '../exchange.js';
+import type { MiddlewareHandler } from '../../exchange/exchange.js';
 import { stringList } from '../options-schema.js';
 
 export const chain: MiddlewareType<{ middlewares: string[] }> = {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Transform } from 'node:stream';
-import type { ResponseSink } from '../exchange.js';
+import type { ResponseSink } from '../../exchange/exchange.js';
 
 export class CompressingSink extends EventEmitter implements ResponseSink {
   readonly headersSent = true;

@@ -6,7 +6,7 @@
  * deprecated there) keeps that pass-through explicitly.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import type { ResponseInterceptor } from '../exchange.js';
+import type { ResponseInterceptor } from '../../exchange/exchange.js';
 import { HeldHeadSink } from '../held-head-sink.js';
 import { SNIFF_BYTES, sniffContentType } from './sniff.js';
 

@@ -10,7 +10,7 @@
  * instead of creating a closure.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import type { HeaderMap, ResponseHeadersHook } from '../exchange.js';
+import type { HeaderMap, ResponseHeadersHook } from '../../exchange/exchange.js';
 import { stringList } from '../options-schema.js';
 import { compileGoRegexp } from '../../router/go-regexp.js';
 import { goRegexpProblems } from '../go-regexp-option.js';

@@ -7,7 +7,7 @@
  * set, which shares them between replicas.
  */
 import type { MiddlewareType, OptionProblem } from '../middleware-type.js';
-import type { Exchange } from '../exchange.js';
+import type { Exchange } from '../../exchange/exchange.js';
 import { sourceCriterionSchema, stringList } from '../options-schema.js';
 import { sourceCriterionProblems, sourceKey, type SourceCriterion } from '../source-criterion.js';
 import { parseDurationMs } from '../../config/duration.js';

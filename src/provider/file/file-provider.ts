@@ -1,6 +1,6 @@
 /**
- * The file provider: a file or a directory of YAML/JSON, in the native dynamic
- * format and/or as Kubernetes manifests (IngressRoute, Middleware, TLSStore,
+ * The file provider: a file or a directory of YAML/JSON/TOML, in the native
+ * dynamic format (TOML: native only, as Traefik's dynamic TOML) and/or as Kubernetes manifests (IngressRoute, Ingress, Middleware, TLSStore,
  * Secret, Service, … — the same YAML a user applies to a cluster).
  *
  * Each file keeps its last good content: a file that stops parsing is
@@ -16,7 +16,9 @@ import type { Provider } from '../provider.js';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ProviderSnapshot } from '../../dynamic/model.js';
 import { readNativeDocument } from './native-config-reader.js';
 import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
-import { yamlLineLocator } from './yaml-line-locator.js';
+import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngressClasses, type AnsweredIngressClasses } from '../manifests/ingress-class.js';
+import { yamlLineLocator } from '../../config/yaml-line-locator.js';
+import { parseTomlDocument, tomlLineLocator } from '../../config/toml-document.js';
 
 export interface FileProviderOptions {
   filename?: string;
@@ -26,7 +28,7 @@ export interface FileProviderOptions {
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+const EXTENSIONS = new Set(['.yaml', '.yml', '.json', '.toml']);
 
 interface ParsedFile {
   native: Array<{ doc: unknown; lineOf: (p: string[]) => number | undefined }>;
@@ -143,11 +145,16 @@ export class FileProvider implements Provider {
       manifests.push(...parsed.manifests);
     }
     if (manifests.length) {
+      const classes = fileIngressClasses(manifests);
       const converted = convertManifests(manifests, {
         provider: this.name,
         apiGroups: ['portico.dev', 'traefik.io', 'traefik.containo.us'],
         allowCrossNamespace: true,
         allowExternalNameServices: true,
+        standsInFor: ['kubernetescrd', 'kubernetesingress'],
+        ingressClass: classes.names,
+        // A class-less Ingress in a file given to Portico is meant for it.
+        ingressWithoutClass: true,
         nativeServiceNames: new Set(Object.keys(config.http.services)),
         log: (level: 'debug' | 'warn', msg: string) => this.options.log?.(level, msg),
       });
@@ -160,6 +167,15 @@ export class FileProvider implements Provider {
     this.emit?.(snapshot);
     return snapshot;
   }
+}
+
+/**
+ * The Ingress classes a file's Ingresses may name: ours and Traefik's by their
+ * usual names, and every IngressClass in the files whose controller is ours or Traefik's.
+ */
+function fileIngressClasses(manifests: ManifestDocument[]): AnsweredIngressClasses {
+  const classes = manifests.map((m) => m.object as { kind?: unknown }).filter((o) => o && o.kind === 'IngressClass');
+  return answeredIngressClasses(classes as Parameters<typeof answeredIngressClasses>[0], ['portico', 'traefik'], [PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER]);
 }
 
 function snapshotKeys(c: DynamicConfig): Set<string> {
@@ -176,6 +192,12 @@ function parseFile(file: string, text: string): ParsedFile | { error: string; li
   try {
     if (extname(file) === '.json') {
       out.native.push({ doc: JSON.parse(text), lineOf: () => undefined });
+      return out;
+    }
+    if (extname(file) === '.toml') {
+      const parsed = parseTomlDocument(text);
+      if ('error' in parsed) return parsed;
+      out.native.push({ doc: parsed.doc, lineOf: tomlLineLocator(text) });
       return out;
     }
     // Split on document markers ourselves so each document knows its first line.

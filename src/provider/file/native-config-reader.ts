@@ -15,8 +15,10 @@ import {
   tlsOptionsSchema,
   tlsStoreSchema,
 } from '../../dynamic/dynamic-schema.js';
+import { unsupportedReason } from '../../config/unsupported-key.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const check = {
   file: ajv.compile(dynamicFileSchema),
   router: ajv.compile(routerSchema),
@@ -38,6 +40,8 @@ export interface ReadContext {
 export function describeAjvErrors(errors: ErrorObject[] | null | undefined): Array<[string, string]> {
   return (errors ?? []).map((e) => {
     const at = e.instancePath.slice(1).split('/').filter(Boolean);
+    const refused = unsupportedReason(e);
+    if (refused) return [at.join('.'), refused];
     if (e.keyword === 'additionalProperties') return [[...at, (e.params as { additionalProperty: string }).additionalProperty].join('.'), 'unknown field'];
     if (e.keyword === 'required') return [[...at, (e.params as { missingProperty: string }).missingProperty].join('.'), 'is required'];
     if (e.keyword === 'maxProperties' || e.keyword === 'minProperties') return [at.join('.'), 'must have exactly one type key (e.g. loadBalancer)'];

@@ -9,6 +9,7 @@ import type { V1IngressClass, V1Service } from '@kubernetes/client-node';
 import type { ConfigError } from '../../dynamic/model.js';
 import { convertManifests, type ManifestConversion } from '../manifests/convert.js';
 import { ingressClassOf } from '../manifests/ingress.js';
+import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngressClasses, type AnsweredIngressClasses } from '../manifests/ingress-class.js';
 import type { KubeObject } from '../manifests/kube-objects.js';
 import { ClusterProvider, type ClusterProviderDependencies } from './cluster-provider.js';
 import type { ClusterView } from './cluster-view.js';
@@ -17,9 +18,7 @@ import { IngressStatusWriter, type LoadBalancerAddress } from './ingress-status.
 import type { KubernetesIngressProviderOptions } from './provider-options.js';
 import type { WatchedCollection } from './resource-watch.js';
 
-/** The controller name our IngressClass objects carry (charts/portico/templates/ingressclass.yaml). */
-export const PORTICO_INGRESS_CONTROLLER = 'portico.dev/ingress-controller';
-const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+export { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER } from '../manifests/ingress-class.js';
 
 export class KubernetesIngressProvider extends ClusterProvider {
   readonly name = 'kubernetesingress' as const;
@@ -44,16 +43,10 @@ export class KubernetesIngressProvider extends ClusterProvider {
     return out;
   }
 
-  /** The IngressClasses we answer: the configured name, and every IngressClass whose controller is ours. */
-  private classes(view: ClusterView): { names: string[]; isDefault: boolean } {
-    const names = new Set([this.options.ingressClass || 'portico']);
-    let isDefault = false;
-    for (const c of view.objects('IngressClass') as V1IngressClass[]) {
-      if (c.spec?.controller !== PORTICO_INGRESS_CONTROLLER || !c.metadata?.name) continue;
-      names.add(c.metadata.name);
-      if (c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true') isDefault = true;
-    }
-    return { names: [...names], isDefault };
+  /** The IngressClasses we answer: the configured name, and every IngressClass whose controller is ours (or Traefik's, with traefikCompat). */
+  private classes(view: ClusterView): AnsweredIngressClasses {
+    const controllers = [PORTICO_INGRESS_CONTROLLER, ...(this.options.traefikCompat ? [TRAEFIK_INGRESS_CONTROLLER] : [])];
+    return answeredIngressClasses(view.objects('IngressClass') as V1IngressClass[], [this.options.ingressClass || 'portico'], controllers);
   }
 
   protected convert(view: ClusterView): ManifestConversion {

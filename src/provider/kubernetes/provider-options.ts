@@ -30,9 +30,11 @@ export interface KubernetesIngressProviderOptions extends KubernetesWatchOptions
   /**
    * The class this provider answers (default `portico`), by `spec.ingressClassName` or the legacy
    * `kubernetes.io/ingress.class` annotation. IngressClasses whose controller is
-   * `portico.dev/ingress-controller` are answered too.
+   * `portico.dev/ingress-controller` are answered too (and `traefik.io/ingress-controller` with traefikCompat).
    */
   ingressClass?: string;
+  /** Also answer IngressClasses whose controller is Traefik's `traefik.io/ingress-controller`. */
+  traefikCompat?: boolean;
   /** `namespace/name` of the Service in front of Portico: its load-balancer address goes into each Ingress's status. */
   publishedService?: string;
   /** Or a fixed address for Ingress status. */
@@ -44,7 +46,7 @@ export type KubernetesProviderOptions = KubernetesCrdProviderOptions & Kubernete
 const COMMON = ['endpoint', 'token', 'caFile', 'insecureSkipVerify', 'kubeconfig', 'inCluster', 'namespaces', 'labelSelector', 'allowCrossNamespace', 'allowExternalNameServices', 'nativeLB', 'throttleDuration', 'resyncPeriod'];
 const KEYS = {
   kubernetescrd: [...COMMON, 'ingressClass', 'traefikCompat'],
-  kubernetesingress: [...COMMON, 'ingressClass', 'publishedService', 'ingressEndpoint'],
+  kubernetesingress: [...COMMON, 'ingressClass', 'traefikCompat', 'publishedService', 'ingressEndpoint'],
 };
 const BOOLEANS = ['insecureSkipVerify', 'inCluster', 'allowCrossNamespace', 'allowExternalNameServices', 'nativeLB', 'traefikCompat'];
 const STRINGS = ['endpoint', 'token', 'caFile', 'kubeconfig', 'labelSelector', 'ingressClass', 'publishedService'];

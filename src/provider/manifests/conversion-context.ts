@@ -40,15 +40,34 @@ export interface ConversionContext {
   name: string;
   /** Where this object's output goes until it is known to be whole. */
   staged: DynamicConfig;
+  /** Problems with a part the object can do without (one route of several): reported, the rest kept. */
+  partial: Problem[];
 }
 
 export function stagingConfig(): DynamicConfig {
   return emptyDynamicConfig();
 }
 
-/** The provider's name for references that point into the same provider (`x@kubernetescrd`). */
-function ownSuffix(ctx: ConversionContext): string {
-  return `@${ctx.opts.provider}`;
+/**
+ * A `name@provider` reference as the configuration must spell it. One into this
+ * provider needs allowCrossNamespace (the name could hide another namespace, as
+ * Traefik reasons). One into a provider this one stands in for (`@kubernetescrd`
+ * when the file provider runs cluster YAML) points at this provider's own
+ * object, so it loses the suffix the merge layer would put back as `@file`.
+ */
+export function qualifiedReference(name: string, ctx: ConversionContext, at: string): string {
+  const at_ = name.lastIndexOf('@');
+  const provider = name.slice(at_ + 1);
+  const local = provider === ctx.opts.provider || (ctx.opts.standsInFor ?? []).includes(provider);
+  if (local && !ctx.opts.allowCrossNamespace)
+    throw new Problem(at, `"${name}" may name another namespace, which allowCrossNamespace forbids; use {name, namespace} instead`);
+  return provider === ctx.opts.provider ? name : standInName(name, ctx);
+}
+
+/** `x@kubernetescrd` → `x` in a provider that stands in for kubernetescrd; any other name unchanged. */
+export function standInName(name: string, ctx: ConversionContext): string {
+  const at = name.lastIndexOf('@');
+  return at >= 0 && (ctx.opts.standsInFor ?? []).includes(name.slice(at + 1)) ? name.slice(0, at) : name;
 }
 
 /**
@@ -146,11 +165,7 @@ export function objectReference(
   known: Set<string>,
 ): string {
   const name = reqString(ref.name, `${at}.name`);
-  if (name.includes('@')) {
-    if (name.endsWith(ownSuffix(ctx)) && !ctx.opts.allowCrossNamespace)
-      throw new Problem(`${at}.name`, `"${name}" may name another namespace, which allowCrossNamespace forbids; use {name, namespace} instead`);
-    return name;
-  }
+  if (name.includes('@')) return qualifiedReference(name, ctx, `${at}.name`);
   const ns = referencedNamespace(ref.namespace, ctx, at);
   if (!known.has(`${ns}/${name}`)) throw new Problem(`${at}.name`, `no ${kind} ${ns}/${name}`);
   return normalizeName(`${ns}-${name}`);

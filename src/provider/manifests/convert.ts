@@ -38,6 +38,11 @@ export interface ManifestConversionOptions {
   ingressClass?: string | string[];
   /** Also convert Ingress objects that name no class (one of our IngressClasses is the cluster default). */
   ingressWithoutClass?: boolean;
+  /**
+   * Providers whose objects this one reads too: the file provider running cluster YAML
+   * stands in for `kubernetescrd` and `kubernetesingress`, so `x@kubernetescrd` names its own `x`.
+   */
+  standsInFor?: readonly string[];
   /** Services defined natively by the same provider that a reference may name when no Service manifest exists. */
   nativeServiceNames?: ReadonlySet<string>;
   log?: (level: 'debug' | 'warn', msg: string) => void;
@@ -88,7 +93,7 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     const ns = o.metadata.namespace!;
     const label = `${ns}/${o.kind}/${o.metadata.name}`;
     const source = item.source === label ? label : `${item.source} (${label})`;
-    const ctx: ConversionContext = { opts, index, ns, name: o.metadata.name!, staged: stagingConfig() };
+    const ctx: ConversionContext = { opts, index, ns, name: o.metadata.name!, staged: stagingConfig(), partial: [] };
     const certificates: CertificateRef[] = [];
     const id = normalizeName(`${ns}-${o.metadata.name}`);
     try {
@@ -106,9 +111,11 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
         case 'TLSOption':
           ctx.staged.tls.options[o.metadata.name === 'default' ? 'default' : id] = convertTlsOption(o, ctx);
           break;
-        case 'TLSStore':
-          ctx.staged.tls.stores.default = convertTlsStore(o, ctx, certificates);
+        case 'TLSStore': {
+          const store = convertTlsStore(o, ctx, certificates);
+          if (store) ctx.staged.tls.stores.default = store;
           break;
+        }
         case 'ServersTransport':
           ctx.staged.http.serversTransports[id] = convertServersTransport(o, ctx);
           break;
@@ -133,6 +140,7 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     } catch (err) {
       fail(item, source, err);
     }
+    for (const p of ctx.partial) fail(item, source, p);
   }
   return { config, errors, origins };
 }

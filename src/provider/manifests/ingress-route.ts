@@ -17,6 +17,7 @@ import {
   optString,
   reqString,
   routeKey,
+  stagingConfig,
   stringList,
   type ConversionContext,
 } from './conversion-context.js';
@@ -26,14 +27,36 @@ import type { CertificateRef } from '../../dynamic/model.js';
 export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
   const spec = asObject(o.spec, 'spec');
   checkKeys(spec, ['entryPoints', 'routes', 'tls', 'parentRefs'], 'spec');
-  if (spec.parentRefs !== undefined) throw new Problem('spec.parentRefs', 'parentRefs (Gateway API) are not supported; remove them');
+  if (spec.parentRefs !== undefined) throw new Problem('spec.parentRefs', "parentRefs (Traefik's multi-layer routing) are not supported by Portico; remove them and give this IngressRoute the parent's match and middlewares");
   const routes = asArray(spec.routes, 'spec.routes');
   if (routes.length === 0) throw new Problem('spec.routes', 'at least one route is required');
   const entryPoints = spec.entryPoints === undefined ? undefined : stringList(spec.entryPoints, 'spec.entryPoints');
   const tls = spec.tls === undefined ? undefined : routerTls(spec.tls, ctx, certificates);
 
+  // A bad route is reported and left out; the other routes stay (Traefik's behaviour).
   routes.forEach((raw, i) => {
-    const at = `spec.routes[${i}]`;
+    const routeCtx: ConversionContext = { ...ctx, staged: stagingConfig() };
+    try {
+      convertRoute(raw, `spec.routes[${i}]`, routeCtx, entryPoints, tls);
+    } catch (err) {
+      if (!(err instanceof Problem)) throw err;
+      ctx.partial.push(err);
+      return;
+    }
+    const key = Object.keys(routeCtx.staged.http.routers)[0]!;
+    if (ctx.staged.http.routers[key]) {
+      ctx.partial.push(new Problem(`spec.routes[${i}].match`, 'the same match appears twice in this IngressRoute; merge the routes'));
+      return;
+    }
+    Object.assign(ctx.staged.http.routers, routeCtx.staged.http.routers);
+    Object.assign(ctx.staged.http.services, routeCtx.staged.http.services);
+  });
+  if (Object.keys(ctx.staged.http.routers).length === 0 && ctx.partial.length) throw ctx.partial.pop()!;
+}
+
+function convertRoute(raw: unknown, at: string, ctx: ConversionContext, entryPoints: string[] | undefined, tls: RouterTls | undefined): void {
+  // A block of its own so this body keeps the indentation it had inside the loop (concurrent edits merge).
+  {
     const r = asObject(raw, at);
     checkKeys(r, ['match', 'kind', 'priority', 'middlewares', 'services', 'syntax', 'observability'], at);
     const match = reqString(r.match, `${at}.match`).trim();
@@ -42,7 +65,6 @@ export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certi
     if (r.observability !== undefined) throw new Problem(`${at}.observability`, 'per-route observability is not supported; remove it');
     const priority = optInteger(r.priority, `${at}.priority`);
     const key = routeKey(ctx.ns, ctx.name, match);
-    if (ctx.staged.http.routers[key]) throw new Problem(`${at}.match`, `the same match appears twice in this IngressRoute; merge the routes`);
 
     const services = asArray(r.services, `${at}.services`);
     if (services.length === 0) throw new Problem(`${at}.services`, 'at least one service is required');
@@ -77,7 +99,7 @@ export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certi
     if (priority) router.priority = priority;
     if (tls) router.tls = tls;
     ctx.staged.http.routers[key] = router;
-  });
+  }
 }
 
 function routerTls(raw: unknown, ctx: ConversionContext, certificates: CertificateRef[]): RouterTls {
@@ -93,7 +115,7 @@ function routerTls(raw: unknown, ctx: ConversionContext, certificates: Certifica
   if (t.store !== undefined) {
     const store = asObject(t.store, 'spec.tls.store');
     checkKeys(store, ['name', 'namespace'], 'spec.tls.store');
-    if (store.name !== 'default') throw new Problem('spec.tls.store.name', `only the TLS store named "default" exists, got ${JSON.stringify(store.name)}`);
+    if (store.name !== 'default') ctx.opts.log?.('warn', `IngressRoute ${ctx.ns}/${ctx.name}: spec.tls.store "${String(store.name)}" is ignored; only the TLS store named "default" is used`);
   }
   if (t.domains !== undefined) {
     tls.domains = asArray(t.domains, 'spec.tls.domains').map((d, i) => {

@@ -17,6 +17,7 @@ import {
   normalizeName,
   optString,
   reqString,
+  standInName,
   stringList,
   type ConversionContext,
 } from './conversion-context.js';
@@ -75,7 +76,7 @@ function readAnnotations(o: KubeObject, ctx: ConversionContext): IngressAnnotati
   const out: IngressAnnotations = { tls: bool('router.tls') ?? false, service: {} };
   const entryPoints = list('router.entrypoints');
   if (entryPoints) out.entryPoints = entryPoints;
-  const middlewares = list('router.middlewares');
+  const middlewares = list('router.middlewares')?.map((m) => standInName(m, ctx));
   if (middlewares?.length) out.middlewares = middlewares;
   const priority = get('router.priority');
   if (priority !== undefined) {
@@ -83,21 +84,46 @@ function readAnnotations(o: KubeObject, ctx: ConversionContext): IngressAnnotati
     out.priority = Number(priority);
   }
   const tlsOptions = get('router.tls.options');
-  if (tlsOptions) out.tlsOptions = tlsOptions;
+  if (tlsOptions) out.tlsOptions = standInName(tlsOptions, ctx);
   const pathMatcher = get('router.pathmatcher');
   if (pathMatcher !== undefined) {
     if (pathMatcher !== 'Path' && pathMatcher !== 'PathPrefix') throw new Problem(at('router.pathmatcher'), `must be Path or PathPrefix, got "${pathMatcher}"`);
     out.pathMatcher = pathMatcher;
   }
-  const passHostHeader = bool('service.passhostheader');
-  if (passHostHeader !== undefined) out.service.passHostHeader = passHostHeader;
-  const scheme = get('service.serversscheme');
-  if (scheme !== undefined) out.service.scheme = scheme;
-  const transport = get('service.serverstransport');
-  if (transport !== undefined) out.service.serversTransport = transport;
-  const nativeLB = bool('service.nativelb');
-  if (nativeLB !== undefined) out.service.nativeLB = nativeLB;
+  out.service = serviceSettings(get, bool);
   return out;
+}
+
+/** The `service.*` annotations as service-reference fields. */
+function serviceSettings(get: (key: string) => string | undefined, bool: (key: string) => boolean | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const passHostHeader = bool('service.passhostheader');
+  if (passHostHeader !== undefined) out.passHostHeader = passHostHeader;
+  const scheme = get('service.serversscheme');
+  if (scheme !== undefined) out.scheme = scheme;
+  const transport = get('service.serverstransport');
+  if (transport !== undefined) out.serversTransport = transport;
+  const nativeLB = bool('service.nativelb');
+  if (nativeLB !== undefined) out.nativeLB = nativeLB;
+  return out;
+}
+
+/**
+ * Traefik reads a backend's `service.*` annotations from the Service itself;
+ * they win over the same annotations on the Ingress (which Portico also reads).
+ */
+function serviceAnnotations(ns: string, name: string, ctx: ConversionContext, at: string): Record<string, unknown> {
+  const all = ctx.index.directory.annotations(ns, name);
+  const prefix = (key: string) => (all[INGRESS_ANNOTATION_PREFIX + key] !== undefined ? INGRESS_ANNOTATION_PREFIX : TRAEFIK_ANNOTATION_PREFIX);
+  const get = (key: string): string | undefined => all[INGRESS_ANNOTATION_PREFIX + key] ?? all[TRAEFIK_ANNOTATION_PREFIX + key];
+  const where = (key: string) => `${at} (Service ${ns}/${name} annotation "${prefix(key)}${key}")`;
+  const bool = (key: string): boolean | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    if (v !== 'true' && v !== 'false') throw new Problem(where(key), `must be "true" or "false", got "${v}"`);
+    return v === 'true';
+  };
+  return serviceSettings(get, bool);
 }
 
 export function convertIngress(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
@@ -187,7 +213,9 @@ function backendService(raw: unknown, ann: IngressAnnotations, ctx: ConversionCo
   checkKeys(svc, ['name', 'port'], `${at}.service`);
   const port = asObject(svc.port ?? {}, `${at}.service.port`);
   checkKeys(port, ['number', 'name'], `${at}.service.port`);
-  const ref = resolveServiceReference({ name: reqString(svc.name, `${at}.service.name`), port: port.number ?? port.name, ...ann.service }, ctx, `${at}.service`);
+  const name = reqString(svc.name, `${at}.service.name`);
+  const fromService = serviceAnnotations(ctx.ns, name, ctx, `${at}.service.name`);
+  const ref = resolveServiceReference({ name, port: port.number ?? port.name, ...ann.service, ...fromService }, ctx, `${at}.service`);
   if (ref.kind === 'name') return ref.name;
   ctx.staged.http.services[ref.defaultName] = ref.service;
   return ref.defaultName;

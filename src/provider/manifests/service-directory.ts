@@ -48,24 +48,18 @@ export class ServiceDirectory {
     return this.services.has(`${namespace}/${name}`);
   }
 
+  /** The Service's annotations (Traefik reads `service.*` settings for Ingress backends there). */
+  annotations(namespace: string, name: string): Record<string, string> {
+    return this.services.get(`${namespace}/${name}`)?.metadata.annotations ?? {};
+  }
+
   /** Throws an Error whose message says what is missing. */
   resolve(ref: ServiceRef, opts: { allowExternalNameServices?: boolean; nativeLB?: boolean }): ResolvedBackend {
     const svc = this.services.get(`${ref.namespace}/${ref.name}`);
     if (!svc) throw new Error(`no Service ${ref.namespace}/${ref.name}`);
     const spec = (svc.spec ?? {}) as { type?: string; ports?: ServicePort[]; clusterIP?: string; externalName?: string };
     const ports = spec.ports ?? [];
-    const port =
-      ref.port === undefined
-        ? ports.length === 1
-          ? ports[0]
-          : undefined
-        : ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port || String(p.port) === ref.port));
-    if (!port)
-      throw new Error(
-        ref.port === undefined
-          ? `Service ${ref.namespace}/${ref.name} has several ports; say which with port`
-          : `Service ${ref.namespace}/${ref.name} has no port ${JSON.stringify(ref.port)} (it has ${ports.map((p) => p.name ? `${p.port}/${p.name}` : String(p.port)).join(', ') || 'none'})`,
-      );
+    const port = spec.type === 'ExternalName' ? externalNamePort(ref, ports) : servicePort(ref, ports);
     // Traefik's rule: port 443 or a port named https… speaks TLS unless the reference says otherwise.
     const scheme = ref.scheme ?? (port.port === 443 || port.name?.startsWith('https') ? 'https' : 'http');
     if (!['http', 'https', 'h2c'].includes(scheme)) throw new Error(`scheme "${scheme}" is not one of http, https, h2c`);
@@ -78,19 +72,21 @@ export class ServiceDirectory {
       return { urls: [`${scheme}://${hostPort(spec.clusterIP, port.port)}`] };
     }
     const urls = new Set<string>();
+    // Kubernetes matches a Service port to an endpoint port by name (both unnamed when the
+    // Service has one port): a slice without that name serves other ports, not this one.
+    const portName = port.name ?? '';
     for (const slice of this.slices.get(`${ref.namespace}/${ref.name}`) ?? []) {
-      const slicePorts = (slice.ports ?? []) as Array<{ name?: string; port?: number }>;
-      const sp = slicePorts.find((p) => (p.name ?? '') === (port.name ?? '')) ?? (slicePorts.length === 1 ? slicePorts[0] : undefined);
-      const target = sp?.port ?? (typeof port.targetPort === 'number' ? port.targetPort : port.port);
+      const sp = ((slice.ports ?? []) as Array<{ name?: string; port?: number }>).find((p) => (p.name ?? '') === portName);
+      if (sp?.port === undefined) continue;
       for (const ep of (slice.endpoints ?? []) as Array<{ addresses?: string[]; conditions?: { ready?: boolean } }>) {
         if (ep.conditions?.ready === false) continue;
-        for (const a of ep.addresses ?? []) urls.add(`${scheme}://${hostPort(a, target)}`);
+        for (const a of ep.addresses ?? []) urls.add(`${scheme}://${hostPort(a, sp.port)}`);
       }
     }
     const legacy = this.endpoints.get(`${ref.namespace}/${ref.name}`);
     if (urls.size === 0 && legacy) {
       for (const subset of (legacy.subsets ?? []) as Array<{ addresses?: Array<{ ip: string }>; ports?: Array<{ name?: string; port: number }> }>) {
-        const sp = subset.ports?.find((p) => (p.name ?? '') === (port.name ?? '')) ?? subset.ports?.[0];
+        const sp = subset.ports?.find((p) => (p.name ?? '') === portName);
         if (!sp) continue;
         for (const a of subset.addresses ?? []) urls.add(`${scheme}://${hostPort(a.ip, sp.port)}`);
       }
@@ -98,6 +94,38 @@ export class ServiceDirectory {
     // No ready endpoint is not an error: the service exists and answers 503 until pods are ready.
     return { urls: [...urls] };
   }
+}
+
+/** The Service port a reference names; without a port, the Service's only one. */
+function servicePort(ref: ServiceRef, ports: ServicePort[]): ServicePort {
+  const describe = () => ports.map((p) => (p.name ? `${p.port}/${p.name}` : String(p.port))).join(', ') || 'none';
+  if (ref.port === undefined) {
+    if (ports.length === 1) return ports[0]!;
+    throw new Error(
+      ports.length === 0
+        ? `Service ${ref.namespace}/${ref.name} has no ports`
+        : `Service ${ref.namespace}/${ref.name} has several ports (${describe()}); say which with port`,
+    );
+  }
+  const port = ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port || String(p.port) === ref.port));
+  if (!port) throw new Error(`Service ${ref.namespace}/${ref.name} has no port ${JSON.stringify(ref.port)} (it has ${describe()})`);
+  return port;
+}
+
+/**
+ * An ExternalName Service often lists no ports: as Traefik does, a port the
+ * Service does not list is taken from the reference, which must then give a number.
+ */
+function externalNamePort(ref: ServiceRef, ports: ServicePort[]): ServicePort {
+  const listed = ports.find((p) => (typeof ref.port === 'number' ? p.port === ref.port : p.name === ref.port || String(p.port) === ref.port));
+  if (listed) return listed;
+  if (ref.port === undefined) {
+    if (ports.length === 1) return ports[0]!;
+    throw new Error(`Service ${ref.namespace}/${ref.name} is an ExternalName Service with ${ports.length ? 'several ports' : 'no ports'}; give the port number in the reference`);
+  }
+  if (typeof ref.port === 'string' && !/^\d+$/.test(ref.port))
+    throw new Error(`Service ${ref.namespace}/${ref.name} is an ExternalName Service without a port named ${JSON.stringify(ref.port)}; give the port number in the reference`);
+  return { port: Number(ref.port) };
 }
 
 function hostPort(host: string, port: number): string {

@@ -5,6 +5,7 @@
  */
 import type { CertificateRef, TlsOptions, TlsStore } from '../../dynamic/model.js';
 import type { KubeObject } from './kube-objects.js';
+import { isInlinePem } from '../../tls/pem-source.js';
 import {
   Problem,
   asArray,
@@ -43,17 +44,24 @@ export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOpti
     checkKeys(ca, ['secretNames', 'clientAuthType'], 'spec.clientAuth');
     const type = optString(ca.clientAuthType, 'spec.clientAuth.clientAuthType');
     if (type !== undefined && !CLIENT_AUTH_TYPES.includes(type)) throw new Problem('spec.clientAuth.clientAuthType', `must be one of ${CLIENT_AUTH_TYPES.join(', ')}, got "${type}"`);
-    const caFiles = stringList(ca.secretNames, 'spec.clientAuth.secretNames').map((n, i) =>
-      pemFromSecret(ctx.ns, n, ['tls.ca', 'ca.crt', 'tls.crt'], ctx, `spec.clientAuth.secretNames[${i}]`),
-    );
+    const caFiles = stringList(ca.secretNames, 'spec.clientAuth.secretNames').map((n, i) => {
+      const pem = pemFromSecret(ctx.ns, n, ['tls.ca', 'ca.crt', 'tls.crt'], ctx, `spec.clientAuth.secretNames[${i}]`);
+      // Anything but PEM would be read as a file path; the runtime checks the certificates themselves.
+      if (!isInlinePem(pem)) throw new Problem(`spec.clientAuth.secretNames[${i}]`, `Secret ${ctx.ns}/${n} holds no PEM CA certificate`);
+      return pem;
+    });
     out.clientAuth = { caFiles };
     if (type) out.clientAuth.clientAuthType = type as NonNullable<TlsOptions['clientAuth']>['clientAuthType'];
   }
   return out;
 }
 
-export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): TlsStore {
-  if (o.metadata.name !== 'default') throw new Problem('metadata.name', `only the TLS store named "default" exists; rename "${o.metadata.name}" to "default"`);
+/** The default store; a store of another name is ignored with a warning, as Traefik does (there is only the default one). */
+export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): TlsStore | undefined {
+  if (o.metadata.name !== 'default') {
+    ctx.opts.log?.('warn', `TLSStore ${ctx.ns}/${o.metadata.name}: only the TLS store named "default" is used; this one is ignored`);
+    return undefined;
+  }
   const spec = asObject(o.spec ?? {}, 'spec');
   checkKeys(spec, ['defaultCertificate', 'certificates', 'defaultGeneratedCert'], 'spec');
   if (spec.defaultGeneratedCert !== undefined) throw new Problem('spec.defaultGeneratedCert', 'generated default certificates (ACME) are not supported; use defaultCertificate');

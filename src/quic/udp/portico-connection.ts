@@ -238,7 +238,7 @@ export class PorticoConnection implements QuicConnection {
     if (this.closedNotified) return;
     this.closedNotified = true;
     this.closeReason = reason;
-    this.qlog('connectivity', 'connection_closed', { reason, packets_sent: this.connection.recovery.counters.packetsSent, packets_received: this.connection.packetsReceived });
+    this.qlog('connectivity', 'connection_closed', { reason, packets_sent: this.connection.recovery.counters.packetsSent, packets_received: this.connection.packetsReceived, key_updates: this.connection.keyUpdates });
     this.qlogWriter?.close();
     for (const id of [...this.writableWaiters.keys()]) this.fireWritable(id);
     this.events?.closed(reason);

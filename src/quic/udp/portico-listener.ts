@@ -35,6 +35,8 @@ const MIN_INITIAL = 1200;
 const MAX_PENDING_HANDSHAKES = 1024;
 /** Largest UDP payload we send (fits any path with a 1400-byte MTU over IPv6). */
 const MAX_DATAGRAM = 1350;
+/** What one QuicConnection.sendDatagrams call returns at most: a full batch means it may have more. */
+const MAX_DATAGRAMS_PER_PASS = 32;
 
 export interface PorticoListenerOptions extends QuicListenOptions {
   /** Bind with SO_REUSEPORT (every worker its own socket on the same port; Node >= 22.12). */
@@ -63,10 +65,14 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private timerAt = Infinity;
   private readonly dirty = new Set<PorticoConnection>();
   private flushScheduled = false;
+  /** Connections whose last pass hit the batch limit (QuicConnection.sendDatagrams gives at most 32). */
+  private readonly again: PorticoConnection[] = [];
   private closing = false;
 
   constructor(private readonly opts: PorticoListenerOptions) {
     this.resets = new StatelessResets({ key: opts.statelessResetKey });
+    // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
+    if (opts.keylogFile) opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
 
   async bind(): Promise<void> {
@@ -195,6 +201,13 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       src_cid: originalDcid.toString('hex'),
       dst_cid: localCid.toString('hex'),
     });
+    conn.receive(msg, rinfo.address, rinfo.port, now);
+    if (!sans.lastDatagramAuthenticated) {
+      // Nothing in it decrypted under the Initial keys of its DCID: not a client's first flight. Keep no state (a TLS
+      // engine held until the idle timeout per forged Initial would be cheap to exhaust).
+      qlog?.close();
+      return this.drop('invalid-initial');
+    }
     // The client keeps addressing its Initials to the DCID it chose until it learns ours.
     for (const cid of [localCid, Buffer.from(readDestinationCid(msg, 0)!)]) {
       const key = cid.toString('hex');
@@ -203,7 +216,6 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     }
     this.all.add(conn);
     this.handshaking++;
-    conn.receive(msg, rinfo.address, rinfo.port, now);
     this.wake(conn);
   }
 
@@ -258,6 +270,10 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       this.serviceOne(conn, now);
     }
     this.armTimer();
+    // Connections that filled a whole batch may have more to send now: next turn, after the sockets had their say.
+    if (this.again.length) {
+      for (const conn of this.again.splice(0)) if (this.all.has(conn)) this.wake(conn);
+    }
   }
 
   private serviceOne(conn: PorticoConnection, now: number): void {
@@ -267,6 +283,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     if (datagrams.length) {
       const socket = (isIPv4(conn.remoteAddress) ? this.socket4 : this.socket6) ?? this.sockets[0]!;
       for (const d of datagrams) this.sendTo(socket, d, conn.remoteAddress, conn.remotePort);
+      if (datagrams.length >= MAX_DATAGRAMS_PER_PASS) this.again.push(conn);
     }
     if (conn.connection.isClosed) return this.forget(conn);
     this.timers.schedule(conn, conn.connection.nextTimeout());

@@ -6,7 +6,7 @@
  * for benchmarks, with back-pressure); a request body is read and its size reported.
  */
 import { hostname } from 'node:os';
-import type { Exchange, Handler } from '../../middleware/exchange.js';
+import type { Exchange, Handler } from '../../exchange/exchange.js';
 
 const HOST = hostname();
 /** Which process answered, when several serve the ports (`workers: N`): `2 (pid 4242)`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QPACK_DECOMPRESSION_FAILED, QPACK_ENCODER_STREAM_ERROR } from '../../../src/http3/error-codes.js';
+import { QPACK_DECOMPRESSION_FAILED, QPACK_ENCODER_STREAM_ERROR } from '../../../src/http3/qpack/qpack-error.js';
 import { QpackDecoder } from '../../../src/http3/qpack/decoder.js';
 import {
   encodeDuplicate,

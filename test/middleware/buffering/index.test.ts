@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { problems, wrap } from '../support/compile.js';
 import { MemoryExchange, recordingService, respondWith, run } from '../../../src/testing/memory-exchange.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 
 const spoolFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`portico-body-${process.pid}-`));
 

@@ -5,7 +5,7 @@ import { problems, wrap } from '../support/compile.js';
 import { MemoryExchange, respondWith, run } from '../../../src/testing/memory-exchange.js';
 import { EncodingNegotiator } from '../../../src/middleware/compress/accept-encoding.js';
 import { ZSTD_AVAILABLE } from '../../../src/middleware/compress/index.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 
 const text = (n: number) => Buffer.from('portico compresses text well. '.repeat(Math.ceil(n / 30)).slice(0, n));
 

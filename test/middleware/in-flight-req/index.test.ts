@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { problems, wrap } from '../support/compile.js';
 import { MemoryExchange } from '../../../src/testing/memory-exchange.js';
-import type { Exchange } from '../../../src/middleware/exchange.js';
+import type { Exchange } from '../../../src/exchange/exchange.js';
 
 describe('inFlightReq', () => {
   test('at most `amount` at once per source; a slot frees when a response completes', async () => {

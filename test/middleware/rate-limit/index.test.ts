@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { problems } from '../support/compile.js';
 import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 import { createRateLimit, type RateLimitClock } from '../../../src/middleware/rate-limit/index.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 
 /** A clock that only moves when told to; sleeping moves it. */
 function fakeClock(): RateLimitClock & { advance(ms: number): void; slept: number[] } {

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { recordingService, run } from '../../../src/testing/memory-exchange.js';
 import { createRateLimit } from '../../../src/middleware/rate-limit/index.js';
 import { closeRedisConnections, openRedisConnections, redisConnectionsReady } from '../../../src/middleware/rate-limit/redis-token-buckets.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 
 const REDIS = '/usr/bin/redis-server';
 let redis: ChildProcess | undefined;

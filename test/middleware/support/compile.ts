@@ -2,7 +2,7 @@
  * Compile a middleware definition through the real registry, as the runtime
  * builder does, for unit tests.
  */
-import type { Handler, MiddlewareHandler } from '../../../src/middleware/exchange.js';
+import type { Handler, MiddlewareHandler } from '../../../src/exchange/exchange.js';
 import { MiddlewareRegistry, type CompileContext } from '../../../src/middleware/registry.js';
 
 const registry = new MiddlewareRegistry();

@@ -4,10 +4,10 @@ import { mergeSnapshots } from '../../../src/dynamic/merge.js';
 import { internalConfiguration } from '../../../src/provider/internal/internal-configuration.js';
 import { InternalProvider } from '../../../src/provider/internal/internal-provider.js';
 import { buildRuntime } from '../../../src/runtime/runtime-config.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 import type { ProviderSnapshot } from '../../../src/dynamic/model.js';
 import { runtimeDeps } from '../../runtime/support/runtime-deps.js';
-import { MemoryExchange } from '../../middleware/support/memory-exchange.js';
+import { MemoryExchange } from '../../../src/testing/memory-exchange.js';
 
 const staticDoc = {
   entryPoints: {

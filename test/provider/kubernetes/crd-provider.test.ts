@@ -151,6 +151,20 @@ describe('kubernetesCRD provider', () => {
     await rec.until((x) => !x.errors.some((e) => e.source.endsWith('/broken')) && rulesOf(x).includes('Host(`broken.example`)'));
   });
 
+  test('backend ports are matched by name: a slice of another port of the Service contributes nothing', async () => {
+    const ns = namespace();
+    const twoPorts: KObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: ns }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'web', port: 80 }, { name: 'web2', port: 8080 }] } };
+    const slicePort = (name: string, port: number, ips: string[]): KObject => ({ ...slice(ns, 'app', ips), metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } }, ports: [{ name, port }] });
+    api.apply(twoPorts);
+    api.apply(slicePort('web', 80, ['10.0.0.1']));
+    api.apply(slicePort('web2', 8080, ['10.0.0.1', '10.0.0.2']));
+    api.apply(route(ns, 'web2', 'web2.example', 'app', { port: 'web2' }));
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(rec.emit);
+    expect(rec.last.errors).toEqual([]);
+    expect(urlsOf(rec.last).sort()).toEqual(['http://10.0.0.1:8080', 'http://10.0.0.2:8080']);
+  });
+
   test('traefik.io kinds only with traefikCompat', async () => {
     const ns = namespace();
     api.apply(service(ns, 'web'));

@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FakeApiServer, type KObject } from './fake-apiserver.js';
 import { SnapshotRecorder, eventually, rulesOf, urlsOf } from './recorder.js';
-import { KubernetesIngressProvider, PORTICO_INGRESS_CONTROLLER } from '../../../src/provider/kubernetes/ingress-provider.js';
+import { KubernetesIngressProvider, PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER } from '../../../src/provider/kubernetes/ingress-provider.js';
 import type { KubernetesIngressProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
 
 let api: FakeApiServer;
@@ -95,6 +95,20 @@ describe('kubernetesIngress provider', () => {
     await rec.until((s) => !rulesOf(s).includes('Host(`edge.example`)'));
   });
 
+  test("IngressClasses with Traefik's controller are answered only with traefikCompat", async () => {
+    const ns = namespace();
+    const cls = `traefik-${ns}`;
+    api.apply(service(ns, 'web'));
+    api.apply(ingressClass(cls, TRAEFIK_INGRESS_CONTROLLER));
+    api.apply(ingress(ns, 'app', 'traefik.example', { className: cls }));
+    const plain = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(plain.emit);
+    expect(rulesOf(plain.last)).toEqual([]);
+    const compat = new SnapshotRecorder();
+    await provider({ namespaces: [ns], traefikCompat: true }).start(compat.emit);
+    expect(rulesOf(compat.last)).toEqual(['Host(`traefik.example`)']);
+  });
+
   test('annotations under both prefixes; a bad annotation is an error naming it; the label selector filters Ingresses', async () => {
     const ns = namespace();
     api.apply(service(ns, 'web'));
@@ -109,6 +123,27 @@ describe('kubernetesIngress provider', () => {
     ]);
     expect(rulesOf(rec.last)).toEqual(['Host(`a.example`)']);
     await eventually('event on the bad Ingress', () => api.writes.some((w) => w.path === `/api/v1/namespaces/${ns}/events` && (w.body as { involvedObject?: { kind?: string; name?: string } }).involvedObject?.name === 'bad'));
+  });
+
+  test("Traefik's service.* annotations are read from the Service, and win over the Ingress's", async () => {
+    const ns = namespace();
+    const annotated = (a: Record<string, string>) => service(ns, 'web', { metadata: { name: 'web', namespace: ns, annotations: a } });
+    api.apply(annotated({ 'traefik.ingress.kubernetes.io/service.serversscheme': 'https', 'traefik.ingress.kubernetes.io/service.passhostheader': 'false', 'traefik.ingress.kubernetes.io/service.nativelb': 'true' }));
+    api.apply(slice(ns, 'web', ['10.2.0.1']));
+    api.apply(ingress(ns, 'app', 'app.example', { className: 'portico', annotations: { 'traefik.ingress.kubernetes.io/service.passhostheader': 'true' } }));
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(rec.emit);
+    expect(rec.last.errors).toEqual([]);
+    const lb = Object.values(rec.last.config.http.services)[0]!.loadBalancer!;
+    expect(lb.servers).toEqual([{ url: 'https://10.96.0.2:80' }]);
+    expect(lb.passHostHeader).toBe(false);
+
+    // A bad value on the Service is an error naming the Service and the annotation.
+    api.apply(annotated({ 'traefik.ingress.kubernetes.io/service.nativelb': 'yes' }));
+    const s = await rec.until((x) => x.errors.length > 0);
+    expect(s.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      `spec.rules[0].http.paths[0].backend.service.name (Service ${ns}/web annotation "traefik.ingress.kubernetes.io/service.nativelb"): must be "true" or "false", got "yes"`,
+    ]);
   });
 
   test('status.loadBalancer from the published Service, written once, and again when its address changes', async () => {

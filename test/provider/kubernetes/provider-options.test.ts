@@ -4,18 +4,18 @@ import { validateKubernetesProviderOptions } from '../../../src/provider/kuberne
 describe('Kubernetes provider options', () => {
   test('valid options pass; the chart defaults pass', () => {
     expect(validateKubernetesProviderOptions('kubernetescrd', { namespaces: [], labelSelector: '', ingressClass: '', allowCrossNamespace: false, allowExternalNameServices: false, nativeLB: false, throttleDuration: '2s', traefikCompat: false }, 'providers.kubernetesCRD')).toEqual([]);
-    expect(validateKubernetesProviderOptions('kubernetesingress', { ingressClass: 'portico', publishedService: 'portico/portico', resyncPeriod: '5m' }, 'providers.kubernetesIngress')).toEqual([]);
+    expect(validateKubernetesProviderOptions('kubernetesingress', { ingressClass: 'portico', publishedService: 'portico/portico', resyncPeriod: '5m', traefikCompat: true }, 'providers.kubernetesIngress')).toEqual([]);
   });
 
   test('each problem names its path and what to write instead', () => {
     expect(
       validateKubernetesProviderOptions(
         'kubernetesingress',
-        { traefikCompat: true, namespaces: 'shop', publishedService: 'portico', ingressEndpoint: { address: '1.2.3.4' }, endpoint: 'localhost:6443', nativeLB: 'yes' },
+        { ingresClass: 'typo', namespaces: 'shop', publishedService: 'portico', ingressEndpoint: { address: '1.2.3.4' }, endpoint: 'localhost:6443', nativeLB: 'yes' },
         'providers.kubernetesIngress',
       ),
     ).toEqual([
-      expect.stringMatching(/^providers\.kubernetesIngress\.traefikCompat: unknown option \(known: endpoint, /),
+      expect.stringMatching(/^providers\.kubernetesIngress\.ingresClass: unknown option \(known: endpoint, /),
       'providers.kubernetesIngress.nativeLB: must be true or false',
       'providers.kubernetesIngress.namespaces: must be a list of namespace names',
       'providers.kubernetesIngress.publishedService: must be "namespace/name", got "portico"',

@@ -7,7 +7,7 @@ import type { BuildDeps } from '../../../src/runtime/runtime-config.js';
 import { UpstreamPools } from '../../../src/service/upstream-pools.js';
 import { generatedDefaultCertificate } from '../../../src/tls/generated-default-certificate.js';
 import { describeCertificate } from '../../../src/tls/sni-certificate-store.js';
-import type { Handler } from '../../../src/middleware/exchange.js';
+import type { Handler } from '../../../src/exchange/exchange.js';
 
 export async function runtimeDeps(staticDoc: Record<string, unknown> = { entryPoints: { web: { address: '127.0.0.1:0' } } }, internal: Record<string, Handler> = {}): Promise<BuildDeps> {
   const gen = await generatedDefaultCertificate();

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { stripHopByHop } from '../../src/service/hop-by-hop.js';
+import { stripHopByHop } from '../../src/exchange/hop-by-hop.js';
 
 test('hop-by-hop headers and those named in Connection are removed; te: trailers survives on requests', () => {
   const h: Record<string, string | string[] | undefined> = {

@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  ClientTunnel,
   Exchange,
   HeaderMap,
   HttpProtocol,
@@ -13,9 +14,9 @@ import type {
   ResponseInterceptor,
   ResponseSink,
   TlsFacts,
-} from '../middleware/exchange.js';
+} from './exchange.js';
 import type { RequestFacts } from '../router/request-facts.js';
-import { DiscardingSink, FailureGuardedSink } from '../middleware/failure-guarded-sink.js';
+import { DiscardingSink, FailureGuardedSink } from './failure-guarded-sink.js';
 
 export interface ExchangeInit {
   protocol: HttpProtocol;
@@ -50,6 +51,8 @@ export abstract class ExchangeBase implements Exchange {
   authority: string;
   requestHeaders: HeaderMap;
   readonly state: Record<string, unknown> = {};
+  /** Offered by the entrypoint for a WebSocket request (entrypoint/websocket-tunnel.ts). */
+  tunnel: ClientTunnel | undefined = undefined;
   routerName?: string;
   /** Set when the entrypoint advertises HTTP/3 (h1/h2 over TLS only). */
   altSvc: string | undefined;
@@ -192,6 +195,9 @@ export abstract class ExchangeBase implements Exchange {
     if (payload !== undefined && this.method !== 'HEAD') sink.end(payload);
     else sink.end();
   }
+
+  /** No interim response by default; the h1 adapter sends 100 Continue when the client asked (node-exchange.ts). */
+  continueRequest(): void {}
 
   abstract requestTrailers(): HeaderMap | undefined;
   protected abstract sendHead(status: number, headers: HeaderMap): ResponseSink;

@@ -2,7 +2,7 @@
  * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and must not
  * be forwarded, nor may any header the Connection header names.
  */
-import type { HeaderMap } from '../middleware/exchange.js';
+import type { HeaderMap } from './exchange.js';
 
 const HOP_BY_HOP_LIST = [
   'connection',

@@ -3,7 +3,7 @@
  * version. h1 and h2 adapt Node's server objects into this; h3 fills it from
  * our own HTTP/3 layer. Router, middlewares and services touch only this.
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { RequestFacts } from '../router/request-facts.js';
 
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0' | 'HTTP/3.0';
@@ -59,6 +59,24 @@ export interface MiddlewareFailure {
   error: unknown;
 }
 
+/**
+ * The client's half of a WebSocket tunnel, offered by the entrypoint when the
+ * request asked for one: an HTTP/1.1 Upgrade, or an HTTP/2 extended CONNECT
+ * (RFC 8441). Routing and middlewares treat the exchange as any request (they
+ * may still answer 401, 403, …); the service opens the tunnel once the backend
+ * accepted its own upgrade, and splices the two byte streams.
+ */
+export interface ClientTunnel {
+  /** How the client asked: `h1` Upgrade (its Upgrade header names the protocol) or `h2` extended CONNECT (no key; the service makes one for the backend). */
+  readonly kind: 'h1' | 'h2';
+  /** Bytes the client sent after its request head (h1); empty for h2. Forward them first. */
+  readonly head: Buffer;
+  /** True once `open` ran: from then the exchange is a byte tunnel, not a request awaiting its response. */
+  readonly opened: boolean;
+  /** Accept the upgrade towards the client with the backend's handshake headers; returns the client's byte stream. Once. */
+  open(backendHeaders: HeaderMap): Duplex;
+}
+
 export interface Exchange {
   readonly protocol: HttpProtocol;
   readonly entryPoint: string;
@@ -84,8 +102,22 @@ export interface Exchange {
   authority: string;
   /** Headers to send upstream; middlewares may mutate. Hop-by-hop headers are removed by the service layer. */
   requestHeaders: HeaderMap;
-  /** Per-exchange scratch space for middlewares (e.g. matched router name). */
+  /**
+   * Per-exchange data of plugins and middlewares, theirs alone: Portico keeps
+   * none of its own here (what the layers tell each other are typed members,
+   * such as `tunnel` and `continueRequest`).
+   */
   readonly state: Record<string, unknown>;
+  /** Set when the client asked for a WebSocket tunnel; the service opens it instead of forwarding an ordinary request. */
+  readonly tunnel?: ClientTunnel;
+  /**
+   * The forwarder is about to send the request body upstream: if the client
+   * asked for `Expect: 100-continue`, the entrypoint sends the interim 100 now
+   * (once, and never after the response head). Routing and middlewares have
+   * then let the request through, so a refused request never invites its body.
+   * Does nothing when the client did not ask or the protocol has no such step.
+   */
+  continueRequest(): void;
   /** Name of the router that matched, once routing ran. */
   routerName?: string;
   /** Register a hook that may edit status-line headers just before they are written. */

@@ -2,13 +2,23 @@
  * The request pipeline every protocol shares once it has built an Exchange:
  * entrypoint redirection, routing, the 421 check for TLS option mismatch,
  * then the router's middleware chain and service. Protocol adapters (h1/h2
- * here, h3 in http3-entrypoint) call only this.
+ * in entrypoint/tcp-entrypoint.ts, h3 in entrypoint/http3-request-bridge.ts)
+ * call only this.
  */
-import type { EntryPointContext } from './entrypoint-context.js';
+import type { EntryPointConfig } from '../config/static-config.js';
 import type { ExchangeBase } from './exchange-base.js';
-import { respondError } from '../service/http-error.js';
+import type { RouteLookup } from './route-lookup.js';
+import { respondError } from './http-error.js';
 
-export async function dispatchExchange(ex: ExchangeBase, ep: EntryPointContext, redirectPort: number | undefined): Promise<void> {
+/** What the pipeline needs from the entrypoint a request came in on (EntryPointContext is one). */
+export interface DispatchContext {
+  readonly config: EntryPointConfig;
+  /** The current routing table: read per request, never cached (swapped on reload). */
+  routes(): RouteLookup;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+}
+
+export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext, redirectPort: number | undefined): Promise<void> {
   try {
     if (redirectPort !== undefined) {
       const red = ep.config.http!.redirections!.entryPoint;

@@ -1,5 +1,5 @@
 /** The short, internals-free bodies Portico answers with when it cannot proxy. */
-import type { Exchange } from '../middleware/exchange.js';
+import type { Exchange } from './exchange.js';
 
 const TEXT: Record<number, string> = {
   400: 'Bad Request',

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from 'vitest';
 import { Readable } from 'node:stream';
-import { ExchangeBase } from '../../src/entrypoint/exchange-base.js';
-import type { Exchange, HeaderMap, ResponseSink } from '../../src/middleware/exchange.js';
+import { ExchangeBase } from '../../src/exchange/exchange-base.js';
+import type { Exchange, HeaderMap, ResponseSink } from '../../src/exchange/exchange.js';
 import { MemoryExchange, MemorySink } from '../../src/testing/memory-exchange.js';
 
 class BaseWithMemorySink extends ExchangeBase {

@@ -4,7 +4,7 @@
  * otherwise they are replaced, so nobody can spoof their address to a backend
  * or to an ipAllowList behind us.
  */
-import type { Exchange, HeaderMap } from '../middleware/exchange.js';
+import type { Exchange, HeaderMap } from './exchange.js';
 import type { IpRangeSet } from '../net/ip-range.js';
 
 export interface ForwardedHeadersPolicy {

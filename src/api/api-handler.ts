@@ -1,0 +1,134 @@
+/**
+ * `api@internal`: the read-only JSON API, with Traefik v3's paths and shapes
+ * so tools written for Traefik's API work against Portico:
+ *   /api/overview, /api/entrypoints[/name], /api/http/{routers,services,middlewares}[/name],
+ *   /api/tcp/... and /api/udp/... (empty until Portico has TCP/UDP routers),
+ *   /api/rawdata, /api/version, and Portico's /api/errors (every configuration
+ *   problem with its provider, file, line and field path).
+ * Errors are `{"message": ...}` with Traefik's wording: 404 for an unknown
+ * name, 400 for a bad page. Only GET and HEAD.
+ */
+import type { StaticConfig } from '../config/static-config.js';
+import type { Handler } from '../exchange/exchange.js';
+import type { RuntimeConfig } from '../runtime/runtime-config.js';
+import { PORTICO_VERSION } from '../version.js';
+import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
+import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
+
+export interface ApiDeps {
+  static: StaticConfig;
+  runtime: () => RuntimeConfig | undefined;
+}
+
+/** When this process began serving: `/api/version`'s `startDate`. */
+const START_DATE = new Date().toISOString();
+
+type Reply = { status: number; body: unknown; nextPage?: number };
+
+const notFound = (message: string): Reply => ({ status: 404, body: { message } });
+
+export function createApiHandler(deps: ApiDeps): Handler {
+  return (ex) => {
+    const send = ({ status, body, nextPage }: Reply) =>
+      ex.respond(status, { 'content-type': 'application/json', ...(nextPage ? { [NEXT_PAGE_HEADER]: String(nextPage) } : {}) }, JSON.stringify(body) + '\n');
+    if (ex.facts.method !== 'GET' && ex.facts.method !== 'HEAD') return ex.respond(405, { allow: 'GET, HEAD', 'content-type': 'application/json' }, JSON.stringify({ message: 'method not allowed' }) + '\n');
+    const rt = deps.runtime();
+    if (!rt) return send({ status: 503, body: { message: 'no configuration applied yet' } });
+    try {
+      send(answer(ex.facts.path.replace(/\/+$/, ''), ex.facts.query, rt, deps.static));
+    } catch (err) {
+      if (!(err instanceof ListQueryError)) throw err;
+      send({ status: 400, body: { message: err.message } });
+    }
+  };
+}
+
+function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig): Reply {
+  switch (path) {
+    case '/api/version':
+      return { status: 200, body: { Version: PORTICO_VERSION, Codename: 'portico', startDate: START_DATE } };
+    case '/api/overview':
+      return { status: 200, body: overview(httpObjects(rt, s), s) };
+    case '/api/rawdata':
+      return { status: 200, body: rawData(httpObjects(rt, s)) };
+    case '/api/errors':
+      return { status: 200, body: rt.errors };
+    case '/api/entrypoints':
+      return list(parseListQuery(query), entryPoints(s), {});
+  }
+  const one = /^\/api\/entrypoints\/([^/]+)$/.exec(path);
+  if (one) {
+    const name = decodeURIComponent(one[1]!);
+    const ep = entryPoints(s).find((e) => e.name === name);
+    return ep ? { status: 200, body: ep } : notFound(`entry point not found: ${name}`);
+  }
+  const m = /^\/api\/(http|tcp|udp)\/(routers|services|middlewares)(?:\/([^/]+))?$/.exec(path);
+  if (!m) return notFound('404 page not found');
+  const [, protocol, kind, rawName] = m as unknown as [string, 'http' | 'tcp' | 'udp', 'routers' | 'services' | 'middlewares', string | undefined];
+  // Portico has no TCP or UDP routers yet: their lists are empty, as Traefik's are without any.
+  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : new Map<string, Listed>();
+  if (rawName !== undefined) {
+    const name = decodeURIComponent(rawName);
+    const obj = objects.get(name);
+    return obj ? { status: 200, body: obj } : notFound(`${kind.slice(0, -1)} not found: ${name}`);
+  }
+  const q = parseListQuery(query);
+  if (kind === 'routers') {
+    const routers = [...(objects as HttpObjects['routers']).values()].filter((r) => keepRouter(q, r));
+    return list(q, routers, {
+      provider: (r) => r.provider,
+      priority: (r) => r.priority ?? r.rule.length,
+      status: (r) => r.status,
+      rule: (r) => r.rule,
+      service: (r) => r.service,
+      entryPoints: (r) => r.entryPoints?.length ?? 0,
+    });
+  }
+  const items = [...(objects.values() as Iterable<Listed & { provider?: string; type?: string; loadBalancer?: { servers?: unknown[] } }>)].filter((o) => matchesQuery(q, o));
+  return list(q, items, {
+    provider: (o) => o.provider ?? '',
+    status: (o) => o.status,
+    type: (o) => o.type ?? '',
+    servers: (o) => o.loadBalancer?.servers?.length ?? 0,
+  });
+}
+
+function list<T extends { name: string }>(q: ListQuery, items: T[], sortKeys: Record<string, (item: T) => string | number>): Reply {
+  const { page, nextPage } = sortAndPage(q, items, sortKeys);
+  return { status: 200, body: page, nextPage };
+}
+
+function keepRouter(q: ListQuery, r: RouterObject): boolean {
+  if (!matchesQuery(q, r, [r.rule, r.name])) return false;
+  // Traefik: a qualified serviceName must match exactly; an unqualified one matches the service's bare name.
+  if (q.serviceName && (r.service.includes('@') ? q.serviceName !== r.service : q.serviceName.split('@')[0] !== r.service)) return false;
+  return !q.middlewareName || (r.middlewares ?? []).includes(q.middlewareName);
+}
+
+/** Traefik lists entrypoints by name, paged, without filters: each one's static configuration and its name. */
+function entryPoints(s: StaticConfig): Array<{ name: string }> {
+  return Object.entries(s.entryPoints).map(([name, ep]) => ({ ...ep, name }));
+}
+
+function overview(objects: HttpObjects, s: StaticConfig) {
+  const none = { total: 0, warnings: 0, errors: 0 };
+  const providers = Object.keys(s.providers).map((p) => p[0]!.toUpperCase() + p.slice(1));
+  return {
+    http: { routers: section(objects.routers.values()), services: section(objects.services.values()), middlewares: section(objects.middlewares.values()) },
+    tcp: { routers: none, services: none, middlewares: none },
+    udp: { routers: none, services: none },
+    features: { tracing: '', metrics: s.metrics?.prometheus ? 'Prometheus' : '', accessLog: !!s.accessLog, hub: false },
+    ...(providers.length ? { providers } : {}),
+  };
+}
+
+/** Traefik's `/api/rawdata`: the same objects keyed by name, without the name, provider and type it adds to lists. */
+function rawData(objects: HttpObjects) {
+  const strip = (m: Map<string, Record<string, unknown>>) =>
+    Object.fromEntries([...m].map(([name, { name: _n, provider: _p, type: _t, ...rest }]) => [name, rest]));
+  const out: Record<string, unknown> = {};
+  if (objects.routers.size) out.routers = strip(objects.routers);
+  if (objects.middlewares.size) out.middlewares = strip(objects.middlewares);
+  if (objects.services.size) out.services = strip(objects.services);
+  return out;
+}

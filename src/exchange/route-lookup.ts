@@ -1,0 +1,18 @@
+/**
+ * What the pipeline asks of a routing table: the runtime builds one per
+ * entrypoint (runtime/route-build.ts), the entrypoint hands it to
+ * dispatchExchange per request. Here, not in entrypoint/, so that the
+ * builder and the pipeline share it without depending on a listener.
+ */
+import type { Handler } from './exchange.js';
+import type { RequestFacts } from '../router/request-facts.js';
+
+export interface RouteTarget {
+  handler: Handler;
+  /** Name of the TLS option set this router requires ('default' when unspecified); undefined for non-TLS routers. */
+  tlsOptions: string | undefined;
+}
+
+export interface RouteLookup {
+  match(facts: RequestFacts): { name: string; value: RouteTarget } | undefined;
+}

@@ -1,0 +1,178 @@
+/**
+ * The stateless side of our QUIC listener over real UDP sockets on
+ * loopback: Version Negotiation, stateless resets, drops and limits, Retry
+ * and sniStrict with gtlsclient (ngtcp2) as the client. No HTTP/3 here: the
+ * test's onConnection only records connections (the interop tests in
+ * test/http3-interop run the whole Portico).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
+import { porticoTransport } from '../../../src/quic/udp/portico-transport.js';
+import type { QuicConnection, QuicListener, QuicListenOptions } from '../../../src/quic/transport.js';
+import { StatelessResets } from '../../../src/quic/stateless-reset.js';
+import { gtlsclient } from '../../support/gtlsclient.js';
+import { TestPki } from '../../support/pki.js';
+
+const pki = new TestPki('portico listener test CA');
+const leaf = pki.issue('server', ['localhost']);
+const resetKey = randomBytes(32);
+let client: Socket;
+const listeners: QuicListener[] = [];
+
+async function listen(overrides: Partial<QuicListenOptions> = {}): Promise<{ listener: QuicListener; accepted: QuicConnection[] }> {
+  const accepted: QuicConnection[] = [];
+  const listener = await porticoTransport.listen({
+    host: '127.0.0.1',
+    port: 0,
+    alpn: ['h3'],
+    connectionIds: new RandomConnectionIdGenerator(16),
+    idleTimeoutMs: 5_000,
+    maxConnections: 100,
+    maxStreamsBidi: 100,
+    statelessResetKey: resetKey,
+    selectCertificate: () => ({ certPem: leaf.certPem, keyPem: leaf.keyPem, fingerprint: 'leaf' }),
+    onDrop: () => {},
+    onConnection: (c) => accepted.push(c),
+    log: () => {},
+    ...overrides,
+  });
+  listeners.push(listener);
+  return { listener, accepted };
+}
+
+/** Sends one datagram and collects what comes back within `ms`. */
+async function exchange(port: number, datagram: Buffer, ms = 300): Promise<Buffer[]> {
+  const got: Buffer[] = [];
+  const onMessage = (m: Buffer) => got.push(m);
+  client.on('message', onMessage);
+  client.send(datagram, port, '127.0.0.1');
+  await new Promise((r) => setTimeout(r, ms));
+  client.off('message', onMessage);
+  return got;
+}
+
+/** An Initial-shaped long-header packet of `version` with the given DCID/SCID, `size` bytes (its payload is not protected: it never decrypts). */
+function longHeader(version: number, dcid: Buffer, scid: Buffer, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  b[0] = 0xc0;
+  b.writeUInt32BE(version, 1);
+  b[5] = dcid.length;
+  dcid.copy(b, 6);
+  b[6 + dcid.length] = scid.length;
+  scid.copy(b, 7 + dcid.length);
+  // Initial: empty token, then a 2-byte Length covering the rest of the datagram.
+  const p = 7 + dcid.length + scid.length;
+  b[p] = 0;
+  b.writeUInt16BE(0x4000 | (size - p - 3), p + 1);
+  return b;
+}
+
+beforeAll(async () => {
+  client = createSocket('udp4');
+  await new Promise<void>((r) => client.bind(0, '127.0.0.1', r));
+});
+
+afterEach(async () => {
+  await Promise.all(listeners.splice(0).map((l) => l.close()));
+});
+
+afterAll(() => client.close());
+
+describe('PorticoListener, stateless', () => {
+  it('answers an unknown version in a full-size datagram with Version Negotiation, and ignores a small one', async () => {
+    const { listener } = await listen();
+    const dcid = randomBytes(8);
+    const scid = randomBytes(5);
+    const [vn] = await exchange(listener.port, longHeader(0x1a2a3a4a, dcid, scid, 1200));
+    expect(vn).toBeDefined();
+    expect(vn!.readUInt32BE(1)).toBe(0); // version 0: Version Negotiation
+    // Its DCID is the client's SCID and its SCID the client's DCID (RFC 9000 §17.2.1).
+    expect(vn!.subarray(6, 6 + vn![5]!)).toEqual(scid);
+    const versions = [];
+    for (let p = 6 + vn![5]! + 1 + vn![6 + vn![5]!]!; p < vn!.length; p += 4) versions.push(vn!.readUInt32BE(p));
+    expect(versions).toContain(1);
+    expect(listener.counters.versionNegotiationsSent).toBe(1);
+    expect(await exchange(listener.port, longHeader(0x1a2a3a4a, dcid, scid, 1199))).toEqual([]);
+    expect(listener.counters.datagramsDropped['undersized-initial']).toBe(1);
+  });
+
+  it('answers a short-header packet for an unknown connection with a smaller stateless reset carrying that ID\'s token', async () => {
+    const { listener } = await listen();
+    const dcid = randomBytes(16);
+    const packet = Buffer.concat([Buffer.of(0x40), dcid, randomBytes(60)]);
+    const [reset] = await exchange(listener.port, packet);
+    expect(reset).toBeDefined();
+    expect(reset!.length).toBeLessThan(packet.length);
+    expect(reset![0]! & 0xc0).toBe(0x40);
+    expect(reset!.subarray(reset!.length - 16)).toEqual(new StatelessResets({ key: resetKey }).token(dcid));
+    expect(listener.counters.statelessResetsSent).toBe(1);
+    expect(listener.counters.datagramsDropped['unknown-connection']).toBe(1);
+  });
+
+  it('drops garbage, undersized Initials and Initials over the connection limit without answering or keeping state', async () => {
+    const { listener } = await listen({ maxConnections: 0 });
+    expect(await exchange(listener.port, Buffer.of(0xc0, 0, 0))).toEqual([]);
+    expect(await exchange(listener.port, longHeader(1, randomBytes(8), randomBytes(8), 600))).toEqual([]);
+    const r = await gtlsclient(['127.0.0.1', String(listener.port), `https://localhost:${listener.port}/`], { idleTimeout: '1s', timeoutMs: 10_000 });
+    expect(r.out).not.toMatch(/frm rx/);
+    expect(listener.counters.datagramsDropped['not-quic']).toBe(1);
+    expect(listener.counters.datagramsDropped['undersized-initial']).toBeGreaterThanOrEqual(1);
+    expect(listener.counters.datagramsDropped['connection-limit']).toBeGreaterThanOrEqual(1);
+    expect(listener.counters.connectionsRefused).toBeGreaterThanOrEqual(1);
+    expect(listener.connections.size).toBe(0);
+  }, 20_000);
+
+  it('fuzz: random and mutated datagrams never throw and never create a connection', async () => {
+    const { listener } = await listen();
+    const seedInitial = longHeader(1, randomBytes(8), randomBytes(8), 1200);
+    for (let i = 0; i < 300; i++) {
+      const d = i % 2 ? randomBytes(1 + (i % 1300)) : Buffer.from(seedInitial);
+      if (i % 2 === 0) for (let k = 0; k < 5; k++) d[Math.floor(Math.random() * 40)] = Math.floor(Math.random() * 256);
+      client.send(d, listener.port, '127.0.0.1');
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(listener.connections.size).toBe(0);
+    // Not even a half-open one: an Initial that does not decrypt leaves no connection behind (it would hold a TLS engine until the idle timeout).
+    expect((listener as unknown as { all: Set<unknown> }).all.size).toBe(0);
+    expect(listener.counters.datagramsDropped['invalid-initial']).toBeGreaterThan(0);
+    const dropped = Object.values(listener.counters.datagramsDropped).reduce((a, b) => a + b, 0);
+    expect(dropped + listener.counters.versionNegotiationsSent + listener.counters.handshakeFailures).toBeGreaterThan(0);
+  });
+});
+
+describe('PorticoListener options it does not carry', () => {
+  it('says that it writes no key log instead of leaving the file empty without a word', async () => {
+    const lines: string[] = [];
+    await listen({ keylogFile: '/tmp/never-written.keys', log: (level, msg) => lines.push(`${level} ${msg}`) });
+    expect(lines.some((l) => /^warn QUIC key log .* not written by the portico QUIC transport/.test(l))).toBe(true);
+  });
+});
+
+describe('PorticoListener with gtlsclient', () => {
+  it('retry: true sends a Retry, the client comes back with the token, the handshake completes', async () => {
+    const { listener, accepted } = await listen({ retry: true });
+    const r = await gtlsclient(['127.0.0.1', String(listener.port), `https://localhost:${listener.port}/`], { idleTimeout: '2s', timeoutMs: 15_000 });
+    expect(listener.counters.retriesSent, r.out.slice(-2000)).toBe(1);
+    expect(r.out).toMatch(/type=Retry/);
+    expect(r.out).toMatch(/HANDSHAKE_DONE/);
+    expect(accepted.length).toBe(1);
+    expect(accepted[0]!.serverName).toBe('localhost');
+    expect(accepted[0]!.alpn).toBe('h3');
+  }, 20_000);
+
+  it('sniStrict: no certificate for the name refuses the handshake', async () => {
+    const { listener, accepted } = await listen({ selectCertificate: () => undefined });
+    const r = await gtlsclient(['127.0.0.1', String(listener.port), `https://localhost:${listener.port}/`], { idleTimeout: '2s', timeoutMs: 15_000 });
+    expect(r.out).not.toMatch(/HANDSHAKE_DONE/);
+    // unrecognized_name (112) as a CRYPTO_ERROR 0x100 + 112.
+    expect(r.out).toMatch(/CONNECTION_CLOSE\(0x1c\) error_code=.*0x170/i);
+    expect(accepted.length).toBe(0);
+    expect(listener.counters.datagramsDropped['sni-refused']).toBe(1);
+    // The refused connection is forgotten after its closing period (three PTOs, about 3 s before any RTT sample).
+    for (let i = 0; i < 60 && listener.counters.handshakeFailures === 0; i++) await new Promise((r2) => setTimeout(r2, 100));
+    expect(listener.counters.handshakeFailures).toBe(1);
+    expect(listener.counters.connectionsClosed).toBe(1);
+  }, 30_000);
+});
