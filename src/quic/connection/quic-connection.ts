@@ -34,7 +34,7 @@
  * after 3 PTOs without an answer it goes back to the validated address.
  * Probes from other addresses get their PATH_RESPONSE on that address.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { deriveInitialKeys, QUIC_V1 } from '../initial/initial-keys.js';
 import { FrameReader } from '../frames/frame-reader.js';
 import { cryptoFrameHeaderLength, frameLength, writeCryptoFrameHeader, writeFrame, writeStreamFrameHeader } from '../frames/frame-writer.js';
@@ -198,6 +198,9 @@ const STREAM_HEADER_ROOM = 1 + 8 + 8 + 2;
 const DEFAULT_IDLE_TIMEOUT = 30_000;
 /** PTO of a path with no RTT sample yet (kInitialRtt 333 ms × 3, RFC 9002 §6.2.2), for the path validation deadline (§8.2.4). */
 const NEW_PATH_PTO = 1000;
+/** A 1-RTT packet number is skipped every 64 to 512 packets, at random (RFC 9000 §21.4: catches optimistic ACKs). */
+const SKIP_MIN_GAP = 64;
+const SKIP_GAP_RANGE = 448;
 
 export class QuicConnection {
   readonly role: ConnectionRole;
@@ -272,6 +275,8 @@ export class QuicConnection {
   private datagramFrom: PeerAddress | undefined;
   private datagramLength = 0;
   /** Path validations that succeeded and failed, and migrations seen (for stats). */
+  /** The next 1-RTT packet number at or above which one is skipped. */
+  private nextSkip = SKIP_MIN_GAP + randomInt(SKIP_GAP_RANGE);
   private readonly newTokenSource: ((address: PeerAddress | undefined) => Buffer) | undefined;
   /** Server: the NEW_TOKEN to send (until acknowledged). Client: the last one received (for its next connection). */
   private newTokenPending: Buffer | undefined;
@@ -995,9 +1000,14 @@ export class QuicConnection {
     paddingOnly = false,
   ): number {
     const s = this.spaces[space]!;
+    const isShort = space === PacketNumberSpace.ApplicationData;
+    if (isShort && s.nextPacketNumber >= this.nextSkip) {
+      // Never sent: a peer acknowledging it acknowledges what it did not receive (recovery then refuses the ACK).
+      this.recovery.skipPacketNumber(space, s.nextPacketNumber++);
+      this.nextSkip = s.nextPacketNumber + SKIP_MIN_GAP + randomInt(SKIP_GAP_RANGE);
+    }
     const pn = s.nextPacketNumber;
     const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(space));
-    const isShort = space === PacketNumberSpace.ApplicationData;
     const pnOffset = isShort
       ? writeShortHeader(buf, offset, this.remoteCid, 0, this.oneRtt!.keyPhase, pnLength, pn)
       : writeLongHeader(buf, offset, SPACE_PACKET_TYPE[space]!, this.version, this.remoteCid, this.localCid, this.retryToken, pnLength, pn);

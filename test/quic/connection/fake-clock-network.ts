@@ -90,9 +90,13 @@ export class AddressedNetwork {
         this.client.receiveDatagram(d, this.now);
         moved++;
       });
-      for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) this.serverEvents.push(e);
     }
+    this.collect();
     return moved;
+  }
+
+  collect(): void {
+    for (let e = this.server?.pollEvent(); e; e = this.server?.pollEvent()) this.serverEvents.push(e);
   }
 
   run(done: () => boolean, limitMs = 20_000): void {
