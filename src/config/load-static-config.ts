@@ -15,7 +15,7 @@ import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
-import { yamlLineLocator } from '../provider/file/yaml-line-locator.js';
+import { yamlLineLocator } from './yaml-line-locator.js';
 
 /** Finds the line of a key path in the file the configuration came from. */
 type LineOf = (path: string[]) => number | undefined;

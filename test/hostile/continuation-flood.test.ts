@@ -7,7 +7,7 @@ import { expect, test } from 'vitest';
 import { startBackend, type Backend } from '../support/target.backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within } from '../support/raw-tcp-client.js';
-import { clientOpening, continuationFrame, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/raw-h2-client.js';
+import { clientOpening, continuationFrame, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/h2-frames.js';
 
 const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} } } });
 

@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { startBackend, type Backend } from '../support/target.backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet, openRawConnection, within } from '../support/raw-tcp-client.js';
-import { clientOpening, normalH2Get } from '../support/raw-h2-client.js';
+import { clientOpening, normalH2Get } from '../support/h2-frames.js';
 
 const target = usePorticoBeforeBackend({ web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} } } });
 

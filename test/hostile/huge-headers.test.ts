@@ -8,7 +8,7 @@ import { expect, test } from 'vitest';
 import { startBackend, type Backend } from '../support/target.backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { exchangeRaw, normalGet, openRawConnection, sleep } from '../support/raw-tcp-client.js';
-import { clientOpening, continuationFrame, Flag, FrameType, headerBlock, headersFrame, normalH2Get, parseFrames, requestFields } from '../support/raw-h2-client.js';
+import { clientOpening, continuationFrame, Flag, FrameType, headerBlock, headersFrame, normalH2Get, parseFrames, requestFields } from '../support/h2-frames.js';
 
 const transport = { maxHeaderBytes: 16 * 1024 };
 const target = usePorticoBeforeBackend({ web: { address: '127.0.0.1:0', transport }, websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport } });

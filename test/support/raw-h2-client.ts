@@ -6,73 +6,24 @@
  * state is needed; frames from the server are counted, not decoded.
  */
 import tls, { type TLSSocket } from 'node:tls';
+import { CLIENT_PREFACE, Flag, FrameType, frame, headerBlock, headersFrame, settingsFrame } from './h2-frames.js';
 
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-
-export const FrameType = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 } as const;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-const ACK = 0x1;
-export const ErrorCode = { NO_ERROR: 0, CANCEL: 8 } as const;
+export { FrameType, ErrorCode, frame, rstStreamFrame, settingsFrame } from './h2-frames.js';
 export const Setting = { MAX_CONCURRENT_STREAMS: 3, INITIAL_WINDOW_SIZE: 4 } as const;
 
-export function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(streamId & 0x7fffffff, 5);
-  return Buffer.concat([head, payload]);
-}
+const PREFACE = Buffer.from(CLIENT_PREFACE);
 
-/** An HPACK integer with an N-bit prefix (RFC 7541 §5.1). */
-function hpackInt(value: number, prefixBits: number, firstByteFlags = 0): Buffer {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return Buffer.from([firstByteFlags | value]);
-  const out = [firstByteFlags | max];
-  let rest = value - max;
-  while (rest >= 128) {
-    out.push((rest % 128) + 128);
-    rest = Math.floor(rest / 128);
-  }
-  out.push(rest);
-  return Buffer.from(out);
-}
-
-function literalWithoutIndexing(name: string, value: string): Buffer {
-  const n = Buffer.from(name);
-  const v = Buffer.from(value);
-  return Buffer.concat([Buffer.from([0x00]), hpackInt(n.length, 7), n, hpackInt(v.length, 7), v]);
-}
-
-/** A HEADERS frame with END_HEADERS (and END_STREAM: a request without body). */
-export function headersFrame(streamId: number, fields: Array<[string, string]>, endStream = true): Buffer {
-  const block = Buffer.concat(fields.map(([k, v]) => literalWithoutIndexing(k, v)));
-  return frame(FrameType.HEADERS, END_HEADERS | (endStream ? END_STREAM : 0), streamId, block);
-}
-
-export function rstStreamFrame(streamId: number, code: number = ErrorCode.CANCEL): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt32BE(code);
-  return frame(FrameType.RST_STREAM, 0, streamId, p);
-}
-
-export function settingsFrame(settings: Array<[number, number]>): Buffer {
-  const p = Buffer.alloc(settings.length * 6);
-  settings.forEach(([id, value], i) => {
-    p.writeUInt16BE(id, i * 6);
-    p.writeUInt32BE(value, i * 6 + 2);
-  });
-  return frame(FrameType.SETTINGS, 0, 0, p);
-}
-
+/** A request HEADERS frame (END_HEADERS and END_STREAM: no body). */
 export function getRequest(streamId: number, authority: string, path: string): Buffer {
-  return headersFrame(streamId, [
-    [':method', 'GET'],
-    [':scheme', 'https'],
-    [':authority', authority],
-    [':path', path],
-  ]);
+  return headersFrame(
+    streamId,
+    headerBlock([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', authority],
+      [':path', path],
+    ]),
+  );
 }
 
 export interface RawH2Connection {
@@ -107,7 +58,7 @@ export async function connectRawH2(port: number, settings: Array<[number, number
       const type = buf[3]!;
       const flags = buf[4]!;
       received.set(type, (received.get(type) ?? 0) + 1);
-      if (type === FrameType.SETTINGS && !(flags & ACK) && !socket.destroyed) socket.write(frame(FrameType.SETTINGS, ACK, 0));
+      if (type === FrameType.SETTINGS && !(flags & Flag.ACK) && !socket.destroyed) socket.write(frame(FrameType.SETTINGS, Flag.ACK, 0));
       buf = buf.subarray(9 + len);
     }
   });

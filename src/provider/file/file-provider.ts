@@ -16,7 +16,7 @@ import type { Provider } from '../provider.js';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ProviderSnapshot } from '../../dynamic/model.js';
 import { readNativeDocument } from './native-config-reader.js';
 import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
-import { yamlLineLocator } from './yaml-line-locator.js';
+import { yamlLineLocator } from '../../config/yaml-line-locator.js';
 import { parseTomlDocument, tomlLineLocator } from '../../config/toml-document.js';
 
 export interface FileProviderOptions {

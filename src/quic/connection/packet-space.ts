@@ -7,7 +7,7 @@
  */
 import { CryptoStreamBuffer } from '../initial/crypto-stream-buffer.js';
 import type { DirectionalKeys } from '../packet/packet-protection.js';
-import { ReceivedPackets } from '../packet/received-packets.js';
+import { ReceivedPackets } from './received-packets.js';
 import { QuicError, QuicErrorCode } from '../quic-error.js';
 
 /** RFC 9000 §7.5 lets us bound buffered CRYPTO data; 64 KiB holds any real handshake flight. */

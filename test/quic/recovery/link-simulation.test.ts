@@ -2,7 +2,7 @@
  * Recovery and congestion control driving a sender over a simulated link, in
  * simulated time: a bottleneck (bandwidth, one-way delay, a drop-tail buffer
  * of one bandwidth-delay product) with seeded random loss both ways, and the
- * stack's own receiver side (src/quic/packet/received-packets.ts: an ACK
+ * stack's own receiver side (src/quic/connection/received-packets.ts: an ACK
  * every second packet, at once on a gap, else within 25 ms; at most 32
  * ranges) whose ACK frames are written and read back by src/quic/frames, so
  * recovery gets exactly what a peer's bytes would give it. The sender paces, respects the
@@ -14,7 +14,7 @@
 import { describe, expect, test } from 'vitest';
 import { LossRecovery, PacketNumberSpace } from '../../../src/quic/recovery/loss-recovery.js';
 import { seededRandom } from './seeded-random.js';
-import { ReceivedPackets } from '../../../src/quic/packet/received-packets.js';
+import { ReceivedPackets } from '../../../src/quic/connection/received-packets.js';
 import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
 import type { AckFrame } from '../../../src/quic/frames/frame.js';
 import { PacketType } from '../../../src/quic/packet/packet-header.js';

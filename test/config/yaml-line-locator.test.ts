@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { yamlLineLocator } from '../../../src/provider/file/yaml-line-locator.js';
+import { yamlLineLocator } from '../../src/config/yaml-line-locator.js';
 
 test('finds the line of nested keys, respecting indentation and a document offset', () => {
   const text = ['http:', '  routers:', '    api:', '      rule: x', '    web:', '      rule: y', '      servce: z'].join('\n');

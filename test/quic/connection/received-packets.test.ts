@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
 import { PacketType } from '../../../src/quic/packet/packet-header.js';
-import { ReceivedPackets } from '../../../src/quic/packet/received-packets.js';
+import { ReceivedPackets } from '../../../src/quic/connection/received-packets.js';
 
 function ackOf(received: ReceivedPackets, now: number, exponent = 3) {
   const buf = Buffer.alloc(1500);
