@@ -5,7 +5,6 @@
  * may be left counted as in progress (every stream's bookkeeping released).
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/target.backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep } from '../support/raw-tcp-client.js';
 import { clientOpening, headerBlock, headersFrame, normalH2Get, requestFields, rstStreamFrame } from '../support/h2-frames.js';

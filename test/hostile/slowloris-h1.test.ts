@@ -6,7 +6,7 @@
  * the http server with emit('connection'), so such connections lived forever.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/target.backend.js';
+import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet, normalGetEventually, openRawConnection, sleep, type RawConnection } from '../support/raw-tcp-client.js';
 

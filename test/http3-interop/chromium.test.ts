@@ -74,12 +74,10 @@ for (const quic of ['quiche', 'portico']) {
       const page = await browser.newPage();
       const response = await page.goto(`https://localhost:${p.port('websecure')}/`, { waitUntil: 'load' });
       expect(response?.status()).toBe(200);
-      await page.waitForFunction(() => document.getElementById('p')?.textContent === 'loaded');
-      const protocols = await page.evaluate(() =>
-        [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => [
-          new URL(e.name).pathname,
-          (e as PerformanceResourceTiming).nextHopProtocol,
-        ]),
+      // Strings, not functions: they run in the page, whose DOM types this Node project does not load.
+      await page.waitForFunction(`document.getElementById('p')?.textContent === 'loaded'`);
+      const protocols = await page.evaluate<Array<[string, string]>>(
+        `[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map((e) => [new URL(e.name).pathname, e.nextHopProtocol])`,
       );
       // The page and its three sub-resources (Chromium may add /favicon.ico).
       const paths = new Set(protocols.map(([path]) => path));

@@ -67,7 +67,7 @@ describe('loadPlugins', () => {
     for (const t of types) registry.register(t);
     const ctx = { resolve: () => { throw new Error('none'); }, onDispose: () => {} };
     for (const def of [{ tag: { value: 'a' } }, { plugin: { tag: { value: 'a' } } }]) {
-      const r = registry.compileMiddleware('t', def, ctx);
+      const r = registry.compileMiddleware('t', def as never, ctx);
       if (!('handler' in r)) throw new Error(JSON.stringify(r.errors));
       const svc = recordingService();
       await run(r.handler(svc));

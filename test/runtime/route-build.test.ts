@@ -37,7 +37,7 @@ describe('buildRoutes', () => {
     const http = emptyDynamicConfig().http;
     http.routers['r@file'] = { rule: 'Host(`a.test`)', service: 'svc@file', middlewares: ['tag-router@file'] };
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: userEntryPoints(staticConfig), services: { get: () => service, healthChecks: [] }, middlewares, tlsOptionNames: new Set(['default']) },
+      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: userEntryPoints(staticConfig), services: { get: () => service, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
       new ConfigErrors(),
     );
     expect(userEntryPoints(staticConfig)).toEqual(['web', 'websecure']);
@@ -56,7 +56,7 @@ describe('buildRoutes', () => {
     http.routers['bad@file'] = { rule: 'Host(`a`) &&', service: 'nope@file', middlewares: ['ghost@file'], entryPoints: ['nowhere'], tls: { options: 'strict@file' } };
     const errors = new ConfigErrors();
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web'], services: { get: () => undefined, healthChecks: [] }, middlewares, tlsOptionNames: new Set(['default']) },
+      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web'], services: { get: () => undefined, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
       errors,
     );
     expect(built.routerStatus.get('bad@file')!.status).toBe('disabled');
@@ -73,7 +73,7 @@ describe('buildRoutes', () => {
     const http = emptyDynamicConfig().http;
     http.routers['t@file'] = { rule: 'Host(`t.test`)', service: 'svc@file', tls: {} };
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web', 'websecure'], services: { get: () => service, healthChecks: [] }, middlewares, tlsOptionNames: new Set(['default']) },
+      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web', 'websecure'], services: { get: () => service, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
       new ConfigErrors(),
     );
     expect(built.routerStatus.get('t@file')!.entryPoints).toEqual(['websecure']);

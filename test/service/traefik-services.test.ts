@@ -30,7 +30,7 @@ async function startRecorder(name: string): Promise<Recorder> {
   const rec = {
     bodies: [] as string[],
     answer: (_req: http.IncomingMessage, res: http.ServerResponse) => void res.end(name),
-  } as Recorder;
+  } as unknown as Recorder;
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');

@@ -30,7 +30,7 @@ beforeAll(async () => {
   const serverCert = pki.issue('backend', ['backend.internal']);
   const clientCert = pki.issue('portico-client', ['portico'], 'client');
   plain = await startBackend('plain');
-  const mtls = https.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, ca: [await import('node:fs').then((f) => f.readFileSync(pki.caCert, 'utf8'))], requestCert: true, rejectUnauthorized: true }, (req, res) => {
+  const mtls = https.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, ca: [(await import('node:fs')).readFileSync(pki.caCert, 'utf8')], requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
     res.end(JSON.stringify({ proto: 'https', clientCN: peer.subject?.CN }));
   });

@@ -19,7 +19,7 @@ import { postQuantumClientHello, validClientHello } from './client-hello-fixture
  * written over length fields and duplicated slices (repeated extensions).
  */
 function mutateHandshake(input: Buffer, random: () => number): Buffer {
-  let b = Buffer.from(input);
+  let b: Buffer = Buffer.from(input);
   const edits = 1 + Math.floor(random() * 4);
   for (let e = 0; e < edits; e++) {
     const at = Math.floor(random() * b.length);
