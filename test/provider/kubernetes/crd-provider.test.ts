@@ -277,4 +277,33 @@ describe('end to end: Portico routing from the Kubernetes API', () => {
     api.apply(slice(ns, 'live', ['127.0.0.1'], b2.port));
     await until('"name":"pod-b"');
   });
+
+  test('requests for a named port reach only the pods of that port, never a slice of another port', async () => {
+    const ns = namespace();
+    const web = await startBackend('port-web');
+    const web2 = await startBackend('port-web2');
+    let own: Harness | undefined;
+    try {
+      api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: ns }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'web', port: 80 }, { name: 'web2', port: 8080 }] } });
+      for (const [name, backend] of [['web', web], ['web2', web2]] as const)
+        api.apply({ ...slice(ns, 'app', ['127.0.0.1'], backend.port), metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } }, ports: [{ name, port: backend.port }] });
+      api.apply(route(ns, 'web2', 'web2.example', 'app', { port: 'web2' }));
+      own = await startPortico({
+        entryPoints: { web: { address: '127.0.0.1:0' } },
+        providers: { kubernetesCRD: { endpoint: api.url, token: 't', throttleDuration: '30ms', namespaces: [ns] } },
+      });
+      const port = own.port('web');
+      const names: string[] = [];
+      // Round robin over two servers would show the wrong one within two requests; 12 leave no doubt.
+      for (let i = 0; i < 12; i++) {
+        const body = (await curl(['--resolve', `web2.example:${port}:127.0.0.1`, `http://web2.example:${port}/`])).body;
+        names.push(/"name":"([^"]+)"/.exec(body)?.[1] ?? body);
+      }
+      expect(names).toEqual(Array(12).fill('port-web2'));
+    } finally {
+      await own?.stop();
+      await web.close();
+      await web2.close();
+    }
+  });
 });
