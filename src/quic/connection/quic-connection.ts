@@ -920,8 +920,8 @@ export class QuicConnection {
     p = target;
     const end = this.oneRtt!.sealPacket(buf, 0, pnOffset, pnLength, p, pn);
     s.nextPacketNumber++;
-    // Not in flight on the current path: its loss is not the current path's congestion.
-    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, end, true, false, this.newRecord(PacketNumberSpace.ApplicationData, pn));
+    // Counted in flight like any ack-eliciting packet (recovery's PTO and loss logic expect that); one small packet per probe.
+    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, end, true, true, this.newRecord(PacketNumberSpace.ApplicationData, pn));
     this.bytesSent += end;
     return buf.subarray(0, end);
   }
