@@ -26,10 +26,10 @@ COPY --from=build /app/dist ./dist
 USER 65532:65532
 # web (HTTP), websecure (HTTPS over TCP, HTTP/3 over UDP), portico (ping, metrics, API).
 EXPOSE 8000/tcp 8443/tcp 8443/udp 9000/tcp
-# The slim image has no curl: ask Node. Expects ping on the `portico` entrypoint (:9000),
-# as the Helm chart configures it.
+# `portico healthcheck` (as `traefik healthcheck --ping`) reads the same static configuration
+# and asks /ping on the ping entrypoint (the Helm chart puts it on `portico`, :9000); no curl needed.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:9000/ping').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "dist/src/cli.js", "healthcheck", "--config", "/etc/portico/portico.yaml"]
 # A larger young generation: see docs/configuration.md ("Runtime tuning").
 ENTRYPOINT ["node", "--max-semi-space-size=64", "dist/src/cli.js"]
 CMD ["--config", "/etc/portico/portico.yaml"]

@@ -2,6 +2,7 @@
 /**
  * `portico [--config FILE] [--a.b.c=value ...]`  run
  * `portico check --config FILE`                   validate static + dynamic config, exit 1 with the errors
+ * `portico healthcheck [--config FILE]`           exit 0 when the running Portico's /ping answers 200 (container HEALTHCHECK)
  * `portico version`                               print the version
  * Flags and PORTICO_* environment variables override the file (flags win).
  */
@@ -9,22 +10,20 @@ import { fileURLToPath } from 'node:url';
 import { loadStaticConfig, StaticConfigError } from './config/load-static-config.js';
 import type { StaticConfig } from './config/static-config.js';
 import { createLogger } from './observability/logger.js';
-import { PorticoServer } from './server/portico-server.js';
-import { FileProvider } from './provider/file/file-provider.js';
+import type { PorticoServer as PorticoServerType } from './server/portico-server.js';
 import { PORTICO_VERSION } from './version.js';
-import { mergeSnapshots } from './dynamic/merge.js';
 import cluster from 'node:cluster';
 import { joinCluster, WORKER_ID_ENV, type WorkerRole } from './server/worker-role.js';
 import { availableCpus } from './server/available-cpus.js';
-import { superviseWorkers } from './server/worker-supervisor.js';
-import { generatedDefaultCertificate } from './tls/generated-default-certificate.js';
 import { parseDurationMs } from './config/duration.js';
+import { pingHealthcheck } from './api/ping-healthcheck.js';
 
 const HELP = `Portico ${PORTICO_VERSION} — an ingress proxy with first-class HTTP/3
 
 Usage:
   portico [--config portico.yaml] [--<option.path>=<value> ...]
   portico check --config portico.yaml
+  portico healthcheck [--config portico.yaml]   exit 0 if /ping on the ping entrypoint answers 200, else 1
   portico version
 
 Without --config, Portico runs the embedded quickstart: https://localhost:8443
@@ -54,7 +53,7 @@ export function embeddedDefaultConfig(): Record<string, unknown> {
 }
 
 interface ParsedArgs {
-  command: 'run' | 'check' | 'version' | 'help';
+  command: 'run' | 'check' | 'healthcheck' | 'version' | 'help';
   config?: string;
   flags: Array<[string, string]>;
 }
@@ -65,6 +64,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     const a = argv[i]!;
     if (a === 'version' || a === '--version' || a === '-v') out.command = 'version';
     else if (a === 'check') out.command = 'check';
+    else if (a === 'healthcheck') out.command = 'healthcheck';
     else if (a === 'help' || a === '--help' || a === '-h') out.command = 'help';
     else if (a === '--config' || a === '-c' || a === '--configFile') out.config = argv[++i];
     else if (a.startsWith('--config=') || a.startsWith('--configFile=')) out.config = a.slice(a.indexOf('=') + 1);
@@ -84,7 +84,18 @@ function load(args: ParsedArgs): StaticConfig {
   return loadStaticConfig(file ? { file, env, flags: args.flags } : { document: embeddedDefaultConfig(), env, flags: args.flags });
 }
 
+/**
+ * The server and providers (about a CPU-second of imports) load only for the commands that
+ * run or compile a configuration: `portico healthcheck` runs every few seconds in containers.
+ */
+async function serverModules(): Promise<{ PorticoServer: typeof PorticoServerType }> {
+  return import('./server/portico-server.js');
+}
+
 async function check(cfg: StaticConfig): Promise<number> {
+  const { PorticoServer } = await serverModules();
+  const { FileProvider } = await import('./provider/file/file-provider.js');
+  const { mergeSnapshots } = await import('./dynamic/merge.js');
   const problems: string[] = [];
   const file = cfg.providers.file;
   if (file) {
@@ -105,6 +116,16 @@ async function check(cfg: StaticConfig): Promise<number> {
   }
   console.log('configuration OK');
   return 0;
+}
+
+/** Below Docker's usual 3 s HEALTHCHECK timeout, so the reason is printed before Docker gives up. */
+const HEALTHCHECK_TIMEOUT_MS = 2_500;
+
+async function healthcheck(cfg: StaticConfig): Promise<number> {
+  const result = await pingHealthcheck(cfg, HEALTHCHECK_TIMEOUT_MS);
+  if (result.healthy) console.log(result.message);
+  else console.error(result.message);
+  return result.healthy ? 0 : 1;
 }
 
 async function main(): Promise<number> {
@@ -131,6 +152,7 @@ async function main(): Promise<number> {
     return 1;
   }
   if (args.command === 'check') return check(cfg);
+  if (args.command === 'healthcheck') return healthcheck(cfg);
   if (cluster.isWorker && process.env[WORKER_ID_ENV]) return serve(cfg, await joinCluster());
   let workers = 1;
   if (cfg.workers === 'auto') {
@@ -145,6 +167,7 @@ async function main(): Promise<number> {
 /** Run one PorticoServer in this process (alone, or as one worker of several) until a signal stops it. */
 async function serve(cfg: StaticConfig, role: WorkerRole | undefined): Promise<number> {
   const log = role ? createLogger(cfg.log).child({ worker: role.id }) : createLogger(cfg.log);
+  const { PorticoServer } = await serverModules();
   const server = new PorticoServer(cfg, log, [], role);
   try {
     await server.start();
@@ -176,6 +199,8 @@ async function serve(cfg: StaticConfig, role: WorkerRole | undefined): Promise<n
 /** The primary of `workers: N`: forks and watches the workers (src/server/worker-supervisor.ts). */
 async function supervise(cfg: StaticConfig, workers: number): Promise<number> {
   const log = createLogger(cfg.log).child({ process: 'primary' });
+  const { superviseWorkers } = await import('./server/worker-supervisor.js');
+  const { generatedDefaultCertificate } = await import('./tls/generated-default-certificate.js');
   const generatedDefault = await generatedDefaultCertificate();
   const graceMs = Math.max(0, ...Object.values(cfg.entryPoints).map((e) => parseDurationMs(e.transport?.lifeCycle?.graceTimeOut ?? 10)));
   return superviseWorkers({ workers, generatedDefault, shutdownTimeoutMs: graceMs + 5_000, log });

@@ -198,9 +198,6 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
   if (cfg.ping) cfg.ping.entryPoint ??= internal;
   if (cfg.metrics?.prometheus) cfg.metrics.prometheus.entryPoint ??= internal;
-  // Portico never accepts a key that does nothing: there is no dashboard yet (the API is there without it).
-  if (cfg.api?.dashboard === true)
-    problems.push(`${source}: api.dashboard: Portico has no dashboard yet; remove the key or set it to false (the API at /api/ works without it)`);
   const internalUsers: Array<[string, string | undefined]> = [
     ['api.entryPoint', cfg.api?.insecure ? cfg.api.entryPoint : undefined],
     ['ping.entryPoint', cfg.ping?.entryPoint],

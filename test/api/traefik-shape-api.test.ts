@@ -5,18 +5,9 @@
  * the filters, sorting and pagination with X-Next-Page, and 404/400 errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createServer } from 'node:net';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
-
-/** A loopback port nothing listens on: the health check of a server there fails. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
+import { freePort } from '../support/free-port.js';
 
 describe('API in Traefik v3 shape', () => {
   let p: Harness;
@@ -31,7 +22,7 @@ describe('API in Traefik v3 shape', () => {
 
   beforeAll(async () => {
     backend = await startBackend();
-    downUrl = `http://127.0.0.1:${await closedPort()}`;
+    downUrl = `http://127.0.0.1:${await freePort()}`;
     const dynamic = `
 http:
   routers:
@@ -49,6 +40,10 @@ http:
       rule: Host(\`broken.test\`)
       entryPoints: [web]
       service: no-such-service
+    edgy:
+      rule: PathPrefix(\`/edge\`)
+      entryPoints: [edge]
+      service: pool
     dash:
       rule: PathPrefix(\`/api\`)
       entryPoints: [web]
@@ -72,7 +67,8 @@ http:
 `;
     p = await startPortico(
       {
-        entryPoints: { web: { address: '127.0.0.1:0' }, admin: { address: '127.0.0.1:0' } },
+        // edge adds a middleware that exists and one that does not: its routers serve with a warning.
+        entryPoints: { web: { address: '127.0.0.1:0' }, admin: { address: '127.0.0.1:0' }, edge: { address: '127.0.0.1:0', http: { middlewares: ['add-prefix', 'missing-mw'] } } },
         api: { insecure: true, entryPoint: 'admin' },
         ping: { entryPoint: 'admin' },
         metrics: { prometheus: { entryPoint: 'admin' } },
@@ -102,7 +98,7 @@ http:
     const names = r.body.map((x: { name: string }) => x.name);
     // Sorted by name, internal routers included, as Traefik lists them.
     expect(names).toEqual([...names].sort());
-    expect(names).toEqual(expect.arrayContaining(['app@file', 'app-secure@file', 'broken@file', 'dash@file', 'api@internal', 'ping@internal', 'prometheus@internal']));
+    expect(names).toEqual(expect.arrayContaining(['app@file', 'app-secure@file', 'broken@file', 'dash@file', 'edgy@file', 'api@internal', 'ping@internal', 'prometheus@internal']));
     const app = r.body.find((x: { name: string }) => x.name === 'app@file');
     expect(app).toEqual({
       rule: 'Host(`app.test`)',
@@ -119,6 +115,9 @@ http:
     expect(broken.error).toEqual([expect.stringContaining('no-such-service')]);
     expect(broken.using).toBeUndefined();
     expect(broken.provider).toBe('file');
+    // Serving, but with a problem: an entrypoint middleware that does not exist.
+    const edgy = (await get('/api/http/routers/edgy@file')).body;
+    expect(edgy).toMatchObject({ status: 'warning', using: ['edge'], error: [expect.stringContaining('missing-mw')] });
   });
 
   test('router filters: search (name or rule), status, serviceName, middlewareName', async () => {
@@ -126,7 +125,8 @@ http:
     expect(await names('search=SECURE')).toEqual(['app-secure@file']);
     expect(await names('search=broken.test')).toEqual(['broken@file']);
     expect(await names('status=disabled')).toEqual(['broken@file']);
-    expect(await names('serviceName=pool@file')).toEqual(['app-secure@file', 'app@file']);
+    expect(await names('status=WARNING')).toEqual(['edgy@file']);
+    expect(await names('serviceName=pool@file')).toEqual(['app-secure@file', 'app@file', 'edgy@file']);
     expect(await names('serviceName=api@internal')).toEqual(['api@internal', 'dash@file']);
     expect(await names('middlewareName=add-prefix@file')).toEqual(['app@file']);
     expect(await names('search=nothing-matches')).toEqual([]);
@@ -135,12 +135,12 @@ http:
 
   test('pagination: per_page, page, X-Next-Page, 400 past the end or for bad numbers', async () => {
     const all = (await get('/api/http/routers')).body.map((x: { name: string }) => x.name);
-    expect(all.length).toBe(7);
+    expect(all.length).toBe(8);
     const p1 = await get('/api/http/routers?per_page=3');
     expect(p1.body.map((x: { name: string }) => x.name)).toEqual(all.slice(0, 3));
     expect(p1.nextPage).toBe('2');
     const p3 = await get('/api/http/routers?per_page=3&page=3');
-    expect(p3.body.map((x: { name: string }) => x.name)).toEqual(all.slice(6));
+    expect(p3.body.map((x: { name: string }) => x.name)).toEqual(all.slice(6, 8));
     expect(p3.nextPage).toBe('1');
     const past = await get('/api/http/routers?per_page=3&page=4');
     expect(past).toMatchObject({ status: 400, body: { message: 'invalid request: page: 4, per_page: 3' } });
@@ -155,7 +155,7 @@ http:
     expect(pool).toMatchObject({
       loadBalancer: { servers: [{ url: backend.url }, { url: downUrl }] },
       status: 'enabled',
-      usedBy: ['app-secure@file', 'app@file'],
+      usedBy: ['app-secure@file', 'app@file', 'edgy@file'],
       serverStatus: { [backend.url]: 'UP', [downUrl]: 'DOWN' },
       name: 'pool@file',
       provider: 'file',
@@ -178,7 +178,8 @@ http:
   test('middlewares: type, usedBy, and a broken one disabled with its error', async () => {
     const list = (await get('/api/http/middlewares')).body;
     expect(list.map((x: { name: string }) => x.name)).toEqual(['add-prefix@file', 'auth-headers@file', 'bad-allow@file']);
-    expect(list[0]).toEqual({ addPrefix: { prefix: '/v1' }, status: 'enabled', usedBy: ['app@file'], name: 'add-prefix@file', provider: 'file', type: 'addprefix' });
+    // edgy uses it through its entrypoint.
+    expect(list[0]).toEqual({ addPrefix: { prefix: '/v1' }, status: 'enabled', usedBy: ['app@file', 'edgy@file'], name: 'add-prefix@file', provider: 'file', type: 'addprefix' });
     const bad = (await get('/api/http/middlewares/bad-allow@file')).body;
     expect(bad.status).toBe('disabled');
     expect(bad.error.length).toBeGreaterThan(0);
@@ -203,7 +204,7 @@ http:
     const o = (await get('/api/overview')).body;
     expect(o).toEqual({
       http: {
-        routers: { total: 7, warnings: 0, errors: 1 },
+        routers: { total: 8, warnings: 1, errors: 1 },
         services: { total: o.http.services.total, warnings: 0, errors: 0 },
         middlewares: { total: 3, warnings: 0, errors: 1 },
       },
@@ -217,8 +218,8 @@ http:
 
   test('entrypoints: listed by name with their configuration, one by name', async () => {
     const eps = await get('/api/entrypoints');
-    expect(eps.body.map((e: { name: string }) => e.name)).toEqual(['admin', 'web']);
-    expect(eps.body[1]).toEqual({ address: '127.0.0.1:0', name: 'web' });
+    expect(eps.body.map((e: { name: string }) => e.name)).toEqual(['admin', 'edge', 'web']);
+    expect(eps.body[2]).toEqual({ address: '127.0.0.1:0', name: 'web' });
     expect(eps.nextPage).toBe('1');
     expect((await get('/api/entrypoints/admin')).body).toEqual({ address: '127.0.0.1:0', name: 'admin' });
     expect((await get('/api/entrypoints?per_page=1')).nextPage).toBe('2');
@@ -249,6 +250,6 @@ http:
     const viaUser = await fetch(`http://127.0.0.1:${p.port('web')}/api/http/routers/late@file`);
     expect(viaUser.status).toBe(200);
     expect(((await viaUser.json()) as { name: string }).name).toBe('late@file');
-    expect((await get('/api/http/services/pool@file')).body.usedBy).toEqual(['app-secure@file', 'app@file', 'late@file']);
+    expect((await get('/api/http/services/pool@file')).body.usedBy).toEqual(['app-secure@file', 'app@file', 'edgy@file', 'late@file']);
   });
 });

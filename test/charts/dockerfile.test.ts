@@ -1,12 +1,15 @@
 /**
  * No Docker engine here, so the Dockerfile is checked for the facts the chart
  * relies on: the same non-root numeric user, the ports the chart's entrypoints
- * use, a HEALTHCHECK on the ping entrypoint, and the entry command.
+ * use, a HEALTHCHECK (`portico healthcheck`) that finds the chart's ping
+ * entrypoint, and the entry command.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { validateStaticConfig } from '../../src/config/load-static-config.js';
+import { pingUrl } from '../../src/api/ping-healthcheck.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const dockerfile = readFileSync(join(repo, 'Dockerfile'), 'utf8');
@@ -39,11 +42,26 @@ describe('Dockerfile', () => {
     ]));
   });
 
-  it('health-checks /ping on the portico entrypoint with node (no curl in slim images)', () => {
+  it('health-checks with `portico healthcheck` on the config the container runs (no curl in slim images)', () => {
     const hc = instructions.find((l) => l.startsWith('HEALTHCHECK '))!;
-    expect(hc).toContain(`http://127.0.0.1:${values.ports.portico.port}/ping`);
-    expect(hc).toMatch(/CMD \["node", "-e"/);
+    const cmd = JSON.parse(hc.slice(hc.indexOf('CMD ') + 4)) as string[];
+    expect(cmd.slice(0, 3)).toEqual(['node', 'dist/src/cli.js', 'healthcheck']);
+    // The same --config the image's CMD passes to the server.
+    const runCmd = JSON.parse(instructions.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
+    expect(cmd.slice(3)).toEqual(runCmd);
     expect(hc).not.toMatch(/curl|wget/);
+    expect(hc).toMatch(/--timeout=3s/);
+  });
+
+  it('the healthcheck asks /ping where the chart serves it (the portico entrypoint)', () => {
+    // The static configuration as charts/portico/templates/configmap.yaml writes it.
+    const cfg = validateStaticConfig(
+      { entryPoints: { web: { address: `:${values.ports.web.port}` }, portico: { address: `:${values.ports.portico.port}` } }, ping: { entryPoint: 'portico' } },
+      '/etc/portico',
+      'chart',
+    );
+    expect(pingUrl(cfg)).toBe(`http://127.0.0.1:${values.ports.portico.port}/ping`);
+    expect(readFileSync(join(repo, 'charts/portico/templates/configmap.yaml'), 'utf8')).toContain('"ping" (dict "entryPoint" "portico")');
   });
 
   it('starts the CLI with the config path the chart mounts', () => {

@@ -122,8 +122,6 @@ const SCHEMAS: Record<string, Schema> = {
 const KNOWN_IGNORED: Record<string, string> = {
   // Go ignores PreferServerCipherSuites since 1.18, so Traefik does nothing with it either; refusing it would break Traefik files for no gain.
   'tlsOptions:preferServerCipherSuites': 'ignored by Traefik too',
-  // The Helm chart (charts/portico/values.yaml) sets it; refusing it needs the chart changed first. Portico's dashboard@internal is the API.
-  'static:api.dashboard': 'set by our own chart; no dashboard UI exists',
 };
 
 function findings(): { unread: string[]; unlistedFreeForm: string[] } {
