@@ -55,7 +55,7 @@ import { OneRttKeys } from '../packet/one-rtt-keys.js';
 import { verifyRetryIntegrity } from '../packet/retry-packet.js';
 import { readNegotiatedVersions } from '../packet/version-negotiation.js';
 import { QuicError, QuicErrorCode } from '../quic-error.js';
-import { LossRecovery, PacketNumberSpace, type RecoveryEvents } from '../recovery/loss-recovery.js';
+import { LossRecovery, PacketNumberSpace, type RecoveryCounters, type RecoveryEvents } from '../recovery/loss-recovery.js';
 import {
   QuicTlsAlert,
   type CryptoLevel,
@@ -72,7 +72,7 @@ import {
   verifyConnectionIdParameters,
   type TransportParameters,
 } from '../transport-parameters.js';
-import { ConnectionStreams } from '../streams/connection-streams.js';
+import { ConnectionStreams, type StreamCounters } from '../streams/connection-streams.js';
 import type { StreamControlFrame } from '../streams/stream-frames.js';
 import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
@@ -144,6 +144,20 @@ export type ConnectionEvent =
   /** We issued a connection ID (route packets to it here) or the peer retired one (forget it). */
   | { type: 'connectionIdIssued'; cid: Buffer; resetToken: Buffer | undefined }
   | { type: 'connectionIdRetired'; cid: Buffer };
+
+/** A connection's counters in one object (for the driver's stats, qlog and metrics); the parts are live views. */
+export interface QuicConnectionStats {
+  packetsReceived: number;
+  bytesReceived: number;
+  bytesSent: number;
+  smoothedRtt: number;
+  congestionWindow: number;
+  keyUpdates: number;
+  activeLocalConnectionIds: number;
+  recovery: Readonly<RecoveryCounters>;
+  streams: Readonly<StreamCounters>;
+  paths: Readonly<QuicConnection['pathCounters']>;
+}
 
 /** What a sent packet carried, for recovery to hand back as acknowledged or lost. */
 interface SentRecord {
@@ -384,6 +398,22 @@ export class QuicConnection {
   /** UDP payload bytes received and sent (the driver's stats). */
   get datagramBytes(): { received: number; sent: number } {
     return { received: this.bytesReceived, sent: this.bytesSent };
+  }
+
+  /** Counters of this connection and its recovery, streams and paths (a fresh object; call it for stats, not per packet). */
+  stats(): QuicConnectionStats {
+    return {
+      packetsReceived: this.packetsReceived,
+      bytesReceived: this.bytesReceived,
+      bytesSent: this.bytesSent,
+      smoothedRtt: this.recovery.rtt.smoothedRtt,
+      congestionWindow: this.recovery.congestionWindow,
+      keyUpdates: this.keyUpdates,
+      activeLocalConnectionIds: this.localCids.size,
+      recovery: this.recovery.counters,
+      streams: this.streams.counters,
+      paths: this.pathCounters,
+    };
   }
 
   /** Key updates completed on this connection (either side started them). */
@@ -890,8 +920,8 @@ export class QuicConnection {
     p = target;
     const end = this.oneRtt!.sealPacket(buf, 0, pnOffset, pnLength, p, pn);
     s.nextPacketNumber++;
-    // Not in flight on the current path: its loss is not the current path's congestion.
-    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, end, true, false, this.newRecord(PacketNumberSpace.ApplicationData, pn));
+    // Counted in flight like any ack-eliciting packet (recovery's PTO and loss logic expect that); one small packet per probe.
+    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, end, true, true, this.newRecord(PacketNumberSpace.ApplicationData, pn));
     this.bytesSent += end;
     return buf.subarray(0, end);
   }

@@ -9,6 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AddressedNetwork as Network, addressKey as key } from './fake-clock-network.js';
+import { writeShortHeader } from '../../../src/quic/packet/packet-header.js';
+import { writeFrame } from '../../../src/quic/frames/frame-writer.js';
+import type { OneRttKeys } from '../../../src/quic/packet/one-rtt-keys.js';
 
 describe('QuicConnection paths: migration, NAT rebinding, path validation', () => {
   it('NAT rebinding (new port, same CID): the server validates the new port, then reports it; data keeps flowing', () => {
@@ -106,5 +109,31 @@ describe('QuicConnection paths: migration, NAT rebinding, path validation', () =
     n.deliverToServer(first!, { address: '10.0.0.1', port: 9999, family: 'IPv4' });
     expect(key(n.server!.currentPath)).toBe('10.0.0.1:5000');
     expect(n.server!.pathCounters.migrations).toBe(0);
+  });
+
+  it('a probe (PATH_CHALLENGE only) from another address is answered there, within 3x its size, and does not move the connection', () => {
+    const n = new Network();
+    n.established();
+    const internals = n.client as unknown as { oneRtt: OneRttKeys; spaces: { nextPacketNumber: number }[] };
+    const buf = Buffer.alloc(100);
+    const pn = internals.spaces[2]!.nextPacketNumber++;
+    const pnOffset = writeShortHeader(buf, 0, n.client.remoteCid, 0, internals.oneRtt.keyPhase, 4, pn);
+    const challenge = randomBytes(8);
+    let p = writeFrame(buf, pnOffset + 4, { type: 'path_challenge', data: challenge });
+    buf.fill(0, p, 60); // PADDING
+    p = 60;
+    const probe = buf.subarray(0, internals.oneRtt.sealPacket(buf, 0, pnOffset, 4, p, pn));
+    const elsewhere = { address: '10.7.7.7', port: 4444, family: 'IPv4' as const };
+    n.deliverToServer(probe, elsewhere);
+    n.clientAddress = elsewhere; // the client listens there: the answer must arrive
+    const before = n.log.length;
+    n.step();
+    const answers = n.log.slice(before).filter((e) => e.to === '10.7.7.7:4444');
+    expect(answers.length).toBe(1);
+    expect(answers[0]!.data.length).toBeLessThanOrEqual(3 * probe.length);
+    expect(answers[0]!.data.length).toBeGreaterThanOrEqual(probe.length);
+    expect(key(n.server!.currentPath)).toBe('10.0.0.1:5000');
+    expect(n.server!.pathCounters.migrations).toBe(0);
+    expect(n.server!.isClosed).toBe(false);
   });
 });

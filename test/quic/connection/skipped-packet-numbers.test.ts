@@ -42,6 +42,14 @@ describe('skipped packet numbers', () => {
     const end = writeFrame(buf, pnOffset + 4, { type: 'ack', ranges: [target, target], ackDelay: 0 } as never);
     s.receiveDatagram(buf.subarray(0, internals.oneRtt.sealPacket(buf, 0, pnOffset, 4, end, pn)), n.now, n.clientAddress);
     expect(s.recovery.counters.acksRefused).toBe(refusedBefore + 1);
+    // stats() gathers the live counters of the connection, recovery, streams and paths.
+    const stats = s.stats();
+    expect(stats.recovery.acksRefused).toBe(refusedBefore + 1);
+    expect(stats.recovery.packetsSent).toBeGreaterThan(700);
+    expect(stats.bytesSent).toBeGreaterThan(1_000_000);
+    expect(stats.packetsReceived).toBeGreaterThan(10);
+    expect(stats.streams.localStreamsOpened).toBe(1);
+    expect(stats.paths.migrations).toBe(0);
     n.run(() => s.isClosed, 5000);
     const closed = n.serverEvents.find((e) => e.type === 'closed');
     expect(closed).toMatchObject({ type: 'closed', close: { code: QuicErrorCode.PROTOCOL_VIOLATION, initiator: 'local' } });
