@@ -31,6 +31,16 @@ export class ConfigurationAggregator {
     this.timer = setTimeout(() => this.flush(), delay);
   }
 
+  /**
+   * Apply now if every provider has reported once. Start-up calls it once its
+   * providers have started, so Portico is ready with their first complete
+   * configuration instead of a throttle period later (a request in between
+   * found only the internal routers and got 404).
+   */
+  flushIfComplete(): void {
+    if (this.latest.size >= this.expectedProviders && this.timer) this.flush();
+  }
+
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

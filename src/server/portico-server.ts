@@ -166,6 +166,7 @@ export class PorticoServer {
         }),
       ),
     );
+    this.aggregator.flushIfComplete();
     this.ready = true;
   }
 
