@@ -8,6 +8,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { HeaderMap, ResponseSink } from '../exchange/exchange.js';
 import { ExchangeBase, type ExchangeInit } from '../exchange/exchange-base.js';
 import { definedHeaders } from '../exchange/hop-by-hop.js';
+import { DiscardingSink } from '../exchange/failure-guarded-sink.js';
 
 /**
  * An h2 stream the client reset (RST_STREAM, or its connection closed) before
@@ -50,7 +51,11 @@ export class NodeExchange extends ExchangeBase {
 
   protected sendHead(status: number, headers: HeaderMap): ResponseSink {
     const res = this.res;
-    if (res.headersSent || (res as { destroyed?: boolean }).destroyed) return res as unknown as ResponseSink;
+    if (res.headersSent) return res as unknown as ResponseSink;
+    // A response the entrypoint already cut (writeTimeout, a stalled reader: h2 RST_STREAM, h1 socket destroyed)
+    // or whose client left takes nothing more: writing its head would throw ERR_HTTP2_INVALID_STREAM.
+    const stream = (res as Http2ServerResponse).stream as { destroyed?: boolean; closed?: boolean } | undefined;
+    if ((res as { destroyed?: boolean }).destroyed || stream?.destroyed || stream?.closed || this.clientGone) return new DiscardingSink();
     // Node refuses undefined values (hop-by-hop stripping leaves them) and h2 refuses connection-specific headers.
     let clean: Record<string, string | string[]> | undefined;
     for (const k in headers) {

@@ -20,6 +20,7 @@ export function statusText(status: number): string {
 }
 
 export function respondError(ex: Exchange, status: number): void {
-  if (ex.statusCode !== undefined) return;
+  // Nobody to answer: the client left or its response was cut (the upstream side is being aborted).
+  if (ex.statusCode !== undefined || ex.clientGone) return;
   ex.respond(status, { 'content-type': 'text/plain; charset=utf-8' }, `${status} ${statusText(status)}\n`);
 }
