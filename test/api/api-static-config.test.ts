@@ -4,7 +4,7 @@ import { loadStaticConfig } from '../../src/config/load-static-config.js';
 
 describe('api static configuration', () => {
   test('api.dashboard: true is an error naming the key', () => {
-    expect(() => loadStaticConfig({ document: { api: { dashboard: true, insecure: true } } })).toThrow(/api\.dashboard: Portico has no dashboard yet/);
+    expect(() => loadStaticConfig({ document: { api: { dashboard: true, insecure: true } } })).toThrow(/api\.dashboard: not supported: Portico has no dashboard yet/);
     expect(() => loadStaticConfig({ document: {}, flags: [['api.dashboard', 'true']] })).toThrow(/api\.dashboard/);
   });
 

@@ -31,7 +31,7 @@ test('dynamic keys Portico does not do are refused with their path, reason and l
     s:
       loadBalancer:
         servers: [{ url: "http://127.0.0.1:1" }]
-        sticky: { cookie: {} }
+        responseForwarding: { flushInterval: 100ms }
 tls:
   stores:
     default: { defaultGeneratedCert: { resolver: le } }
@@ -43,7 +43,7 @@ tls:
       'http.routers.r.observability (line 7): not supported: per-router observability settings are not supported',
       expect.stringMatching(/^http\.routers\.r\.tls\.certResolver \(line 8\): not supported: ACME certificate resolvers/),
       expect.stringMatching(/^http\.routers\.r\.tls\.domains \(line 8\): not supported: ACME/),
-      'http.services.s.loadBalancer.sticky (line 13): not supported: sticky sessions are not supported yet',
+      expect.stringMatching(/^http\.services\.s\.loadBalancer\.responseForwarding \(line 13\): /),
       expect.stringMatching(/^tls\.stores\.default\.defaultGeneratedCert \(line 16\): not supported: ACME/),
     ]),
   );
