@@ -56,13 +56,18 @@ async function sh(command: string, cwd: string): Promise<string> {
 
 /** Run `portico` from the project as the guide does, on a free port; resolves when it has applied the configuration. */
 async function startPortico(command: string, cwd: string): Promise<{ port: number; log: () => string; stop: () => Promise<void> }> {
-  const child = spawn('sh', ['-c', `exec ${command} --entryPoints.web.address=127.0.0.1:0`], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: `npx` runs portico as a child and does not pass SIGTERM on, so the whole group is stopped.
+  const child = spawn('sh', ['-c', `exec ${command} --entryPoints.web.address=127.0.0.1:0`], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // the group is already gone
+    }
     await exited;
   };
   const deadline = Date.now() + 20_000;
