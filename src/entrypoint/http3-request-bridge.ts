@@ -207,7 +207,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
       this.exchanges.delete(streamId);
       this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
     });
-    void dispatchExchange(ex, this.ep, undefined);
+    void dispatchExchange(ex, this.ep);
   }
 
   data(streamId: number, chunk: Buffer): void {

@@ -62,18 +62,15 @@ export class TcpEntryPoint {
   private readonly overload: OverloadGuard;
   /** Connections, requests, shed load and timeouts, for metrics (see observability/entrypoint-load-metrics.ts). */
   readonly load: EntryPointLoad;
-  private readonly redirectPortOf: (() => number) | undefined;
   port = 0;
   private readonly responses: ResponseDeadlines;
   private readonly handshakeTimeoutMs: number;
 
   constructor(
     private readonly ep: EntryPointContext,
-    redirectPort: (() => number) | undefined,
     /** TLS session-ticket keys shared by all workers of a multi-process Portico, so resumption works whichever worker a client reaches. */
     private readonly ticketKeys?: Buffer,
   ) {
-    this.redirectPortOf = redirectPort;
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
@@ -116,7 +113,7 @@ export class TcpEntryPoint {
         socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
         return;
       }
-      handleWebSocketUpgrade(ex, socket, head, this.ep, this.redirectPortOf?.());
+      handleWebSocketUpgrade(ex, socket, head, this.ep);
     });
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       this.ep.countMalformed(err.code ?? 'client-error');
@@ -280,7 +277,7 @@ export class TcpEntryPoint {
     if (!ex) return;
     ex.expectsContinue = expectContinue;
     this.track(ex, res, this.connections.h1Request(req));
-    void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
+    void dispatchExchange(ex, this.ep);
   }
 
   private onH2Request(req: Http2ServerRequest, res: Http2ServerResponse): void {
@@ -328,7 +325,7 @@ export class TcpEntryPoint {
     }
     const ex = this.makeH2Exchange(req, res, built, headers, tlsFacts, peer, method);
     this.track(ex, res, this.connections.h2Stream(session, req.stream.id ?? 0, req));
-    void dispatchExchange(ex, this.ep, this.redirectPortOf?.());
+    void dispatchExchange(ex, this.ep);
   }
 
   private makeH2Exchange(

@@ -63,7 +63,7 @@ class H2ConnectTunnel implements ClientTunnel {
   }
 }
 
-export function handleWebSocketUpgrade(ex: NodeExchange, socket: Socket, head: Buffer, ep: EntryPointContext, redirectPort: number | undefined): void {
+export function handleWebSocketUpgrade(ex: NodeExchange, socket: Socket, head: Buffer, ep: EntryPointContext): void {
   // A real ServerResponse bound to the upgrade socket lets middlewares answer (401, 403, 404) normally.
   const res = new ServerResponse(ex.body as IncomingMessage);
   res.assignSocket(socket);
@@ -74,10 +74,10 @@ export function handleWebSocketUpgrade(ex: NodeExchange, socket: Socket, head: B
   socket.once('close', () => {
     if (!tunnel.opened) ep.exchangeDone(ex, 'aborted');
   });
-  void dispatchExchange(ex, ep, redirectPort);
+  void dispatchExchange(ex, ep);
 }
 
 export function handleExtendedConnect(ex: NodeExchange, stream: ServerHttp2Stream, ep: EntryPointContext): void {
   ex.tunnel = new H2ConnectTunnel(stream);
-  void dispatchExchange(ex, ep, undefined);
+  void dispatchExchange(ex, ep);
 }

@@ -18,17 +18,9 @@ export interface DispatchContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
 
-export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext, redirectPort: number | undefined): Promise<void> {
+// Entrypoint redirections are ordinary routers from the internal provider (src/provider/internal), not a branch here.
+export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext): Promise<void> {
   try {
-    if (redirectPort !== undefined) {
-      const red = ep.config.http!.redirections!.entryPoint;
-      const port = redirectPort === 443 ? '' : `:${redirectPort}`;
-      const host = ex.facts.host.includes(':') ? `[${ex.facts.host}]` : ex.facts.host;
-      const permanent = red.permanent ?? true;
-      const safe = ex.method === 'GET' || ex.method === 'HEAD';
-      ex.respond(permanent ? (safe ? 301 : 308) : safe ? 302 : 307, { location: `${red.scheme ?? 'https'}://${host}${port}${ex.url}` });
-      return;
-    }
     const hit = ep.routes().match(ex.facts);
     if (!hit) {
       respondError(ex, 404);

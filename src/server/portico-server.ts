@@ -124,7 +124,7 @@ export class PorticoServer {
     for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
       const ctx = this.entryPointContext(name);
       // Redirections are routers of the internal provider now, not a closure of the listener.
-      const tcp = new TcpEntryPoint(ctx, undefined, this.role?.ticketKeys);
+      const tcp = new TcpEntryPoint(ctx, this.role?.ticketKeys);
       await tcp.listen();
       this.tcp.set(name, tcp);
       this.metrics.entryPoints.add(name, tcp.load);

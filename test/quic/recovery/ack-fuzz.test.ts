@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { LossRecovery, PacketNumberSpace } from '../../../src/quic/recovery/loss-recovery.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 
 const App = PacketNumberSpace.ApplicationData;
 

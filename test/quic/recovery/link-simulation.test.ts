@@ -13,7 +13,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { LossRecovery, PacketNumberSpace } from '../../../src/quic/recovery/loss-recovery.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 import { ReceivedPackets } from '../../../src/quic/connection/received-packets.js';
 import { FrameReader } from '../../../src/quic/frames/frame-reader.js';
 import type { AckFrame } from '../../../src/quic/frames/frame.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { SentPacketHistory } from '../../../src/quic/recovery/sent-packet-history.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../seeded-random.js';
 
 function outstanding<T>(h: SentPacketHistory<T>): number[] {
   const pns: number[] = [];

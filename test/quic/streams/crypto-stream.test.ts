@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { CryptoStream } from '../../../src/quic/streams/crypto-stream.js';
-import { patternBytes, randomInt, seededRandom, shuffle } from './prng.js';
+import { patternBytes, randomInt, seededRandom, shuffle } from '../seeded-random.js';
 
 function drain(stream: CryptoStream): Buffer {
   const parts: Buffer[] = [];

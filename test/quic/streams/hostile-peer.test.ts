@@ -11,7 +11,7 @@ import { frameLength, writeFrame } from '../../../src/quic/frames/frame-writer.j
 import { PacketType } from '../../../src/quic/packet/packet-header.js';
 import { QuicError, QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
-import { randomInt, seededRandom } from './prng.js';
+import { randomInt, seededRandom } from '../seeded-random.js';
 import { DEFAULT_PARAMETERS, expectQuicError } from './stream-pair.js';
 
 function fresh(options: Partial<ConstructorParameters<typeof ConnectionStreams>[0]> = {}): ConnectionStreams {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RangeSet } from '../../../src/quic/streams/range-set.js';
-import { randomInt, seededRandom } from './prng.js';
+import { randomInt, seededRandom } from '../seeded-random.js';
 
 /** The same set as a plain boolean array, to compare against. */
 function model(size: number) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReassemblyBuffer } from '../../../src/quic/streams/reassembly-buffer.js';
-import { patternBytes, randomInt, seededRandom, shuffle } from './prng.js';
+import { patternBytes, randomInt, seededRandom, shuffle } from '../seeded-random.js';
 
 function drain(buffer: ReassemblyBuffer, max?: number): Buffer {
   const parts: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SendBuffer } from '../../../src/quic/streams/send-buffer.js';
-import { patternBytes, randomInt, seededRandom, shuffle } from './prng.js';
+import { patternBytes, randomInt, seededRandom, shuffle } from '../seeded-random.js';
 
 describe('SendBuffer', () => {
   it('hands out new data within the budget and the credit, then a FIN with the last bytes', () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
-import { patternBytes, randomInt, seededRandom } from './prng.js';
+import { patternBytes, randomInt, seededRandom } from '../seeded-random.js';
 import { DEFAULT_PARAMETERS, type SentFrame, buildPacket, deliver, makePair, reportFate } from './stream-pair.js';
 
 interface InFlight {

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so property tests replay exactly from their seed. */
+/** Seeded randomness (mulberry32) for the QUIC tests: the same seed replays the same run. seededRandom returns [0, 1). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
