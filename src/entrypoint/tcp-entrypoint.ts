@@ -21,7 +21,6 @@ import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunne
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
-import { ResponseDeadlines } from './response-deadlines.js';
 import { TlsByClientHello } from './tls-by-client-hello.js';
 import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
@@ -63,7 +62,6 @@ export class TcpEntryPoint {
   /** Connections, requests, shed load and timeouts, for metrics (see observability/entrypoint-load-metrics.ts). */
   readonly load: EntryPointLoad;
   port = 0;
-  private readonly responses: ResponseDeadlines;
   private readonly handshakeTimeoutMs: number;
 
   constructor(
@@ -74,17 +72,15 @@ export class TcpEntryPoint {
     const t = ep.config.transport;
     const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
     const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
-    this.responses = new ResponseDeadlines(
+    this.handshakeTimeoutMs = readTimeout || 120_000;
+    this.connections = new OpenConnections(
       {
+        readTimeoutMs: readTimeout,
+        idleTimeoutMs: idleTimeout,
         writeTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
         writeStallTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
         sweepMs: 1000,
       },
-      (phase) => this.load.countTimeout(phase),
-    );
-    this.handshakeTimeoutMs = readTimeout || 120_000;
-    this.connections = new OpenConnections(
-      { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
       { timedOut: (phase) => this.load.countTimeout(phase) },
     );
     this.load = new EntryPointLoad(
@@ -363,10 +359,8 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse, closed: () => void): void {
-    const untrack = this.responses.track(res);
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
-      untrack();
       closed();
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.clientClosed();
