@@ -11,10 +11,12 @@ import { mkdirSync } from 'node:fs';
 import type { EntryPointContext } from './entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
 import { parseListenAddress } from '../config/listen-address.js';
-import { parseDurationMs } from '../config/duration.js';
 import { readStatelessResetKey } from '../config/stateless-reset-key.js';
 import { Http3ServerSession } from '../http3/server-session.js';
 import { Http3RequestBridge } from './http3-request-bridge.js';
+import { Http3RequestDeadlines } from './http3-request-deadlines.js';
+import { respondingTimeouts } from './responding-timeouts.js';
+import type { DeadlinePhase } from './open-connections.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
@@ -40,6 +42,8 @@ export async function startHttp3Listener(
   log: Logger,
   /** Used when the entrypoint configures no key: a multi-process primary's, so a restarted worker 1 still resets its predecessor's connections. */
   defaultStatelessResetKey?: Buffer,
+  /** A request cut by a deadline (readTimeout, writeTimeout, writeStallTimeout), for the entrypoint's metrics. */
+  timedOut: (phase: DeadlinePhase) => void = () => undefined,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
   const h3 = ep.config.http3 ?? {};
   const transport = TRANSPORTS[h3.quic ?? 'quiche'];
@@ -55,6 +59,8 @@ export async function startHttp3Listener(
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
   const sessions = new Map<QuicConnection, Http3ServerSession>();
+  const timeouts = respondingTimeouts(ep.config.transport);
+  const deadlines = new Http3RequestDeadlines({ ...timeouts, sweepMs: 1000 }, timedOut);
   const { host } = parseListenAddress(ep.config.address);
   let listener: QuicListener;
   try {
@@ -63,7 +69,7 @@ export async function startHttp3Listener(
       port,
       alpn: ['h3'],
       connectionIds: ids,
-      idleTimeoutMs: parseDurationMs(ep.config.transport?.respondingTimeouts?.idleTimeout ?? 180),
+      idleTimeoutMs: timeouts.idleTimeoutMs,
       maxConnections: ep.config.transport?.maxConnections ?? 10_000,
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
@@ -89,6 +95,7 @@ export async function startHttp3Listener(
         bridge.session = session;
         if (h3.qlogDir) traceHttp3(conn, bridge, session);
         sessions.set(conn, session);
+        deadlines.add(bridge);
         conn.events = {
           established: () => session.start(),
           streamData: (id, data, fin) => session.onStreamData(id, data, fin),
@@ -96,6 +103,7 @@ export async function startHttp3Listener(
           streamStopSending: (id, code) => session.onStreamStopSending(id, code),
           closed: () => {
             bridge.connectionClosed();
+            deadlines.delete(bridge);
             sessions.delete(conn);
           },
         };
@@ -127,6 +135,7 @@ export async function startHttp3Listener(
             }),
         );
         await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, graceMs).unref())]);
+        deadlines.stop();
         await listener.close();
       },
     },

@@ -18,6 +18,7 @@ import { buildRequestFacts } from './request-facts-builder.js';
 import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { isHopByHop } from '../exchange/hop-by-hop.js';
+import type { Http3RequestClock, Http3RequestsInProgress } from './http3-request-deadlines.js';
 
 /** What the bridge needs from the QUIC stream layer for back-pressure. */
 export interface Http3StreamFlow {
@@ -102,14 +103,29 @@ class Http3ResponseSink extends EventEmitter implements ResponseSink {
   }
 }
 
-export class Http3Exchange extends ExchangeBase {
+export class Http3Exchange extends ExchangeBase implements Http3RequestClock {
   trailers: HeaderMap | undefined;
   readonly sink: Http3ResponseSink;
+  readonly since = performance.now();
+  /** A request without a body has nothing left to read; one with a body is complete at its end. */
+  requestComplete: boolean;
+  progressAt = this.since;
+  bufferedAtSweep = 0;
 
-  constructor(init: ExchangeInit, session: Http3ServerSession, flow: Http3StreamFlow, readonly streamId: number) {
+  constructor(
+    init: ExchangeInit,
+    session: Http3ServerSession,
+    private readonly flow: Http3StreamFlow,
+    readonly streamId: number,
+  ) {
     super(init);
     this.sink = new Http3ResponseSink(session, flow, streamId, (n) => (this.responseBytes += n));
     this.session = session;
+    this.requestComplete = !init.hasBody;
+  }
+
+  bufferedResponseBytes(): number {
+    return this.flow.bufferedAmount(this.streamId);
   }
 
   private readonly session: Http3ServerSession;
@@ -145,7 +161,7 @@ function toHeaderMap(fields: FieldLine[]): HeaderMap {
   return out;
 }
 
-export class Http3RequestBridge implements Http3ServerEvents {
+export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInProgress {
   session!: Http3ServerSession;
   private readonly exchanges = new Map<number, Http3Exchange>();
 
@@ -220,7 +236,18 @@ export class Http3RequestBridge implements Http3ServerEvents {
     const ex = this.exchanges.get(streamId);
     if (!ex) return;
     if (trailers) ex.trailers = toHeaderMap(trailers);
+    ex.requestComplete = true;
     ex.body.push(null);
+  }
+
+  requestsInProgress(): Iterable<Http3RequestClock> {
+    return this.exchanges.values();
+  }
+
+  cancel(streamId: number, code: number): void {
+    // The session tells us through aborted(); if it had already forgotten the stream, abort here.
+    this.session.resetStream(streamId, code);
+    this.aborted(streamId, code);
   }
 
   aborted(streamId: number, code: number): void {

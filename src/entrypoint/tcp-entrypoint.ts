@@ -11,7 +11,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { EntryPointContext } from './entrypoint-context.js';
 import { parseListenAddress } from '../config/listen-address.js';
-import { parseDurationMs } from '../config/duration.js';
 import { NodeExchange } from './node-exchange.js';
 import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
@@ -19,6 +18,7 @@ import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-h
 import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
+import { respondingTimeouts } from './responding-timeouts.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
 import { TlsByClientHello } from './tls-by-client-hello.js';
@@ -42,15 +42,6 @@ type PeerSocket = Socket & {
   porticoClosing?: boolean;
 };
 
-/**
- * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
- * download or a long poll, short enough that no response holds a backend connection for ever.
- * Server-sent event streams and downloads that take longer need it raised (or 0).
- */
-const DEFAULT_WRITE_TIMEOUT_S = 300;
-/** A client that takes none of a response's waiting bytes for this long is gone or hostile (nginx's send_timeout is 60 s too). */
-const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
-
 export class TcpEntryPoint {
   private server: NetServer | undefined;
   private readonly h1: http.Server;
@@ -70,17 +61,11 @@ export class TcpEntryPoint {
     private readonly ticketKeys?: Buffer,
   ) {
     const t = ep.config.transport;
-    const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
-    const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
-    this.handshakeTimeoutMs = readTimeout || 120_000;
+    const timeouts = respondingTimeouts(t);
+    const idleTimeout = timeouts.idleTimeoutMs;
+    this.handshakeTimeoutMs = timeouts.readTimeoutMs || 120_000;
     this.connections = new OpenConnections(
-      {
-        readTimeoutMs: readTimeout,
-        idleTimeoutMs: idleTimeout,
-        writeTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
-        writeStallTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
-        sweepMs: 1000,
-      },
+      { ...timeouts, sweepMs: 1000 },
       { timedOut: (phase) => this.load.countTimeout(phase) },
     );
     this.load = new EntryPointLoad(

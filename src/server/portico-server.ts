@@ -130,7 +130,7 @@ export class PorticoServer {
       this.metrics.entryPoints.add(name, tcp.load);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
       if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
-        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey);
+        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey, (phase) => tcp.load.countTimeout(phase));
         if (result.ok) {
           this.h3.set(name, result.listener);
           this.metrics.quic.add(name, result.listener);
