@@ -79,8 +79,7 @@ export async function startHttp3Listener(
       onConnection: (conn) => {
         const sel = ep.tlsRuntime().select(conn.serverName);
         const bridge = new Http3RequestBridge(ep, conn, {
-          remoteAddress: conn.remoteAddress,
-          remotePort: conn.remotePort,
+          peer: conn,
           localPort: conn.localPort,
           serverName: conn.serverName,
           optionsName: sel.options.name,

@@ -31,8 +31,12 @@ export interface Http3StreamFlow {
 }
 
 export interface Http3ConnectionInfo {
-  remoteAddress: string;
-  remotePort: number;
+  /**
+   * The QUIC connection's peer, read at every request: the client's address
+   * follows migration and NAT rebinding (RFC 9000 §9), so ClientIP rules,
+   * X-Forwarded-For and the access log see where the client is now.
+   */
+  peer: { readonly remoteAddress: string; readonly remotePort: number };
   localPort: number;
   serverName: string | undefined;
   optionsName: string;
@@ -157,14 +161,15 @@ export class Http3RequestBridge implements Http3ServerEvents {
 
   request(streamId: number, req: Http3Request): void {
     const headers = toHeaderMap(req.headers);
-    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, this.info.remoteAddress));
+    const { remoteAddress, remotePort } = this.info.peer;
+    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, remoteAddress));
     const authority = req.authority ?? (headers.host as string | undefined) ?? '';
     delete headers.host;
     if (req.method === 'CONNECT' && !req.protocol) {
       this.session.sendHeaders(streamId, 405, [], true);
       return;
     }
-    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(this.info.remoteAddress));
+    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(remoteAddress));
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);
@@ -188,7 +193,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
         scheme: 'https',
         facts: built.facts,
         remoteAddress: built.facts.clientIp,
-        remotePort: this.info.remotePort,
+        remotePort,
         localPort: this.info.localPort,
         tls: { serverName: this.info.serverName, optionsName: this.info.optionsName },
         body,
