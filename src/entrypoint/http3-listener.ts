@@ -68,6 +68,7 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
       statelessResetKey,
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);

@@ -24,6 +24,14 @@ const MAC_LENGTH = 16;
 const RETRY_LIFETIME_MS = 10_000;
 /** A NEW_TOKEN token is for the client's next visits (§8.1.3 leaves the lifetime to the server). */
 const NEW_TOKEN_LIFETIME_MS = 24 * 3600_000;
+/** `retry: 'auto'`: Retry every new client while at least this many handshakes are in progress (a flood, spoofed or not). */
+export const AUTO_RETRY_HANDSHAKES = 128;
+
+/** Whether a new client without a valid token gets a Retry: `true` always, `'auto'` while handshakes pile up. */
+export function retryRequired(policy: boolean | 'auto' | undefined, handshakesInProgress: number): boolean {
+  return policy === true || (policy === 'auto' && handshakesInProgress >= AUTO_RETRY_HANDSHAKES);
+}
+
 const NEW_TOKEN_HEAD = 8; // format, issue time (6 bytes), one reserved byte
 const NEW_TOKEN_LENGTH = NEW_TOKEN_HEAD + MAC_LENGTH;
 

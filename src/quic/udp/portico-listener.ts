@@ -20,7 +20,7 @@ import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { buildRetryPacket } from '../packet/retry-packet.js';
 import { createQuicTlsServer } from '../tls13/index.js';
 import type { QuicTlsServerCertificate } from '../tls13/quic-tls.js';
-import { RetryTokens } from '../retry-tokens.js';
+import { RetryTokens, retryRequired } from '../retry-tokens.js';
 import { StatelessResets } from '../stateless-reset.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
 import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions } from '../transport.js';
@@ -37,8 +37,6 @@ const MAX_PENDING_HANDSHAKES = 1024;
 const MAX_DATAGRAM = 1350;
 /** What one QuicConnection.sendDatagrams call returns at most: a full batch means it may have more. */
 const MAX_DATAGRAMS_PER_PASS = 32;
-/** `retry: 'auto'`: Retry every new client while more handshakes than this are in progress (a flood, spoofed or not). */
-export const AUTO_RETRY_HANDSHAKES = 128;
 
 export interface PorticoListenerOptions extends QuicListenOptions {
   /** Bind with SO_REUSEPORT (every worker its own socket on the same port; Node >= 22.12). */
@@ -156,14 +154,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
         validated = this.retryTokens.validateNewToken(token, rinfo.address);
       }
     }
-    if (!validated && this.retryNeeded()) return this.sendRetry(socket, h, rinfo);
+    if (!validated && retryRequired(this.opts.retry, this.handshaking)) return this.sendRetry(socket, h, rinfo);
     this.accept(socket, msg, rinfo, originalDcid, retrySourceCid, Buffer.from(h.scid), h.version, validated);
-  }
-
-  /** `retry: true` always; `'auto'` while the handshakes in progress are over the mark. */
-  private retryNeeded(): boolean {
-    const retry = this.opts.retry;
-    return retry === true || (retry === 'auto' && this.handshaking >= AUTO_RETRY_HANDSHAKES);
   }
 
   private accept(

@@ -12,6 +12,7 @@ import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js'
 import { porticoTransport } from '../../../src/quic/udp/portico-transport.js';
 import type { QuicConnection, QuicListener, QuicListenOptions } from '../../../src/quic/transport.js';
 import { StatelessResets } from '../../../src/quic/stateless-reset.js';
+import { AUTO_RETRY_HANDSHAKES } from '../../../src/quic/retry-tokens.js';
 import { gtlsclient } from '../../support/gtlsclient.js';
 import { QuicConnection as SansIoConnection } from '../../../src/quic/connection/quic-connection.js';
 import { createQuicTlsClient } from '../../../src/quic/tls13/index.js';
@@ -235,6 +236,35 @@ describe('PorticoListener address validation', () => {
     third.socket.close();
     expect(third.client.isEstablished).toBe(true);
     expect(listener.counters.retriesSent).toBe(2);
+  }, 30_000);
+});
+
+describe('PorticoListener retry: auto', () => {
+  it('accepts without Retry until AUTO_RETRY_HANDSHAKES handshakes are in progress, then answers new clients with a Retry', async () => {
+    const { listener } = await listen({ retry: 'auto', maxConnections: 1_000 });
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const retries: Buffer[] = [];
+    socket.on('message', (m) => {
+      if ((m[0]! & 0xf0) === 0xf0) retries.push(m); // long header, type 3: Retry
+    });
+    // First flights only: each becomes a handshake in progress on the server (the clients never answer).
+    for (let i = 0; i < AUTO_RETRY_HANDSHAKES + 5; i++) {
+      const client = new SansIoConnection({
+        role: 'client',
+        localCid: randomBytes(8),
+        remoteCid: randomBytes(8),
+        now: performance.now(),
+        createTls: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], insecure: true, now: () => Date.now() }),
+      });
+      for (const d of client.sendDatagrams(performance.now())) socket.send(d, listener.port, '127.0.0.1');
+      if (i % 16 === 15) await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 100 && listener.counters.retriesSent < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    socket.close();
+    expect(listener.counters.retriesSent).toBe(5);
+    expect(retries.length).toBe(5);
+    expect((listener as unknown as { handshaking: number }).handshaking).toBe(AUTO_RETRY_HANDSHAKES);
   }, 30_000);
 });
 
