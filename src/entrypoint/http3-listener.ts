@@ -54,7 +54,7 @@ export async function startHttp3Listener(
   }
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
-  const sessions = new Map<QuicConnection, Http3ServerSession>();
+  const sessions = new Map<QuicConnection, { session: Http3ServerSession; bridge: Http3RequestBridge }>();
   const { host } = parseListenAddress(ep.config.address);
   let listener: QuicListener;
   try {
@@ -88,7 +88,7 @@ export async function startHttp3Listener(
         const session = new Http3ServerSession(conn, bridge, { maxFieldSectionSize: ep.config.transport?.maxHeaderBytes ?? 64 * 1024 });
         bridge.session = session;
         if (h3.qlogDir) traceHttp3(conn, bridge, session);
-        sessions.set(conn, session);
+        sessions.set(conn, { session, bridge });
         conn.events = {
           established: () => session.start(),
           streamData: (id, data, fin) => session.onStreamData(id, data, fin),
@@ -112,7 +112,7 @@ export async function startHttp3Listener(
       openConnections: () => listener.connections.size,
       async close(graceMs: number) {
         const drained = [...sessions.entries()].map(
-          ([conn, session]) =>
+          ([conn, { session, bridge }]) =>
             new Promise<void>((resolve) => {
               const events = conn.events;
               if (events) {
@@ -122,6 +122,8 @@ export async function startHttp3Listener(
                   resolve();
                 };
               }
+              // The last request in flight finished after our GOAWAY: close once its response has left.
+              bridge.drained = () => closeWhenDelivered(conn, bridge.endedDuringShutdown, performance.now() + graceMs);
               session.goaway();
               if (session.activeRequestCount === 0) conn.close(0, 'shutdown');
             }),
@@ -131,6 +133,27 @@ export async function startHttp3Listener(
       },
     },
   };
+}
+
+/**
+ * Closes `conn` once the responses on `streams` are out: the transport holds
+ * no more of them (for our stack that means acknowledged; the quiche
+ * binding says only what it has not taken yet), then a few round trips for
+ * what is in flight and its acknowledgement — a CONNECTION_CLOSE right away
+ * would cut a response the transport has not sent. Never later than
+ * `deadline` (the grace period).
+ */
+function closeWhenDelivered(conn: QuicConnection, streams: number[], deadline: number): void {
+  const check = () => {
+    if (performance.now() < deadline && streams.some((id) => conn.bufferedAmount(id) > 0)) {
+      setTimeout(check, 10);
+      return;
+    }
+    const linger = Math.min(50 + 3 * conn.stats().rttMs, Math.max(0, deadline - performance.now()));
+    setTimeout(() => conn.close(0, 'shutdown'), linger);
+  };
+  // The session reports `drained` while the last response ends, before its exchange is recorded as ended.
+  setImmediate(check);
 }
 
 /**

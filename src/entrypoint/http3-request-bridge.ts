@@ -151,6 +151,10 @@ function toHeaderMap(fields: FieldLine[]): HeaderMap {
 
 export class Http3RequestBridge implements Http3ServerEvents {
   session!: Http3ServerSession;
+  /** Set by the listener when it shuts down: after our GOAWAY, the last request in flight finished. */
+  drained: (() => void) | undefined;
+  /** Request streams whose exchange ended since `drained` was set (their responses may still be on their way). */
+  readonly endedDuringShutdown: number[] = [];
   private readonly exchanges = new Map<number, Http3Exchange>();
 
   constructor(
@@ -210,6 +214,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
     this.exchanges.set(streamId, ex);
     ex.sink.once('close', () => {
       this.exchanges.delete(streamId);
+      if (this.drained) this.endedDuringShutdown.push(streamId);
       this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
     });
     void dispatchExchange(ex, this.ep);
