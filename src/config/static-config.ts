@@ -50,6 +50,12 @@ export interface Http3Config {
   enabled?: boolean;
   advertisedPort?: number;
   quic?: string;
+  /**
+   * Address validation with a QUIC Retry before any connection state (RFC
+   * 9000 §8.1): `always` (or true), `auto` (only while many handshakes are
+   * in progress), `off` (or false, the default).
+   */
+  retry?: boolean | 'always' | 'auto' | 'off';
   keylogFile?: string;
   qlogDir?: string;
   /** File holding the QUIC stateless reset key (>= 32 bytes), shared by replicas; resolved against the config's directory. */

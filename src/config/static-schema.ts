@@ -41,6 +41,7 @@ const entryPoint = {
         enabled: { type: 'boolean' },
         advertisedPort: { type: 'integer', minimum: 1, maximum: 65535 },
         quic: { type: 'string' },
+        retry: { enum: [true, false, 'always', 'auto', 'off'] },
         keylogFile: { type: 'string' },
         qlogDir: { type: 'string' },
         statelessResetKeyFile: { type: 'string', minLength: 1 },

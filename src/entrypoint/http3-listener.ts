@@ -58,7 +58,7 @@ export async function startHttp3Listener(
   }
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
-  const sessions = new Map<QuicConnection, Http3ServerSession>();
+  const sessions = new Map<QuicConnection, { session: Http3ServerSession; bridge: Http3RequestBridge }>();
   const timeouts = respondingTimeouts(ep.config.transport);
   const deadlines = new Http3RequestDeadlines({ ...timeouts, sweepMs: 1000 }, timedOut);
   const { host } = parseListenAddress(ep.config.address);
@@ -74,6 +74,7 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
       statelessResetKey,
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);
@@ -85,8 +86,7 @@ export async function startHttp3Listener(
       onConnection: (conn) => {
         const sel = ep.tlsRuntime().select(conn.serverName);
         const bridge = new Http3RequestBridge(ep, conn, {
-          remoteAddress: conn.remoteAddress,
-          remotePort: conn.remotePort,
+          peer: conn,
           localPort: conn.localPort,
           serverName: conn.serverName,
           optionsName: sel.options.name,
@@ -94,7 +94,7 @@ export async function startHttp3Listener(
         const session = new Http3ServerSession(conn, bridge, { maxFieldSectionSize: ep.config.transport?.maxHeaderBytes ?? 64 * 1024 });
         bridge.session = session;
         if (h3.qlogDir) traceHttp3(conn, bridge, session);
-        sessions.set(conn, session);
+        sessions.set(conn, { session, bridge });
         deadlines.add(bridge);
         conn.events = {
           established: () => session.start(),
@@ -120,7 +120,7 @@ export async function startHttp3Listener(
       openConnections: () => listener.connections.size,
       async close(graceMs: number) {
         const drained = [...sessions.entries()].map(
-          ([conn, session]) =>
+          ([conn, { session, bridge }]) =>
             new Promise<void>((resolve) => {
               const events = conn.events;
               if (events) {
@@ -130,6 +130,8 @@ export async function startHttp3Listener(
                   resolve();
                 };
               }
+              // The last request in flight finished after our GOAWAY: close once its response has left.
+              bridge.drained = () => closeWhenDelivered(conn, bridge.endedDuringShutdown, performance.now() + graceMs);
               session.goaway();
               if (session.activeRequestCount === 0) conn.close(0, 'shutdown');
             }),
@@ -140,6 +142,27 @@ export async function startHttp3Listener(
       },
     },
   };
+}
+
+/**
+ * Closes `conn` once the responses on `streams` are out: the transport holds
+ * no more of them (for our stack that means acknowledged; the quiche
+ * binding says only what it has not taken yet), then a few round trips for
+ * what is in flight and its acknowledgement — a CONNECTION_CLOSE right away
+ * would cut a response the transport has not sent. Never later than
+ * `deadline` (the grace period).
+ */
+function closeWhenDelivered(conn: QuicConnection, streams: number[], deadline: number): void {
+  const check = () => {
+    if (performance.now() < deadline && streams.some((id) => conn.bufferedAmount(id) > 0)) {
+      setTimeout(check, 10);
+      return;
+    }
+    const linger = Math.min(50 + 3 * conn.stats().rttMs, Math.max(0, deadline - performance.now()));
+    setTimeout(() => conn.close(0, 'shutdown'), linger);
+  };
+  // The session reports `drained` while the last response ends, before its exchange is recorded as ended.
+  setImmediate(check);
 }
 
 /**

@@ -32,8 +32,12 @@ export interface Http3StreamFlow {
 }
 
 export interface Http3ConnectionInfo {
-  remoteAddress: string;
-  remotePort: number;
+  /**
+   * The QUIC connection's peer, read at every request: the client's address
+   * follows migration and NAT rebinding (RFC 9000 §9), so ClientIP rules,
+   * X-Forwarded-For and the access log see where the client is now.
+   */
+  peer: { readonly remoteAddress: string; readonly remotePort: number };
   localPort: number;
   serverName: string | undefined;
   optionsName: string;
@@ -163,6 +167,10 @@ function toHeaderMap(fields: FieldLine[]): HeaderMap {
 
 export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInProgress {
   session!: Http3ServerSession;
+  /** Set by the listener when it shuts down: after our GOAWAY, the last request in flight finished. */
+  drained: (() => void) | undefined;
+  /** Request streams whose exchange ended since `drained` was set (their responses may still be on their way). */
+  readonly endedDuringShutdown: number[] = [];
   private readonly exchanges = new Map<number, Http3Exchange>();
 
   constructor(
@@ -173,14 +181,15 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
 
   request(streamId: number, req: Http3Request): void {
     const headers = toHeaderMap(req.headers);
-    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, this.info.remoteAddress));
+    const { remoteAddress, remotePort } = this.info.peer;
+    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, remoteAddress));
     const authority = req.authority ?? (headers.host as string | undefined) ?? '';
     delete headers.host;
     if (req.method === 'CONNECT' && !req.protocol) {
       this.session.sendHeaders(streamId, 405, [], true);
       return;
     }
-    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(this.info.remoteAddress));
+    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(remoteAddress));
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);
@@ -204,7 +213,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
         scheme: 'https',
         facts: built.facts,
         remoteAddress: built.facts.clientIp,
-        remotePort: this.info.remotePort,
+        remotePort,
         localPort: this.info.localPort,
         tls: { serverName: this.info.serverName, optionsName: this.info.optionsName },
         body,
@@ -221,6 +230,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
     this.exchanges.set(streamId, ex);
     ex.sink.once('close', () => {
       this.exchanges.delete(streamId);
+      if (this.drained) this.endedDuringShutdown.push(streamId);
       this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
     });
     void dispatchExchange(ex, this.ep);
