@@ -32,7 +32,8 @@ export interface EntryPointConfig {
   };
   http3?: Http3Config;
   forwardedHeaders?: { trustedIPs?: string[]; insecure?: boolean };
-  proxyProtocol?: never;
+  /** Take a PROXY protocol header (v1 or v2) from these sources; its client address stands for the connection's peer. */
+  proxyProtocol?: { trustedIPs?: string[]; insecure?: boolean };
   transport?: {
     respondingTimeouts?: { readTimeout?: Duration; writeTimeout?: Duration; idleTimeout?: Duration; writeStallTimeout?: Duration };
     lifeCycle?: { graceTimeOut?: Duration; requestAcceptGraceTimeout?: Duration };

@@ -65,6 +65,11 @@ const entryPoint = {
       additionalProperties: false,
       properties: { trustedIPs: strings, insecure: { type: 'boolean' } },
     },
+    proxyProtocol: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { trustedIPs: strings, insecure: { type: 'boolean' } },
+    },
     transport: {
       type: 'object',
       additionalProperties: false,
