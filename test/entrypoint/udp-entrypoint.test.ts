@@ -7,30 +7,16 @@
 import { Resolver } from 'node:dns/promises';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { startPortico, type Harness } from '../support/portico-harness.js';
-import { deadUdpPort, startDnsServer, startEchoServer, udpClient, type UdpClient, type UdpServer } from './udp-peers.js';
+import { deadUdpPort, UdpPeerSet, type UdpClient } from './udp-peers.js';
 
-const servers: UdpServer[] = [];
-const clients: UdpClient[] = [];
+const peers = new UdpPeerSet();
 let portico: Harness | undefined;
 
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
   await portico?.stop();
   portico = undefined;
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await peers.closeAll();
 });
-
-async function echo(name: string): Promise<UdpServer> {
-  const s = await startEchoServer(name);
-  servers.push(s);
-  return s;
-}
-
-async function client(): Promise<UdpClient> {
-  const c = await udpClient();
-  clients.push(c);
-  return c;
-}
 
 async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -47,9 +33,8 @@ const udpStatic = (udp: Record<string, unknown> = {}) => ({
 
 describe('UDP entrypoint', () => {
   test('a DNS query from a real resolver is answered through a UDP router, by backends in turn', async () => {
-    const a = await startDnsServer('10.0.0.1');
-    const b = await startDnsServer('10.0.0.2');
-    servers.push(a, b);
+    const a = await peers.dns('10.0.0.1');
+    const b = await peers.dns('10.0.0.2');
     portico = await startPortico(udpStatic(), {
       'udp.yaml': `
 udp:
@@ -79,8 +64,8 @@ udp:
   });
 
   test('a weighted service splits sessions by weight; every datagram of a client stays with its backend', async () => {
-    const heavy = await echo('heavy');
-    const light = await echo('light');
+    const heavy = await peers.echo('heavy');
+    const light = await peers.echo('light');
     portico = await startPortico(udpStatic(), {
       'udp.yaml': `
 udp:
@@ -100,7 +85,7 @@ udp:
     const seen: Record<string, number> = { heavy: 0, light: 0 };
     const cs: UdpClient[] = [];
     for (let i = 0; i < 20; i++) {
-      const c = await client();
+      const c = await peers.client();
       cs.push(c);
       const reply = await c.ask(port, `hello ${i}`);
       expect(reply).toMatch(/^(heavy|light):\d+:hello \d+$/);
@@ -117,12 +102,12 @@ udp:
   });
 
   test('an idle session expires after udp.timeout; the next datagram opens a new one', async () => {
-    const one = await echo('one');
+    const one = await peers.echo('one');
     portico = await startPortico(udpStatic({ timeout: '300ms' }), {
       'udp.yaml': `udp: { routers: { r: { service: s } }, services: { s: { loadBalancer: { servers: [{ address: "127.0.0.1:${one.port}" }] } } } }\n`,
     });
     const port = portico.port('dns');
-    const c = await client();
+    const c = await peers.client();
     const first = (await c.ask(port, 'x'))!.split(':')[1];
     // Activity keeps it open past the timeout.
     for (let i = 0; i < 4; i++) {
@@ -138,7 +123,7 @@ udp:
   });
 
   test('a dead backend (ICMP port unreachable) ends its session and crashes nothing; the client is served again', async () => {
-    const alive = await echo('alive');
+    const alive = await peers.echo('alive');
     const dead = await deadUdpPort();
     portico = await startPortico(udpStatic(), {
       'udp.yaml': `
@@ -150,7 +135,7 @@ udp:
     });
     const port = portico.port('dns');
     const ep = portico.server.udpEntryPoint('dns')!;
-    const victim = await client();
+    const victim = await peers.client();
     // The first session goes to the dead server: no answer, and the refusal closes the session.
     expect(await victim.ask(port, 'anyone?', 500)).toBeUndefined();
     await until(() => (ep.counters.closed.get('backend-error') ?? 0) >= 1 || ep.openSessions === 0);
@@ -159,10 +144,10 @@ udp:
       await victim.ask(port, 'anyone?', 300);
       await until(() => (ep.counters.closed.get('backend-error') ?? 0) >= 1);
     }
-    const other = await client();
+    const other = await peers.client();
     expect(await other.ask(port, 'hi')).toMatch(/^alive:\d+:hi$/);
     // Round robin: the next new session goes to the dead server again, the one after to the live one.
-    const third = await client();
+    const third = await peers.client();
     expect(await third.ask(port, 'hello?', 300)).toBeUndefined();
     // The victim's next datagram opens a new session (its old one is gone), and is answered.
     expect(ep.counters.opened).toBe(3);
@@ -171,12 +156,12 @@ udp:
   });
 
   test('the session table is bounded: a client beyond udp.maxSessions is not served, and counted', async () => {
-    const one = await echo('one');
+    const one = await peers.echo('one');
     portico = await startPortico(udpStatic({ maxSessions: 2 }), {
       'udp.yaml': `udp: { routers: { r: { service: s } }, services: { s: { loadBalancer: { servers: [{ address: "127.0.0.1:${one.port}" }] } } } }\n`,
     });
     const port = portico.port('dns');
-    const [c1, c2, c3] = [await client(), await client(), await client()];
+    const [c1, c2, c3] = [await peers.client(), await peers.client(), await peers.client()];
     expect(await c1.ask(port, '1')).toMatch(/^one:/);
     expect(await c2.ask(port, '2')).toMatch(/^one:/);
     expect(await c3.ask(port, '3', 400)).toBeUndefined();
@@ -191,8 +176,8 @@ udp:
   });
 
   test('a reload changes the UDP router without reopening the socket; sessions of the old route move', async () => {
-    const before = await echo('before');
-    const after = await echo('after');
+    const before = await peers.echo('before');
+    const after = await peers.echo('after');
     const conf = (target: string) => `
 udp:
   routers: { r: { service: ${target} } }
@@ -202,7 +187,7 @@ udp:
 `;
     portico = await startPortico(udpStatic(), { 'udp.yaml': conf('before') });
     const port = portico.port('dns');
-    const c = await client();
+    const c = await peers.client();
     expect(await c.ask(port, 'a')).toMatch(/^before:/);
     // An unrelated change keeps the session where it is.
     await portico.writeDynamic('other.yaml', 'udp: { services: { spare: { loadBalancer: { servers: [{ address: "127.0.0.1:9" }] } } } }\n');
@@ -233,7 +218,7 @@ http:
     expect(paths).toContainEqual(expect.stringMatching(/^udp\.routers\.wrong@file\.entryPoints\[0\]: no entrypoint named "nowhere"/));
     expect(paths).toContainEqual(expect.stringMatching(/^http\.routers\.web@file\.entryPoints\[0\]: "dns" is a UDP entrypoint/));
     expect(paths).toContainEqual(expect.stringMatching(/^udp\.services\.s@file\.loadBalancer\.servers\[0\]\.address: "127\.0\.0\.1:70000" is not host:port/));
-    const c = await client();
+    const c = await peers.client();
     expect(await c.ask(portico.port('dns'), 'x', 300)).toBeUndefined();
     expect(portico.server.udpEntryPoint('dns')!.counters.dropped.get('no-route')).toBe(1);
   });

@@ -112,3 +112,33 @@ export async function deadUdpPort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** The peers one test started, closed together after it. */
+export class UdpPeerSet {
+  private readonly servers: UdpServer[] = [];
+  private readonly clients: UdpClient[] = [];
+
+  async echo(name: string): Promise<UdpServer> {
+    return this.keep(this.servers, await startEchoServer(name));
+  }
+
+  async dns(answer: string): Promise<UdpServer & { queries: string[] }> {
+    const server = await startDnsServer(answer);
+    this.servers.push(server);
+    return server;
+  }
+
+  async client(): Promise<UdpClient> {
+    return this.keep(this.clients, await udpClient());
+  }
+
+  async closeAll(): Promise<void> {
+    for (const c of this.clients.splice(0)) c.close();
+    await Promise.all(this.servers.splice(0).map((s) => s.close()));
+  }
+
+  private keep<T>(list: T[], item: T): T {
+    list.push(item);
+    return item;
+  }
+}
