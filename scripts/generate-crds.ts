@@ -185,6 +185,38 @@ const kinds: KindDefinition[] = [
     printerColumns: [{ name: 'EntryPoints', type: 'string', jsonPath: '.spec.entryPoints' }],
   },
   {
+    kind: 'IngressRouteUDP',
+    plural: 'ingressrouteudps',
+    description: 'UDP routers: datagrams arriving on UDP entrypoints go, one session per client address, to Kubernetes Services.',
+    spec: object(
+      'Routes and the UDP entrypoints they listen on.',
+      {
+        entryPoints: strings('UDP entrypoint names from the static configuration (addresses ending in /udp); empty means all of them.'),
+        routes: list(
+          'One UDP router per route.',
+          object('Where the datagrams go; more than one service is a weighted set.', {
+            services: list(
+              'Kubernetes Services; their ready endpoints become servers.',
+              object(
+                'A Kubernetes Service and its port.',
+                {
+                  name: str('Name of the Kubernetes Service.'),
+                  namespace: str("Namespace of the Service; defaults to the IngressRouteUDP's."),
+                  port: duration('Port of the Kubernetes Service, by number or by name.'),
+                  weight: int('Relative weight when the route has several services.', { minimum: 0 }),
+                  nativeLB: bool("Send to the Service's cluster IP instead of its individual endpoints."),
+                },
+                ['name', 'port'],
+              ),
+            ),
+          }),
+        ),
+      },
+      ['routes'],
+    ),
+    printerColumns: [{ name: 'EntryPoints', type: 'string', jsonPath: '.spec.entryPoints' }],
+  },
+  {
     kind: 'Middleware',
     plural: 'middlewares',
     description: 'One middleware: exactly one key naming its type, holding its options.',

@@ -2,7 +2,7 @@
  * `api@internal`: the read-only JSON API, with Traefik v3's paths and shapes
  * so tools written for Traefik's API work against Portico:
  *   /api/overview, /api/entrypoints[/name], /api/http/{routers,services,middlewares}[/name],
- *   /api/tcp/... and /api/udp/... (empty until Portico has TCP/UDP routers),
+ *   /api/udp/{routers,services}[/name], /api/tcp/... (empty until Portico has TCP routers),
  *   /api/rawdata, /api/version, and Portico's /api/errors (every configuration
  *   problem with its provider, file, line and field path).
  * Errors are `{"message": ...}` with Traefik's wording: 404 for an unknown
@@ -13,6 +13,7 @@ import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
+import { udpObjects, type UdpObjects } from './udp-objects.js';
 import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
 
 export interface ApiDeps {
@@ -48,9 +49,9 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
     case '/api/version':
       return { status: 200, body: { Version: PORTICO_VERSION, Codename: 'portico', startDate: START_DATE } };
     case '/api/overview':
-      return { status: 200, body: overview(httpObjects(rt, s), s) };
+      return { status: 200, body: overview(httpObjects(rt, s), udpObjects(rt), s) };
     case '/api/rawdata':
-      return { status: 200, body: rawData(httpObjects(rt, s)) };
+      return { status: 200, body: rawData(httpObjects(rt, s), udpObjects(rt)) };
     case '/api/errors':
       return { status: 200, body: rt.errors };
     case '/api/entrypoints':
@@ -65,14 +66,19 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
   const m = /^\/api\/(http|tcp|udp)\/(routers|services|middlewares)(?:\/([^/]+))?$/.exec(path);
   if (!m) return notFound('404 page not found');
   const [, protocol, kind, rawName] = m as unknown as [string, 'http' | 'tcp' | 'udp', 'routers' | 'services' | 'middlewares', string | undefined];
-  // Portico has no TCP or UDP routers yet: their lists are empty, as Traefik's are without any.
-  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : new Map<string, Listed>();
+  // Portico has no TCP routers yet: their lists are empty, as Traefik's are without any. UDP has no middlewares (Traefik: 404).
+  if (protocol === 'udp' && kind === 'middlewares') return notFound('404 page not found');
+  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : protocol === 'udp' ? udpObjects(rt)[kind as keyof UdpObjects] : new Map<string, Listed>();
   if (rawName !== undefined) {
     const name = decodeURIComponent(rawName);
     const obj = objects.get(name);
     return obj ? { status: 200, body: obj } : notFound(`${kind.slice(0, -1)} not found: ${name}`);
   }
   const q = parseListQuery(query);
+  if (kind === 'routers' && protocol === 'udp') {
+    const routers = [...(objects as UdpObjects['routers']).values()].filter((r) => matchesQuery(q, r, [r.name]) && (!q.serviceName || q.serviceName === r.service));
+    return list(q, routers, { provider: (r) => r.provider, status: (r) => r.status, service: (r) => r.service, entryPoints: (r) => r.entryPoints?.length ?? 0 });
+  }
   if (kind === 'routers') {
     const routers = [...(objects as HttpObjects['routers']).values()].filter((r) => keepRouter(q, r));
     return list(q, routers, {
@@ -110,25 +116,27 @@ function entryPoints(s: StaticConfig): Array<{ name: string }> {
   return Object.entries(s.entryPoints).map(([name, ep]) => ({ ...ep, name }));
 }
 
-function overview(objects: HttpObjects, s: StaticConfig) {
+function overview(objects: HttpObjects, udp: UdpObjects, s: StaticConfig) {
   const none = { total: 0, warnings: 0, errors: 0 };
   const providers = Object.keys(s.providers).map((p) => p[0]!.toUpperCase() + p.slice(1));
   return {
     http: { routers: section(objects.routers.values()), services: section(objects.services.values()), middlewares: section(objects.middlewares.values()) },
     tcp: { routers: none, services: none, middlewares: none },
-    udp: { routers: none, services: none },
+    udp: { routers: section(udp.routers.values()), services: section(udp.services.values()) },
     features: { tracing: '', metrics: s.metrics?.prometheus ? 'Prometheus' : '', accessLog: !!s.accessLog, hub: false },
     ...(providers.length ? { providers } : {}),
   };
 }
 
 /** Traefik's `/api/rawdata`: the same objects keyed by name, without the name, provider and type it adds to lists. */
-function rawData(objects: HttpObjects) {
+function rawData(objects: HttpObjects, udp: UdpObjects) {
   const strip = (m: Map<string, Record<string, unknown>>) =>
     Object.fromEntries([...m].map(([name, { name: _n, provider: _p, type: _t, ...rest }]) => [name, rest]));
   const out: Record<string, unknown> = {};
   if (objects.routers.size) out.routers = strip(objects.routers);
   if (objects.middlewares.size) out.middlewares = strip(objects.middlewares);
   if (objects.services.size) out.services = strip(objects.services);
+  if (udp.routers.size) out.udpRouters = strip(udp.routers);
+  if (udp.services.size) out.udpServices = strip(udp.services);
   return out;
 }

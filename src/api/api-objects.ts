@@ -58,13 +58,13 @@ export function providerOf(name: string): string {
 }
 
 /** The kind of a service or middleware: its one configured key, lower-cased (`loadbalancer`, `addprefix`). */
-function typeOf(def: object): string | undefined {
+export function typeOf(def: object): string | undefined {
   return Object.keys(def)[0]?.toLowerCase();
 }
 
-/** The problems reported against `http.<kind>.<name>` (or a field of it), as `field: message`. */
-function errorsOf(errors: readonly ConfigError[], kind: string, name: string): string[] {
-  const path = `http.${kind}.${name}`;
+/** The problems reported against `<section>.<kind>.<name>` (or a field of it), as `field: message`. */
+export function errorsOf(errors: readonly ConfigError[], kind: string, name: string, section: 'http' | 'udp' = 'http'): string[] {
+  const path = `${section}.${kind}.${name}`;
   const out: string[] = [];
   for (const e of errors) {
     if (e.path === path) out.push(e.message);
@@ -73,7 +73,7 @@ function errorsOf(errors: readonly ConfigError[], kind: string, name: string): s
   return out;
 }
 
-function withErrors(fields: object, errors: string[]): Record<string, unknown> {
+export function withErrors(fields: object, errors: string[]): Record<string, unknown> {
   return errors.length ? { ...fields, error: errors } : { ...fields };
 }
 

@@ -13,3 +13,13 @@ export function parseListenAddress(address: string): ListenAddress {
   const host = m[1] ?? (m[2] || undefined);
   return { host, port };
 }
+
+/** The transport an entrypoint listens on: Traefik's `/udp` suffix, else TCP (`/tcp` or nothing). */
+export function listenProtocol(address: string): 'tcp' | 'udp' {
+  return /\/udp$/.test(address.trim()) ? 'udp' : 'tcp';
+}
+
+/** A UDP entrypoint (`:53/udp`) carries UDP routers only: no HTTP, no TLS, no HTTP/3. */
+export function isUdpEntryPoint(ep: { address: string }): boolean {
+  return listenProtocol(ep.address) === 'udp';
+}

@@ -10,7 +10,8 @@ import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
 import { staticConfigSchema } from './static-schema.js';
 import type { StaticConfig } from './static-config.js';
-import { parseListenAddress } from './listen-address.js';
+import { isUdpEntryPoint, parseListenAddress } from './listen-address.js';
+import { udpEntryPointProblems } from './udp-entrypoint-rules.js';
 import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
@@ -166,9 +167,6 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   for (const [name, ep] of Object.entries(cfg.entryPoints)) {
     try {
       parseListenAddress(ep.address);
-      // Traefik's `:53/udp`: a UDP entrypoint carries UDP routers, which Portico does not have; opening TCP there would be wrong.
-      if (/\/udp$/i.test(ep.address.trim()))
-        problem(`entryPoints.${name}.address`, `UDP entrypoints ("/udp") are not supported (Portico has no UDP routers); HTTP/3 listens on the UDP port of a TCP entrypoint with http3: {}`);
     } catch (err) {
       problem(`entryPoints.${name}.address`, `${(err as Error).message}`);
     }
@@ -176,6 +174,7 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     if (ep.http3) ep.http3.enabled ??= true;
     const to = ep.http?.redirections?.entryPoint.to;
     if (to && !cfg.entryPoints[to]) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `no entrypoint named "${to}"`);
+    else if (to && isUdpEntryPoint(cfg.entryPoints[to]!)) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `"${to}" is a UDP entrypoint; redirect to a TCP one`);
     const t = ep.transport;
     for (const [k, v] of Object.entries({ ...t?.respondingTimeouts, ...t?.lifeCycle })) {
       try {
@@ -202,6 +201,7 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
       }
     }
   }
+  for (const p of udpEntryPointProblems(cfg.entryPoints)) problem(p.path, p.message);
   // The internal entrypoint is `portico`, or `traefik` when only that one is defined (Traefik's `api.insecure` convention).
   const internal = !cfg.entryPoints.portico && cfg.entryPoints.traefik ? 'traefik' : 'portico';
   if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
@@ -213,6 +213,7 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus?.entryPoint],
   ];
   for (const [field, ep] of internalUsers) {
+    if (ep && cfg.entryPoints[ep] && isUdpEntryPoint(cfg.entryPoints[ep])) problem(field, `"${ep}" is a UDP entrypoint; ${field.split('.')[0]} needs a TCP one`);
     if (!ep || cfg.entryPoints[ep]) continue;
     // Like Traefik's implicit `traefik` entrypoint: the internal one appears on :9000 when first needed.
     if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };

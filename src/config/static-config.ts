@@ -34,6 +34,8 @@ export interface EntryPointConfig {
   forwardedHeaders?: { trustedIPs?: string[]; insecure?: boolean };
   /** Take a PROXY protocol header (v1 or v2) from these sources; its client address stands for the connection's peer. */
   proxyProtocol?: { trustedIPs?: string[]; insecure?: boolean };
+  /** UDP entrypoints (`:53/udp`) only: the datagram sessions of their UDP routers. */
+  udp?: UdpEntryPointConfig;
   transport?: {
     respondingTimeouts?: { readTimeout?: Duration; writeTimeout?: Duration; idleTimeout?: Duration; writeStallTimeout?: Duration };
     lifeCycle?: { graceTimeOut?: Duration; requestAcceptGraceTimeout?: Duration };
@@ -44,6 +46,13 @@ export interface EntryPointConfig {
     /** Above these, new connections are closed at accept and new requests refused (503 / REFUSED_STREAM); see overload-guard.ts. */
     overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number };
   };
+}
+
+export interface UdpEntryPointConfig {
+  /** A session (one client address ↔ one backend) with no datagram either way for this long is closed (Traefik's default 3s). */
+  timeout?: Duration;
+  /** Sessions open at once; a new client beyond this is not served and counted (Portico's bound, default 10000). */
+  maxSessions?: number;
 }
 
 export interface Http3Config {

@@ -60,6 +60,11 @@ const entryPoint = {
         },
       },
     },
+    udp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { timeout: duration, maxSessions: { type: 'integer', minimum: 1 } },
+    },
     forwardedHeaders: {
       type: 'object',
       additionalProperties: false,

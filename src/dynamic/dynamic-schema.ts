@@ -38,6 +38,17 @@ const sticky = {
 /** `healthCheck: {}` on weighted, mirroring and failover services: report health to the parent. */
 const healthReporting = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
 const serviceName = { type: 'string', minLength: 1 } as const;
+/** The services of a weighted service (HTTP or UDP) and their weights. */
+const weightedMembers = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
+  },
+} as const;
 
 export const routerSchema = {
   type: 'object',
@@ -113,16 +124,7 @@ export const serviceSchema = {
       additionalProperties: false,
       required: ['services'],
       properties: {
-        services: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name'],
-            properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
-          },
-        },
+        services: weightedMembers,
         sticky,
         healthCheck: healthReporting,
       },
@@ -214,6 +216,48 @@ export const tlsStoreSchema = {
   properties: { defaultCertificate: certRef, defaultGeneratedCert: unsupported(NO_ACME) },
 } as const;
 
+export const udpRouterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['service'],
+  properties: {
+    entryPoints: strings,
+    service: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+export const udpServiceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+  properties: {
+    loadBalancer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['servers'],
+      properties: {
+        servers: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['address'],
+            properties: { address: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:/\\s\\[\\]]+):[0-9]{1,5}$' } },
+          },
+        },
+      },
+    },
+    weighted: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['services'],
+      properties: { services: weightedMembers },
+    },
+  },
+} as const;
+
 /** Top level of a native dynamic file: sections only; objects are checked one by one. */
 export const dynamicFileSchema = {
   type: 'object',
@@ -239,6 +283,13 @@ export const dynamicFileSchema = {
       },
     },
     tcp: unsupported('TCP routers, services and middlewares are not supported yet'),
-    udp: unsupported('UDP routers and services are not supported yet'),
+    udp: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        routers: { type: ['object', 'null'] },
+        services: { type: ['object', 'null'] },
+      },
+    },
   },
 } as const;

@@ -67,6 +67,16 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
     for (const [name, t] of Object.entries(snap.config.http.serversTransports)) {
       out.http.serversTransports[qualify(name, p)] = t;
     }
+    for (const [name, r] of Object.entries(snap.config.udp.routers)) {
+      const q = qualify(name, p);
+      out.udp.routers[q] = { ...r, service: qualify(r.service, p) };
+      origins.set(`udp.routers.${q}`, { provider: p, source: src('udp.routers', name) });
+    }
+    for (const [name, s] of Object.entries(snap.config.udp.services)) {
+      const q = qualify(name, p);
+      out.udp.services[q] = s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : s;
+      origins.set(`udp.services.${q}`, { provider: p, source: src('udp.services', name) });
+    }
     out.tls.certificates.push(...snap.config.tls.certificates);
     for (const [name, o] of Object.entries(snap.config.tls.options)) {
       const q = qualifyTlsOptions(name, p);

@@ -11,6 +11,7 @@
 export interface DynamicConfig {
   http: HttpConfig;
   tls: TlsConfig;
+  udp: UdpConfig;
 }
 
 export interface HttpConfig {
@@ -18,6 +19,36 @@ export interface HttpConfig {
   middlewares: Record<string, Middleware>;
   services: Record<string, Service>;
   serversTransports: Record<string, ServersTransport>;
+}
+
+/** UDP routers and services (Traefik's `udp:` section), served on `/udp` entrypoints. */
+export interface UdpConfig {
+  routers: Record<string, UdpRouter>;
+  services: Record<string, UdpService>;
+}
+
+/** UDP has no request to match: a router only ties entrypoints to a service (one router per entrypoint). */
+export interface UdpRouter {
+  /** UDP entrypoint names; empty or absent means every UDP entrypoint. */
+  entryPoints?: string[];
+  /** Service name; may be qualified (`dns@file`). */
+  service: string;
+}
+
+/** Exactly one kind is set. */
+export interface UdpService {
+  loadBalancer?: UdpLoadBalancerService;
+  weighted?: UdpWeightedService;
+}
+
+/** Each new client address (a session) goes to the next server in turn. */
+export interface UdpLoadBalancerService {
+  /** `host:port`, `[v6]:port`. */
+  servers: { address: string }[];
+}
+
+export interface UdpWeightedService {
+  services: { name: string; weight?: number }[];
 }
 
 export interface Router {
@@ -204,5 +235,6 @@ export function emptyDynamicConfig(): DynamicConfig {
   return {
     http: { routers: {}, middlewares: {}, services: {}, serversTransports: {} },
     tls: { certificates: [], options: {}, stores: {} },
+    udp: { routers: {}, services: {} },
   };
 }

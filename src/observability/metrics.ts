@@ -4,6 +4,7 @@ import { RequestMetrics } from './request-metrics.js';
 import { QuicListenerMetrics } from './quic-listener-metrics.js';
 import { upstreamOverload } from './upstream-overload-metrics.js';
 import { EntryPointLoadMetrics } from './entrypoint-load-metrics.js';
+import { UdpSessionMetrics } from './udp-session-metrics.js';
 
 export class PorticoMetrics {
   readonly registry = new Registry();
@@ -13,6 +14,8 @@ export class PorticoMetrics {
   readonly quic = new QuicListenerMetrics(this.registry);
   /** TCP entrypoints' open connections, active requests, shed load and timeouts. */
   readonly entryPoints = new EntryPointLoadMetrics(this.registry);
+  /** UDP entrypoints' sessions, datagrams and drops. */
+  readonly udp = new UdpSessionMetrics(this.registry);
   readonly malformed = new Counter({
     name: 'portico_malformed_requests_total',
     help: 'Requests or packets refused as malformed, by kind',

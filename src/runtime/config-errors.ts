@@ -6,8 +6,8 @@
 import type { ConfigError } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 
-/** `http.routers`, `http.services`, `http.middlewares`, `tls.options`. */
-export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options';
+/** `http.routers`, `http.services`, `http.middlewares`, `tls.options`, `udp.routers`, `udp.services`. */
+export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options' | 'udp.routers' | 'udp.services';
 
 export class ConfigErrors {
   readonly list: ConfigError[];

@@ -6,6 +6,7 @@
  */
 import type { DynamicConfig, Router } from '../dynamic/model.js';
 import type { StaticConfig } from '../config/static-config.js';
+import { isUdpEntryPoint } from '../config/listen-address.js';
 import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { RouteLookup, RouteTarget } from '../exchange/route-lookup.js';
 import { buildRouteTable, type RouteDefinition } from '../router/route-table.js';
@@ -52,6 +53,7 @@ export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): Built
     const eps = router.entryPoints?.length ? router.entryPoints : [...input.defaultEntryPoints];
     router.entryPoints?.forEach((e, i) => {
       if (!entryPoints[e]) fail(`entryPoints[${i}]`, `no entrypoint named "${e}"`);
+      else if (isUdpEntryPoint(entryPoints[e])) fail(`entryPoints[${i}]`, `"${e}" is a UDP entrypoint, which carries UDP routers only`);
     });
     const svc = input.services.get(router.service);
     if (!svc) fail('service', `no usable service named "${router.service}"`);

@@ -17,9 +17,12 @@ import { buildMiddlewareTable } from './middleware-table.js';
 import { buildRoutes, type RouterStatus } from './route-build.js';
 import { buildServiceTable, type ServiceBuildDeps } from './service-table.js';
 import { buildTlsRuntime, compileTlsOptionSets } from './tls-build.js';
+import { buildUdpRoutes, type UdpRoute } from './udp-routes.js';
+import { isUdpEntryPoint } from '../config/listen-address.js';
 
 export type { InternalServices } from './service-table.js';
 export type { RouterStatus } from './route-build.js';
+export type { UdpRoute } from './udp-routes.js';
 
 export interface RuntimeConfig {
   version: number;
@@ -28,6 +31,10 @@ export interface RuntimeConfig {
   errors: ConfigError[];
   /** Router name → status for the API. */
   routerStatus: Map<string, RouterStatus>;
+  /** UDP entrypoint → the route new datagram sessions take (none: no usable UDP router). */
+  udpRoutes: Map<string, UdpRoute>;
+  /** UDP router name → status for the API. */
+  udpRouterStatus: Map<string, RouterStatus>;
   config: DynamicConfig;
   /** Configured server URL → `UP`/`DOWN` of a load-balancer service routers use (undefined for others), read by the API. */
   serverStatus(service: string): Readonly<Record<string, 'UP' | 'DOWN'>> | undefined;
@@ -63,6 +70,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     errors,
   );
   middlewares.validateUnused();
+  const udp = buildUdpRoutes(merged.config.udp, deps.static.entryPoints, errors);
   const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault }, errors);
   deps.pools.sweep();
   return {
@@ -71,6 +79,8 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     tls: tlsRuntime,
     errors: errors.list,
     routerStatus: built.routerStatus,
+    udpRoutes: udp.routes,
+    udpRouterStatus: udp.routerStatus,
     config: merged.config,
     serverStatus: services.serverStatus,
     start: () => services.healthChecks.forEach((h) => h.start()),
@@ -81,7 +91,9 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   };
 }
 
-/** Entrypoints a router without `entryPoints` attaches to: all but the internal one (ping/api/metrics; `portico`, or Traefik's `traefik`), which routers must name. */
+/** Entrypoints an HTTP router without `entryPoints` attaches to: all but the internal one (ping/api/metrics; `portico`, or Traefik's `traefik`), which routers must name, and the UDP ones. */
 export function userEntryPoints(s: StaticConfig): string[] {
-  return Object.keys(s.entryPoints).filter((name) => name !== 'portico' && name !== 'traefik' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint);
+  return Object.keys(s.entryPoints).filter(
+    (name) => name !== 'portico' && name !== 'traefik' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint && !isUdpEntryPoint(s.entryPoints[name]!),
+  );
 }

@@ -25,7 +25,8 @@ import { TcpEntryPoint } from '../entrypoint/tcp-entrypoint.js';
 import type { EntryPointContext } from '../entrypoint/entrypoint-context.js';
 import { IpRangeSet } from '../net/ip-range.js';
 import { parseDurationMs } from '../config/duration.js';
-import { parseListenAddress } from '../config/listen-address.js';
+import { isUdpEntryPoint, parseListenAddress } from '../config/listen-address.js';
+import { UdpEntryPoint } from '../entrypoint/udp-entrypoint.js';
 import { MiddlewareRegistry } from '../middleware/registry.js';
 import { loadPlugins } from '../middleware/plugin-loader.js';
 import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buckets.js';
@@ -44,6 +45,7 @@ export class PorticoServer {
   private readonly accessLog: AccessLog | undefined;
   private readonly tcp = new Map<string, TcpEntryPoint>();
   private readonly h3 = new Map<string, Http3Listener>();
+  private readonly udp = new Map<string, UdpEntryPoint>();
   private readonly altSvc = new Map<string, string>();
   private providers: Provider[] = [];
   private aggregator: ConfigurationAggregator | undefined;
@@ -122,6 +124,10 @@ export class PorticoServer {
     this.log.info({ fingerprintSha256: gen.fingerprintSha256, spkiSha256: gen.spkiSha256Base64 }, 'generated default TLS certificate (answers when no configured certificate matches)');
 
     for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
+      if (isUdpEntryPoint(epConfig)) {
+        await this.startUdpEntryPoint(name);
+        continue;
+      }
       const ctx = this.entryPointContext(name);
       // Redirections are routers of the internal provider now, not a closure of the listener.
       const tcp = new TcpEntryPoint(ctx, this.role?.ticketKeys);
@@ -168,6 +174,22 @@ export class PorticoServer {
     );
     this.aggregator.flushIfComplete();
     this.ready = true;
+  }
+
+  /** UDP sessions cannot move between processes: with several workers, worker 1 serves the UDP entrypoints (as it does HTTP/3). */
+  private async startUdpEntryPoint(name: string): Promise<void> {
+    const config = this.config.entryPoints[name]!;
+    if (this.role && this.role.id !== 1) return;
+    const udp = new UdpEntryPoint({
+      name,
+      config,
+      route: () => this.runtime!.udpRoutes.get(name),
+      log: (level, msg, fields) => this.log[level]({ entryPoint: name, ...fields }, msg),
+    });
+    await udp.listen();
+    this.udp.set(name, udp);
+    this.metrics.udp.add(name, udp.counters);
+    this.log.info({ entryPoint: name, address: config.address, port: udp.port }, 'entrypoint listening (UDP, UDP routers)');
   }
 
   private entryPointContext(name: string): EntryPointContext {
@@ -242,9 +264,14 @@ export class PorticoServer {
     return rt;
   }
 
-  /** Port a TCP entrypoint actually listens on (useful with `:0`). */
+  /** Port an entrypoint actually listens on (useful with `:0`): TCP, or UDP for a `/udp` one. */
   port(entryPoint: string): number {
-    return this.tcp.get(entryPoint)?.port ?? 0;
+    return this.tcp.get(entryPoint)?.port ?? this.udp.get(entryPoint)?.port ?? 0;
+  }
+
+  /** A UDP entrypoint's listener (tests read its sessions). */
+  udpEntryPoint(name: string): UdpEntryPoint | undefined {
+    return this.udp.get(name);
   }
 
   async stop(): Promise<void> {
@@ -255,7 +282,7 @@ export class PorticoServer {
     await Promise.all(this.providers.map((p) => p.stop().catch(() => undefined)));
     const graces = Object.entries(this.config.entryPoints).map(([n, c]) => [n, parseDurationMs(c.transport?.lifeCycle?.graceTimeOut ?? 10)] as const);
     await Promise.all(
-      graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace)]),
+      graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]),
     );
     this.runtime?.dispose();
     await Promise.all([this.pools.closeAll(), closeRedisConnections().catch(() => undefined)]);

@@ -143,6 +143,18 @@ const correspondences: Correspondence[] = [
   { model: 'LoadBalancerService.sticky', crd: ['IngressRoute', 'spec.routes[].services[].sticky'] },
   { model: 'LoadBalancerService.sticky.cookie', crd: ['IngressRoute', 'spec.routes[].services[].sticky.cookie'] },
   {
+    model: 'UdpRouter',
+    crd: ['IngressRouteUDP', 'spec', 'spec.routes[]'],
+    renamed: { service: 'services' },
+    crdOnly: { routes: 'each route becomes one UDP router' },
+  },
+  {
+    model: 'UdpLoadBalancerService',
+    crd: ['IngressRouteUDP', 'spec.routes[].services[]'],
+    modelOnly: { servers: "from the Service's ready EndpointSlice addresses (or cluster IP with nativeLB), as host:port" },
+    crdOnly: Object.fromEntries(Object.entries(serviceRefOnly).filter(([k]) => !['kind', 'scheme'].includes(k))),
+  },
+  {
     model: 'Service',
     crd: ['TraefikService', 'spec'],
     modelOnly: { loadBalancer: 'built from Kubernetes Service refs in IngressRoute and TraefikService entries' },
@@ -269,7 +281,7 @@ describe('CRD schemas match src/dynamic/model.ts', () => {
 
   it('every model type that providers fill from CRDs is covered by a correspondence', () => {
     const covered = new Set(correspondences.map((c) => c.model.split('.')[0]));
-    for (const name of ['Router', 'RouterTls', 'LoadBalancerService', 'Service', 'WeightedService', 'ServersTransport', 'TlsOptions', 'TlsStore'])
+    for (const name of ['Router', 'RouterTls', 'LoadBalancerService', 'Service', 'WeightedService', 'ServersTransport', 'TlsOptions', 'TlsStore', 'UdpRouter', 'UdpLoadBalancerService'])
       expect(covered, name).toContain(name);
   });
 });

@@ -284,7 +284,7 @@ describe('helm chart charts/portico', () => {
     const out = helm(['template', 'edge', chart, '--include-crds'], repo);
     const crds = (yaml.loadAll(out) as Obj[]).filter((o) => o?.kind === 'CustomResourceDefinition');
     expect(crds.map((c) => c.metadata!.name).sort()).toEqual([
-      'ingressroutes.portico.dev', 'middlewares.portico.dev', 'serverstransports.portico.dev',
+      'ingressroutes.portico.dev', 'ingressrouteudps.portico.dev', 'middlewares.portico.dev', 'serverstransports.portico.dev',
       'tlsoptions.portico.dev', 'tlsstores.portico.dev', 'traefikservices.portico.dev',
     ]);
     for (const crd of crds) expect(validator.validate(crd).problems).toEqual([]);

@@ -102,6 +102,8 @@ const FREE_FORM: Record<string, string> = {
   'dynamic:tls.options': 'each checked by tlsOptionsSchema',
   'dynamic:tls.stores': 'each checked by tlsStoreSchema',
   'dynamic:router.tls': 'null or object, properties checked',
+  'dynamic:udp.routers': 'each UDP router checked by udpRouterSchema',
+  'dynamic:udp.services': 'each UDP service checked by udpServiceSchema',
 };
 
 const SCHEMAS: Record<string, Schema> = {
@@ -113,6 +115,8 @@ const SCHEMAS: Record<string, Schema> = {
   tlsCertificate: dynamic.tlsCertificateSchema as Schema,
   tlsOptions: dynamic.tlsOptionsSchema as Schema,
   tlsStore: dynamic.tlsStoreSchema as Schema,
+  udpRouter: dynamic.udpRouterSchema as Schema,
+  udpService: dynamic.udpServiceSchema as Schema,
 };
 
 /**

@@ -35,11 +35,13 @@ describe('loaded configuration', () => {
     expect(cfg.entryPoints.portico).toBeUndefined();
   });
 
-  test('"/tcp" is a TCP address; "/udp" is refused naming the key', () => {
+  // "/udp" was refused until Portico had UDP routers; it is a UDP entrypoint now, and the HTTP keys are refused on it.
+  test('"/tcp" is a TCP address; "/udp" a UDP entrypoint, on which HTTP keys are refused naming the key', () => {
     expect(problems({ entryPoints: { web: { address: ':8080/tcp' } } })).toEqual([]);
-    const errs = problems({ entryPoints: { dns: { address: ':5353/udp' } } });
+    expect(problems({ entryPoints: { dns: { address: ':5353/udp', udp: { timeout: '10s' } } } })).toEqual([]);
+    const errs = problems({ entryPoints: { dns: { address: ':5353/udp', http: { middlewares: [] } } } });
     expect(errs).toHaveLength(1);
-    expect(errs[0]).toMatch(/entryPoints\.dns\.address: UDP entrypoints \("\/udp"\) are not supported/);
+    expect(errs[0]).toMatch(/entryPoints\.dns\.http: applies to TCP entrypoints only; "dns" listens on UDP/);
   });
 });
 

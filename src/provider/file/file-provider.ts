@@ -182,6 +182,7 @@ function snapshotKeys(c: DynamicConfig): Set<string> {
   const keys = new Set<string>();
   for (const kind of ['routers', 'services', 'middlewares', 'serversTransports'] as const)
     for (const n of Object.keys(c.http[kind])) keys.add(`http.${kind}.${n}`);
+  for (const kind of ['routers', 'services'] as const) for (const n of Object.keys(c.udp[kind])) keys.add(`udp.${kind}.${n}`);
   for (const n of Object.keys(c.tls.options)) keys.add(`tls.options.${n}`);
   for (const n of Object.keys(c.tls.stores)) keys.add(`tls.stores.${n}`);
   return keys;
@@ -245,6 +246,14 @@ function mergeInto(target: DynamicConfig, from: DynamicConfig, errors: ConfigErr
       (target.http[kind] as Record<string, unknown>)[name] = value;
     }
   }
+  for (const kind of ['routers', 'services'] as const)
+    for (const [name, value] of Object.entries(from.udp[kind])) {
+      if (target.udp[kind][name] !== undefined) {
+        errors.push({ provider, source: 'manifests', path: `udp.${kind}.${name}`, message: `"${name}" is defined both natively and by a manifest; keeping the native one` });
+        continue;
+      }
+      (target.udp[kind] as Record<string, unknown>)[name] = value;
+    }
   target.tls.certificates.push(...from.tls.certificates);
   for (const [n, o] of Object.entries(from.tls.options)) target.tls.options[n] ??= o;
   for (const [n, s] of Object.entries(from.tls.stores)) target.tls.stores[n] = { ...s, ...target.tls.stores[n] };

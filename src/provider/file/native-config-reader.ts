@@ -14,6 +14,8 @@ import {
   tlsCertificateSchema,
   tlsOptionsSchema,
   tlsStoreSchema,
+  udpRouterSchema,
+  udpServiceSchema,
 } from '../../dynamic/dynamic-schema.js';
 import { unsupportedReason } from '../../config/unsupported-key.js';
 
@@ -28,6 +30,8 @@ const check = {
   certificate: ajv.compile(tlsCertificateSchema),
   options: ajv.compile(tlsOptionsSchema),
   store: ajv.compile(tlsStoreSchema),
+  udpRouter: ajv.compile(udpRouterSchema),
+  udpService: ajv.compile(udpServiceSchema),
 };
 
 export interface ReadContext {
@@ -57,12 +61,12 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
     for (const [p, m] of describeAjvErrors(check.file.errors)) err(p ? p.split('.') : [], m);
     return;
   }
-  const d = doc as { http?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
-  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>) => {
-    const objects = d.http?.[kind];
+  const d = doc as { http?: Record<string, Record<string, unknown> | null>; udp?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
+  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>, top: 'http' | 'udp' = 'http') => {
+    const objects = d[top]?.[kind];
     if (!objects) return;
     for (const [name, value] of Object.entries(objects)) {
-      const base = ['http', kind, name];
+      const base = [top, kind, name];
       if (name.includes('@')) {
         err(base, `names may not contain "@" (it separates the provider: this object becomes "${name.split('@')[0]}@${ctx.provider}")`);
         continue;
@@ -82,6 +86,8 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   section('services', check.service, into.http.services);
   section('middlewares', check.middleware, into.http.middlewares);
   section('serversTransports', check.serversTransport, into.http.serversTransports);
+  section('routers', check.udpRouter, into.udp.routers, 'udp');
+  section('services', check.udpService, into.udp.services, 'udp');
   const tls = d.tls;
   if (!tls) return;
   ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {

@@ -10,6 +10,7 @@ export type CollectionKind = 'Secret' | 'Service' | 'EndpointSlice' | 'Ingress' 
 /** Our CRD kinds and their plurals. */
 export const CRD_RESOURCES: ReadonlyArray<readonly [kind: string, plural: string]> = [
   ['IngressRoute', 'ingressroutes'],
+  ['IngressRouteUDP', 'ingressrouteudps'],
   ['Middleware', 'middlewares'],
   ['TLSStore', 'tlsstores'],
   ['TLSOption', 'tlsoptions'],

@@ -1,5 +1,5 @@
 /**
- * The kubernetesCRD provider: IngressRoute, Middleware, TLSOption, TLSStore,
+ * The kubernetesCRD provider: IngressRoute, IngressRouteUDP, Middleware, TLSOption, TLSStore,
  * ServersTransport and TraefikService objects of `portico.dev/v1alpha1` (and
  * Traefik's `traefik.io/v1alpha1` with traefikCompat), with the Secrets,
  * Services and EndpointSlices they refer to.

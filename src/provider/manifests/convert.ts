@@ -11,6 +11,7 @@ import { objectKey, type IndexedObject, type KubeObject } from './kube-objects.j
 import { ServiceDirectory } from './service-directory.js';
 import { Problem, certificateFromSecret, normalizeName, stagingConfig, type ConversionContext, type ObjectIndex } from './conversion-context.js';
 import { convertIngressRoute } from './ingress-route.js';
+import { convertIngressRouteUdp } from './ingress-route-udp.js';
 import { convertMiddleware } from './middleware.js';
 import { convertTlsOption, convertTlsStore } from './tls.js';
 import { convertServersTransport } from './servers-transport.js';
@@ -55,7 +56,7 @@ export interface ManifestConversion {
   origins: Record<string, string>;
 }
 
-const CRD_KINDS = new Set(['IngressRoute', 'Middleware', 'TLSStore', 'TLSOption', 'ServersTransport', 'TraefikService']);
+const CRD_KINDS = new Set(['IngressRoute', 'IngressRouteUDP', 'Middleware', 'TLSStore', 'TLSOption', 'ServersTransport', 'TraefikService']);
 const CORE_KINDS: Record<string, string> = { Secret: 'v1', Service: 'v1', Endpoints: 'v1', EndpointSlice: 'discovery.k8s.io/v1' };
 
 export function convertManifests(docs: ManifestDocument[], opts: ManifestConversionOptions): ManifestConversion {
@@ -104,6 +105,9 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
       switch (o.kind) {
         case 'IngressRoute':
           convertIngressRoute(o, ctx, certificates);
+          break;
+        case 'IngressRouteUDP':
+          convertIngressRouteUdp(o, ctx);
           break;
         case 'Middleware':
           ctx.staged.http.middlewares[id] = convertMiddleware(o, ctx);
@@ -198,6 +202,8 @@ function commit(staged: DynamicConfig, config: DynamicConfig, origins: Record<st
     ['http.services', staged.http.services, config.http.services],
     ['http.middlewares', staged.http.middlewares, config.http.middlewares],
     ['http.serversTransports', staged.http.serversTransports, config.http.serversTransports],
+    ['udp.routers', staged.udp.routers, config.udp.routers],
+    ['udp.services', staged.udp.services, config.udp.services],
     ['tls.options', staged.tls.options, config.tls.options],
     ['tls.stores', staged.tls.stores, config.tls.stores],
   ] as const;

@@ -27,6 +27,7 @@ export interface KObject {
 
 const PLURALS: Record<string, string> = {
   IngressRoute: 'ingressroutes',
+  IngressRouteUDP: 'ingressrouteudps',
   Middleware: 'middlewares',
   TLSStore: 'tlsstores',
   TLSOption: 'tlsoptions',
