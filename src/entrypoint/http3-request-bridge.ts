@@ -239,7 +239,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
   data(streamId: number, chunk: Buffer): void {
     const ex = this.exchanges.get(streamId);
     // Copy: the session hands out views into QUIC's receive buffers.
-    if (ex && !ex.body.push(Buffer.from(chunk))) this.flow.pauseRead(streamId);
+    if (ex && !ex.clientBody.push(Buffer.from(chunk))) this.flow.pauseRead(streamId);
   }
 
   end(streamId: number, trailers?: FieldLine[]): void {
@@ -247,7 +247,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
     if (!ex) return;
     if (trailers) ex.trailers = toHeaderMap(trailers);
     ex.requestComplete = true;
-    ex.body.push(null);
+    ex.clientBody.push(null);
   }
 
   requestsInProgress(): Iterable<Http3RequestClock> {
@@ -265,7 +265,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
     if (!ex) return;
     ex.clientClosed();
     // No error argument: a body nobody reads (a 404, say) would otherwise raise an unhandled 'error'.
-    if (!ex.body.readableEnded) ex.body.destroy();
+    if (!ex.clientBody.readableEnded) ex.clientBody.destroy();
     void code;
     ex.sink.abort();
   }
