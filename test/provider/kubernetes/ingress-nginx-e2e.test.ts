@@ -138,7 +138,7 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
   test('canary-weight 30 sends about 30% of 200 requests to the canary; canary-by-header always/never overrides', async () => {
     const urls = Array.from({ length: 200 }, () => `https://canary.example:${websecure}/`);
     const body = await new Promise<string>((resolve, reject) =>
-      execFile('curl', ['-sk', '--resolve', `canary.example:${websecure}:127.0.0.1`, ...urls], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
+      execFile('curl', ['-sk', '--resolve', `canary.example:${websecure}:127.0.0.1`, ...urls], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, out) => (err ? reject(new Error(`curl failed: ${err.message}`)) : resolve(out))),
     );
     const toCanary = body.split('"name":"canary"').length - 1;
     const toApp = body.split('"name":"app"').length - 1;
