@@ -9,6 +9,10 @@
  * Ingress serves.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeApiServer, type KObject } from './fake-apiserver.js';
 import { eventually } from './recorder.js';
@@ -22,6 +26,7 @@ let api: FakeApiServer;
 let portico: Harness;
 let app: Backend;
 let canary: Backend;
+let files: string;
 let web: number;
 let websecure: number;
 
@@ -86,10 +91,19 @@ beforeAll(async () => {
     ingress('odd', 'odd.example', { 'made-up-annotation': 'x' }),
   ];
   for (const o of objects) api.apply(o);
+  // The same kind of YAML in a file: the file provider translates it because kubernetesIngressNGINX is configured.
+  files = mkdtempSync(join(tmpdir(), 'portico-nginx-files-'));
+  writeFileSync(
+    join(files, 'from-file.yaml'),
+    [...service('app', app), ingress('from-file', 'file.example', { 'use-regex': 'true', 'rewrite-target': '/v2/$1' }, [{ path: '/api/(.*)', pathType: 'ImplementationSpecific' }])].map((o) => yaml.dump(o)).join('---\n'),
+  );
   portico = await startPortico({
     entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} } }, portico: { address: '127.0.0.1:0' } },
     api: { insecure: true },
-    providers: { kubernetesIngressNGINX: { endpoint: api.url, token: 't', throttleDuration: '30ms', watchNamespace: ns, publishStatusAddress: ['203.0.113.7'] } },
+    providers: {
+      kubernetesIngressNGINX: { endpoint: api.url, token: 't', throttleDuration: '30ms', watchNamespace: ns, publishStatusAddress: ['203.0.113.7'] },
+      file: { directory: files, watch: false },
+    },
   });
   web = portico.port('web');
   websecure = portico.port('websecure');
@@ -98,6 +112,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await portico?.stop();
   await Promise.all([app?.close(), canary?.close(), api?.stop()]);
+  if (files) rmSync(files, { recursive: true, force: true });
 });
 
 describe('ingress-nginx Ingresses on a running Portico', () => {
@@ -173,6 +188,12 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
     expect(backendUrl(secure.body)).toBe('/page');
     const root = await get('tls.example', '/');
     expect([root.status, root.headers.location]).toEqual([302, [`https://tls.example:${websecure}/app1`]]);
+  });
+
+  test('an nginx-class Ingress in a file is translated the same way when the provider is configured', async () => {
+    const r = await get('file.example', '/API/users?page=2');
+    expect(r.status).toBe(200);
+    expect(backendUrl(r.body)).toBe('/v2/users?page=2');
   });
 
   test('an unknown annotation is in /api/errors and a Warning Event on its Ingress, which still serves; status.loadBalancer is written', async () => {

@@ -126,6 +126,13 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 're.example', '/static/more')).toBe('shop-plain-re-example-static');
   });
 
+  test('a regex path Portico cannot run (PCRE lookahead) is reported and left out; the other paths serve', () => {
+    const r = convert(ingress('re', { 'use-regex': 'true', 'rewrite-target': '/$1' }, rule('re.example', [['/(?!admin)(.*)', 'ImplementationSpecific'], ['/ok/(.*)', 'ImplementationSpecific']])));
+    expect(messages(r)).toEqual([expect.stringMatching(/^spec\.rules\[0\]\.http\.paths\[0\]\.path: "\/\(\?!admin\)\(\.\*\)" is not a regular expression Portico can run \(.*\); this path is not served$/)]);
+    expect(Object.keys(r.config.http.routers)).toEqual(['shop-re-re-example-ok']);
+    expect(Object.keys(r.config.http.middlewares)).toHaveLength(1);
+  });
+
   test('named hosts win over wildcard hosts, which win over rules without host; spec.defaultBackend takes what no location of its hosts matches', () => {
     const r = convert(
       [

@@ -26,6 +26,7 @@ import {
 } from '../conversion-context.js';
 import { resolveServiceReference } from '../service-reference.js';
 import { ingressBackend, ingressPaths } from '../ingress.js';
+import { translateGoRegexp } from '../../../router/go-regexp.js';
 import { NginxAnnotations } from './nginx-annotations.js';
 import { hostFallbackPriority, hostTopPriority, pathPriority, pathRule } from './nginx-paths.js';
 import { SSL_REDIRECT, appRootRedirect, fixedRedirect, sslRedirectPolicy } from './redirects.js';
@@ -203,9 +204,15 @@ function buildIngress(
   for (const { host, path: written, pathType, backend, at: pat } of ingressPaths(spec)) {
     const path = written ?? '/';
     const regex = plan.regexHosts.has(host ?? '');
+    // nginx would refuse its configuration over a path it cannot use; here only that path is left out.
+    const unusable = unusablePath(path, regex);
+    if (unusable) {
+      ctx.partial.push(new Problem(`${pat}.path`, `${unusable}; this path is not served`));
+      continue;
+    }
     const service = backendService(backend, settings, ctx, `${pat}.backend`);
     if (!hostsSeen.has(host)) hostsSeen.set(host, service);
-    const rewrite = target !== undefined ? stage(`rewrite-${shortHash(path)}`, pathRewrite(ann, target, path)) : undefined;
+    const rewrite = target !== undefined ? stage(`rewrite-${shortHash(path)}`, pathRewrite(target, path)) : undefined;
     const exact = !regex && pathType === 'Exact';
     let key = normalizeName(`${ctx.ns}-${ctx.name}-${host ?? ''}${path}`);
     if (locations.some((l) => l.key === key)) key = `${key}-${pathType.toLowerCase()}`;
@@ -243,6 +250,18 @@ function buildIngress(
       );
   }
   return { locations, extra, settings };
+}
+
+/** Why a path cannot become a rule, if it cannot: a backtick ends a rule argument; a regex path must be one Portico can run. */
+function unusablePath(path: string, regex: boolean): string | undefined {
+  if (path.includes('`')) return `"${path}" contains a backtick`;
+  if (!regex) return undefined;
+  try {
+    translateGoRegexp(`(?i)^${path}`);
+    return undefined;
+  } catch (err) {
+    return `"${path}" is not a regular expression Portico can run (${(err as Error).message})`;
+  }
 }
 
 /** A backend of the Ingress → the name of its service, staged with the Ingress's backend settings. */

@@ -6,7 +6,6 @@
  * only (nginx-paths.ts).
  */
 import type { Middleware } from '../../../dynamic/model.js';
-import { translateGoRegexp } from '../../../router/go-regexp.js';
 import type { NginxAnnotations } from './nginx-annotations.js';
 
 export const REWRITE_ANNOTATIONS = ['rewrite-target', 'use-regex'];
@@ -27,15 +26,8 @@ export function rewriteTarget(ann: NginxAnnotations): string | undefined {
   return target;
 }
 
-/** The rewrite of one path, or undefined (reported) when the path is not a regular expression Portico can run. */
-export function pathRewrite(ann: NginxAnnotations, target: string, path: string): Middleware | undefined {
-  const regex = `(?i)^${path}`;
-  try {
-    translateGoRegexp(regex);
-  } catch (err) {
-    ann.report('rewrite-target', `path "${path}" is not a regular expression Portico can run (${(err as Error).message}); not rewritten`);
-    return undefined;
-  }
+/** The rewrite of one path (a path already known to be a regular expression Portico runs: nginx-ingress.ts checks). */
+export function pathRewrite(target: string, path: string): Middleware {
   // `$1` followed by a letter is still group 1 in nginx; in a Go template it would name group "1x".
-  return { replacePathRegex: { regex, replacement: target.replace(/\$(\d)/g, '$${$1}') } };
+  return { replacePathRegex: { regex: `(?i)^${path}`, replacement: target.replace(/\$(\d)/g, '$${$1}') } };
 }
