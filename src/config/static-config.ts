@@ -88,4 +88,7 @@ export interface ProvidersConfig {
   file?: { filename?: string; directory?: string; watch?: boolean; debounceMs?: number };
   kubernetesCRD?: Record<string, unknown>;
   kubernetesIngress?: Record<string, unknown>;
+  /** Traefik's spelling; `kubernetesIngressNginx` is accepted too. */
+  kubernetesIngressNGINX?: Record<string, unknown>;
+  kubernetesIngressNginx?: Record<string, unknown>;
 }

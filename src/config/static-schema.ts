@@ -131,6 +131,8 @@ export const staticConfigSchema = {
         // Validated in detail by the Kubernetes providers themselves.
         kubernetesCRD: { type: 'object' },
         kubernetesIngress: { type: 'object' },
+        kubernetesIngressNGINX: { type: 'object' },
+        kubernetesIngressNginx: { type: 'object' },
       },
     },
     // A whole number of processes (1 = this one; see src/server/worker-role.ts), or 'auto' for one per CPU.

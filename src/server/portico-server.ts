@@ -33,7 +33,7 @@ import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buck
 import type { ExchangeBase } from '../exchange/exchange-base.js';
 import type { Exchange } from '../exchange/exchange.js';
 import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
-import { createKubernetesProviders } from './kubernetes-providers.js';
+import { createKubernetesProviders, nginxIngressForFiles } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -159,6 +159,7 @@ export class PorticoServer {
       providers.push(
         new FileProvider({
           ...file,
+          ...(nginxIngressForFiles(this.config) ? { nginxIngress: nginxIngressForFiles(this.config) } : {}),
           log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
         }),
       );
