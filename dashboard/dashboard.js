@@ -96,10 +96,20 @@ const rawLink = (path, name) => h('a', { href: `${API}${path}/${encodeURICompone
 /**
  * @typedef {{ title: string, cell: (row: any) => Node | string, when?: (rows: any[]) => boolean, wide?: boolean }} Column
  * @param {string} caption @param {Column[]} columns @param {any[]} rows @param {string} [empty]
+ * @param {(row: any) => Node | null} [detail] a full-width line under a row (its errors), so the table stays narrow
  */
-function table(caption, columns, rows, empty = 'Nothing here.') {
+function table(caption, columns, rows, empty = 'Nothing here.', detail) {
   if (rows.length === 0) return h('p', { class: 'empty' }, empty);
   const shown = columns.filter((c) => !c.when || c.when(rows));
+  const body = rows.flatMap((r) => {
+    const line = h(
+      'tr',
+      {},
+      shown.map((c) => h('td', { class: c.wide ? 'wide' : undefined, 'data-label': c.title }, c.cell(r))),
+    );
+    const more = detail?.(r);
+    return more ? [line, h('tr', { class: 'detail' }, h('td', { colspan: shown.length, 'data-label': 'Error' }, more))] : [line];
+  });
   return h(
     'div',
     { class: 'table-wrap', role: 'region', 'aria-label': caption, tabindex: 0 },
@@ -116,17 +126,7 @@ function table(caption, columns, rows, empty = 'Nothing here.') {
           shown.map((c) => h('th', { scope: 'col' }, c.title)),
         ),
       ),
-      h(
-        'tbody',
-        {},
-        rows.map((r) =>
-          h(
-            'tr',
-            {},
-            shown.map((c) => h('td', { class: c.wide ? 'wide' : undefined, 'data-label': c.title }, c.cell(r))),
-          ),
-        ),
-      ),
+      h('tbody', {}, body),
     ),
   );
 }
@@ -134,15 +134,15 @@ function table(caption, columns, rows, empty = 'Nothing here.') {
 /** @param {string} field @returns {(rows: any[]) => boolean} */
 const anyHas = (field) => (rows) => rows.some((r) => r[field] !== undefined && r[field] !== '');
 
-/** @param {any} r */
-const errorCell = (r) =>
+/** A disabled or warned object's problems, under its row. @param {any} r */
+const errorDetail = (r) =>
   r.error?.length
     ? h(
         'ul',
         { class: 'error-text' },
         r.error.map((/** @type {string} */ e) => h('li', {}, e)),
       )
-    : dash();
+    : null;
 
 /** @param {any} value */
 function summary(value) {
@@ -179,10 +179,10 @@ function routersPage(protocol) {
           { title: 'Middlewares', cell: (r) => list(r.middlewares, (m) => rawLink(`/${protocol}/middlewares`, m)), when: anyHas('middlewares') },
           { title: 'Service', cell: (r) => (r.service ? rawLink(`/${protocol}/services`, r.service) : dash()) },
           { title: 'Priority', cell: priorityCell, when: anyHas('priority') },
-          { title: 'Error', cell: errorCell, when: anyHas('error'), wide: true },
         ],
         rows,
-        `No ${protocol.toUpperCase()} routers${protocol === 'http' ? '' : ' (or none match)'}.`,
+        `No ${protocol.toUpperCase()} routers.`,
+        errorDetail,
       ),
   };
 }
@@ -192,7 +192,7 @@ function priorityCell(r) {
   // Unset, a router's priority is its rule's length (Traefik's default, and Portico's).
   if (r.priority === undefined)
     return typeof r.rule === 'string' ? h('span', { class: 'muted', title: 'the rule length (default)' }, String(r.rule.length)) : dash();
-  return r.priority >= 2 ** 52 ? h('span', { class: 'muted' }, 'internal (highest)') : String(r.priority);
+  return r.priority >= 2 ** 52 ? h('span', { class: 'muted', title: 'above every user router' }, 'internal') : String(r.priority);
 }
 
 /** @param {any} tls */
@@ -236,10 +236,10 @@ function servicesPage(protocol) {
           { title: 'Type', cell: (r) => r.type ?? (r.provider === 'internal' ? 'internal' : dash()) },
           { title: 'Servers', cell: serversCell },
           { title: 'Used by', cell: (r) => list(r.usedBy, (u) => rawLink(`/${protocol}/routers`, u)) },
-          { title: 'Error', cell: errorCell, when: anyHas('error'), wide: true },
         ],
         rows,
         `No ${protocol.toUpperCase()} services.`,
+        errorDetail,
       ),
   };
 }
@@ -261,10 +261,10 @@ function middlewaresPage(protocol) {
           { title: 'Type', cell: (r) => r.type ?? dash() },
           { title: 'Configuration', cell: (r) => summary(Object.fromEntries(Object.entries(r).filter(([k]) => !own.has(k)))), wide: true },
           { title: 'Used by', cell: (r) => list(r.usedBy, (u) => rawLink(`/${protocol}/routers`, u)) },
-          { title: 'Error', cell: errorCell, when: anyHas('error'), wide: true },
         ],
         rows,
         `No ${protocol.toUpperCase()} middlewares.`,
+        errorDetail,
       ),
   };
 }

@@ -120,7 +120,7 @@ tls:
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     mkdirSync(shots, { recursive: true });
   }, 60_000);
 
