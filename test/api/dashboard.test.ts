@@ -260,7 +260,6 @@ tls:
     await narrow.goto(`${base}/dashboard/#/`);
     await narrow.locator('.card').first().waitFor();
     expect(await narrow.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await narrow.screenshot({ path: join(shots, 'dashboard-narrow.png') });
     const light = await narrow.evaluate('getComputedStyle(document.documentElement).backgroundColor');
     await narrow.emulateMedia({ colorScheme: 'dark' });
     const dark = await narrow.evaluate('getComputedStyle(document.documentElement).backgroundColor');
