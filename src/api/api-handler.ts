@@ -4,7 +4,8 @@
  *   /api/overview, /api/entrypoints[/name], /api/http/{routers,services,middlewares}[/name],
  *   /api/udp/{routers,services}[/name], /api/tcp/... (empty until Portico has TCP routers),
  *   /api/rawdata, /api/version, and Portico's /api/errors (every configuration
- *   problem with its provider, file, line and field path).
+ *   problem with its provider, file, line and field path) and /api/certificates
+ *   (api-certificates.ts).
  * Errors are `{"message": ...}` with Traefik's wording: 404 for an unknown
  * name, 400 for a bad page. Only GET and HEAD.
  */
@@ -14,6 +15,7 @@ import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { udpObjects, type UdpObjects } from './udp-objects.js';
+import { certificateObjects, CERTIFICATE_SORT_KEYS } from './api-certificates.js';
 import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
 
 export interface ApiDeps {
@@ -54,6 +56,10 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
       return { status: 200, body: rawData(httpObjects(rt, s), udpObjects(rt)) };
     case '/api/errors':
       return { status: 200, body: rt.errors };
+    case '/api/certificates': {
+      const q = parseListQuery(query);
+      return list({ ...q, sortBy: q.sortBy || 'notAfter' }, certificateObjects(rt, q), CERTIFICATE_SORT_KEYS);
+    }
     case '/api/entrypoints':
       return list(parseListQuery(query), entryPoints(s), {});
   }

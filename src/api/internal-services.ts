@@ -1,6 +1,7 @@
 /**
  * Services that live inside Portico: `ping@internal` (liveness), `api@internal`
- * (the read-only JSON API in Traefik's shape, api-handler.ts),
+ * (the read-only JSON API in Traefik's shape, api-handler.ts, and with
+ * `api.dashboard` the dashboard at /dashboard/, dashboard-handler.ts),
  * `prometheus@internal`, `whoami@internal` and `noop@internal`. The API is
  * reachable only when `api.insecure` puts it on the internal entrypoint or a
  * user router names `api@internal` explicitly — never by default.
@@ -10,6 +11,8 @@ import { whoamiHandler } from '../service/internal/whoami.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import type { StaticConfig } from '../config/static-config.js';
 import { createApiHandler } from './api-handler.js';
+import { dashboardDirectory, loadDashboardAssets } from './dashboard-assets.js';
+import { createDashboardHandler, isDashboardPath } from './dashboard-handler.js';
 
 export interface InternalServiceDeps {
   /** The Prometheus exposition (this process's registry, or all workers' summed by the primary). */
@@ -38,7 +41,16 @@ export function createInternalServices(deps: InternalServiceDeps) {
         ex.respond(200, { 'content-type': contentType }, text);
       },
     ],
-    ['api@internal', createApiHandler({ static: deps.static, runtime: deps.runtime })],
+    ['api@internal', apiWithDashboard(deps)],
   ]);
   return { get: (name: string) => services.get(name) };
+}
+
+/** `api@internal`: the API, and the dashboard beside it unless `api.dashboard: false` (then its paths are the API's 404s). */
+function apiWithDashboard(deps: InternalServiceDeps): Handler {
+  const api = createApiHandler({ static: deps.static, runtime: deps.runtime });
+  if (!deps.static.api?.dashboard) return api;
+  const dir = dashboardDirectory();
+  const dashboard = createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
+  return (ex) => (isDashboardPath(ex.facts.path) ? dashboard(ex) : api(ex));
 }

@@ -205,6 +205,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   // The internal entrypoint is `portico`, or `traefik` when only that one is defined (Traefik's `api.insecure` convention).
   const internal = !cfg.entryPoints.portico && cfg.entryPoints.traefik ? 'traefik' : 'portico';
   if (cfg.api?.insecure) cfg.api.entryPoint ??= internal;
+  // Traefik's default: the dashboard comes with the API unless `api.dashboard: false`.
+  if (cfg.api) cfg.api.dashboard ??= true;
   if (cfg.ping) cfg.ping.entryPoint ??= internal;
   if (cfg.metrics?.prometheus) cfg.metrics.prometheus.entryPoint ??= internal;
   const internalUsers: Array<[string, string | undefined]> = [

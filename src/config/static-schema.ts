@@ -3,7 +3,7 @@
  * or a wrong type is reported with its path (`/entryPoints/web/adress`) instead
  * of being silently ignored.
  */
-import { onlySupported, unsupported } from './unsupported-key.js';
+import { unsupported } from './unsupported-key.js';
 
 const duration = { type: ['number', 'string'] } as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
@@ -155,8 +155,8 @@ export const staticConfigSchema = {
       type: ['object', 'null'],
       additionalProperties: false,
       properties: {
-        // Portico never accepts a key that does nothing: `false` only, until a dashboard exists.
-        dashboard: onlySupported({ type: 'boolean', enum: [false] }, 'Portico has no dashboard yet; remove api.dashboard or set it to false (the API under /api works without it)'),
+        // The web UI at /dashboard/, served by api@internal beside the API; true by default as in Traefik.
+        dashboard: { type: 'boolean' },
         insecure: { type: 'boolean' },
         entryPoint: { type: 'string' },
       },

@@ -81,8 +81,13 @@ export class SniCertificateStore {
     return this.match(serverName) ?? this.defaultCertificate;
   }
 
+  /** Every certificate once (the default aside): what `/api/certificates` lists. */
+  list(): StoredCertificate[] {
+    return [...new Set([...this.exact.values(), ...this.wildcard.values()].flat())];
+  }
+
   get size(): number {
-    return new Set([...this.exact.values(), ...this.wildcard.values()].flat()).size;
+    return this.list().length;
   }
 }
 

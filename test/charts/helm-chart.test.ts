@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateStaticConfig } from '../../src/config/load-static-config.js';
+import { startPortico } from '../support/portico-harness.js';
 import { helm, helmBinary } from './helm-binary.js';
 import { KubernetesObjectValidator, type KubernetesObject } from './kubernetes-object-validator.js';
 
@@ -267,6 +268,32 @@ describe('helm chart charts/portico', () => {
     expect(cfg.entryPoints.websecure.http3).toEqual({ enabled: true, advertisedPort: 8443, qlogDir: '/tmp/qlog' });
     const rules = (one(objs, 'ClusterRole') as any).rules as Array<{ apiGroups: string[]; resources: string[] }>;
     expect(rules.some((r) => r.apiGroups.includes('traefik.io') && r.resources.includes('ingressroutes'))).toBe(true);
+  });
+
+  it('dashboard: off by default; api.dashboard reaches the static config; ingressRoute.dashboard routes to api@internal and a real Portico serves it', async () => {
+    expect(staticConfig(render()).api).toEqual({ dashboard: false, insecure: false });
+    expect(find(render(), 'IngressRoute')).toEqual([]);
+    expect(renderError(['--set', 'ingressRoute.dashboard.enabled=true'])).toContain('set api.dashboard=true too');
+    const objs = render(['--set', 'api.dashboard=true', '--set', 'ingressRoute.dashboard.enabled=true', '--set', 'ingressRoute.dashboard.middlewares[0]=admins']);
+    expectValid(objs);
+    expect(staticConfig(objs).api).toEqual({ dashboard: true, insecure: false });
+    const route = one(objs, 'IngressRoute', 'edge-portico-dashboard');
+    expect(route.spec).toEqual({
+      entryPoints: ['websecure'],
+      routes: [{ kind: 'Rule', match: 'PathPrefix(`/dashboard`) || PathPrefix(`/api`)', middlewares: [{ name: 'admins' }], services: [{ name: 'api@internal', kind: 'TraefikService' }] }],
+    });
+    // The same IngressRoute without the middleware, served by a real Portico through the file provider.
+    const open = one(render(['--set', 'api.dashboard=true', '--set', 'ingressRoute.dashboard.enabled=true']), 'IngressRoute');
+    const p = await startPortico({ entryPoints: { websecure: { address: '127.0.0.1:0' } }, api: { dashboard: true } }, { 'dashboard.yaml': yaml.dump(open) });
+    try {
+      await p.server.nextApply(0);
+      const res = await fetch(`http://127.0.0.1:${p.port('websecure')}/dashboard/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect((await fetch(`http://127.0.0.1:${p.port('websecure')}/api/version`)).status).toBe(200);
+    } finally {
+      await p.stop();
+    }
   });
 
   it('a changed static config changes the pod template checksum (pods restart)', () => {

@@ -81,4 +81,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- if and .Values.autoscaling.enabled (eq .Values.kind "DaemonSet") -}}
 {{- fail "autoscaling applies to kind=Deployment only" -}}
 {{- end -}}
+{{- if and .Values.ingressRoute.dashboard.enabled (not .Values.api.dashboard) -}}
+{{- fail "ingressRoute.dashboard.enabled routes to the dashboard: set api.dashboard=true too" -}}
+{{- end -}}
 {{- end -}}

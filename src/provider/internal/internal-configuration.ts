@@ -1,7 +1,7 @@
 /**
  * What the static configuration asks Portico itself to serve, as ordinary
  * dynamic configuration (Traefik's `internal` provider does the same): the
- * `ping`, `api` and `prometheus` routers on their entrypoints, and for each
+ * `ping`, `api` (with `dashboard`) and `prometheus` routers on their entrypoints, and for each
  * entrypoint with `http.redirections.entryPoint` a catch-all router whose
  * redirectScheme middleware sends every request to the target entrypoint.
  * Names are qualified `@internal` when merged; the services are the
@@ -24,6 +24,9 @@ export function internalConfiguration(s: StaticConfig, portOf: (entryPoint: stri
   const { routers, middlewares } = config.http;
   if (s.ping) routers.ping = { entryPoints: [s.ping.entryPoint ?? 'portico'], rule: 'Path(`/ping`)', priority: INTERNAL_PRIORITY, service: 'ping@internal' };
   if (s.api?.insecure) routers.api = { entryPoints: [s.api.entryPoint ?? 'portico'], rule: 'PathPrefix(`/api`)', priority: INTERNAL_PRIORITY, service: 'api@internal' };
+  // The dashboard (api@internal serves it too) and Traefik's redirect of `/` to it; narrower than Traefik's PathPrefix(`/`), so routers users put on this entrypoint still match.
+  if (s.api?.insecure && s.api.dashboard)
+    routers.dashboard = { entryPoints: [s.api.entryPoint ?? 'portico'], rule: 'Path(`/`) || PathPrefix(`/dashboard`)', priority: INTERNAL_PRIORITY - 1, service: 'api@internal' };
   if (s.metrics?.prometheus)
     routers.prometheus = { entryPoints: [s.metrics.prometheus.entryPoint ?? 'portico'], rule: 'Path(`/metrics`)', priority: INTERNAL_PRIORITY, service: 'prometheus@internal' };
   for (const [from, ep] of Object.entries(s.entryPoints)) {

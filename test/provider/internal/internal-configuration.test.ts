@@ -23,8 +23,13 @@ const staticDoc = {
 describe('the internal provider', () => {
   test('ping, api, prometheus and each entrypoint redirection are ordinary routers (and a middleware)', () => {
     const config = internalConfiguration(validateStaticConfig(structuredClone(staticDoc), process.cwd(), 'test'), () => 9443);
-    expect(Object.keys(config.http.routers).sort()).toEqual(['api', 'ping', 'prometheus', 'web-to-websecure']);
+    expect(Object.keys(config.http.routers).sort()).toEqual(['api', 'dashboard', 'ping', 'prometheus', 'web-to-websecure']);
     expect(config.http.routers.ping).toMatchObject({ entryPoints: ['portico'], rule: 'Path(`/ping`)', service: 'ping@internal' });
+    // The dashboard comes with the API (Traefik's default), served by api@internal, below the API's own router.
+    expect(config.http.routers.dashboard).toMatchObject({ entryPoints: ['portico'], rule: 'Path(`/`) || PathPrefix(`/dashboard`)', service: 'api@internal' });
+    expect(config.http.routers.dashboard!.priority).toBeLessThan(config.http.routers.api!.priority!);
+    const noDashboard = internalConfiguration(validateStaticConfig({ ...structuredClone(staticDoc), api: { insecure: true, dashboard: false } }, process.cwd(), 'test'), () => 9443);
+    expect(Object.keys(noDashboard.http.routers)).not.toContain('dashboard');
     expect(config.http.routers['web-to-websecure']).toMatchObject({ entryPoints: ['web'], middlewares: ['redirect-web-to-websecure'], service: 'noop@internal' });
     expect(config.http.middlewares['redirect-web-to-websecure']).toEqual({ redirectScheme: { scheme: 'https', port: '9443', permanent: true } });
     // Without ping/api/metrics/redirections in the static configuration, nothing.
@@ -38,7 +43,7 @@ describe('the internal provider', () => {
     const provider = new InternalProvider(deps.static, (ep) => (ep === 'websecure' ? 9443 : 0));
     const rt = buildRuntime(mergeSnapshots([provider.snapshot()]), deps, 1);
     expect(rt.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([]);
-    expect([...rt.routerStatus.keys()].sort()).toEqual(['api@internal', 'ping@internal', 'prometheus@internal', 'web-to-websecure@internal']);
+    expect([...rt.routerStatus.keys()].sort()).toEqual(['api@internal', 'dashboard@internal', 'ping@internal', 'prometheus@internal', 'web-to-websecure@internal']);
     const request = async (entryPoint: string, method: string, path: string) => {
       const ex = new MemoryExchange({ method, url: path, authority: 'shop.test' });
       const hit = rt.routes.get(entryPoint)!.match(ex.facts)!;
