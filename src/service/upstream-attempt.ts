@@ -99,6 +99,8 @@ export class UpstreamAttempt {
   responseEnd(trailers: Record<string, string | string[] | undefined> | undefined): void {
     if (this.settled) return;
     const sink = this.sink;
+    // Before end(): ending the response may finish the exchange (and write its access log line) at once.
+    this.ex.originEndedAt = performance.now();
     if (sink) {
       if (trailers && this.ex.protocol !== 'HTTP/1.0') {
         for (const k in trailers) {
@@ -136,7 +138,7 @@ export class UpstreamAttempt {
   private finish(failure: UpstreamFailure | undefined): void {
     if (this.settled) return;
     this.settled = true;
-    this.ex.originEndedAt = performance.now();
+    if ((this.ex.originEndedAt ?? 0) < (this.ex.originStartedAt ?? 0)) this.ex.originEndedAt = performance.now();
     clearTimeout(this.headerTimer);
     clearTimeout(this.stallTimer);
     if (failure === 'client-gone' || failure === 'client-stall') upstreamOverload.abandoned(this.ex.entryPoint, failure);
