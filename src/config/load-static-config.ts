@@ -140,8 +140,12 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     return line ? `${source}:${line}` : source;
   };
   // `api:` with no value in YAML is null: treat as enabled-with-defaults.
-  for (const k of ['accessLog', 'api', 'ping'] as const) if (k in doc && doc[k] === null) doc[k] = {};
+  for (const k of ['accessLog', 'api', 'ping', 'tracing'] as const) if (k in doc && doc[k] === null) doc[k] = {};
   if (doc.metrics && (doc.metrics as Json).prometheus === null) (doc.metrics as Json).prometheus = {};
+  const tracingOtlp = (doc.tracing as Json | undefined)?.otlp as Json | undefined;
+  if (tracingOtlp?.http === null) tracingOtlp.http = {};
+  const accessLog = doc.accessLog as Json | undefined;
+  for (const k of ['filters', 'fields'] as const) if (accessLog?.[k] === null) delete accessLog[k];
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
@@ -161,7 +165,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   cfg.providers ??= {};
   const log: Partial<StaticConfig['log']> = cfg.log ?? {};
   cfg.log = { ...log, level: log.level ?? 'info', format: log.format ?? 'text' };
-  if (cfg.accessLog) cfg.accessLog = { ...cfg.accessLog, format: cfg.accessLog.format ?? 'json' };
+  // Traefik writes the common format when none is given.
+  if (cfg.accessLog) cfg.accessLog = { ...cfg.accessLog, format: cfg.accessLog.format ?? 'common' };
   const problems: string[] = [];
   const problem = (path: string, message: string) => problems.push(`${at(path)}: ${path}: ${message}`);
   for (const [name, ep] of Object.entries(cfg.entryPoints)) {
@@ -221,6 +226,17 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };
     else problem(`${field}`, `no entrypoint named "${ep}"`);
   }
+  const minDuration = cfg.accessLog?.filters?.minDuration;
+  if (minDuration !== undefined) {
+    try {
+      parseDurationMs(minDuration);
+    } catch (err) {
+      problem('accessLog.filters.minDuration', `${(err as Error).message}`);
+    }
+  }
+  // Our own families keep the `portico_` names; the Traefik ones under that prefix would collide with them.
+  if (cfg.metrics?.prometheus?.prefix === 'portico')
+    problem('metrics.prometheus.prefix', 'portico_ is the prefix of Portico\'s own metrics; choose another (the default, traefik, keeps Traefik\'s dashboards working)');
   const file = cfg.providers.file;
   if (file) {
     if (!file.filename === !file.directory) problem(`providers.file`, `set exactly one of filename or directory`);

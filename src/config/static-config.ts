@@ -8,15 +8,61 @@ export interface StaticConfig {
   entryPoints: Record<string, EntryPointConfig>;
   providers: ProvidersConfig;
   log: { level: LogLevel; format: 'json' | 'text'; filePath?: string };
-  accessLog?: { filePath?: string; format: 'json' | 'common' };
+  accessLog?: AccessLogConfig;
+  tracing?: TracingConfig;
   api?: { dashboard?: boolean; insecure?: boolean; entryPoint?: string };
   ping?: { entryPoint?: string };
-  metrics?: { prometheus?: { entryPoint?: string } };
+  metrics?: {
+    addInternals?: boolean;
+    prometheus?: {
+      entryPoint?: string;
+      buckets?: number[];
+      addEntryPointsLabels?: boolean;
+      addRoutersLabels?: boolean;
+      addServicesLabels?: boolean;
+      /** Family name prefix (Portico's own key; default `traefik`, so Traefik's dashboards work). */
+      prefix?: string;
+    };
+  };
   experimental?: { plugins?: Record<string, { module: string }> };
   /** Processes serving traffic: 1 (default) is this one; N > 1 forks N workers that share the ports; 'auto' is one per CPU this process may use (the cgroup CPU quota counts; see src/server/available-cpus.ts). */
   workers?: number | 'auto';
   /** Directory against which relative paths in the file resolve. */
   baseDir: string;
+}
+
+/** Traefik's `accessLog` section (docs/observability.md). */
+export interface AccessLogConfig {
+  filePath?: string;
+  format: 'json' | 'common' | 'genericCLF';
+  /** Lines held in memory before they are written (0: each line is written as it is made). */
+  bufferingSize?: number;
+  addInternals?: boolean;
+  filters?: { statusCodes?: string[]; retryAttempts?: boolean; minDuration?: Duration };
+  fields?: {
+    defaultMode?: 'keep' | 'drop';
+    names?: Record<string, 'keep' | 'drop'>;
+    headers?: { defaultMode?: 'keep' | 'drop' | 'redact'; names?: Record<string, 'keep' | 'drop' | 'redact'> };
+    queryParameters?: { defaultMode?: 'keep' | 'drop' };
+  };
+}
+
+/** Traefik's `tracing` section: OpenTelemetry over OTLP/HTTP (docs/observability.md). */
+export interface TracingConfig {
+  serviceName?: string;
+  sampleRate?: number;
+  resourceAttributes?: Record<string, string>;
+  capturedRequestHeaders?: string[];
+  capturedResponseHeaders?: string[];
+  safeQueryParams?: string[];
+  addInternals?: boolean;
+  otlp?: {
+    http?: {
+      endpoint?: string;
+      headers?: Record<string, string>;
+      tls?: { ca?: string; cert?: string; key?: string; insecureSkipVerify?: boolean };
+    };
+  };
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

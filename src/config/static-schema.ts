@@ -149,7 +149,78 @@ export const staticConfigSchema = {
     accessLog: {
       type: ['object', 'null'],
       additionalProperties: false,
-      properties: { filePath: { type: 'string' }, format: { enum: ['json', 'common'] } },
+      properties: {
+        filePath: { type: 'string' },
+        format: { enum: ['json', 'common', 'genericCLF'] },
+        bufferingSize: { type: 'integer', minimum: 0 },
+        addInternals: { type: 'boolean' },
+        filters: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: {
+            statusCodes: { type: 'array', items: { type: 'string', pattern: '^\\s*[1-5][0-9][0-9]\\s*(-\\s*[1-5][0-9][0-9]\\s*)?$' } },
+            retryAttempts: { type: 'boolean' },
+            minDuration: duration,
+          },
+        },
+        fields: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: {
+            defaultMode: { enum: ['keep', 'drop'] },
+            names: { type: 'object', additionalProperties: { enum: ['keep', 'drop'] } },
+            headers: {
+              type: ['object', 'null'],
+              additionalProperties: false,
+              properties: {
+                defaultMode: { enum: ['keep', 'drop', 'redact'] },
+                names: { type: 'object', additionalProperties: { enum: ['keep', 'drop', 'redact'] } },
+              },
+            },
+            queryParameters: {
+              type: ['object', 'null'],
+              additionalProperties: false,
+              properties: { defaultMode: { enum: ['keep', 'drop'] } },
+            },
+          },
+        },
+        otlp: unsupported('Portico writes the access log to a file or stdout only; ship it with your log collector'),
+        dualOutput: unsupported('Portico writes the access log to a file or stdout only (there is no OTLP output to pair it with)'),
+      },
+    },
+    tracing: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        serviceName: { type: 'string', minLength: 1 },
+        sampleRate: { type: 'number', minimum: 0, maximum: 1 },
+        resourceAttributes: { type: 'object', additionalProperties: { type: 'string' } },
+        capturedRequestHeaders: strings,
+        capturedResponseHeaders: strings,
+        safeQueryParams: strings,
+        addInternals: { type: 'boolean' },
+        otlp: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: {
+            http: {
+              type: ['object', 'null'],
+              additionalProperties: false,
+              properties: {
+                endpoint: { type: 'string', pattern: '^https?://' },
+                headers: { type: 'object', additionalProperties: { type: 'string' } },
+                tls: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: { ca: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, insecureSkipVerify: { type: 'boolean' } },
+                },
+              },
+            },
+            grpc: unsupported('Portico exports traces over OTLP/HTTP only; use tracing.otlp.http (collectors listen on :4318 for it)'),
+          },
+        },
+        globalAttributes: unsupported('deprecated in Traefik; use tracing.resourceAttributes'),
+      },
     },
     api: {
       type: ['object', 'null'],
@@ -170,11 +241,26 @@ export const staticConfigSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
+        addInternals: { type: 'boolean' },
         prometheus: {
           type: ['object', 'null'],
           additionalProperties: false,
-          properties: { entryPoint: { type: 'string' } },
+          properties: {
+            entryPoint: { type: 'string' },
+            buckets: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 }, minItems: 1 },
+            addEntryPointsLabels: { type: 'boolean' },
+            addRoutersLabels: { type: 'boolean' },
+            addServicesLabels: { type: 'boolean' },
+            // Portico's own: Traefik's Prometheus names are fixed to `traefik_`.
+            prefix: { type: 'string', pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' },
+            manualRouting: unsupported('the metrics router is always created on metrics.prometheus.entryPoint'),
+            headerLabels: unsupported('extra labels from request headers are not supported'),
+          },
         },
+        datadog: unsupported('Portico exposes metrics for Prometheus only (metrics.prometheus)'),
+        statsD: unsupported('Portico exposes metrics for Prometheus only (metrics.prometheus)'),
+        influxDB2: unsupported('Portico exposes metrics for Prometheus only (metrics.prometheus)'),
+        otlp: unsupported('Portico exposes metrics for Prometheus only (metrics.prometheus); an OpenTelemetry collector can scrape it'),
       },
     },
     experimental: {

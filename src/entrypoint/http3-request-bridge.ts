@@ -215,7 +215,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
         remoteAddress: built.facts.clientIp,
         remotePort,
         localPort: this.info.localPort,
-        tls: { serverName: this.info.serverName, optionsName: this.info.optionsName },
+        tls: { serverName: this.info.serverName, optionsName: this.info.optionsName, version: '1.3' },
         body,
         hasBody,
         method: req.method,

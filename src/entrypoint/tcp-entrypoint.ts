@@ -201,6 +201,9 @@ export class TcpEntryPoint {
       serverName: servername,
       optionsName: sel.options.name,
       peerCertificate: sel.options.clientAuth !== 'none' ? socket.getPeerCertificate(false)?.raw : undefined,
+      // Once per connection, for the access log and TLS metrics: `1.3`, `TLS_AES_128_GCM_SHA256` as Traefik writes them.
+      version: socket.getProtocol()?.replace(/^TLSv/, ''),
+      cipher: socket.getCipher()?.standardName,
     };
     if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
     else this.toH1(socket);

@@ -9,6 +9,7 @@ import type { EntryPointConfig } from '../config/static-config.js';
 import type { ExchangeBase } from './exchange-base.js';
 import type { RouteLookup } from './route-lookup.js';
 import { respondError } from './http-error.js';
+import type { ExchangeTracing, OpenSpan } from './exchange-trace.js';
 
 /** What the pipeline needs from the entrypoint a request came in on (EntryPointContext is one). */
 export interface DispatchContext {
@@ -16,17 +17,23 @@ export interface DispatchContext {
   /** The current routing table: read per request, never cached (swapped on reload). */
   routes(): RouteLookup;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+  /** Set when tracing is on: each exchange gets its trace once routed (its entrypoint span starts when the exchange did). */
+  readonly tracing?: ExchangeTracing;
 }
 
 // Entrypoint redirections are ordinary routers from the internal provider (src/provider/internal), not a branch here.
 export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext): Promise<void> {
+  let routerSpan: OpenSpan | undefined;
   try {
     const hit = ep.routes().match(ex.facts);
+    if (ep.tracing !== undefined) ex.trace = ep.tracing.start(ex, hit?.name);
     if (!hit) {
       respondError(ex, 404);
       return;
     }
     ex.routerName = hit.name;
+    ex.routerService = hit.value.service;
+    if (ex.trace !== undefined) routerSpan = ex.trace.router(hit.name, hit.value.service, hit.value.rule);
     const wanted = hit.value.tlsOptions;
     if (ex.tls && wanted !== undefined && wanted !== ex.tls.optionsName) {
       // The connection was negotiated under other TLS options (SNI ≠ Host): RFC 9110 §15.5.20.
@@ -37,5 +44,7 @@ export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext): P
   } catch (err) {
     ep.log('error', `request handling failed: ${(err as Error).message}`, { router: ex.routerName, stack: (err as Error).stack });
     respondError(ex, 500);
+  } finally {
+    routerSpan?.end(ex.statusCode);
   }
 }

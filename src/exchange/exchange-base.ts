@@ -19,6 +19,7 @@ import type {
 } from './exchange.js';
 import type { RequestFacts } from '../router/request-facts.js';
 import { DiscardingSink, FailureGuardedSink } from './failure-guarded-sink.js';
+import type { ExchangeTrace } from './exchange-trace.js';
 
 export interface ExchangeInit {
   protocol: HttpProtocol;
@@ -57,6 +58,17 @@ export abstract class ExchangeBase implements Exchange {
   /** Offered by the entrypoint for a WebSocket request (entrypoint/websocket-tunnel.ts). */
   tunnel: ClientTunnel | undefined = undefined;
   routerName?: string;
+  // The service side, for logs, metrics and traces (see Exchange); initialised so every exchange has one shape.
+  /** The matched router's configured service (dispatch-exchange.ts), the router metrics' `service` label. */
+  routerService: string | undefined = undefined;
+  serviceName: string | undefined = undefined;
+  serverUrl: string | undefined = undefined;
+  originStatus: number | undefined = undefined;
+  originBytes = 0;
+  originStartedAt = 0;
+  originEndedAt = 0;
+  retryAttempts = 0;
+  trace: ExchangeTrace | undefined = undefined;
   /** Set when the entrypoint advertises HTTP/3 (h1/h2 over TLS only). */
   altSvc: string | undefined;
   private hooks: ResponseHeadersHook[] | undefined;
@@ -76,7 +88,10 @@ export abstract class ExchangeBase implements Exchange {
   private gone = false;
   /** performance.now() at creation, for durations. */
   readonly startedAt = performance.now();
+  /** Response body bytes, counted by adapters that see them leave (h3); see downstreamBytes(). */
   responseBytes = 0;
+  /** Content-Length of the head written to the client, -1 without one. */
+  private declaredLength = -1;
 
   constructor(init: ExchangeInit) {
     this.protocol = init.protocol;
@@ -217,6 +232,8 @@ export abstract class ExchangeBase implements Exchange {
         }
       }
     if (this.altSvc !== undefined) mergeAltSvc(headers, this.altSvc);
+    const length = headers['content-length'];
+    this.declaredLength = typeof length === 'string' ? Number(length) : -1;
     return (this.wire = this.sendHead(status, headers));
   }
 
@@ -226,6 +243,17 @@ export abstract class ExchangeBase implements Exchange {
     const sink = this.writeHead(status, headers);
     if (payload !== undefined && this.method !== 'HEAD') sink.end(payload);
     else sink.end();
+  }
+
+  /**
+   * Response body bytes sent to the client (the access log's DownstreamContentSize, the responses_bytes metrics).
+   * HTTP/3 counts them as they leave; for h1/h2 Node's objects do not, so this is the Content-Length written,
+   * or, for a response without one (chunked, h2 data frames), the bytes the server relayed.
+   */
+  downstreamBytes(): number {
+    if (this.protocol === 'HTTP/3.0') return this.responseBytes;
+    if (this.method === 'HEAD' || this.status === 204 || this.status === 304) return 0;
+    return this.declaredLength >= 0 ? this.declaredLength : this.originBytes;
   }
 
   /** No interim response by default; the h1 adapter sends 100 Continue when the client asked (node-exchange.ts). */

@@ -5,6 +5,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import type { RequestFacts } from '../router/request-facts.js';
+import type { ExchangeTrace } from './exchange-trace.js';
 
 export type HttpProtocol = 'HTTP/1.0' | 'HTTP/1.1' | 'HTTP/2.0' | 'HTTP/3.0';
 
@@ -36,6 +37,9 @@ export interface TlsFacts {
   optionsName: string;
   /** DER of the verified client certificate when mTLS is on. */
   peerCertificate?: Buffer;
+  /** Negotiated version as Traefik logs it (`1.3`) and cipher suite (`TLS_AES_128_GCM_SHA256`), for the access log and metrics. */
+  version?: string;
+  cipher?: string;
 }
 
 export type ResponseHeadersHook = (status: number, headers: HeaderMap) => void;
@@ -146,6 +150,24 @@ export interface Exchange {
   continueRequest(): void;
   /** Name of the router that matched, once routing ran. */
   routerName?: string;
+  /**
+   * What the service layer did, for the access log, metrics and traces (read
+   * once the exchange is done): the load-balancer service that forwarded it,
+   * the server it chose, what that server answered and when, and how many
+   * times it was retried.
+   */
+  serviceName?: string;
+  serverUrl?: string;
+  originStatus?: number;
+  /** Response body bytes received from the server. */
+  originBytes?: number;
+  /** performance.now() when the request left for the server and when its response ended. */
+  originStartedAt?: number;
+  originEndedAt?: number;
+  /** Attempts after the first: a retry middleware raises it each time it sends the request again (access log RetryAttempts, `service_retries_total`). */
+  retryAttempts?: number;
+  /** The request's trace when tracing is on (src/exchange/exchange-trace.ts); undefined otherwise. */
+  trace?: ExchangeTrace;
   /** Register a hook that may edit status-line headers just before they are written. */
   onResponseHeaders(hook: ResponseHeadersHook): void;
   /**

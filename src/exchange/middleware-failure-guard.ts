@@ -13,6 +13,7 @@
  * guards do not claim it either, up to the pipeline's own 500.
  */
 import type { Exchange, Handler, MiddlewareHandler } from './exchange.js';
+import type { OpenSpan } from './exchange-trace.js';
 
 /** An error from further down the pipeline (a later middleware's guard already ran, or the service). */
 export class DownstreamFailure extends Error {
@@ -49,7 +50,8 @@ function fail(ex: Exchange, middleware: string, error: unknown): void {
   ex.middlewareFailed({ middleware, phase: 'request', error });
 }
 
-export function guardMiddleware(middleware: string, handler: MiddlewareHandler): MiddlewareHandler {
+/** `type` (`stripPrefix`, a plugin's name) names the middleware's span when tracing is on, as Traefik's do. */
+export function guardMiddleware(middleware: string, handler: MiddlewareHandler, type?: string): MiddlewareHandler {
   return (next) => {
     let inner: Handler;
     try {
@@ -58,7 +60,7 @@ export function guardMiddleware(middleware: string, handler: MiddlewareHandler):
       // Wrapping happens when the configuration is built; a middleware that cannot wrap fails its requests, not the build.
       return (ex) => fail(ex, middleware, error);
     }
-    return (ex) => {
+    const run: Handler = (ex) => {
       const outer = ex.runningMiddleware;
       ex.runningMiddleware = middleware;
       let result: void | Promise<void>;
@@ -71,5 +73,22 @@ export function guardMiddleware(middleware: string, handler: MiddlewareHandler):
       }
       return isPromise(result) ? result.then(undefined, (error: unknown) => fail(ex, middleware, error)) : result;
     };
+    // With tracing on, the middleware's span covers it and what it calls, as Traefik's does.
+    return (ex) => (ex.trace === undefined ? run(ex) : traced(ex, ex.trace.middleware(middleware, type), run));
   };
+}
+
+function traced(ex: Exchange, span: OpenSpan, run: Handler): void | Promise<void> {
+  let result: void | Promise<void>;
+  try {
+    result = run(ex);
+  } catch (error) {
+    span.end(ex.statusCode);
+    throw error;
+  }
+  if (!isPromise(result)) {
+    span.end(ex.statusCode);
+    return result;
+  }
+  return result.finally(() => span.end(ex.statusCode));
 }

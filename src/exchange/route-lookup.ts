@@ -11,6 +11,9 @@ export interface RouteTarget {
   handler: Handler;
   /** Name of the TLS option set this router requires ('default' when unspecified); undefined for non-TLS routers. */
   tlsOptions: string | undefined;
+  /** The router's service and rule as configured, for metrics labels and trace attributes. */
+  service?: string;
+  rule?: string;
 }
 
 export interface RouteLookup {

@@ -128,7 +128,7 @@ export class MiddlewareRegistry {
     if ('errors' in checked) return checked;
     const { type, options, field } = checked;
     try {
-      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose })) };
+      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose }), type.type) };
     } catch (err) {
       return { errors: [[field, (err as Error).message]] };
     }

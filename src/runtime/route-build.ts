@@ -91,7 +91,7 @@ export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): Built
         if (m) epChain.push(m);
         else errors.report('http.routers', name, 'entryPoints', `entrypoint ${e}: no middleware named "${q}"`);
       }
-      perEntryPoint.get(e)!.push({ name, rule: router.rule, priority: router.priority, value: { handler: wrap(handler, epChain), tlsOptions: tlsName } });
+      perEntryPoint.get(e)!.push({ name, rule: router.rule, priority: router.priority, value: { handler: wrap(handler, epChain), tlsOptions: tlsName, service: router.service, rule: router.rule } });
       attached.push(e);
       if (tlsName) for (const h of hostsOfRuleSafe(router)) (hostTlsVotes.get(h) ?? hostTlsVotes.set(h, new Set()).get(h)!).add(tlsName);
     }

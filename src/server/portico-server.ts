@@ -18,7 +18,9 @@ import { InternalProvider } from '../provider/internal/internal-provider.js';
 import { UpstreamPools } from '../service/upstream-pools.js';
 import { createInternalServices } from '../api/internal-services.js';
 import { PorticoMetrics } from '../observability/metrics.js';
-import { AccessLog } from '../observability/access-log.js';
+import { AccessLog } from '../observability/access-log/access-log.js';
+import { TRAEFIK_DEFAULT_BUCKETS, TraefikMetrics } from '../observability/traefik-metrics.js';
+import { OtelTracing } from '../observability/tracing/otel-tracing.js';
 import { generatedDefaultCertificate, type GeneratedCertificate } from '../tls/generated-default-certificate.js';
 import { describeCertificate, type StoredCertificate } from '../tls/sni-certificate-store.js';
 import { TcpEntryPoint } from '../entrypoint/tcp-entrypoint.js';
@@ -43,6 +45,11 @@ export class PorticoServer {
   private readonly pools = new UpstreamPools();
   readonly metrics = new PorticoMetrics();
   private readonly accessLog: AccessLog | undefined;
+  /** Traefik's Prometheus families; undefined (and nothing recorded) without metrics.prometheus. */
+  private readonly traefikMetrics: TraefikMetrics | undefined;
+  /** OpenTelemetry, loaded at start only when `tracing` is configured. */
+  private tracing: OtelTracing | undefined;
+  private readonly reopenAccessLog = () => this.accessLog?.reopen();
   private readonly tcp = new Map<string, TcpEntryPoint>();
   private readonly h3 = new Map<string, Http3Listener>();
   private readonly udp = new Map<string, UdpEntryPoint>();
@@ -65,8 +72,30 @@ export class PorticoServer {
     /** Set when this process is one worker of several (`workers: N`); see worker-role.ts. */
     private readonly role?: WorkerRole,
   ) {
-    this.accessLog = config.accessLog ? new AccessLog(config.accessLog) : undefined;
+    this.accessLog = config.accessLog ? new AccessLog(config.accessLog, (err) => log.error({ err: err.message }, 'access log: cannot write')) : undefined;
     const registry = this.metrics.registry;
+    const prometheus = config.metrics?.prometheus;
+    this.traefikMetrics = prometheus
+      ? new TraefikMetrics(
+          registry,
+          {
+            prefix: prometheus.prefix ?? 'traefik',
+            buckets: prometheus.buckets ?? TRAEFIK_DEFAULT_BUCKETS,
+            addEntryPointsLabels: prometheus.addEntryPointsLabels ?? true,
+            addRoutersLabels: prometheus.addRoutersLabels ?? false,
+            addServicesLabels: prometheus.addServicesLabels ?? true,
+            addInternals: config.metrics?.addInternals ?? false,
+          },
+          {
+            openConnections: () => [
+              ...[...this.tcp].map(([entrypoint, t]) => ({ entrypoint, protocol: 'TCP' as const, value: t.load.openConnections() })),
+              ...[...this.h3].map(([entrypoint, l]) => ({ entrypoint, protocol: 'UDP' as const, value: l.openConnections() })),
+            ],
+            servers: () => this.serverHealth(),
+            certificates: () => this.runtime?.tls.store.certificates ?? [],
+          },
+        )
+      : undefined;
     this.internal = createInternalServices({
       metrics: role ? () => role.clusterMetrics() : async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
       runtime: () => this.runtime,
@@ -108,6 +137,9 @@ export class PorticoServer {
 
   async start(): Promise<void> {
     const gen = await this.ensureGeneratedDefault();
+    if (this.config.tracing) this.tracing = await OtelTracing.create(this.config.tracing, this.config.baseDir);
+    // logrotate's `postrotate kill -USR1`: the access log reopens its file, as Traefik's does.
+    if (this.accessLog) process.on('SIGUSR1', this.reopenAccessLog);
     if (this.config.experimental?.plugins) {
       const loaded = await loadPlugins(this.config.experimental.plugins, this.config.baseDir);
       for (const t of loaded.types) {
@@ -197,7 +229,11 @@ export class PorticoServer {
     const cfg = this.config.entryPoints[name]!;
     const trustedIPs = cfg.forwardedHeaders?.trustedIPs ?? [];
     const server = this;
-    const requests = this.metrics.requests.forEntryPoint(name);
+    // Off costs nothing: without metrics.prometheus, accessLog or tracing, nothing is recorded per exchange.
+    const requests = this.traefikMetrics ? this.metrics.requests.forEntryPoint(name) : undefined;
+    const traefik = this.traefikMetrics?.forEntryPoint(name);
+    const accessLog = this.accessLog;
+    const tracing = this.tracing;
     return {
       name,
       config: cfg,
@@ -210,14 +246,29 @@ export class PorticoServer {
         serverName: hostname(),
       },
       altSvc: () => server.altSvc.get(name),
+      tracing,
       exchangeDone: (ex, outcome) => {
         if (ex.middlewareFailure) server.reportMiddlewareFailure(name, ex);
-        requests.record(ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
-        server.accessLog?.record(ex, outcome);
+        if (tracing !== undefined) tracing.finish(ex);
+        if (requests !== undefined) requests.record(ex.protocol, ex.statusCode ?? 0, (performance.now() - (ex as ExchangeBase).startedAt) / 1000);
+        if (traefik !== undefined) traefik.record(ex as ExchangeBase);
+        if (accessLog !== undefined) accessLog.record(ex, outcome);
       },
       countMalformed: (kind) => server.metrics.malformed.inc({ entrypoint: name, kind }),
       log: (level, msg, fields) => server.log[level]({ entryPoint: name, ...fields }, msg),
     };
+  }
+
+  /** Every load-balancer server's health, for `service_server_up`. */
+  private serverHealth(): Array<{ service: string; url: string; up: boolean }> {
+    const rt = this.runtime;
+    if (!rt) return [];
+    const out: Array<{ service: string; url: string; up: boolean }> = [];
+    for (const service of Object.keys(rt.config.http.services)) {
+      const status = rt.serverStatus(service);
+      if (status) for (const [url, s] of Object.entries(status)) out.push({ service, url, up: s === 'UP' });
+    }
+    return out;
   }
 
   /** A middleware's code threw during this exchange (it was answered 500 or aborted): say which, and count it. */
@@ -254,6 +305,7 @@ export class PorticoServer {
     rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
     this.metrics.reloads.inc();
+    this.traefikMetrics?.configReloaded();
     this.metrics.configErrors.set(rt.errors.length);
     for (const e of rt.errors)
       this.log.error({ provider: e.provider, source: e.source, field: e.path, line: e.line }, `configuration error: ${e.message}`);
@@ -286,6 +338,12 @@ export class PorticoServer {
       graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]),
     );
     this.runtime?.dispose();
-    await Promise.all([this.pools.closeAll(), closeRedisConnections().catch(() => undefined)]);
+    process.removeListener('SIGUSR1', this.reopenAccessLog);
+    await Promise.all([
+      this.pools.closeAll(),
+      closeRedisConnections().catch(() => undefined),
+      this.accessLog?.close(),
+      this.tracing?.shutdown().catch(() => undefined),
+    ]);
   }
 }

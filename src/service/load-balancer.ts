@@ -26,6 +26,8 @@ import { ServiceHealth } from './service-health.js';
 
 export interface UpstreamServer {
   url: URL;
+  /** The server's URL as configured (`url.href` once, not per request): the access log's ServiceURL. */
+  href: string;
   origin: string;
   /** Send one exchange to this server (HTTP/1.1 pool, or HTTP/2 session pool). */
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined>;
@@ -81,6 +83,7 @@ export function buildLoadBalancer(
       weight: s.weight ?? 1,
       value: {
         url: serverUrl,
+        href: s.url,
         origin,
         forward,
         admission: deps.pools.admission(origin, deps.transport),
@@ -111,7 +114,18 @@ export function buildLoadBalancer(
   };
   const passive = service.passiveHealthCheck !== undefined ? new PassiveHealth(service.passiveHealthCheck ?? {}, service.healthCheck !== undefined, (s) => healthChanged(s, false)) : undefined;
   // Base path of a server URL (`http://b:80/base`) is prefixed to the request path, as Traefik does.
+  const serviceName = deps.serviceName;
   const handler: Handler = async (ex) => {
+    ex.serviceName = serviceName;
+    if (ex.trace === undefined) return balance(ex);
+    const span = ex.trace.service(serviceName);
+    try {
+      await balance(ex);
+    } finally {
+      span.end(ex.statusCode);
+    }
+  };
+  const balance = async (ex: Exchange): Promise<void> => {
     let server = sticky?.stuck(ex, usable);
     if (server === undefined) {
       // Without passiveHealthCheck, a server only skipped for a refused connection is still better than a 503.
@@ -123,6 +137,7 @@ export function buildLoadBalancer(
       sticky?.stick(ex, server);
     }
     if (server.url.pathname !== '/' && server.url.pathname !== '') ex.url = server.url.pathname.replace(/\/$/, '') + ex.url;
+    ex.serverUrl = server.href;
     // A WebSocket tunnel has a connection of its own for its whole life, not one of the pool's.
     if (ex.tunnel !== undefined) return void (await server.forward(ex, server.forwardOptions));
     const admitted = server.admission.enter(ex);
@@ -135,8 +150,10 @@ export function buildLoadBalancer(
       }
     }
     server.inflight++;
+    const upstreamSpan = ex.trace?.upstream(server.href, ex.method, ex.requestHeaders);
     try {
       const failure = await server.forward(ex, server.forwardOptions);
+      upstreamSpan?.end(ex.originStatus ?? 502);
       if (passive) passive.record(server, failure === 'connect' || failure === 'timeout' || failure === 'reset' || (ex.statusCode ?? 0) >= 500);
       else if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
     } finally {

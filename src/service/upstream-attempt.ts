@@ -56,6 +56,7 @@ export class UpstreamAttempt {
    */
   started(abort: (reason: Error) => void): void {
     this.abortRequest = abort;
+    this.ex.originStartedAt = performance.now();
     const ms = this.timeouts.responseHeaderMs;
     if (ms > 0 && this.headerTimer === undefined) this.headerTimer = setTimeout(() => this.giveUp('timeout', 504, 'response header timeout'), ms);
     this.ex.setUpstreamAbort(() => this.giveUp(this.ex.clientGone ? 'client-gone' : 'reset', 502, 'downstream aborted'));
@@ -65,6 +66,7 @@ export class UpstreamAttempt {
   responseHead(status: number, headers: HeaderMap): void {
     if (this.settled) return;
     clearTimeout(this.headerTimer);
+    this.ex.originStatus = status;
     this.sink = this.ex.writeHead(status, headers);
   }
 
@@ -75,6 +77,7 @@ export class UpstreamAttempt {
    */
   responseData(chunk: Buffer, backend: PausableResponse): void {
     const sink = this.sink;
+    this.ex.originBytes = (this.ex.originBytes ?? 0) + chunk.length;
     if (this.settled || !sink || sink.write(chunk)) return;
     if (this.ex.clientGone || sink.destroyed) return this.giveUp('client-gone', 502, 'client gone');
     // Listen for drain only when the client is actually slow: most responses never need it.
@@ -96,6 +99,8 @@ export class UpstreamAttempt {
   responseEnd(trailers: Record<string, string | string[] | undefined> | undefined): void {
     if (this.settled) return;
     const sink = this.sink;
+    // Before end(): ending the response may finish the exchange (and write its access log line) at once.
+    this.ex.originEndedAt = performance.now();
     if (sink) {
       if (trailers && this.ex.protocol !== 'HTTP/1.0') {
         for (const k in trailers) {
@@ -138,6 +143,7 @@ export class UpstreamAttempt {
   private finish(failure: UpstreamFailure | undefined): void {
     if (this.settled) return;
     this.settled = true;
+    if ((this.ex.originEndedAt ?? 0) < (this.ex.originStartedAt ?? 0)) this.ex.originEndedAt = performance.now();
     clearTimeout(this.headerTimer);
     clearTimeout(this.stallTimer);
     if (failure === 'client-gone' || failure === 'client-stall') upstreamOverload.abandoned(this.ex.entryPoint, failure);

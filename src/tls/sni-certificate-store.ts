@@ -49,7 +49,8 @@ export class SniCertificateStore {
   private readonly wildcard = new Map<string, NameCertificates>();
 
   constructor(
-    certificates: StoredCertificate[],
+    /** Every configured certificate (the TLS metrics list them with their expiry). */
+    readonly certificates: readonly StoredCertificate[],
     /** Answers unmatched SNI (and clients that send none). */
     readonly defaultCertificate: StoredCertificate,
   ) {

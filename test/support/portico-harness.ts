@@ -56,6 +56,8 @@ export interface PorticoProcess {
   log(): string;
   /** Stop the process with this signal (SIGKILL: a crash, no CONNECTION_CLOSE to anyone) and wait for it to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Send a signal without waiting for anything (SIGUSR1: reopen the access log); false when the process is gone. */
+  signal(signal: NodeJS.Signals): boolean;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function spawnPortico(configFile: string, timeoutMs = 15_000): Prom
   return {
     udpPort,
     log: () => log,
+    signal: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
