@@ -78,7 +78,6 @@ export abstract class ExchangeBase implements Exchange {
   private interceptorOwners: Array<string | undefined> | undefined;
   runningMiddleware: string | undefined;
   upstreamRetry: UpstreamRetry | undefined = undefined;
-  retryAttempts = 0;
   private failure: MiddlewareFailure | undefined;
   /** What sendHead returned: the head is on its way to the client once this is set. */
   private wire: ResponseSink | undefined;

@@ -164,8 +164,6 @@ export interface Exchange {
   /** performance.now() when the request left for the server and when its response ended. */
   originStartedAt?: number;
   originEndedAt?: number;
-  /** Attempts after the first: a retry middleware raises it each time it sends the request again (access log RetryAttempts, `service_retries_total`). */
-  retryAttempts?: number;
   /** The request's trace when tracing is on (src/exchange/exchange-trace.ts); undefined otherwise. */
   trace?: ExchangeTrace;
   /** Register a hook that may edit status-line headers just before they are written. */
@@ -177,8 +175,8 @@ export interface Exchange {
   interceptResponse(interceptor: ResponseInterceptor): void;
   /** Set by a middleware that can send the request again (`retry`); the service layer offers it a failed attempt. Undefined otherwise. */
   upstreamRetry: UpstreamRetry | undefined;
-  /** How many times the request was sent again (`retry`), for the access log and `service_retries_total`. */
-  retryAttempts?: number;
+  /** How many times the request was sent again (`retry`), for the access log (RetryAttempts) and `service_retries_total`. */
+  retryAttempts: number;
   /**
    * For a middleware that runs the rest of the pipeline again (`retry`): the response hooks and
    * interceptors registered so far. `rewindResponseHandlers` forgets those registered after the

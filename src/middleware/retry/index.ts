@@ -147,7 +147,7 @@ export const retry: MiddlewareType<Options> = {
             inFlight = false;
           }
           if (!taken) return;
-          ex.retryAttempts = (ex.retryAttempts ?? 0) + 1;
+          ex.retryAttempts++;
           const wait = retryDelayMs(initialMs, attempts, attempt);
           if (wait > 0) await pause(ex, wait);
           if (ex.clientGone) return;
