@@ -41,14 +41,19 @@ export interface ReadContext {
   lineOf?: (path: string[]) => number | undefined;
 }
 
-export function describeAjvErrors(errors: ErrorObject[] | null | undefined): Array<[string, string]> {
+/** What a type key looks like in each section whose objects have exactly one. */
+const TYPE_KEY_EXAMPLES: Record<string, string> = { middlewares: 'e.g. stripPrefix, headers', services: 'e.g. loadBalancer, weighted' };
+
+/** `section`: the dynamic section the validated object belongs to (`middlewares`), for the example a type-key error gives. */
+export function describeAjvErrors(errors: ErrorObject[] | null | undefined, section?: string): Array<[string, string]> {
+  const typeKeys = (section && TYPE_KEY_EXAMPLES[section]) ?? 'one of the kinds this section takes';
   return (errors ?? []).map((e) => {
     const at = e.instancePath.slice(1).split('/').filter(Boolean);
     const refused = unsupportedReason(e);
     if (refused) return [at.join('.'), refused];
     if (e.keyword === 'additionalProperties') return [[...at, (e.params as { additionalProperty: string }).additionalProperty].join('.'), 'unknown field'];
     if (e.keyword === 'required') return [[...at, (e.params as { missingProperty: string }).missingProperty].join('.'), 'is required'];
-    if (e.keyword === 'maxProperties' || e.keyword === 'minProperties') return [at.join('.'), 'must have exactly one type key (e.g. loadBalancer)'];
+    if (e.keyword === 'maxProperties' || e.keyword === 'minProperties') return [at.join('.'), `must have exactly one type key (${typeKeys})`];
     return [at.join('.'), e.message ?? 'is invalid'];
   });
 }
@@ -76,7 +81,7 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
         continue;
       }
       if (!validate(value)) {
-        for (const [p, m] of describeAjvErrors(validate.errors)) err(p ? [...base, ...p.split('.')] : base, m);
+        for (const [p, m] of describeAjvErrors(validate.errors, kind)) err(p ? [...base, ...p.split('.')] : base, m);
         continue;
       }
       target[name] = value as T;
