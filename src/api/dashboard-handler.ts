@@ -1,8 +1,9 @@
 /**
  * The dashboard's part of `api@internal`, at Traefik's paths: `/dashboard/`
  * is the page, `/dashboard/<file>` its assets, `/dashboard` and `/` redirect
- * to `/dashboard/`. Redirects are relative (`dashboard/`) so they stay right
- * behind a router that adds a path prefix. The page only reads the JSON API
+ * to `/dashboard/`. Paths are read from the URL as middlewares left it, and
+ * redirects are relative (`dashboard/`), so a router with a stripPrefix in
+ * front serves it under its prefix. The page only reads the JSON API
  * beside it, so it is exposed exactly as the API is.
  *
  * Headers: a Content-Security-Policy that allows nothing but this origin (no
@@ -13,6 +14,7 @@
  */
 import type { Exchange, HeaderMap } from '../exchange/exchange.js';
 import { EncodingNegotiator } from '../middleware/compress/accept-encoding.js';
+import { splitUrl } from '../middleware/url-parts.js';
 import type { AssetVariant, DashboardAsset } from './dashboard-assets.js';
 
 const SECURITY_HEADERS: HeaderMap = {
@@ -37,7 +39,7 @@ function matches(ifNoneMatch: string | string[] | undefined, etag: string): bool
 export function createDashboardHandler(assets: ReadonlyMap<string, DashboardAsset> | undefined, missingReason: string): (ex: Exchange) => void {
   const negotiator = new EncodingNegotiator(['br', 'gzip']);
   return (ex) => {
-    const path = ex.facts.path;
+    const [path] = splitUrl(ex.url);
     const text = (status: number, body: string, extra: HeaderMap = {}) =>
       ex.respond(status, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS, ...extra }, body);
     if (ex.facts.method !== 'GET' && ex.facts.method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });

@@ -10,6 +10,7 @@ import type { Handler } from '../exchange/exchange.js';
 import { whoamiHandler } from '../service/internal/whoami.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import type { StaticConfig } from '../config/static-config.js';
+import { splitUrl } from '../middleware/url-parts.js';
 import { createApiHandler } from './api-handler.js';
 import { dashboardDirectory, loadDashboardAssets } from './dashboard-assets.js';
 import { createDashboardHandler, isDashboardPath } from './dashboard-handler.js';
@@ -52,5 +53,5 @@ function apiWithDashboard(deps: InternalServiceDeps): Handler {
   if (!deps.static.api?.dashboard) return api;
   const dir = dashboardDirectory();
   const dashboard = createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
-  return (ex) => (isDashboardPath(ex.facts.path) ? dashboard(ex) : api(ex));
+  return (ex) => (isDashboardPath(splitUrl(ex.url)[0]) ? dashboard(ex) : api(ex));
 }

@@ -89,6 +89,11 @@ describe('dashboard', () => {
       rule: PathPrefix(\`/dashboard\`) || PathPrefix(\`/api\`)
       entryPoints: [web]
       service: api@internal
+    prefixed:
+      rule: PathPrefix(\`/portico/\`)
+      entryPoints: [web]
+      middlewares: [strip-portico]
+      service: api@internal
   services:
     pool:
       loadBalancer:
@@ -97,6 +102,8 @@ describe('dashboard', () => {
   middlewares:
     add-prefix:
       addPrefix: { prefix: /v1 }
+    strip-portico:
+      stripPrefix: { prefixes: [/portico] }
     two-kinds:
       addPrefix: { prefix: /v2 }
       stripPrefix: { prefixes: [/x] }
@@ -160,6 +167,17 @@ tls:
     const viaUser = await get(`http://127.0.0.1:${p.port('web')}/dashboard/`);
     expect(viaUser.status).toBe(200);
     expect(viaUser.headers.etag).toBe(etag);
+  });
+
+  test('under a prefix: a router with stripPrefix in front of api@internal serves the page, its redirect and the API it reads', async () => {
+    const web = `http://127.0.0.1:${p.port('web')}`;
+    const redirect = await get(`${web}/portico/dashboard`);
+    expect(redirect.status).toBe(301);
+    expect(new URL(redirect.headers.location!, `${web}/portico/dashboard`).pathname).toBe('/portico/dashboard/');
+    expect((await get(`${web}/portico/dashboard/`)).headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(JSON.parse((await get(`${web}/portico/api/version`)).body.toString()).Version).toMatch(/^\d+\./);
+    await page.goto(`${web}/portico/dashboard/#/http/routers`);
+    await page.locator('td[data-label="Name"]').getByRole('link', { name: 'prefixed@file', exact: true }).waitFor({ timeout: 10_000 });
   });
 
   test('/api/certificates: the served certificates with expiry, the default included, never the key', async () => {
