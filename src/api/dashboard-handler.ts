@@ -9,8 +9,8 @@
  * Headers: a Content-Security-Policy that allows nothing but this origin (no
  * inline script or style, no framing), `nosniff`, an ETag per encoding with
  * `Cache-Control: no-cache` — browsers revalidate and get 304, and a new
- * Portico version's files are picked up at once — and the precompressed copy
- * the client accepts (brotli or gzip).
+ * Portico version's files are picked up at once — and the gzip copy when the
+ * client accepts it.
  */
 import type { Exchange, HeaderMap } from '../exchange/exchange.js';
 import { EncodingNegotiator } from '../middleware/compress/accept-encoding.js';
@@ -37,7 +37,7 @@ function matches(ifNoneMatch: string | string[] | undefined, etag: string): bool
 
 /** `assets` undefined: the files were not found; the dashboard says where it looked instead of a bare 404. */
 export function createDashboardHandler(assets: ReadonlyMap<string, DashboardAsset> | undefined, missingReason: string): (ex: Exchange) => void {
-  const negotiator = new EncodingNegotiator(['br', 'gzip']);
+  const negotiator = new EncodingNegotiator(['gzip']);
   return (ex) => {
     const [path] = splitUrl(ex.url);
     const text = (status: number, body: string, extra: HeaderMap = {}) =>

@@ -51,7 +51,10 @@ export function createInternalServices(deps: InternalServiceDeps) {
 function apiWithDashboard(deps: InternalServiceDeps): Handler {
   const api = createApiHandler({ static: deps.static, runtime: deps.runtime });
   if (!deps.static.api?.dashboard) return api;
-  const dir = dashboardDirectory();
-  const dashboard = createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
-  return (ex) => (isDashboardPath(splitUrl(ex.url)[0]) ? dashboard(ex) : api(ex));
+  let dashboard: Handler | undefined;
+  const loadDashboard = () => {
+    const dir = dashboardDirectory();
+    return createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
+  };
+  return (ex) => (isDashboardPath(splitUrl(ex.url)[0]) ? (dashboard ??= loadDashboard())(ex) : api(ex));
 }
