@@ -273,6 +273,20 @@ tls:
     }
   });
 
+  test('when the API stops answering the page says so (once, as an alert), keeps what it showed, and recovers', async () => {
+    await page.goto(`${base}/dashboard/?refresh=1#/http/routers`);
+    const names = page.locator('td[data-label="Name"]');
+    await names.getByRole('link', { name: 'app@file', exact: true }).waitFor();
+    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(/^Cannot reach the API/);
+    expect(await names.getByRole('link', { name: 'app@file', exact: true }).count()).toBe(1);
+    await page.unroute('**/api/**');
+    await expect.poll(() => page.locator('#refresh').textContent(), { timeout: 10_000 }).toMatch(/^Updated /);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
   test('a narrow window has no sideways scroll; dark mode follows prefers-color-scheme', async () => {
     const narrow = await browser.newPage({ viewport: { width: 380, height: 800 } });
     await narrow.goto(`${base}/dashboard/#/`);
