@@ -583,10 +583,13 @@ async function update() {
       redraw(page.render(data));
     }
     refresh.classList.remove('offline');
+    refresh.removeAttribute('role');
     refresh.textContent = `Updated ${new Date().toLocaleTimeString()} · every ${REFRESH_MS / 1000} s`;
   } catch (err) {
     if (generation !== state.generation) return;
     refresh.classList.add('offline');
+    // Announced once when the API stops answering; the routine "Updated …" line is not (it changes every few seconds).
+    refresh.setAttribute('role', 'alert');
     refresh.textContent = `Cannot reach the API (${err instanceof Error ? err.message : String(err)}); retrying`;
   }
   if (generation === state.generation && !document.hidden) state.timer = setTimeout(() => void update(), REFRESH_MS);

@@ -12,6 +12,7 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
+import { splitUrl } from '../middleware/url-parts.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { udpObjects, type UdpObjects } from './udp-objects.js';
@@ -38,7 +39,9 @@ export function createApiHandler(deps: ApiDeps): Handler {
     const rt = deps.runtime();
     if (!rt) return send({ status: 503, body: { message: 'no configuration applied yet' } });
     try {
-      send(answer(ex.facts.path.replace(/\/+$/, ''), ex.facts.query, rt, deps.static));
+      // The URL as middlewares left it (a stripPrefix in front moves the API under a prefix, as in Traefik).
+      const [path, query] = splitUrl(ex.url);
+      send(answer(path.replace(/\/+$/, ''), query.slice(1), rt, deps.static));
     } catch (err) {
       if (!(err instanceof ListQueryError)) throw err;
       send({ status: 400, body: { message: err.message } });

@@ -1,18 +1,20 @@
 /**
  * The dashboard's part of `api@internal`, at Traefik's paths: `/dashboard/`
  * is the page, `/dashboard/<file>` its assets, `/dashboard` and `/` redirect
- * to `/dashboard/`. Redirects are relative (`dashboard/`) so they stay right
- * behind a router that adds a path prefix. The page only reads the JSON API
+ * to `/dashboard/`. Paths are read from the URL as middlewares left it, and
+ * redirects are relative (`dashboard/`), so a router with a stripPrefix in
+ * front serves it under its prefix. The page only reads the JSON API
  * beside it, so it is exposed exactly as the API is.
  *
  * Headers: a Content-Security-Policy that allows nothing but this origin (no
  * inline script or style, no framing), `nosniff`, an ETag per encoding with
  * `Cache-Control: no-cache` — browsers revalidate and get 304, and a new
- * Portico version's files are picked up at once — and the precompressed copy
- * the client accepts (brotli or gzip).
+ * Portico version's files are picked up at once — and the gzip copy when the
+ * client accepts it.
  */
 import type { Exchange, HeaderMap } from '../exchange/exchange.js';
 import { EncodingNegotiator } from '../middleware/compress/accept-encoding.js';
+import { splitUrl } from '../middleware/url-parts.js';
 import type { AssetVariant, DashboardAsset } from './dashboard-assets.js';
 
 const SECURITY_HEADERS: HeaderMap = {
@@ -35,9 +37,9 @@ function matches(ifNoneMatch: string | string[] | undefined, etag: string): bool
 
 /** `assets` undefined: the files were not found; the dashboard says where it looked instead of a bare 404. */
 export function createDashboardHandler(assets: ReadonlyMap<string, DashboardAsset> | undefined, missingReason: string): (ex: Exchange) => void {
-  const negotiator = new EncodingNegotiator(['br', 'gzip']);
+  const negotiator = new EncodingNegotiator(['gzip']);
   return (ex) => {
-    const path = ex.facts.path;
+    const [path] = splitUrl(ex.url);
     const text = (status: number, body: string, extra: HeaderMap = {}) =>
       ex.respond(status, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS, ...extra }, body);
     if (ex.facts.method !== 'GET' && ex.facts.method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });

@@ -10,6 +10,7 @@ import type { Handler } from '../exchange/exchange.js';
 import { whoamiHandler } from '../service/internal/whoami.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import type { StaticConfig } from '../config/static-config.js';
+import { splitUrl } from '../middleware/url-parts.js';
 import { createApiHandler } from './api-handler.js';
 import { dashboardDirectory, loadDashboardAssets } from './dashboard-assets.js';
 import { createDashboardHandler, isDashboardPath } from './dashboard-handler.js';
@@ -50,7 +51,10 @@ export function createInternalServices(deps: InternalServiceDeps) {
 function apiWithDashboard(deps: InternalServiceDeps): Handler {
   const api = createApiHandler({ static: deps.static, runtime: deps.runtime });
   if (!deps.static.api?.dashboard) return api;
-  const dir = dashboardDirectory();
-  const dashboard = createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
-  return (ex) => (isDashboardPath(ex.facts.path) ? dashboard(ex) : api(ex));
+  let dashboard: Handler | undefined;
+  const loadDashboard = () => {
+    const dir = dashboardDirectory();
+    return createDashboardHandler(dir ? loadDashboardAssets(dir) : undefined, 'the dashboard files (dashboard/ in the Portico package) were not found');
+  };
+  return (ex) => (isDashboardPath(splitUrl(ex.url)[0]) ? (dashboard ??= loadDashboard())(ex) : api(ex));
 }

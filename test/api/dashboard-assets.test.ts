@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { dashboardDirectory, loadDashboardAssets } from '../../src/api/dashboard-assets.js';
 import { createDashboardHandler, isDashboardPath } from '../../src/api/dashboard-handler.js';
 import { certificateStatus } from '../../src/api/api-certificates.js';
@@ -25,12 +25,12 @@ describe('dashboard assets', () => {
     const js = assets.get('dashboard.js')!;
     expect(js.contentType).toBe('text/javascript; charset=utf-8');
     expect(gunzipSync(js.encoded.get('gzip')!.body)).toEqual(js.identity.body);
-    expect(brotliDecompressSync(js.encoded.get('br')!.body)).toEqual(js.identity.body);
-    expect(new Set([js.identity.etag, js.encoded.get('gzip')!.etag, js.encoded.get('br')!.etag]).size).toBe(3);
+    expect(js.encoded.get('gzip')!.body.length).toBeLessThan(js.identity.body.length / 2);
+    expect(js.encoded.get('gzip')!.etag).not.toBe(js.identity.etag);
   });
 
   test('conditional GET, content coding, HEAD, methods, unknown files', async () => {
-    const page = await run(handler, { url: '/dashboard/', headers: { 'accept-encoding': 'gzip, br;q=0.5' } });
+    const page = await run(handler, { url: '/dashboard/', headers: { 'accept-encoding': 'br, gzip;q=0.5' } });
     expect(page.statusCode).toBe(200);
     expect(page.responseHeaders['content-encoding']).toBe('gzip');
     expect(gunzipSync(page.responseBody).toString()).toBe(readFileSync(join(dir, 'index.html'), 'utf8'));
@@ -38,7 +38,7 @@ describe('dashboard assets', () => {
     // A list and a weak form match; another encoding's tag does not.
     expect((await run(handler, { url: '/dashboard/', headers: { 'accept-encoding': 'gzip', 'if-none-match': `"x", W/${etag}` } })).statusCode).toBe(304);
     expect((await run(handler, { url: '/dashboard/', headers: { 'if-none-match': etag } })).statusCode).toBe(200);
-    const plain = await run(handler, { url: '/dashboard/dashboard.css', headers: { 'accept-encoding': 'identity' } });
+    const plain = await run(handler, { url: '/dashboard/dashboard.css', headers: { 'accept-encoding': 'gzip;q=0, identity' } });
     expect(plain.responseHeaders['content-encoding']).toBeUndefined();
     expect(plain.responseBody.toString()).toBe(readFileSync(join(dir, 'dashboard.css'), 'utf8'));
     expect((await run(handler, { url: '/dashboard/', method: 'POST' })).statusCode).toBe(405);

@@ -89,6 +89,11 @@ describe('dashboard', () => {
       rule: PathPrefix(\`/dashboard\`) || PathPrefix(\`/api\`)
       entryPoints: [web]
       service: api@internal
+    prefixed:
+      rule: PathPrefix(\`/portico/\`)
+      entryPoints: [web]
+      middlewares: [strip-portico]
+      service: api@internal
   services:
     pool:
       loadBalancer:
@@ -97,6 +102,8 @@ describe('dashboard', () => {
   middlewares:
     add-prefix:
       addPrefix: { prefix: /v1 }
+    strip-portico:
+      stripPrefix: { prefixes: [/portico] }
     two-kinds:
       addPrefix: { prefix: /v2 }
       stripPrefix: { prefixes: [/x] }
@@ -160,6 +167,17 @@ tls:
     const viaUser = await get(`http://127.0.0.1:${p.port('web')}/dashboard/`);
     expect(viaUser.status).toBe(200);
     expect(viaUser.headers.etag).toBe(etag);
+  });
+
+  test('under a prefix: a router with stripPrefix in front of api@internal serves the page, its redirect and the API it reads', async () => {
+    const web = `http://127.0.0.1:${p.port('web')}`;
+    const redirect = await get(`${web}/portico/dashboard`);
+    expect(redirect.status).toBe(301);
+    expect(new URL(redirect.headers.location!, `${web}/portico/dashboard`).pathname).toBe('/portico/dashboard/');
+    expect((await get(`${web}/portico/dashboard/`)).headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(JSON.parse((await get(`${web}/portico/api/version`)).body.toString()).Version).toMatch(/^\d+\./);
+    await page.goto(`${web}/portico/dashboard/#/http/routers`);
+    await page.locator('td[data-label="Name"]').getByRole('link', { name: 'prefixed@file', exact: true }).waitFor({ timeout: 10_000 });
   });
 
   test('/api/certificates: the served certificates with expiry, the default included, never the key', async () => {
@@ -253,6 +271,20 @@ tls:
       // Focus moved to the page for the next Tab.
       if (href !== '#/') expect(await page.evaluate('document.activeElement?.id')).toBe('main');
     }
+  });
+
+  test('when the API stops answering the page says so (once, as an alert), keeps what it showed, and recovers', async () => {
+    await page.goto(`${base}/dashboard/?refresh=1#/http/routers`);
+    const names = page.locator('td[data-label="Name"]');
+    await names.getByRole('link', { name: 'app@file', exact: true }).waitFor();
+    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ timeout: 10_000 });
+    expect(await alert.textContent()).toMatch(/^Cannot reach the API/);
+    expect(await names.getByRole('link', { name: 'app@file', exact: true }).count()).toBe(1);
+    await page.unroute('**/api/**');
+    await expect.poll(() => page.locator('#refresh').textContent(), { timeout: 10_000 }).toMatch(/^Updated /);
+    expect(await page.getByRole('alert').count()).toBe(0);
   });
 
   test('a narrow window has no sideways scroll; dark mode follows prefers-color-scheme', async () => {
