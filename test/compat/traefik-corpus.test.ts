@@ -209,6 +209,23 @@ describe('Traefik documentation corpus', { timeout: 90_000 }, () => {
     expect((await on('buffering.example', '/', ['--data-binary', 'x'.repeat(1000)])).status).toBe(413);
   });
 
+  test('middlewares: inFlightReq refuses a second request while one is in flight; circuitBreaker opens on network errors', async () => {
+    const slow = on('inflightreq.example', '/slow?ms=2000');
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await on('inflightreq.example')).status).toBe(429);
+    expect((await slow).status).toBe(200);
+    expect((await on('inflightreq.example')).status).toBe(200);
+    // A dead server answers 502 until the breaker sees the error ratio and opens: 503 from then on.
+    const seen: number[] = [];
+    const end = Date.now() + 10_000;
+    while (Date.now() < end && seen.at(-1) !== 503) {
+      seen.push((await on('circuitbreaker.example')).status);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(seen[0]).toBe(502);
+    expect(seen.at(-1)).toBe(503);
+  });
+
   test('services: weighted 3:1, mirroring, failover to the fallback, sticky cookie, health check skipping a dead server', async () => {
     const picks: string[] = [];
     for (let i = 0; i < 8; i++) picks.push(backendOf((await on('weighted.example')).body));
