@@ -99,7 +99,9 @@ async function check(cfg: StaticConfig): Promise<number> {
   const problems: string[] = [];
   const file = cfg.providers.file;
   if (file) {
-    const snap = await new FileProvider({ ...file, watch: false }).reload();
+    const { nginxIngressForFiles } = await import('./server/kubernetes-providers.js');
+    const nginxIngress = nginxIngressForFiles(cfg);
+    const snap = await new FileProvider({ ...file, watch: false, ...(nginxIngress ? { nginxIngress } : {}) }).reload();
     for (const e of snap.errors) problems.push(`${e.source}${e.line ? ':' + e.line : ''}: ${e.path}: ${e.message}`);
     // Compile too: rule syntax, missing services and middlewares only show up there.
     const server = new PorticoServer(cfg, createLogger({ level: 'fatal', format: 'json' }));

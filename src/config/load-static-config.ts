@@ -16,6 +16,7 @@ import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
+import { parseIpRange } from '../net/ip-range.js';
 import { yamlLineLocator } from './yaml-line-locator.js';
 
 /** Finds the line of a key path in the file the configuration came from. */
@@ -182,6 +183,14 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
         problem(`entryPoints.${name}.transport.${k}`, `${(err as Error).message}`);
       }
     }
+    for (const section of ['proxyProtocol', 'forwardedHeaders'] as const)
+      ep[section]?.trustedIPs?.forEach((range, i) => {
+        try {
+          parseIpRange(range);
+        } catch (err) {
+          problem(`entryPoints.${name}.${section}.trustedIPs[${i}]`, `${(err as Error).message}`);
+        }
+      });
     if (ep.http3?.enabled && !ep.http?.tls) problem(`entryPoints.${name}.http3`, `HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
     if (ep.http3?.statelessResetKeyFile) ep.http3.statelessResetKeyFile = resolve(baseDir, ep.http3.statelessResetKeyFile);
     if (ep.http3) {

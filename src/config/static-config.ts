@@ -32,7 +32,8 @@ export interface EntryPointConfig {
   };
   http3?: Http3Config;
   forwardedHeaders?: { trustedIPs?: string[]; insecure?: boolean };
-  proxyProtocol?: never;
+  /** Take a PROXY protocol header (v1 or v2) from these sources; its client address stands for the connection's peer. */
+  proxyProtocol?: { trustedIPs?: string[]; insecure?: boolean };
   /** UDP entrypoints (`:53/udp`) only: the datagram sessions of their UDP routers. */
   udp?: UdpEntryPointConfig;
   transport?: {
@@ -59,6 +60,12 @@ export interface Http3Config {
   enabled?: boolean;
   advertisedPort?: number;
   quic?: string;
+  /**
+   * Address validation with a QUIC Retry before any connection state (RFC
+   * 9000 §8.1): `always` (or true), `auto` (only while many handshakes are
+   * in progress), `off` (or false, the default).
+   */
+  retry?: boolean | 'always' | 'auto' | 'off';
   keylogFile?: string;
   qlogDir?: string;
   /** File holding the QUIC stateless reset key (>= 32 bytes), shared by replicas; resolved against the config's directory. */
@@ -81,4 +88,7 @@ export interface ProvidersConfig {
   file?: { filename?: string; directory?: string; watch?: boolean; debounceMs?: number };
   kubernetesCRD?: Record<string, unknown>;
   kubernetesIngress?: Record<string, unknown>;
+  /** Traefik's spelling; `kubernetesIngressNginx` is accepted too. */
+  kubernetesIngressNGINX?: Record<string, unknown>;
+  kubernetesIngressNginx?: Record<string, unknown>;
 }

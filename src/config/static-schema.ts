@@ -41,6 +41,7 @@ const entryPoint = {
         enabled: { type: 'boolean' },
         advertisedPort: { type: 'integer', minimum: 1, maximum: 65535 },
         quic: { type: 'string' },
+        retry: { enum: [true, false, 'always', 'auto', 'off'] },
         keylogFile: { type: 'string' },
         qlogDir: { type: 'string' },
         statelessResetKeyFile: { type: 'string', minLength: 1 },
@@ -65,6 +66,11 @@ const entryPoint = {
       properties: { timeout: duration, maxSessions: { type: 'integer', minimum: 1 } },
     },
     forwardedHeaders: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { trustedIPs: strings, insecure: { type: 'boolean' } },
+    },
+    proxyProtocol: {
       type: 'object',
       additionalProperties: false,
       properties: { trustedIPs: strings, insecure: { type: 'boolean' } },
@@ -125,6 +131,8 @@ export const staticConfigSchema = {
         // Validated in detail by the Kubernetes providers themselves.
         kubernetesCRD: { type: 'object' },
         kubernetesIngress: { type: 'object' },
+        kubernetesIngressNGINX: { type: 'object' },
+        kubernetesIngressNginx: { type: 'object' },
       },
     },
     // A whole number of processes (1 = this one; see src/server/worker-role.ts), or 'auto' for one per CPU.

@@ -11,10 +11,12 @@ import { mkdirSync } from 'node:fs';
 import type { EntryPointContext } from './entrypoint-context.js';
 import type { Logger } from '../observability/logger.js';
 import { parseListenAddress } from '../config/listen-address.js';
-import { parseDurationMs } from '../config/duration.js';
 import { readStatelessResetKey } from '../config/stateless-reset-key.js';
 import { Http3ServerSession } from '../http3/server-session.js';
 import { Http3RequestBridge } from './http3-request-bridge.js';
+import { Http3RequestDeadlines } from './http3-request-deadlines.js';
+import { respondingTimeouts } from './responding-timeouts.js';
+import type { DeadlinePhase } from './open-connections.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
@@ -40,6 +42,8 @@ export async function startHttp3Listener(
   log: Logger,
   /** Used when the entrypoint configures no key: a multi-process primary's, so a restarted worker 1 still resets its predecessor's connections. */
   defaultStatelessResetKey?: Buffer,
+  /** A request cut by a deadline (readTimeout, writeTimeout, writeStallTimeout), for the entrypoint's metrics. */
+  timedOut: (phase: DeadlinePhase) => void = () => undefined,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
   const h3 = ep.config.http3 ?? {};
   const transport = TRANSPORTS[h3.quic ?? 'quiche'];
@@ -54,7 +58,9 @@ export async function startHttp3Listener(
   }
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
-  const sessions = new Map<QuicConnection, Http3ServerSession>();
+  const sessions = new Map<QuicConnection, { session: Http3ServerSession; bridge: Http3RequestBridge }>();
+  const timeouts = respondingTimeouts(ep.config.transport);
+  const deadlines = new Http3RequestDeadlines({ ...timeouts, sweepMs: 1000 }, timedOut);
   const { host } = parseListenAddress(ep.config.address);
   let listener: QuicListener;
   try {
@@ -63,11 +69,12 @@ export async function startHttp3Listener(
       port,
       alpn: ['h3'],
       connectionIds: ids,
-      idleTimeoutMs: parseDurationMs(ep.config.transport?.respondingTimeouts?.idleTimeout ?? 180),
+      idleTimeoutMs: timeouts.idleTimeoutMs,
       maxConnections: ep.config.transport?.maxConnections ?? 10_000,
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
       statelessResetKey,
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);
@@ -79,8 +86,7 @@ export async function startHttp3Listener(
       onConnection: (conn) => {
         const sel = ep.tlsRuntime().select(conn.serverName);
         const bridge = new Http3RequestBridge(ep, conn, {
-          remoteAddress: conn.remoteAddress,
-          remotePort: conn.remotePort,
+          peer: conn,
           localPort: conn.localPort,
           serverName: conn.serverName,
           optionsName: sel.options.name,
@@ -88,7 +94,8 @@ export async function startHttp3Listener(
         const session = new Http3ServerSession(conn, bridge, { maxFieldSectionSize: ep.config.transport?.maxHeaderBytes ?? 64 * 1024 });
         bridge.session = session;
         if (h3.qlogDir) traceHttp3(conn, bridge, session);
-        sessions.set(conn, session);
+        sessions.set(conn, { session, bridge });
+        deadlines.add(bridge);
         conn.events = {
           established: () => session.start(),
           streamData: (id, data, fin) => session.onStreamData(id, data, fin),
@@ -96,6 +103,7 @@ export async function startHttp3Listener(
           streamStopSending: (id, code) => session.onStreamStopSending(id, code),
           closed: () => {
             bridge.connectionClosed();
+            deadlines.delete(bridge);
             sessions.delete(conn);
           },
         };
@@ -112,7 +120,7 @@ export async function startHttp3Listener(
       openConnections: () => listener.connections.size,
       async close(graceMs: number) {
         const drained = [...sessions.entries()].map(
-          ([conn, session]) =>
+          ([conn, { session, bridge }]) =>
             new Promise<void>((resolve) => {
               const events = conn.events;
               if (events) {
@@ -122,15 +130,39 @@ export async function startHttp3Listener(
                   resolve();
                 };
               }
+              // The last request in flight finished after our GOAWAY: close once its response has left.
+              bridge.drained = () => closeWhenDelivered(conn, bridge.endedDuringShutdown, performance.now() + graceMs);
               session.goaway();
               if (session.activeRequestCount === 0) conn.close(0, 'shutdown');
             }),
         );
         await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, graceMs).unref())]);
+        deadlines.stop();
         await listener.close();
       },
     },
   };
+}
+
+/**
+ * Closes `conn` once the responses on `streams` are out: the transport holds
+ * no more of them (for our stack that means acknowledged; the quiche
+ * binding says only what it has not taken yet), then a few round trips for
+ * what is in flight and its acknowledgement — a CONNECTION_CLOSE right away
+ * would cut a response the transport has not sent. Never later than
+ * `deadline` (the grace period).
+ */
+function closeWhenDelivered(conn: QuicConnection, streams: number[], deadline: number): void {
+  const check = () => {
+    if (performance.now() < deadline && streams.some((id) => conn.bufferedAmount(id) > 0)) {
+      setTimeout(check, 10);
+      return;
+    }
+    const linger = Math.min(50 + 3 * conn.stats().rttMs, Math.max(0, deadline - performance.now()));
+    setTimeout(() => conn.close(0, 'shutdown'), linger);
+  };
+  // The session reports `drained` while the last response ends, before its exchange is recorded as ended.
+  setImmediate(check);
 }
 
 /**

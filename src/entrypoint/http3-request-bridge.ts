@@ -18,6 +18,7 @@ import { buildRequestFacts } from './request-facts-builder.js';
 import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
 import { normalizeClientAddress } from '../net/ip-range.js';
 import { isHopByHop } from '../exchange/hop-by-hop.js';
+import type { Http3RequestClock, Http3RequestsInProgress } from './http3-request-deadlines.js';
 
 /** What the bridge needs from the QUIC stream layer for back-pressure. */
 export interface Http3StreamFlow {
@@ -31,8 +32,12 @@ export interface Http3StreamFlow {
 }
 
 export interface Http3ConnectionInfo {
-  remoteAddress: string;
-  remotePort: number;
+  /**
+   * The QUIC connection's peer, read at every request: the client's address
+   * follows migration and NAT rebinding (RFC 9000 §9), so ClientIP rules,
+   * X-Forwarded-For and the access log see where the client is now.
+   */
+  peer: { readonly remoteAddress: string; readonly remotePort: number };
   localPort: number;
   serverName: string | undefined;
   optionsName: string;
@@ -102,14 +107,29 @@ class Http3ResponseSink extends EventEmitter implements ResponseSink {
   }
 }
 
-export class Http3Exchange extends ExchangeBase {
+export class Http3Exchange extends ExchangeBase implements Http3RequestClock {
   trailers: HeaderMap | undefined;
   readonly sink: Http3ResponseSink;
+  readonly since = performance.now();
+  /** A request without a body has nothing left to read; one with a body is complete at its end. */
+  requestComplete: boolean;
+  progressAt = this.since;
+  bufferedAtSweep = 0;
 
-  constructor(init: ExchangeInit, session: Http3ServerSession, flow: Http3StreamFlow, readonly streamId: number) {
+  constructor(
+    init: ExchangeInit,
+    session: Http3ServerSession,
+    private readonly flow: Http3StreamFlow,
+    readonly streamId: number,
+  ) {
     super(init);
     this.sink = new Http3ResponseSink(session, flow, streamId, (n) => (this.responseBytes += n));
     this.session = session;
+    this.requestComplete = !init.hasBody;
+  }
+
+  bufferedResponseBytes(): number {
+    return this.flow.bufferedAmount(this.streamId);
   }
 
   private readonly session: Http3ServerSession;
@@ -145,8 +165,12 @@ function toHeaderMap(fields: FieldLine[]): HeaderMap {
   return out;
 }
 
-export class Http3RequestBridge implements Http3ServerEvents {
+export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInProgress {
   session!: Http3ServerSession;
+  /** Set by the listener when it shuts down: after our GOAWAY, the last request in flight finished. */
+  drained: (() => void) | undefined;
+  /** Request streams whose exchange ended since `drained` was set (their responses may still be on their way). */
+  readonly endedDuringShutdown: number[] = [];
   private readonly exchanges = new Map<number, Http3Exchange>();
 
   constructor(
@@ -157,14 +181,15 @@ export class Http3RequestBridge implements Http3ServerEvents {
 
   request(streamId: number, req: Http3Request): void {
     const headers = toHeaderMap(req.headers);
-    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, this.info.remoteAddress));
+    const { remoteAddress, remotePort } = this.info.peer;
+    sanitizeForwardedHeaders(headers, isTrustedPeer(this.ep.forwarded, remoteAddress));
     const authority = req.authority ?? (headers.host as string | undefined) ?? '';
     delete headers.host;
     if (req.method === 'CONNECT' && !req.protocol) {
       this.session.sendHeaders(streamId, 405, [], true);
       return;
     }
-    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(this.info.remoteAddress));
+    const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(remoteAddress));
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);
@@ -188,7 +213,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
         scheme: 'https',
         facts: built.facts,
         remoteAddress: built.facts.clientIp,
-        remotePort: this.info.remotePort,
+        remotePort,
         localPort: this.info.localPort,
         tls: { serverName: this.info.serverName, optionsName: this.info.optionsName },
         body,
@@ -205,6 +230,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
     this.exchanges.set(streamId, ex);
     ex.sink.once('close', () => {
       this.exchanges.delete(streamId);
+      if (this.drained) this.endedDuringShutdown.push(streamId);
       this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
     });
     void dispatchExchange(ex, this.ep);
@@ -213,14 +239,25 @@ export class Http3RequestBridge implements Http3ServerEvents {
   data(streamId: number, chunk: Buffer): void {
     const ex = this.exchanges.get(streamId);
     // Copy: the session hands out views into QUIC's receive buffers.
-    if (ex && !ex.body.push(Buffer.from(chunk))) this.flow.pauseRead(streamId);
+    if (ex && !ex.clientBody.push(Buffer.from(chunk))) this.flow.pauseRead(streamId);
   }
 
   end(streamId: number, trailers?: FieldLine[]): void {
     const ex = this.exchanges.get(streamId);
     if (!ex) return;
     if (trailers) ex.trailers = toHeaderMap(trailers);
-    ex.body.push(null);
+    ex.requestComplete = true;
+    ex.clientBody.push(null);
+  }
+
+  requestsInProgress(): Iterable<Http3RequestClock> {
+    return this.exchanges.values();
+  }
+
+  cancel(streamId: number, code: number): void {
+    // The session tells us through aborted(); if it had already forgotten the stream, abort here.
+    this.session.resetStream(streamId, code);
+    this.aborted(streamId, code);
   }
 
   aborted(streamId: number, code: number): void {
@@ -228,7 +265,7 @@ export class Http3RequestBridge implements Http3ServerEvents {
     if (!ex) return;
     ex.clientClosed();
     // No error argument: a body nobody reads (a 404, say) would otherwise raise an unhandled 'error'.
-    if (!ex.body.readableEnded) ex.body.destroy();
+    if (!ex.clientBody.readableEnded) ex.clientBody.destroy();
     void code;
     ex.sink.abort();
   }

@@ -11,17 +11,18 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
 import type { EntryPointContext } from './entrypoint-context.js';
 import { parseListenAddress } from '../config/listen-address.js';
-import { parseDurationMs } from '../config/duration.js';
 import { NodeExchange } from './node-exchange.js';
 import { dispatchExchange } from '../exchange/dispatch-exchange.js';
 import { buildRequestFacts } from './request-facts-builder.js';
 import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-headers.js';
 import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
-import { normalizeClientAddress } from '../net/ip-range.js';
+import { IpRangeSet, normalizeClientAddress } from '../net/ip-range.js';
+import { respondingTimeouts } from './responding-timeouts.js';
+import { readPreamble } from './connection-preamble.js';
+import type { ProxyAddress } from './proxy-protocol-header.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
-import { ResponseDeadlines } from './response-deadlines.js';
 import { TlsByClientHello } from './tls-by-client-hello.js';
 import { EntryPointLoad } from '../observability/entrypoint-load-metrics.js';
 
@@ -43,15 +44,6 @@ type PeerSocket = Socket & {
   porticoClosing?: boolean;
 };
 
-/**
- * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
- * download or a long poll, short enough that no response holds a backend connection for ever.
- * Server-sent event streams and downloads that take longer need it raised (or 0).
- */
-const DEFAULT_WRITE_TIMEOUT_S = 300;
-/** A client that takes none of a response's waiting bytes for this long is gone or hostile (nginx's send_timeout is 60 s too). */
-const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
-
 export class TcpEntryPoint {
   private server: NetServer | undefined;
   private readonly h1: http.Server;
@@ -63,7 +55,6 @@ export class TcpEntryPoint {
   /** Connections, requests, shed load and timeouts, for metrics (see observability/entrypoint-load-metrics.ts). */
   readonly load: EntryPointLoad;
   port = 0;
-  private readonly responses: ResponseDeadlines;
   private readonly handshakeTimeoutMs: number;
 
   constructor(
@@ -72,19 +63,11 @@ export class TcpEntryPoint {
     private readonly ticketKeys?: Buffer,
   ) {
     const t = ep.config.transport;
-    const readTimeout = parseDurationMs(t?.respondingTimeouts?.readTimeout ?? 60);
-    const idleTimeout = parseDurationMs(t?.respondingTimeouts?.idleTimeout ?? 180);
-    this.responses = new ResponseDeadlines(
-      {
-        writeTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
-        writeStallTimeoutMs: parseDurationMs(t?.respondingTimeouts?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
-        sweepMs: 1000,
-      },
-      (phase) => this.load.countTimeout(phase),
-    );
-    this.handshakeTimeoutMs = readTimeout || 120_000;
+    const timeouts = respondingTimeouts(t);
+    const idleTimeout = timeouts.idleTimeoutMs;
+    this.handshakeTimeoutMs = timeouts.readTimeoutMs || 120_000;
     this.connections = new OpenConnections(
-      { readTimeoutMs: readTimeout, idleTimeoutMs: idleTimeout, sweepMs: 1000 },
+      { ...timeouts, sweepMs: 1000 },
       { timedOut: (phase) => this.load.countTimeout(phase) },
     );
     this.load = new EntryPointLoad(
@@ -145,28 +128,40 @@ export class TcpEntryPoint {
       socket.once('close', () => this.sockets.delete(socket));
       return true;
     };
-    if (this.ep.tls) {
-      // The context is chosen from the ClientHello before the handshake starts (tls-by-client-hello.ts: certificates of every key type).
-      const tls = new TlsByClientHello({
-        runtime: () => this.ep.tlsRuntime(),
-        // readTimeout bounds the handshake too, as it does a request head.
-        handshakeTimeoutMs: this.handshakeTimeoutMs,
-        ticketKeys: this.ticketKeys,
-        onSecure: (socket) => this.onSecureConnection(socket),
-        onHandshakeFailure: () => this.ep.countMalformed('tls-handshake'),
+    // The context is chosen from the ClientHello before the handshake starts (tls-by-client-hello.ts: certificates of every key type).
+    const tls = new TlsByClientHello({
+      runtime: () => this.ep.tlsRuntime(),
+      // readTimeout bounds the handshake too, as it does a request head.
+      handshakeTimeoutMs: this.handshakeTimeoutMs,
+      ticketKeys: this.ticketKeys,
+      onSecure: (socket) => this.onSecureConnection(socket),
+      onHandshakeFailure: () => this.ep.countMalformed('tls-handshake'),
+    });
+    const proxyProtocol = this.ep.config.proxyProtocol;
+    const proxyTrusted = proxyProtocol?.insecure ? new IpRangeSet(['0.0.0.0/0', '::/0']) : proxyProtocol ? new IpRangeSet(proxyProtocol.trustedIPs ?? []) : undefined;
+    const server = createNetServer({ noDelay: true });
+    server.on('connection', (socket: Socket) => {
+      if (!onSocket(socket)) return;
+      readPreamble(socket, {
+        timeoutMs: this.handshakeTimeoutMs,
+        proxyTrusted: proxyTrusted && ((address) => proxyTrusted.contains(normalizeClientAddress(address))),
+        onReady: (s, head, client) => {
+          if (client) this.peerFacts(s as PeerSocket, client);
+          if (this.ep.tls) tls.accept(s, head);
+          else {
+            s.unshift(head);
+            this.toH1(s);
+            // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
+            s.resume();
+          }
+        },
+        onRefused: (kind, reason) => {
+          this.ep.countMalformed(kind);
+          this.ep.log('debug', `connection closed before its protocol started: ${reason}`, { entryPoint: this.ep.name, remote: socket.remoteAddress });
+        },
       });
-      const server = createNetServer({ noDelay: true });
-      server.on('connection', (socket: Socket) => {
-        if (onSocket(socket)) tls.accept(socket);
-      });
-      this.server = server;
-    } else {
-      const server = createNetServer({ noDelay: true });
-      server.on('connection', (socket: Socket) => {
-        if (onSocket(socket)) this.toH1(socket);
-      });
-      this.server = server;
-    }
+    });
+    this.server = server;
     if (this.ep.config.transport?.maxConnections) this.server.maxConnections = this.ep.config.transport.maxConnections;
     // Node closes connections over maxConnections at accept and says so with 'drop'.
     this.server.on('drop', () => this.overload.connectionDropped());
@@ -199,6 +194,9 @@ export class TcpEntryPoint {
       socket.destroy();
       return;
     }
+    // The PROXY header's client was recorded on the TCP socket the TLS socket wraps (Node keeps it as _parent).
+    const proxied = (socket as { _parent?: PeerSocket })._parent?.porticoPeer;
+    if (proxied) (socket as PeerSocket).porticoPeer = proxied;
     (socket as TLSSocket & { porticoTls?: TlsFacts }).porticoTls = {
       serverName: servername,
       optionsName: sel.options.name,
@@ -254,9 +252,11 @@ export class TcpEntryPoint {
     return ex;
   }
 
-  private peerFacts(socket: PeerSocket): PeerFacts {
-    const clientIp = normalizeClientAddress(socket.remoteAddress ?? '');
-    const peer = { clientIp, trusted: isTrustedPeer(this.ep.forwarded, clientIp), remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? this.port };
+  /** `proxied`: the client as the PROXY protocol header named it, which stands for the socket's peer everywhere (ClientIP, X-Forwarded-For, access log, forwardedHeaders trust), as in Traefik. */
+  private peerFacts(socket: PeerSocket, proxied?: ProxyAddress): PeerFacts {
+    const clientIp = proxied ? proxied.address : normalizeClientAddress(socket.remoteAddress ?? '');
+    const remotePort = proxied ? proxied.port : (socket.remotePort ?? 0);
+    const peer = { clientIp, trusted: isTrustedPeer(this.ep.forwarded, clientIp), remotePort, localPort: socket.localPort ?? this.port };
     socket.porticoPeer = peer;
     return peer;
   }
@@ -363,10 +363,8 @@ export class TcpEntryPoint {
   }
 
   private track(ex: NodeExchange, res: ServerResponse | Http2ServerResponse, closed: () => void): void {
-    const untrack = this.responses.track(res);
     // 'close' follows 'finish' on both h1 and h2 responses, so one listener tells both outcomes.
     res.once('close', () => {
-      untrack();
       closed();
       if (res.writableFinished) return this.ep.exchangeDone(ex, 'ok');
       ex.clientClosed();

@@ -40,7 +40,8 @@ export class TlsByClientHello {
 
   constructor(private readonly o: TlsStartOptions) {}
 
-  accept(raw: Socket): void {
+  /** `head`: bytes already read from `raw` (the connection preamble), the ClientHello's start; `raw` is paused. */
+  accept(raw: Socket, head?: Buffer): void {
     let done = false;
     const fail = (reason: string) => {
       if (done) return;
@@ -80,6 +81,8 @@ export class TlsByClientHello {
     raw.on('data', onData);
     raw.once('end', onEnd);
     raw.once('error', fail);
+    if (head?.length) onData(head);
+    if (!done) raw.resume();
   }
 
   private serverFor(runtime: TlsRuntime, sel: TlsSelection): TlsServer {

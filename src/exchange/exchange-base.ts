@@ -10,10 +10,12 @@ import type {
   HeaderMap,
   HttpProtocol,
   MiddlewareFailure,
+  ResponseHandlersMark,
   ResponseHeadersHook,
   ResponseInterceptor,
   ResponseSink,
   TlsFacts,
+  UpstreamRetry,
 } from './exchange.js';
 import type { RequestFacts } from '../router/request-facts.js';
 import { DiscardingSink, FailureGuardedSink } from './failure-guarded-sink.js';
@@ -45,6 +47,7 @@ export abstract class ExchangeBase implements Exchange {
   readonly localPort: number;
   readonly tls: TlsFacts | undefined;
   private currentBody: Readable;
+  private readonly filledBody: Readable;
   readonly hasBody: boolean;
   method: string;
   url: string;
@@ -62,6 +65,8 @@ export abstract class ExchangeBase implements Exchange {
   private interceptors: ResponseInterceptor[] | undefined;
   private interceptorOwners: Array<string | undefined> | undefined;
   runningMiddleware: string | undefined;
+  upstreamRetry: UpstreamRetry | undefined = undefined;
+  retryAttempts = 0;
   private failure: MiddlewareFailure | undefined;
   /** What sendHead returned: the head is on its way to the client once this is set. */
   private wire: ResponseSink | undefined;
@@ -83,6 +88,7 @@ export abstract class ExchangeBase implements Exchange {
     this.localPort = init.localPort;
     this.tls = init.tls;
     this.currentBody = init.body;
+    this.filledBody = init.body;
     this.hasBody = init.hasBody;
     this.method = init.method;
     this.url = init.url;
@@ -98,6 +104,15 @@ export abstract class ExchangeBase implements Exchange {
     return this.currentBody;
   }
 
+  /**
+   * The stream the entrypoint fills with what the client sends. `replaceBody` does not change it:
+   * an adapter that pushes the client's bytes (h3) must push them here, not into whichever
+   * stream a middleware handed on (retry replaces the body before the client has sent it all).
+   */
+  get clientBody(): Readable {
+    return this.filledBody;
+  }
+
   replaceBody(body: Readable): void {
     this.currentBody = body;
   }
@@ -110,6 +125,23 @@ export abstract class ExchangeBase implements Exchange {
   interceptResponse(interceptor: ResponseInterceptor): void {
     (this.interceptors ??= []).push(interceptor);
     (this.interceptorOwners ??= []).push(this.runningMiddleware);
+  }
+
+  markResponseHandlers(): ResponseHandlersMark {
+    return { hooks: this.hooks?.length ?? 0, interceptors: this.interceptors?.length ?? 0 };
+  }
+
+  rewindResponseHandlers(mark: ResponseHandlersMark): void {
+    // Once the head is on its way the hooks have run and the interceptors are in use: nothing to undo.
+    if (this.wire !== undefined || this.status !== undefined) return;
+    if (this.hooks && this.hooks.length > mark.hooks) {
+      this.hooks.length = mark.hooks;
+      this.hookOwners!.length = mark.hooks;
+    }
+    if (this.interceptors && this.interceptors.length > mark.interceptors) {
+      this.interceptors.length = mark.interceptors;
+      this.interceptorOwners!.length = mark.interceptors;
+    }
   }
 
   get middlewareFailure(): MiddlewareFailure | undefined {

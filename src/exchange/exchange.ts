@@ -77,6 +77,32 @@ export interface ClientTunnel {
   open(backendHeaders: HeaderMap): Duplex;
 }
 
+/**
+ * Why a backend attempt failed before the backend answered, when sending the
+ * request again may help: the connection was refused (`connect`), or it was
+ * reset or closed before a response head arrived (`reset`). A timeout is not
+ * one of them: the backend may still be working on the request.
+ */
+export type RetryableUpstreamFailure = 'connect' | 'reset';
+
+/**
+ * Offered by a middleware that can send the request again (`retry`) and read
+ * by the service layer: an attempt that failed at the network level before
+ * any response head was written is offered here before the service answers
+ * 502. Taken, the service writes nothing and returns, and the middleware runs
+ * the rest of the pipeline again (the load balancer may pick another server).
+ */
+export interface UpstreamRetry {
+  /** True takes the failure: nothing is written to the client, and the middleware sends the request again. */
+  offer(failure: RetryableUpstreamFailure): boolean;
+}
+
+/** What was registered on an exchange's response (hooks, interceptors) at one moment; see `Exchange.markResponseHandlers`. */
+export interface ResponseHandlersMark {
+  readonly hooks: number;
+  readonly interceptors: number;
+}
+
 export interface Exchange {
   readonly protocol: HttpProtocol;
   readonly entryPoint: string;
@@ -127,6 +153,18 @@ export interface Exchange {
    * registered, the last registered first (the innermost middleware sees the backend's head first).
    */
   interceptResponse(interceptor: ResponseInterceptor): void;
+  /** Set by a middleware that can send the request again (`retry`); the service layer offers it a failed attempt. Undefined otherwise. */
+  upstreamRetry: UpstreamRetry | undefined;
+  /** How many times the request was sent again (`retry`), for the access log and `service_retries_total`. */
+  retryAttempts?: number;
+  /**
+   * For a middleware that runs the rest of the pipeline again (`retry`): the response hooks and
+   * interceptors registered so far. `rewindResponseHandlers` forgets those registered after the
+   * mark, so what the next attempt's middlewares register is not applied twice.
+   */
+  markResponseHandlers(): ResponseHandlersMark;
+  /** Forget the response hooks and interceptors registered since `mark` (before the head was written; after, it does nothing). */
+  rewindResponseHandlers(mark: ResponseHandlersMark): void;
   /** The service layer says how to stop its upstream request; called at once if the exchange is already aborted. */
   setUpstreamAbort(abort: () => void): void;
   /** Stop the upstream request (the client left, or a middleware gave up on the response). */

@@ -29,6 +29,7 @@ import { forwardAuth } from './forward-auth/index.js';
 import { passTLSClientCert } from './pass-tls-client-cert/index.js';
 import { circuitBreaker } from './circuit-breaker/index.js';
 import { grpcWeb } from './grpc-web/index.js';
+import { retry } from './retry/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -52,6 +53,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   passTLSClientCert,
   circuitBreaker,
   grpcWeb,
+  retry,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */

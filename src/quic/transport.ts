@@ -34,9 +34,11 @@ export interface QuicListenOptions {
   /**
    * Validate client addresses with a Retry round trip before keeping any
    * state (RFC 9000 §8.1): costs one RTT per new connection, stops spoofed
-   * sources from using the server as an amplifier. Default off.
+   * sources from using the server as an amplifier. Default off. `'auto'`:
+   * only while many handshakes are in progress (a flood). A client that
+   * presents a NEW_TOKEN token from an earlier connection needs none.
    */
-  retry?: boolean;
+  retry?: boolean | 'auto';
   /**
    * Key for the stateless reset tokens of every connection ID issued (HMAC,
    * at least 32 bytes). Servers that share it can reset each other's

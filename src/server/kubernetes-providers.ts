@@ -8,13 +8,19 @@ import type { StaticConfig } from '../config/static-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../provider/provider.js';
 import type { KubernetesLog } from '../provider/kubernetes/cluster-provider.js';
-import { validateKubernetesProviderOptions, type KubernetesCrdProviderOptions, type KubernetesIngressProviderOptions } from '../provider/kubernetes/provider-options.js';
+import {
+  validateKubernetesProviderOptions,
+  type KubernetesCrdProviderOptions,
+  type KubernetesIngressNginxProviderOptions,
+  type KubernetesIngressProviderOptions,
+} from '../provider/kubernetes/provider-options.js';
+import type { NginxIngressSelection } from '../provider/manifests/convert.js';
 
 /** `readOnly`: watch without writing Events or Ingress status (every worker but the first of a multi-process Portico). */
 export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, readOnly = false): Promise<Provider[]> {
   const out: Provider[] = [];
   const logAs = (provider: string): KubernetesLog => (level, msg) => log[level]({ provider }, msg);
-  const check = (provider: 'kubernetescrd' | 'kubernetesingress', options: Record<string, unknown>, at: string) => {
+  const check = (provider: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx', options: Record<string, unknown>, at: string) => {
     const problems = validateKubernetesProviderOptions(provider, options, at);
     if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
   };
@@ -30,5 +36,34 @@ export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, 
     const { KubernetesIngressProvider } = await import('../provider/kubernetes/ingress-provider.js');
     out.push(new KubernetesIngressProvider(ingress as KubernetesIngressProviderOptions, { log: logAs('kubernetesingress'), readOnly }));
   }
+  const nginx = ingressNginxOptions(cfg);
+  if (nginx) {
+    check('kubernetesingressnginx', nginx.options, nginx.at);
+    const { KubernetesIngressNginxProvider } = await import('../provider/kubernetes/ingress-nginx-provider.js');
+    out.push(new KubernetesIngressNginxProvider(nginx.options as KubernetesIngressNginxProviderOptions, { log: logAs('kubernetesingressnginx'), readOnly }));
+  }
   return out;
+}
+
+/** `providers.kubernetesIngressNGINX` (Traefik's spelling) or `providers.kubernetesIngressNginx`; both at once is an error. */
+function ingressNginxOptions(cfg: StaticConfig): { options: Record<string, unknown>; at: string } | undefined {
+  const { kubernetesIngressNGINX, kubernetesIngressNginx } = cfg.providers;
+  if (kubernetesIngressNGINX && kubernetesIngressNginx)
+    throw new Error('invalid static configuration:\n  - providers.kubernetesIngressNginx: set providers.kubernetesIngressNGINX or providers.kubernetesIngressNginx, not both');
+  if (kubernetesIngressNGINX) return { options: kubernetesIngressNGINX, at: 'providers.kubernetesIngressNGINX' };
+  if (kubernetesIngressNginx) return { options: kubernetesIngressNginx, at: 'providers.kubernetesIngressNginx' };
+  return undefined;
+}
+
+/**
+ * With the kubernetesIngressNGINX provider configured, the file provider
+ * reads nginx-class Ingresses in its files the same way (the YAML written
+ * for ingress-nginx runs locally unchanged); otherwise it skips them.
+ * Class-less Ingresses in files stay Portico's own.
+ */
+export function nginxIngressForFiles(cfg: StaticConfig): NginxIngressSelection | undefined {
+  const nginx = ingressNginxOptions(cfg)?.options as KubernetesIngressNginxProviderOptions | undefined;
+  if (!nginx) return undefined;
+  const entryPoints = [nginx.httpEntryPoint, nginx.httpsEntryPoint].filter((e): e is string => typeof e === 'string' && !!e);
+  return { classes: [nginx.ingressClass || 'nginx'], withoutClass: false, ...(entryPoints.length ? { entryPoints } : {}) };
 }

@@ -33,7 +33,7 @@ import { closeRedisConnections } from '../middleware/rate-limit/redis-token-buck
 import type { ExchangeBase } from '../exchange/exchange-base.js';
 import type { Exchange } from '../exchange/exchange.js';
 import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
-import { createKubernetesProviders } from './kubernetes-providers.js';
+import { createKubernetesProviders, nginxIngressForFiles } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
 import { AggregatorRegistry } from 'prom-client';
 
@@ -136,7 +136,7 @@ export class PorticoServer {
       this.metrics.entryPoints.add(name, tcp.load);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
       if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
-        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey);
+        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey, (phase) => tcp.load.countTimeout(phase));
         if (result.ok) {
           this.h3.set(name, result.listener);
           this.metrics.quic.add(name, result.listener);
@@ -159,6 +159,7 @@ export class PorticoServer {
       providers.push(
         new FileProvider({
           ...file,
+          ...(nginxIngressForFiles(this.config) ? { nginxIngress: nginxIngressForFiles(this.config) } : {}),
           log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
         }),
       );

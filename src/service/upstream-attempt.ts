@@ -12,7 +12,7 @@
  * `clientStallMs` (no 'drain' since the sink said it was full: a zero-window
  * HTTP/2 reader, a socket nobody reads).
  */
-import type { Exchange, HeaderMap, ResponseSink } from '../exchange/exchange.js';
+import type { Exchange, HeaderMap, ResponseSink, RetryableUpstreamFailure } from '../exchange/exchange.js';
 import { respondError } from '../exchange/http-error.js';
 import { upstreamOverload } from '../observability/upstream-overload-metrics.js';
 
@@ -108,11 +108,16 @@ export class UpstreamAttempt {
     this.finish(undefined);
   }
 
-  /** The client reported an error: answer 502/504 if nothing was sent yet, else cut the response. */
+  /**
+   * The client reported an error: answer 502/504 if nothing was sent yet, else cut the response.
+   * A network failure before the backend answered goes first to a retrying middleware, if there
+   * is one: taken, nothing is written and the request is sent again.
+   */
   failed(err: Error & { code?: string }): void {
     if (this.settled) return;
     const failure = classifyUpstreamError(err, this.ex);
-    this.closeDownstream(failure === 'timeout' ? 504 : 502, err);
+    const retryable = this.sink === undefined && this.ex.statusCode === undefined ? retryableFailure(failure, err) : undefined;
+    if (retryable === undefined || !this.ex.upstreamRetry?.offer(retryable)) this.closeDownstream(failure === 'timeout' ? 504 : 502, err);
     this.finish(failure);
   }
 
@@ -138,6 +143,17 @@ export class UpstreamAttempt {
     if (failure === 'client-gone' || failure === 'client-stall') upstreamOverload.abandoned(this.ex.entryPoint, failure);
     this.resolve(failure);
   }
+}
+
+/**
+ * A failure a retry may cure: the backend refused or dropped the connection
+ * before answering. undici's connect timeout is a refusal by silence (nothing
+ * was sent); a response-header timeout is not (the backend may be working).
+ */
+function retryableFailure(failure: UpstreamFailure, err: { code?: string }): RetryableUpstreamFailure | undefined {
+  if (failure === 'connect' || failure === 'reset') return failure;
+  if (err.code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect';
+  return undefined;
 }
 
 export function classifyUpstreamError(err: Error & { code?: string }, ex: Exchange): UpstreamFailure {

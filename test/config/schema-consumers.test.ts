@@ -91,6 +91,8 @@ export function isRead(key: string, sources: string): boolean {
 const FREE_FORM: Record<string, string> = {
   'static:providers.kubernetesCRD': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
   'static:providers.kubernetesIngress': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
+  'static:providers.kubernetesIngressNGINX': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
+  'static:providers.kubernetesIngressNginx': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
   'static:api': 'null or object (YAML `api:`), properties checked',
   'static:ping': 'null or object, properties checked',
   'static:accessLog': 'null or object, properties checked',

@@ -15,8 +15,11 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { generatedDefaultCertificate } from '../../src/tls/generated-default-certificate.js';
 
-for (const quic of ['quiche', 'portico']) {
-  describe(`Chromium over ${quic}`, () => {
+/** Retries sent by the entrypoint's QUIC listener (the server's private map of HTTP/3 listeners). */
+const retriesSent = (p: Harness) => (p.server as unknown as { h3: Map<string, { counters: { retriesSent: number } }> }).h3.get('websecure')!.counters.retriesSent;
+
+for (const [quic, retry] of [['quiche', undefined], ['portico', undefined], ['portico', 'always']] as const) {
+  describe(`Chromium over ${quic}${retry ? `, http3.retry: ${retry}` : ''}`, () => {
     let p: Harness;
     let site: http.Server;
     let browser: BrowserContext;
@@ -39,7 +42,7 @@ for (const quic of ['quiche', 'portico']) {
       await new Promise<void>((r) => site.listen(0, '127.0.0.1', () => r()));
       p = await startPortico(
         // `:0` = both address families: Chromium resolves localhost to ::1 first.
-        { entryPoints: { websecure: { address: ':0', http: { tls: {} }, http3: { enabled: true, quic } } } },
+        { entryPoints: { websecure: { address: ':0', http: { tls: {} }, http3: { enabled: true, quic, ...(retry ? { retry } : {}) } } } },
         {
           'r.yaml': `http:\n  routers:\n    site: { rule: PathPrefix(\`/\`), service: site }\n  services:\n    site: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${(site.address() as AddressInfo).port}" }] } }\n`,
         },
@@ -83,6 +86,9 @@ for (const quic of ['quiche', 'portico']) {
       const paths = new Set(protocols.map(([path]) => path));
       for (const want of ['/', '/app.js', '/logo.svg', '/style.css']) expect(paths.has(want), want).toBe(true);
       for (const [path, proto] of protocols) expect(proto, path).toBe('h3');
+      // With Retry on, the browser's first Initial got a Retry and it came back with the token.
+      if (retry) expect(retriesSent(p)).toBeGreaterThanOrEqual(1);
+      else expect(retriesSent(p)).toBe(0);
     }, 60_000);
   });
 }

@@ -120,3 +120,33 @@ describe('HTTP/3 over our QUIC stack with gtlsclient (ngtcp2)', () => {
     expect(failed.length, failed[0]?.out.slice(-2000)).toBe(0);
   }, 120_000);
 });
+
+describe('http3.retry with our QUIC stack', () => {
+  let withRetry: { p: Harness; port: number } | undefined;
+  afterAll(async () => {
+    await withRetry?.p.stop();
+  });
+  const retries = (h: Harness) => (h.server as unknown as { h3: Map<string, { counters: { retriesSent: number } }> }).h3.get('websecure')!.counters.retriesSent;
+
+  test('retry: always — gtlsclient gets a Retry, comes back with the token, and the request completes', async () => {
+    withRetry = await startOurs({ retry: 'always' });
+    const r = await fetchH3(withRetry.port, '/after-retry');
+    expect(r.body.toString(), tail(r.out)).toMatch(/GET \/after-retry HTTP\/3\.0/);
+    expect(r.out).toMatch(/type=Retry/);
+    expect(retries(withRetry.p)).toBe(1);
+  }, 40_000);
+
+  test('retry: auto — no Retry while few handshakes are in progress', async () => {
+    const r = await fetchH3(ours.port, '/no-retry');
+    expect(r.out).not.toMatch(/type=Retry/);
+    const auto = await startOurs({ retry: 'auto' });
+    try {
+      const a = await fetchH3(auto.port, '/auto');
+      expect(a.body.toString(), tail(a.out)).toMatch(/GET \/auto HTTP\/3\.0/);
+      expect(a.out).not.toMatch(/type=Retry/);
+      expect(retries(auto.p)).toBe(0);
+    } finally {
+      await auto.p.stop();
+    }
+  }, 40_000);
+});

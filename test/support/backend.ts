@@ -29,6 +29,11 @@ export async function startBackend(name = 'backend'): Promise<Backend> {
         setTimeout(() => res.end('slow\n'), Number(url.searchParams.get('ms') ?? 1000));
         return;
       }
+      if (url.pathname === '/bytes') {
+        const n = Number(url.searchParams.get('n') ?? 1024);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(n) });
+        return res.end(Buffer.alloc(n, 0x62));
+      }
       if (url.pathname === '/trailers') {
         res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
         res.write('body\n');

@@ -56,6 +56,8 @@ export class QuicheClient {
   onStreamData: ((streamId: number, data: Buffer, fin: boolean) => void) | undefined;
   /** Streams the peer reset, with their codes. */
   readonly resets = new Map<number, number>();
+  /** Streams not read (their data stays in quiche, so its flow-control window never opens). */
+  private readonly unread = new Set<number>();
 
   private constructor(
     private readonly quiche: Quiche,
@@ -138,6 +140,11 @@ export class QuicheClient {
       /* already finished */
     }
     this.flush();
+  }
+
+  /** Stop reading a stream: the peer's data for it waits and the stream's window stays closed, as a zero-window reader's would. */
+  pauseReading(streamId: number): void {
+    this.unread.add(streamId);
   }
 
   /** Everything the peer sends on a stream, once it finishes. */
@@ -245,10 +252,12 @@ export class QuicheClient {
   private readStreams(): void {
     for (const id of this.conn.readable()) {
       const st = this.stream(id);
+      // An unread stream is still asked for nothing, which tells whether the peer reset it.
+      const into = this.unread.has(id) ? this.recvBuf.subarray(0, 0) : this.recvBuf;
       for (;;) {
         let r: [number, boolean] | null;
         try {
-          r = this.conn.streamRecv(id, this.recvBuf);
+          r = this.conn.streamRecv(id, into);
         } catch (err) {
           const m = /StreamReset\((\d+)\)/.exec((err as Error).message);
           if (m) {
@@ -257,7 +266,7 @@ export class QuicheClient {
           }
           break;
         }
-        if (!r) break;
+        if (!r || into.length === 0) break;
         const [len, fin] = r;
         const data = Buffer.from(this.recvBuf.subarray(0, len));
         st.received += len;

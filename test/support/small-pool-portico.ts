@@ -12,12 +12,21 @@ export interface SmallPoolOptions {
   forwardingTimeouts?: Record<string, string>;
   /** The entrypoint's `transport` section. */
   entryPointTransport?: Record<string, unknown>;
+  /** The entrypoint's `http3` section (HTTP/3 on the same port). */
+  http3?: Record<string, unknown>;
 }
 
 export async function startSmallPoolPortico(backendUrl: string, o: SmallPoolOptions): Promise<{ portico: Harness; port: number }> {
   const timeouts = o.forwardingTimeouts ? `\n      forwardingTimeouts: ${JSON.stringify(o.forwardingTimeouts)}` : '';
   const portico = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, ...(o.entryPointTransport ? { transport: o.entryPointTransport } : {}) } } },
+    { entryPoints: {
+      websecure: {
+        address: '127.0.0.1:0',
+        http: { tls: {} },
+        ...(o.entryPointTransport ? { transport: o.entryPointTransport } : {}),
+        ...(o.http3 ? { http3: o.http3 } : {}),
+      },
+    } },
     {
       'routes.yaml': `
 http:

@@ -15,7 +15,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import type { Provider } from '../provider.js';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ProviderSnapshot } from '../../dynamic/model.js';
 import { readNativeDocument } from './native-config-reader.js';
-import { convertManifests, type ManifestDocument } from '../manifests/convert.js';
+import { convertManifests, type ManifestDocument, type NginxIngressSelection } from '../manifests/convert.js';
 import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngressClasses, type AnsweredIngressClasses } from '../manifests/ingress-class.js';
 import { yamlLineLocator } from '../../config/yaml-line-locator.js';
 import { parseTomlDocument, tomlLineLocator } from '../../config/toml-document.js';
@@ -25,6 +25,8 @@ export interface FileProviderOptions {
   directory?: string;
   watch?: boolean;
   debounceMs?: number;
+  /** Convert nginx-class Ingresses as ingress-nginx serves them (set when the kubernetesIngressNGINX provider is configured). */
+  nginxIngress?: NginxIngressSelection;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -155,6 +157,7 @@ export class FileProvider implements Provider {
         ingressClass: classes.names,
         // A class-less Ingress in a file given to Portico is meant for it.
         ingressWithoutClass: true,
+        ...(this.options.nginxIngress ? { nginxIngress: this.options.nginxIngress } : {}),
         nativeServiceNames: new Set(Object.keys(config.http.services)),
         log: (level: 'debug' | 'warn', msg: string) => this.options.log?.(level, msg),
       });

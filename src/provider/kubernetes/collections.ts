@@ -104,3 +104,20 @@ export function builtinCollection(kc: k8s.KubeConfig, kind: CollectionKind, name
     }
   }
 }
+
+/**
+ * What an Ingress provider watches: IngressClasses, and in each namespace
+ * (undefined: all) Ingresses (by label selector) with the Secrets, Services and
+ * EndpointSlices they refer to; plus the Services of the published Service's
+ * namespace when it is not watched already (Portico's own namespace).
+ */
+export function ingressCollections(kc: k8s.KubeConfig, namespaces: Array<string | undefined>, labelSelector: string | undefined, publishedService: string | undefined): WatchedCollection[] {
+  const out: WatchedCollection[] = [builtinCollection(kc, 'IngressClass', undefined)];
+  for (const ns of namespaces) {
+    out.push(builtinCollection(kc, 'Ingress', ns, labelSelector || undefined));
+    for (const kind of ['Secret', 'Service', 'EndpointSlice'] as const) out.push(builtinCollection(kc, kind, ns));
+  }
+  const published = publishedService?.split('/')[0];
+  if (published && !namespaces.includes(undefined) && !namespaces.includes(published)) out.push(builtinCollection(kc, 'Service', published));
+  return out;
+}

@@ -5,7 +5,7 @@
  * Secrets, Services and EndpointSlices they refer to; and their
  * status.loadBalancer, from the published Service or a fixed address.
  */
-import type { V1IngressClass, V1Service } from '@kubernetes/client-node';
+import type { V1IngressClass } from '@kubernetes/client-node';
 import type { ConfigError } from '../../dynamic/model.js';
 import { convertManifests, type ManifestConversion } from '../manifests/convert.js';
 import { ingressClassOf } from '../manifests/ingress.js';
@@ -13,8 +13,8 @@ import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngress
 import type { KubeObject } from '../manifests/kube-objects.js';
 import { ClusterProvider, type ClusterProviderDependencies } from './cluster-provider.js';
 import type { ClusterView } from './cluster-view.js';
-import { builtinCollection } from './collections.js';
-import { IngressStatusWriter, type LoadBalancerAddress } from './ingress-status.js';
+import { ingressCollections } from './collections.js';
+import { IngressStatusWriter, publishedAddresses, type LoadBalancerAddress } from './ingress-status.js';
 import type { KubernetesIngressProviderOptions } from './provider-options.js';
 import type { WatchedCollection } from './resource-watch.js';
 
@@ -31,16 +31,7 @@ export class KubernetesIngressProvider extends ClusterProvider {
   }
 
   protected collections(): WatchedCollection[] {
-    const out: WatchedCollection[] = [builtinCollection(this.kc, 'IngressClass', undefined)];
-    const namespaces = this.namespaces();
-    for (const ns of namespaces) {
-      out.push(builtinCollection(this.kc, 'Ingress', ns, this.options.labelSelector || undefined));
-      for (const kind of ['Secret', 'Service', 'EndpointSlice'] as const) out.push(builtinCollection(this.kc, kind, ns));
-    }
-    // The published Service may live outside the watched namespaces (Portico's own).
-    const published = this.options.publishedService?.split('/')[0];
-    if (published && !namespaces.includes(undefined) && !namespaces.includes(published)) out.push(builtinCollection(this.kc, 'Service', published));
-    return out;
+    return ingressCollections(this.kc, this.namespaces(), this.options.labelSelector, this.options.publishedService);
   }
 
   /** The IngressClasses we answer: the configured name, and every IngressClass whose controller is ours (or Traefik's, with traefikCompat). */
@@ -81,17 +72,7 @@ export class KubernetesIngressProvider extends ClusterProvider {
 
   /** Where clients reach us: the published Service's load balancer, or the configured endpoint. */
   private addresses(view: ClusterView): LoadBalancerAddress[] | undefined {
-    if (this.options.publishedService) {
-      const [ns, name] = this.options.publishedService.split('/');
-      const svc = view.objects('Service').find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) as V1Service | undefined;
-      if (!svc) {
-        this.log('debug', `publishedService ${this.options.publishedService} not found; Ingress status left alone`);
-        return undefined;
-      }
-      const lb = svc.status?.loadBalancer?.ingress ?? [];
-      return lb.map((a) => ({ ...(a.ip ? { ip: a.ip } : {}), ...(a.hostname ? { hostname: a.hostname } : {}) }));
-    }
-    return this.options.ingressEndpoint ? [this.options.ingressEndpoint] : undefined;
+    return publishedAddresses(view, this.options.publishedService, this.options.ingressEndpoint ? [this.options.ingressEndpoint] : undefined, this.log);
   }
 
   /** Resolves when the status writes started so far are done (for tests and orderly shutdown). */

@@ -6,10 +6,35 @@
 import * as k8s from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { describeApiError, statusOf } from './api-error.js';
+import type { ClusterView } from './cluster-view.js';
 
 export interface LoadBalancerAddress {
   ip?: string;
   hostname?: string;
+}
+
+/**
+ * Where clients reach Portico: the published Service's load balancer
+ * (`namespace/name`), else the fixed addresses; undefined when neither is
+ * known yet (status is then left alone).
+ */
+export function publishedAddresses(
+  view: ClusterView,
+  publishedService: string | undefined,
+  fixed: LoadBalancerAddress[] | undefined,
+  log: (level: 'debug', msg: string) => void,
+): LoadBalancerAddress[] | undefined {
+  if (publishedService) {
+    const [ns, name] = publishedService.split('/');
+    const svc = view.objects('Service').find((s) => s.metadata?.namespace === ns && s.metadata?.name === name) as k8s.V1Service | undefined;
+    if (!svc) {
+      log('debug', `published Service ${publishedService} not found; Ingress status left alone`);
+      return undefined;
+    }
+    const lb = svc.status?.loadBalancer?.ingress ?? [];
+    return lb.map((a) => ({ ...(a.ip ? { ip: a.ip } : {}), ...(a.hostname ? { hostname: a.hostname } : {}) }));
+  }
+  return fixed;
 }
 
 export class IngressStatusWriter {

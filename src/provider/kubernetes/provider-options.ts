@@ -1,4 +1,4 @@
-/** Options of the kubernetesCRD and kubernetesIngress providers (static configuration `providers.kubernetesCRD` / `providers.kubernetesIngress`). */
+/** Options of the Kubernetes providers (static configuration `providers.kubernetesCRD`, `providers.kubernetesIngress`, `providers.kubernetesIngressNGINX`). */
 import type { KubernetesConnectionOptions } from './kube-config.js';
 import type { LoadBalancerAddress } from './ingress-status.js';
 
@@ -43,24 +43,116 @@ export interface KubernetesIngressProviderOptions extends KubernetesWatchOptions
 
 export type KubernetesProviderOptions = KubernetesCrdProviderOptions & KubernetesIngressProviderOptions;
 
+/**
+ * Options of the kubernetesIngressNGINX provider, under Traefik's names for
+ * its provider of the same name (plus our connection and watch options).
+ */
+export interface KubernetesIngressNginxProviderOptions extends KubernetesWatchOptions {
+  /** Traefik's name for caFile. */
+  certAuthFilePath?: string;
+  /** One namespace to watch (Traefik's name; `namespaces` takes a list). */
+  watchNamespace?: string;
+  /** The IngressClass name (and legacy annotation value) this provider answers; default `nginx`. */
+  ingressClass?: string;
+  /** IngressClasses whose spec.controller is this are answered; default `k8s.io/ingress-nginx`. */
+  controllerClass?: string;
+  /** Also Ingresses that name no class. */
+  watchIngressWithoutClass?: boolean;
+  /** Also the IngressClass named ingressClass whatever its controller. */
+  ingressClassByName?: boolean;
+  /** `namespace/name` of the Service in front of Portico, for Ingress status. */
+  publishService?: string;
+  /** Or fixed addresses (IPs or host names) for Ingress status. */
+  publishStatusAddress?: string[];
+  /** Let auth-secret and proxy-ssl-secret name Secrets of other namespaces (ingress-nginx allows it; default false). */
+  allowCrossNamespaceResources?: boolean;
+  /** Refuse ExternalName Services as backends (ingress-nginx allows them; default false). */
+  disableSvcExternalName?: boolean;
+  /** Entry point of the routers for plain HTTP, and for HTTPS; unset: every entry point. */
+  httpEntryPoint?: string;
+  httpsEntryPoint?: string;
+  /** Only `false`: Portico never executes nginx snippets. */
+  allowSnippetAnnotations?: boolean;
+}
+
+/** Traefik's kubernetesIngressNGINX options Portico does not honour, with why. */
+const REFUSED_NGINX_OPTIONS: Record<string, string> = {
+  watchNamespaceSelector: 'select namespaces by name with namespaces or watchNamespace',
+  defaultBackendService: 'give an Ingress without rules a spec.defaultBackend instead',
+  globalAuthURL: 'set nginx.ingress.kubernetes.io/auth-url on the Ingresses, or add a forwardAuth Middleware to the entrypoint',
+  ipAllowListStrategy: 'the source-range annotations use the client address of the connection',
+  proxyRequestBuffering: 'Portico streams request bodies',
+  clientBodyBufferSize: 'Portico streams request bodies',
+  proxyBodySize: 'set nginx.ingress.kubernetes.io/proxy-body-size on the Ingresses',
+  proxyBuffering: 'Portico streams responses',
+  proxyBufferSize: 'Portico streams responses',
+  proxyBuffersNumber: 'Portico streams responses',
+  proxyConnectTimeout: 'set nginx.ingress.kubernetes.io/proxy-connect-timeout on the Ingresses',
+  proxyReadTimeout: 'set nginx.ingress.kubernetes.io/proxy-read-timeout on the Ingresses',
+  proxySendTimeout: 'no Portico equivalent',
+  proxyNextUpstream: 'retries are not configurable here',
+  proxyNextUpstreamTries: 'retries are not configurable here',
+  proxyNextUpstreamTimeout: 'retries are not configurable here',
+  customHTTPErrors: 'needs an errors middleware, which this Portico does not have yet',
+  upstreamKeepaliveTimeout: 'backend connections are tuned with a ServersTransport',
+  globalAllowedResponseHeaders: 'no Portico equivalent',
+  strictValidatePathType: 'paths are validated as ingress-nginx does by default',
+};
+
 const COMMON = ['endpoint', 'token', 'caFile', 'insecureSkipVerify', 'kubeconfig', 'inCluster', 'namespaces', 'labelSelector', 'allowCrossNamespace', 'allowExternalNameServices', 'nativeLB', 'throttleDuration', 'resyncPeriod'];
 const KEYS = {
   kubernetescrd: [...COMMON, 'ingressClass', 'traefikCompat'],
   kubernetesingress: [...COMMON, 'ingressClass', 'traefikCompat', 'publishedService', 'ingressEndpoint'],
+  kubernetesingressnginx: [
+    ...COMMON.filter((k) => k !== 'allowCrossNamespace' && k !== 'allowExternalNameServices'),
+    'certAuthFilePath',
+    'watchNamespace',
+    'ingressClass',
+    'controllerClass',
+    'watchIngressWithoutClass',
+    'ingressClassByName',
+    'publishService',
+    'publishStatusAddress',
+    'allowCrossNamespaceResources',
+    'disableSvcExternalName',
+    'httpEntryPoint',
+    'httpsEntryPoint',
+    'allowSnippetAnnotations',
+  ],
 };
-const BOOLEANS = ['insecureSkipVerify', 'inCluster', 'allowCrossNamespace', 'allowExternalNameServices', 'nativeLB', 'traefikCompat'];
-const STRINGS = ['endpoint', 'token', 'caFile', 'kubeconfig', 'labelSelector', 'ingressClass', 'publishedService'];
+type ProviderKind = keyof typeof KEYS;
+const BOOLEANS = [
+  'insecureSkipVerify',
+  'inCluster',
+  'allowCrossNamespace',
+  'allowExternalNameServices',
+  'nativeLB',
+  'traefikCompat',
+  'watchIngressWithoutClass',
+  'ingressClassByName',
+  'allowCrossNamespaceResources',
+  'disableSvcExternalName',
+  'allowSnippetAnnotations',
+];
+const STRINGS = ['endpoint', 'token', 'caFile', 'kubeconfig', 'labelSelector', 'ingressClass', 'publishedService', 'certAuthFilePath', 'watchNamespace', 'controllerClass', 'publishService', 'httpEntryPoint', 'httpsEntryPoint'];
 
 /** Problems with a provider's options, each `<at>.<field>: <what is wrong>`. */
-export function validateKubernetesProviderOptions(provider: 'kubernetescrd' | 'kubernetesingress', options: Record<string, unknown>, at: string): string[] {
+export function validateKubernetesProviderOptions(provider: ProviderKind, options: Record<string, unknown>, at: string): string[] {
   const problems: string[] = [];
-  for (const k of Object.keys(options)) if (!KEYS[provider].includes(k)) problems.push(`${at}.${k}: unknown option (known: ${KEYS[provider].join(', ')})`);
+  for (const k of Object.keys(options)) {
+    if (provider === 'kubernetesingressnginx' && REFUSED_NGINX_OPTIONS[k] !== undefined) problems.push(`${at}.${k}: not supported: ${REFUSED_NGINX_OPTIONS[k]}`);
+    else if (!KEYS[provider].includes(k)) problems.push(`${at}.${k}: unknown option (known: ${KEYS[provider].join(', ')})`);
+  }
+  if (options.allowSnippetAnnotations === true) problems.push(`${at}.allowSnippetAnnotations: not supported: Portico never executes nginx snippets; remove it or set it to false`);
+  if (options.watchNamespace !== undefined && options.namespaces !== undefined) problems.push(`${at}.watchNamespace: set either watchNamespace or namespaces, not both`);
+  if (options.publishStatusAddress !== undefined && (!Array.isArray(options.publishStatusAddress) || options.publishStatusAddress.some((a) => typeof a !== 'string' || !a)))
+    problems.push(`${at}.publishStatusAddress: must be a list of IP addresses or host names`);
   for (const k of BOOLEANS) if (options[k] !== undefined && typeof options[k] !== 'boolean') problems.push(`${at}.${k}: must be true or false`);
   for (const k of STRINGS) if (options[k] !== undefined && typeof options[k] !== 'string') problems.push(`${at}.${k}: must be a string`);
   if (options.namespaces !== undefined && (!Array.isArray(options.namespaces) || options.namespaces.some((n) => typeof n !== 'string' || !n)))
     problems.push(`${at}.namespaces: must be a list of namespace names`);
-  if (typeof options.publishedService === 'string' && !/^[^/]+\/[^/]+$/.test(options.publishedService))
-    problems.push(`${at}.publishedService: must be "namespace/name", got "${options.publishedService}"`);
+  for (const k of ['publishedService', 'publishService'])
+    if (typeof options[k] === 'string' && !/^[^/]+\/[^/]+$/.test(options[k])) problems.push(`${at}.${k}: must be "namespace/name", got "${options[k]}"`);
   if (options.ingressEndpoint !== undefined) {
     const e = options.ingressEndpoint as Record<string, unknown> | null;
     if (!e || typeof e !== 'object' || Object.keys(e).some((k) => k !== 'ip' && k !== 'hostname') || (!e.ip && !e.hostname))

@@ -17,6 +17,7 @@ import { convertTlsOption, convertTlsStore } from './tls.js';
 import { convertServersTransport } from './servers-transport.js';
 import { convertTraefikService } from './traefik-service.js';
 import { convertIngress, ingressClassOf } from './ingress.js';
+import { convertNginxIngress, planNginxIngresses } from './ingress-nginx/nginx-ingress.js';
 
 export interface ManifestDocument {
   /** File path, or `namespace/Kind/name` for objects read from the API. */
@@ -40,6 +41,12 @@ export interface ManifestConversionOptions {
   /** Also convert Ingress objects that name no class (one of our IngressClasses is the cluster default). */
   ingressWithoutClass?: boolean;
   /**
+   * Convert Ingress objects of these classes as ingress-nginx serves them
+   * (src/provider/manifests/ingress-nginx/): the kubernetesIngressNGINX
+   * provider, and the file provider when that provider is configured.
+   */
+  nginxIngress?: NginxIngressSelection;
+  /**
    * Providers whose objects this one reads too: the file provider running cluster YAML
    * stands in for `kubernetescrd` and `kubernetesingress`, so `x@kubernetescrd` names its own `x`.
    */
@@ -47,6 +54,14 @@ export interface ManifestConversionOptions {
   /** Services defined natively by the same provider that a reference may name when no Service manifest exists. */
   nativeServiceNames?: ReadonlySet<string>;
   log?: (level: 'debug' | 'warn', msg: string) => void;
+}
+
+export interface NginxIngressSelection {
+  classes: string[];
+  /** Also Ingresses that name no class (watchIngressWithoutClass). */
+  withoutClass: boolean;
+  /** The routers' entry points (httpEntryPoint/httpsEntryPoint); unset: all. */
+  entryPoints?: string[];
 }
 
 export interface ManifestConversion {
@@ -88,6 +103,9 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     if (all.length > 1) for (const x of all) ambiguousDefault.add(x);
   }
 
+  const nginxIngresses = objects.filter((x) => x.object.kind === 'Ingress' && ingressConverter(x.object, opts) === 'nginx').map((x) => x.object);
+  const nginxPlan = nginxIngresses.length ? planNginxIngresses(nginxIngresses) : undefined;
+
   for (const item of objects) {
     const o = item.object;
     if (!CRD_KINDS.has(o.kind) && o.kind !== 'Ingress' && !isServedSecret(o)) continue;
@@ -126,10 +144,13 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
         case 'TraefikService':
           ctx.staged.http.services[id] = convertTraefikService(o, ctx);
           break;
-        case 'Ingress':
-          if (!wantsIngress(o, opts)) continue;
-          convertIngress(o, ctx, certificates);
+        case 'Ingress': {
+          const converter = ingressConverter(o, opts);
+          if (converter === 'nginx') convertNginxIngress(o, ctx, certificates, nginxPlan!, opts.nginxIngress);
+          else if (converter === 'portico') convertIngress(o, ctx, certificates);
+          else continue;
           break;
+        }
         case 'Secret':
           certificates.push(certificateFromSecret(ns, o.metadata.name!, ctx, 'data'));
           break;
@@ -169,7 +190,7 @@ function selectObjects(docs: ManifestDocument[], opts: ManifestConversionOptions
     const known =
       (CRD_KINDS.has(o.kind) && opts.apiGroups.includes(group!) && version === 'v1alpha1') ||
       CORE_KINDS[o.kind] === o.apiVersion ||
-      (o.kind === 'Ingress' && o.apiVersion === 'networking.k8s.io/v1' && opts.ingressClass !== undefined);
+      (o.kind === 'Ingress' && o.apiVersion === 'networking.k8s.io/v1' && (opts.ingressClass !== undefined || opts.nginxIngress !== undefined));
     if (!known) {
       opts.log?.('debug', `${d.source}: skipping ${o.apiVersion} ${o.kind} ${o.metadata?.name ?? ''} (not a kind this provider reads)`);
       continue;
@@ -183,12 +204,16 @@ function selectObjects(docs: ManifestDocument[], opts: ManifestConversionOptions
   return out;
 }
 
-function wantsIngress(o: KubeObject, opts: ManifestConversionOptions): boolean {
+/** Which conversion an Ingress takes: ours (Portico/Traefik annotations), ingress-nginx's, or none. */
+function ingressConverter(o: KubeObject, opts: ManifestConversionOptions): 'portico' | 'nginx' | undefined {
   const cls = ingressClassOf(o);
   const classes = ([] as string[]).concat(opts.ingressClass ?? []);
-  const wanted = cls === undefined ? opts.ingressWithoutClass === true : classes.includes(cls);
-  if (!wanted) opts.log?.('debug', `Ingress ${o.metadata.namespace}/${o.metadata.name}: class "${cls ?? ''}" is not ${classes.map((c) => `"${c}"`).join(' or ') || 'ours'}, skipped`);
-  return wanted;
+  if (opts.ingressClass !== undefined && (cls === undefined ? opts.ingressWithoutClass === true : classes.includes(cls))) return 'portico';
+  const nginx = opts.nginxIngress;
+  if (nginx && (cls === undefined ? nginx.withoutClass : nginx.classes.includes(cls))) return 'nginx';
+  const all = [...classes, ...(nginx?.classes ?? [])];
+  opts.log?.('debug', `Ingress ${o.metadata.namespace}/${o.metadata.name}: class "${cls ?? ''}" is not ${all.map((c) => `"${c}"`).join(' or ') || 'ours'}, skipped`);
+  return undefined;
 }
 
 /**

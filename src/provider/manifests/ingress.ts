@@ -155,6 +155,35 @@ export function convertIngress(o: KubeObject, ctx: ConversionContext, certificat
     return r;
   };
 
+  for (const { host, path, pathType, backend, at: pat } of ingressPaths(spec)) {
+    const ruleText = [hostMatcher(host), pathMatcher(path, pathType, ann.pathMatcher)].filter(Boolean).join(' && ') || 'PathPrefix(`/`)';
+    const service = backendService(backend, ann, ctx, `${pat}.backend`);
+    let key = normalizeName(`${ctx.ns}-${ctx.name}-${host ?? ''}${path ?? ''}`);
+    // Traefik's name ignores pathType; two paths differing only in it must not overwrite each other.
+    if (ctx.staged.http.routers[key]) key = `${key}-${pathType.toLowerCase()}`;
+    if (ctx.staged.http.routers[key]) throw new Problem(`${pat}.path`, `host "${host ?? ''}" and path "${path ?? ''}" appear twice in this Ingress`);
+    ctx.staged.http.routers[key] = router(ruleText, service, host);
+  }
+
+  if (spec.defaultBackend !== undefined) {
+    const service = backendService(spec.defaultBackend, ann, ctx, 'spec.defaultBackend');
+    // Lowest priority: any rule of any Ingress wins over the catch-all.
+    ctx.staged.http.routers[normalizeName(`${ctx.ns}-${ctx.name}-default-backend`)] = { ...router('PathPrefix(`/`)', service, undefined), priority: 1 };
+  }
+}
+
+export interface IngressPath {
+  host: string | undefined;
+  path: string | undefined;
+  pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+  backend: unknown;
+  /** Where the path is in the object, for errors (`spec.rules[0].http.paths[1]`). */
+  at: string;
+}
+
+/** Every path of spec.rules, shape-checked, in order. */
+export function ingressPaths(spec: Record<string, unknown>): IngressPath[] {
+  const out: IngressPath[] = [];
   asArray(spec.rules, 'spec.rules').forEach((raw, i) => {
     const at = `spec.rules[${i}]`;
     const rule = asObject(raw, at);
@@ -170,26 +199,16 @@ export function convertIngress(o: KubeObject, ctx: ConversionContext, certificat
       const path = optString(p.path, `${pat}.path`);
       if (path !== undefined && !path.startsWith('/')) throw new Problem(`${pat}.path`, `must start with "/", got "${path}"`);
       const pathType = optString(p.pathType, `${pat}.pathType`) ?? 'ImplementationSpecific';
-      if (!['Exact', 'Prefix', 'ImplementationSpecific'].includes(pathType))
+      if (pathType !== 'Exact' && pathType !== 'Prefix' && pathType !== 'ImplementationSpecific')
         throw new Problem(`${pat}.pathType`, `must be Exact, Prefix or ImplementationSpecific, got "${pathType}"`);
-      const ruleText = [hostMatcher(host), pathMatcher(path, pathType, ann.pathMatcher)].filter(Boolean).join(' && ') || 'PathPrefix(`/`)';
-      const service = backendService(p.backend, ann, ctx, `${pat}.backend`);
-      let key = normalizeName(`${ctx.ns}-${ctx.name}-${host ?? ''}${path ?? ''}`);
-      // Traefik's name ignores pathType; two paths differing only in it must not overwrite each other.
-      if (ctx.staged.http.routers[key]) key = `${key}-${pathType.toLowerCase()}`;
-      if (ctx.staged.http.routers[key]) throw new Problem(`${pat}.path`, `host "${host ?? ''}" and path "${path ?? ''}" appear twice in this Ingress`);
-      ctx.staged.http.routers[key] = router(ruleText, service, host);
+      out.push({ host, path, pathType, backend: p.backend, at: pat });
     });
   });
-
-  if (spec.defaultBackend !== undefined) {
-    const service = backendService(spec.defaultBackend, ann, ctx, 'spec.defaultBackend');
-    // Lowest priority: any rule of any Ingress wins over the catch-all.
-    ctx.staged.http.routers[normalizeName(`${ctx.ns}-${ctx.name}-default-backend`)] = { ...router('PathPrefix(`/`)', service, undefined), priority: 1 };
-  }
+  return out;
 }
 
-function hostMatcher(host: string | undefined): string | undefined {
+/** The rule matching an Ingress host: exact, or `*.example.com` as one DNS label before the suffix. */
+export function hostMatcher(host: string | undefined): string | undefined {
   if (!host) return undefined;
   if (host.startsWith('*.')) return `HostRegexp(\`^[a-zA-Z0-9-]+${host.slice(1).replace(/\./g, '\\.')}$\`)`;
   return `Host(\`${host}\`)`;
@@ -205,7 +224,8 @@ function pathMatcher(path: string | undefined, pathType: string, override: strin
   return `PathPrefix(\`${path}\`)`;
 }
 
-function backendService(raw: unknown, ann: IngressAnnotations, ctx: ConversionContext, at: string): string {
+/** An Ingress backend (`{service: {name, port: {number | name}}}`) checked: the Service's name and port. */
+export function ingressBackend(raw: unknown, at: string): { name: string; port: unknown } {
   const backend = asObject(raw, at);
   checkKeys(backend, ['service', 'resource'], at);
   if (backend.resource !== undefined) throw new Problem(`${at}.resource`, 'resource backends are not supported; use a service backend');
@@ -213,9 +233,13 @@ function backendService(raw: unknown, ann: IngressAnnotations, ctx: ConversionCo
   checkKeys(svc, ['name', 'port'], `${at}.service`);
   const port = asObject(svc.port ?? {}, `${at}.service.port`);
   checkKeys(port, ['number', 'name'], `${at}.service.port`);
-  const name = reqString(svc.name, `${at}.service.name`);
+  return { name: reqString(svc.name, `${at}.service.name`), port: port.number ?? port.name };
+}
+
+function backendService(raw: unknown, ann: IngressAnnotations, ctx: ConversionContext, at: string): string {
+  const { name, port } = ingressBackend(raw, at);
   const fromService = serviceAnnotations(ctx.ns, name, ctx, `${at}.service.name`);
-  const ref = resolveServiceReference({ name, port: port.number ?? port.name, ...ann.service, ...fromService }, ctx, `${at}.service`);
+  const ref = resolveServiceReference({ name, port, ...ann.service, ...fromService }, ctx, `${at}.service`);
   if (ref.kind === 'name') return ref.name;
   ctx.staged.http.services[ref.defaultName] = ref.service;
   return ref.defaultName;

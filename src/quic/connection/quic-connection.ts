@@ -124,6 +124,12 @@ export interface QuicConnectionOptions {
    * peer's validated address; none without it.
    */
   newToken?: (address: PeerAddress | undefined) => Buffer;
+  /**
+   * Server: the client's address was validated before this connection
+   * existed (a Retry or NEW_TOKEN token in its Initial, §8.1.2/§8.1.3), so
+   * the anti-amplification limit does not apply.
+   */
+  addressValidated?: boolean;
 }
 
 export interface CloseInfo {
@@ -304,7 +310,7 @@ export class QuicConnection {
     this.localCid = options.localCid;
     this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
-    this.addressValidated = options.role === 'client';
+    this.addressValidated = options.role === 'client' || options.addressValidated === true;
     this.lastActivity = options.now;
     this.newTokenSource = options.role === 'server' ? options.newToken : undefined;
     if (options.peerAddress) this.path = this.validatedPath = copyAddress(options.peerAddress);

@@ -39,6 +39,8 @@ export interface ConnectionHost {
   register(cid: Buffer, conn: QuicheConnectionHandle): void;
   unregister(cid: Buffer): void;
   closed(conn: QuicheConnectionHandle): void;
+  /** The handshake completed (before the application hears of it). */
+  established(conn: QuicheConnectionHandle): void;
   generator: ConnectionIdGenerator;
   /** The stateless reset token for a connection ID we issue (RFC 9000 §10.3). */
   resetToken(cid: Buffer): bigint;
@@ -128,6 +130,7 @@ export class QuicheConnectionHandle implements QuicConnection {
     if (this.done) return;
     if (!this.established && this.conn.isEstablished()) {
       this.established = true;
+      this.host.established(this);
       this.alpn = Buffer.from(this.conn.applicationProto()).toString('latin1') || undefined;
       this.keylog?.flush();
       this.qlog('connectivity', 'connection_state_updated', { new: 'handshake_complete' });

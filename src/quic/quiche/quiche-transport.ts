@@ -17,7 +17,7 @@ import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOpti
 import { ClientHelloSniffer } from '../initial/client-hello-sniffer.js';
 import { loadQuiche, type Quiche, type QuicheConfig } from './binding.js';
 import { QuicheConnectionHandle, type ConnectionHost } from './quiche-connection.js';
-import { RetryTokens } from '../retry-tokens.js';
+import { RetryTokens, retryRequired } from '../retry-tokens.js';
 import { StatelessResets } from '../stateless-reset.js';
 import { KeylogCollector } from '../keylog-collector.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
@@ -51,6 +51,8 @@ class QuicheListener implements QuicListener {
   private readonly host: ConnectionHost;
   private readonly ticketKey = randomBytes(48);
   private readonly retryTokens = new RetryTokens();
+  /** Connections accepted whose handshake has not completed (for `retry: 'auto'`). */
+  private handshaking = 0;
   private readonly resets: StatelessResets;
   private readonly scratch = Buffer.allocUnsafe(MAX_DATAGRAM);
   private socket4: UdpSocket | undefined;
@@ -79,7 +81,13 @@ class QuicheListener implements QuicListener {
         for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
         this.connections.delete(conn);
         this.counters.connectionsClosed++;
-        if (!conn.wasEstablished) this.counters.handshakeFailures++;
+        if (!conn.wasEstablished) {
+          this.counters.handshakeFailures++;
+          this.handshaking--;
+        }
+      },
+      established: () => {
+        this.handshaking--;
       },
     };
   }
@@ -138,11 +146,12 @@ class QuicheListener implements QuicListener {
       }
       if (this.pending.size >= MAX_PENDING_HANDSHAKES) return this.drop('handshake-backlog');
       let odcid: Buffer | undefined;
-      if (this.opts.retry) {
-        const token = header.token ? Buffer.from(header.token) : Buffer.alloc(0);
-        if (token.length === 0) return this.sendRetry(socket, header, rinfo);
+      const token = header.token ? Buffer.from(header.token) : Buffer.alloc(0);
+      if (token.length > 0 && this.opts.retry && this.retryTokens.isRetryToken(token)) {
         odcid = this.retryTokens.validate(token, rinfo.address, dcid);
         if (!odcid) return this.drop('invalid-retry-token');
+      } else if (retryRequired(this.opts.retry, this.handshaking + this.pending.size)) {
+        return this.sendRetry(socket, header, rinfo);
       }
       p = { sniffer: new ClientHelloSniffer(), datagrams: [], created: Date.now(), odcid };
       this.pending.set(key, p);
@@ -242,6 +251,7 @@ class QuicheListener implements QuicListener {
       this.table.set(cid, handle);
     }
     this.connections.add(handle);
+    this.handshaking++;
     this.counters.connectionsAccepted++;
     this.opts.onConnection(handle);
     for (const d of datagrams) handle.receive(d, from);

@@ -5,9 +5,11 @@
  * the listener feeds it datagrams and expiries and calls `service(now)`
  * once per event-loop turn for each connection that had something happen,
  * which drains the connection's and the streams' events, calls the
- * application, and returns the datagrams to send.
+ * application, and returns the datagrams to send and where each goes (the
+ * connection follows migration itself; `remoteAddress` is its validated
+ * peer address, what ClientIP rules, X-Forwarded-For and logs see).
  */
-import type { QuicConnection as SansIoConnection, CloseInfo } from '../connection/quic-connection.js';
+import type { QuicConnection as SansIoConnection, CloseInfo, PeerAddress } from '../connection/quic-connection.js';
 import type { QuicConnection, QuicConnectionEvents, QuicConnectionStats } from '../transport.js';
 import type { QlogWriter } from '../qlog/qlog-writer.js';
 
@@ -18,6 +20,9 @@ const WRITABLE_MARK = 256 * 1024;
 export interface PorticoConnectionHost {
   /** Something happened outside a listener pass (an application write, close…): service it this turn. */
   wake(conn: PorticoConnection): void;
+  /** The connection issued `cid` (packets to it are routed here) or the peer retired it (forgotten). */
+  routeConnectionId(conn: PorticoConnection, cid: Buffer): void;
+  unrouteConnectionId(conn: PorticoConnection, cid: Buffer): void;
 }
 
 export class PorticoConnection implements QuicConnection {
@@ -40,7 +45,7 @@ export class PorticoConnection implements QuicConnection {
     readonly connection: SansIoConnection,
     /** The client's SNI: known once TLS read the ClientHello, before the application sees the connection. */
     public serverName: string | undefined,
-    remote: { address: string; port: number },
+    remote: PeerAddress,
     readonly localAddress: string,
     readonly localPort: number,
     private readonly qlogWriter: QlogWriter | undefined,
@@ -145,24 +150,29 @@ export class PorticoConnection implements QuicConnection {
 
   // ------------------------------------------------ listener → connection
 
-  /** A datagram from the peer; its source becomes the peer's address once something in it authenticated. */
-  receive(data: Buffer, address: string, port: number, now: number): void {
-    this.connection.receiveDatagram(data, now);
-    if ((address !== this.remoteAddress || port !== this.remotePort) && this.connection.lastDatagramAuthenticated) {
-      this.qlog('connectivity', 'connection_migrated', { from: `${this.remoteAddress}:${this.remotePort}`, to: `${address}:${port}` });
-      this.remoteAddress = address;
-      this.remotePort = port;
-    }
+  /**
+   * A datagram from the peer and its source. The connection decides whether
+   * the peer moved (path validation, RFC 9000 §9); `remoteAddress` follows
+   * only once the new path is validated (service(), 'peerAddressChanged').
+   */
+  receive(data: Buffer, from: PeerAddress, now: number): void {
+    this.connection.receiveDatagram(data, now, from);
   }
 
   /**
    * Runs the application for everything that happened, then returns the
    * datagrams due now. Called by the listener once per turn per connection.
    */
-  service(now: number): Buffer[] {
+  service(now: number, destinations: (PeerAddress | undefined)[]): Buffer[] {
     const c = this.connection;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
-      if (e.type === 'handshakeComplete') {
+      if (e.type === 'connectionIdIssued') this.host.routeConnectionId(this, e.cid);
+      else if (e.type === 'connectionIdRetired') this.host.unrouteConnectionId(this, e.cid);
+      else if (e.type === 'peerAddressChanged') {
+        this.qlog('connectivity', 'connection_migrated', { old: { ip: this.remoteAddress, port: this.remotePort }, new: { ip: e.address.address, port: e.address.port } });
+        this.remoteAddress = e.address.address;
+        this.remotePort = e.address.port;
+      } else if (e.type === 'handshakeComplete') {
         this.alpn = e.info.alpn;
         this.wasEstablished = true;
         this.qlog('connectivity', 'connection_state_updated', { new: 'handshake_complete', cipher_suite: e.info.cipherSuite, group: e.info.group });
@@ -201,9 +211,10 @@ export class PorticoConnection implements QuicConnection {
     }
     if (c.isClosed) {
       this.notifyClosed(this.closeReason ?? 'closed');
+      destinations.length = 0;
       return [];
     }
-    return c.sendDatagrams(now);
+    return c.sendDatagrams(now, destinations);
   }
 
   /** Ends the connection without a word to the peer (listener shutdown after the grace period). */

@@ -12,15 +12,15 @@
  */
 import type dgram from 'node:dgram';
 import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import { QuicConnection as SansIoConnection } from '../connection/quic-connection.js';
+import { QuicConnection as SansIoConnection, type PeerAddress } from '../connection/quic-connection.js';
 import { PacketHeader, PacketType, isKnownVersion, parsePacketHeader, readDestinationCid } from '../packet/packet-header.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { buildRetryPacket } from '../packet/retry-packet.js';
 import { createQuicTlsServer } from '../tls13/index.js';
 import type { QuicTlsServerCertificate } from '../tls13/quic-tls.js';
-import { RetryTokens } from '../retry-tokens.js';
+import { RetryTokens, retryRequired } from '../retry-tokens.js';
 import { StatelessResets } from '../stateless-reset.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
 import type { QuicConnection, QuicListener, QuicListenerCounters, QuicListenOptions } from '../transport.js';
@@ -57,7 +57,9 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private socket6: UdpSocket | undefined;
   private readonly header = new PacketHeader();
   private readonly resets: StatelessResets;
-  private readonly retryTokens = new RetryTokens();
+  private readonly retryTokens: RetryTokens;
+  /** Where each datagram of the last `service` goes (the connection decides: migration, probes on other paths). */
+  private readonly destinations: (PeerAddress | undefined)[] = [];
   private readonly certificates = new CertificateCache();
   private readonly ticketKey = randomBytes(32);
   private readonly timers = new TimerHeap<PorticoConnection>();
@@ -71,6 +73,9 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   constructor(private readonly opts: PorticoListenerOptions) {
     this.resets = new StatelessResets({ key: opts.statelessResetKey });
+    // Address tokens are accepted by every process that shares the reset key (workers, replicas), under a key of their own.
+    const tokenKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic address tokens v1').digest() : undefined;
+    this.retryTokens = new RetryTokens({ key: tokenKey });
     // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
     if (opts.keylogFile) opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
@@ -99,7 +104,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     if (!dcid) return this.drop('not-quic');
     const known = this.table.get(dcid.toString('hex'));
     if (known) {
-      known.receive(msg, rinfo.address, rinfo.port, performance.now());
+      // RemoteInfo is a PeerAddress (address, port, family); the connection copies what it keeps.
+      known.receive(msg, rinfo, performance.now());
       return this.wake(known);
     }
     const h = this.header;
@@ -131,17 +137,37 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     if (this.handshaking >= MAX_PENDING_HANDSHAKES) return this.drop('handshake-backlog');
     let originalDcid: Buffer = Buffer.from(dcid);
     let retrySourceCid: Buffer | undefined;
-    if (this.opts.retry) {
-      if (h.tokenLength === 0) return this.sendRetry(socket, h, rinfo);
-      const odcid = this.retryTokens.validate(Buffer.from(h.token), rinfo.address, dcid);
-      if (!odcid) return this.drop('invalid-retry-token');
-      originalDcid = odcid;
-      retrySourceCid = Buffer.from(dcid);
+    let validated = false;
+    if (h.tokenLength > 0) {
+      const token = Buffer.from(h.token);
+      const odcid = this.retryTokens.validate(token, rinfo.address, dcid);
+      if (odcid) {
+        originalDcid = odcid;
+        retrySourceCid = Buffer.from(dcid);
+        validated = true;
+      } else if (this.retryTokens.isRetryToken(token)) {
+        // The answer to a Retry with a forged, stale or foreign token: a second Retry would be ignored (§17.2.5.2).
+        return this.drop('invalid-retry-token');
+      } else {
+        // A NEW_TOKEN token from an earlier connection proves the address as well as a Retry would (§8.1.3); one we
+        // cannot use (another server's, expired) is no reason to refuse: Retry or carry on as without one.
+        validated = this.retryTokens.validateNewToken(token, rinfo.address);
+      }
     }
-    this.accept(socket, msg, rinfo, originalDcid, retrySourceCid, Buffer.from(h.scid), h.version);
+    if (!validated && retryRequired(this.opts.retry, this.handshaking)) return this.sendRetry(socket, h, rinfo);
+    this.accept(socket, msg, rinfo, originalDcid, retrySourceCid, Buffer.from(h.scid), h.version, validated);
   }
 
-  private accept(socket: UdpSocket, msg: Buffer, rinfo: RemoteInfo, originalDcid: Buffer, retrySourceCid: Buffer | undefined, clientScid: Buffer, version: number): void {
+  private accept(
+    socket: UdpSocket,
+    msg: Buffer,
+    rinfo: RemoteInfo,
+    originalDcid: Buffer,
+    retrySourceCid: Buffer | undefined,
+    clientScid: Buffer,
+    version: number,
+    addressValidated: boolean,
+  ): void {
     const o = this.opts;
     // After a Retry the client already addresses us by the ID we chose in the Retry; keep it.
     const localCid = retrySourceCid ?? o.connectionIds.generate();
@@ -164,6 +190,12 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
         maxDatagramSize: MAX_DATAGRAM,
         congestionControl: 'cubic',
         now,
+        peerAddress: rinfo,
+        addressValidated,
+        // More IDs for the client to move to (migration, NAT rebinding), each with its reset token; routed on connectionIdIssued.
+        connectionIdGenerator: o.connectionIds,
+        resetToken: (cid) => this.resets.token(cid),
+        newToken: (address) => this.retryTokens.mintNewToken((address ?? rinfo).address),
         transportParameters: {
           maxIdleTimeout: o.idleTimeoutMs,
           initialMaxData: o.connectionWindow ?? 16 * 1024 * 1024,
@@ -191,7 +223,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       o.log('debug', `QUIC connection from ${rinfo.address}:${rinfo.port} not created: ${(err as Error).message}`);
       return this.drop('accept-failed');
     }
-    conn = new PorticoConnection(this, sans, serverName, { address: rinfo.address, port: rinfo.port }, local.address, local.port, qlog, () => performance.now());
+    conn = new PorticoConnection(this, sans, serverName, rinfo, local.address, local.port, qlog, () => performance.now());
     qlog?.event('connectivity', 'connection_started', {
       ip_version: isIPv4(rinfo.address) ? 'ipv4' : 'ipv6',
       src_ip: rinfo.address,
@@ -201,7 +233,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       src_cid: originalDcid.toString('hex'),
       dst_cid: localCid.toString('hex'),
     });
-    conn.receive(msg, rinfo.address, rinfo.port, now);
+    conn.receive(msg, rinfo, now);
     if (!sans.lastDatagramAuthenticated) {
       // Nothing in it decrypted under the Initial keys of its DCID: not a client's first flight. Keep no state (a TLS
       // engine held until the idle timeout per forged Initial would be cheap to exhaust).
@@ -209,11 +241,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       return this.drop('invalid-initial');
     }
     // The client keeps addressing its Initials to the DCID it chose until it learns ours.
-    for (const cid of [localCid, Buffer.from(readDestinationCid(msg, 0)!)]) {
-      const key = cid.toString('hex');
-      conn.cids.add(key);
-      this.table.set(key, conn);
-    }
+    for (const cid of [localCid, Buffer.from(readDestinationCid(msg, 0)!)]) this.routeConnectionId(conn, cid);
     this.all.add(conn);
     this.handshaking++;
     this.wake(conn);
@@ -251,6 +279,25 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.counters.retriesSent++;
   }
 
+  // ------------------------------------------------ connection IDs
+
+  /** Packets to `cid` reach `conn` (PorticoConnectionHost: the connection issued it). */
+  routeConnectionId(conn: PorticoConnection, cid: Buffer): void {
+    const key = cid.toString('hex');
+    const owner = this.table.get(key);
+    // A random 16-byte (or QUIC-LB nonce) collision with a live connection: never steal its packets.
+    if (owner && owner !== conn) return;
+    conn.cids.add(key);
+    this.table.set(key, conn);
+  }
+
+  /** The peer retired `cid`: packets to it are no longer this connection's (and get a stateless reset). */
+  unrouteConnectionId(conn: PorticoConnection, cid: Buffer): void {
+    const key = cid.toString('hex');
+    if (!conn.cids.delete(key)) return;
+    if (this.table.get(key) === conn) this.table.delete(key);
+  }
+
   // ------------------------------------------------ the per-turn pass
 
   /** Services `conn` in this turn's pass (PorticoConnectionHost). */
@@ -279,10 +326,17 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private serviceOne(conn: PorticoConnection, now: number): void {
     const wasEstablished = conn.wasEstablished;
     if (!wasEstablished && conn.connection.isEstablished) this.established(conn);
-    const datagrams = conn.service(now);
+    const destinations = this.destinations;
+    const datagrams = conn.service(now, destinations);
     if (datagrams.length) {
-      const socket = (isIPv4(conn.remoteAddress) ? this.socket4 : this.socket6) ?? this.sockets[0]!;
-      for (const d of datagrams) this.sendTo(socket, d, conn.remoteAddress, conn.remotePort);
+      for (let i = 0; i < datagrams.length; i++) {
+        // Each datagram goes where the connection says: its current path (maybe one under validation) or a prober's address.
+        const to = destinations[i];
+        const address = to ? to.address : conn.remoteAddress;
+        const port = to ? to.port : conn.remotePort;
+        const v6 = to ? to.family === 'IPv6' : !isIPv4(address);
+        this.sendTo((v6 ? this.socket6 : this.socket4) ?? this.sockets[0]!, datagrams[i]!, address, port);
+      }
       if (datagrams.length >= MAX_DATAGRAMS_PER_PASS) this.again.push(conn);
     }
     if (conn.connection.isClosed) return this.forget(conn);

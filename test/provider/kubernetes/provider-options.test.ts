@@ -26,4 +26,23 @@ describe('Kubernetes provider options', () => {
     expect(validateKubernetesProviderOptions('kubernetescrd', { publishedService: 'a/b' }, 'providers.kubernetesCRD')).toEqual([expect.stringMatching(/publishedService: unknown option/)]);
     expect(validateKubernetesProviderOptions('kubernetesingress', { publishedService: 'a/b' }, 'providers.kubernetesIngress')).toEqual([]);
   });
+
+  test('kubernetesIngressNGINX takes Traefik\'s option names and refuses the ones Portico does not honour, naming them', () => {
+    expect(
+      validateKubernetesProviderOptions(
+        'kubernetesingressnginx',
+        { ingressClass: 'nginx', controllerClass: 'k8s.io/ingress-nginx', watchIngressWithoutClass: true, ingressClassByName: false, watchNamespace: 'shop', publishService: 'portico/portico', publishStatusAddress: ['1.2.3.4'], allowSnippetAnnotations: false, certAuthFilePath: '/ca.crt', httpEntryPoint: 'web', httpsEntryPoint: 'websecure' },
+        'providers.kubernetesIngressNGINX',
+      ),
+    ).toEqual([]);
+    expect(
+      validateKubernetesProviderOptions('kubernetesingressnginx', { defaultBackendService: 'a/b', allowSnippetAnnotations: true, publishService: 'x', watchNamespace: 'a', namespaces: ['b'], allowCrossNamespace: true }, 'providers.kubernetesIngressNGINX'),
+    ).toEqual([
+      'providers.kubernetesIngressNGINX.defaultBackendService: not supported: give an Ingress without rules a spec.defaultBackend instead',
+      expect.stringMatching(/^providers\.kubernetesIngressNGINX\.allowCrossNamespace: unknown option \(known: .*allowCrossNamespaceResources/),
+      'providers.kubernetesIngressNGINX.allowSnippetAnnotations: not supported: Portico never executes nginx snippets; remove it or set it to false',
+      'providers.kubernetesIngressNGINX.watchNamespace: set either watchNamespace or namespaces, not both',
+      'providers.kubernetesIngressNGINX.publishService: must be "namespace/name", got "x"',
+    ]);
+  });
 });

@@ -228,12 +228,18 @@ describe('Retry', () => {
       // An Initial without a token is answered with a Retry, without state.
       expect(await exchange(longHeader(1, 1200), r.port)).toHaveLength(1);
       expect(r.listener.counters.retriesSent).toBe(2);
-      // A made-up token gets nothing, and is counted.
+      // A made-up token in the form of our Retry tokens gets nothing, and is counted.
       const forged = longHeader(1, 1200);
       forged[23] = 20; // token length
       Buffer.alloc(20, 0x5a).copy(forged, 24);
+      forged[24] = 1; // the Retry token format byte
       expect(await exchange(forged, r.port)).toEqual([]);
       expect(r.listener.counters.datagramsDropped['invalid-retry-token']).toBe(1);
+      expect(r.listener.connections.size).toBe(0);
+      // A token of another kind (another server's NEW_TOKEN, say) is no reason to refuse (RFC 9000 §8.1.3): a Retry, as without one.
+      forged[24] = 0x5a;
+      expect(await exchange(forged, r.port)).toHaveLength(1);
+      expect(r.listener.counters.retriesSent).toBe(3);
       expect(r.listener.connections.size).toBe(0);
     } finally {
       await r.listener.close();

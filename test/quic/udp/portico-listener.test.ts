@@ -12,7 +12,10 @@ import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js'
 import { porticoTransport } from '../../../src/quic/udp/portico-transport.js';
 import type { QuicConnection, QuicListener, QuicListenOptions } from '../../../src/quic/transport.js';
 import { StatelessResets } from '../../../src/quic/stateless-reset.js';
+import { AUTO_RETRY_HANDSHAKES } from '../../../src/quic/retry-tokens.js';
 import { gtlsclient } from '../../support/gtlsclient.js';
+import { QuicConnection as SansIoConnection } from '../../../src/quic/connection/quic-connection.js';
+import { createQuicTlsClient } from '../../../src/quic/tls13/index.js';
 import { TestPki } from '../../support/pki.js';
 
 const pki = new TestPki('portico listener test CA');
@@ -175,4 +178,131 @@ describe('PorticoListener with gtlsclient', () => {
     expect(listener.counters.handshakeFailures).toBe(1);
     expect(listener.counters.connectionsClosed).toBe(1);
   }, 30_000);
+});
+
+/**
+ * Our own sans-I/O connection as a client over a real UDP socket; `turn()`
+ * runs its timers, sends what it has and waits a moment for answers.
+ * `initialToken` goes in its Initial packets (a NEW_TOKEN token from before).
+ */
+async function ourClient(port: number, initialToken?: Buffer): Promise<{ client: SansIoConnection; socket: Socket; turn(): Promise<void>; runUntil(done: () => boolean, ms: number): Promise<void> }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  const client = new SansIoConnection({
+    role: 'client',
+    localCid: randomBytes(8),
+    remoteCid: randomBytes(8),
+    now: performance.now(),
+    transportParameters: { activeConnectionIdLimit: 8 },
+    createTls: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], insecure: true, now: () => Date.now() }),
+  });
+  // The connection has no option for a token of its own (it sends the one a Retry gave it): put it where that one goes.
+  if (initialToken) (client as unknown as { retryToken: Buffer }).retryToken = initialToken;
+  socket.on('message', (m, rinfo) => client.receiveDatagram(m, performance.now(), { address: rinfo.address, port: rinfo.port, family: 'IPv4' }));
+  const turn = async () => {
+    const now = performance.now();
+    if (now >= client.nextTimeout()) client.handleTimeout(now);
+    for (const d of client.sendDatagrams(now)) socket.send(d, port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 2));
+  };
+  const runUntil = async (done: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!done() && !client.isClosed && Date.now() < deadline) await turn();
+  };
+  return { client, socket, turn, runUntil };
+}
+
+/** The listener's routing table (private): connection ID (hex) → connection. */
+const routingTable = (l: QuicListener) => (l as unknown as { table: Map<string, QuicConnection> }).table;
+
+describe('PorticoListener address validation', () => {
+  it('NEW_TOKEN: a client that comes back with the token from its last connection needs no Retry (retry: true)', async () => {
+    const { listener, accepted } = await listen({ retry: true });
+    const first = await ourClient(listener.port);
+    await first.runUntil(() => first.client.newToken !== undefined, 8_000);
+    first.socket.close();
+    const token = first.client.newToken;
+    expect(token, 'the server sent NEW_TOKEN').toBeDefined();
+    expect(listener.counters.retriesSent).toBe(1);
+    const second = await ourClient(listener.port, token);
+    await second.runUntil(() => second.client.isHandshakeConfirmed, 8_000);
+    second.socket.close();
+    expect(second.client.isEstablished).toBe(true);
+    expect(listener.counters.retriesSent, 'no Retry for the client with a token').toBe(1);
+    expect(accepted.length).toBe(2);
+    // Garbage where a token goes is no reason to refuse: the client gets a Retry, as without one.
+    const third = await ourClient(listener.port, Buffer.concat([Buffer.of(0xff), randomBytes(39)]));
+    await third.runUntil(() => third.client.isHandshakeConfirmed, 8_000);
+    third.socket.close();
+    expect(third.client.isEstablished).toBe(true);
+    expect(listener.counters.retriesSent).toBe(2);
+  }, 30_000);
+});
+
+describe('PorticoListener retry: auto', () => {
+  it('accepts without Retry until AUTO_RETRY_HANDSHAKES handshakes are in progress, then answers new clients with a Retry', async () => {
+    const { listener } = await listen({ retry: 'auto', maxConnections: 1_000 });
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const retries: Buffer[] = [];
+    socket.on('message', (m) => {
+      if ((m[0]! & 0xf0) === 0xf0) retries.push(m); // long header, type 3: Retry
+    });
+    // First flights only: each becomes a handshake in progress on the server (the clients never answer).
+    for (let i = 0; i < AUTO_RETRY_HANDSHAKES + 5; i++) {
+      const client = new SansIoConnection({
+        role: 'client',
+        localCid: randomBytes(8),
+        remoteCid: randomBytes(8),
+        now: performance.now(),
+        createTls: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], insecure: true, now: () => Date.now() }),
+      });
+      for (const d of client.sendDatagrams(performance.now())) socket.send(d, listener.port, '127.0.0.1');
+      if (i % 16 === 15) await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let i = 0; i < 100 && listener.counters.retriesSent < 5; i++) await new Promise((r) => setTimeout(r, 50));
+    socket.close();
+    expect(listener.counters.retriesSent).toBe(5);
+    expect(retries.length).toBe(5);
+    expect((listener as unknown as { handshaking: number }).handshaking).toBe(AUTO_RETRY_HANDSHAKES);
+  }, 30_000);
+});
+
+describe('PorticoListener connection IDs', () => {
+  it('a client that retires every connection ID it gets, as fast as it can (CVE-2024-1410): IDs turn over, the table never grows past the active limit', async () => {
+    const { listener, accepted } = await listen();
+    const { client, socket, turn } = await ourClient(listener.port);
+    // The hostile part, through the client's own retirement queue: every ID but the one in use goes back at once.
+    const peerIds = (client as unknown as { peerCids: { ids: Map<number, unknown>; activeSequence: number; pendingRetire: number[] } }).peerCids;
+    let retired = 0;
+    let largestTable = 0;
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline && retired < 1_000 && !client.isClosed) {
+      for (const seq of [...peerIds.ids.keys()]) {
+        if (seq === peerIds.activeSequence || peerIds.pendingRetire.length >= 32) continue;
+        peerIds.ids.delete(seq);
+        peerIds.pendingRetire.push(seq);
+        retired++;
+      }
+      await turn();
+      largestTable = Math.max(largestTable, routingTable(listener).size);
+    }
+    socket.close();
+    expect(client.isEstablished, 'the connection survived the flood').toBe(true);
+    expect(retired, 'the server kept issuing replacements').toBeGreaterThanOrEqual(1_000);
+    expect(accepted.length).toBe(1);
+    // Eight active IDs at most (our cap and the client's limit), plus the client's original DCID.
+    expect(largestTable).toBeLessThanOrEqual(9);
+    expect((accepted[0] as unknown as { cids: Set<string> }).cids.size).toBeLessThanOrEqual(9);
+  }, 20_000);
+
+  it('issues the client more connection IDs (NEW_CONNECTION_ID), each with the reset token of the shared key', async () => {
+    const { listener, accepted } = await listen();
+    const r = await gtlsclient(['127.0.0.1', String(listener.port), `https://localhost:${listener.port}/`], { idleTimeout: '2s', timeoutMs: 15_000 });
+    expect(accepted.length, r.out.slice(-2000)).toBe(1);
+    const issued = [...r.out.matchAll(/frm rx \d+ \w+ NEW_CONNECTION_ID\(0x18\) seq=(\d+) cid=0x([0-9a-f]+) retire_prior_to=\d+ stateless_reset_token=0x([0-9a-f]+)/g)];
+    expect(issued.length, r.out.slice(-3000)).toBeGreaterThanOrEqual(1);
+    const resets = new StatelessResets({ key: resetKey });
+    for (const [, , cid, token] of issued) expect(token).toBe(resets.token(Buffer.from(cid!, 'hex')).toString('hex'));
+  }, 20_000);
 });

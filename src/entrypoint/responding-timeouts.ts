@@ -1,0 +1,34 @@
+/**
+ * An entrypoint's `transport.respondingTimeouts` in milliseconds, with their
+ * defaults, for every listener of the entrypoint (TCP: h1/h2; UDP: HTTP/3),
+ * so a request has the same deadlines whichever protocol carries it.
+ */
+import { parseDurationMs } from '../config/duration.js';
+import type { EntryPointConfig } from '../config/static-config.js';
+
+/**
+ * Whole-response limit (Traefik's writeTimeout, whose default is none): long enough for a large
+ * download or a long poll, short enough that no response holds a backend connection for ever.
+ * Server-sent event streams and downloads that take longer need it raised (or 0).
+ */
+const DEFAULT_WRITE_TIMEOUT_S = 300;
+/** A client that takes none of a response's waiting bytes for this long is gone or hostile (nginx's send_timeout is 60 s too). */
+const DEFAULT_WRITE_STALL_TIMEOUT_S = 60;
+
+export interface RespondingTimeouts {
+  /** 0 = no limit, for each. */
+  readTimeoutMs: number;
+  idleTimeoutMs: number;
+  writeTimeoutMs: number;
+  writeStallTimeoutMs: number;
+}
+
+export function respondingTimeouts(transport: EntryPointConfig['transport']): RespondingTimeouts {
+  const t = transport?.respondingTimeouts;
+  return {
+    readTimeoutMs: parseDurationMs(t?.readTimeout ?? 60),
+    idleTimeoutMs: parseDurationMs(t?.idleTimeout ?? 180),
+    writeTimeoutMs: parseDurationMs(t?.writeTimeout ?? DEFAULT_WRITE_TIMEOUT_S),
+    writeStallTimeoutMs: parseDurationMs(t?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
+  };
+}
