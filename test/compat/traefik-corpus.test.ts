@@ -25,7 +25,7 @@ const corpus = resolve('test/compat/traefik-docs');
 
 function portico(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((done) =>
-    execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [cli, ...args], { timeout: 100_000 }, (err, stdout, stderr) =>
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
@@ -55,7 +55,7 @@ async function serve(config: string, ready: () => Promise<boolean>): Promise<{ c
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
-  const end = Date.now() + 20_000;
+  const end = Date.now() + 60_000;
   while (Date.now() < end && child.exitCode === null) {
     if (await ready().catch(() => false)) return { child, log: () => log };
     await new Promise((r) => setTimeout(r, 100));
@@ -79,7 +79,7 @@ function peerCertificate(
 }
 
 // Each `portico` run loads the whole server; on a loaded 2-core machine a check takes seconds.
-describe('Traefik documentation corpus', { timeout: 90_000 }, () => {
+describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
   const peers = new UdpPeerSet();
   const backends: Backend[] = [];
   const v: Record<string, string | number> = {};
@@ -128,7 +128,7 @@ describe('Traefik documentation corpus', { timeout: 90_000 }, () => {
       join(dir, 'static.yml'),
       async () => (await fetch(`http://127.0.0.1:${v.TRAEFIK}/api/overview`)).ok && (await on('example.com', '/api')).status === 200,
     );
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     main?.child.kill('SIGTERM');
