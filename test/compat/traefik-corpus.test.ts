@@ -115,6 +115,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
       BACKEND_B_PORT: b.port,
       MIRROR: mirror.url,
       DEAD: `http://127.0.0.1:${await freePort()}`,
+      DEAD_2: `http://127.0.0.1:${await freePort()}`,
       UDP_ECHO: echo.port,
       CERT_SNI: sni.certFile,
       KEY_SNI: sni.keyFile,
@@ -209,12 +210,14 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     expect((await on('buffering.example', '/', ['--data-binary', 'x'.repeat(1000)])).status).toBe(413);
   });
 
-  test('middlewares: inFlightReq refuses a second request while one is in flight; circuitBreaker opens on network errors', async () => {
+  test('middlewares: inFlightReq refuses a second request while one is in flight; retry hides a dead server; circuitBreaker opens on network errors', async () => {
     const slow = on('inflightreq.example', '/slow?ms=2000');
     await new Promise((r) => setTimeout(r, 500));
     expect((await on('inflightreq.example')).status).toBe(429);
     expect((await slow).status).toBe(200);
     expect((await on('inflightreq.example')).status).toBe(200);
+    // retry: the dead server of the pair is never seen by the client.
+    for (let i = 0; i < 4; i++) expect(backendOf((await on('retry.example')).body)).toBe('a');
     // A dead server answers 502 until the breaker sees the error ratio and opens: 503 from then on.
     const seen: number[] = [];
     const end = Date.now() + 10_000;
