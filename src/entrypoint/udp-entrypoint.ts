@@ -95,7 +95,8 @@ export class UdpEntryPoint {
       session = undefined;
     }
     if (!session) {
-      if (this.draining || !route) return this.counters.countDrop('no-route');
+      if (this.draining) return this.counters.countDrop('shutting-down');
+      if (!route) return this.counters.countDrop('no-route');
       if (this.sessions.size >= this.maxSessions) return this.counters.countDrop('sessions-full');
       const backend = route.pick();
       if (!backend) return this.counters.countDrop('no-backend');

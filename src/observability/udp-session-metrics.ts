@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { scrapeTimeMetric, type MetricValue } from './scrape-time-metric.js';
 
 /** Why a client's datagram was not forwarded. */
-export type UdpDropReason = 'no-route' | 'no-backend' | 'sessions-full' | 'send-failed';
+export type UdpDropReason = 'no-route' | 'no-backend' | 'sessions-full' | 'send-failed' | 'shutting-down';
 
 /** Why a session ended. */
 export type UdpCloseReason = 'idle' | 'backend-error' | 'route-changed' | 'shutdown';
@@ -83,7 +83,7 @@ export class UdpSessionMetrics {
       ),
       scrapeTimeMetric(
         'portico_udp_dropped_total',
-        'Client datagrams not relayed, by reason (no UDP router, no backend, session table full, send failed)',
+        'Client datagrams not relayed, by reason (no UDP router, no backend, session table full, send failed, a new client while shutting down)',
         'counter',
         each((entrypoint, c) => [...c.dropped].map(([reason, value]) => ({ labels: { entrypoint, reason }, value }))),
       ),
