@@ -136,7 +136,7 @@ describe('retry end to end', () => {
       expect(await statuses(proto, `/reset/${proto}`, 50)).toEqual(Array(50).fill(200));
       // Round robin sent about half of them to the resetter: each of those was retried.
       expect(hits.reset - resetsBefore).toBeGreaterThanOrEqual(10);
-    });
+    }, 90_000);
   }
 
   test('each attempt sees the request as it reached retry (stripPrefix strips once) and the middlewares after retry still shape the response', async () => {
