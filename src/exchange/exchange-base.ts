@@ -38,6 +38,27 @@ export interface ExchangeInit {
   requestHeaders: HeaderMap;
 }
 
+/** What a request of its own needs besides the connection it borrows. */
+export type DerivedRequest = Pick<ExchangeInit, 'body' | 'hasBody' | 'method' | 'url' | 'authority' | 'requestHeaders'>;
+
+/**
+ * The init of an exchange Portico makes on behalf of a client's (a mirror's copy, an error page
+ * request): the client's connection as it is, with another request.
+ */
+export function derivedExchangeInit(ex: Exchange, request: DerivedRequest): ExchangeInit {
+  return {
+    protocol: ex.protocol,
+    entryPoint: ex.entryPoint,
+    scheme: ex.scheme,
+    facts: ex.facts,
+    remoteAddress: ex.remoteAddress,
+    remotePort: ex.remotePort,
+    localPort: ex.localPort,
+    tls: ex.tls,
+    ...request,
+  };
+}
+
 export abstract class ExchangeBase implements Exchange {
   readonly protocol: HttpProtocol;
   readonly entryPoint: string;

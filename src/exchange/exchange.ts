@@ -99,6 +99,12 @@ export type RetryableUpstreamFailure = 'connect' | 'reset';
 export interface UpstreamRetry {
   /** True takes the failure: nothing is written to the client, and the middleware sends the request again. */
   offer(failure: RetryableUpstreamFailure): boolean;
+  /**
+   * Servers (origins) that failed earlier attempts of this request: a load balancer adds the one
+   * it tried when the attempt failed, and picks another while it has one (round robin alone may
+   * hand the same dead server to the same request again when other requests pick in between).
+   */
+  readonly failedServers: Set<string>;
 }
 
 /** What was registered on an exchange's response (hooks, interceptors) at one moment; see `Exchange.markResponseHandlers`. */

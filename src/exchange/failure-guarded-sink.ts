@@ -6,8 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ResponseSink } from './exchange.js';
-
-type SinkEvent = 'drain' | 'close' | 'finish';
+import { ForwardingSink } from './forwarding-sink.js';
 
 /** Accepts and drops everything; says finished on end so a writer waiting for that moves on. */
 export class DiscardingSink extends EventEmitter implements ResponseSink {
@@ -40,23 +39,21 @@ export class DiscardingSink extends EventEmitter implements ResponseSink {
 }
 
 /** Passes everything to a middleware's sink; a throw from it is reported once and later calls are dropped. */
-export class FailureGuardedSink implements ResponseSink {
+export class FailureGuardedSink extends ForwardingSink {
   constructor(
-    private readonly inner: ResponseSink,
+    inner: ResponseSink,
     private readonly fail: (error: unknown) => void,
     /** True once the exchange ended the response because of a failure (this one or another). */
     private readonly failed: () => boolean,
-  ) {}
-
-  get headersSent(): boolean {
-    return this.inner.headersSent;
+  ) {
+    super(inner);
   }
 
-  get destroyed(): boolean {
+  override get destroyed(): boolean {
     return this.failed() || this.inner.destroyed;
   }
 
-  write(chunk: Buffer | string): boolean {
+  override write(chunk: Buffer | string): boolean {
     if (this.failed()) return true;
     try {
       return this.inner.write(chunk);
@@ -66,7 +63,7 @@ export class FailureGuardedSink implements ResponseSink {
     }
   }
 
-  end(chunk?: Buffer | string): void {
+  override end(chunk?: Buffer | string): void {
     if (this.failed()) return;
     try {
       this.inner.end(chunk);
@@ -75,7 +72,7 @@ export class FailureGuardedSink implements ResponseSink {
     }
   }
 
-  addTrailers(trailers: Record<string, string>): void {
+  override addTrailers(trailers: Record<string, string>): void {
     if (this.failed()) return;
     try {
       this.inner.addTrailers(trailers);
@@ -84,22 +81,7 @@ export class FailureGuardedSink implements ResponseSink {
     }
   }
 
-  once(event: SinkEvent, listener: () => void): this {
-    this.inner.once(event, listener);
-    return this;
-  }
-
-  on(event: SinkEvent, listener: () => void): this {
-    this.inner.on(event, listener);
-    return this;
-  }
-
-  removeListener(event: SinkEvent, listener: () => void): this {
-    this.inner.removeListener(event, listener);
-    return this;
-  }
-
-  destroy(error?: Error): this {
+  override destroy(error?: Error): this {
     // After a failure the exchange already ended or cut the response; destroying the middleware's
     // sink now could take the connection (and the 500 on its way) with it.
     if (!this.failed()) this.inner.destroy(error);

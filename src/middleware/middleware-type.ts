@@ -9,7 +9,7 @@
  * registered, so a configuration version never creates (and never retains)
  * a compiled validator of its own.
  */
-import type { MiddlewareHandler } from '../exchange/exchange.js';
+import type { Handler, MiddlewareHandler } from '../exchange/exchange.js';
 import type { OptionsSchema } from './options-schema.js';
 
 export type { OptionsSchema };
@@ -22,6 +22,14 @@ export interface MiddlewareBuildContext {
   name: string;
   /** Resolve another middleware by name (for `chain`); qualified relative to this one's provider. */
   resolve(name: string): MiddlewareHandler;
+  /**
+   * A configured service by name (for `errors`, which fetches its pages from one), qualified
+   * relative to this middleware's provider; throws when there is none or it is broken. The
+   * handler takes exchanges the middleware makes itself, as a router's service takes requests.
+   * Portico always provides it; it is optional so that build contexts plugin tests write by
+   * hand (before it existed) still compile.
+   */
+  service?(name: string): Handler;
   /**
    * Release what `build` acquired (connections, timers) once the configuration version that
    * built this instance has been replaced or the server stops. The next version's instance is

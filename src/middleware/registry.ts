@@ -4,7 +4,7 @@
  * each configured middleware.
  */
 import type { Middleware } from '../dynamic/model.js';
-import type { MiddlewareHandler } from '../exchange/exchange.js';
+import type { Handler, MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
 import { compileOptionsSchema, type OptionsCheck } from './options-schema.js';
 import { guardMiddleware } from '../exchange/middleware-failure-guard.js';
@@ -30,6 +30,7 @@ import { passTLSClientCert } from './pass-tls-client-cert/index.js';
 import { circuitBreaker } from './circuit-breaker/index.js';
 import { grpcWeb } from './grpc-web/index.js';
 import { retry } from './retry/index.js';
+import { errors } from './errors/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -54,14 +55,17 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   circuitBreaker,
   grpcWeb,
   retry,
+  errors,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */
 export type CompileResult = { handler: MiddlewareHandler } | { errors: Array<[string, string]> };
 
-/** What a middleware needs from the builder: how to find the others (for `chain`). */
+/** What a middleware needs from the builder: how to find the other middlewares (for `chain`) and services (for `errors`). */
 export interface CompileContext {
   resolve(name: string): MiddlewareHandler;
+  /** See MiddlewareBuildContext.service; without it, no service can be named (unit tests of other types). */
+  service?(name: string): Handler;
   /** See MiddlewareBuildContext.onDispose. */
   onDispose(release: () => void): void;
 }
@@ -128,7 +132,7 @@ export class MiddlewareRegistry {
     if ('errors' in checked) return checked;
     const { type, options, field } = checked;
     try {
-      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, onDispose: ctx.onDispose }), type.type) };
+      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, service: ctx.service ?? noService, onDispose: ctx.onDispose }), type.type) };
     } catch (err) {
       return { errors: [[field, (err as Error).message]] };
     }
@@ -166,6 +170,10 @@ export class MiddlewareRegistry {
     if (problems.length) return { errors: problems.map(([field, message]) => [field ? `${typeName}.${field}` : typeName, message]) };
     return { type, options, field: typeName };
   }
+}
+
+function noService(name: string): Handler {
+  throw new Error(`no usable service named "${name}"`);
 }
 
 function absolute(name: string, errors: Array<[string, string]>): Array<[string, string]> {

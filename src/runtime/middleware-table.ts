@@ -9,6 +9,7 @@ import type { DynamicConfig } from '../dynamic/model.js';
 import type { MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { ConfigErrors } from './config-errors.js';
+import type { ServiceTable } from './service-table.js';
 
 export interface MiddlewareTable {
   /** The compiled middleware of a qualified name; undefined when there is none or it is invalid (reported). */
@@ -19,10 +20,13 @@ export interface MiddlewareTable {
   dispose(): void;
 }
 
-export function buildMiddlewareTable(http: DynamicConfig['http'], registry: MiddlewareRegistry, errors: ConfigErrors): MiddlewareTable {
+export function buildMiddlewareTable(http: DynamicConfig['http'], registry: MiddlewareRegistry, errors: ConfigErrors, services: Pick<ServiceTable, 'get'> = { get: () => undefined }): MiddlewareTable {
   const compiled = new Map<string, MiddlewareHandler | null>();
   const disposers: Array<() => void> = [];
   const report = (name: string, field: string, message: string) => errors.report('http.middlewares', name, field, message);
+
+  /** A name written in a middleware's options, qualified with that middleware's provider unless it names one. */
+  const qualified = (ref: string, owner: string) => (ref.includes('@') ? ref : `${ref}@${owner.split('@')[1]}`);
 
   const get = (name: string, stack: readonly string[] = []): MiddlewareHandler | undefined => {
     if (compiled.has(name)) return compiled.get(name) ?? undefined;
@@ -35,10 +39,16 @@ export function buildMiddlewareTable(http: DynamicConfig['http'], registry: Midd
     const result = registry.compile(name, def, {
       onDispose: (release) => disposers.push(release),
       resolve: (ref: string) => {
-        const q = ref.includes('@') ? ref : `${ref}@${name.split('@')[1]}`;
+        const q = qualified(ref, name);
         const m = get(q, [...stack, name]);
         if (!m) throw new Error(`no middleware named "${q}"`);
         return m;
+      },
+      service: (ref: string) => {
+        const q = qualified(ref, name);
+        const s = services.get(q);
+        if (!s) throw new Error(`no usable service named "${q}"`);
+        return s;
       },
     });
     if ('errors' in result) {

@@ -56,7 +56,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   const errors = new ConfigErrors(merged.origins, merged.errors);
   deps.pools.beginGeneration();
   const services = buildServiceTable(http, { ...deps, baseDir }, errors);
-  const middlewares = buildMiddlewareTable(http, deps.middlewares, errors);
+  const middlewares = buildMiddlewareTable(http, deps.middlewares, errors, services);
   const tlsOptionSets = compileTlsOptionSets(tls, baseDir, errors);
   const built = buildRoutes(
     {

@@ -127,9 +127,14 @@ export function buildLoadBalancer(
   };
   const balance = async (ex: Exchange): Promise<void> => {
     let server = sticky?.stuck(ex, usable);
+    // A retried request goes elsewhere than the servers that failed it, while there is anywhere else.
+    const failedBefore = ex.upstreamRetry?.failedServers;
     if (server === undefined) {
       // Without passiveHealthCheck, a server only skipped for a refused connection is still better than a 503.
-      server = pick(usable) ?? (passive ? undefined : pick(healthy));
+      server =
+        (failedBefore !== undefined && failedBefore.size > 0 ? pick((s) => usable(s) && !failedBefore.has(s.origin)) : undefined) ??
+        pick(usable) ??
+        (passive ? undefined : pick(healthy));
       if (!server) {
         respondError(ex, 503);
         return;
@@ -154,6 +159,7 @@ export function buildLoadBalancer(
     try {
       const failure = await server.forward(ex, server.forwardOptions);
       upstreamSpan?.end(ex.originStatus ?? 502);
+      if (failure !== undefined) failedBefore?.add(server.origin);
       if (passive) passive.record(server, failure === 'connect' || failure === 'timeout' || failure === 'reset' || (ex.statusCode ?? 0) >= 500);
       else if (failure === 'connect') server.downUntil = Date.now() + PASSIVE_DOWN_MS;
     } finally {

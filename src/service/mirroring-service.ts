@@ -11,7 +11,7 @@
 import { Readable } from 'node:stream';
 import type { Exchange, HeaderMap, Handler, ResponseSink } from '../exchange/exchange.js';
 import type { MirroringService } from '../dynamic/model.js';
-import { ExchangeBase } from '../exchange/exchange-base.js';
+import { ExchangeBase, derivedExchangeInit } from '../exchange/exchange-base.js';
 import { DiscardingSink } from '../exchange/failure-guarded-sink.js';
 import type { ServiceHealth } from './service-health.js';
 
@@ -79,22 +79,16 @@ export function buildMirroringService(
         delete headers['content-length'];
         delete headers['transfer-encoding'];
       }
-      const copy = new MirrorExchange({
-        protocol: ex.protocol,
-        entryPoint: ex.entryPoint,
-        scheme: ex.scheme,
-        facts: ex.facts,
-        remoteAddress: ex.remoteAddress,
-        remotePort: ex.remotePort,
-        localPort: ex.localPort,
-        tls: ex.tls,
-        body: Readable.from(body === undefined ? [] : [body], { objectMode: false }),
-        hasBody: body !== undefined && body.length > 0,
-        method: snapshot.method,
-        url: snapshot.url,
-        authority: snapshot.authority,
-        requestHeaders: headers,
-      });
+      const copy = new MirrorExchange(
+        derivedExchangeInit(ex, {
+          body: Readable.from(body === undefined ? [] : [body], { objectMode: false }),
+          hasBody: body !== undefined && body.length > 0,
+          method: snapshot.method,
+          url: snapshot.url,
+          authority: snapshot.authority,
+          requestHeaders: headers,
+        }),
+      );
       copy.routerName = ex.routerName;
       // Not awaited: the client's exchange is over whatever the mirror does.
       void Promise.resolve()

@@ -8,9 +8,9 @@ const noResolve = { resolve: (n: string) => { throw new Error(`no middleware nam
 describe('MiddlewareRegistry', () => {
   test('every built-in is registered under its Traefik name', () => {
     const names = new MiddlewareRegistry().typeNames;
-    for (const t of ['addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectScheme', 'redirectRegex', 'headers', 'basicAuth', 'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'compress', 'chain', 'buffering', 'contentType', 'digestAuth', 'forwardAuth', 'passTLSClientCert', 'circuitBreaker', 'grpcWeb', 'retry'])
+    for (const t of ['addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectScheme', 'redirectRegex', 'headers', 'basicAuth', 'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'compress', 'chain', 'buffering', 'contentType', 'digestAuth', 'forwardAuth', 'passTLSClientCert', 'circuitBreaker', 'grpcWeb', 'retry', 'errors'])
       expect(names).toContain(t);
-    expect(BUILT_IN_MIDDLEWARES.length).toBe(22);
+    expect(BUILT_IN_MIDDLEWARES.length).toBe(23);
   });
 
   test('compileMiddleware reports absolute field paths', () => {

@@ -125,6 +125,7 @@ export const retry: MiddlewareType<Options> = {
       let inFlight = false;
       let taken = false;
       const offer: UpstreamRetry = {
+        failedServers: new Set(),
         offer: (failure: RetryableUpstreamFailure) => {
           // Only the attempt this middleware is waiting for, and only while another may follow.
           if (!inFlight || taken || attempt >= attempts || ex.clientGone) return false;
