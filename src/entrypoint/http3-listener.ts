@@ -17,6 +17,8 @@ import { Http3ServerSession } from '../http3/server-session.js';
 import { Http3RequestBridge } from './http3-request-bridge.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
+import { WorkerConnectionIdGenerator } from '../quic/worker-connection-id.js';
+import type { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 import { porticoTransport } from '../quic/udp/portico-transport.js';
@@ -40,6 +42,8 @@ export async function startHttp3Listener(
   log: Logger,
   /** Used when the entrypoint configures no key: a multi-process primary's, so a restarted worker 1 still resets its predecessor's connections. */
   defaultStatelessResetKey?: Buffer,
+  /** HTTP/3 in every worker: this worker's id (stamped in its connection IDs) and the way to the others. */
+  worker?: { id: number; forwarder: WorkerDatagramForwarder },
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
   const h3 = ep.config.http3 ?? {};
   const transport = TRANSPORTS[h3.quic ?? 'quiche'];
@@ -48,6 +52,7 @@ export async function startHttp3Listener(
   let statelessResetKey: Buffer | undefined;
   try {
     ids = connectionIds(ep);
+    if (worker) ids = new WorkerConnectionIdGenerator(ids, worker.id);
     statelessResetKey = readStatelessResetKey(h3) ?? defaultStatelessResetKey;
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
@@ -68,6 +73,8 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      reusePort: worker !== undefined,
+      workers: worker && ids instanceof WorkerConnectionIdGenerator ? { id: worker.id, cidOffset: ids.offset, forwarder: worker.forwarder } : undefined,
       retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
       statelessResetKey,
       selectCertificate: (serverName) => {
