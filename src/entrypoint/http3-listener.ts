@@ -19,6 +19,8 @@ import { respondingTimeouts } from './responding-timeouts.js';
 import type { DeadlinePhase } from './open-connections.js';
 import { RandomConnectionIdGenerator, type ConnectionIdGenerator } from '../quic/connection-id.js';
 import { quicLbGeneratorFromEnv } from '../quic/quic-lb-connection-id.js';
+import { WorkerConnectionIdGenerator } from '../quic/worker-connection-id.js';
+import type { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 import { porticoTransport } from '../quic/udp/portico-transport.js';
@@ -42,6 +44,8 @@ export async function startHttp3Listener(
   log: Logger,
   /** Used when the entrypoint configures no key: a multi-process primary's, so a restarted worker 1 still resets its predecessor's connections. */
   defaultStatelessResetKey?: Buffer,
+  /** HTTP/3 in every worker: this worker's id (stamped in its connection IDs) and the way to the others. */
+  worker?: { id: number; forwarder: WorkerDatagramForwarder },
   /** A request cut by a deadline (readTimeout, writeTimeout, writeStallTimeout), for the entrypoint's metrics. */
   timedOut: (phase: DeadlinePhase) => void = () => undefined,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
@@ -52,6 +56,7 @@ export async function startHttp3Listener(
   let statelessResetKey: Buffer | undefined;
   try {
     ids = connectionIds(ep);
+    if (worker) ids = new WorkerConnectionIdGenerator(ids, worker.id);
     statelessResetKey = readStatelessResetKey(h3) ?? defaultStatelessResetKey;
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
@@ -74,6 +79,8 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      reusePort: worker !== undefined,
+      workers: worker && ids instanceof WorkerConnectionIdGenerator ? { id: worker.id, cidOffset: ids.offset, forwarder: worker.forwarder } : undefined,
       retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
       statelessResetKey,
       selectCertificate: (serverName) => {

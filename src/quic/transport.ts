@@ -7,6 +7,26 @@
  */
 import type { ConnectionIdGenerator } from './connection-id.js';
 
+/** HTTP/3 in every worker (`workers: N`): how this worker's listener finds the others. */
+export interface QuicWorkerRouting {
+  /** This worker's id, in every connection ID it issues (the generator is a WorkerConnectionIdGenerator). */
+  id: number;
+  /** Which byte of a connection ID holds the worker id. */
+  cidOffset: number;
+  /** udp/worker-forwarder.ts: hands datagrams to other workers and delivers theirs. */
+  forwarder: {
+    forward(workerId: number, publicPort: number, datagram: Buffer, from: UdpAddress): boolean;
+    register(publicPort: number, handler: (datagram: Buffer, from: UdpAddress) => void): void;
+    unregister(publicPort: number): void;
+  };
+}
+
+export interface UdpAddress {
+  address: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+}
+
 export interface QuicCertificate {
   certPem: string;
   keyPem: string;
@@ -49,6 +69,10 @@ export interface QuicListenOptions {
   keylogFile?: string;
   /** One qlog (JSON-SEQ) file per connection in this directory. */
   qlogDir?: string;
+  /** Bind with SO_REUSEPORT: every worker its own socket on the same port (node:dgram has it from Node 22.12). */
+  reusePort?: boolean;
+  /** Set when every worker serves HTTP/3: datagrams for another worker's connection IDs are handed to it. */
+  workers?: QuicWorkerRouting;
   /** Datagrams dropped without state, by reason. */
   onDrop(reason: string): void;
   onConnection(conn: QuicConnection): void;

@@ -37,6 +37,7 @@ import type { Exchange } from '../exchange/exchange.js';
 import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-listener.js';
 import { createKubernetesProviders, nginxIngressForFiles } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
+import { http3WorkerPlan } from './worker-http3.js';
 import { AggregatorRegistry } from 'prom-client';
 
 export class PorticoServer {
@@ -167,8 +168,9 @@ export class PorticoServer {
       this.tcp.set(name, tcp);
       this.metrics.entryPoints.add(name, tcp.load);
       this.log.info({ entryPoint: name, address: epConfig.address, port: tcp.port, tls: ctx.tls }, 'entrypoint listening (TCP)');
-      if (epConfig.http3?.enabled && (!this.role || this.role.id === 1)) {
-        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey, (phase) => tcp.load.countTimeout(phase));
+      const h3Plan = epConfig.http3?.enabled ? await http3WorkerPlan(this.role, name, epConfig.http3, this.log) : { serve: false as const };
+      if (epConfig.http3 && h3Plan.serve) {
+        const result = await startHttp3Listener(ctx, tcp.port, this.log, this.role?.statelessResetKey, h3Plan.worker, (phase) => tcp.load.countTimeout(phase));
         if (result.ok) {
           this.h3.set(name, result.listener);
           this.metrics.quic.add(name, result.listener);

@@ -11,17 +11,23 @@
  * stateless-reset key (a restarted worker 1 can still reset the connections
  * of the one before it), and Prometheus
  * metrics, which the primary sums over all workers. QUIC connection state
- * cannot move between processes, so only worker 1 serves HTTP/3 on the
- * entrypoints' UDP ports; it tells the primary when its listeners come up,
- * and the primary tells the other workers, so that every worker advertises
+ * cannot move between processes: with our own QUIC stack on Node >= 22.12
+ * every worker binds the UDP port with SO_REUSEPORT, its connection IDs
+ * carry its id, and a datagram that reaches the wrong worker (after a
+ * migration) is forwarded to the right one (worker-http3.ts); otherwise only
+ * worker 1 serves HTTP/3, tells the primary when its listeners come up, and
+ * the primary tells the other workers, so that every worker advertises
  * Alt-Svc exactly while the UDP side is live. Writes to the Kubernetes API
  * (Ingress status, Events) are left to worker 1 as well.
  */
 import type { GeneratedCertificate } from '../tls/generated-default-certificate.js';
+import { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 
 /** Messages between the primary and a worker; `portico:` keeps them apart from prom-client's own. */
 export type PrimaryToWorker =
-  | { type: 'portico:init'; generatedDefault: GeneratedCertificate; ticketKeys: string; statelessResetKey: string }
+  | { type: 'portico:init'; generatedDefault: GeneratedCertificate; ticketKeys: string; statelessResetKey: string; quicForwardSecret: string }
+  /** Every worker's QUIC forwarding port (HTTP/3 in every worker), sent whenever one changes. */
+  | { type: 'portico:quic-forward-ports'; ports: Record<number, number> }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
   | { type: 'portico:metrics'; id: number; text: string; contentType: string };
 
@@ -30,7 +36,8 @@ export type WorkerToPrimary =
   | { type: 'portico:hello' }
   | { type: 'portico:ready' }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
-  | { type: 'portico:metrics-request'; id: number };
+  | { type: 'portico:metrics-request'; id: number }
+  | { type: 'portico:quic-forward-port'; port: number };
 
 export interface WorkerRole {
   /** 1..count; worker 1 owns the UDP side and the Kubernetes writes. */
@@ -41,8 +48,14 @@ export interface WorkerRole {
   readonly ticketKeys: Buffer;
   /** QUIC stateless-reset key for entrypoints that configure none: outlives a restart of worker 1. */
   readonly statelessResetKey: Buffer;
-  /** Worker 1: its HTTP/3 listener on an entrypoint is live (value) or gone (null). */
+  /**
+   * This worker's HTTP/3 listener on an entrypoint is live (value) or gone
+   * (null). Worker 1's is relayed to the others; a worker with a listener of
+   * its own (HTTP/3 in every worker) keeps its own value and ignores relays.
+   */
   announceAltSvc(entryPoint: string, value: string | null): void;
+  /** This worker's end of the datagram forwarding between workers (bound on first use; its port goes to the others). */
+  quicForwarder(): Promise<WorkerDatagramForwarder>;
   /** Other workers: called with worker 1's Alt-Svc changes. */
   onAltSvc(listener: (entryPoint: string, value: string | null) => void): void;
   /** Metrics of all workers, summed by the primary. */
@@ -62,19 +75,38 @@ export function joinCluster(): Promise<WorkerRole> {
   const count = Number(process.env[WORKER_COUNT_ENV]);
   const send = (m: WorkerToPrimary) => process.send?.(m);
   const altSvcListeners: Array<(entryPoint: string, value: string | null) => void> = [];
+  /** Entrypoints where this worker (not worker 1) serves HTTP/3 itself. */
+  const ownHttp3 = new Set<string>();
+  let forwarder: Promise<WorkerDatagramForwarder> | undefined;
+  let forwardSecret: Buffer | undefined;
+  let forwardPorts: Record<number, number> = {};
   const pending = new Map<number, (r: { text: string; contentType: string }) => void>();
   let nextId = 1;
   return new Promise((resolve) => {
     process.on('message', (m: PrimaryToWorker) => {
       if (!m || typeof m !== 'object') return;
       if (m.type === 'portico:init') {
+        forwardSecret = Buffer.from(m.quicForwardSecret, 'base64');
         resolve({
           id,
           count,
           generatedDefault: m.generatedDefault,
           ticketKeys: Buffer.from(m.ticketKeys, 'base64'),
           statelessResetKey: Buffer.from(m.statelessResetKey, 'base64'),
-          announceAltSvc: (entryPoint, value) => send({ type: 'portico:alt-svc', entryPoint, value }),
+          announceAltSvc: (entryPoint, value) => {
+            if (id === 1) return send({ type: 'portico:alt-svc', entryPoint, value });
+            if (value) ownHttp3.add(entryPoint);
+            else ownHttp3.delete(entryPoint);
+            for (const l of altSvcListeners) l(entryPoint, value);
+          },
+          quicForwarder: () =>
+            (forwarder ??= (async () => {
+              const f = new WorkerDatagramForwarder(id, forwardSecret!);
+              const port = await f.bind();
+              f.setPeers(forwardPorts);
+              send({ type: 'portico:quic-forward-port', port });
+              return f;
+            })()),
           onAltSvc: (l) => altSvcListeners.push(l),
           clusterMetrics: () =>
             new Promise((done, fail) => {
@@ -92,7 +124,11 @@ export function joinCluster(): Promise<WorkerRole> {
           ready: () => send({ type: 'portico:ready' }),
         });
       } else if (m.type === 'portico:alt-svc') {
+        if (ownHttp3.has(m.entryPoint)) return;
         for (const l of altSvcListeners) l(m.entryPoint, m.value);
+      } else if (m.type === 'portico:quic-forward-ports') {
+        forwardPorts = m.ports;
+        void forwarder?.then((f) => f.setPeers(m.ports));
       } else if (m.type === 'portico:metrics') {
         const done = pending.get(m.id);
         pending.delete(m.id);

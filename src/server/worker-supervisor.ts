@@ -35,6 +35,12 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
   const { log } = opts;
   const ticketKeys = randomBytes(48).toString('base64');
   const statelessResetKey = randomBytes(32).toString('base64');
+  const quicForwardSecret = randomBytes(16).toString('base64');
+  /** Each worker's QUIC forwarding port (HTTP/3 in every worker). */
+  const forwardPorts: Record<number, number> = {};
+  const broadcastForwardPorts = () => {
+    for (const s of slots.values()) send(s.worker, { type: 'portico:quic-forward-ports', ports: { ...forwardPorts } });
+  };
   const aggregator = new AggregatorRegistry();
   const altSvc = new Map<string, string | null>();
   const slots = new Map<number, { worker: Worker; ready: boolean; startedAt: number; crashes: number }>();
@@ -54,7 +60,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
     worker.on('message', (m: WorkerToPrimary) => {
       if (!m || typeof m !== 'object') return;
       if (m.type === 'portico:hello') {
-        send(worker, { type: 'portico:init', generatedDefault: opts.generatedDefault, ticketKeys, statelessResetKey });
+        send(worker, { type: 'portico:init', generatedDefault: opts.generatedDefault, ticketKeys, statelessResetKey, quicForwardSecret });
       } else if (m.type === 'portico:ready') {
         slot.ready = true;
         // A (re)started worker learns the current HTTP/3 state of worker 1.
@@ -63,6 +69,9 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
       } else if (m.type === 'portico:alt-svc' && id === 1) {
         altSvc.set(m.entryPoint, m.value);
         for (const [other, s] of slots) if (other !== 1) send(s.worker, { type: 'portico:alt-svc', entryPoint: m.entryPoint, value: m.value });
+      } else if (m.type === 'portico:quic-forward-port') {
+        forwardPorts[id] = m.port;
+        broadcastForwardPorts();
       } else if (m.type === 'portico:metrics-request') {
         aggregator.clusterMetrics().then(
           (text) => send(worker, { type: 'portico:metrics', id: m.id, text, contentType: aggregator.contentType }),
@@ -73,6 +82,10 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
     worker.on('exit', (code, signal) => {
       if (slots.get(id)?.worker !== worker) return;
       slots.delete(id);
+      if (forwardPorts[id] !== undefined) {
+        delete forwardPorts[id];
+        broadcastForwardPorts();
+      }
       if (id === 1 && !stopping) {
         // Worker 1's UDP listeners are gone with it: nobody may advertise HTTP/3 until its successor says so.
         for (const entryPoint of altSvc.keys()) {

@@ -39,6 +39,7 @@ export class PorticoConnection implements QuicConnection {
   private readonly finished = new Set<number>();
   private readonly writableWaiters = new Map<number, Array<() => void>>();
   private closedNotified = false;
+  private forwardedSeen = false;
 
   constructor(
     private readonly host: PorticoConnectionHost,
@@ -149,6 +150,13 @@ export class PorticoConnection implements QuicConnection {
   }
 
   // ------------------------------------------------ listener → connection
+
+  /** A datagram of this connection reached another worker, which handed it over (qlog'd once per connection). */
+  noteForwarded(): void {
+    if (this.forwardedSeen) return;
+    this.forwardedSeen = true;
+    this.qlog('connectivity', 'datagrams_from_other_worker', {});
+  }
 
   /**
    * A datagram from the peer and its source. The connection decides whether

@@ -10,8 +10,7 @@
  * deadlines (loss detection, ACK delay, idle, pacing) sit in one min-heap
  * behind one timer per listener.
  */
-import type dgram from 'node:dgram';
-import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { createHmac, randomBytes } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { QuicConnection as SansIoConnection, type PeerAddress } from '../connection/quic-connection.js';
@@ -38,10 +37,7 @@ const MAX_DATAGRAM = 1350;
 /** What one QuicConnection.sendDatagrams call returns at most: a full batch means it may have more. */
 const MAX_DATAGRAMS_PER_PASS = 32;
 
-export interface PorticoListenerOptions extends QuicListenOptions {
-  /** Bind with SO_REUSEPORT (every worker its own socket on the same port; Node >= 22.12). */
-  reusePort?: boolean;
-}
+export type PorticoListenerOptions = QuicListenOptions;
 
 export class PorticoListener implements QuicListener, PorticoConnectionHost {
   readonly connections = new Set<QuicConnection>();
@@ -61,7 +57,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   /** Where each datagram of the last `service` goes (the connection decides: migration, probes on other paths). */
   private readonly destinations: (PeerAddress | undefined)[] = [];
   private readonly certificates = new CertificateCache();
-  private readonly ticketKey = randomBytes(32);
+  private readonly ticketKey: Buffer;
   private readonly timers = new TimerHeap<PorticoConnection>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -76,6 +72,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     // Address tokens are accepted by every process that shares the reset key (workers, replicas), under a key of their own.
     const tokenKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic address tokens v1').digest() : undefined;
     this.retryTokens = new RetryTokens({ key: tokenKey });
+    // Session tickets too: a client resuming on another worker (or replica sharing the key) is resumed, not renegotiated.
+    this.ticketKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic session tickets v1').digest() : randomBytes(32);
     // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
     if (opts.keylogFile) opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
@@ -89,6 +87,11 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.socket6 = bound.socket6;
     this.addresses = bound.addresses;
     this.port = bound.port;
+    this.opts.workers?.forwarder.register(this.port, (msg, from) => this.onDatagram(this.socketFor(from.family), msg, from, true));
+  }
+
+  private socketFor(family: 'IPv4' | 'IPv6'): UdpSocket {
+    return (family === 'IPv6' ? this.socket6 : this.socket4) ?? this.sockets[0]!;
   }
 
   // ------------------------------------------------ receiving
@@ -97,14 +100,16 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     countDrop(this.counters, this.opts.onDrop, reason);
   }
 
-  private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: RemoteInfo): void {
+  /** A datagram from `rinfo` (dgram's RemoteInfo is a PeerAddress); `forwarded` when another worker handed it over. */
+  private onDatagram(socket: UdpSocket, msg: Buffer, rinfo: PeerAddress, forwarded = false): void {
     if (this.closing) return;
     const cidLength = this.opts.connectionIds.length;
     const dcid = readDestinationCid(msg, cidLength);
     if (!dcid) return this.drop('not-quic');
     const known = this.table.get(dcid.toString('hex'));
     if (known) {
-      // RemoteInfo is a PeerAddress (address, port, family); the connection copies what it keeps.
+      if (forwarded) known.noteForwarded();
+      // The connection copies the address it keeps.
       known.receive(msg, rinfo, performance.now());
       return this.wake(known);
     }
@@ -122,6 +127,13 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       parsePacketHeader(msg, 0, cidLength, h);
     } catch {
       return this.drop('not-quic');
+    }
+    const workers = this.opts.workers;
+    if (workers && !forwarded && (h.type === PacketType.OneRtt || h.type === PacketType.Handshake)) {
+      // Our connection ID, issued by another worker (SO_REUSEPORT hashed a migrated client here): that worker's.
+      // Initials and 0-RTT carry the client's own random DCID, and stay wherever the kernel sent them.
+      const owner = dcid[workers.cidOffset]!;
+      if (owner !== workers.id && workers.forwarder.forward(owner, this.port, msg, rinfo)) return;
     }
     if (h.type === PacketType.OneRtt) {
       this.answerWithReset(socket, dcid, msg.length, rinfo);
@@ -161,7 +173,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private accept(
     socket: UdpSocket,
     msg: Buffer,
-    rinfo: RemoteInfo,
+    rinfo: PeerAddress,
     originalDcid: Buffer,
     retrySourceCid: Buffer | undefined,
     clientScid: Buffer,
@@ -265,13 +277,13 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     }
   }
 
-  private answerWithReset(socket: UdpSocket, dcid: Buffer, length: number, rinfo: dgram.RemoteInfo): void {
+  private answerWithReset(socket: UdpSocket, dcid: Buffer, length: number, rinfo: PeerAddress): void {
     const packet = statelessResetFor(this.resets, this.counters, Buffer.from(dcid), length);
     if (packet) socket.send(packet, rinfo.port, rinfo.address);
   }
 
 
-  private sendRetry(socket: UdpSocket, h: PacketHeader, rinfo: RemoteInfo): void {
+  private sendRetry(socket: UdpSocket, h: PacketHeader, rinfo: PeerAddress): void {
     const scid = this.opts.connectionIds.generate();
     const originalDcid = Buffer.from(h.dcid);
     const token = this.retryTokens.mint(rinfo.address, originalDcid, scid);
@@ -388,6 +400,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.opts.workers?.forwarder.unregister(this.port);
     for (const c of this.all) c.close(0, 'server shutting down');
     // Let the CONNECTION_CLOSE frames leave before the sockets go.
     await new Promise((r) => setTimeout(r, 50));

@@ -43,7 +43,8 @@ export async function bindUdpSockets(
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind(boundPort, address, () => {
+        // exclusive: a cluster worker binds its own socket (else node:cluster shares the primary's, and every worker reads every other's datagrams).
+        socket.bind({ port: boundPort, address, exclusive: options.reusePort === true }, () => {
           socket.off('error', reject);
           resolve();
         });
