@@ -217,12 +217,14 @@ export class TraefikMetrics {
       registry.registerMetric(
         scrapeTimeMetric(`${p}_service_server_up`, 'service server is up, described by gauge value of 0 or 1.', 'gauge', () =>
           sources.servers().map(({ service, url, up }) => ({ labels: { service, url }, value: up ? 1 : 0 })),
+          'max',
         ),
       );
     }
-    registry.registerMetric(scrapeTimeMetric(`${p}_config_reloads_total`, 'Config reloads', 'counter', () => [{ labels: {}, value: this.reloads }]));
+    // Every worker applies every configuration and serves the same certificates: the highest worker's value, not N times it.
+    registry.registerMetric(scrapeTimeMetric(`${p}_config_reloads_total`, 'Config reloads', 'counter', () => [{ labels: {}, value: this.reloads }], 'max'));
     registry.registerMetric(
-      scrapeTimeMetric(`${p}_config_last_reload_success`, 'Last config reload success', 'gauge', () => [{ labels: {}, value: this.lastReloadSuccess }]),
+      scrapeTimeMetric(`${p}_config_last_reload_success`, 'Last config reload success', 'gauge', () => [{ labels: {}, value: this.lastReloadSuccess }], 'max'),
     );
     registry.registerMetric(
       scrapeTimeMetric(`${p}_open_connections`, 'How many open connections exist, by entryPoint and protocol', 'gauge', () =>
@@ -232,6 +234,7 @@ export class TraefikMetrics {
     registry.registerMetric(
       scrapeTimeMetric(`${p}_tls_certs_not_after`, 'Certificate expiration timestamp', 'gauge', () =>
         sources.certificates().map((c) => ({ labels: { ...this.describe(c) }, value: Math.floor(c.notAfter.getTime() / 1000) })),
+        'max',
       ),
     );
   }
