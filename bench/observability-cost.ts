@@ -61,20 +61,20 @@ async function main() {
     `http:\n  routers:\n    bench:\n      rule: PathPrefix(\`/\`)\n      entryPoints: [web]\n      service: nginx\n  services:\n    nginx:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${backend}" }]\n`,
   );
   const portico = porticoCommand();
-  const running = await Promise.all(
-    VARIANTS.map(async (v, i) => {
-      const web = await freePort();
-      const admin = await freePort();
-      const file = join(workDir, `portico-${i}.yaml`);
-      writeFileSync(
-        file,
-        `entryPoints:\n  web: { address: "127.0.0.1:${web}" }\n  admin: { address: "127.0.0.1:${admin}" }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n${v.extra({ admin, otlp })}`,
-      );
-      const child = start(portico.command, [...portico.args, '--config', file]);
-      return { ...v, web, pid: child.pid! };
-    }),
-  );
-  await Promise.all(running.map((v) => waitForPort(v.web, 60_000)));
+  // One after the other: five processes starting at once on a loaded 2-core machine took over a minute.
+  const running: Array<Variant & { web: number; pid: number }> = [];
+  for (const [i, v] of VARIANTS.entries()) {
+    const web = await freePort();
+    const admin = await freePort();
+    const file = join(workDir, `portico-${i}.yaml`);
+    writeFileSync(
+      file,
+      `entryPoints:\n  web: { address: "127.0.0.1:${web}" }\n  admin: { address: "127.0.0.1:${admin}" }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic.yaml')}, watch: false }\nlog: { level: warn }\n${v.extra({ admin, otlp })}`,
+    );
+    const child = start(portico.command, [...portico.args, '--config', file]);
+    await waitForPort(web, 120_000);
+    running.push({ ...v, web, pid: child.pid! });
+  }
   for (const v of running) run('wrk', ['-t2', '-c64', '-d2s', `http://127.0.0.1:${v.web}/`], 30_000);
   console.log(`# observability cost: h1 via wrk -t2 -c${connections} -d${duration}s, ${rounds} alternating rounds, node ${process.version}`);
   const results = new Map<string, Array<{ rps: number; cpuUsPerReq: number }>>();
