@@ -72,15 +72,19 @@ async function main() {
   await measure('access log common', (ex) => common.record(ex, 'ok'), base);
   for (const sampleRate of [1, 0.1]) {
     const tracing = await OtelTracing.create({ sampleRate, otlp: { http: { endpoint: 'http://127.0.0.1:9/' } } }, process.cwd());
-    await measure(`tracing ${sampleRate} (5 spans + inject)`, (ex) => {
-      const trace = tracing.start(ex, ex.routerName)!;
-      trace.router('bench@file', 'app@file', 'PathPrefix(`/`)').end(200);
-      const service = trace.service('app@file');
-      trace.upstream('http://10.0.0.1:8080', 'GET', {}).end(200);
-      service.end(200);
-      ex.trace = trace;
-      tracing.finish(ex);
-    }, base);
+    await measure(
+      `tracing ${sampleRate} (5 spans + inject)`,
+      (ex) => {
+        const trace = tracing.start(ex, ex.routerName)!;
+        trace.router('bench@file', 'app@file', 'PathPrefix(`/`)').end(200);
+        const service = trace.service('app@file');
+        trace.upstream('http://10.0.0.1:8080', 'GET', {}).end(200);
+        service.end(200);
+        ex.trace = trace;
+        tracing.finish(ex);
+      },
+      base,
+    );
     await tracing.shutdown().catch(() => undefined);
   }
   await Promise.all([json.close(), common.close()]);

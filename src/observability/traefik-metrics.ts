@@ -142,16 +142,24 @@ class ScopeFamilies {
       }),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${name}_request_duration_seconds`, 'How long it took to process the request, partitioned by status code, method and protocol.', 'histogram', () =>
-        collect(all(), (s, labels, out) => {
-          let cumulative = 0;
-          for (let i = 0; i <= this.bounds.length; i++) {
-            cumulative += s.buckets[i]!;
-            out.push({ labels: { le: i < this.bounds.length ? this.bounds[i]! : '+Inf', ...labels }, value: cumulative, metricName: `${this.name}_request_duration_seconds_bucket` });
-          }
-          out.push({ labels, value: s.sum, metricName: `${this.name}_request_duration_seconds_sum` });
-          out.push({ labels, value: s.count, metricName: `${this.name}_request_duration_seconds_count` });
-        }),
+      scrapeTimeMetric(
+        `${name}_request_duration_seconds`,
+        'How long it took to process the request, partitioned by status code, method and protocol.',
+        'histogram',
+        () =>
+          collect(all(), (s, labels, out) => {
+            let cumulative = 0;
+            for (let i = 0; i <= this.bounds.length; i++) {
+              cumulative += s.buckets[i]!;
+              out.push({
+                labels: { le: i < this.bounds.length ? this.bounds[i]! : '+Inf', ...labels },
+                value: cumulative,
+                metricName: `${this.name}_request_duration_seconds_bucket`,
+              });
+            }
+            out.push({ labels, value: s.sum, metricName: `${this.name}_request_duration_seconds_sum` });
+            out.push({ labels, value: s.count, metricName: `${this.name}_request_duration_seconds_count` });
+          }),
       ),
     );
     registry.registerMetric(
@@ -160,8 +168,11 @@ class ScopeFamilies {
       ),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${name}_responses_bytes_total`, 'The total size of responses in bytes, partitioned by status code, method and protocol.', 'counter', () =>
-        collect(all(), (s, labels, out) => out.push({ labels, value: s.responseBytes })),
+      scrapeTimeMetric(
+        `${name}_responses_bytes_total`,
+        'The total size of responses in bytes, partitioned by status code, method and protocol.',
+        'counter',
+        () => collect(all(), (s, labels, out) => out.push({ labels, value: s.responseBytes })),
       ),
     );
   }
@@ -215,8 +226,11 @@ export class TraefikMetrics {
         ),
       );
       registry.registerMetric(
-        scrapeTimeMetric(`${p}_service_server_up`, 'service server is up, described by gauge value of 0 or 1.', 'gauge', () =>
-          sources.servers().map(({ service, url, up }) => ({ labels: { service, url }, value: up ? 1 : 0 })),
+        scrapeTimeMetric(
+          `${p}_service_server_up`,
+          'service server is up, described by gauge value of 0 or 1.',
+          'gauge',
+          () => sources.servers().map(({ service, url, up }) => ({ labels: { service, url }, value: up ? 1 : 0 })),
           'max',
         ),
       );
@@ -232,8 +246,11 @@ export class TraefikMetrics {
       ),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${p}_tls_certs_not_after`, 'Certificate expiration timestamp', 'gauge', () =>
-        sources.certificates().map((c) => ({ labels: { ...this.describe(c) }, value: Math.floor(c.notAfter.getTime() / 1000) })),
+      scrapeTimeMetric(
+        `${p}_tls_certs_not_after`,
+        'Certificate expiration timestamp',
+        'gauge',
+        () => sources.certificates().map((c) => ({ labels: { ...this.describe(c) }, value: Math.floor(c.notAfter.getTime() / 1000) })),
         'max',
       ),
     );
