@@ -12,13 +12,23 @@ export interface MetricValue {
   metricName?: string;
 }
 
-export function scrapeTimeMetric(name: string, help: string, type: 'counter' | 'gauge' | 'histogram', values: () => MetricValue[]): Metric {
+/**
+ * `aggregator` is how the primary combines the workers' values (`workers: N`): `sum` for what each worker
+ * counts on its own, `max` for what every worker knows alike (config reloads, certificates, server health).
+ */
+export function scrapeTimeMetric(
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge' | 'histogram',
+  values: () => MetricValue[],
+  aggregator: 'sum' | 'max' = 'sum',
+): Metric {
   const metric = {
     name,
     help,
     type,
-    aggregator: 'sum',
-    get: async () => ({ name, help, type, values: values(), aggregator: 'sum' }),
+    aggregator,
+    get: async () => ({ name, help, type, values: values(), aggregator }),
     reset: () => undefined,
   };
   return metric as unknown as Metric;

@@ -142,16 +142,24 @@ class ScopeFamilies {
       }),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${name}_request_duration_seconds`, 'How long it took to process the request, partitioned by status code, method and protocol.', 'histogram', () =>
-        collect(all(), (s, labels, out) => {
-          let cumulative = 0;
-          for (let i = 0; i <= this.bounds.length; i++) {
-            cumulative += s.buckets[i]!;
-            out.push({ labels: { le: i < this.bounds.length ? this.bounds[i]! : '+Inf', ...labels }, value: cumulative, metricName: `${this.name}_request_duration_seconds_bucket` });
-          }
-          out.push({ labels, value: s.sum, metricName: `${this.name}_request_duration_seconds_sum` });
-          out.push({ labels, value: s.count, metricName: `${this.name}_request_duration_seconds_count` });
-        }),
+      scrapeTimeMetric(
+        `${name}_request_duration_seconds`,
+        'How long it took to process the request, partitioned by status code, method and protocol.',
+        'histogram',
+        () =>
+          collect(all(), (s, labels, out) => {
+            let cumulative = 0;
+            for (let i = 0; i <= this.bounds.length; i++) {
+              cumulative += s.buckets[i]!;
+              out.push({
+                labels: { le: i < this.bounds.length ? this.bounds[i]! : '+Inf', ...labels },
+                value: cumulative,
+                metricName: `${this.name}_request_duration_seconds_bucket`,
+              });
+            }
+            out.push({ labels, value: s.sum, metricName: `${this.name}_request_duration_seconds_sum` });
+            out.push({ labels, value: s.count, metricName: `${this.name}_request_duration_seconds_count` });
+          }),
       ),
     );
     registry.registerMetric(
@@ -160,8 +168,11 @@ class ScopeFamilies {
       ),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${name}_responses_bytes_total`, 'The total size of responses in bytes, partitioned by status code, method and protocol.', 'counter', () =>
-        collect(all(), (s, labels, out) => out.push({ labels, value: s.responseBytes })),
+      scrapeTimeMetric(
+        `${name}_responses_bytes_total`,
+        'The total size of responses in bytes, partitioned by status code, method and protocol.',
+        'counter',
+        () => collect(all(), (s, labels, out) => out.push({ labels, value: s.responseBytes })),
       ),
     );
   }
@@ -215,14 +226,19 @@ export class TraefikMetrics {
         ),
       );
       registry.registerMetric(
-        scrapeTimeMetric(`${p}_service_server_up`, 'service server is up, described by gauge value of 0 or 1.', 'gauge', () =>
-          sources.servers().map(({ service, url, up }) => ({ labels: { service, url }, value: up ? 1 : 0 })),
+        scrapeTimeMetric(
+          `${p}_service_server_up`,
+          'service server is up, described by gauge value of 0 or 1.',
+          'gauge',
+          () => sources.servers().map(({ service, url, up }) => ({ labels: { service, url }, value: up ? 1 : 0 })),
+          'max',
         ),
       );
     }
-    registry.registerMetric(scrapeTimeMetric(`${p}_config_reloads_total`, 'Config reloads', 'counter', () => [{ labels: {}, value: this.reloads }]));
+    // Every worker applies every configuration and serves the same certificates: the highest worker's value, not N times it.
+    registry.registerMetric(scrapeTimeMetric(`${p}_config_reloads_total`, 'Config reloads', 'counter', () => [{ labels: {}, value: this.reloads }], 'max'));
     registry.registerMetric(
-      scrapeTimeMetric(`${p}_config_last_reload_success`, 'Last config reload success', 'gauge', () => [{ labels: {}, value: this.lastReloadSuccess }]),
+      scrapeTimeMetric(`${p}_config_last_reload_success`, 'Last config reload success', 'gauge', () => [{ labels: {}, value: this.lastReloadSuccess }], 'max'),
     );
     registry.registerMetric(
       scrapeTimeMetric(`${p}_open_connections`, 'How many open connections exist, by entryPoint and protocol', 'gauge', () =>
@@ -230,8 +246,12 @@ export class TraefikMetrics {
       ),
     );
     registry.registerMetric(
-      scrapeTimeMetric(`${p}_tls_certs_not_after`, 'Certificate expiration timestamp', 'gauge', () =>
-        sources.certificates().map((c) => ({ labels: { ...this.describe(c) }, value: Math.floor(c.notAfter.getTime() / 1000) })),
+      scrapeTimeMetric(
+        `${p}_tls_certs_not_after`,
+        'Certificate expiration timestamp',
+        'gauge',
+        () => sources.certificates().map((c) => ({ labels: { ...this.describe(c) }, value: Math.floor(c.notAfter.getTime() / 1000) })),
+        'max',
       ),
     );
   }

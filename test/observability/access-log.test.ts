@@ -76,7 +76,11 @@ describe('JSON format, Traefik fields', () => {
     expect(entries).toHaveLength(3);
     const byProtocol = new Map(entries.map((e) => [e.RequestProtocol, e]));
     const backendAddr = new URL(backend.url).host;
-    for (const [protocol, status] of [['HTTP/1.1', 201], ['HTTP/2.0', 202], ['HTTP/3.0', 203]] as const) {
+    for (const [protocol, status] of [
+      ['HTTP/1.1', 201],
+      ['HTTP/2.0', 202],
+      ['HTTP/3.0', 203],
+    ] as const) {
       const e = byProtocol.get(protocol)!;
       expect(e, protocol).toMatchObject({
         RequestMethod: 'GET',
@@ -145,7 +149,8 @@ describe('filters and the common format with buffering', () => {
     expect((await get('/slow?ms=400')).status).toBe(200); // minDuration
     const got = await lines(file, 3);
     expect(got).toHaveLength(3);
-    const clf = /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET (\S+) HTTP\/1\.1" (\d{3}) (\d+|-) "http:\/\/ref\.example\/" "clf-test" (\d+) "app@file" "([^"]+)" (\d+)ms$/;
+    const clf =
+      /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET (\S+) HTTP\/1\.1" (\d{3}) (\d+|-) "http:\/\/ref\.example\/" "clf-test" (\d+) "app@file" "([^"]+)" (\d+)ms$/;
     const parsed = got.map((l) => clf.exec(l));
     expect(parsed.every(Boolean), got.join('\n')).toBe(true);
     expect(parsed.map((m) => [m![1], m![2]])).toEqual([

@@ -133,7 +133,11 @@ describe('tracing with sampleRate 1', () => {
     expect(receiver.contentTypes.every((t) => t.startsWith('application/json'))).toBe(true);
 
     // The access log names the trace.
-    const line = readFileSync(accessLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.TraceId === traceId);
+    const line = readFileSync(accessLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.TraceId === traceId);
     expect(line?.SpanId).toBe(entry.spanId);
   });
 

@@ -125,7 +125,11 @@ describe('Traefik Prometheus families', () => {
   test('a configured certificate is listed with its names, serial and expiry', async () => {
     const x = new X509Certificate(cert.certPem);
     const text = await scrape();
-    const value = sample(text, 'traefik_tls_certs_not_after', { cn: 'app.test', serial: BigInt(`0x${x.serialNumber}`).toString(), sans: 'app.test,www.app.test' });
+    const value = sample(text, 'traefik_tls_certs_not_after', {
+      cn: 'app.test',
+      serial: BigInt(`0x${x.serialNumber}`).toString(),
+      sans: 'app.test,www.app.test',
+    });
     expect(value).toBe(Math.floor(new Date(x.validTo).getTime() / 1000));
   });
 });

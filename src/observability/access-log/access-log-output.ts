@@ -13,6 +13,15 @@ export class AccessLogOutput {
   private out: WriteStream | NodeJS.WriteStream;
   private held: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Lines of this event-loop turn, written together right after it (one write instead of one per line under load). */
+  private turn = '';
+  private turnScheduled = false;
+  private readonly writeTurn = () => {
+    this.turnScheduled = false;
+    const lines = this.turn;
+    this.turn = '';
+    if (lines !== '') this.out.write(lines);
+  };
 
   constructor(
     private readonly filePath: string | undefined,
@@ -32,7 +41,11 @@ export class AccessLogOutput {
 
   write(line: string): void {
     if (this.bufferingSize <= 0) {
-      this.out.write(line);
+      this.turn += line;
+      if (!this.turnScheduled) {
+        this.turnScheduled = true;
+        setImmediate(this.writeTurn);
+      }
       return;
     }
     this.held.push(line);
@@ -44,6 +57,7 @@ export class AccessLogOutput {
   }
 
   flush(): void {
+    this.writeTurn();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.held.length === 0) return;

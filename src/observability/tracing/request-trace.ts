@@ -93,6 +93,11 @@ export class RequestTrace implements ExchangeTrace {
     const { api, tracer, propagator } = settings;
     const facts = ex.facts;
     const parentContext = propagator.extract(api.ROOT_CONTEXT, facts.headers, headerGetter);
+    const span = tracer.startSpan(facts.method, { kind: SERVER, startTime }, parentContext);
+    this.root = new TraceSpan(span, api.trace.setSpan(parentContext, span), undefined, this, 500);
+    this.current = this.root;
+    // An unsampled span records nothing: its attributes are not even built (most requests at a low sampleRate).
+    if (!span.isRecording()) return;
     const attributes: Attributes = {
       entry_point: ex.entryPoint,
       'http.request.method': facts.method,
@@ -114,9 +119,7 @@ export class RequestTrace implements ExchangeTrace {
       const v = facts.headers[name];
       if (v !== undefined) attributes[`http.request.header.${name}`] = Array.isArray(v) ? v : [v];
     }
-    const span = tracer.startSpan(facts.method, { kind: SERVER, attributes, startTime }, parentContext);
-    this.root = new TraceSpan(span, api.trace.setSpan(parentContext, span), undefined, this, 500);
-    this.current = this.root;
+    span.setAttributes(attributes);
   }
 
   get traceId(): string {
@@ -128,38 +131,32 @@ export class RequestTrace implements ExchangeTrace {
   }
 
   router(name: string, service: string | undefined, rule: string | undefined): OpenSpan {
-    const attributes: Attributes = { 'traefik.router.name': name };
-    if (service !== undefined) attributes['traefik.service.name'] = service;
-    if (rule !== undefined) attributes['http.route'] = rule;
-    return this.open('Router', INTERNAL, attributes, 500);
+    const opened = this.open('Router', INTERNAL, 500);
+    if (opened.span.isRecording()) {
+      opened.span.setAttribute('traefik.router.name', name);
+      if (service !== undefined) opened.span.setAttribute('traefik.service.name', service);
+      if (rule !== undefined) opened.span.setAttribute('http.route', rule);
+    }
+    return opened;
   }
 
   middleware(name: string, type: string | undefined): OpenSpan {
-    return this.open(type ?? name, INTERNAL, { 'traefik.middleware.name': name }, 500);
+    const opened = this.open(type ?? name, INTERNAL, 500);
+    if (opened.span.isRecording()) opened.span.setAttribute('traefik.middleware.name', name);
+    return opened;
   }
 
   service(name: string): OpenSpan {
-    return this.open('Service', INTERNAL, { 'traefik.service.name': name }, 500);
+    const opened = this.open('Service', INTERNAL, 500);
+    if (opened.span.isRecording()) opened.span.setAttribute('traefik.service.name', name);
+    return opened;
   }
 
   upstream(url: string, method: string, headers: HeaderMap): OpenSpan {
-    const attributes: Attributes = { 'http.request.method': method, 'url.full': url };
-    try {
-      const u = new URL(url);
-      const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
-      attributes['url.scheme'] = u.protocol.slice(0, -1);
-      attributes['server.address'] = u.hostname;
-      attributes['server.port'] = port;
-      attributes['network.peer.address'] = u.hostname;
-      attributes['network.peer.port'] = port;
-    } catch {
-      // A server URL that does not parse has no address to record; the span still links the backend.
-    }
-    const ua = headers['user-agent'];
-    if (typeof ua === 'string') attributes['user_agent.original'] = ua;
-    const span = this.open('ReverseProxy', CLIENT, attributes, 400);
-    this.settings.propagator.inject(span.context, headers, headerSetter);
-    return span;
+    const opened = this.open('ReverseProxy', CLIENT, 400);
+    this.settings.propagator.inject(opened.context, headers, headerSetter);
+    if (opened.span.isRecording()) opened.span.setAttributes(clientAttributes(url, method, headers));
+    return opened;
   }
 
   /** The exchange is done: the entrypoint span takes the status and the captured response headers, and ends. */
@@ -175,9 +172,9 @@ export class RequestTrace implements ExchangeTrace {
     this.root.end(status);
   }
 
-  private open(name: string, kind: SpanKindType, attributes: Attributes, errorFrom: number): TraceSpan {
+  private open(name: string, kind: SpanKindType, errorFrom: number): TraceSpan {
     const parent = this.current;
-    const span = this.settings.tracer.startSpan(name, { kind, attributes }, parent.context);
+    const span = this.settings.tracer.startSpan(name, { kind }, parent.context);
     const opened = new TraceSpan(span, this.settings.api.trace.setSpan(parent.context, span), parent, this, errorFrom);
     this.current = opened;
     return opened;
@@ -187,4 +184,23 @@ export class RequestTrace implements ExchangeTrace {
   closed(span: TraceSpan): void {
     if (this.current === span) this.current = span.parent ?? this.root;
   }
+}
+
+/** The ReverseProxy span's attributes: where the request went. */
+function clientAttributes(url: string, method: string, headers: HeaderMap): Attributes {
+  const attributes: Attributes = { 'http.request.method': method, 'url.full': url };
+  try {
+    const u = new URL(url);
+    const port = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+    attributes['url.scheme'] = u.protocol.slice(0, -1);
+    attributes['server.address'] = u.hostname;
+    attributes['server.port'] = port;
+    attributes['network.peer.address'] = u.hostname;
+    attributes['network.peer.port'] = port;
+  } catch {
+    // A server URL that does not parse has no address to record; the span still links the backend.
+  }
+  const ua = headers['user-agent'];
+  if (typeof ua === 'string') attributes['user_agent.original'] = ua;
+  return attributes;
 }

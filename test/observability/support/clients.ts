@@ -10,11 +10,24 @@ export interface SimpleResponse {
 }
 
 /** One HTTP/1.1 request (https unless `plain`), a fresh connection each time. */
-export function h1Request(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; plain?: boolean } = {}): Promise<SimpleResponse> {
+export function h1Request(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; plain?: boolean } = {},
+): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
     const lib = opts.plain ? http : https;
     const req = lib.request(
-      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host: `localhost:${port}`, ...opts.headers }, servername: 'localhost', rejectUnauthorized: false, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { host: `localhost:${port}`, ...opts.headers },
+        servername: 'localhost',
+        rejectUnauthorized: false,
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -29,12 +42,19 @@ export function h1Request(port: number, path: string, opts: { method?: string; h
 }
 
 /** One HTTP/2 request over TLS on its own session. */
-export async function h2Request(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<SimpleResponse> {
+export async function h2Request(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<SimpleResponse> {
   const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false, servername: 'localhost' });
   try {
     return await new Promise((resolve, reject) => {
       session.on('error', reject);
-      const stream = session.request({ ':method': opts.method ?? 'GET', ':path': path, ':authority': `localhost:${port}`, ...opts.headers }, { endStream: opts.body === undefined });
+      const stream = session.request(
+        { ':method': opts.method ?? 'GET', ':path': path, ':authority': `localhost:${port}`, ...opts.headers },
+        { endStream: opts.body === undefined },
+      );
       let status = 0;
       let headers: Record<string, string | string[] | undefined> = {};
       let body = '';

@@ -72,7 +72,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               spans.push({
                 traceId: String(s.traceId),
                 spanId: String(s.spanId),
-                parentSpanId: String(s.parentSpanId ?? ''),
+                parentSpanId: (s.parentSpanId as string | undefined) ?? '',
                 name: String(s.name),
                 kind: Number(s.kind),
                 attributes: attributes(s.attributes as KeyValue[]),
