@@ -126,6 +126,16 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 're.example', '/static/more')).toBe('shop-plain-re-example-static');
   });
 
+  test('server-alias: more host names for every location of the Ingress\'s hosts; a bad one is reported', () => {
+    const r = convert(ingress('al', { 'server-alias': 'www.al.example, *.al.example, not a host' }, rule('al.example', [['/x']])));
+    expect(messages(r)).toEqual([expect.stringContaining('server-alias"]: "not a host" is not a host name; left out')]);
+    expect(r.config.http.routers['shop-al-al-example-x']?.rule).toBe(
+      '(Host(`al.example`) || Host(`www.al.example`) || HostRegexp(`^[a-zA-Z0-9-]+\\.al\\.example$`)) && (Path(`/x`) || PathPrefix(`/x/`))',
+    );
+    expect(routeOf(r.config, 'www.al.example', '/x')).toBe('shop-al-al-example-x');
+    expect(routeOf(r.config, 'api.al.example', '/x/y')).toBe('shop-al-al-example-x');
+  });
+
   test('a regex path Portico cannot run (PCRE lookahead) is reported and left out; the other paths serve', () => {
     const r = convert(ingress('re', { 'use-regex': 'true', 'rewrite-target': '/$1' }, rule('re.example', [['/(?!admin)(.*)', 'ImplementationSpecific'], ['/ok/(.*)', 'ImplementationSpecific']])));
     expect(messages(r)).toEqual([expect.stringMatching(/^spec\.rules\[0\]\.http\.paths\[0\]\.path: "\/\(\?!admin\)\(\.\*\)" is not a regular expression Portico can run \(.*\); this path is not served$/)]);
