@@ -327,6 +327,14 @@ data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [
     expect(missing.config.http.middlewares['shop-x-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
   });
 
+  test('a user whose hash Portico cannot check (crypt) is reported and left out; with none left the door stays closed', () => {
+    const r = convert([secret('mixed', { auth: 'old:abJnggxhB/yWI\nfoo:$apr1$Xyz$abcdefghijklmnopqrstu/\n' }), ingress('mx', { 'auth-type': 'basic', 'auth-secret': 'mixed' }, rule('mx.example', [['/']]))].join('\n---\n'));
+    expect(messages(r)).toEqual([expect.stringContaining('Secret shop/mixed: "old" has a password hash Portico cannot check')]);
+    expect(r.config.http.middlewares['shop-mx-nginx-auth']).toEqual({ basicAuth: { users: ['foo:$apr1$Xyz$abcdefghijklmnopqrstu/'] } });
+    const none = convert([secret('crypt', { auth: 'old:abJnggxhB/yWI\n' }), ingress('cr', { 'auth-type': 'basic', 'auth-secret': 'crypt' }, rule('cr.example', [['/']]))].join('\n---\n'));
+    expect(none.config.http.middlewares['shop-cr-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
+  });
+
   test('auth-url → forwardAuth with auth-response-headers; auth-signin and other methods are reported', () => {
     const r = convert(ingress('f', { 'auth-url': 'http://auth.shop.svc/verify', 'auth-response-headers': 'X-User, X-Email', 'auth-method': 'POST', 'auth-signin': 'https://login.example/start' }, rule('f.example', [['/']])));
     expect(r.config.http.middlewares['shop-f-nginx-forward-auth']).toEqual({ forwardAuth: { address: 'http://auth.shop.svc/verify', authResponseHeaders: ['X-User', 'X-Email'] } });
