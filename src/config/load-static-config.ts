@@ -243,6 +243,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     if (file.filename) file.filename = resolve(baseDir, file.filename);
     if (file.directory) file.directory = resolve(baseDir, file.directory);
   }
+  // Traefik spells it kubernetesIngressNGINX; kubernetesIngressNginx is the same provider, so only one may be set.
+  if (cfg.providers.kubernetesIngressNGINX && cfg.providers.kubernetesIngressNginx)
+    problem('providers.kubernetesIngressNginx', 'the same provider as providers.kubernetesIngressNGINX; set only one of them');
   if (problems.length) throw new StaticConfigError(problems);
   return cfg;
 }

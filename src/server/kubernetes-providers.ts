@@ -45,11 +45,9 @@ export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, 
   return out;
 }
 
-/** `providers.kubernetesIngressNGINX` (Traefik's spelling) or `providers.kubernetesIngressNginx`; both at once is an error. */
+/** `providers.kubernetesIngressNGINX` (Traefik's spelling) or `providers.kubernetesIngressNginx` (the static config refuses both at once). */
 function ingressNginxOptions(cfg: StaticConfig): { options: Record<string, unknown>; at: string } | undefined {
   const { kubernetesIngressNGINX, kubernetesIngressNginx } = cfg.providers;
-  if (kubernetesIngressNGINX && kubernetesIngressNginx)
-    throw new Error('invalid static configuration:\n  - providers.kubernetesIngressNginx: set providers.kubernetesIngressNGINX or providers.kubernetesIngressNginx, not both');
   if (kubernetesIngressNGINX) return { options: kubernetesIngressNGINX, at: 'providers.kubernetesIngressNGINX' };
   if (kubernetesIngressNginx) return { options: kubernetesIngressNginx, at: 'providers.kubernetesIngressNginx' };
   return undefined;

@@ -26,5 +26,9 @@ describe('chart: kubernetesIngressNGINX', () => {
     expect(cfg.providers.kubernetesIngressNGINX).toEqual({ publishService: 'portico/edge-portico', watchIngressWithoutClass: true });
     expect(() => validateStaticConfig(cfg, '/etc/portico', 'ConfigMap portico.yaml')).not.toThrow();
     expect(validateKubernetesProviderOptions('kubernetesingressnginx', cfg.providers.kubernetesIngressNGINX!, 'providers.kubernetesIngressNGINX')).toEqual([]);
+    // Side by side with ingress-nginx: no status writes, so the two controllers do not overwrite each other.
+    const quiet = renderedConfig(['--set', 'providers.kubernetesIngressNGINX.enabled=true', '--set', 'providers.kubernetesIngressNGINX.publishStatus=false']);
+    expect(quiet.providers.kubernetesIngressNGINX).toEqual({});
+    expect(() => validateStaticConfig(quiet, '/etc/portico', 'ConfigMap portico.yaml')).not.toThrow();
   });
 });

@@ -6,10 +6,11 @@
  * Secret, a 30% canary over 200 requests and a canary header, allow and
  * deny lists, redirect codes (permanent, temporal, https, app-root), and an
  * unknown annotation reported in /api/errors and as an Event while its
- * Ingress serves.
+ * Ingress serves; the rewrite again over HTTP/3 (gtlsclient) on the same
+ * port, and an nginx Ingress read from a file.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -20,6 +21,7 @@ import { startPortico, type Harness } from '../../support/portico-harness.js';
 import { startBackend, type Backend } from '../../support/backend.js';
 import { curl } from '../../support/curl.js';
 import { TestPki } from '../../support/pki.js';
+import { gtlsclient } from '../../support/gtlsclient.js';
 
 const ns = 'shop';
 let api: FakeApiServer;
@@ -98,7 +100,7 @@ beforeAll(async () => {
     [...service('app', app), ingress('from-file', 'file.example', { 'use-regex': 'true', 'rewrite-target': '/v2/$1' }, [{ path: '/api/(.*)', pathType: 'ImplementationSpecific' }])].map((o) => yaml.dump(o)).join('---\n'),
   );
   portico = await startPortico({
-    entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} } }, portico: { address: '127.0.0.1:0' } },
+    entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true } }, portico: { address: '127.0.0.1:0' } },
     api: { insecure: true },
     providers: {
       kubernetesIngressNGINX: { endpoint: api.url, token: 't', throttleDuration: '30ms', watchNamespace: ns, publishStatusAddress: ['203.0.113.7'] },
@@ -188,6 +190,21 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
     expect(backendUrl(secure.body)).toBe('/page');
     const root = await get('tls.example', '/');
     expect([root.status, root.headers.location]).toEqual([302, [`https://tls.example:${websecure}/app1`]]);
+  });
+
+  test('HTTP/3 on the same port: advertised by Alt-Svc, and the rewrite answered over QUIC', async () => {
+    const h2 = await get('rewrite.example', '/something/x');
+    expect(h2.headers['alt-svc']?.[0]).toContain(`h3=":${websecure}"`);
+    const dir = mkdtempSync(join(tmpdir(), 'portico-nginx-h3-'));
+    try {
+      const h3 = await gtlsclient([`--download=${dir}`, '127.0.0.1', String(websecure), `https://rewrite.example:${websecure}/something/over/quic?h=3`], { idleTimeout: '5s' });
+      expect(h3.code, h3.out.split('\n').slice(-20).join('\n')).toBe(0);
+      const downloaded = readdirSync(dir);
+      expect(downloaded).toHaveLength(1);
+      expect(backendUrl(readFileSync(join(dir, downloaded[0]!), 'utf8'))).toBe('/over/quic?h=3');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('an nginx-class Ingress in a file is translated the same way when the provider is configured', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { validateKubernetesProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
+import { loadStaticConfig } from '../../../src/config/load-static-config.js';
 
 describe('Kubernetes provider options', () => {
   test('valid options pass; the chart defaults pass', () => {
@@ -44,5 +45,12 @@ describe('Kubernetes provider options', () => {
       'providers.kubernetesIngressNGINX.watchNamespace: set either watchNamespace or namespaces, not both',
       'providers.kubernetesIngressNGINX.publishService: must be "namespace/name", got "x"',
     ]);
+  });
+
+  test('kubernetesIngressNGINX in the static configuration: Traefik\'s flag spelling works, the two spellings together are refused', () => {
+    const cfg = loadStaticConfig({ document: {}, flags: [['providers.kubernetesingressnginx.watchNamespace', 'shop']] });
+    expect(cfg.providers.kubernetesIngressNGINX).toEqual({ watchNamespace: 'shop' });
+    expect(loadStaticConfig({ document: { providers: { kubernetesIngressNginx: { ingressClass: 'nginx' } } } }).providers.kubernetesIngressNginx).toEqual({ ingressClass: 'nginx' });
+    expect(() => loadStaticConfig({ document: { providers: { kubernetesIngressNGINX: {}, kubernetesIngressNginx: {} } } })).toThrow(/providers\.kubernetesIngressNginx: the same provider as providers\.kubernetesIngressNGINX; set only one of them/);
   });
 });

@@ -126,6 +126,16 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 're.example', '/static/more')).toBe('shop-plain-re-example-static');
   });
 
+  test('server-alias: more host names for every location of the Ingress\'s hosts; a bad one is reported', () => {
+    const r = convert(ingress('al', { 'server-alias': 'www.al.example, *.al.example, not a host' }, rule('al.example', [['/x']])));
+    expect(messages(r)).toEqual([expect.stringContaining('server-alias"]: "not a host" is not a host name; left out')]);
+    expect(r.config.http.routers['shop-al-al-example-x']?.rule).toBe(
+      '(Host(`al.example`) || Host(`www.al.example`) || HostRegexp(`^[a-zA-Z0-9-]+\\.al\\.example$`)) && (Path(`/x`) || PathPrefix(`/x/`))',
+    );
+    expect(routeOf(r.config, 'www.al.example', '/x')).toBe('shop-al-al-example-x');
+    expect(routeOf(r.config, 'api.al.example', '/x/y')).toBe('shop-al-al-example-x');
+  });
+
   test('a regex path Portico cannot run (PCRE lookahead) is reported and left out; the other paths serve', () => {
     const r = convert(ingress('re', { 'use-regex': 'true', 'rewrite-target': '/$1' }, rule('re.example', [['/(?!admin)(.*)', 'ImplementationSpecific'], ['/ok/(.*)', 'ImplementationSpecific']])));
     expect(messages(r)).toEqual([expect.stringMatching(/^spec\.rules\[0\]\.http\.paths\[0\]\.path: "\/\(\?!admin\)\(\.\*\)" is not a regular expression Portico can run \(.*\); this path is not served$/)]);
@@ -315,6 +325,14 @@ data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [
     const missing = convert(ingress('x', { 'auth-type': 'basic', 'auth-secret': 'nope' }, rule('x.example', [['/']])));
     expect(messages(missing)).toEqual([expect.stringContaining('no Secret shop/nope; every request is answered 503')]);
     expect(missing.config.http.middlewares['shop-x-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
+  });
+
+  test('a user whose hash Portico cannot check (crypt) is reported and left out; with none left the door stays closed', () => {
+    const r = convert([secret('mixed', { auth: 'old:abJnggxhB/yWI\nfoo:$apr1$Xyz$abcdefghijklmnopqrstu/\n' }), ingress('mx', { 'auth-type': 'basic', 'auth-secret': 'mixed' }, rule('mx.example', [['/']]))].join('\n---\n'));
+    expect(messages(r)).toEqual([expect.stringContaining('Secret shop/mixed: "old" has a password hash Portico cannot check')]);
+    expect(r.config.http.middlewares['shop-mx-nginx-auth']).toEqual({ basicAuth: { users: ['foo:$apr1$Xyz$abcdefghijklmnopqrstu/'] } });
+    const none = convert([secret('crypt', { auth: 'old:abJnggxhB/yWI\n' }), ingress('cr', { 'auth-type': 'basic', 'auth-secret': 'crypt' }, rule('cr.example', [['/']]))].join('\n---\n'));
+    expect(none.config.http.middlewares['shop-cr-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
   });
 
   test('auth-url → forwardAuth with auth-response-headers; auth-signin and other methods are reported', () => {

@@ -11,6 +11,7 @@
  */
 import type { Middleware } from '../../../dynamic/model.js';
 import { secretValue } from '../kube-objects.js';
+import { hashKind } from '../../../middleware/basic-auth/htpasswd.js';
 import type { ConversionContext } from '../conversion-context.js';
 import type { NginxAnnotations } from './nginx-annotations.js';
 
@@ -72,8 +73,16 @@ export function basicOrDigestAuth(ann: NginxAnnotations, ctx: ConversionContext)
   } else {
     for (const user of Object.keys({ ...secret.data, ...secret.stringData })) users.push(`${user}:${secretValue(secret, user)!.trim()}`);
   }
+  if (type === 'basic') {
+    // nginx also takes crypt(3) hashes; a user Portico cannot check is left out (and said so), never let in.
+    const unusable = users.filter((u) => u.indexOf(':') <= 0 || !hashKind(u.slice(u.indexOf(':') + 1)));
+    if (unusable.length) {
+      ann.report('auth-secret', `Secret ${ns}/${name}: ${unusable.map((u) => `"${u.split(':')[0]}"`).join(', ')} ${unusable.length === 1 ? 'has a' : 'have'} password hash Portico cannot check (use bcrypt, apr1 or {SHA}: htpasswd -B or -m); left out`);
+      users.splice(0, users.length, ...users.filter((u) => !unusable.includes(u)));
+    }
+  }
   if (!users.length) {
-    ann.report('auth-secret', `Secret ${ns}/${name} lists no user; every request is answered 503`);
+    ann.report('auth-secret', `Secret ${ns}/${name} lists no usable user; every request is answered 503`);
     return closedDoor();
   }
   const options = { users, ...(realm ? { realm } : {}) };

@@ -177,6 +177,9 @@ function buildIngress(
     stage('body-size', bodySizeLimit(ann)),
     stage('request-headers', requestHeaders(ann)),
   ].filter((m): m is string => m !== undefined);
+  const aliases = serverAliases(ann);
+  // server-alias names more hosts for the Ingress's servers (never for rules without host).
+  const hostsOf = (host: string | undefined): string[] => (host ? [host, ...aliases.filter((a) => a !== host)] : []);
   const target = rewriteTarget(ann);
   ann.bool('use-regex');
   const appRoot = stage('app-root', appRootRedirect(ann));
@@ -221,7 +224,7 @@ function buildIngress(
       key,
       host,
       path,
-      router: router(pathRule(host, path, pathType, regex, `${pat}.path`), service, pathPriority(host, path, exact), middlewaresFor(host, rewrite)),
+      router: router(pathRule(hostsOf(host), path, pathType, regex, `${pat}.path`), service, pathPriority(host, path, exact), middlewaresFor(host, rewrite)),
     });
   }
 
@@ -231,7 +234,7 @@ function buildIngress(
     if (hostsSeen.size === 0) extra[`${prefix}-default-backend`] = router('PathPrefix(`/`)', service, 1, middlewaresFor(undefined, undefined));
     for (const host of hostsSeen.keys())
       extra[normalizeName(`${prefix}-${host ?? ''}-default-backend`)] = router(
-        pathRule(host, '/', 'ImplementationSpecific', false, 'spec.defaultBackend'),
+        pathRule(hostsOf(host), '/', 'ImplementationSpecific', false, 'spec.defaultBackend'),
         service,
         hostFallbackPriority(host),
         middlewaresFor(host, undefined),
@@ -243,13 +246,23 @@ function buildIngress(
     if (hostsSeen.size === 0) ann.report('app-root', 'the Ingress has no rule or default backend to put it on; ignored');
     for (const [host, service] of hostsSeen)
       extra[normalizeName(`${prefix}-${host ?? ''}-app-root`)] = router(
-        pathRule(host, '/', 'Exact', false, 'metadata.annotations'),
+        pathRule(hostsOf(host), '/', 'Exact', false, 'metadata.annotations'),
         service,
         hostTopPriority(host),
         [...middlewaresFor(host, undefined).filter((m) => m === sslRedirect), appRoot],
       );
   }
   return { locations, extra, settings };
+}
+
+/** `server-alias`: more host names (`*.example.com` allowed) for the servers of the Ingress's hosts. */
+function serverAliases(ann: NginxAnnotations): string[] {
+  const out: string[] = [];
+  for (const alias of ann.list('server-alias') ?? []) {
+    if (/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(alias)) out.push(alias.toLowerCase());
+    else ann.report('server-alias', `"${alias}" is not a host name; left out`);
+  }
+  return out;
 }
 
 /** Why a path cannot become a rule, if it cannot: a backtick ends a rule argument; a regex path must be one Portico can run. */

@@ -29,9 +29,10 @@ export type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
 export const PRIORITY_STEP = 100;
 const EXACT_BONUS = 50_000_000;
 
-export function pathRule(host: string | undefined, path: string, pathType: PathType, regex: boolean, at: string): string {
+/** The rule of a location: any of `hosts` (none: any host; more than one with server-alias) and the path. */
+export function pathRule(hosts: string[], path: string, pathType: PathType, regex: boolean, at: string): string {
   if (path.includes('`')) throw new Problem(at, 'a path cannot contain a backtick');
-  const hostPart = hostMatcher(host);
+  const hostPart = hosts.length > 1 ? `(${hosts.map(hostMatcher).join(' || ')})` : hostMatcher(hosts[0]);
   let pathPart: string | undefined;
   if (regex) pathPart = `PathRegexp(\`(?i)^${path}\`)`;
   else if (pathType === 'Exact') pathPart = `Path(\`${path}\`)`;

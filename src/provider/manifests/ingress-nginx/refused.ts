@@ -14,7 +14,6 @@ const REFUSED: Record<string, string> = {
   'custom-http-errors': NO_ERRORS_MIDDLEWARE,
   'default-backend': NO_ERRORS_MIDDLEWARE,
   'ssl-passthrough': 'needs TCP routers, which this Portico does not have yet; TLS is terminated by Portico instead',
-  'server-alias': 'is not supported; add the other host names as rules of the Ingress',
   'limit-whitelist': 'exempting addresses from limit-rps/limit-connections is not supported; the limits apply to every client',
   'limit-allowlist': 'exempting addresses from limit-rps/limit-connections is not supported; the limits apply to every client',
   'limit-rate': 'bandwidth limits are not supported',
