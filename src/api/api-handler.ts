@@ -4,7 +4,8 @@
  *   /api/overview, /api/entrypoints[/name], /api/http/{routers,services,middlewares}[/name],
  *   /api/tcp/... and /api/udp/... (empty until Portico has TCP/UDP routers),
  *   /api/rawdata, /api/version, and Portico's /api/errors (every configuration
- *   problem with its provider, file, line and field path).
+ *   problem with its provider, file, line and field path) and /api/acme (each
+ *   ACME resolver's certificates: expiry, renewal time, failures, next attempt).
  * Errors are `{"message": ...}` with Traefik's wording: 404 for an unknown
  * name, 400 for a bad page. Only GET and HEAD.
  */
@@ -12,12 +13,15 @@ import type { StaticConfig } from '../config/static-config.js';
 import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { PORTICO_VERSION } from '../version.js';
+import type { AcmeResolverStatus } from '../acme/acme-resolver.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
 
 export interface ApiDeps {
   static: StaticConfig;
   runtime: () => RuntimeConfig | undefined;
+  /** The ACME resolvers' state (`/api/acme`), when any is configured. */
+  acmeStatus?: () => AcmeResolverStatus[];
 }
 
 /** When this process began serving: `/api/version`'s `startDate`. */
@@ -35,7 +39,8 @@ export function createApiHandler(deps: ApiDeps): Handler {
     const rt = deps.runtime();
     if (!rt) return send({ status: 503, body: { message: 'no configuration applied yet' } });
     try {
-      send(answer(ex.facts.path.replace(/\/+$/, ''), ex.facts.query, rt, deps.static));
+      const path = ex.facts.path.replace(/\/+$/, '');
+      send(path === '/api/acme' ? { status: 200, body: deps.acmeStatus?.() ?? [] } : answer(path, ex.facts.query, rt, deps.static));
     } catch (err) {
       if (!(err instanceof ListQueryError)) throw err;
       send({ status: 400, body: { message: err.message } });

@@ -1,7 +1,8 @@
 /**
  * Services that live inside Portico: `ping@internal` (liveness), `api@internal`
  * (the read-only JSON API in Traefik's shape, api-handler.ts),
- * `prometheus@internal`, `whoami@internal` and `noop@internal`. The API is
+ * `prometheus@internal`, `whoami@internal`, `noop@internal` and, with ACME
+ * resolvers, `acme-http@internal` (HTTP-01 challenges). The API is
  * reachable only when `api.insecure` puts it on the internal entrypoint or a
  * user router names `api@internal` explicitly — never by default.
  */
@@ -10,6 +11,8 @@ import { whoamiHandler } from '../service/internal/whoami.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import type { StaticConfig } from '../config/static-config.js';
 import { createApiHandler } from './api-handler.js';
+import { httpChallengeHandler } from '../acme/http-challenge-handler.js';
+import type { AcmeProvider } from '../acme/acme-provider.js';
 
 export interface InternalServiceDeps {
   /** The Prometheus exposition (this process's registry, or all workers' summed by the primary). */
@@ -18,6 +21,8 @@ export interface InternalServiceDeps {
   /** The API lists the entrypoints, providers and features it configures. */
   static: StaticConfig;
   isReady: () => boolean;
+  /** The ACME resolvers, when the static configuration has any: `acme-http@internal` answers their HTTP-01 challenges, the API lists their state. */
+  acme?: AcmeProvider;
 }
 
 export function createInternalServices(deps: InternalServiceDeps) {
@@ -38,7 +43,8 @@ export function createInternalServices(deps: InternalServiceDeps) {
         ex.respond(200, { 'content-type': contentType }, text);
       },
     ],
-    ['api@internal', createApiHandler({ static: deps.static, runtime: deps.runtime })],
+    ['api@internal', createApiHandler({ static: deps.static, runtime: deps.runtime, acmeStatus: deps.acme && (() => deps.acme!.status()) })],
   ]);
+  if (deps.acme) services.set('acme-http@internal', httpChallengeHandler(deps.acme.challenges));
   return { get: (name: string) => services.get(name) };
 }

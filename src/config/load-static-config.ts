@@ -20,6 +20,9 @@ import { yamlLineLocator } from './yaml-line-locator.js';
 /** Finds the line of a key path in the file the configuration came from. */
 type LineOf = (path: string[]) => number | undefined;
 
+/** Traefik's default `caServer`. */
+const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
 export class StaticConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
@@ -140,6 +143,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   // `api:` with no value in YAML is null: treat as enabled-with-defaults.
   for (const k of ['accessLog', 'api', 'ping'] as const) if (k in doc && doc[k] === null) doc[k] = {};
   if (doc.metrics && (doc.metrics as Json).prometheus === null) (doc.metrics as Json).prometheus = {};
+  // `tlsChallenge:` with no value (Traefik's YAML examples) is the empty section.
+  for (const r of Object.values((doc.certificatesResolvers ?? {}) as Record<string, { acme?: Json }>))
+    if (r && typeof r === 'object' && r.acme && typeof r.acme === 'object' && 'tlsChallenge' in r.acme && r.acme.tlsChallenge === null) r.acme.tlsChallenge = {};
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
@@ -208,6 +214,26 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     // Like Traefik's implicit `traefik` entrypoint: the internal one appears on :9000 when first needed.
     if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };
     else problem(`${field}`, `no entrypoint named "${ep}"`);
+  }
+  for (const [name, { acme }] of Object.entries(cfg.certificatesResolvers ?? {})) {
+    const at = `certificatesResolvers.${name}.acme`;
+    if (!acme) continue;
+    if (!acme.httpChallenge === !acme.tlsChallenge) problem(at, 'set exactly one of httpChallenge or tlsChallenge');
+    const ep = acme.httpChallenge?.entryPoint;
+    if (ep && !cfg.entryPoints[ep]) problem(`${at}.httpChallenge.entryPoint`, `no entrypoint named "${ep}"`);
+    if (acme.httpChallenge?.delay !== undefined)
+      try {
+        parseDurationMs(acme.httpChallenge.delay);
+      } catch (err) {
+        problem(`${at}.httpChallenge.delay`, `${(err as Error).message}`);
+      }
+    if (acme.tlsChallenge && !Object.values(cfg.entryPoints).some((e) => e.http?.tls))
+      problem(`${at}.tlsChallenge`, 'TLS-ALPN-01 is answered on TLS entrypoints; add http.tls: {} to the entrypoint the CA reaches (port 443)');
+    acme.storage = resolve(baseDir, acme.storage ?? 'acme.json');
+    acme.caServer ??= LETS_ENCRYPT_DIRECTORY;
+    acme.keyType ??= 'RSA4096';
+    acme.certificatesDuration ??= 2160;
+    if (acme.caCertificates) acme.caCertificates = acme.caCertificates.map((f) => resolve(baseDir, f));
   }
   const file = cfg.providers.file;
   if (file) {

@@ -35,6 +35,8 @@ import { startHttp3Listener, type Http3Listener } from '../entrypoint/http3-list
 import { createKubernetesProviders } from './kubernetes-providers.js';
 import type { WorkerRole } from './worker-role.js';
 import { AggregatorRegistry } from 'prom-client';
+import { AcmeProvider } from '../acme/acme-provider.js';
+import { certificateRequests } from '../acme/certificate-requests.js';
 
 export class PorticoServer {
   private runtime: RuntimeConfig | undefined;
@@ -53,6 +55,8 @@ export class PorticoServer {
   private readonly internal;
   /** Ping, API, metrics and entrypoint redirections, as routers of the `internal` provider. */
   private readonly internalProvider: InternalProvider;
+  /** The ACME resolvers (certificatesResolvers), a provider of certificates; undefined without any. */
+  private readonly acme: AcmeProvider | undefined;
   /** Resolves each time a configuration version is applied (tests and `check` wait on it). */
   private applyWaiters: Array<(rt: RuntimeConfig) => void> = [];
 
@@ -64,12 +68,20 @@ export class PorticoServer {
     private readonly role?: WorkerRole,
   ) {
     this.accessLog = config.accessLog ? new AccessLog(config.accessLog) : undefined;
+    if (Object.keys(config.certificatesResolvers ?? {}).length) {
+      // One process talks to the CA (worker 1 of several); the others follow its storage file and answer the challenges it relays.
+      const orders = !role || role.id === 1;
+      this.acme = new AcmeProvider(config, log, orders);
+      if (role && orders) this.acme.challenges.onChange((change) => role.announceAcmeChallenge(change));
+      else if (role) role.onAcmeChallenge((change) => this.acme!.challenges.apply(change));
+    }
     const registry = this.metrics.registry;
     this.internal = createInternalServices({
       metrics: role ? () => role.clusterMetrics() : async () => ({ text: await registry.metrics(), contentType: registry.contentType }),
       runtime: () => this.runtime,
       static: config,
       isReady: () => this.ready,
+      acme: this.acme,
     });
     if (role) {
       // Constructing one installs prom-client's worker-side listener; the primary then sums this registry with the others'.
@@ -157,6 +169,8 @@ export class PorticoServer {
         }),
       );
     providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1)));
+    // Last: a certificate configured by the user for a name comes before the resolver's (the first configured wins).
+    if (this.acme) providers.push(this.acme);
     this.providers = providers;
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
     await Promise.all(
@@ -211,6 +225,9 @@ export class PorticoServer {
 
   /** Compile and swap in a new configuration version. */
   apply(merged: MergedConfig): RuntimeConfig {
+    // Routers' tls.certResolver: what to order, and the routers that ask for what no resolver can give (errors, in `portico check` too).
+    const acmeRequests = certificateRequests(merged.config, new Set(Object.keys(this.config.certificatesResolvers ?? {})));
+    if (acmeRequests.errors.length) merged = { ...merged, errors: [...merged.errors, ...acmeRequests.errors] };
     const rt = buildRuntime(
       merged,
       {
@@ -219,6 +236,7 @@ export class PorticoServer {
         internal: this.internal,
         middlewares: this.middlewares,
         generatedDefault: this.generatedDefault!,
+        alpnChallenges: this.acme?.challenges,
         serverName: hostname(),
         onHealthChange: (service, url, healthy) =>
           this.log[healthy ? 'info' : 'warn']({ service, server: url }, healthy ? 'health check passed: server back in rotation' : 'health check failed: server out of rotation'),
@@ -230,6 +248,7 @@ export class PorticoServer {
     previous?.dispose();
     rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
+    this.acme?.want(acmeRequests.requests);
     this.metrics.reloads.inc();
     this.metrics.configErrors.set(rt.errors.length);
     for (const e of rt.errors)

@@ -15,22 +15,28 @@
  * entrypoints' UDP ports; it tells the primary when its listeners come up,
  * and the primary tells the other workers, so that every worker advertises
  * Alt-Svc exactly while the UDP side is live. Writes to the Kubernetes API
- * (Ingress status, Events) are left to worker 1 as well.
+ * (Ingress status, Events) are left to worker 1 as well, and so are ACME
+ * orders: worker 1 writes the storage file the others follow, and its
+ * pending challenges are relayed to them, since the CA may reach any worker.
  */
 import type { GeneratedCertificate } from '../tls/generated-default-certificate.js';
+import type { ChallengeChange } from '../acme/challenge-store.js';
 
 /** Messages between the primary and a worker; `portico:` keeps them apart from prom-client's own. */
 export type PrimaryToWorker =
   | { type: 'portico:init'; generatedDefault: GeneratedCertificate; ticketKeys: string; statelessResetKey: string }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
-  | { type: 'portico:metrics'; id: number; text: string; contentType: string };
+  | { type: 'portico:metrics'; id: number; text: string; contentType: string }
+  | { type: 'portico:acme-challenge'; change: ChallengeChange };
 
 export type WorkerToPrimary =
   /** Sent once the worker listens for messages (anything sent earlier would be lost), asking for init. */
   | { type: 'portico:hello' }
   | { type: 'portico:ready' }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
-  | { type: 'portico:metrics-request'; id: number };
+  | { type: 'portico:metrics-request'; id: number }
+  /** Worker 1 orders ACME certificates; the CA's validation may reach any worker, so its pending challenges go to all. */
+  | { type: 'portico:acme-challenge'; change: ChallengeChange };
 
 export interface WorkerRole {
   /** 1..count; worker 1 owns the UDP side and the Kubernetes writes. */
@@ -45,6 +51,10 @@ export interface WorkerRole {
   announceAltSvc(entryPoint: string, value: string | null): void;
   /** Other workers: called with worker 1's Alt-Svc changes. */
   onAltSvc(listener: (entryPoint: string, value: string | null) => void): void;
+  /** Worker 1: an ACME challenge it added or removed. */
+  announceAcmeChallenge(change: ChallengeChange): void;
+  /** Other workers: called with worker 1's ACME challenge changes. */
+  onAcmeChallenge(listener: (change: ChallengeChange) => void): void;
   /** Metrics of all workers, summed by the primary. */
   clusterMetrics(): Promise<{ text: string; contentType: string }>;
   ready(): void;
@@ -62,6 +72,7 @@ export function joinCluster(): Promise<WorkerRole> {
   const count = Number(process.env[WORKER_COUNT_ENV]);
   const send = (m: WorkerToPrimary) => process.send?.(m);
   const altSvcListeners: Array<(entryPoint: string, value: string | null) => void> = [];
+  const challengeListeners: Array<(change: ChallengeChange) => void> = [];
   const pending = new Map<number, (r: { text: string; contentType: string }) => void>();
   let nextId = 1;
   return new Promise((resolve) => {
@@ -76,6 +87,8 @@ export function joinCluster(): Promise<WorkerRole> {
           statelessResetKey: Buffer.from(m.statelessResetKey, 'base64'),
           announceAltSvc: (entryPoint, value) => send({ type: 'portico:alt-svc', entryPoint, value }),
           onAltSvc: (l) => altSvcListeners.push(l),
+          announceAcmeChallenge: (change) => send({ type: 'portico:acme-challenge', change }),
+          onAcmeChallenge: (l) => challengeListeners.push(l),
           clusterMetrics: () =>
             new Promise((done, fail) => {
               const reqId = nextId++;
@@ -93,6 +106,8 @@ export function joinCluster(): Promise<WorkerRole> {
         });
       } else if (m.type === 'portico:alt-svc') {
         for (const l of altSvcListeners) l(m.entryPoint, m.value);
+      } else if (m.type === 'portico:acme-challenge') {
+        for (const l of challengeListeners) l(m.change);
       } else if (m.type === 'portico:metrics') {
         const done = pending.get(m.id);
         pending.delete(m.id);
