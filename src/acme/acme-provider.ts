@@ -16,7 +16,7 @@ import { emptyDynamicConfig, type ConfigError, type ProviderSnapshot } from '../
 import type { Logger } from '../observability/logger.js';
 import type { Provider } from '../provider/provider.js';
 import { AcmeResolver, type AcmeResolverStatus } from './acme-resolver.js';
-import { configureAcmeHttp } from './ca-trust.js';
+import { configureAcmeHttp } from './acme-http.js';
 import type { CertificateRequests } from './certificate-requests.js';
 import { AcmeChallengeStore } from './challenge-store.js';
 

@@ -1,5 +1,5 @@
 /**
- * Which CAs the ACME client trusts for the CA's own HTTPS. Node's default
+ * acme-client's HTTP, set up once per process. Which CAs the ACME client trusts for the CA's own HTTPS. Node's default
  * (the system roots plus NODE_EXTRA_CA_CERTS) serves unless a resolver lists
  * `caCertificates` (a private CA, Pebble in tests); then those are trusted
  * too, with the system roots unless `caSystemCertPool: false`.
@@ -8,6 +8,11 @@
  * trust is the union over the resolvers: a resolver's extra CA can vouch for
  * another resolver's CA server. Its retries are shortened as well: a failed
  * order is retried by the resolver's own backoff, not inside one attempt.
+ *
+ * And a CA that cannot be reached reports why: acme-client 5.4's retry
+ * interceptor, out of retries on a request that got no response at all
+ * (connection refused, DNS, TLS), reads `response.config` of the missing
+ * response and throws a TypeError in place of the network error.
  */
 import { Agent } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -23,6 +28,7 @@ export function configureAcmeHttp(resolvers: readonly AcmeResolverConfig[]): voi
     settings.retryDefaultDelay = 1;
   }
   axios.defaults.timeout = 30_000;
+  keepNetworkErrors();
   const files = resolvers.flatMap((r) => r.caCertificates ?? []);
   if (!files.length) return;
   const extra = files.map((f) => {
@@ -44,5 +50,25 @@ function nodeExtraCaCertificates(): string[] {
     return [readFileSync(file, 'utf8')];
   } catch {
     return [];
+  }
+}
+
+type Rejected = (error: unknown) => unknown;
+const wrapped = new WeakSet<Rejected>();
+
+/** Wrap acme-client's response error interceptor so an unanswered request fails with its own error (ECONNREFUSED…), not a TypeError. */
+function keepNetworkErrors(): void {
+  const handlers = (axios.interceptors.response as unknown as { handlers?: Array<{ rejected?: Rejected } | null> }).handlers ?? [];
+  for (const h of handlers) {
+    const original = h?.rejected;
+    if (!h || !original || wrapped.has(original)) continue;
+    const rejected: Rejected = (error) => {
+      const unanswered = !!error && typeof error === 'object' && 'config' in error && !(error as { response?: unknown }).response;
+      const result = original(error);
+      if (!unanswered) return result;
+      return Promise.resolve(result).catch((err: unknown) => Promise.reject(err instanceof TypeError ? error : err));
+    };
+    wrapped.add(rejected);
+    h.rejected = rejected;
   }
 }
