@@ -169,7 +169,6 @@ export class PorticoServer {
         }),
       );
     providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1)));
-    // Last: a certificate configured by the user for a name comes before the resolver's (the first configured wins).
     if (this.acme) providers.push(this.acme);
     this.providers = providers;
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
