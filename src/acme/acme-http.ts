@@ -63,10 +63,10 @@ function keepNetworkErrors(): void {
     const original = h?.rejected;
     if (!h || !original || wrapped.has(original)) continue;
     const rejected: Rejected = (error) => {
-      const unanswered = !!error && typeof error === 'object' && 'config' in error && !(error as { response?: unknown }).response;
+      const unanswered = error instanceof Error && 'config' in error && !(error as { response?: unknown }).response;
       const result = original(error);
       if (!unanswered) return result;
-      return Promise.resolve(result).catch((err: unknown) => Promise.reject(err instanceof TypeError ? error : err));
+      return Promise.resolve(result).catch((err: unknown) => Promise.reject(err instanceof TypeError ? error : (err as Error)));
     };
     wrapped.add(rejected);
     h.rejected = rejected;
