@@ -4,8 +4,9 @@
  *   /api/overview, /api/entrypoints[/name], /api/http/{routers,services,middlewares}[/name],
  *   /api/udp/{routers,services}[/name], /api/tcp/... (empty until Portico has TCP routers),
  *   /api/rawdata, /api/version, and Portico's /api/errors (every configuration
- *   problem with its provider, file, line and field path) and /api/certificates
- *   (api-certificates.ts).
+ *   problem with its provider, file, line and field path), /api/certificates
+ *   (api-certificates.ts) and /api/acme (each ACME resolver's certificates:
+ *   expiry, renewal time, failures, next attempt).
  * Errors are `{"message": ...}` with Traefik's wording: 404 for an unknown
  * name, 400 for a bad page. Only GET and HEAD.
  */
@@ -14,6 +15,7 @@ import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { splitUrl } from '../middleware/url-parts.js';
 import { PORTICO_VERSION } from '../version.js';
+import type { AcmeResolverStatus } from '../acme/acme-resolver.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { udpObjects, type UdpObjects } from './udp-objects.js';
 import { certificateObjects, CERTIFICATE_SORT_KEYS } from './api-certificates.js';
@@ -22,6 +24,8 @@ import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAnd
 export interface ApiDeps {
   static: StaticConfig;
   runtime: () => RuntimeConfig | undefined;
+  /** The ACME resolvers' state (`/api/acme`), when any is configured. */
+  acmeStatus?: () => AcmeResolverStatus[];
 }
 
 /** When this process began serving: `/api/version`'s `startDate`. */
@@ -40,8 +44,9 @@ export function createApiHandler(deps: ApiDeps): Handler {
     if (!rt) return send({ status: 503, body: { message: 'no configuration applied yet' } });
     try {
       // The URL as middlewares left it (a stripPrefix in front moves the API under a prefix, as in Traefik).
-      const [path, query] = splitUrl(ex.url);
-      send(answer(path.replace(/\/+$/, ''), query.slice(1), rt, deps.static));
+      const [rawPath, query] = splitUrl(ex.url);
+      const path = rawPath.replace(/\/+$/, '');
+      send(path === '/api/acme' ? { status: 200, body: deps.acmeStatus?.() ?? [] } : answer(path, query.slice(1), rt, deps.static));
     } catch (err) {
       if (!(err instanceof ListQueryError)) throw err;
       send({ status: 400, body: { message: err.message } });

@@ -2,7 +2,8 @@
  * Services that live inside Portico: `ping@internal` (liveness), `api@internal`
  * (the read-only JSON API in Traefik's shape, api-handler.ts, and with
  * `api.dashboard` the dashboard at /dashboard/, dashboard-handler.ts),
- * `prometheus@internal`, `whoami@internal` and `noop@internal`. The API is
+ * `prometheus@internal`, `whoami@internal`, `noop@internal` and, with ACME
+ * resolvers, `acme-http@internal` (HTTP-01 challenges). The API is
  * reachable only when `api.insecure` puts it on the internal entrypoint or a
  * user router names `api@internal` explicitly — never by default.
  */
@@ -14,6 +15,8 @@ import { splitUrl } from '../middleware/url-parts.js';
 import { createApiHandler } from './api-handler.js';
 import { dashboardDirectory, loadDashboardAssets } from './dashboard-assets.js';
 import { createDashboardHandler, isDashboardPath } from './dashboard-handler.js';
+import { httpChallengeHandler } from '../acme/http-challenge-handler.js';
+import type { AcmeProvider } from '../acme/acme-provider.js';
 
 export interface InternalServiceDeps {
   /** The Prometheus exposition (this process's registry, or all workers' summed by the primary). */
@@ -22,6 +25,8 @@ export interface InternalServiceDeps {
   /** The API lists the entrypoints, providers and features it configures. */
   static: StaticConfig;
   isReady: () => boolean;
+  /** The ACME resolvers, when the static configuration has any: `acme-http@internal` answers their HTTP-01 challenges, the API lists their state. */
+  acme?: AcmeProvider;
 }
 
 export function createInternalServices(deps: InternalServiceDeps) {
@@ -44,12 +49,13 @@ export function createInternalServices(deps: InternalServiceDeps) {
     ],
     ['api@internal', apiWithDashboard(deps)],
   ]);
+  if (deps.acme) services.set('acme-http@internal', httpChallengeHandler(deps.acme.challenges));
   return { get: (name: string) => services.get(name) };
 }
 
 /** `api@internal`: the API, and the dashboard beside it unless `api.dashboard: false` (then its paths are the API's 404s). */
 function apiWithDashboard(deps: InternalServiceDeps): Handler {
-  const api = createApiHandler({ static: deps.static, runtime: deps.runtime });
+  const api = createApiHandler({ static: deps.static, runtime: deps.runtime, acmeStatus: deps.acme && (() => deps.acme!.status()) });
   if (!deps.static.api?.dashboard) return api;
   let dashboard: Handler | undefined;
   const loadDashboard = () => {

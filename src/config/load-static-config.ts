@@ -22,6 +22,9 @@ import { yamlLineLocator } from './yaml-line-locator.js';
 /** Finds the line of a key path in the file the configuration came from. */
 type LineOf = (path: string[]) => number | undefined;
 
+/** Traefik's default `caServer`. */
+const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+
 export class StaticConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
@@ -146,6 +149,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   if (tracingOtlp?.http === null) tracingOtlp.http = {};
   const accessLog = doc.accessLog as Json | undefined;
   for (const k of ['filters', 'fields'] as const) if (accessLog?.[k] === null) delete accessLog[k];
+  // `tlsChallenge:` with no value (Traefik's YAML examples) is the empty section.
+  for (const r of Object.values((doc.certificatesResolvers ?? {}) as Record<string, { acme?: Json }>))
+    if (r && typeof r === 'object' && r.acme && typeof r.acme === 'object' && 'tlsChallenge' in r.acme && r.acme.tlsChallenge === null) r.acme.tlsChallenge = {};
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
@@ -237,6 +243,26 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   // Our own families keep the `portico_` names; the Traefik ones under that prefix would collide with them.
   if (cfg.metrics?.prometheus?.prefix === 'portico')
     problem('metrics.prometheus.prefix', 'portico_ is the prefix of Portico\'s own metrics; choose another (the default, traefik, keeps Traefik\'s dashboards working)');
+  for (const [name, { acme }] of Object.entries(cfg.certificatesResolvers ?? {})) {
+    const at = `certificatesResolvers.${name}.acme`;
+    if (!acme) continue;
+    if (!acme.httpChallenge === !acme.tlsChallenge) problem(at, 'set exactly one of httpChallenge or tlsChallenge');
+    const ep = acme.httpChallenge?.entryPoint;
+    if (ep && !cfg.entryPoints[ep]) problem(`${at}.httpChallenge.entryPoint`, `no entrypoint named "${ep}"`);
+    if (acme.httpChallenge?.delay !== undefined)
+      try {
+        parseDurationMs(acme.httpChallenge.delay);
+      } catch (err) {
+        problem(`${at}.httpChallenge.delay`, `${(err as Error).message}`);
+      }
+    if (acme.tlsChallenge && !Object.values(cfg.entryPoints).some((e) => e.http?.tls))
+      problem(`${at}.tlsChallenge`, 'TLS-ALPN-01 is answered on TLS entrypoints; add http.tls: {} to the entrypoint the CA reaches (port 443)');
+    acme.storage = resolve(baseDir, acme.storage ?? 'acme.json');
+    acme.caServer ??= LETS_ENCRYPT_DIRECTORY;
+    acme.keyType ??= 'RSA4096';
+    acme.certificatesDuration ??= 2160;
+    if (acme.caCertificates) acme.caCertificates = acme.caCertificates.map((f) => resolve(baseDir, f));
+  }
   const file = cfg.providers.file;
   if (file) {
     if (!file.filename === !file.directory) problem(`providers.file`, `set exactly one of filename or directory`);

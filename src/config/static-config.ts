@@ -24,6 +24,8 @@ export interface StaticConfig {
       prefix?: string;
     };
   };
+  /** ACME resolvers by name (src/acme/); routers ask with `tls.certResolver`. */
+  certificatesResolvers?: Record<string, { acme: AcmeResolverConfig }>;
   experimental?: { plugins?: Record<string, { module: string }> };
   /** Processes serving traffic: 1 (default) is this one; N > 1 forks N workers that share the ports; 'auto' is one per CPU this process may use (the cgroup CPU quota counts; see src/server/available-cpus.ts). */
   workers?: number | 'auto';
@@ -138,3 +140,29 @@ export interface ProvidersConfig {
   kubernetesIngressNGINX?: Record<string, unknown>;
   kubernetesIngressNginx?: Record<string, unknown>;
 }
+
+/** Traefik's `certificatesResolvers.<name>.acme`; defaults are filled in by load-static-config.ts. */
+export interface AcmeResolverConfig {
+  email?: string;
+  /** The acme.json file (Traefik's format), resolved against the config's directory; default `acme.json`. */
+  storage: string;
+  /** The CA's directory URL; default Let's Encrypt production. */
+  caServer: string;
+  /** Key of the certificates ordered (the account key is RSA 4096, as Traefik's). */
+  keyType: AcmeKeyType;
+  /** Hours a certificate of this CA lives (default 2160, Let's Encrypt's 90 days): sets how often renewal is checked. */
+  certificatesDuration: number;
+  /** Issuer common name of the alternate chain to prefer. */
+  preferredChain?: string;
+  /** PEM files (resolved against the config's directory) to trust for the CA's HTTPS, beside the system roots. */
+  caCertificates?: string[];
+  /** Trust the system roots too (default true when caCertificates is set; they are always used otherwise). */
+  caSystemCertPool?: boolean;
+  httpChallenge?: { entryPoint: string; delay?: Duration };
+  /** TLS-ALPN-01 on the TLS entrypoints (Traefik's `tlsChallenge: {}`). */
+  tlsChallenge?: Record<string, never>;
+  /** External account binding (ZeroSSL, Google…): `hmacEncoded` is base64url. */
+  eab?: { kid: string; hmacEncoded: string };
+}
+
+export type AcmeKeyType = 'EC256' | 'EC384' | 'RSA2048' | 'RSA4096' | 'RSA8192';

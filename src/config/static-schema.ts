@@ -109,6 +109,42 @@ const entryPoint = {
   },
 } as const;
 
+/** Traefik's `certificatesResolvers.<name>.acme` (src/acme/); keys Portico does not do are refused by name. */
+const acmeResolver = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    email: { type: 'string' },
+    storage: { type: 'string', minLength: 1 },
+    caServer: { type: 'string', pattern: '^https?://' },
+    keyType: { enum: ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] },
+    certificatesDuration: { type: 'integer', minimum: 1 },
+    preferredChain: { type: 'string' },
+    caCertificates: strings,
+    caSystemCertPool: { type: 'boolean' },
+    httpChallenge: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['entryPoint'],
+      properties: { entryPoint: { type: 'string', minLength: 1 }, delay: duration },
+    },
+    tlsChallenge: { type: ['object', 'null'], additionalProperties: false, properties: {} },
+    eab: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kid', 'hmacEncoded'],
+      properties: { kid: { type: 'string', minLength: 1 }, hmacEncoded: { type: 'string', minLength: 1 } },
+    },
+    dnsChallenge: unsupported('the DNS-01 challenge is not supported; use httpChallenge or tlsChallenge'),
+    caServerName: unsupported('the CA is verified under its own name; add its CA with caCertificates'),
+    clientTimeout: unsupported('the ACME client uses its own timeouts and retries'),
+    clientResponseHeaderTimeout: unsupported('the ACME client uses its own timeouts and retries'),
+    profile: unsupported('ACME profiles are not supported; the CA default profile is used'),
+    emailAddresses: unsupported('use email'),
+    disableCommonName: unsupported('the first domain is always the common name'),
+  },
+} as const;
+
 export const staticConfigSchema = {
   type: 'object',
   additionalProperties: false,
@@ -133,6 +169,18 @@ export const staticConfigSchema = {
         kubernetesIngress: { type: 'object' },
         kubernetesIngressNGINX: { type: 'object' },
         kubernetesIngressNginx: { type: 'object' },
+      },
+    },
+    certificatesResolvers: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['acme'],
+        properties: {
+          acme: acmeResolver,
+          tailscale: unsupported('Tailscale certificate resolvers are not supported; use acme'),
+        },
       },
     },
     // A whole number of processes (1 = this one; see src/server/worker-role.ts), or 'auto' for one per CPU.

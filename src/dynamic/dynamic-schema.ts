@@ -7,7 +7,7 @@
 import { onlySupported, unsupported } from '../config/unsupported-key.js';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
-const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
+const NO_ACME_DEFAULT = 'a default certificate from an ACME resolver is not supported yet; routers ask their resolver with tls.certResolver';
 const duration = { type: ['string', 'number'] } as const;
 const certRef = {
   type: 'object',
@@ -67,8 +67,17 @@ export const routerSchema = {
       additionalProperties: false,
       properties: {
         options: { type: 'string' },
-        certResolver: unsupported(NO_ACME),
-        domains: unsupported(NO_ACME),
+        // The name of a static certificatesResolvers entry (src/acme/).
+        certResolver: { type: 'string', minLength: 1 },
+        domains: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['main'],
+            properties: { main: { type: 'string', minLength: 1 }, sans: strings },
+          },
+        },
       },
     },
   },
@@ -213,7 +222,7 @@ export const tlsOptionsSchema = {
 export const tlsStoreSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: { defaultCertificate: certRef, defaultGeneratedCert: unsupported(NO_ACME) },
+  properties: { defaultCertificate: certRef, defaultGeneratedCert: unsupported(NO_ACME_DEFAULT) },
 } as const;
 
 export const udpRouterSchema = {

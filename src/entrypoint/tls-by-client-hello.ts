@@ -15,6 +15,7 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import type { Socket } from 'node:net';
 import { MAX_CLIENT_HELLO_BYTES, readClientHello } from '../tls/client-hello.js';
 import type { TlsRuntime, TlsSelection } from '../tls/tls-runtime.js';
+import { answerAlpnChallenge } from '../tls/alpn-challenge.js';
 
 export interface TlsStartOptions {
   runtime: () => TlsRuntime;
@@ -69,6 +70,9 @@ export class TlsByClientHello {
       raw.unshift(data);
       const runtime = this.o.runtime();
       const serverName = verdict.kind === 'client-hello' ? verdict.serverName : undefined;
+      // An ACME CA validating a pending name (TLS-ALPN-01) gets the challenge certificate, whatever the routers say.
+      const challenge = verdict.kind === 'client-hello' ? runtime.alpnChallenge(serverName, verdict.alpnProtocols) : undefined;
+      if (challenge) return answerAlpnChallenge(raw, challenge, this.o.handshakeTimeoutMs);
       const sel = runtime.select(serverName);
       if (sel.refused) {
         this.o.onHandshakeFailure(`sniStrict: no certificate for "${serverName}"`);

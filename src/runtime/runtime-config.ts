@@ -12,6 +12,7 @@ import type { RouteLookup } from '../exchange/route-lookup.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { StoredCertificate } from '../tls/sni-certificate-store.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
+import type { TlsAlpnChallenges } from '../tls/alpn-challenge.js';
 import { ConfigErrors } from './config-errors.js';
 import { buildMiddlewareTable } from './middleware-table.js';
 import { buildRoutes, type RouterStatus } from './route-build.js';
@@ -48,6 +49,8 @@ export interface BuildDeps extends Omit<ServiceBuildDeps, 'baseDir'> {
   static: StaticConfig;
   middlewares: MiddlewareRegistry;
   generatedDefault: StoredCertificate;
+  /** Pending ACME TLS-ALPN-01 challenges, answered on every TLS entrypoint. */
+  alpnChallenges?: TlsAlpnChallenges;
 }
 
 export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: number): RuntimeConfig {
@@ -71,7 +74,7 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   );
   middlewares.validateUnused();
   const udp = buildUdpRoutes(merged.config.udp, deps.static.entryPoints, errors);
-  const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault }, errors);
+  const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault, alpnChallenges: deps.alpnChallenges }, errors);
   deps.pools.sweep();
   return {
     version,

@@ -9,6 +9,7 @@ import { compileTlsOptions, type CompiledTlsOptions } from '../tls/compiled-tls-
 import { isInlinePem, readPem } from '../tls/pem-source.js';
 import { describeCertificate, SniCertificateStore, type StoredCertificate } from '../tls/sni-certificate-store.js';
 import { TlsRuntime } from '../tls/tls-runtime.js';
+import type { TlsAlpnChallenges } from '../tls/alpn-challenge.js';
 import type { ConfigErrors } from './config-errors.js';
 
 /** Option set name → compiled options; a broken set is reported and left out, `default` is always there. */
@@ -95,11 +96,11 @@ export function buildTlsRuntime(
   tls: DynamicConfig['tls'],
   optionSets: Map<string, CompiledTlsOptions>,
   hostVotes: ReadonlyMap<string, ReadonlySet<string>>,
-  deps: { baseDir: string; generatedDefault: StoredCertificate },
+  deps: { baseDir: string; generatedDefault: StoredCertificate; alpnChallenges?: TlsAlpnChallenges },
   errors: ConfigErrors,
 ): TlsRuntime {
   const store = buildCertificateStore(tls, deps.baseDir, deps.generatedDefault, errors);
-  return new TlsRuntime(store, optionSets, hostTlsOptions(hostVotes, errors));
+  return new TlsRuntime(store, optionSets, hostTlsOptions(hostVotes, errors), deps.alpnChallenges);
 }
 
 function originLabel(certFile: string, i: number): string {

@@ -39,6 +39,8 @@ import { createKubernetesProviders, nginxIngressForFiles } from './kubernetes-pr
 import type { WorkerRole } from './worker-role.js';
 import { http3WorkerPlan } from './worker-http3.js';
 import { AggregatorRegistry } from 'prom-client';
+import { AcmeProvider } from '../acme/acme-provider.js';
+import { certificateRequests } from '../acme/certificate-requests.js';
 
 export class PorticoServer {
   private runtime: RuntimeConfig | undefined;
@@ -63,6 +65,8 @@ export class PorticoServer {
   private readonly internal;
   /** Ping, API, metrics and entrypoint redirections, as routers of the `internal` provider. */
   private readonly internalProvider: InternalProvider;
+  /** The ACME resolvers (certificatesResolvers), a provider of certificates; undefined without any. */
+  private readonly acme: AcmeProvider | undefined;
   /** Resolves each time a configuration version is applied (tests and `check` wait on it). */
   private applyWaiters: Array<(rt: RuntimeConfig) => void> = [];
 
@@ -74,6 +78,13 @@ export class PorticoServer {
     private readonly role?: WorkerRole,
   ) {
     this.accessLog = config.accessLog ? new AccessLog(config.accessLog, (err) => log.error({ err: err.message }, 'access log: cannot write')) : undefined;
+    if (Object.keys(config.certificatesResolvers ?? {}).length) {
+      // One process talks to the CA (worker 1 of several); the others follow its storage file and answer the challenges it relays.
+      const orders = !role || role.id === 1;
+      this.acme = new AcmeProvider(config, log, orders);
+      if (role && orders) this.acme.challenges.onChange((change) => role.announceAcmeChallenge(change));
+      else if (role) role.onAcmeChallenge((change) => this.acme!.challenges.apply(change));
+    }
     const registry = this.metrics.registry;
     const prometheus = config.metrics?.prometheus;
     this.traefikMetrics = prometheus
@@ -102,6 +113,7 @@ export class PorticoServer {
       runtime: () => this.runtime,
       static: config,
       isReady: () => this.ready,
+      acme: this.acme,
     });
     if (role) {
       // Constructing one installs prom-client's worker-side listener; the primary then sums this registry with the others'.
@@ -198,6 +210,7 @@ export class PorticoServer {
         }),
       );
     providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1)));
+    if (this.acme) providers.push(this.acme);
     this.providers = providers;
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
     await Promise.all(
@@ -287,6 +300,9 @@ export class PorticoServer {
 
   /** Compile and swap in a new configuration version. */
   apply(merged: MergedConfig): RuntimeConfig {
+    // Routers' tls.certResolver: what to order, and the routers that ask for what no resolver can give (errors, in `portico check` too).
+    const acmeRequests = certificateRequests(merged.config, new Set(Object.keys(this.config.certificatesResolvers ?? {})));
+    if (acmeRequests.errors.length) merged = { ...merged, errors: [...merged.errors, ...acmeRequests.errors] };
     const rt = buildRuntime(
       merged,
       {
@@ -295,6 +311,7 @@ export class PorticoServer {
         internal: this.internal,
         middlewares: this.middlewares,
         generatedDefault: this.generatedDefault!,
+        alpnChallenges: this.acme?.challenges,
         serverName: hostname(),
         onHealthChange: (service, url, healthy) =>
           this.log[healthy ? 'info' : 'warn']({ service, server: url }, healthy ? 'health check passed: server back in rotation' : 'health check failed: server out of rotation'),
@@ -306,6 +323,7 @@ export class PorticoServer {
     previous?.dispose();
     rt.start();
     for (const t of this.tcp.values()) t.refreshTls();
+    this.acme?.want(acmeRequests.requests);
     this.metrics.reloads.inc();
     this.traefikMetrics?.configReloaded();
     this.metrics.configErrors.set(rt.errors.length);

@@ -18,10 +18,13 @@
  * worker 1 serves HTTP/3, tells the primary when its listeners come up, and
  * the primary tells the other workers, so that every worker advertises
  * Alt-Svc exactly while the UDP side is live. Writes to the Kubernetes API
- * (Ingress status, Events) are left to worker 1 as well.
+ * (Ingress status, Events) are left to worker 1 as well, and so are ACME
+ * orders: worker 1 writes the storage file the others follow, and its
+ * pending challenges are relayed to them, since the CA may reach any worker.
  */
 import type { GeneratedCertificate } from '../tls/generated-default-certificate.js';
 import { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
+import type { ChallengeChange } from '../acme/challenge-store.js';
 
 /** Messages between the primary and a worker; `portico:` keeps them apart from prom-client's own. */
 export type PrimaryToWorker =
@@ -29,7 +32,8 @@ export type PrimaryToWorker =
   /** Every worker's QUIC forwarding port (HTTP/3 in every worker), sent whenever one changes. */
   | { type: 'portico:quic-forward-ports'; ports: Record<number, number> }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
-  | { type: 'portico:metrics'; id: number; text: string; contentType: string };
+  | { type: 'portico:metrics'; id: number; text: string; contentType: string }
+  | { type: 'portico:acme-challenge'; change: ChallengeChange };
 
 export type WorkerToPrimary =
   /** Sent once the worker listens for messages (anything sent earlier would be lost), asking for init. */
@@ -37,7 +41,9 @@ export type WorkerToPrimary =
   | { type: 'portico:ready' }
   | { type: 'portico:alt-svc'; entryPoint: string; value: string | null }
   | { type: 'portico:metrics-request'; id: number }
-  | { type: 'portico:quic-forward-port'; port: number };
+  | { type: 'portico:quic-forward-port'; port: number }
+  /** Worker 1 orders ACME certificates; the CA's validation may reach any worker, so its pending challenges go to all. */
+  | { type: 'portico:acme-challenge'; change: ChallengeChange };
 
 export interface WorkerRole {
   /** 1..count; worker 1 owns the UDP side and the Kubernetes writes. */
@@ -58,6 +64,10 @@ export interface WorkerRole {
   quicForwarder(): Promise<WorkerDatagramForwarder>;
   /** Other workers: called with worker 1's Alt-Svc changes. */
   onAltSvc(listener: (entryPoint: string, value: string | null) => void): void;
+  /** Worker 1: an ACME challenge it added or removed. */
+  announceAcmeChallenge(change: ChallengeChange): void;
+  /** Other workers: called with worker 1's ACME challenge changes. */
+  onAcmeChallenge(listener: (change: ChallengeChange) => void): void;
   /** Metrics of all workers, summed by the primary. */
   clusterMetrics(): Promise<{ text: string; contentType: string }>;
   ready(): void;
@@ -80,6 +90,7 @@ export function joinCluster(): Promise<WorkerRole> {
   let forwarder: Promise<WorkerDatagramForwarder> | undefined;
   let forwardSecret: Buffer | undefined;
   let forwardPorts: Record<number, number> = {};
+  const challengeListeners: Array<(change: ChallengeChange) => void> = [];
   const pending = new Map<number, (r: { text: string; contentType: string }) => void>();
   let nextId = 1;
   return new Promise((resolve) => {
@@ -108,6 +119,8 @@ export function joinCluster(): Promise<WorkerRole> {
               return f;
             })()),
           onAltSvc: (l) => altSvcListeners.push(l),
+          announceAcmeChallenge: (change) => send({ type: 'portico:acme-challenge', change }),
+          onAcmeChallenge: (l) => challengeListeners.push(l),
           clusterMetrics: () =>
             new Promise((done, fail) => {
               const reqId = nextId++;
@@ -129,6 +142,8 @@ export function joinCluster(): Promise<WorkerRole> {
       } else if (m.type === 'portico:quic-forward-ports') {
         forwardPorts = m.ports;
         void forwarder?.then((f) => f.setPeers(m.ports));
+      } else if (m.type === 'portico:acme-challenge') {
+        for (const l of challengeListeners) l(m.change);
       } else if (m.type === 'portico:metrics') {
         const done = pending.get(m.id);
         pending.delete(m.id);

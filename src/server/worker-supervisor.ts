@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import type { GeneratedCertificate } from '../tls/generated-default-certificate.js';
+import type { ChallengeChange } from '../acme/challenge-store.js';
 import { WORKER_COUNT_ENV, WORKER_ID_ENV, type PrimaryToWorker, type WorkerToPrimary } from './worker-role.js';
 
 export interface SupervisorOptions {
@@ -43,6 +44,8 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
   };
   const aggregator = new AggregatorRegistry();
   const altSvc = new Map<string, string | null>();
+  /** Worker 1's pending ACME challenges, for workers (re)started while an order runs. */
+  const acmeChallenges = new Map<string, ChallengeChange>();
   const slots = new Map<number, { worker: Worker; ready: boolean; startedAt: number; crashes: number }>();
   let stopping = false;
   let exitCode = 0;
@@ -65,6 +68,7 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
         slot.ready = true;
         // A (re)started worker learns the current HTTP/3 state of worker 1.
         for (const [entryPoint, value] of altSvc) send(worker, { type: 'portico:alt-svc', entryPoint, value });
+        if (id !== 1) for (const change of acmeChallenges.values()) send(worker, { type: 'portico:acme-challenge', change });
         if ([...slots.values()].every((s) => s.ready)) log.info({ workers: opts.workers }, 'all workers ready');
       } else if (m.type === 'portico:alt-svc' && id === 1) {
         altSvc.set(m.entryPoint, m.value);
@@ -72,6 +76,11 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
       } else if (m.type === 'portico:quic-forward-port') {
         forwardPorts[id] = m.port;
         broadcastForwardPorts();
+      } else if (m.type === 'portico:acme-challenge' && id === 1) {
+        const key = JSON.stringify(m.change.challenge);
+        if (m.change.op === 'add') acmeChallenges.set(key, m.change);
+        else acmeChallenges.delete(key);
+        for (const [other, s] of slots) if (other !== 1) send(s.worker, m);
       } else if (m.type === 'portico:metrics-request') {
         aggregator.clusterMetrics().then(
           (text) => send(worker, { type: 'portico:metrics', id: m.id, text, contentType: aggregator.contentType }),

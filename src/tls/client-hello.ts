@@ -19,11 +19,13 @@ export type ClientHelloVerdict =
   | { kind: 'incomplete' }
   /** Not a ClientHello we can read; the TLS stack will refuse it with an alert. */
   | { kind: 'not-client-hello' }
-  | { kind: 'client-hello'; serverName: string | undefined };
+  /** `alpnProtocols`: what the client offers (empty without the extension); the listener answers `acme-tls/1` with a TLS-ALPN-01 challenge. */
+  | { kind: 'client-hello'; serverName: string | undefined; alpnProtocols: string[] };
 
 const RECORD_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXTENSION_SERVER_NAME = 0x0000;
+const EXTENSION_ALPN = 0x0010;
 
 export function readClientHello(data: Uint8Array): ClientHelloVerdict {
   // Reassemble the handshake message from the records' payloads.
@@ -73,20 +75,38 @@ function parseBody(body: Uint8Array): ClientHelloVerdict {
   at += 2 + ((body[at]! << 8) | body[at + 1]!); // cipher suites
   if (at + 1 > body.length) return bad;
   at += 1 + body[at]!; // compression methods
-  if (at === body.length) return { kind: 'client-hello', serverName: undefined }; // no extensions
+  if (at === body.length) return { kind: 'client-hello', serverName: undefined, alpnProtocols: [] }; // no extensions
   if (at + 2 > body.length) return bad;
   const extensionsEnd = at + 2 + ((body[at]! << 8) | body[at + 1]!);
   if (extensionsEnd > body.length) return bad;
   at += 2;
+  let serverName: string | undefined;
+  let alpnProtocols: string[] = [];
   while (at + 4 <= extensionsEnd) {
     const type = (body[at]! << 8) | body[at + 1]!;
     const length = (body[at + 2]! << 8) | body[at + 3]!;
     at += 4;
     if (at + length > extensionsEnd) return bad;
-    if (type === EXTENSION_SERVER_NAME) return { kind: 'client-hello', serverName: hostName(body.subarray(at, at + length)) };
+    if (type === EXTENSION_SERVER_NAME) serverName = hostName(body.subarray(at, at + length));
+    else if (type === EXTENSION_ALPN) alpnProtocols = protocolNames(body.subarray(at, at + length));
     at += length;
   }
-  return { kind: 'client-hello', serverName: undefined };
+  return { kind: 'client-hello', serverName, alpnProtocols };
+}
+
+/** ProtocolNameList (RFC 7301): length-prefixed names; anything malformed reads as no offer. */
+function protocolNames(ext: Uint8Array): string[] {
+  if (ext.length < 2) return [];
+  const listEnd = 2 + ((ext[0]! << 8) | ext[1]!);
+  if (listEnd > ext.length) return [];
+  const names: string[] = [];
+  for (let at = 2; at < listEnd; ) {
+    const length = ext[at]!;
+    if (length === 0 || at + 1 + length > listEnd) return [];
+    names.push(Buffer.from(ext.subarray(at + 1, at + 1 + length)).toString('latin1'));
+    at += 1 + length;
+  }
+  return names;
 }
 
 /** server_name_list: the host_name entry (type 0), as ASCII; anything malformed reads as no name. */

@@ -11,6 +11,7 @@ const VERSION_ORDER: SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'
 import { X509Certificate } from 'node:crypto';
 import type { CompiledTlsOptions } from './compiled-tls-options.js';
 import type { SniCertificateStore, StoredCertificate } from './sni-certificate-store.js';
+import { ACME_TLS_ALPN, type AlpnChallengeCertificate, type TlsAlpnChallenges } from './alpn-challenge.js';
 
 export interface TlsSelection {
   /** The preferred certificate (the first configured for the name), for stacks that take one. */
@@ -32,6 +33,8 @@ export class TlsRuntime {
     readonly options: ReadonlyMap<string, CompiledTlsOptions>,
     /** Lower-case host → option set name, for hosts whose routers agree on one. */
     readonly hostOptions: ReadonlyMap<string, string>,
+    /** Pending TLS-ALPN-01 challenges (the ACME manager's), live across configuration versions. */
+    private readonly alpnChallenges?: TlsAlpnChallenges,
   ) {
     const cas = [...options.values()].map((o) => o.clientCaPem).filter((x): x is string => !!x);
     this.allClientCaPem = cas.length ? cas.join('\n') : undefined;
@@ -53,6 +56,15 @@ export class TlsRuntime {
     const matched = this.store.matchAll(serverName);
     const certificates = matched ?? [this.store.defaultCertificate];
     return { certificate: certificates[0]!, certificates, options, refused: options.sniStrict && !matched };
+  }
+
+  /**
+   * The challenge certificate when this ClientHello is an ACME CA validating a
+   * pending name: RFC 8737 has it offer `acme-tls/1` and nothing else.
+   */
+  alpnChallenge(serverName: string | undefined, offeredAlpn: readonly string[]): AlpnChallengeCertificate | undefined {
+    if (!serverName || !this.alpnChallenges || offeredAlpn.length !== 1 || offeredAlpn[0] !== ACME_TLS_ALPN) return undefined;
+    return this.alpnChallenges.certificateFor(serverName.toLowerCase().replace(/\.$/, ''));
   }
 
   /** The widest version range any option set allows: the listener's floor and ceiling. */

@@ -5,7 +5,7 @@ import { connect } from 'node:tls';
 import { MAX_CLIENT_HELLO_BYTES, readClientHello } from '../../src/tls/client-hello.js';
 
 /** The first bytes a real TLS client sends for `servername`. */
-async function capture(servername: string | undefined): Promise<Buffer> {
+async function capture(servername: string | undefined, ALPNProtocols = ['h2', 'http/1.1']): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const server = createServer((s) => {
       const chunks: Buffer[] = [];
@@ -20,17 +20,22 @@ async function capture(servername: string | undefined): Promise<Buffer> {
       });
     }).listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
-      connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'] }).on('error', () => {}).on('error', reject);
+      connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols }).on('error', () => {}).on('error', reject);
     });
   });
 }
 
 test('reads the server name of a real ClientHello; every shorter prefix is incomplete', async () => {
   const hello = await capture('api.example.test');
-  expect(readClientHello(hello)).toEqual({ kind: 'client-hello', serverName: 'api.example.test' });
+  expect(readClientHello(hello)).toEqual({ kind: 'client-hello', serverName: 'api.example.test', alpnProtocols: ['h2', 'http/1.1'] });
   for (let cut = 0; cut < hello.length; cut++) expect(readClientHello(hello.subarray(0, cut)).kind).toBe('incomplete');
   const none = await capture(undefined);
-  expect(readClientHello(none)).toEqual({ kind: 'client-hello', serverName: undefined });
+  expect(readClientHello(none)).toEqual({ kind: 'client-hello', serverName: undefined, alpnProtocols: ['h2', 'http/1.1'] });
+});
+
+test('reads the ALPN offer (an ACME CA offers acme-tls/1 alone, RFC 8737)', async () => {
+  expect(readClientHello(await capture('acme.example.test', ['acme-tls/1']))).toEqual({ kind: 'client-hello', serverName: 'acme.example.test', alpnProtocols: ['acme-tls/1'] });
+  expect(readClientHello(await capture('plain.example.test', []))).toMatchObject({ alpnProtocols: [] });
 });
 
 test('a ClientHello split over two TLS records is reassembled', async () => {
@@ -40,7 +45,7 @@ test('a ClientHello split over two TLS records is reassembled', async () => {
   const record = (payload: Buffer) => Buffer.concat([Buffer.from([0x16, 0x03, 0x01, payload.length >> 8, payload.length & 0xff]), payload]);
   const two = Buffer.concat([record(body.subarray(0, half)), record(body.subarray(half))]);
   expect(readClientHello(two.subarray(0, 5 + half + 3)).kind).toBe('incomplete');
-  expect(readClientHello(two)).toEqual({ kind: 'client-hello', serverName: 'split.example.test' });
+  expect(readClientHello(two)).toEqual({ kind: 'client-hello', serverName: 'split.example.test', alpnProtocols: ['h2', 'http/1.1'] });
 });
 
 test('not TLS, or not a ClientHello, is said so at once', () => {
