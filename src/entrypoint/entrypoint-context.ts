@@ -12,7 +12,7 @@ import type { TlsRuntime } from '../tls/tls-runtime.js';
 /** The pipeline's needs (config, routes, log) and the listener's own. */
 export interface EntryPointContext extends DispatchContext {
   readonly name: string;
-  /** True when the entrypoint terminates TLS (http.tls set). */
+  /** True when `http.tls` makes TLS the default for this entrypoint's routers (either kind of connection is accepted regardless). */
   readonly tls: boolean;
   tlsRuntime(): TlsRuntime;
   readonly forwarded: ForwardedHeadersPolicy;

@@ -1,8 +1,10 @@
 /**
- * The TCP side of an entrypoint. With `http.tls` it terminates TLS itself
- * (SNI → certificate and option set, ALPN per option set) and hands each
- * socket to Node's HTTP/1.1 or HTTP/2 server by the negotiated protocol;
- * without TLS it serves HTTP/1.1 (and h2c prior knowledge is not offered).
+ * The TCP side of an entrypoint. Each connection's first byte (after a PROXY
+ * header, when the entrypoint takes one) tells TLS from clear text, so one port
+ * serves TLS routers and plain ones, as in Traefik. TLS is terminated here
+ * (SNI → certificate and option set, ALPN per option set) and each socket is
+ * handed to Node's HTTP/1.1 or HTTP/2 server by the negotiated protocol; clear
+ * connections are HTTP/1.1 (h2c prior knowledge is not offered).
  * Every request becomes an Exchange and goes through dispatchExchange.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -19,7 +21,7 @@ import { isTrustedPeer, sanitizeForwardedHeaders } from '../exchange/forwarded-h
 import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js';
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { IpRangeSet, normalizeClientAddress } from '../net/ip-range.js';
-import { readPreamble } from './connection-preamble.js';
+import { readPreamble, TLS_HANDSHAKE_RECORD } from './connection-preamble.js';
 import type { ProxyAddress } from './proxy-protocol-header.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
@@ -166,7 +168,8 @@ export class TcpEntryPoint {
         proxyTrusted: proxyTrusted && ((address) => proxyTrusted.contains(normalizeClientAddress(address))),
         onReady: (s, head, client) => {
           if (client) this.peerFacts(s as PeerSocket, client);
-          if (this.ep.tls) tls.accept(s, head);
+          // TLS routers and plain ones share the port: a TLS handshake record starts TLS, anything else is clear HTTP (Traefik's first-byte switch).
+          if (head[0] === TLS_HANDSHAKE_RECORD) tls.accept(s, head);
           else {
             s.unshift(head);
             this.toH1(s);

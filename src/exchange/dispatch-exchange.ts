@@ -7,21 +7,23 @@
  */
 import type { EntryPointConfig } from '../config/static-config.js';
 import type { ExchangeBase } from './exchange-base.js';
-import type { RouteLookup } from './route-lookup.js';
+import type { EntryPointRoutes } from './route-lookup.js';
 import { respondError } from './http-error.js';
 
 /** What the pipeline needs from the entrypoint a request came in on (EntryPointContext is one). */
 export interface DispatchContext {
   readonly config: EntryPointConfig;
   /** The current routing table: read per request, never cached (swapped on reload). */
-  routes(): RouteLookup;
+  routes(): EntryPointRoutes;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
 
 // Entrypoint redirections are ordinary routers from the internal provider (src/provider/internal), not a branch here.
 export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext): Promise<void> {
   try {
-    const hit = ep.routes().match(ex.facts);
+    // A TLS router is reachable only over TLS, a plain one only in clear; the other kind's request gets 404, as in Traefik.
+    const routes = ep.routes();
+    const hit = (ex.tls ? routes.secure : routes.plain).match(ex.facts);
     if (!hit) {
       respondError(ex, 404);
       return;

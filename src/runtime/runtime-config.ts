@@ -8,7 +8,7 @@
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 import type { StaticConfig } from '../config/static-config.js';
-import type { RouteLookup } from '../exchange/route-lookup.js';
+import type { EntryPointRoutes } from '../exchange/route-lookup.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { StoredCertificate } from '../tls/sni-certificate-store.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
@@ -23,7 +23,7 @@ export type { RouterStatus } from './route-build.js';
 
 export interface RuntimeConfig {
   version: number;
-  routes: Map<string, RouteLookup>;
+  routes: Map<string, EntryPointRoutes>;
   tls: TlsRuntime;
   errors: ConfigError[];
   /** Router name → status for the API. */
