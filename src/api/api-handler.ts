@@ -11,6 +11,7 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
+import { tcpObjects } from './tcp-objects.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
@@ -65,8 +66,8 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
   const m = /^\/api\/(http|tcp|udp)\/(routers|services|middlewares)(?:\/([^/]+))?$/.exec(path);
   if (!m) return notFound('404 page not found');
   const [, protocol, kind, rawName] = m as unknown as [string, 'http' | 'tcp' | 'udp', 'routers' | 'services' | 'middlewares', string | undefined];
-  // Portico has no TCP or UDP routers yet: their lists are empty, as Traefik's are without any.
-  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : new Map<string, Listed>();
+  // UDP lists are empty until Portico has UDP routers, as Traefik's are without any.
+  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : protocol === 'tcp' ? tcpObjects(rt)[kind] : new Map<string, Listed>();
   if (rawName !== undefined) {
     const name = decodeURIComponent(rawName);
     const obj = objects.get(name);

@@ -11,7 +11,11 @@
 export interface DynamicConfig {
   http: HttpConfig;
   tls: TlsConfig;
+  /** TCP routers and services (tcp-model.ts); absent from providers that make none. */
+  tcp?: TcpConfig;
 }
+
+import { emptyTcpConfig, type TcpConfig } from './tcp-model.js';
 
 export interface HttpConfig {
   routers: Record<string, Router>;
@@ -204,5 +208,6 @@ export function emptyDynamicConfig(): DynamicConfig {
   return {
     http: { routers: {}, middlewares: {}, services: {}, serversTransports: {} },
     tls: { certificates: [], options: {}, stores: {} },
+    tcp: emptyTcpConfig(),
   };
 }

@@ -146,3 +146,36 @@ function readTlvs(b: Buffer): ProxyTlv[] | undefined {
 function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 107);
 }
+
+/** The PROXY header Portico sends to a TCP backend (`proxyProtocol.version` of a TCP service). */
+export function encodeProxyHeader(version: 1 | 2, source: ProxyAddress, destination: ProxyAddress): Buffer {
+  const v6 = source.address.includes(':') || destination.address.includes(':');
+  if (version === 1) return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${source.address} ${destination.address} ${source.port} ${destination.port}\r\n`, 'latin1');
+  const body = Buffer.alloc(v6 ? 36 : 12);
+  const addr = v6 ? 16 : 4;
+  writeAddress(body, 0, source.address, v6);
+  writeAddress(body, addr, destination.address, v6);
+  body.writeUInt16BE(source.port, 2 * addr);
+  body.writeUInt16BE(destination.port, 2 * addr + 2);
+  return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, 0, body.length]), body]);
+}
+
+function writeAddress(b: Buffer, at: number, address: string, v6: boolean): void {
+  if (!v6) {
+    address.split('.').forEach((o, i) => (b[at + i] = Number(o)));
+    return;
+  }
+  // An IPv4 client on an IPv6 header: its mapped form.
+  const text = address.includes(':') ? address : `::ffff:${address}`;
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (s: string) => (s ? s.split(':') : []).flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [parseInt(g, 16)]));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array(8 - front.length - back.length).fill(0), ...back];
+  all.forEach((g, i) => b.writeUInt16BE(g & 0xffff, at + 2 * i));
+}
+
+function ipv4Groups(v4: string): number[] {
+  const o = v4.split('.').map(Number);
+  return [(o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!];
+}

@@ -23,6 +23,7 @@ import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunne
 import { IpRangeSet, normalizeClientAddress } from '../net/ip-range.js';
 import { readPreamble, TLS_HANDSHAKE_RECORD } from './connection-preamble.js';
 import type { ProxyAddress } from './proxy-protocol-header.js';
+import type { TcpRoute } from '../exchange/tcp-route-lookup.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
 import { ResponseDeadlines } from './response-deadlines.js';
@@ -155,8 +156,13 @@ export class TcpEntryPoint {
       // readTimeout bounds the handshake too, as it does a request head.
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       ticketKeys: this.ticketKeys,
-      onSecure: (socket) => this.onSecureConnection(socket),
+      onSecure: (socket, tcpRoute) => (tcpRoute ? this.toTcpRoute(socket, undefined, tcpRoute) : this.onSecureConnection(socket)),
       onHandshakeFailure: () => this.ep.countMalformed('tls-handshake'),
+      tcpRoute: (serverName, alpn, raw) => {
+        const routes = this.ep.tcpRoutes();
+        return routes?.hasTls ? routes.matchTls({ serverName, alpn, clientIp: this.clientIpOf(raw as PeerSocket) }) : undefined;
+      },
+      onPassthrough: (raw, head, route) => this.toTcpRoute(raw, head, route),
     });
     const proxyProtocol = this.ep.config.proxyProtocol;
     const proxyTrusted = proxyProtocol?.insecure ? new IpRangeSet(['0.0.0.0/0', '::/0']) : proxyProtocol ? new IpRangeSet(proxyProtocol.trustedIPs ?? []) : undefined;
@@ -170,12 +176,12 @@ export class TcpEntryPoint {
           if (client) this.peerFacts(s as PeerSocket, client);
           // TLS routers and plain ones share the port: a TLS handshake record starts TLS, anything else is clear HTTP (Traefik's first-byte switch).
           if (head[0] === TLS_HANDSHAKE_RECORD) tls.accept(s, head);
-          else {
-            s.unshift(head);
-            this.toH1(s);
-            // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
-            s.resume();
-          }
+          else if (this.ep.tcpRoutes()?.hasClear) {
+            // TCP routers take clear connections before HTTP does (HostSNI(`*`), as in Traefik).
+            const route = this.ep.tcpRoutes()!.matchClear({ serverName: undefined, alpn: [], clientIp: this.clientIpOf(s as PeerSocket) });
+            if (route) this.toTcpRoute(s, head, route);
+            else this.toH1WithHead(s, head);
+          } else this.toH1WithHead(s, head);
         },
         onRefused: (kind, reason) => {
           this.ep.countMalformed(kind);
@@ -226,6 +232,31 @@ export class TcpEntryPoint {
     };
     if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
     else this.toH1(socket);
+  }
+
+  /** A clear HTTP/1.1 connection whose first bytes were read already. */
+  private toH1WithHead(socket: Socket, head: Buffer): void {
+    socket.unshift(head);
+    this.toH1(socket);
+    // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
+    socket.resume();
+  }
+
+  /** Hand a connection to a TCP router (its middlewares, then its service's relay). */
+  private toTcpRoute(socket: Socket, head: Buffer | undefined, route: TcpRoute): void {
+    const raw = ((socket as { _parent?: Socket })._parent ?? socket) as PeerSocket;
+    const peer = raw.porticoPeer ?? this.peerFacts(raw);
+    try {
+      route.handler({ socket, head, clientIp: peer.clientIp, clientPort: peer.remotePort, localAddress: normalizeClientAddress(raw.localAddress ?? '127.0.0.1'), localPort: peer.localPort });
+    } catch (err) {
+      this.ep.log('error', `TCP router ${route.name} failed: ${(err as Error).message}`);
+      socket.destroy();
+    }
+  }
+
+  /** The client address of a connection: the PROXY header's when there was one, else the socket's peer. */
+  private clientIpOf(socket: PeerSocket): string {
+    return socket.porticoPeer?.clientIp ?? normalizeClientAddress(socket.remoteAddress ?? '');
   }
 
   private toH1(socket: Socket): void {

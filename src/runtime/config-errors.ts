@@ -7,7 +7,7 @@ import type { ConfigError } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 
 /** `http.routers`, `http.services`, `http.middlewares`, `tls.options`. */
-export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options';
+export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options' | 'tcp.routers' | 'tcp.services' | 'tcp.middlewares';
 
 export class ConfigErrors {
   readonly list: ConfigError[];

@@ -17,9 +17,13 @@ import { buildMiddlewareTable } from './middleware-table.js';
 import { buildRoutes, type RouterStatus } from './route-build.js';
 import { buildServiceTable, type ServiceBuildDeps } from './service-table.js';
 import { buildTlsRuntime, compileTlsOptionSets } from './tls-build.js';
+import { buildTcp, type TcpRouterStatus } from './tcp-build.js';
+import type { TcpRouteLookup } from '../exchange/tcp-route-lookup.js';
+import { emptyTcpConfig } from '../dynamic/tcp-model.js';
 
 export type { InternalServices } from './service-table.js';
 export type { RouterStatus } from './route-build.js';
+export type { TcpRouterStatus } from './tcp-build.js';
 
 export interface RuntimeConfig {
   version: number;
@@ -28,6 +32,9 @@ export interface RuntimeConfig {
   errors: ConfigError[];
   /** Router name → status for the API. */
   routerStatus: Map<string, RouterStatus>;
+  /** Per entrypoint, its TCP routers (tcp-build.ts). */
+  tcpRoutes: Map<string, TcpRouteLookup>;
+  tcpRouterStatus: Map<string, TcpRouterStatus>;
   config: DynamicConfig;
   /** Configured server URL → `UP`/`DOWN` of a load-balancer service routers use (undefined for others), read by the API. */
   serverStatus(service: string): Readonly<Record<string, 'UP' | 'DOWN'>> | undefined;
@@ -63,6 +70,12 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     errors,
   );
   middlewares.validateUnused();
+  const tcp = buildTcp(
+    { tcp: merged.config.tcp ?? emptyTcpConfig(), entryPoints: deps.static.entryPoints, defaultEntryPoints: userEntryPoints(deps.static), tlsOptionNames: new Set(tlsOptionSets.keys()), baseDir },
+    errors,
+  );
+  // TLS terminated for a TCP router uses the option set its HostSNI names vote for, as an HTTP router's Host does.
+  for (const [host, names] of tcp.hostTlsVotes) for (const n of names) (built.hostTlsVotes.get(host) ?? built.hostTlsVotes.set(host, new Set()).get(host)!).add(n);
   const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault }, errors);
   deps.pools.sweep();
   return {
@@ -71,6 +84,8 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     tls: tlsRuntime,
     errors: errors.list,
     routerStatus: built.routerStatus,
+    tcpRoutes: tcp.routes,
+    tcpRouterStatus: tcp.routerStatus,
     config: merged.config,
     serverStatus: services.serverStatus,
     start: () => services.healthChecks.forEach((h) => h.start()),

@@ -19,11 +19,12 @@ export type ClientHelloVerdict =
   | { kind: 'incomplete' }
   /** Not a ClientHello we can read; the TLS stack will refuse it with an alert. */
   | { kind: 'not-client-hello' }
-  | { kind: 'client-hello'; serverName: string | undefined };
+  | { kind: 'client-hello'; serverName: string | undefined; /** Protocols offered by ALPN, in the client's order (TCP routers' ALPN rule). */ alpn?: string[] };
 
 const RECORD_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXTENSION_SERVER_NAME = 0x0000;
+const EXTENSION_ALPN = 0x0010;
 
 export function readClientHello(data: Uint8Array): ClientHelloVerdict {
   // Reassemble the handshake message from the records' payloads.
@@ -78,15 +79,18 @@ function parseBody(body: Uint8Array): ClientHelloVerdict {
   const extensionsEnd = at + 2 + ((body[at]! << 8) | body[at + 1]!);
   if (extensionsEnd > body.length) return bad;
   at += 2;
+  let serverName: string | undefined;
+  let alpn: string[] | undefined;
   while (at + 4 <= extensionsEnd) {
     const type = (body[at]! << 8) | body[at + 1]!;
     const length = (body[at + 2]! << 8) | body[at + 3]!;
     at += 4;
     if (at + length > extensionsEnd) return bad;
-    if (type === EXTENSION_SERVER_NAME) return { kind: 'client-hello', serverName: hostName(body.subarray(at, at + length)) };
+    if (type === EXTENSION_SERVER_NAME) serverName = hostName(body.subarray(at, at + length));
+    else if (type === EXTENSION_ALPN) alpn = protocolNames(body.subarray(at, at + length));
     at += length;
   }
-  return { kind: 'client-hello', serverName: undefined };
+  return { kind: 'client-hello', serverName, ...(alpn ? { alpn } : {}) };
 }
 
 /** server_name_list: the host_name entry (type 0), as ASCII; anything malformed reads as no name. */
@@ -106,4 +110,19 @@ function hostName(ext: Uint8Array): string | undefined {
     at += length;
   }
   return undefined;
+}
+
+/** protocol_name_list (RFC 7301 §3.1); a malformed list reads as none. */
+function protocolNames(ext: Uint8Array): string[] {
+  const out: string[] = [];
+  if (ext.length < 2) return out;
+  const end = Math.min(ext.length, 2 + ((ext[0]! << 8) | ext[1]!));
+  let at = 2;
+  while (at < end) {
+    const length = ext[at]!;
+    if (length === 0 || at + 1 + length > end) return [];
+    out.push(Buffer.from(ext.subarray(at + 1, at + 1 + length)).toString('latin1'));
+    at += 1 + length;
+  }
+  return out;
 }

@@ -54,7 +54,7 @@ export function acceptedKeys(schema: Schema, path: string[] = []): AcceptedKey[]
   return out;
 }
 
-const DECLARATIONS = new Set(['src/config/static-schema.ts', 'src/config/static-config.ts', 'src/dynamic/dynamic-schema.ts', 'src/dynamic/model.ts']);
+const DECLARATIONS = new Set(['src/config/static-schema.ts', 'src/config/static-config.ts', 'src/dynamic/dynamic-schema.ts', 'src/dynamic/model.ts', 'src/dynamic/tcp-schema.ts', 'src/dynamic/tcp-model.ts']);
 
 /**
  * The code that can consume a key. For dynamic keys, providers are left out:
@@ -102,6 +102,12 @@ const FREE_FORM: Record<string, string> = {
   'dynamic:tls.options': 'each checked by tlsOptionsSchema',
   'dynamic:tls.stores': 'each checked by tlsStoreSchema',
   'dynamic:router.tls': 'null or object, properties checked',
+  'dynamic:tcp': 'null or object, properties checked',
+  'dynamic:tcp.routers': 'each router checked by tcpRouterSchema',
+  'dynamic:tcp.services': 'each service checked by tcpServiceSchema',
+  'dynamic:tcp.middlewares': 'each middleware checked by tcpMiddlewareSchema',
+  'dynamic:tcp.serversTransports': 'each checked by tcpServersTransportSchema',
+  'tcpRouter:tls': 'null or object, properties checked',
 };
 
 const SCHEMAS: Record<string, Schema> = {
@@ -113,6 +119,10 @@ const SCHEMAS: Record<string, Schema> = {
   tlsCertificate: dynamic.tlsCertificateSchema as Schema,
   tlsOptions: dynamic.tlsOptionsSchema as Schema,
   tlsStore: dynamic.tlsStoreSchema as Schema,
+  tcpRouter: dynamic.tcpRouterSchema as Schema,
+  tcpService: dynamic.tcpServiceSchema as Schema,
+  tcpMiddleware: dynamic.tcpMiddlewareSchema as Schema,
+  tcpServersTransport: dynamic.tcpServersTransportSchema as Schema,
 };
 
 /**

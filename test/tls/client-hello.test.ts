@@ -25,12 +25,13 @@ async function capture(servername: string | undefined): Promise<Buffer> {
   });
 }
 
-test('reads the server name of a real ClientHello; every shorter prefix is incomplete', async () => {
+test('reads the server name and ALPN offer of a real ClientHello; every shorter prefix is incomplete', async () => {
   const hello = await capture('api.example.test');
-  expect(readClientHello(hello)).toEqual({ kind: 'client-hello', serverName: 'api.example.test' });
+  // The ALPN offer is read too since TCP routers match on it (issue 10).
+  expect(readClientHello(hello)).toEqual({ kind: 'client-hello', serverName: 'api.example.test', alpn: ['h2', 'http/1.1'] });
   for (let cut = 0; cut < hello.length; cut++) expect(readClientHello(hello.subarray(0, cut)).kind).toBe('incomplete');
   const none = await capture(undefined);
-  expect(readClientHello(none)).toEqual({ kind: 'client-hello', serverName: undefined });
+  expect(readClientHello(none)).toEqual({ kind: 'client-hello', serverName: undefined, alpn: ['h2', 'http/1.1'] });
 });
 
 test('a ClientHello split over two TLS records is reassembled', async () => {
@@ -40,7 +41,7 @@ test('a ClientHello split over two TLS records is reassembled', async () => {
   const record = (payload: Buffer) => Buffer.concat([Buffer.from([0x16, 0x03, 0x01, payload.length >> 8, payload.length & 0xff]), payload]);
   const two = Buffer.concat([record(body.subarray(0, half)), record(body.subarray(half))]);
   expect(readClientHello(two.subarray(0, 5 + half + 3)).kind).toBe('incomplete');
-  expect(readClientHello(two)).toEqual({ kind: 'client-hello', serverName: 'split.example.test' });
+  expect(readClientHello(two)).toEqual({ kind: 'client-hello', serverName: 'split.example.test', alpn: ['h2', 'http/1.1'] });
 });
 
 test('not TLS, or not a ClientHello, is said so at once', () => {

@@ -14,8 +14,13 @@ import {
   tlsCertificateSchema,
   tlsOptionsSchema,
   tlsStoreSchema,
+  tcpRouterSchema,
+  tcpServiceSchema,
+  tcpMiddlewareSchema,
+  tcpServersTransportSchema,
 } from '../../dynamic/dynamic-schema.js';
 import { unsupportedReason } from '../../config/unsupported-key.js';
+import { emptyTcpConfig } from '../../dynamic/tcp-model.js';
 
 // verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -28,6 +33,10 @@ const check = {
   certificate: ajv.compile(tlsCertificateSchema),
   options: ajv.compile(tlsOptionsSchema),
   store: ajv.compile(tlsStoreSchema),
+  tcpRouter: ajv.compile(tcpRouterSchema),
+  tcpService: ajv.compile(tcpServiceSchema),
+  tcpMiddleware: ajv.compile(tcpMiddlewareSchema),
+  tcpServersTransport: ajv.compile(tcpServersTransportSchema),
 };
 
 export interface ReadContext {
@@ -57,12 +66,12 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
     for (const [p, m] of describeAjvErrors(check.file.errors)) err(p ? p.split('.') : [], m);
     return;
   }
-  const d = doc as { http?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
-  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>) => {
-    const objects = d.http?.[kind];
+  const d = doc as { http?: Record<string, Record<string, unknown> | null>; tcp?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
+  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>, protocol: 'http' | 'tcp' = 'http') => {
+    const objects = d[protocol]?.[kind];
     if (!objects) return;
     for (const [name, value] of Object.entries(objects)) {
-      const base = ['http', kind, name];
+      const base = [protocol, kind, name];
       if (name.includes('@')) {
         err(base, `names may not contain "@" (it separates the provider: this object becomes "${name.split('@')[0]}@${ctx.provider}")`);
         continue;
@@ -82,6 +91,11 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   section('services', check.service, into.http.services);
   section('middlewares', check.middleware, into.http.middlewares);
   section('serversTransports', check.serversTransport, into.http.serversTransports);
+  const tcp = (into.tcp ??= emptyTcpConfig());
+  section('routers', check.tcpRouter, tcp.routers, 'tcp');
+  section('services', check.tcpService, tcp.services, 'tcp');
+  section('middlewares', check.tcpMiddleware, tcp.middlewares, 'tcp');
+  section('serversTransports', check.tcpServersTransport, tcp.serversTransports, 'tcp');
   const tls = d.tls;
   if (!tls) return;
   ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {
