@@ -11,7 +11,7 @@
 import type { StaticConfig } from '../config/static-config.js';
 import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
-import { tcpObjects } from './tcp-objects.js';
+import { tcpObjects, type TcpObjects } from './tcp-objects.js';
 import { PORTICO_VERSION } from '../version.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
 import { ListQueryError, matchesQuery, NEXT_PAGE_HEADER, parseListQuery, sortAndPage, type ListQuery, type Listed } from './api-list-query.js';
@@ -49,7 +49,7 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
     case '/api/version':
       return { status: 200, body: { Version: PORTICO_VERSION, Codename: 'portico', startDate: START_DATE } };
     case '/api/overview':
-      return { status: 200, body: overview(httpObjects(rt, s), s) };
+      return { status: 200, body: overview(httpObjects(rt, s), tcpObjects(rt), s) };
     case '/api/rawdata':
       return { status: 200, body: rawData(httpObjects(rt, s)) };
     case '/api/errors':
@@ -111,12 +111,12 @@ function entryPoints(s: StaticConfig): Array<{ name: string }> {
   return Object.entries(s.entryPoints).map(([name, ep]) => ({ ...ep, name }));
 }
 
-function overview(objects: HttpObjects, s: StaticConfig) {
+function overview(objects: HttpObjects, tcp: TcpObjects, s: StaticConfig) {
   const none = { total: 0, warnings: 0, errors: 0 };
   const providers = Object.keys(s.providers).map((p) => p[0]!.toUpperCase() + p.slice(1));
   return {
     http: { routers: section(objects.routers.values()), services: section(objects.services.values()), middlewares: section(objects.middlewares.values()) },
-    tcp: { routers: none, services: none, middlewares: none },
+    tcp: { routers: section(tcp.routers.values()), services: section(tcp.services.values()), middlewares: section(tcp.middlewares.values()) },
     udp: { routers: none, services: none },
     features: { tracing: '', metrics: s.metrics?.prometheus ? 'Prometheus' : '', accessLog: !!s.accessLog, hub: false },
     ...(providers.length ? { providers } : {}),

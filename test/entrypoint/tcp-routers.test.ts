@@ -210,5 +210,7 @@ describe('TCP routers', () => {
     expect(routers.find((r) => r.name === 'passthrough@file')).toMatchObject({ status: 'enabled', entryPoints: ['mixed'], tls: { passthrough: true } });
     expect((await get('/api/tcp/services')).find((s) => s.name === 'echo@file')).toMatchObject({ status: 'enabled', type: 'loadbalancer' });
     expect((await get('/api/tcp/middlewares')).map((m) => m.type).sort()).toEqual(['inflightconn', 'ipallowlist']);
+    const overview = JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}/api/overview`])).body) as { tcp: unknown };
+    expect(overview.tcp).toEqual({ routers: { total: 5, warnings: 0, errors: 0 }, services: { total: 3, warnings: 0, errors: 0 }, middlewares: { total: 2, warnings: 0, errors: 0 } });
   });
 });
