@@ -14,7 +14,9 @@ export interface TcpObjects {
 
 function errorsAt(rt: RuntimeConfig, kind: string, name: string): string[] {
   const path = `tcp.${kind}.${name}`;
-  return rt.errors.filter((e) => e.path === path || e.path.startsWith(path + '.')).map((e) => (e.path === path ? e.message : `${e.path.slice(path.length + 1)}: ${e.message}`));
+  return rt.errors
+    .filter((e) => e.path === path || e.path.startsWith(path + '.'))
+    .map((e) => (e.path === path ? e.message : `${e.path.slice(path.length + 1)}: ${e.message}`));
 }
 
 export function tcpObjects(rt: RuntimeConfig): TcpObjects {

@@ -51,7 +51,11 @@ export const tcpServiceSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['address'],
-            properties: { address: { type: 'string', minLength: 3 }, weight: { type: 'integer', minimum: 0 }, tls: unsupported('per-server tls: use a serversTransport with tls') },
+            properties: {
+              address: { type: 'string', minLength: 3 },
+              weight: { type: 'integer', minimum: 0 },
+              tls: unsupported('per-server tls: use a serversTransport with tls'),
+            },
           },
         },
         proxyProtocol: { type: 'object', additionalProperties: false, properties: { version: { enum: [1, 2] } } },
@@ -68,7 +72,12 @@ export const tcpServiceSchema = {
         services: {
           type: 'array',
           minItems: 1,
-          items: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', minLength: 1 }, weight: { type: 'integer', minimum: 0 } } },
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: { type: 'string', minLength: 1 }, weight: { type: 'integer', minimum: 0 } },
+          },
         },
       },
     },

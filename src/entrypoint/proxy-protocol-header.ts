@@ -77,7 +77,8 @@ function readV1(data: Uint8Array): ProxyHeaderVerdict {
   const length = end + 2;
   const fields = line.slice(V1_PREFIX.length).split(' ');
   if (fields[0] === 'UNKNOWN') return { kind: 'header', version: 1, length, tlvs: [] };
-  if (fields.length !== 5 || (fields[0] !== 'TCP4' && fields[0] !== 'TCP6')) return { kind: 'invalid', reason: `v1 header "${printable(line)}" is not "PROXY TCP4|TCP6 src dst sport dport"` };
+  if (fields.length !== 5 || (fields[0] !== 'TCP4' && fields[0] !== 'TCP6'))
+    return { kind: 'invalid', reason: `v1 header "${printable(line)}" is not "PROXY TCP4|TCP6 src dst sport dport"` };
   const v6 = fields[0] === 'TCP6';
   const source = v1Address(fields[1]!, fields[3]!, v6);
   const destination = v1Address(fields[2]!, fields[4]!, v6);
@@ -104,7 +105,8 @@ function readV2(data: Uint8Array): ProxyHeaderVerdict {
   if (data.length < length) return { kind: 'incomplete' };
   const body = Buffer.from(data.buffer, data.byteOffset + 16, bodyLength);
   const family = familyProtocol >> 4;
-  if (family > 3 || (familyProtocol & 0x0f) > 2) return { kind: 'invalid', reason: `v2 header with unknown address family/protocol 0x${familyProtocol.toString(16)}` };
+  if (family > 3 || (familyProtocol & 0x0f) > 2)
+    return { kind: 'invalid', reason: `v2 header with unknown address family/protocol 0x${familyProtocol.toString(16)}` };
   // Address block sizes of AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX.
   const addressBytes = [0, 12, 36, 216][family]!;
   if (bodyLength < addressBytes) return { kind: 'invalid', reason: `v2 header too short (${bodyLength} bytes) for its address family` };
@@ -150,7 +152,8 @@ function printable(s: string): string {
 /** The PROXY header Portico sends to a TCP backend (`proxyProtocol.version` of a TCP service). */
 export function encodeProxyHeader(version: 1 | 2, source: ProxyAddress, destination: ProxyAddress): Buffer {
   const v6 = source.address.includes(':') || destination.address.includes(':');
-  if (version === 1) return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${source.address} ${destination.address} ${source.port} ${destination.port}\r\n`, 'latin1');
+  if (version === 1)
+    return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${source.address} ${destination.address} ${source.port} ${destination.port}\r\n`, 'latin1');
   const body = Buffer.alloc(v6 ? 36 : 12);
   const addr = v6 ? 16 : 4;
   writeAddress(body, 0, source.address, v6);

@@ -25,7 +25,8 @@ export function compileTcpRule(rule: string, tls: boolean): TcpRuleMatcher {
   const ast = parseTcpRule(rule);
   if (!tls) {
     const named = findMatcher(ast, (m) => (m.name === 'HostSNI' && m.args[0] !== '*') || m.name === 'HostSNIRegexp' || m.name === 'ALPN');
-    if (named) throw new RuleSyntaxError(`${named.name} needs TLS (a router without tls sees no server name or ALPN): use HostSNI(\`*\`), or add tls`, named.column);
+    if (named)
+      throw new RuleSyntaxError(`${named.name} needs TLS (a router without tls sees no server name or ALPN): use HostSNI(\`*\`), or add tls`, named.column);
   }
   return compile(ast);
 }

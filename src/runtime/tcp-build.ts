@@ -89,7 +89,11 @@ export function buildTcp(input: TcpBuildInput, errors: ConfigErrors): BuiltTcp {
       fail('rule', (e as Error).message);
     }
     const service = serviceFor(router.service);
-    if (!service) fail('service', tcp.services[router.service] ? `service "${router.service}" is invalid (see its own error)` : `no usable TCP service named "${router.service}"`);
+    if (!service)
+      fail(
+        'service',
+        tcp.services[router.service] ? `service "${router.service}" is invalid (see its own error)` : `no usable TCP service named "${router.service}"`,
+      );
     const tlsOptions = tls === 'terminate' ? (router.tls?.options ?? 'default') : undefined;
     if (tlsOptions && !input.tlsOptionNames.has(tlsOptions)) fail('tls.options', `no TLS option set named "${tlsOptions}"`);
     let handler = service;
@@ -173,7 +177,9 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
       tls = {
         rejectUnauthorized: !transport.tls.insecureSkipVerify,
         ...(transport.tls.serverName ? { servername: transport.tls.serverName } : {}),
-        ...(transport.tls.rootCAs?.length ? { ca: transport.tls.rootCAs.map((c) => (c.includes('-----BEGIN') ? c : readFileSync(resolve(input.baseDir, c), 'utf8'))) } : {}),
+        ...(transport.tls.rootCAs?.length
+          ? { ca: transport.tls.rootCAs.map((c) => (c.includes('-----BEGIN') ? c : readFileSync(resolve(input.baseDir, c), 'utf8'))) }
+          : {}),
       };
   } catch (e) {
     errors.report('tcp.services', name, 'loadBalancer.serversTransport', (e as Error).message);
@@ -185,7 +191,10 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
       errors.report('tcp.services', name, `loadBalancer.servers[${i}].address`, `"${s.address}" is not host:port`);
       return undefined;
     }
-    members.push({ value: { address: s.address, proxyProtocol: lb.proxyProtocol ? (lb.proxyProtocol.version ?? 2) : undefined, dialTimeoutMs, idleTimeoutMs, tls }, weight: s.weight ?? 1 });
+    members.push({
+      value: { address: s.address, proxyProtocol: lb.proxyProtocol ? (lb.proxyProtocol.version ?? 2) : undefined, dialTimeoutMs, idleTimeoutMs, tls },
+      weight: s.weight ?? 1,
+    });
   }
   const pick = new SmoothWeightedRoundRobin(members);
   return (conn) => {

@@ -30,7 +30,12 @@ export function relayConnection(conn: TcpConnection, up: TcpUpstream): void {
   const target = splitHostPort(up.address)!;
   const client = conn.socket;
   const server: Socket = up.tls
-    ? connectTls({ ...up.tls, host: target.host, port: target.port, servername: up.tls.servername ?? (/^[\d.:]+$/.test(target.host) ? undefined : target.host) })
+    ? connectTls({
+        ...up.tls,
+        host: target.host,
+        port: target.port,
+        servername: up.tls.servername ?? (/^[\d.:]+$/.test(target.host) ? undefined : target.host),
+      })
     : connectTcp({ host: target.host, port: target.port, noDelay: true });
   // Each side's end reaches the other as a half-close; Node must not end our write side by itself.
   client.allowHalfOpen = true;
@@ -55,7 +60,9 @@ export function relayConnection(conn: TcpConnection, up: TcpUpstream): void {
   server.once(up.tls ? 'secureConnect' : 'connect', () => {
     clearTimeout(dial);
     if (up.proxyProtocol)
-      server.write(encodeProxyHeader(up.proxyProtocol, { address: conn.clientIp, port: conn.clientPort }, { address: conn.localAddress, port: conn.localPort }));
+      server.write(
+        encodeProxyHeader(up.proxyProtocol, { address: conn.clientIp, port: conn.clientPort }, { address: conn.localAddress, port: conn.localPort }),
+      );
     if (conn.head?.length) server.write(conn.head);
     client.setTimeout(up.idleTimeoutMs, closeBoth);
     server.setTimeout(up.idleTimeoutMs, closeBoth);

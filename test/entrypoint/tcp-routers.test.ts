@@ -60,7 +60,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   echoPort = (echo.address() as { port: number }).port;
   sPort = await freePort();
-  sServer = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${sPort}`, '-cert', backendCert.certFile, '-key', backendCert.keyFile, '-www', '-quiet'], { stdio: 'ignore' });
+  sServer = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${sPort}`, '-cert', backendCert.certFile, '-key', backendCert.keyFile, '-www', '-quiet'], {
+    stdio: 'ignore',
+  });
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((r) => {
       const s = connect({ host: '127.0.0.1', port: sPort }, () => (s.destroy(), r(true)));
@@ -150,7 +152,9 @@ describe('TCP routers', () => {
   test('TLS passthrough: openssl s_client sees the backend certificate, not Portico', async () => {
     const port = portico.port('mixed');
     const out = await new Promise<string>((ok) => {
-      const c = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'pass.test'], { timeout: 10_000 }, (_e, so, se) => ok(so + se));
+      const c = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'pass.test'], { timeout: 10_000 }, (_e, so, se) =>
+        ok(so + se),
+      );
       c.stdin!.end('Q\n');
     });
     expect(out).toMatch(/subject=CN ?= ?pass\.test/);
@@ -211,6 +215,10 @@ describe('TCP routers', () => {
     expect((await get('/api/tcp/services')).find((s) => s.name === 'echo@file')).toMatchObject({ status: 'enabled', type: 'loadbalancer' });
     expect((await get('/api/tcp/middlewares')).map((m) => m.type).sort()).toEqual(['inflightconn', 'ipallowlist']);
     const overview = JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}/api/overview`])).body) as { tcp: unknown };
-    expect(overview.tcp).toEqual({ routers: { total: 5, warnings: 0, errors: 0 }, services: { total: 3, warnings: 0, errors: 0 }, middlewares: { total: 2, warnings: 0, errors: 0 } });
+    expect(overview.tcp).toEqual({
+      routers: { total: 5, warnings: 0, errors: 0 },
+      services: { total: 3, warnings: 0, errors: 0 },
+      middlewares: { total: 2, warnings: 0, errors: 0 },
+    });
   });
 });

@@ -92,11 +92,16 @@ describe('TLS per router on one port', () => {
   test('portico check accepts what the proxy serves, and refuses what it refuses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-tlsr-'));
     mkdirSync(join(dir, 'dynamic'));
-    writeFileSync(join(dir, 'portico.yaml'), JSON.stringify({ entryPoints: { web: { address: '127.0.0.1:0', http3: {} } }, providers: { file: { directory: 'dynamic' } } }));
+    writeFileSync(
+      join(dir, 'portico.yaml'),
+      JSON.stringify({ entryPoints: { web: { address: '127.0.0.1:0', http3: {} } }, providers: { file: { directory: 'dynamic' } } }),
+    );
     writeFileSync(join(dir, 'dynamic', 'routes.yaml'), routes(backend.url).replace(/entryPoints: \[web, tlsdefault\]/g, 'entryPoints: [web]'));
     const check = () =>
       new Promise<{ code: number; out: string }>((done) =>
-        execFile(process.execPath, [resolve('dist/src/cli.js'), 'check', '--config', join(dir, 'portico.yaml')], { timeout: 20_000 }, (err, so, se) => done({ code: err ? 1 : 0, out: so + se })),
+        execFile(process.execPath, [resolve('dist/src/cli.js'), 'check', '--config', join(dir, 'portico.yaml')], { timeout: 20_000 }, (err, so, se) =>
+          done({ code: err ? 1 : 0, out: so + se }),
+        ),
       );
     const ok = await check();
     expect(ok.out).toMatch(/configuration OK/);

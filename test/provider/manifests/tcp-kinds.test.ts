@@ -8,7 +8,16 @@ test('IngressRouteTCP, MiddlewareTCP and ServersTransportTCP are errors naming t
     line: 1 + i * 5,
     object: { apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name: `x${i}`, namespace: 'default' }, spec: {} },
   }));
-  docs.push({ source: 'tcp.yaml', line: 20, object: { apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'strip', namespace: 'default' }, spec: { stripPrefix: { prefixes: ['/a'] } } as never } });
+  docs.push({
+    source: 'tcp.yaml',
+    line: 20,
+    object: {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'Middleware',
+      metadata: { name: 'strip', namespace: 'default' },
+      spec: { stripPrefix: { prefixes: ['/a'] } } as never,
+    },
+  });
   const out = convertManifests(docs, { provider: 'kubernetescrd', apiGroups: ['portico.dev', 'traefik.io'] });
   expect(out.errors.map((e) => [e.line, e.path, e.message.split(' is ')[0]])).toEqual([
     [1, 'kind', 'IngressRouteTCP x0'],
