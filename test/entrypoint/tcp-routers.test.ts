@@ -78,6 +78,7 @@ beforeAll(async () => {
         clear: { address: '127.0.0.1:0' },
         guarded: { address: '127.0.0.1:0' },
         limited: { address: '127.0.0.1:0' },
+        idle: { address: '127.0.0.1:0' },
         portico: { address: '127.0.0.1:0' },
       },
       api: { insecure: true },
@@ -117,6 +118,10 @@ tcp:
       entryPoints: [guarded]
       middlewares: [only-ten]
       service: echo
+    quiet:
+      rule: HostSNI(\`*\`)
+      entryPoints: [idle]
+      service: echo-short-idle
     one-at-a-time:
       rule: HostSNI(\`*\`)
       entryPoints: [limited]
@@ -129,6 +134,10 @@ tcp:
       loadBalancer: { servers: [{ address: "127.0.0.1:${echoPort}" }] }
     echo-with-proxy:
       loadBalancer: { servers: [{ address: "127.0.0.1:${echoPort}" }], proxyProtocol: { version: 1 } }
+    echo-short-idle:
+      loadBalancer: { servers: [{ address: "127.0.0.1:${echoPort}" }], serversTransport: short }
+  serversTransports:
+    short: { idleTimeout: 500ms, dialTimeout: 2s }
   middlewares:
     only-ten:
       ipAllowList: { sourceRange: ["10.0.0.0/8"] }
@@ -207,17 +216,41 @@ describe('TCP routers', () => {
     expect(await roundTrip(await open(portico.port('limited')), 'three')).toBe('three');
   });
 
+  test('a relay silent both ways for the idle timeout is closed; one in use is not', async () => {
+    const s = await open(portico.port('idle'));
+    s.on('error', () => undefined);
+    const closed = new Promise((r) => s.once('close', r));
+    const got: Buffer[] = [];
+    s.on('data', (d: Buffer) => got.push(d));
+    // Busy for longer than the idle timeout: kept.
+    for (let i = 0; i < 6; i++) {
+      s.write(`${i}`);
+      await sleep(150);
+    }
+    expect(s.destroyed).toBe(false);
+    expect(Buffer.concat(got).toString()).toBe('012345');
+    // Then silent: closed after about 500 ms (generous bound for a loaded machine).
+    expect(await within(closed, 5000)).toBe(true);
+  });
+
   test('the API lists TCP routers, services and middlewares', async () => {
     const get = async (path: string) => JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}${path}`])).body) as Array<Record<string, unknown>>;
     const routers = await get('/api/tcp/routers');
-    expect(routers.map((r) => r.name).sort()).toEqual(['everything@file', 'one-at-a-time@file', 'passthrough@file', 'refused@file', 'terminated@file']);
+    expect(routers.map((r) => r.name).sort()).toEqual([
+      'everything@file',
+      'one-at-a-time@file',
+      'passthrough@file',
+      'quiet@file',
+      'refused@file',
+      'terminated@file',
+    ]);
     expect(routers.find((r) => r.name === 'passthrough@file')).toMatchObject({ status: 'enabled', entryPoints: ['mixed'], tls: { passthrough: true } });
     expect((await get('/api/tcp/services')).find((s) => s.name === 'echo@file')).toMatchObject({ status: 'enabled', type: 'loadbalancer' });
     expect((await get('/api/tcp/middlewares')).map((m) => m.type).sort()).toEqual(['inflightconn', 'ipallowlist']);
     const overview = JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}/api/overview`])).body) as { tcp: unknown };
     expect(overview.tcp).toEqual({
-      routers: { total: 5, warnings: 0, errors: 0 },
-      services: { total: 3, warnings: 0, errors: 0 },
+      routers: { total: 6, warnings: 0, errors: 0 },
+      services: { total: 4, warnings: 0, errors: 0 },
       middlewares: { total: 2, warnings: 0, errors: 0 },
     });
   });
