@@ -14,6 +14,7 @@ import type { StaticConfig } from '../config/static-config.js';
 import type { Handler } from '../exchange/exchange.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { splitUrl } from '../middleware/url-parts.js';
+import { tcpObjects, type TcpObjects } from './tcp-objects.js';
 import { PORTICO_VERSION } from '../version.js';
 import type { AcmeResolverStatus } from '../acme/acme-resolver.js';
 import { httpObjects, section, type HttpObjects, type RouterObject } from './api-objects.js';
@@ -59,7 +60,7 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
     case '/api/version':
       return { status: 200, body: { Version: PORTICO_VERSION, Codename: 'portico', startDate: START_DATE } };
     case '/api/overview':
-      return { status: 200, body: overview(httpObjects(rt, s), udpObjects(rt), s) };
+      return { status: 200, body: overview(httpObjects(rt, s), tcpObjects(rt), udpObjects(rt), s) };
     case '/api/rawdata':
       return { status: 200, body: rawData(httpObjects(rt, s), udpObjects(rt)) };
     case '/api/errors':
@@ -80,9 +81,10 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
   const m = /^\/api\/(http|tcp|udp)\/(routers|services|middlewares)(?:\/([^/]+))?$/.exec(path);
   if (!m) return notFound('404 page not found');
   const [, protocol, kind, rawName] = m as unknown as [string, 'http' | 'tcp' | 'udp', 'routers' | 'services' | 'middlewares', string | undefined];
-  // Portico has no TCP routers yet: their lists are empty, as Traefik's are without any. UDP has no middlewares (Traefik: 404).
+  // UDP has no middlewares (Traefik: 404).
   if (protocol === 'udp' && kind === 'middlewares') return notFound('404 page not found');
-  const objects = protocol === 'http' ? httpObjects(rt, s)[kind] : protocol === 'udp' ? udpObjects(rt)[kind as keyof UdpObjects] : new Map<string, Listed>();
+  const objects: Map<string, Listed> =
+    protocol === 'http' ? httpObjects(rt, s)[kind] : protocol === 'tcp' ? tcpObjects(rt)[kind] : udpObjects(rt)[kind as keyof UdpObjects];
   if (rawName !== undefined) {
     const name = decodeURIComponent(rawName);
     const obj = objects.get(name);
@@ -130,12 +132,12 @@ function entryPoints(s: StaticConfig): Array<{ name: string }> {
   return Object.entries(s.entryPoints).map(([name, ep]) => ({ ...ep, name }));
 }
 
-function overview(objects: HttpObjects, udp: UdpObjects, s: StaticConfig) {
+function overview(objects: HttpObjects, tcp: TcpObjects, udp: UdpObjects, s: StaticConfig) {
   const none = { total: 0, warnings: 0, errors: 0 };
   const providers = Object.keys(s.providers).map((p) => p[0]!.toUpperCase() + p.slice(1));
   return {
     http: { routers: section(objects.routers.values()), services: section(objects.services.values()), middlewares: section(objects.middlewares.values()) },
-    tcp: { routers: none, services: none, middlewares: none },
+    tcp: { routers: section(tcp.routers.values()), services: section(tcp.services.values()), middlewares: section(tcp.middlewares.values()) },
     udp: { routers: section(udp.routers.values()), services: section(udp.services.values()) },
     features: { tracing: '', metrics: s.metrics?.prometheus ? 'Prometheus' : '', accessLog: !!s.accessLog, hub: false },
     ...(providers.length ? { providers } : {}),

@@ -92,7 +92,8 @@ export function httpObjects(rt: RuntimeConfig, s: StaticConfig): HttpObjects {
     const problems = [...new Set([...(st?.errors ?? []), ...errorsOf(rt.errors, 'routers', name)])];
     const enabled = st?.status === 'enabled';
     const status: ObjectStatus = !enabled ? 'disabled' : problems.length ? 'warning' : 'enabled';
-    const tls = router.tls ? { ...router.tls, options: router.tls.options ?? 'default' } : undefined;
+    // As served: a router without its own tls is a TLS router on an entrypoint with http.tls (Traefik shows it so too).
+    const tls = router.tls ? { ...router.tls, options: router.tls.options ?? 'default' } : st?.tls;
     routers.set(name, {
       ...withErrors({ ...router, entryPoints: router.entryPoints?.length ? router.entryPoints : st?.entryPoints ?? [], ...(tls ? { tls } : {}) }, problems),
       status,

@@ -202,7 +202,6 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
           problem(`entryPoints.${name}.${section}.trustedIPs[${i}]`, `${(err as Error).message}`);
         }
       });
-    if (ep.http3?.enabled && !ep.http?.tls) problem(`entryPoints.${name}.http3`, `HTTP/3 needs TLS; add http.tls: {} to this entrypoint`);
     if (ep.http3?.statelessResetKeyFile) ep.http3.statelessResetKeyFile = resolve(baseDir, ep.http3.statelessResetKeyFile);
     if (ep.http3) {
       try {

@@ -268,20 +268,22 @@ export const udpServiceSchema = {
 } as const;
 
 /** Top level of a native dynamic file: sections only; objects are checked one by one. */
+/** The sections of `http` and `tcp`: maps of named objects, each checked by its own schema (file provider). */
+const objectSections = {
+  additionalProperties: false,
+  properties: {
+    routers: { type: ['object', 'null'] },
+    services: { type: ['object', 'null'] },
+    middlewares: { type: ['object', 'null'] },
+    serversTransports: { type: ['object', 'null'] },
+  },
+} as const;
+
 export const dynamicFileSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    http: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        routers: { type: ['object', 'null'] },
-        services: { type: ['object', 'null'] },
-        middlewares: { type: ['object', 'null'] },
-        serversTransports: { type: ['object', 'null'] },
-      },
-    },
+    http: { type: 'object', ...objectSections },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -291,7 +293,7 @@ export const dynamicFileSchema = {
         stores: { type: ['object', 'null'] },
       },
     },
-    tcp: unsupported('TCP routers, services and middlewares are not supported yet'),
+    tcp: { type: ['object', 'null'], ...objectSections },
     udp: {
       type: 'object',
       additionalProperties: false,
@@ -302,3 +304,5 @@ export const dynamicFileSchema = {
     },
   },
 } as const;
+
+export { tcpRouterSchema, tcpServiceSchema, tcpMiddlewareSchema, tcpServersTransportSchema } from './tcp-schema.js';

@@ -77,6 +77,33 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       out.udp.services[q] = s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : s;
       origins.set(`udp.services.${q}`, { provider: p, source: src('udp.services', name) });
     }
+    const tcp = snap.config.tcp;
+    if (tcp) {
+      const outTcp = out.tcp!;
+      for (const [name, r] of Object.entries(tcp.routers)) {
+        const q = qualify(name, p);
+        outTcp.routers[q] = {
+          ...r,
+          service: qualify(r.service, p),
+          middlewares: r.middlewares?.map((m) => qualify(m, p)),
+          ...(r.tls ? { tls: { ...r.tls, options: r.tls.options === undefined ? undefined : qualifyTlsOptions(r.tls.options, p) } } : {}),
+        };
+        origins.set(`tcp.routers.${q}`, { provider: p, source: src('tcp.routers', name) });
+      }
+      for (const [name, s] of Object.entries(tcp.services)) {
+        const q = qualify(name, p);
+        outTcp.services[q] = {
+          ...(s.loadBalancer ? { loadBalancer: { ...s.loadBalancer, ...(s.loadBalancer.serversTransport ? { serversTransport: qualify(s.loadBalancer.serversTransport, p) } : {}) } } : {}),
+          ...(s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : {}),
+        };
+        origins.set(`tcp.services.${q}`, { provider: p, source: src('tcp.services', name) });
+      }
+      for (const [name, m] of Object.entries(tcp.middlewares)) {
+        outTcp.middlewares[qualify(name, p)] = m;
+        origins.set(`tcp.middlewares.${qualify(name, p)}`, { provider: p, source: src('tcp.middlewares', name) });
+      }
+      for (const [name, t] of Object.entries(tcp.serversTransports)) outTcp.serversTransports[qualify(name, p)] = t;
+    }
     out.tls.certificates.push(...snap.config.tls.certificates);
     for (const [name, o] of Object.entries(snap.config.tls.options)) {
       const q = qualifyTlsOptions(name, p);

@@ -12,7 +12,11 @@ export interface DynamicConfig {
   http: HttpConfig;
   tls: TlsConfig;
   udp: UdpConfig;
+  /** TCP routers and services (tcp-model.ts); absent from providers that make none. */
+  tcp?: TcpConfig;
 }
+
+import { emptyTcpConfig, type TcpConfig } from './tcp-model.js';
 
 export interface HttpConfig {
   routers: Record<string, Router>;
@@ -236,5 +240,6 @@ export function emptyDynamicConfig(): DynamicConfig {
     http: { routers: {}, middlewares: {}, services: {}, serversTransports: {} },
     tls: { certificates: [], options: {}, stores: {} },
     udp: { routers: {}, services: {} },
+    tcp: emptyTcpConfig(),
   };
 }

@@ -12,7 +12,7 @@
  * bytes on to the protocol, which fails on them; closing says why).
  */
 import type { Socket } from 'node:net';
-import { readProxyHeader, type ProxyAddress } from './proxy-protocol-header.js';
+import { readProxyHeader, type ProxyAddress } from '../net/proxy-protocol-header.js';
 
 export interface PreambleOptions {
   /** The whole preamble (PROXY header and first byte) must arrive within this. */

@@ -1,8 +1,10 @@
 /**
- * The TCP side of an entrypoint. With `http.tls` it terminates TLS itself
- * (SNI → certificate and option set, ALPN per option set) and hands each
- * socket to Node's HTTP/1.1 or HTTP/2 server by the negotiated protocol;
- * without TLS it serves HTTP/1.1 (and h2c prior knowledge is not offered).
+ * The TCP side of an entrypoint. Each connection's first byte (after a PROXY
+ * header, when the entrypoint takes one) tells TLS from clear text, so one port
+ * serves TLS routers and plain ones, as in Traefik. TLS is terminated here
+ * (SNI → certificate and option set, ALPN per option set) and each socket is
+ * handed to Node's HTTP/1.1 or HTTP/2 server by the negotiated protocol; clear
+ * connections are HTTP/1.1 (h2c prior knowledge is not offered).
  * Every request becomes an Exchange and goes through dispatchExchange.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
@@ -19,8 +21,9 @@ import type { HeaderMap, HttpProtocol, TlsFacts } from '../exchange/exchange.js'
 import { handleWebSocketUpgrade, handleExtendedConnect } from './websocket-tunnel.js';
 import { IpRangeSet, normalizeClientAddress } from '../net/ip-range.js';
 import { respondingTimeouts } from './responding-timeouts.js';
-import { readPreamble } from './connection-preamble.js';
-import type { ProxyAddress } from './proxy-protocol-header.js';
+import { readPreamble, TLS_HANDSHAKE_RECORD } from './connection-preamble.js';
+import type { ProxyAddress } from '../net/proxy-protocol-header.js';
+import type { TcpRoute } from '../exchange/tcp-route-lookup.js';
 import { OpenConnections } from './open-connections.js';
 import { OverloadGuard, overloadLimits } from './overload-guard.js';
 import { TlsByClientHello } from './tls-by-client-hello.js';
@@ -134,8 +137,13 @@ export class TcpEntryPoint {
       // readTimeout bounds the handshake too, as it does a request head.
       handshakeTimeoutMs: this.handshakeTimeoutMs,
       ticketKeys: this.ticketKeys,
-      onSecure: (socket) => this.onSecureConnection(socket),
+      onSecure: (socket, tcpRoute) => (tcpRoute ? this.toTcpRoute(socket, undefined, tcpRoute) : this.onSecureConnection(socket)),
       onHandshakeFailure: () => this.ep.countMalformed('tls-handshake'),
+      tcpRoute: (serverName, alpn, raw) => {
+        const routes = this.ep.tcpRoutes();
+        return routes?.hasTls ? routes.matchTls({ serverName, alpn, clientIp: this.clientIpOf(raw as PeerSocket) }) : undefined;
+      },
+      onPassthrough: (raw, head, route) => this.toTcpRoute(raw, head, route),
     });
     const proxyProtocol = this.ep.config.proxyProtocol;
     const proxyTrusted = proxyProtocol?.insecure ? new IpRangeSet(['0.0.0.0/0', '::/0']) : proxyProtocol ? new IpRangeSet(proxyProtocol.trustedIPs ?? []) : undefined;
@@ -147,13 +155,14 @@ export class TcpEntryPoint {
         proxyTrusted: proxyTrusted && ((address) => proxyTrusted.contains(normalizeClientAddress(address))),
         onReady: (s, head, client) => {
           if (client) this.peerFacts(s as PeerSocket, client);
-          if (this.ep.tls) tls.accept(s, head);
-          else {
-            s.unshift(head);
-            this.toH1(s);
-            // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
-            s.resume();
-          }
+          // TLS routers and plain ones share the port: a TLS handshake record starts TLS, anything else is clear HTTP (Traefik's first-byte switch).
+          if (head[0] === TLS_HANDSHAKE_RECORD) tls.accept(s, head);
+          else if (this.ep.tcpRoutes()?.hasClear) {
+            // TCP routers take clear connections before HTTP does (HostSNI(`*`), as in Traefik).
+            const route = this.ep.tcpRoutes()!.matchClear({ serverName: undefined, alpn: [], clientIp: this.clientIpOf(s as PeerSocket) });
+            if (route) this.toTcpRoute(s, head, route);
+            else this.toH1WithHead(s, head);
+          } else this.toH1WithHead(s, head);
         },
         onRefused: (kind, reason) => {
           this.ep.countMalformed(kind);
@@ -207,6 +216,31 @@ export class TcpEntryPoint {
     };
     if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
     else this.toH1(socket);
+  }
+
+  /** A clear HTTP/1.1 connection whose first bytes were read already. */
+  private toH1WithHead(socket: Socket, head: Buffer): void {
+    socket.unshift(head);
+    this.toH1(socket);
+    // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
+    socket.resume();
+  }
+
+  /** Hand a connection to a TCP router (its middlewares, then its service's relay). */
+  private toTcpRoute(socket: Socket, head: Buffer | undefined, route: TcpRoute): void {
+    const raw = ((socket as { _parent?: Socket })._parent ?? socket) as PeerSocket;
+    const peer = raw.porticoPeer ?? this.peerFacts(raw);
+    try {
+      route.handler({ socket, head, clientIp: peer.clientIp, clientPort: peer.remotePort, localAddress: normalizeClientAddress(raw.localAddress ?? '127.0.0.1'), localPort: peer.localPort });
+    } catch (err) {
+      this.ep.log('error', `TCP router ${route.name} failed: ${(err as Error).message}`);
+      socket.destroy();
+    }
+  }
+
+  /** The client address of a connection: the PROXY header's when there was one, else the socket's peer. */
+  private clientIpOf(socket: PeerSocket): string {
+    return socket.porticoPeer?.clientIp ?? normalizeClientAddress(socket.remoteAddress ?? '');
   }
 
   private toH1(socket: Socket): void {

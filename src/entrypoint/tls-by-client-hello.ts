@@ -16,6 +16,10 @@ import type { Socket } from 'node:net';
 import { MAX_CLIENT_HELLO_BYTES, readClientHello } from '../tls/client-hello.js';
 import type { TlsRuntime, TlsSelection } from '../tls/tls-runtime.js';
 import { answerAlpnChallenge } from '../tls/alpn-challenge.js';
+import type { TcpRoute } from '../exchange/tcp-route-lookup.js';
+
+/** The TCP router of a connection whose TLS is being terminated for it (keyed by the TCP socket the TLS socket wraps, Node's _parent). */
+const tcpRoutes = new WeakMap<Socket, TcpRoute>();
 
 export interface TlsStartOptions {
   runtime: () => TlsRuntime;
@@ -23,7 +27,12 @@ export interface TlsStartOptions {
   handshakeTimeoutMs: number;
   /** Shared session ticket keys (workers), so any process resumes any session. */
   ticketKeys?: Buffer;
-  onSecure(socket: TLSSocket): void;
+  /** `tcpRoute`: the TCP router that terminates this connection's TLS, undefined for HTTP. */
+  onSecure(socket: TLSSocket, tcpRoute: TcpRoute | undefined): void;
+  /** A TCP router for this ClientHello, checked before HTTP (Traefik: SNI picks a TCP router first). */
+  tcpRoute?(serverName: string | undefined, alpn: readonly string[], raw: Socket): TcpRoute | undefined;
+  /** The TCP router passes TLS through: `head` is the ClientHello, to forward as it came. */
+  onPassthrough?(raw: Socket, head: Buffer, route: TcpRoute): void;
   /** The handshake failed or timed out; the connection is closed. */
   onHandshakeFailure(reason: string): void;
 }
@@ -66,20 +75,27 @@ export class TlsByClientHello {
       raw.off('end', onEnd);
       raw.off('error', fail);
       raw.pause();
+      const serverName = verdict.kind === 'client-hello' ? verdict.serverName : undefined;
+      const alpnOffer = verdict.kind === 'client-hello' ? verdict.alpnProtocols : [];
+      const runtime = this.o.runtime();
+      // An ACME CA validating a pending name (TLS-ALPN-01) gets the challenge certificate, whatever the routers say.
+      const challenge = runtime.alpnChallenge(serverName, alpnOffer);
+      if (challenge) {
+        raw.unshift(data);
+        return answerAlpnChallenge(raw, challenge, this.o.handshakeTimeoutMs);
+      }
+      const tcpRoute = verdict.kind === 'client-hello' ? this.o.tcpRoute?.(serverName?.toLowerCase(), alpnOffer, raw) : undefined;
+      if (tcpRoute?.tls === 'passthrough') return this.o.onPassthrough!(raw, data, tcpRoute);
+      if (tcpRoute) tcpRoutes.set(raw, tcpRoute);
       // The TLS socket reads what was unshifted first (Node feeds a wrapped socket's buffered data to the TLS engine).
       raw.unshift(data);
-      const runtime = this.o.runtime();
-      const serverName = verdict.kind === 'client-hello' ? verdict.serverName : undefined;
-      // An ACME CA validating a pending name (TLS-ALPN-01) gets the challenge certificate, whatever the routers say.
-      const challenge = verdict.kind === 'client-hello' ? runtime.alpnChallenge(serverName, verdict.alpnProtocols) : undefined;
-      if (challenge) return answerAlpnChallenge(raw, challenge, this.o.handshakeTimeoutMs);
       const sel = runtime.select(serverName);
       if (sel.refused) {
         this.o.onHandshakeFailure(`sniStrict: no certificate for "${serverName}"`);
         raw.destroy();
         return;
       }
-      this.serverFor(runtime, sel).emit('connection', raw);
+      this.serverFor(runtime, sel, tcpRoute !== undefined).emit('connection', raw);
     };
     const onEnd = () => fail('closed before the ClientHello');
     raw.on('data', onData);
@@ -89,13 +105,14 @@ export class TlsByClientHello {
     if (!done) raw.resume();
   }
 
-  private serverFor(runtime: TlsRuntime, sel: TlsSelection): TlsServer {
+  /** `tcp`: for a TCP router's termination, which negotiates no HTTP protocol (the client's protocol is the backend's business). */
+  private serverFor(runtime: TlsRuntime, sel: TlsSelection, tcp: boolean): TlsServer {
     if (this.serversOf !== runtime) {
       // A new configuration: handshakes under way keep their server; new ones get servers built from the new runtime.
       this.servers = new Map();
       this.serversOf = runtime;
     }
-    const key = `${sel.certificates.map((c) => c.fingerprintSha256).join(',')}|${sel.options.name}`;
+    const key = `${sel.certificates.map((c) => c.fingerprintSha256).join(',')}|${sel.options.name}${tcp ? '|tcp' : ''}`;
     let server = this.servers.get(key);
     if (!server) {
       server = createTlsServer({
@@ -108,9 +125,12 @@ export class TlsByClientHello {
         // Client certificates are requested only when some option set asks for them; the policy is applied per option set after the handshake.
         requestCert: runtime.anyClientAuth,
         rejectUnauthorized: false,
-        ALPNCallback: ({ protocols }) => sel.options.alpnProtocols.find((p) => protocols.includes(p)) ?? (protocols.includes('http/1.1') ? 'http/1.1' : undefined),
+        // A TCP router's client speaks its backend's protocol: its first ALPN choice is accepted as is (the ALPN rule already chose the router).
+        ALPNCallback: tcp
+          ? ({ protocols }) => protocols[0]
+          : ({ protocols }) => sel.options.alpnProtocols.find((p) => protocols.includes(p)) ?? (protocols.includes('http/1.1') ? 'http/1.1' : undefined),
       });
-      server.on('secureConnection', (socket: TLSSocket) => this.o.onSecure(socket));
+      server.on('secureConnection', (socket: TLSSocket) => this.o.onSecure(socket, tcpRoutes.get((socket as { _parent?: Socket })._parent!)));
       server.on('tlsClientError', (err: Error) => this.o.onHandshakeFailure(err.message));
       this.servers.set(key, server);
     }

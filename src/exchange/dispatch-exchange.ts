@@ -7,7 +7,7 @@
  */
 import type { EntryPointConfig } from '../config/static-config.js';
 import type { ExchangeBase } from './exchange-base.js';
-import type { RouteLookup } from './route-lookup.js';
+import type { EntryPointRoutes } from './route-lookup.js';
 import { respondError } from './http-error.js';
 import type { ExchangeTracing, OpenSpan } from './exchange-trace.js';
 
@@ -15,7 +15,7 @@ import type { ExchangeTracing, OpenSpan } from './exchange-trace.js';
 export interface DispatchContext {
   readonly config: EntryPointConfig;
   /** The current routing table: read per request, never cached (swapped on reload). */
-  routes(): RouteLookup;
+  routes(): EntryPointRoutes;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
   /** Set when tracing is on: each exchange gets its trace once routed (its entrypoint span starts when the exchange did). */
   readonly tracing?: ExchangeTracing;
@@ -25,7 +25,9 @@ export interface DispatchContext {
 export async function dispatchExchange(ex: ExchangeBase, ep: DispatchContext): Promise<void> {
   let routerSpan: OpenSpan | undefined;
   try {
-    const hit = ep.routes().match(ex.facts);
+    // A TLS router is reachable only over TLS, a plain one only in clear; the other kind's request gets 404, as in Traefik.
+    const routes = ep.routes();
+    const hit = (ex.tls ? routes.secure : routes.plain).match(ex.facts);
     if (ep.tracing !== undefined) ex.trace = ep.tracing.start(ex, hit?.name);
     if (!hit) {
       respondError(ex, 404);

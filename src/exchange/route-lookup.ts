@@ -19,3 +19,9 @@ export interface RouteTarget {
 export interface RouteLookup {
   match(facts: RequestFacts): { name: string; value: RouteTarget } | undefined;
 }
+
+/** An entrypoint's routers, split as Traefik splits them: TLS routers answer TLS connections (and HTTP/3), the others clear ones. */
+export interface EntryPointRoutes {
+  secure: RouteLookup;
+  plain: RouteLookup;
+}

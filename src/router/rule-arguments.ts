@@ -6,7 +6,7 @@
  * could never match a request here (a Host with a port, a Path that request
  * normalisation would rewrite).
  */
-import type { MatcherNode } from './rule-ast.js';
+import type { MatcherNode, TcpMatcherNode } from './rule-ast.js';
 import { RuleSyntaxError } from './rule-syntax-error.js';
 import { compileGoRegexp, GoRegexpError } from './go-regexp.js';
 import { canonicalPathEncoding, normalizeOriginPath } from './normalize-path.js';
@@ -103,6 +103,38 @@ export function checkMatcherArguments(node: MatcherNode): void {
         parseIpRange(a);
       } catch (err) {
         fail((err as Error).message, 0);
+      }
+      return;
+  }
+}
+
+/** TCP router matchers: as Traefik v3 checks them (HostSNI is a domain, `*`, or an IP; ALPN is not acme-tls/1, which Portico keeps for itself). */
+export function checkTcpMatcherArguments(node: TcpMatcherNode): void {
+  const { name, args, argColumns } = node;
+  const a = args[0]!;
+  const fail = (reason: string): never => {
+    throw new RuleSyntaxError(`${name}: ${reason}`, argColumns[0]!);
+  };
+  switch (name) {
+    case 'HostSNI': {
+      if (!a) fail('the domain is empty (HostSNI(`*`) matches every connection)');
+      if (nonAscii(a) >= 0) fail(`non-ASCII characters are not allowed in "${a}": write the domain in punycode (xn--…)`);
+      if (a !== '*' && !/^[a-z0-9*._-]+$/i.test(a) && !isIpAddress(a)) fail(`"${a}" is not a domain name`);
+      return;
+    }
+    case 'HostSNIRegexp':
+      if (nonAscii(a) >= 0) fail('non-ASCII characters are not allowed: write the domain in punycode (xn--…)');
+      ruleRegexp(a, argColumns[0]!, name);
+      return;
+    case 'ALPN':
+      if (!a) fail('the protocol is empty');
+      if (a === 'acme-tls/1') fail('acme-tls/1 is reserved for ACME TLS-ALPN challenges');
+      return;
+    case 'ClientIP':
+      try {
+        parseIpRange(a);
+      } catch (err) {
+        fail((err as Error).message);
       }
       return;
   }

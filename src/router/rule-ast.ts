@@ -12,9 +12,12 @@ export type MatcherName =
   | 'QueryRegexp'
   | 'ClientIP';
 
-export interface MatcherNode {
+/** Traefik v3's TCP router matchers. */
+export type TcpMatcherName = 'HostSNI' | 'HostSNIRegexp' | 'ClientIP' | 'ALPN';
+
+export interface MatcherNodeOf<N extends string> {
   kind: 'matcher';
-  name: MatcherName;
+  name: N;
   /** Argument values, Go string literals already unquoted. */
   args: string[];
   /** 1-based column of the matcher name. */
@@ -23,7 +26,13 @@ export interface MatcherNode {
   argColumns: number[];
 }
 
-export type RuleNode = MatcherNode | { kind: 'and' | 'or'; left: RuleNode; right: RuleNode } | { kind: 'not'; operand: RuleNode };
+export type MatcherNode = MatcherNodeOf<MatcherName>;
+export type TcpMatcherNode = MatcherNodeOf<TcpMatcherName>;
+
+/** A rule's tree over matchers of one kind (HTTP or TCP). */
+export type RuleTree<M> = M | { kind: 'and' | 'or'; left: RuleTree<M>; right: RuleTree<M> } | { kind: 'not'; operand: RuleTree<M> };
+export type RuleNode = RuleTree<MatcherNode>;
+export type TcpRuleNode = RuleTree<TcpMatcherNode>;
 
 /** How many arguments each matcher takes in Traefik v3: [min, max]. */
 export const MATCHER_ARITY: Record<MatcherName, [number, number]> = {
@@ -38,6 +47,13 @@ export const MATCHER_ARITY: Record<MatcherName, [number, number]> = {
   Query: [1, 2],
   QueryRegexp: [1, 2],
   ClientIP: [1, 1],
+};
+
+export const TCP_MATCHER_ARITY: Record<TcpMatcherName, [number, number]> = {
+  HostSNI: [1, 1],
+  HostSNIRegexp: [1, 1],
+  ClientIP: [1, 1],
+  ALPN: [1, 1],
 };
 
 /** Traefik v2 spellings that v3 renamed, so the error can say what to write instead. */

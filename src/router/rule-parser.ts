@@ -6,9 +6,9 @@
  * rule-arguments.ts), so a rule that parses compiles. Errors carry the
  * 1-based column and say what was expected.
  */
-import { MATCHER_ARITY, V2_MATCHERS, type MatcherName, type MatcherNode, type RuleNode } from './rule-ast.js';
+import { MATCHER_ARITY, TCP_MATCHER_ARITY, V2_MATCHERS, type MatcherNodeOf, type RuleNode, type RuleTree, type TcpRuleNode } from './rule-ast.js';
 import { RuleSyntaxError } from './rule-syntax-error.js';
-import { checkMatcherArguments } from './rule-arguments.js';
+import { checkMatcherArguments, checkTcpMatcherArguments } from './rule-arguments.js';
 
 export { RuleSyntaxError } from './rule-syntax-error.js';
 
@@ -16,8 +16,6 @@ type Token =
   | { t: 'ident'; v: string; col: number }
   | { t: 'string'; v: string; col: number }
   | { t: '(' | ')' | ',' | '&&' | '||' | '!' | 'end'; col: number };
-
-const MATCHERS = Object.keys(MATCHER_ARITY) as MatcherName[];
 
 /** Unquote a double-quoted Go string starting at rule[start] (the quote); returns value and end index (after the closing quote). */
 function goInterpretedString(rule: string, start: number): { v: string; end: number } {
@@ -124,28 +122,39 @@ function editDistance(a: string, b: string): number {
   return d[b.length]!;
 }
 
-function unknownMatcher(name: string): string {
-  const v3 = V2_MATCHERS[name];
+function unknownMatcher(name: string, arity: Record<string, [number, number]>): string {
+  const MATCHERS = Object.keys(arity);
+  const v3 = arity === MATCHER_ARITY ? V2_MATCHERS[name] : undefined;
   if (v3) return `unknown matcher \`${name}\`: Traefik v3 calls it ${v3}`;
   const close = MATCHERS.find((k) => k.toLowerCase() === name.toLowerCase()) ?? MATCHERS.find((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= 2);
   return `unknown matcher \`${name}\`${close ? ` (did you mean ${close}?)` : ''}: expected one of ${MATCHERS.join(', ')}`;
 }
 
-function arityMessage(name: MatcherName, got: number): string {
-  const [min, max] = MATCHER_ARITY[name];
+function arityMessage(name: string, got: number, arity: Record<string, [number, number]>): string {
+  const [min, max] = arity[name]!;
   const want = min === max ? `exactly ${min}` : `${min} or ${max}`;
   const hint = got > max && max === 1 ? `; Traefik v3 takes one value per matcher: combine with ||, e.g. ${name}(\`a\`) || ${name}(\`b\`)` : '';
   return `${name} takes ${want} argument${max > 1 ? 's' : ''}, got ${got}${hint}`;
 }
 
-/** Parse a Traefik v3 rule; throws RuleSyntaxError. */
+/** Parse a Traefik v3 HTTP router rule; throws RuleSyntaxError. */
 export function parseRule(rule: string): RuleNode {
-  if (!rule.trim()) throw new RuleSyntaxError('empty rule: expected a matcher such as Host(`example.com`)', 1);
+  return parseWith(rule, MATCHER_ARITY, checkMatcherArguments, 'Host(`example.com`)');
+}
+
+/** Parse a Traefik v3 TCP router rule (HostSNI, HostSNIRegexp, ClientIP, ALPN); throws RuleSyntaxError. */
+export function parseTcpRule(rule: string): TcpRuleNode {
+  return parseWith(rule, TCP_MATCHER_ARITY, checkTcpMatcherArguments, 'HostSNI(`example.com`)');
+}
+
+function parseWith<N extends string>(rule: string, arity: Record<N, [number, number]>, check: (node: MatcherNodeOf<N>) => void, example: string): RuleTree<MatcherNodeOf<N>> {
+  type Node = RuleTree<MatcherNodeOf<N>>;
+  if (!rule.trim()) throw new RuleSyntaxError(`empty rule: expected a matcher such as ${example}`, 1);
   const tokens = tokenize(rule);
   let pos = 0;
   const peek = () => tokens[pos]!;
 
-  const parseOr = (): RuleNode => {
+  const parseOr = (): Node => {
     let left = parseAnd();
     while (peek().t === '||') {
       pos++;
@@ -153,7 +162,7 @@ export function parseRule(rule: string): RuleNode {
     }
     return left;
   };
-  const parseAnd = (): RuleNode => {
+  const parseAnd = (): Node => {
     let left = parseUnary();
     while (peek().t === '&&') {
       pos++;
@@ -161,14 +170,14 @@ export function parseRule(rule: string): RuleNode {
     }
     return left;
   };
-  const parseUnary = (): RuleNode => {
+  const parseUnary = (): Node => {
     if (peek().t === '!') {
       pos++;
       return { kind: 'not', operand: parseUnary() };
     }
     return parsePrimary();
   };
-  const parsePrimary = (): RuleNode => {
+  const parsePrimary = (): Node => {
     const tok = peek();
     if (tok.t === '(') {
       pos++;
@@ -179,11 +188,11 @@ export function parseRule(rule: string): RuleNode {
       pos++;
       return inner;
     }
-    if (tok.t === 'string') throw new RuleSyntaxError(`expected a matcher such as Host(\`example.com\`), found ${describe(tok)}: a string must be inside a matcher's parentheses`, tok.col);
-    if (tok.t !== 'ident') throw new RuleSyntaxError(`expected a matcher such as Host(\`example.com\`), found ${describe(tok)}`, tok.col);
+    if (tok.t === 'string') throw new RuleSyntaxError(`expected a matcher such as ${example}, found ${describe(tok)}: a string must be inside a matcher's parentheses`, tok.col);
+    if (tok.t !== 'ident') throw new RuleSyntaxError(`expected a matcher such as ${example}, found ${describe(tok)}`, tok.col);
     pos++;
-    if (!Object.hasOwn(MATCHER_ARITY, tok.v)) throw new RuleSyntaxError(unknownMatcher(tok.v), tok.col);
-    const name = tok.v as MatcherName;
+    if (!Object.hasOwn(arity, tok.v)) throw new RuleSyntaxError(unknownMatcher(tok.v, arity), tok.col);
+    const name = tok.v as N;
     const open = peek();
     if (open.t !== '(') throw new RuleSyntaxError(`expected "(" after ${name}, found ${describe(open)}`, open.col);
     pos++;
@@ -209,10 +218,10 @@ export function parseRule(rule: string): RuleNode {
       throw new RuleSyntaxError(`expected "," or ")" in ${name}(...), found ${describe(sep)}`, sep.col);
     }
     pos++;
-    const [min, max] = MATCHER_ARITY[name];
-    if (args.length < min || args.length > max) throw new RuleSyntaxError(arityMessage(name, args.length), tok.col);
-    const node: MatcherNode = { kind: 'matcher', name, args, column: tok.col, argColumns };
-    checkMatcherArguments(node);
+    const [min, max] = arity[name];
+    if (args.length < min || args.length > max) throw new RuleSyntaxError(arityMessage(name, args.length, arity), tok.col);
+    const node: MatcherNodeOf<N> = { kind: 'matcher', name, args, column: tok.col, argColumns };
+    check(node);
     return node;
   };
 

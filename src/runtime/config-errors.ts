@@ -6,8 +6,17 @@
 import type { ConfigError } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 
-/** `http.routers`, `http.services`, `http.middlewares`, `tls.options`, `udp.routers`, `udp.services`. */
-export type ConfigObjectKind = 'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options' | 'udp.routers' | 'udp.services';
+/** The configuration objects errors are reported against. */
+export type ConfigObjectKind =
+  | 'http.routers'
+  | 'http.services'
+  | 'http.middlewares'
+  | 'tls.options'
+  | 'tcp.routers'
+  | 'tcp.services'
+  | 'tcp.middlewares'
+  | 'udp.routers'
+  | 'udp.services';
 
 export class ConfigErrors {
   readonly list: ConfigError[];

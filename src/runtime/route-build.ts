@@ -8,7 +8,7 @@ import type { DynamicConfig, Router } from '../dynamic/model.js';
 import type { StaticConfig } from '../config/static-config.js';
 import { isUdpEntryPoint } from '../config/listen-address.js';
 import type { MiddlewareHandler } from '../exchange/exchange.js';
-import type { RouteLookup, RouteTarget } from '../exchange/route-lookup.js';
+import type { EntryPointRoutes, RouteTarget } from '../exchange/route-lookup.js';
 import { buildRouteTable, type RouteDefinition } from '../router/route-table.js';
 import { hostsOfRule } from '../router/rule-hosts.js';
 import { parseRule } from '../router/rule-parser.js';
@@ -17,7 +17,13 @@ import type { ConfigErrors } from './config-errors.js';
 import type { MiddlewareTable } from './middleware-table.js';
 import type { ServiceTable } from './service-table.js';
 
-export type RouterStatus = { status: 'enabled' | 'disabled'; entryPoints: string[]; errors: string[] };
+export type RouterStatus = {
+  status: 'enabled' | 'disabled';
+  entryPoints: string[];
+  errors: string[];
+  /** The TLS options it is served under on its TLS entrypoints (its own `tls`, or the entrypoint's `http.tls`); absent for a router served in clear only. */
+  tls?: { options: string };
+};
 
 export interface RouteBuildInput {
   http: DynamicConfig['http'];
@@ -31,7 +37,7 @@ export interface RouteBuildInput {
 }
 
 export interface BuiltRoutes {
-  routes: Map<string, RouteLookup>;
+  routes: Map<string, EntryPointRoutes>;
   routerStatus: Map<string, RouterStatus>;
   /** Host → the TLS option sets the routers serving it ask for (tls-build.ts settles them). */
   hostTlsVotes: Map<string, Set<string>>;
@@ -40,8 +46,9 @@ export interface BuiltRoutes {
 export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): BuiltRoutes {
   const { http, entryPoints } = input;
   const routerStatus = new Map<string, RouterStatus>();
-  const perEntryPoint = new Map<string, Array<RouteDefinition<RouteTarget>>>();
-  for (const n of Object.keys(entryPoints)) perEntryPoint.set(n, []);
+  // Two tables per entrypoint: TLS routers answer only on TLS connections, the others only in clear (Traefik's model).
+  const perEntryPoint = new Map<string, { secure: Array<RouteDefinition<RouteTarget>>; plain: Array<RouteDefinition<RouteTarget>> }>();
+  for (const n of Object.keys(entryPoints)) perEntryPoint.set(n, { secure: [], plain: [] });
   const hostTlsVotes = new Map<string, Set<string>>();
 
   for (const [name, router] of Object.entries(http.routers)) {
@@ -77,13 +84,12 @@ export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): Built
     }
     const handler = wrap(svc!, chain);
     const attached: string[] = [];
+    let servedTls: string | undefined;
     for (const e of eps) {
       const ep = entryPoints[e];
       if (!ep) continue;
-      const epTls = !!ep.http?.tls;
-      // A router with tls serves only TLS entrypoints; an entrypoint with http.tls makes every router TLS.
-      if (router.tls && !epTls) continue;
-      const tlsName = epTls ? optionsName ?? ep.http?.tls?.options ?? 'default' : undefined;
+      // The router's own tls decides; without it, the entrypoint's http.tls makes it a TLS router there.
+      const tlsName = optionsName ?? (ep.http?.tls ? (ep.http.tls.options ?? 'default') : undefined);
       const epChain: MiddlewareHandler[] = [];
       for (const ref of ep.http?.middlewares ?? []) {
         const q = ref.includes('@') ? ref : `${ref}@file`;
@@ -91,25 +97,37 @@ export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): Built
         if (m) epChain.push(m);
         else errors.report('http.routers', name, 'entryPoints', `entrypoint ${e}: no middleware named "${q}"`);
       }
-      perEntryPoint.get(e)!.push({ name, rule: router.rule, priority: router.priority, value: { handler: wrap(handler, epChain), tlsOptions: tlsName, service: router.service, rule: router.rule } });
+      const tables = perEntryPoint.get(e)!;
+      (tlsName ? tables.secure : tables.plain).push({
+        name,
+        rule: router.rule,
+        priority: router.priority,
+        value: { handler: wrap(handler, epChain), tlsOptions: tlsName, service: router.service, rule: router.rule },
+      });
       attached.push(e);
-      if (tlsName) for (const h of hostsOfRuleSafe(router)) (hostTlsVotes.get(h) ?? hostTlsVotes.set(h, new Set()).get(h)!).add(tlsName);
+      if (tlsName) {
+        servedTls ??= tlsName;
+        for (const h of hostsOfRuleSafe(router)) (hostTlsVotes.get(h) ?? hostTlsVotes.set(h, new Set()).get(h)!).add(tlsName);
+      }
     }
-    routerStatus.set(name, { status: 'enabled', entryPoints: attached, errors: [] });
+    routerStatus.set(name, { status: 'enabled', entryPoints: attached, errors: [], ...(servedTls ? { tls: { options: servedTls } } : {}) });
   }
 
-  const routes = new Map<string, RouteLookup>();
+  const routes = new Map<string, EntryPointRoutes>();
   for (const [ep, defs] of perEntryPoint) {
-    const built = buildRouteTable(defs);
-    for (const e of built.errors) {
-      errors.report('http.routers', e.name, 'rule', e.message);
+    const secure = buildRouteTable(defs.secure);
+    const plain = buildRouteTable(defs.plain);
+    for (const e of [...secure.errors, ...plain.errors]) {
       const st = routerStatus.get(e.name);
+      // A router on several entrypoints is compiled once per table; its rule error is reported once.
+      if (st?.status === 'disabled') continue;
+      errors.report('http.routers', e.name, 'rule', e.message);
       if (st) {
         st.status = 'disabled';
         st.errors.push(`rule: ${e.message}`);
       }
     }
-    routes.set(ep, built.table);
+    routes.set(ep, { secure: secure.table, plain: plain.table });
   }
   return { routes, routerStatus, hostTlsVotes };
 }

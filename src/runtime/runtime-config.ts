@@ -8,7 +8,7 @@
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import type { MergedConfig } from '../dynamic/merge.js';
 import type { StaticConfig } from '../config/static-config.js';
-import type { RouteLookup } from '../exchange/route-lookup.js';
+import type { EntryPointRoutes } from '../exchange/route-lookup.js';
 import type { MiddlewareRegistry } from '../middleware/registry.js';
 import type { StoredCertificate } from '../tls/sni-certificate-store.js';
 import type { TlsRuntime } from '../tls/tls-runtime.js';
@@ -20,14 +20,18 @@ import { buildServiceTable, type ServiceBuildDeps } from './service-table.js';
 import { buildTlsRuntime, compileTlsOptionSets } from './tls-build.js';
 import { buildUdpRoutes, type UdpRoute } from './udp-routes.js';
 import { isUdpEntryPoint } from '../config/listen-address.js';
+import { buildTcp, type TcpRouterStatus } from './tcp-build.js';
+import type { TcpRouteLookup } from '../exchange/tcp-route-lookup.js';
+import { emptyTcpConfig } from '../dynamic/tcp-model.js';
 
 export type { InternalServices } from './service-table.js';
 export type { RouterStatus } from './route-build.js';
 export type { UdpRoute } from './udp-routes.js';
+export type { TcpRouterStatus } from './tcp-build.js';
 
 export interface RuntimeConfig {
   version: number;
-  routes: Map<string, RouteLookup>;
+  routes: Map<string, EntryPointRoutes>;
   tls: TlsRuntime;
   errors: ConfigError[];
   /** Router name → status for the API. */
@@ -36,6 +40,9 @@ export interface RuntimeConfig {
   udpRoutes: Map<string, UdpRoute>;
   /** UDP router name → status for the API. */
   udpRouterStatus: Map<string, RouterStatus>;
+  /** Per entrypoint, its TCP routers (tcp-build.ts). */
+  tcpRoutes: Map<string, TcpRouteLookup>;
+  tcpRouterStatus: Map<string, TcpRouterStatus>;
   config: DynamicConfig;
   /** Configured server URL → `UP`/`DOWN` of a load-balancer service routers use (undefined for others), read by the API. */
   serverStatus(service: string): Readonly<Record<string, 'UP' | 'DOWN'>> | undefined;
@@ -74,6 +81,12 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   );
   middlewares.validateUnused();
   const udp = buildUdpRoutes(merged.config.udp, deps.static.entryPoints, errors);
+  const tcp = buildTcp(
+    { tcp: merged.config.tcp ?? emptyTcpConfig(), entryPoints: deps.static.entryPoints, defaultEntryPoints: userEntryPoints(deps.static), tlsOptionNames: new Set(tlsOptionSets.keys()), baseDir },
+    errors,
+  );
+  // TLS terminated for a TCP router uses the option set its HostSNI names vote for, as an HTTP router's Host does.
+  for (const [host, names] of tcp.hostTlsVotes) for (const n of names) (built.hostTlsVotes.get(host) ?? built.hostTlsVotes.set(host, new Set()).get(host)!).add(n);
   const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault, alpnChallenges: deps.alpnChallenges }, errors);
   deps.pools.sweep();
   return {
@@ -84,6 +97,8 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
     routerStatus: built.routerStatus,
     udpRoutes: udp.routes,
     udpRouterStatus: udp.routerStatus,
+    tcpRoutes: tcp.routes,
+    tcpRouterStatus: tcp.routerStatus,
     config: merged.config,
     serverStatus: services.serverStatus,
     start: () => services.healthChecks.forEach((h) => h.start()),

@@ -255,6 +255,7 @@ export class PorticoServer {
       tls: !!cfg.http?.tls,
       routes: () => server.runtime!.routes.get(name)!,
       tlsRuntime: () => server.runtime!.tls,
+      tcpRoutes: () => server.runtime!.tcpRoutes.get(name),
       forwarded: {
         insecure: cfg.forwardedHeaders?.insecure ?? false,
         trusted: trustedIPs.length ? new IpRangeSet(trustedIPs) : undefined,

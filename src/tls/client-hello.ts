@@ -19,7 +19,10 @@ export type ClientHelloVerdict =
   | { kind: 'incomplete' }
   /** Not a ClientHello we can read; the TLS stack will refuse it with an alert. */
   | { kind: 'not-client-hello' }
-  /** `alpnProtocols`: what the client offers (empty without the extension); the listener answers `acme-tls/1` with a TLS-ALPN-01 challenge. */
+  /**
+   * `alpnProtocols`: what the client offers, in its order (empty without the extension): TCP routers'
+   * ALPN rule reads it, and the listener answers `acme-tls/1` with a TLS-ALPN-01 challenge.
+   */
   | { kind: 'client-hello'; serverName: string | undefined; alpnProtocols: string[] };
 
 const RECORD_HANDSHAKE = 0x16;

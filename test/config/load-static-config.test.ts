@@ -50,18 +50,20 @@ describe('static configuration', () => {
     expect(problems(() => loadStaticConfig({ document: {}, flags: [['entryPoints.web.adress', ':80']] }))[0]).toMatch(/unknown option "entryPoints.web.adress"/);
   });
 
-  test('semantic checks: bad address, missing redirect target, HTTP/3 without TLS, file provider paths', () => {
+  test('semantic checks: bad address, missing redirect target, bad trusted IPs, file provider paths', () => {
     const errs = problems(() =>
       loadStaticConfig({
         document: {
-          entryPoints: { web: { address: 'nonsense', http: { redirections: { entryPoint: { to: 'nowhere' } } } }, udp: { address: ':443', http3: { enabled: true } } },
+          entryPoints: { web: { address: 'nonsense', http: { redirections: { entryPoint: { to: 'nowhere' } } } }, h3: { address: ':443', http3: { enabled: true }, proxyProtocol: { trustedIPs: ['10.0.0.0/33'] } } },
           providers: { file: { filename: 'a.yaml', directory: 'b' } },
         },
       }),
     );
     expect(errs.join('\n')).toMatch(/entryPoints\.web\.address: "nonsense" is not an address/);
     expect(errs.join('\n')).toMatch(/redirections\.entryPoint\.to: no entrypoint named "nowhere"/);
-    expect(errs.join('\n')).toMatch(/entryPoints\.udp\.http3: HTTP\/3 needs TLS/);
+    // HTTP/3 without http.tls is fine since TLS is decided per router (issue 10): it serves the entrypoint's TLS routers.
+    expect(errs.join('\n')).not.toMatch(/entryPoints\.h3\.http3/);
+    expect(errs.join('\n')).toMatch(/entryPoints\.h3\.proxyProtocol\.trustedIPs\[0\]: /);
     expect(errs.join('\n')).toMatch(/set exactly one of filename or directory/);
   });
 

@@ -54,7 +54,7 @@ export function acceptedKeys(schema: Schema, path: string[] = []): AcceptedKey[]
   return out;
 }
 
-const DECLARATIONS = new Set(['src/config/static-schema.ts', 'src/config/static-config.ts', 'src/dynamic/dynamic-schema.ts', 'src/dynamic/model.ts']);
+const DECLARATIONS = new Set(['src/config/static-schema.ts', 'src/config/static-config.ts', 'src/dynamic/dynamic-schema.ts', 'src/dynamic/model.ts', 'src/dynamic/tcp-schema.ts', 'src/dynamic/tcp-model.ts']);
 
 /**
  * The code that can consume a key. For dynamic keys, providers are left out:
@@ -106,6 +106,12 @@ const FREE_FORM: Record<string, string> = {
   'dynamic:router.tls': 'null or object, properties checked',
   'dynamic:udp.routers': 'each UDP router checked by udpRouterSchema',
   'dynamic:udp.services': 'each UDP service checked by udpServiceSchema',
+  'dynamic:tcp': 'null or object, properties checked',
+  'dynamic:tcp.routers': 'each router checked by tcpRouterSchema',
+  'dynamic:tcp.services': 'each service checked by tcpServiceSchema',
+  'dynamic:tcp.middlewares': 'each middleware checked by tcpMiddlewareSchema',
+  'dynamic:tcp.serversTransports': 'each checked by tcpServersTransportSchema',
+  'tcpRouter:tls': 'null or object, properties checked',
 };
 
 const SCHEMAS: Record<string, Schema> = {
@@ -119,6 +125,10 @@ const SCHEMAS: Record<string, Schema> = {
   tlsStore: dynamic.tlsStoreSchema as Schema,
   udpRouter: dynamic.udpRouterSchema as Schema,
   udpService: dynamic.udpServiceSchema as Schema,
+  tcpRouter: dynamic.tcpRouterSchema as Schema,
+  tcpService: dynamic.tcpServiceSchema as Schema,
+  tcpMiddleware: dynamic.tcpMiddlewareSchema as Schema,
+  tcpServersTransport: dynamic.tcpServersTransportSchema as Schema,
 };
 
 /**

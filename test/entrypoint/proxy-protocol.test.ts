@@ -108,7 +108,10 @@ describe('proxyProtocol', () => {
     const doc = await getWith(portico.port('lb'), 'PROXY TCP4 198.51.100.3 127.0.0.1 40002 80\r\n', '/x');
     expect(JSON.parse(doc.body).url).toBe('/doc/x');
     await sleep(100);
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ClientHost: string; RequestPath: string });
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { ClientHost: string; RequestPath: string });
     expect(lines.some((l) => l.ClientHost === '203.0.113.7')).toBe(true);
     expect(lines.some((l) => l.ClientHost === '198.51.100.3')).toBe(true);
   });
@@ -151,7 +154,12 @@ describe('proxyProtocol', () => {
 
   test('garbage, truncated and stalled headers are closed; the listener keeps serving', async () => {
     const before = await malformedCount('lb');
-    for (const bad of ['PROXY TCP4 1.2.3.4\r\n', 'PROXY TCP9 a b c d\r\n', `PROXY ${'x'.repeat(200)}`, Buffer.concat([SIG, Buffer.from([0x21, 0x11, 0, 3, 1, 2, 3])])]) {
+    for (const bad of [
+      'PROXY TCP4 1.2.3.4\r\n',
+      'PROXY TCP9 a b c d\r\n',
+      `PROXY ${'x'.repeat(200)}`,
+      Buffer.concat([SIG, Buffer.from([0x21, 0x11, 0, 3, 1, 2, 3])]),
+    ]) {
       const r = await getWith(portico.port('lb'), bad);
       expect(r.closed).toBe(true);
       expect(r.status).toBe(0);
@@ -164,7 +172,7 @@ describe('proxyProtocol', () => {
     expect(await normalGet(portico.port('lb'), '/echo')).toMatchObject({ status: 200 });
   });
 
-  test("curl --haproxy-protocol over TLS (h1 and h2) on an insecure entrypoint", async () => {
+  test('curl --haproxy-protocol over TLS (h1 and h2) on an insecure entrypoint', async () => {
     const port = portico.port('tlslb');
     for (const flag of ['--http1.1', '--http2']) {
       const r = await curl([flag, '--haproxy-protocol', '--resolve', `app.test:${port}:::1`, `https://app.test:${port}/echo`]);

@@ -41,13 +41,13 @@ describe('buildRoutes', () => {
       new ConfigErrors(),
     );
     expect(userEntryPoints(staticConfig)).toEqual(['web', 'websecure']);
-    expect(built.routerStatus.get('r@file')).toEqual({ status: 'enabled', entryPoints: ['web', 'websecure'], errors: [] });
-    expect(built.routes.get('portico')!.match(facts('a.test', '/'))).toBeUndefined();
-    const web = built.routes.get('web')!.match(facts('a.test', '/'))!;
+    expect(built.routerStatus.get('r@file')).toEqual({ status: 'enabled', entryPoints: ['web', 'websecure'], errors: [], tls: { options: 'default' } });
+    expect(built.routes.get('portico')!.plain.match(facts('a.test', '/'))).toBeUndefined();
+    const web = built.routes.get('web')!.plain.match(facts('a.test', '/'))!;
     expect(web.value.tlsOptions).toBeUndefined();
     expect((await run(web.value.handler)).responseHeaders['x-seen']).toBe('entrypoint,router');
     // The TLS entrypoint makes the router TLS, with the default options, and votes for its host.
-    expect(built.routes.get('websecure')!.match(facts('a.test', '/'))!.value.tlsOptions).toBe('default');
+    expect(built.routes.get('websecure')!.secure.match(facts('a.test', '/'))!.value.tlsOptions).toBe('default');
     expect([...built.hostTlsVotes]).toEqual([['a.test', new Set(['default'])]]);
   });
 
@@ -69,14 +69,23 @@ describe('buildRoutes', () => {
     ]);
   });
 
-  test('a router with tls serves only TLS entrypoints', () => {
+  test('TLS is decided per router: a router with tls answers TLS connections of every entrypoint, one without only clear ones unless the entrypoint has http.tls', () => {
     const http = emptyDynamicConfig().http;
     http.routers['t@file'] = { rule: 'Host(`t.test`)', service: 'svc@file', tls: {} };
+    http.routers['p@file'] = { rule: 'Host(`p.test`)', service: 'svc@file' };
     const built = buildRoutes(
       { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web', 'websecure'], services: { get: () => service, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
       new ConfigErrors(),
     );
-    expect(built.routerStatus.get('t@file')!.entryPoints).toEqual(['websecure']);
-    expect(built.routes.get('web')!.match(facts('t.test', '/'))).toBeUndefined();
+    // Before issue 10 a router with tls was dropped from entrypoints without http.tls (entryPoints: ['websecure'] only).
+    expect(built.routerStatus.get('t@file')).toEqual({ status: 'enabled', entryPoints: ['web', 'websecure'], errors: [], tls: { options: 'default' } });
+    expect(built.routes.get('web')!.plain.match(facts('t.test', '/'))).toBeUndefined();
+    expect(built.routes.get('web')!.secure.match(facts('t.test', '/'))!.value.tlsOptions).toBe('default');
+    expect(built.routes.get('web')!.plain.match(facts('p.test', '/'))!.value.tlsOptions).toBeUndefined();
+    expect(built.routes.get('web')!.secure.match(facts('p.test', '/'))).toBeUndefined();
+    // http.tls on websecure makes the plain router TLS there, and only there.
+    expect(built.routes.get('websecure')!.plain.match(facts('p.test', '/'))).toBeUndefined();
+    expect(built.routes.get('websecure')!.secure.match(facts('p.test', '/'))).toBeDefined();
+    expect(built.routerStatus.get('p@file')!.tls).toEqual({ options: 'default' });
   });
 });

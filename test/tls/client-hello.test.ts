@@ -25,7 +25,7 @@ async function capture(servername: string | undefined, ALPNProtocols = ['h2', 'h
   });
 }
 
-test('reads the server name of a real ClientHello; every shorter prefix is incomplete', async () => {
+test('reads the server name and ALPN offer of a real ClientHello; every shorter prefix is incomplete', async () => {
   const hello = await capture('api.example.test');
   expect(readClientHello(hello)).toEqual({ kind: 'client-hello', serverName: 'api.example.test', alpnProtocols: ['h2', 'http/1.1'] });
   for (let cut = 0; cut < hello.length; cut++) expect(readClientHello(hello.subarray(0, cut)).kind).toBe('incomplete');

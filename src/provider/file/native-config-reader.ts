@@ -16,8 +16,13 @@ import {
   tlsStoreSchema,
   udpRouterSchema,
   udpServiceSchema,
+  tcpRouterSchema,
+  tcpServiceSchema,
+  tcpMiddlewareSchema,
+  tcpServersTransportSchema,
 } from '../../dynamic/dynamic-schema.js';
 import { unsupportedReason } from '../../config/unsupported-key.js';
+import { emptyTcpConfig } from '../../dynamic/tcp-model.js';
 
 // verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -32,6 +37,10 @@ const check = {
   store: ajv.compile(tlsStoreSchema),
   udpRouter: ajv.compile(udpRouterSchema),
   udpService: ajv.compile(udpServiceSchema),
+  tcpRouter: ajv.compile(tcpRouterSchema),
+  tcpService: ajv.compile(tcpServiceSchema),
+  tcpMiddleware: ajv.compile(tcpMiddlewareSchema),
+  tcpServersTransport: ajv.compile(tcpServersTransportSchema),
 };
 
 export interface ReadContext {
@@ -66,12 +75,13 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
     for (const [p, m] of describeAjvErrors(check.file.errors)) err(p ? p.split('.') : [], m);
     return;
   }
-  const d = doc as { http?: Record<string, Record<string, unknown> | null>; udp?: Record<string, Record<string, unknown> | null>; tls?: Record<string, unknown> };
-  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>, top: 'http' | 'udp' = 'http') => {
-    const objects = d[top]?.[kind];
+  type Sections = Record<string, Record<string, unknown> | null>;
+  const d = doc as { http?: Sections; tcp?: Sections; udp?: Sections; tls?: Record<string, unknown> };
+  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>, protocol: 'http' | 'tcp' | 'udp' = 'http') => {
+    const objects = d[protocol]?.[kind];
     if (!objects) return;
     for (const [name, value] of Object.entries(objects)) {
-      const base = [top, kind, name];
+      const base = [protocol, kind, name];
       if (name.includes('@')) {
         err(base, `names may not contain "@" (it separates the provider: this object becomes "${name.split('@')[0]}@${ctx.provider}")`);
         continue;
@@ -93,6 +103,11 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   section('serversTransports', check.serversTransport, into.http.serversTransports);
   section('routers', check.udpRouter, into.udp.routers, 'udp');
   section('services', check.udpService, into.udp.services, 'udp');
+  const tcp = (into.tcp ??= emptyTcpConfig());
+  section('routers', check.tcpRouter, tcp.routers, 'tcp');
+  section('services', check.tcpService, tcp.services, 'tcp');
+  section('middlewares', check.tcpMiddleware, tcp.middlewares, 'tcp');
+  section('serversTransports', check.tcpServersTransport, tcp.serversTransports, 'tcp');
   const tls = d.tls;
   if (!tls) return;
   ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {

@@ -49,11 +49,11 @@ tls:
   expect(errs.filter((e) => e.includes('.tls.'))).toEqual([]);
 });
 
-// The udp section was refused whole until Portico had UDP routers; now its objects are checked like any other.
-test('tcp and udp sections are refused, in TOML too', async () => {
-  const errs = await errorsOf('d.toml', '[tcp.routers.db]\nrule = "HostSNI(`*`)"\nservice = "db"\n\n[udp.services.dns.loadBalancer]\n');
-  expect(errs).toEqual(['tcp (line 1): not supported: TCP routers, services and middlewares are not supported yet']);
+// The tcp and udp sections were refused whole until Portico had TCP and UDP routers; now their objects are checked like any other.
+test('tcp and udp sections are read, in TOML too, and their refused keys named', async () => {
   expect(await errorsOf('u.toml', '[udp.services.dns.loadBalancer]\n')).toEqual([expect.stringMatching(/^udp\.services\.dns\.loadBalancer\.servers( \(line \d\))?: is required$/)]);
+  const tcp = await errorsOf('t.toml', '[tcp.routers.db]\nrule = "HostSNI(`*`)"\nservice = "db"\n\n[tcp.services.db.loadBalancer]\nservers = [{ address = "127.0.0.1:5432" }]\nterminationDelay = 100\n');
+  expect(tcp).toEqual([expect.stringMatching(/tcp\.services\.db\.loadBalancer\.terminationDelay.*not supported: terminationDelay is deprecated/)]);
 });
 
 test('ruleSyntax v3 (what Portico does) is accepted', async () => {

@@ -46,7 +46,7 @@ describe('the internal provider', () => {
     expect([...rt.routerStatus.keys()].sort()).toEqual(['api@internal', 'dashboard@internal', 'ping@internal', 'prometheus@internal', 'web-to-websecure@internal']);
     const request = async (entryPoint: string, method: string, path: string) => {
       const ex = new MemoryExchange({ method, url: path, authority: 'shop.test' });
-      const hit = rt.routes.get(entryPoint)!.match(ex.facts)!;
+      const hit = rt.routes.get(entryPoint)!.plain.match(ex.facts)!;
       await hit.value.handler(ex);
       await ex.finished();
       return ex;

@@ -9,7 +9,7 @@
  * hard size bound, which the npm parsers (whole-buffer decoders) leave to the
  * caller; the formats themselves are a few dozen lines each.
  */
-import { isIpAddress, normalizeClientAddress } from '../net/ip-range.js';
+import { isIpAddress, normalizeClientAddress } from './ip-range.js';
 
 /** v2's 12-byte signature; v1 starts with "PROXY ". */
 const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
@@ -77,7 +77,8 @@ function readV1(data: Uint8Array): ProxyHeaderVerdict {
   const length = end + 2;
   const fields = line.slice(V1_PREFIX.length).split(' ');
   if (fields[0] === 'UNKNOWN') return { kind: 'header', version: 1, length, tlvs: [] };
-  if (fields.length !== 5 || (fields[0] !== 'TCP4' && fields[0] !== 'TCP6')) return { kind: 'invalid', reason: `v1 header "${printable(line)}" is not "PROXY TCP4|TCP6 src dst sport dport"` };
+  if (fields.length !== 5 || (fields[0] !== 'TCP4' && fields[0] !== 'TCP6'))
+    return { kind: 'invalid', reason: `v1 header "${printable(line)}" is not "PROXY TCP4|TCP6 src dst sport dport"` };
   const v6 = fields[0] === 'TCP6';
   const source = v1Address(fields[1]!, fields[3]!, v6);
   const destination = v1Address(fields[2]!, fields[4]!, v6);
@@ -104,7 +105,8 @@ function readV2(data: Uint8Array): ProxyHeaderVerdict {
   if (data.length < length) return { kind: 'incomplete' };
   const body = Buffer.from(data.buffer, data.byteOffset + 16, bodyLength);
   const family = familyProtocol >> 4;
-  if (family > 3 || (familyProtocol & 0x0f) > 2) return { kind: 'invalid', reason: `v2 header with unknown address family/protocol 0x${familyProtocol.toString(16)}` };
+  if (family > 3 || (familyProtocol & 0x0f) > 2)
+    return { kind: 'invalid', reason: `v2 header with unknown address family/protocol 0x${familyProtocol.toString(16)}` };
   // Address block sizes of AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX.
   const addressBytes = [0, 12, 36, 216][family]!;
   if (bodyLength < addressBytes) return { kind: 'invalid', reason: `v2 header too short (${bodyLength} bytes) for its address family` };
@@ -145,4 +147,38 @@ function readTlvs(b: Buffer): ProxyTlv[] | undefined {
 
 function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 107);
+}
+
+/** The PROXY header Portico sends to a TCP backend (`proxyProtocol.version` of a TCP service). */
+export function encodeProxyHeader(version: 1 | 2, source: ProxyAddress, destination: ProxyAddress): Buffer {
+  const v6 = source.address.includes(':') || destination.address.includes(':');
+  if (version === 1)
+    return Buffer.from(`PROXY ${v6 ? 'TCP6' : 'TCP4'} ${source.address} ${destination.address} ${source.port} ${destination.port}\r\n`, 'latin1');
+  const body = Buffer.alloc(v6 ? 36 : 12);
+  const addr = v6 ? 16 : 4;
+  writeAddress(body, 0, source.address, v6);
+  writeAddress(body, addr, destination.address, v6);
+  body.writeUInt16BE(source.port, 2 * addr);
+  body.writeUInt16BE(destination.port, 2 * addr + 2);
+  return Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, v6 ? 0x21 : 0x11, 0, body.length]), body]);
+}
+
+function writeAddress(b: Buffer, at: number, address: string, v6: boolean): void {
+  if (!v6) {
+    address.split('.').forEach((o, i) => (b[at + i] = Number(o)));
+    return;
+  }
+  // An IPv4 client on an IPv6 header: its mapped form.
+  const text = address.includes(':') ? address : `::ffff:${address}`;
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const groups = (s: string) => (s ? s.split(':') : []).flatMap((g) => (g.includes('.') ? ipv4Groups(g) : [parseInt(g, 16)]));
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...Array(8 - front.length - back.length).fill(0), ...back];
+  all.forEach((g, i) => b.writeUInt16BE(g & 0xffff, at + 2 * i));
+}
+
+function ipv4Groups(v4: string): number[] {
+  const o = v4.split('.').map(Number);
+  return [(o[0]! << 8) | o[1]!, (o[2]! << 8) | o[3]!];
 }

@@ -1,6 +1,6 @@
 /** The PROXY protocol reader on its own: v1 and v2 headers whole, split at every byte, broken, and absent. */
 import { describe, expect, test } from 'vitest';
-import { readProxyHeader } from '../../src/entrypoint/proxy-protocol-header.js';
+import { readProxyHeader } from '../../src/net/proxy-protocol-header.js';
 
 const SIG = Buffer.from('0d0a0d0a000d0a515549540a', 'hex');
 function v2(command: number, family: number, body: Buffer): Buffer {
@@ -41,7 +41,13 @@ describe('readProxyHeader', () => {
   test('v2 PROXY over IPv4 and IPv6 with TLVs, LOCAL without addresses', () => {
     const withTlvs = v2(1, 0x11, Buffer.concat([inet4, tlv(0x02, 'app.test'), tlv(0xea, 'vpce-1234')]));
     const r = readProxyHeader(Buffer.concat([withTlvs, Buffer.from([0x16, 0x03, 0x01])]));
-    expect(r).toMatchObject({ kind: 'header', version: 2, length: withTlvs.length, source: { address: '203.0.113.7', port: 50000 }, destination: { address: '10.0.0.1', port: 443 } });
+    expect(r).toMatchObject({
+      kind: 'header',
+      version: 2,
+      length: withTlvs.length,
+      source: { address: '203.0.113.7', port: 50000 },
+      destination: { address: '10.0.0.1', port: 443 },
+    });
     expect(r.kind === 'header' && r.tlvs.map((t) => [t.type, t.value.toString()])).toEqual([
       [0x02, 'app.test'],
       [0xea, 'vpce-1234'],
@@ -65,7 +71,8 @@ describe('readProxyHeader', () => {
   });
 
   test('anything else is absent, as soon as one byte says so', () => {
-    for (const s of ['GET / HTTP/1.1\r\n', 'POST /', 'PRI * HTTP/2.0', 'PROX\n', '\x16\x03\x01\x02\x00']) expect(readProxyHeader(Buffer.from(s, 'latin1')).kind).toBe('absent');
+    for (const s of ['GET / HTTP/1.1\r\n', 'POST /', 'PRI * HTTP/2.0', 'PROX\n', '\x16\x03\x01\x02\x00'])
+      expect(readProxyHeader(Buffer.from(s, 'latin1')).kind).toBe('absent');
     expect(readProxyHeader(Buffer.from('P')).kind).toBe('incomplete');
     expect(readProxyHeader(Buffer.from('\r\n\r\n\x00\r\nX', 'latin1')).kind).toBe('absent');
   });

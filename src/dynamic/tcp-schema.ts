@@ -1,0 +1,121 @@
+/**
+ * JSON Schemas of the `tcp` section's objects (file provider; the Kubernetes
+ * converters build the same model). What Portico does not do is refused with
+ * its reason (config/unsupported-key.ts), never accepted and dropped.
+ */
+import { onlySupported, unsupported } from '../config/unsupported-key.js';
+
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const duration = { type: ['string', 'number'] } as const;
+const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
+
+export const tcpRouterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['rule', 'service'],
+  properties: {
+    rule: { type: 'string', minLength: 1 },
+    ruleSyntax: onlySupported({ const: 'v3' }, 'only the v3 rule syntax is supported'),
+    entryPoints: strings,
+    middlewares: strings,
+    service: { type: 'string', minLength: 1 },
+    priority: { type: 'integer' },
+    tls: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        passthrough: { type: 'boolean' },
+        options: { type: 'string' },
+        certResolver: unsupported(NO_ACME),
+        domains: unsupported(NO_ACME),
+      },
+    },
+  },
+} as const;
+
+export const tcpServiceSchema = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: false,
+  properties: {
+    loadBalancer: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['servers'],
+      properties: {
+        servers: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['address'],
+            properties: {
+              address: { type: 'string', minLength: 3 },
+              weight: { type: 'integer', minimum: 0 },
+              tls: unsupported('per-server tls: use a serversTransport with tls'),
+            },
+          },
+        },
+        proxyProtocol: { type: 'object', additionalProperties: false, properties: { version: { enum: [1, 2] } } },
+        serversTransport: { type: 'string', minLength: 1 },
+        terminationDelay: unsupported('terminationDelay is deprecated in Traefik v3; half-closes are relayed as they come'),
+        healthCheck: unsupported('TCP health checks are not supported'),
+      },
+    },
+    weighted: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['services'],
+      properties: {
+        services: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: { name: { type: 'string', minLength: 1 }, weight: { type: 'integer', minimum: 0 } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const tcpMiddlewareSchema = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 1,
+  additionalProperties: false,
+  properties: {
+    ipAllowList: { type: 'object', additionalProperties: false, required: ['sourceRange'], properties: { sourceRange: { ...strings, minItems: 1 } } },
+    inFlightConn: { type: 'object', additionalProperties: false, required: ['amount'], properties: { amount: { type: 'integer', minimum: 1 } } },
+    ipWhiteList: unsupported('ipWhiteList was renamed ipAllowList in Traefik v3'),
+  },
+} as const;
+
+export const tcpServersTransportSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dialTimeout: duration,
+    dialKeepAlive: unsupported('TCP keep-alive tuning is not supported'),
+    terminationDelay: unsupported('terminationDelay is not supported; half-closes are relayed as they come'),
+    idleTimeout: duration,
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        serverName: { type: 'string' },
+        insecureSkipVerify: { type: 'boolean' },
+        rootCAs: strings,
+        certificates: unsupported('client certificates to TCP servers are not supported yet'),
+        peerCertURI: unsupported('peerCertURI is not supported'),
+        spiffe: unsupported('SPIFFE is not supported'),
+      },
+    },
+    spiffe: unsupported('SPIFFE is not supported'),
+  },
+} as const;
