@@ -123,7 +123,9 @@ async function main() {
 
   let version = 0;
   const reloads = setInterval(() => writeFileSync(dynamicFile, dynamicConfig(backend, cert, key, ++version)), reloadEveryS * 1000);
-  console.log(`# soak: ${durationS}s, window ${windowS}s, config rewritten every ${reloadEveryS}s, wrk -c${connections} + h2load -c${Math.max(1, connections / 2)} -m4 beside the probes; node ${process.version}`);
+  console.log(
+    `# soak: ${durationS}s, window ${windowS}s, config rewritten every ${reloadEveryS}s, wrk -c${connections} + h2load -c${Math.max(1, connections / 2)} -m4 beside the probes; node ${process.version}`,
+  );
   console.log('    t  rss MiB  fds  reloads  h1 p50/p99 ms   h2 p50/p99 ms   probes  failed');
   const started = performance.now();
   while (performance.now() < end) {

@@ -6,9 +6,29 @@
  * reach into dist/src for the Exchange types). See docs/plugins.md.
  */
 import type { MiddlewareType, MiddlewareBuildContext } from '../../src/middleware/middleware-type.js';
-import type { ClientTunnel, Exchange, Handler, HeaderMap, MiddlewareHandler, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../src/exchange/exchange.js';
+import type {
+  ClientTunnel,
+  Exchange,
+  Handler,
+  HeaderMap,
+  MiddlewareHandler,
+  ResponseHeadersHook,
+  ResponseInterceptor,
+  ResponseSink,
+} from '../../src/exchange/exchange.js';
 
-export type { ClientTunnel, Exchange, Handler, HeaderMap, MiddlewareHandler, MiddlewareType, MiddlewareBuildContext, ResponseHeadersHook, ResponseInterceptor, ResponseSink };
+export type {
+  ClientTunnel,
+  Exchange,
+  Handler,
+  HeaderMap,
+  MiddlewareHandler,
+  MiddlewareType,
+  MiddlewareBuildContext,
+  ResponseHeadersHook,
+  ResponseInterceptor,
+  ResponseSink,
+};
 
 /** A problem with the options: the field (`headerName`, `paths[2]`) and what is wrong with it. */
 export type OptionProblem = [field: string, message: string];

@@ -40,7 +40,8 @@ export function createApiHandler(deps: ApiDeps): Handler {
   return (ex) => {
     const send = ({ status, body, nextPage }: Reply) =>
       ex.respond(status, { 'content-type': 'application/json', ...(nextPage ? { [NEXT_PAGE_HEADER]: String(nextPage) } : {}) }, JSON.stringify(body) + '\n');
-    if (ex.facts.method !== 'GET' && ex.facts.method !== 'HEAD') return ex.respond(405, { allow: 'GET, HEAD', 'content-type': 'application/json' }, JSON.stringify({ message: 'method not allowed' }) + '\n');
+    if (ex.facts.method !== 'GET' && ex.facts.method !== 'HEAD')
+      return ex.respond(405, { allow: 'GET, HEAD', 'content-type': 'application/json' }, JSON.stringify({ message: 'method not allowed' }) + '\n');
     const rt = deps.runtime();
     if (!rt) return send({ status: 503, body: { message: 'no configuration applied yet' } });
     try {
@@ -92,8 +93,15 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
   }
   const q = parseListQuery(query);
   if (kind === 'routers' && protocol === 'udp') {
-    const routers = [...(objects as UdpObjects['routers']).values()].filter((r) => matchesQuery(q, r, [r.name]) && (!q.serviceName || q.serviceName === r.service));
-    return list(q, routers, { provider: (r) => r.provider, status: (r) => r.status, service: (r) => r.service, entryPoints: (r) => r.entryPoints?.length ?? 0 });
+    const routers = [...(objects as UdpObjects['routers']).values()].filter(
+      (r) => matchesQuery(q, r, [r.name]) && (!q.serviceName || q.serviceName === r.service),
+    );
+    return list(q, routers, {
+      provider: (r) => r.provider,
+      status: (r) => r.status,
+      service: (r) => r.service,
+      entryPoints: (r) => r.entryPoints?.length ?? 0,
+    });
   }
   if (kind === 'routers') {
     const routers = [...(objects as HttpObjects['routers']).values()].filter((r) => keepRouter(q, r));
@@ -106,7 +114,9 @@ function answer(path: string, query: string, rt: RuntimeConfig, s: StaticConfig)
       entryPoints: (r) => r.entryPoints?.length ?? 0,
     });
   }
-  const items = [...(objects.values() as Iterable<Listed & { provider?: string; type?: string; loadBalancer?: { servers?: unknown[] } }>)].filter((o) => matchesQuery(q, o));
+  const items = [...(objects.values() as Iterable<Listed & { provider?: string; type?: string; loadBalancer?: { servers?: unknown[] } }>)].filter((o) =>
+    matchesQuery(q, o),
+  );
   return list(q, items, {
     provider: (o) => o.provider ?? '',
     status: (o) => o.status,

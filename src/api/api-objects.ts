@@ -95,7 +95,7 @@ export function httpObjects(rt: RuntimeConfig, s: StaticConfig): HttpObjects {
     // As served: a router without its own tls is a TLS router on an entrypoint with http.tls (Traefik shows it so too).
     const tls = router.tls ? { ...router.tls, options: router.tls.options ?? 'default' } : st?.tls;
     routers.set(name, {
-      ...withErrors({ ...router, entryPoints: router.entryPoints?.length ? router.entryPoints : st?.entryPoints ?? [], ...(tls ? { tls } : {}) }, problems),
+      ...withErrors({ ...router, entryPoints: router.entryPoints?.length ? router.entryPoints : (st?.entryPoints ?? []), ...(tls ? { tls } : {}) }, problems),
       status,
       ...(enabled ? { using: st.entryPoints } : {}),
       name,

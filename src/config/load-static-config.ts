@@ -151,7 +151,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   for (const k of ['filters', 'fields'] as const) if (accessLog?.[k] === null) delete accessLog[k];
   // `tlsChallenge:` with no value (Traefik's YAML examples) is the empty section.
   for (const r of Object.values((doc.certificatesResolvers ?? {}) as Record<string, { acme?: Json }>))
-    if (r && typeof r === 'object' && r.acme && typeof r.acme === 'object' && 'tlsChallenge' in r.acme && r.acme.tlsChallenge === null) r.acme.tlsChallenge = {};
+    if (r && typeof r === 'object' && r.acme && typeof r.acme === 'object' && 'tlsChallenge' in r.acme && r.acme.tlsChallenge === null)
+      r.acme.tlsChallenge = {};
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
@@ -185,7 +186,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     if (ep.http3) ep.http3.enabled ??= true;
     const to = ep.http?.redirections?.entryPoint.to;
     if (to && !cfg.entryPoints[to]) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `no entrypoint named "${to}"`);
-    else if (to && isUdpEntryPoint(cfg.entryPoints[to]!)) problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `"${to}" is a UDP entrypoint; redirect to a TCP one`);
+    else if (to && isUdpEntryPoint(cfg.entryPoints[to]!))
+      problem(`entryPoints.${name}.http.redirections.entryPoint.to`, `"${to}" is a UDP entrypoint; redirect to a TCP one`);
     const t = ep.transport;
     for (const [k, v] of Object.entries({ ...t?.respondingTimeouts, ...t?.lifeCycle })) {
       try {
@@ -225,7 +227,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
     ['metrics.prometheus.entryPoint', cfg.metrics?.prometheus?.entryPoint],
   ];
   for (const [field, ep] of internalUsers) {
-    if (ep && cfg.entryPoints[ep] && isUdpEntryPoint(cfg.entryPoints[ep])) problem(field, `"${ep}" is a UDP entrypoint; ${field.split('.')[0]} needs a TCP one`);
+    if (ep && cfg.entryPoints[ep] && isUdpEntryPoint(cfg.entryPoints[ep]))
+      problem(field, `"${ep}" is a UDP entrypoint; ${field.split('.')[0]} needs a TCP one`);
     if (!ep || cfg.entryPoints[ep]) continue;
     // Like Traefik's implicit `traefik` entrypoint: the internal one appears on :9000 when first needed.
     if (ep === 'portico') cfg.entryPoints.portico = { address: ':9000' };
@@ -241,7 +244,10 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   }
   // Our own families keep the `portico_` names; the Traefik ones under that prefix would collide with them.
   if (cfg.metrics?.prometheus?.prefix === 'portico')
-    problem('metrics.prometheus.prefix', 'portico_ is the prefix of Portico\'s own metrics; choose another (the default, traefik, keeps Traefik\'s dashboards working)');
+    problem(
+      'metrics.prometheus.prefix',
+      "portico_ is the prefix of Portico's own metrics; choose another (the default, traefik, keeps Traefik's dashboards working)",
+    );
   for (const [name, { acme }] of Object.entries(cfg.certificatesResolvers ?? {})) {
     const at = `certificatesResolvers.${name}.acme`;
     if (!acme) continue;

@@ -11,7 +11,8 @@ import { MIN_KEY_LENGTH } from '../quic/stateless-reset.js';
 
 /** The configured key, undefined when none is configured; throws a message naming the option when it is unusable. */
 export function readStatelessResetKey(h3: Http3Config): Buffer | undefined {
-  if (h3.statelessResetKeyFile !== undefined && h3.statelessResetKeyEnv !== undefined) throw new Error('set statelessResetKeyFile or statelessResetKeyEnv, not both');
+  if (h3.statelessResetKeyFile !== undefined && h3.statelessResetKeyEnv !== undefined)
+    throw new Error('set statelessResetKeyFile or statelessResetKeyEnv, not both');
   let key: Buffer;
   let from: string;
   if (h3.statelessResetKeyFile !== undefined) {
@@ -31,6 +32,7 @@ export function readStatelessResetKey(h3: Http3Config): Buffer | undefined {
   }
   // A trailing newline (echo > file, kubectl create secret --from-file) is not part of the secret.
   key = Buffer.from(key.toString('latin1').replace(/\r?\n$/, ''), 'latin1');
-  if (key.length < MIN_KEY_LENGTH) throw new Error(`${from}: the key must be at least ${MIN_KEY_LENGTH} bytes, it has ${key.length} (e.g. openssl rand -hex 32)`);
+  if (key.length < MIN_KEY_LENGTH)
+    throw new Error(`${from}: the key must be at least ${MIN_KEY_LENGTH} bytes, it has ${key.length} (e.g. openssl rand -hex 32)`);
   return key;
 }

@@ -46,11 +46,14 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
     for (const [name, s] of Object.entries(snap.config.http.services)) {
       const q = qualify(name, p);
       const svc: Service = { ...s };
-      if (s.loadBalancer?.serversTransport)
-        svc.loadBalancer = { ...s.loadBalancer, serversTransport: qualify(s.loadBalancer.serversTransport, p) };
+      if (s.loadBalancer?.serversTransport) svc.loadBalancer = { ...s.loadBalancer, serversTransport: qualify(s.loadBalancer.serversTransport, p) };
       if (s.weighted) svc.weighted = { ...s.weighted, services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) };
       if (s.mirroring)
-        svc.mirroring = { ...s.mirroring, service: qualify(s.mirroring.service, p), mirrors: s.mirroring.mirrors?.map((m) => ({ ...m, name: qualify(m.name, p) })) };
+        svc.mirroring = {
+          ...s.mirroring,
+          service: qualify(s.mirroring.service, p),
+          mirrors: s.mirroring.mirrors?.map((m) => ({ ...m, name: qualify(m.name, p) })),
+        };
       if (s.failover) svc.failover = { ...s.failover, service: qualify(s.failover.service, p), fallback: qualify(s.failover.fallback, p) };
       out.http.services[q] = svc;
       origins.set(`http.services.${q}`, { provider: p, source: src('http.services', name) });
@@ -93,7 +96,14 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       for (const [name, s] of Object.entries(tcp.services)) {
         const q = qualify(name, p);
         outTcp.services[q] = {
-          ...(s.loadBalancer ? { loadBalancer: { ...s.loadBalancer, ...(s.loadBalancer.serversTransport ? { serversTransport: qualify(s.loadBalancer.serversTransport, p) } : {}) } } : {}),
+          ...(s.loadBalancer
+            ? {
+                loadBalancer: {
+                  ...s.loadBalancer,
+                  ...(s.loadBalancer.serversTransport ? { serversTransport: qualify(s.loadBalancer.serversTransport, p) } : {}),
+                },
+              }
+            : {}),
           ...(s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : {}),
         };
         origins.set(`tcp.services.${q}`, { provider: p, source: src('tcp.services', name) });
@@ -108,18 +118,33 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
     for (const [name, o] of Object.entries(snap.config.tls.options)) {
       const q = qualifyTlsOptions(name, p);
       if (q === 'default' && out.tls.options.default) {
-        errors.push({ provider: p, source: src('tls.options', name) ?? p, path: 'tls.options.default', message: 'TLS option "default" is defined by more than one provider; the first one is used' });
+        errors.push({
+          provider: p,
+          source: src('tls.options', name) ?? p,
+          path: 'tls.options.default',
+          message: 'TLS option "default" is defined by more than one provider; the first one is used',
+        });
         continue;
       }
       out.tls.options[q] = o;
     }
     for (const [name, store] of Object.entries(snap.config.tls.stores)) {
       if (name !== 'default') {
-        errors.push({ provider: p, source: src('tls.stores', name) ?? p, path: `tls.stores.${name}`, message: `only the TLS store named "default" exists; rename "${name}" to "default"` });
+        errors.push({
+          provider: p,
+          source: src('tls.stores', name) ?? p,
+          path: `tls.stores.${name}`,
+          message: `only the TLS store named "default" exists; rename "${name}" to "default"`,
+        });
         continue;
       }
       if (out.tls.stores.default?.defaultCertificate && store.defaultCertificate) {
-        errors.push({ provider: p, source: src('tls.stores', name) ?? p, path: 'tls.stores.default.defaultCertificate', message: 'a default certificate is already set by another provider; this one is ignored' });
+        errors.push({
+          provider: p,
+          source: src('tls.stores', name) ?? p,
+          path: 'tls.stores.default.defaultCertificate',
+          message: 'a default certificate is already set by another provider; this one is ignored',
+        });
         continue;
       }
       out.tls.stores.default = { ...out.tls.stores.default, ...store };

@@ -196,12 +196,7 @@ export interface TlsOptions {
   sniStrict?: boolean;
   clientAuth?: {
     caFiles?: string[];
-    clientAuthType?:
-      | 'NoClientCert'
-      | 'RequestClientCert'
-      | 'RequireAnyClientCert'
-      | 'VerifyClientCertIfGiven'
-      | 'RequireAndVerifyClientCert';
+    clientAuthType?: 'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
   };
 }
 

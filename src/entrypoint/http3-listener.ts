@@ -34,7 +34,8 @@ const TRANSPORTS: Record<string, QuicTransport> = { quiche: quicheTransport, por
 
 function connectionIds(ep: EntryPointContext): ConnectionIdGenerator {
   const c = ep.config.http3?.connectionIds;
-  if (c?.type === 'quic-lb') return quicLbGeneratorFromEnv({ serverIdEnv: c.serverIdEnv, serverId: c.serverId, configRotation: c.configRotation, nonceLength: c.nonceLength });
+  if (c?.type === 'quic-lb')
+    return quicLbGeneratorFromEnv({ serverIdEnv: c.serverIdEnv, serverId: c.serverId, configRotation: c.configRotation, nonceLength: c.nonceLength });
   return new RandomConnectionIdGenerator(16);
 }
 
@@ -180,7 +181,16 @@ function traceHttp3(conn: QuicConnection, bridge: Http3RequestBridge, session: H
   const q = (name: string, data: Record<string, unknown>) => conn.qlog('http', name, data);
   const request = bridge.request.bind(bridge);
   bridge.request = (id, req) => {
-    q('frame_parsed', { stream_id: id, frame: { frame_type: 'headers', headers: [[':method', req.method], [':path', req.path ?? ''], [':authority', req.authority ?? ''], ...req.headers].map(([name, value]) => ({ name, value })) } });
+    q('frame_parsed', {
+      stream_id: id,
+      frame: {
+        frame_type: 'headers',
+        headers: [[':method', req.method], [':path', req.path ?? ''], [':authority', req.authority ?? ''], ...req.headers].map(([name, value]) => ({
+          name,
+          value,
+        })),
+      },
+    });
     q('stream_state_updated', { stream_id: id, stream_type: 'request', new: 'open' });
     request(id, req);
   };
@@ -201,7 +211,10 @@ function traceHttp3(conn: QuicConnection, bridge: Http3RequestBridge, session: H
   };
   const sendHeaders = session.sendHeaders.bind(session);
   session.sendHeaders = (id, status, headers, endStream) => {
-    q('frame_created', { stream_id: id, frame: { frame_type: 'headers', headers: [{ name: ':status', value: String(status) }, ...[...headers].map(([name, value]) => ({ name, value }))] } });
+    q('frame_created', {
+      stream_id: id,
+      frame: { frame_type: 'headers', headers: [{ name: ':status', value: String(status) }, ...[...headers].map(([name, value]) => ({ name, value }))] },
+    });
     sendHeaders(id, status, headers, endStream);
   };
   const sendData = session.sendData.bind(session);

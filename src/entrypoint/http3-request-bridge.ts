@@ -193,7 +193,10 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
       const body = Buffer.from(`400 Bad Request: ${built.reason}\n`);
-      this.session.sendHeaders(streamId, 400, [['content-type', 'text/plain; charset=utf-8'], ['content-length', String(body.length)]]);
+      this.session.sendHeaders(streamId, 400, [
+        ['content-type', 'text/plain; charset=utf-8'],
+        ['content-length', String(body.length)],
+      ]);
       this.session.sendData(streamId, body, true);
       return;
     }

@@ -322,7 +322,7 @@ export class OpenConnections {
       else this.checkH1Response(c, now);
     }
     for (const c of this.h2.values()) {
-      const last = c.session.destroyed ? 0 : c.session.state.lastProcStreamID ?? 0;
+      const last = c.session.destroyed ? 0 : (c.session.state.lastProcStreamID ?? 0);
       if (last > c.highestSeenStream) {
         if (c.pendingStream !== last) {
           c.pendingStream = last;
@@ -349,8 +349,7 @@ export class OpenConnections {
   private checkH1Response(c: H1Connection, now: number): void {
     const { writeTimeoutMs: write, writeStallTimeoutMs: stall } = this.deadlines;
     if (write > 0 && now - c.respondingSince > write) return this.expireH1(c, 'write', false);
-    if (stall > 0 && !Number.isNaN(c.respondingSince) && this.stalled(c, c.socket.writableLength, now, stall))
-      this.expireH1(c, 'stalled', false);
+    if (stall > 0 && !Number.isNaN(c.respondingSince) && this.stalled(c, c.socket.writableLength, now, stall)) this.expireH1(c, 'stalled', false);
   }
 
   private checkH2Responses(c: H2Connection, now: number): void {

@@ -32,7 +32,9 @@ export interface OverloadLimits {
 
 const MIB = 1024 * 1024;
 
-export function overloadLimits(transport: { maxConcurrentStreams?: number; overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number } } | undefined): OverloadLimits {
+export function overloadLimits(
+  transport: { maxConcurrentStreams?: number; overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number } } | undefined,
+): OverloadLimits {
   return {
     maxActiveRequests: transport?.overload?.maxActiveRequests ?? 0,
     maxStreamsPerConnection: transport?.maxConcurrentStreams ?? 250,
@@ -85,6 +87,9 @@ export class OverloadGuard {
   private underMemoryPressure(): boolean {
     if (!this.memory) return false;
     const m = this.memory.current();
-    return (this.limits.maxHeapUsedBytes > 0 && m.heapUsedBytes > this.limits.maxHeapUsedBytes) || (this.limits.maxRssBytes > 0 && m.rssBytes > this.limits.maxRssBytes);
+    return (
+      (this.limits.maxHeapUsedBytes > 0 && m.heapUsedBytes > this.limits.maxHeapUsedBytes) ||
+      (this.limits.maxRssBytes > 0 && m.rssBytes > this.limits.maxRssBytes)
+    );
   }
 }

@@ -69,10 +69,7 @@ export class TcpEntryPoint {
     const timeouts = respondingTimeouts(t);
     const idleTimeout = timeouts.idleTimeoutMs;
     this.handshakeTimeoutMs = timeouts.readTimeoutMs || 120_000;
-    this.connections = new OpenConnections(
-      { ...timeouts, sweepMs: 1000 },
-      { timedOut: (phase) => this.load.countTimeout(phase) },
-    );
+    this.connections = new OpenConnections({ ...timeouts, sweepMs: 1000 }, { timedOut: (phase) => this.load.countTimeout(phase) });
     this.load = new EntryPointLoad(
       () => this.connections.size,
       () => this.connections.activeRequests,
@@ -146,7 +143,11 @@ export class TcpEntryPoint {
       onPassthrough: (raw, head, route) => this.toTcpRoute(raw, head, route),
     });
     const proxyProtocol = this.ep.config.proxyProtocol;
-    const proxyTrusted = proxyProtocol?.insecure ? new IpRangeSet(['0.0.0.0/0', '::/0']) : proxyProtocol ? new IpRangeSet(proxyProtocol.trustedIPs ?? []) : undefined;
+    const proxyTrusted = proxyProtocol?.insecure
+      ? new IpRangeSet(['0.0.0.0/0', '::/0'])
+      : proxyProtocol
+        ? new IpRangeSet(proxyProtocol.trustedIPs ?? [])
+        : undefined;
     const server = createNetServer({ noDelay: true });
     server.on('connection', (socket: Socket) => {
       if (!onSocket(socket)) return;
@@ -231,7 +232,14 @@ export class TcpEntryPoint {
     const raw = ((socket as { _parent?: Socket })._parent ?? socket) as PeerSocket;
     const peer = raw.porticoPeer ?? this.peerFacts(raw);
     try {
-      route.handler({ socket, head, clientIp: peer.clientIp, clientPort: peer.remotePort, localAddress: normalizeClientAddress(raw.localAddress ?? '127.0.0.1'), localPort: peer.localPort });
+      route.handler({
+        socket,
+        head,
+        clientIp: peer.clientIp,
+        clientPort: peer.remotePort,
+        localAddress: normalizeClientAddress(raw.localAddress ?? '127.0.0.1'),
+        localPort: peer.localPort,
+      });
     } catch (err) {
       this.ep.log('error', `TCP router ${route.name} failed: ${(err as Error).message}`);
       socket.destroy();

@@ -239,7 +239,11 @@ export abstract class ExchangeBase implements Exchange {
         return this.middlewareFailed({ middleware, phase: 'response-head', error });
       }
       // Its body transform is middleware code too: a throw there must end the response, not the relay.
-      return new FailureGuardedSink(sink, (error) => this.middlewareFailed({ middleware, phase: 'response-body', error }), () => this.failure !== undefined);
+      return new FailureGuardedSink(
+        sink,
+        (error) => this.middlewareFailed({ middleware, phase: 'response-body', error }),
+        () => this.failure !== undefined,
+      );
     }
     if (this.status !== undefined) throw new Error('response head already written');
     this.status = status;

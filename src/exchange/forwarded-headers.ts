@@ -14,7 +14,16 @@ export interface ForwardedHeadersPolicy {
   serverName: string;
 }
 
-const FORWARDED = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-server', 'x-real-ip', 'x-forwarded-prefix', 'forwarded'];
+const FORWARDED = [
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-real-ip',
+  'x-forwarded-prefix',
+  'forwarded',
+];
 
 export function isTrustedPeer(policy: ForwardedHeadersPolicy, ip: string): boolean {
   return policy.insecure || (policy.trusted !== undefined && policy.trusted.contains(ip));

@@ -23,13 +23,7 @@ export interface Http3Request {
 export type RequestValidation = { ok: true; request: Http3Request } | { ok: false; reason: string };
 
 /** Fields that only make sense on one HTTP/1.1 hop and are forbidden in HTTP/3 (RFC 9114 §4.2). */
-export const CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
+export const CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 // tchar (RFC 9110 §5.6.2) without upper-case letters: HTTP/3 field names must be lower case.
 const NAME_CHAR = new Uint8Array(128);

@@ -62,12 +62,17 @@ export async function loadPlugins(
     const file = isPath ? resolve(baseDir, module) : module;
     const where = `experimental.plugins.${name} (${file})`;
     try {
-      if (/\.[cm]?tsx?$/.test(module)) throw new Error('plugins are loaded as compiled JavaScript; point "module" at the .js file tsc produced (npm run build puts the examples in dist/plugins/)');
-      if (isPath && !existsSync(file)) throw new Error('no such file; paths are relative to the static configuration file\'s directory');
+      if (/\.[cm]?tsx?$/.test(module))
+        throw new Error(
+          'plugins are loaded as compiled JavaScript; point "module" at the .js file tsc produced (npm run build puts the examples in dist/plugins/)',
+        );
+      if (isPath && !existsSync(file)) throw new Error("no such file; paths are relative to the static configuration file's directory");
       const mod = (await importWithTimeout(isPath ? pathToFileURL(file).href : module, options.importTimeoutMs ?? IMPORT_TIMEOUT_MS)) as { default?: unknown };
       const t = mod.default;
       if (!isMiddlewareType(t))
-        throw new Error(`the default export must be a middleware type { type, validate, build } (use defineMiddleware from plugins/sdk); found ${describeExport(t)}`);
+        throw new Error(
+          `the default export must be a middleware type { type, validate, build } (use defineMiddleware from plugins/sdk); found ${describeExport(t)}`,
+        );
       types.push(t);
     } catch (err) {
       errors.push(`${where}: ${(err as Error).message}`);

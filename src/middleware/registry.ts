@@ -132,7 +132,13 @@ export class MiddlewareRegistry {
     if ('errors' in checked) return checked;
     const { type, options, field } = checked;
     try {
-      return { handler: guardMiddleware(name, type.build(options as never, { name, resolve: ctx.resolve, service: ctx.service ?? noService, onDispose: ctx.onDispose }), type.type) };
+      return {
+        handler: guardMiddleware(
+          name,
+          type.build(options as never, { name, resolve: ctx.resolve, service: ctx.service ?? noService, onDispose: ctx.onDispose }),
+          type.type,
+        ),
+      };
     } catch (err) {
       return { errors: [[field, (err as Error).message]] };
     }
@@ -150,7 +156,8 @@ export class MiddlewareRegistry {
       const result = this.check({ [pluginType!]: inner![pluginType!] as Record<string, unknown> });
       return 'errors' in result ? { errors: result.errors.map(([f, m]) => [`plugin.${f}`, m]) } : { ...result, field: `plugin.${result.field}` };
     }
-    if (def === null || typeof def !== 'object' || Array.isArray(def)) return { errors: [['', 'a middleware must be an object with one key naming its type, e.g. { stripPrefix: { prefixes: [/api] } }']] };
+    if (def === null || typeof def !== 'object' || Array.isArray(def))
+      return { errors: [['', 'a middleware must be an object with one key naming its type, e.g. { stripPrefix: { prefixes: [/api] } }']] };
     const keys = Object.keys(def);
     if (keys.length !== 1) return { errors: [['', `a middleware must set exactly one type, found ${keys.length ? keys.join(', ') : 'none'}`]] };
     const typeName = keys[0]!;

@@ -66,7 +66,7 @@ export function clientIpResolver(strategy: IpStrategy | undefined): (ex: Exchang
 
 function forwardedList(ex: Exchange): string[] {
   const raw = ex.requestHeaders['x-forwarded-for'];
-  const joined = Array.isArray(raw) ? raw.join(',') : raw ?? '';
+  const joined = Array.isArray(raw) ? raw.join(',') : (raw ?? '');
   const out: string[] = [];
   for (const part of joined.split(',')) {
     const t = part.trim();
@@ -97,7 +97,7 @@ export function sourceKey(criterion: SourceCriterion | undefined): (ex: Exchange
     const name = criterion.requestHeaderName.toLowerCase();
     return (ex) => {
       const v = ex.requestHeaders[name];
-      return Array.isArray(v) ? v.join(',') : v ?? '';
+      return Array.isArray(v) ? v.join(',') : (v ?? '');
     };
   }
   if (criterion?.requestHost) return (ex) => ex.facts.host;

@@ -144,7 +144,7 @@ function formatV4(v: number): string {
 function formatV6(groups: ArrayLike<number>): string {
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -38,10 +38,20 @@ export class EntryPointLoadMetrics {
   constructor(registry: Registry) {
     const each = (f: (entrypoint: string, load: EntryPointLoad) => MetricValue[]) => () => [...this.entryPoints].flatMap(([n, l]) => f(n, l));
     registry.registerMetric(
-      scrapeTimeMetric('portico_entrypoint_connections_open', 'TCP connections open now (past their TLS handshake)', 'gauge', each((entrypoint, l) => [{ labels: { entrypoint }, value: l.openConnections() }])),
+      scrapeTimeMetric(
+        'portico_entrypoint_connections_open',
+        'TCP connections open now (past their TLS handshake)',
+        'gauge',
+        each((entrypoint, l) => [{ labels: { entrypoint }, value: l.openConnections() }]),
+      ),
     );
     registry.registerMetric(
-      scrapeTimeMetric('portico_entrypoint_requests_active', 'Requests in progress (HTTP/1.1 responses not yet closed, HTTP/2 streams open)', 'gauge', each((entrypoint, l) => [{ labels: { entrypoint }, value: l.activeRequests() }])),
+      scrapeTimeMetric(
+        'portico_entrypoint_requests_active',
+        'Requests in progress (HTTP/1.1 responses not yet closed, HTTP/2 streams open)',
+        'gauge',
+        each((entrypoint, l) => [{ labels: { entrypoint }, value: l.activeRequests() }]),
+      ),
     );
     registry.registerMetric(
       scrapeTimeMetric(

@@ -18,7 +18,9 @@ export function createLogger(cfg: StaticConfig['log']): Logger {
         const fields = Object.entries(rest)
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
-        dest.write(`${new Date(time as number).toISOString()} ${pino.levels.labels[level as number]?.toUpperCase() ?? level} ${msg}${fields ? ' ' + fields : ''}\n`);
+        dest.write(
+          `${new Date(time as number).toISOString()} ${pino.levels.labels[level as number]?.toUpperCase() ?? level} ${msg}${fields ? ' ' + fields : ''}\n`,
+        );
       } catch {
         dest.write(line);
       }

@@ -32,7 +32,9 @@ export class QuicListenerMetrics {
 
   constructor(registry: Registry) {
     for (const [key, name, help] of COUNTERS)
-      registry.registerMetric(scrapeTimeMetric(name, help, 'counter', () => [...this.listeners].map(([entrypoint, l]) => ({ labels: { entrypoint }, value: l.counters[key] }))));
+      registry.registerMetric(
+        scrapeTimeMetric(name, help, 'counter', () => [...this.listeners].map(([entrypoint, l]) => ({ labels: { entrypoint }, value: l.counters[key] }))),
+      );
     registry.registerMetric(
       scrapeTimeMetric('portico_quic_connections_open', 'QUIC connections open now', 'gauge', () =>
         [...this.listeners].map(([entrypoint, l]) => ({ labels: { entrypoint }, value: l.openConnections() })),

@@ -65,9 +65,7 @@ export class RequestMetrics {
     readonly requestsName = 'portico_entrypoint_requests_total',
     readonly durationName = 'portico_entrypoint_request_duration_seconds',
   ) {
-    registry.registerMetric(
-      scrapeTimeMetric(requestsName, 'Requests handled, by entrypoint, protocol and status code', 'counter', () => this.requestValues()),
-    );
+    registry.registerMetric(scrapeTimeMetric(requestsName, 'Requests handled, by entrypoint, protocol and status code', 'counter', () => this.requestValues()));
     registry.registerMetric(scrapeTimeMetric(durationName, 'Time from request head to response end', 'histogram', () => this.durationValues()));
   }
 

@@ -38,8 +38,11 @@ export class UpstreamOverloadCounters {
 
   register(registry: Registry): void {
     registry.registerMetric(
-      scrapeTimeMetric('portico_upstream_requests_shed_total', 'Requests answered 503 because their backend pool was saturated, by entrypoint and reason', 'counter', () =>
-        values(this.shedCounts),
+      scrapeTimeMetric(
+        'portico_upstream_requests_shed_total',
+        'Requests answered 503 because their backend pool was saturated, by entrypoint and reason',
+        'counter',
+        () => values(this.shedCounts),
       ),
     );
     registry.registerMetric(

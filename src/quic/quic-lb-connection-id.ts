@@ -118,10 +118,7 @@ export interface QuicLbFromEnvOptions {
  * is missing and how to fix it, so a pod fails at start instead of issuing
  * IDs the load balancer cannot route.
  */
-export function quicLbGeneratorFromEnv(
-  options: QuicLbFromEnvOptions = {},
-  env: Record<string, string | undefined> = process.env,
-): QuicLbConnectionIdGenerator {
+export function quicLbGeneratorFromEnv(options: QuicLbFromEnvOptions = {}, env: Record<string, string | undefined> = process.env): QuicLbConnectionIdGenerator {
   const variable = options.serverIdEnv ?? AWS_LBC_QUIC_SERVER_ID_ENV;
   const source = options.serverId !== undefined ? 'http3.connectionIds.serverId' : `environment variable ${variable}`;
   const encoded = options.serverId ?? env[variable];
@@ -135,8 +132,7 @@ export function quicLbGeneratorFromEnv(
     );
   }
   const text = encoded.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text))
-    throw new Error(`QUIC-LB server ID from ${source} is not base64: ${JSON.stringify(text.slice(0, 40))}`);
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new Error(`QUIC-LB server ID from ${source} is not base64: ${JSON.stringify(text.slice(0, 40))}`);
   const serverId = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (options.serverIdLength !== undefined && serverId.length !== options.serverIdLength)
     throw new Error(`QUIC-LB server ID from ${source} decodes to ${serverId.length} bytes; the load balancer expects ${options.serverIdLength}`);

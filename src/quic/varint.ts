@@ -32,14 +32,11 @@ export function readVarint(buf: Uint8Array, offset: number): number {
       return ((first & 0x3f) << 8) | buf[offset + 1]!;
     case 2:
       if (offset + 4 > buf.length) return -1;
-      return (
-        (first & 0x3f) * 0x1000000 + ((buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!)
-      );
+      return (first & 0x3f) * 0x1000000 + ((buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!);
     default: {
       if (offset + 8 > buf.length) return -1;
       const hi = (first & 0x3f) * 0x1000000 + ((buf[offset + 1]! << 16) | (buf[offset + 2]! << 8) | buf[offset + 3]!);
-      const lo =
-        buf[offset + 4]! * 0x1000000 + ((buf[offset + 5]! << 16) | (buf[offset + 6]! << 8) | buf[offset + 7]!);
+      const lo = buf[offset + 4]! * 0x1000000 + ((buf[offset + 5]! << 16) | (buf[offset + 6]! << 8) | buf[offset + 7]!);
       return hi * 0x100000000 + lo;
     }
   }

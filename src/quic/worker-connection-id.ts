@@ -21,7 +21,8 @@ export class WorkerConnectionIdGenerator implements ConnectionIdGenerator {
     private readonly inner: ConnectionIdGenerator,
     readonly workerId: number,
   ) {
-    if (!Number.isInteger(workerId) || workerId < 1 || workerId > 255) throw new RangeError(`worker id must be 1..255 to fit a connection ID byte, got ${workerId}`);
+    if (!Number.isInteger(workerId) || workerId < 1 || workerId > 255)
+      throw new RangeError(`worker id must be 1..255 to fit a connection ID byte, got ${workerId}`);
     this.length = inner.length;
     this.offset = inner instanceof QuicLbConnectionIdGenerator ? 1 + inner.serverId.length : 0;
   }

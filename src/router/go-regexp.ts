@@ -42,29 +42,61 @@ const MAX_CODE_POINT = 0x10ffff;
 const MAX_REPEAT = 1000;
 
 const DIGIT: Range[] = [[0x30, 0x39]];
-const SPACE: Range[] = [[0x09, 0x0a], [0x0c, 0x0d], [0x20, 0x20]];
-const WORD: Range[] = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
+const SPACE: Range[] = [
+  [0x09, 0x0a],
+  [0x0c, 0x0d],
+  [0x20, 0x20],
+];
+const WORD: Range[] = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+];
 
 const POSIX: Record<string, Range[]> = {
-  alnum: [[0x30, 0x39], [0x41, 0x5a], [0x61, 0x7a]],
-  alpha: [[0x41, 0x5a], [0x61, 0x7a]],
+  alnum: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
+  alpha: [
+    [0x41, 0x5a],
+    [0x61, 0x7a],
+  ],
   ascii: [[0x00, 0x7f]],
-  blank: [[0x09, 0x09], [0x20, 0x20]],
-  cntrl: [[0x00, 0x1f], [0x7f, 0x7f]],
+  blank: [
+    [0x09, 0x09],
+    [0x20, 0x20],
+  ],
+  cntrl: [
+    [0x00, 0x1f],
+    [0x7f, 0x7f],
+  ],
   digit: DIGIT,
   graph: [[0x21, 0x7e]],
   lower: [[0x61, 0x7a]],
   print: [[0x20, 0x7e]],
-  punct: [[0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e]],
-  space: [[0x09, 0x0d], [0x20, 0x20]],
+  punct: [
+    [0x21, 0x2f],
+    [0x3a, 0x40],
+    [0x5b, 0x60],
+    [0x7b, 0x7e],
+  ],
+  space: [
+    [0x09, 0x0d],
+    [0x20, 0x20],
+  ],
   upper: [[0x41, 0x5a]],
   word: WORD,
-  xdigit: [[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]],
+  xdigit: [
+    [0x30, 0x39],
+    [0x41, 0x46],
+    [0x61, 0x66],
+  ],
 };
 
-const GENERAL_CATEGORIES = new Set(
-  'C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '),
-);
+const GENERAL_CATEGORIES = new Set('C Cc Cf Co Cs L Ll Lm Lo Lt Lu M Mc Me Mn N Nd Nl No P Pc Pd Pe Pf Pi Po Ps S Sc Sk Sm So Z Zl Zp Zs'.split(' '));
 
 function complement(ranges: readonly Range[]): Range[] {
   const out: Range[] = [];
@@ -150,8 +182,7 @@ class Translator {
       }
       this.flags = { ...this.flags, [f]: on };
     }
-    if (this.flags.i !== this.caseInsensitive && !leading)
-      this.unsupported('(?i) can only apply to the whole expression here: put it at the very start', at);
+    if (this.flags.i !== this.caseInsensitive && !leading) this.unsupported('(?i) can only apply to the whole expression here: put it at the very start', at);
   }
 
   private codePointAt(i: number): number {
@@ -361,7 +392,8 @@ class Translator {
       case '7': {
         // RE2: a lone non-zero digit would be a backreference (unsupported); otherwise up to three octal digits.
         const next = this.src[this.pos];
-        if (c !== '0' && (next === undefined || next < '0' || next > '7')) this.unsupported(`backreferences and lookaround are not RE2 syntax (found "\\${c}")`, at);
+        if (c !== '0' && (next === undefined || next < '0' || next > '7'))
+          this.unsupported(`backreferences and lookaround are not RE2 syntax (found "\\${c}")`, at);
         let v = code - 0x30;
         for (let k = 1; k < 3; k++) {
           const d = this.src[this.pos];

@@ -1,16 +1,6 @@
 /** The parsed form of a Traefik v3 rule. */
 export type MatcherName =
-  | 'Host'
-  | 'HostRegexp'
-  | 'Path'
-  | 'PathPrefix'
-  | 'PathRegexp'
-  | 'Method'
-  | 'Header'
-  | 'HeaderRegexp'
-  | 'Query'
-  | 'QueryRegexp'
-  | 'ClientIP';
+  'Host' | 'HostRegexp' | 'Path' | 'PathPrefix' | 'PathRegexp' | 'Method' | 'Header' | 'HeaderRegexp' | 'Query' | 'QueryRegexp' | 'ClientIP';
 
 /** Traefik v3's TCP router matchers. */
 export type TcpMatcherName = 'HostSNI' | 'HostSNIRegexp' | 'ClientIP' | 'ALPN';

@@ -12,10 +12,7 @@ import { checkMatcherArguments, checkTcpMatcherArguments } from './rule-argument
 
 export { RuleSyntaxError } from './rule-syntax-error.js';
 
-type Token =
-  | { t: 'ident'; v: string; col: number }
-  | { t: 'string'; v: string; col: number }
-  | { t: '(' | ')' | ',' | '&&' | '||' | '!' | 'end'; col: number };
+type Token = { t: 'ident'; v: string; col: number } | { t: 'string'; v: string; col: number } | { t: '(' | ')' | ',' | '&&' | '||' | '!' | 'end'; col: number };
 
 /** Unquote a double-quoted Go string starting at rule[start] (the quote); returns value and end index (after the closing quote). */
 function goInterpretedString(rule: string, start: number): { v: string; end: number } {
@@ -147,7 +144,12 @@ export function parseTcpRule(rule: string): TcpRuleNode {
   return parseWith(rule, TCP_MATCHER_ARITY, checkTcpMatcherArguments, 'HostSNI(`example.com`)');
 }
 
-function parseWith<N extends string>(rule: string, arity: Record<N, [number, number]>, check: (node: MatcherNodeOf<N>) => void, example: string): RuleTree<MatcherNodeOf<N>> {
+function parseWith<N extends string>(
+  rule: string,
+  arity: Record<N, [number, number]>,
+  check: (node: MatcherNodeOf<N>) => void,
+  example: string,
+): RuleTree<MatcherNodeOf<N>> {
   type Node = RuleTree<MatcherNodeOf<N>>;
   if (!rule.trim()) throw new RuleSyntaxError(`empty rule: expected a matcher such as ${example}`, 1);
   const tokens = tokenize(rule);
@@ -184,11 +186,13 @@ function parseWith<N extends string>(rule: string, arity: Record<N, [number, num
       const inner = parseOr();
       const close = peek();
       if (close.t === 'end') throw new RuleSyntaxError('unclosed parenthesis: expected ")" before the end of the rule', tok.col);
-      if (close.t !== ')') throw new RuleSyntaxError(`expected "&&", "||" or ")" (to close the parenthesis at column ${tok.col}), found ${describe(close)}`, close.col);
+      if (close.t !== ')')
+        throw new RuleSyntaxError(`expected "&&", "||" or ")" (to close the parenthesis at column ${tok.col}), found ${describe(close)}`, close.col);
       pos++;
       return inner;
     }
-    if (tok.t === 'string') throw new RuleSyntaxError(`expected a matcher such as ${example}, found ${describe(tok)}: a string must be inside a matcher's parentheses`, tok.col);
+    if (tok.t === 'string')
+      throw new RuleSyntaxError(`expected a matcher such as ${example}, found ${describe(tok)}: a string must be inside a matcher's parentheses`, tok.col);
     if (tok.t !== 'ident') throw new RuleSyntaxError(`expected a matcher such as ${example}, found ${describe(tok)}`, tok.col);
     pos++;
     if (!Object.hasOwn(arity, tok.v)) throw new RuleSyntaxError(unknownMatcher(tok.v, arity), tok.col);

@@ -8,20 +8,15 @@ import type { MergedConfig } from '../dynamic/merge.js';
 
 /** The configuration objects errors are reported against. */
 export type ConfigObjectKind =
-  | 'http.routers'
-  | 'http.services'
-  | 'http.middlewares'
-  | 'tls.options'
-  | 'tcp.routers'
-  | 'tcp.services'
-  | 'tcp.middlewares'
-  | 'udp.routers'
-  | 'udp.services';
+  'http.routers' | 'http.services' | 'http.middlewares' | 'tls.options' | 'tcp.routers' | 'tcp.services' | 'tcp.middlewares' | 'udp.routers' | 'udp.services';
 
 export class ConfigErrors {
   readonly list: ConfigError[];
 
-  constructor(private readonly origins: MergedConfig['origins'] = new Map(), earlier: readonly ConfigError[] = []) {
+  constructor(
+    private readonly origins: MergedConfig['origins'] = new Map(),
+    earlier: readonly ConfigError[] = [],
+  ) {
     this.list = [...earlier];
   }
 

@@ -20,7 +20,12 @@ export interface MiddlewareTable {
   dispose(): void;
 }
 
-export function buildMiddlewareTable(http: DynamicConfig['http'], registry: MiddlewareRegistry, errors: ConfigErrors, services: Pick<ServiceTable, 'get'> = { get: () => undefined }): MiddlewareTable {
+export function buildMiddlewareTable(
+  http: DynamicConfig['http'],
+  registry: MiddlewareRegistry,
+  errors: ConfigErrors,
+  services: Pick<ServiceTable, 'get'> = { get: () => undefined },
+): MiddlewareTable {
   const compiled = new Map<string, MiddlewareHandler | null>();
   const disposers: Array<() => void> = [];
   const report = (name: string, field: string, message: string) => errors.report('http.middlewares', name, field, message);

@@ -70,7 +70,7 @@ export function buildRoutes(input: RouteBuildInput, errors: ConfigErrors): Built
       if (!h) fail(`middlewares[${i}]`, http.middlewares[m] ? `middleware "${m}" is invalid (see its own error)` : `no middleware named "${m}"`);
       else chain.push(h);
     });
-    const optionsName = router.tls ? router.tls.options ?? 'default' : undefined;
+    const optionsName = router.tls ? (router.tls.options ?? 'default') : undefined;
     if (optionsName && !input.tlsOptionNames.has(optionsName)) fail('tls.options', `no TLS option set named "${optionsName}"`);
     if (problems.length) {
       // Report a broken rule too, so one `portico check` shows every problem of this router.

@@ -82,12 +82,25 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
   middlewares.validateUnused();
   const udp = buildUdpRoutes(merged.config.udp, deps.static.entryPoints, errors);
   const tcp = buildTcp(
-    { tcp: merged.config.tcp ?? emptyTcpConfig(), entryPoints: deps.static.entryPoints, defaultEntryPoints: userEntryPoints(deps.static), tlsOptionNames: new Set(tlsOptionSets.keys()), baseDir },
+    {
+      tcp: merged.config.tcp ?? emptyTcpConfig(),
+      entryPoints: deps.static.entryPoints,
+      defaultEntryPoints: userEntryPoints(deps.static),
+      tlsOptionNames: new Set(tlsOptionSets.keys()),
+      baseDir,
+    },
     errors,
   );
   // TLS terminated for a TCP router uses the option set its HostSNI names vote for, as an HTTP router's Host does.
-  for (const [host, names] of tcp.hostTlsVotes) for (const n of names) (built.hostTlsVotes.get(host) ?? built.hostTlsVotes.set(host, new Set()).get(host)!).add(n);
-  const tlsRuntime = buildTlsRuntime(tls, tlsOptionSets, built.hostTlsVotes, { baseDir, generatedDefault: deps.generatedDefault, alpnChallenges: deps.alpnChallenges }, errors);
+  for (const [host, names] of tcp.hostTlsVotes)
+    for (const n of names) (built.hostTlsVotes.get(host) ?? built.hostTlsVotes.set(host, new Set()).get(host)!).add(n);
+  const tlsRuntime = buildTlsRuntime(
+    tls,
+    tlsOptionSets,
+    built.hostTlsVotes,
+    { baseDir, generatedDefault: deps.generatedDefault, alpnChallenges: deps.alpnChallenges },
+    errors,
+  );
   deps.pools.sweep();
   return {
     version,
@@ -112,6 +125,11 @@ export function buildRuntime(merged: MergedConfig, deps: BuildDeps, version: num
 /** Entrypoints an HTTP router without `entryPoints` attaches to: all but the internal one (ping/api/metrics; `portico`, or Traefik's `traefik`), which routers must name, and the UDP ones. */
 export function userEntryPoints(s: StaticConfig): string[] {
   return Object.keys(s.entryPoints).filter(
-    (name) => name !== 'portico' && name !== 'traefik' && name !== s.ping?.entryPoint && name !== s.metrics?.prometheus?.entryPoint && !isUdpEntryPoint(s.entryPoints[name]!),
+    (name) =>
+      name !== 'portico' &&
+      name !== 'traefik' &&
+      name !== s.ping?.entryPoint &&
+      name !== s.metrics?.prometheus?.entryPoint &&
+      !isUdpEntryPoint(s.entryPoints[name]!),
   );
 }

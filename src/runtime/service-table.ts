@@ -87,7 +87,11 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
     const s = build(name);
     if (!s) report(parent, field, `no service named "${name}"`);
     else if (needsHealth && !s.health)
-      report(parent, field, `service "${name}" does not report its health: give it a healthCheck (healthCheck: {} on weighted, mirroring and failover services)`);
+      report(
+        parent,
+        field,
+        `service "${name}" does not report its health: give it a healthCheck (healthCheck: {} on weighted, mirroring and failover services)`,
+      );
     else return s;
     return undefined;
   };
@@ -115,7 +119,10 @@ export function buildServiceTable(http: DynamicConfig['http'], deps: ServiceBuil
         onHealthChange: (url, healthy) => deps.onHealthChange?.(name, url, healthy),
       });
       if (lb.healthCheck) healthChecks.push(lb.healthCheck);
-      servers.set(name, lb.servers.map((server, i) => ({ url: def.loadBalancer!.servers[i]!.url, server })));
+      servers.set(
+        name,
+        lb.servers.map((server, i) => ({ url: def.loadBalancer!.servers[i]!.url, server })),
+      );
       return { handler: lb.handler, health: lb.health };
     }
     if (def.weighted) {

@@ -65,13 +65,24 @@ export function hostTlsOptions(votes: ReadonlyMap<string, ReadonlySet<string>>, 
   const hostOptions = new Map<string, string>();
   for (const [host, sets] of votes) {
     if (sets.size === 1) hostOptions.set(host, [...sets][0]!);
-    else errors.add({ provider: 'tls', source: host, path: 'tls.options', message: `routers for host "${host}" ask for different TLS options (${[...sets].join(', ')}); using "default" for its handshakes` });
+    else
+      errors.add({
+        provider: 'tls',
+        source: host,
+        path: 'tls.options',
+        message: `routers for host "${host}" ask for different TLS options (${[...sets].join(', ')}); using "default" for its handshakes`,
+      });
   }
   return hostOptions;
 }
 
 /** The certificates, each unreadable one reported and left out, and the default certificate (configured, or generated). */
-export function buildCertificateStore(tls: DynamicConfig['tls'], baseDir: string, generatedDefault: StoredCertificate, errors: ConfigErrors): SniCertificateStore {
+export function buildCertificateStore(
+  tls: DynamicConfig['tls'],
+  baseDir: string,
+  generatedDefault: StoredCertificate,
+  errors: ConfigErrors,
+): SniCertificateStore {
   const certs: StoredCertificate[] = [];
   tls.certificates.forEach((c, i) => {
     try {
@@ -84,9 +95,18 @@ export function buildCertificateStore(tls: DynamicConfig['tls'], baseDir: string
   const storeDefault = tls.stores.default?.defaultCertificate;
   if (storeDefault) {
     try {
-      defaultCert = describeCertificate(readPem(storeDefault.certFile, baseDir), readPem(storeDefault.keyFile, baseDir), 'tls.stores.default.defaultCertificate');
+      defaultCert = describeCertificate(
+        readPem(storeDefault.certFile, baseDir),
+        readPem(storeDefault.keyFile, baseDir),
+        'tls.stores.default.defaultCertificate',
+      );
     } catch (e) {
-      errors.add({ provider: 'tls', source: 'tls.stores.default', path: 'tls.stores.default.defaultCertificate', message: `${(e as Error).message}; using the generated default certificate` });
+      errors.add({
+        provider: 'tls',
+        source: 'tls.stores.default',
+        path: 'tls.stores.default.defaultCertificate',
+        message: `${(e as Error).message}; using the generated default certificate`,
+      });
     }
   }
   return new SniCertificateStore(certs, defaultCert);

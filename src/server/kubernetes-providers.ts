@@ -19,7 +19,10 @@ import type { NginxIngressSelection } from '../provider/manifests/convert.js';
 /** `readOnly`: watch without writing Events or Ingress status (every worker but the first of a multi-process Portico). */
 export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, readOnly = false): Promise<Provider[]> {
   const out: Provider[] = [];
-  const logAs = (provider: string): KubernetesLog => (level, msg) => log[level]({ provider }, msg);
+  const logAs =
+    (provider: string): KubernetesLog =>
+    (level, msg) =>
+      log[level]({ provider }, msg);
   const check = (provider: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx', options: Record<string, unknown>, at: string) => {
     const problems = validateKubernetesProviderOptions(provider, options, at);
     if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);

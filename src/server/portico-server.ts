@@ -166,7 +166,10 @@ export class PorticoServer {
     }
     // Portico's own routers first, so listeners can answer (ping, 404, default certificate) before providers report.
     this.apply(mergeSnapshots([this.internalProvider.snapshot()]));
-    this.log.info({ fingerprintSha256: gen.fingerprintSha256, spkiSha256: gen.spkiSha256Base64 }, 'generated default TLS certificate (answers when no configured certificate matches)');
+    this.log.info(
+      { fingerprintSha256: gen.fingerprintSha256, spkiSha256: gen.spkiSha256Base64 },
+      'generated default TLS certificate (answers when no configured certificate matches)',
+    );
 
     for (const [name, epConfig] of Object.entries(this.config.entryPoints)) {
       if (isUdpEntryPoint(epConfig)) {
@@ -193,7 +196,10 @@ export class PorticoServer {
           this.log.info({ entryPoint: name, port: tcp.port }, 'entrypoint listening (UDP, HTTP/3)');
         } else {
           this.role?.announceAltSvc(name, null);
-          this.log.warn({ entryPoint: name, reason: result.reason }, 'HTTP/3 is unavailable on this entrypoint; serving HTTP/1.1 and HTTP/2 only and not advertising Alt-Svc');
+          this.log.warn(
+            { entryPoint: name, reason: result.reason },
+            'HTTP/3 is unavailable on this entrypoint; serving HTTP/1.1 and HTTP/2 only and not advertising Alt-Svc',
+          );
         }
       }
     }
@@ -215,9 +221,11 @@ export class PorticoServer {
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);
     await Promise.all(
       providers.map((p) =>
-        p.start((s) => this.aggregator!.submit(s)).catch((err: Error) => {
-          this.log.error({ provider: p.name, err: err.message }, 'provider failed to start; other providers keep working');
-        }),
+        p
+          .start((s) => this.aggregator!.submit(s))
+          .catch((err: Error) => {
+            this.log.error({ provider: p.name, err: err.message }, 'provider failed to start; other providers keep working');
+          }),
       ),
     );
     this.aggregator.flushIfComplete();
@@ -294,7 +302,14 @@ export class PorticoServer {
     const label = middleware ?? `unknown middleware of router ${ex.routerName ?? '(none)'}`;
     this.metrics.middlewareFailures.inc({ middleware: label, phase });
     this.log.error(
-      { entryPoint, middleware: label, phase, router: ex.routerName, err: error instanceof Error ? error.message : String(error), stack: (error as Error | undefined)?.stack },
+      {
+        entryPoint,
+        middleware: label,
+        phase,
+        router: ex.routerName,
+        err: error instanceof Error ? error.message : String(error),
+        stack: (error as Error | undefined)?.stack,
+      },
       `middleware ${label} failed (${phase}); the request was ${ex.statusCode === 500 ? 'answered 500' : 'aborted'}`,
     );
   }
@@ -315,7 +330,10 @@ export class PorticoServer {
         alpnChallenges: this.acme?.challenges,
         serverName: hostname(),
         onHealthChange: (service, url, healthy) =>
-          this.log[healthy ? 'info' : 'warn']({ service, server: url }, healthy ? 'health check passed: server back in rotation' : 'health check failed: server out of rotation'),
+          this.log[healthy ? 'info' : 'warn'](
+            { service, server: url },
+            healthy ? 'health check passed: server back in rotation' : 'health check failed: server out of rotation',
+          ),
       },
       ++this.version,
     );
@@ -328,8 +346,7 @@ export class PorticoServer {
     this.metrics.reloads.inc();
     this.traefikMetrics?.configReloaded();
     this.metrics.configErrors.set(rt.errors.length);
-    for (const e of rt.errors)
-      this.log.error({ provider: e.provider, source: e.source, field: e.path, line: e.line }, `configuration error: ${e.message}`);
+    for (const e of rt.errors) this.log.error({ provider: e.provider, source: e.source, field: e.path, line: e.line }, `configuration error: ${e.message}`);
     const enabled = [...rt.routerStatus.values()].filter((s) => s.status === 'enabled').length;
     this.log.info({ configVersion: rt.version, routers: enabled, disabled: rt.routerStatus.size - enabled, errors: rt.errors.length }, 'configuration applied');
     const waiters = this.applyWaiters;
@@ -355,9 +372,7 @@ export class PorticoServer {
     this.aggregator?.stop();
     await Promise.all(this.providers.map((p) => p.stop().catch(() => undefined)));
     const graces = Object.entries(this.config.entryPoints).map(([n, c]) => [n, parseDurationMs(c.transport?.lifeCycle?.graceTimeOut ?? 10)] as const);
-    await Promise.all(
-      graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]),
-    );
+    await Promise.all(graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]));
     this.runtime?.dispose();
     process.removeListener('SIGUSR1', this.reopenAccessLog);
     await Promise.all([

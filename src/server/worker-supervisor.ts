@@ -84,7 +84,8 @@ export function superviseWorkers(opts: SupervisorOptions): Promise<number> {
       } else if (m.type === 'portico:metrics-request') {
         aggregator.clusterMetrics().then(
           (text) => send(worker, { type: 'portico:metrics', id: m.id, text, contentType: aggregator.contentType }),
-          (err: Error) => send(worker, { type: 'portico:metrics', id: m.id, text: `# metrics aggregation failed: ${err.message}\n`, contentType: 'text/plain' }),
+          (err: Error) =>
+            send(worker, { type: 'portico:metrics', id: m.id, text: `# metrics aggregation failed: ${err.message}\n`, contentType: 'text/plain' }),
         );
       }
     });

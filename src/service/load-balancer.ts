@@ -106,13 +106,22 @@ export function buildLoadBalancer(
   const usable = (s: UpstreamServer) => s.healthy && s.downUntil <= Date.now();
   const healthy = (s: UpstreamServer) => s.healthy;
   const cookie = service.sticky?.cookie !== undefined ? (service.sticky.cookie ?? {}) : undefined;
-  const sticky = cookie ? new StickySessions(cookie, deps.serviceName, list.map((s, i) => ({ member: s, name: service.servers[i]!.url }))) : undefined;
+  const sticky = cookie
+    ? new StickySessions(
+        cookie,
+        deps.serviceName,
+        list.map((s, i) => ({ member: s, name: service.servers[i]!.url })),
+      )
+    : undefined;
   const health = service.healthCheck ? new ServiceHealth(true) : undefined;
   const healthChanged = (server: UpstreamServer | { url: URL }, ok: boolean) => {
     deps.onHealthChange?.(server.url.href, ok);
     health?.set(list.some(healthy));
   };
-  const passive = service.passiveHealthCheck !== undefined ? new PassiveHealth(service.passiveHealthCheck ?? {}, service.healthCheck !== undefined, (s) => healthChanged(s, false)) : undefined;
+  const passive =
+    service.passiveHealthCheck !== undefined
+      ? new PassiveHealth(service.passiveHealthCheck ?? {}, service.healthCheck !== undefined, (s) => healthChanged(s, false))
+      : undefined;
   // Base path of a server URL (`http://b:80/base`) is prefixed to the request path, as Traefik does.
   const serviceName = deps.serviceName;
   const handler: Handler = async (ex) => {
@@ -169,7 +178,9 @@ export function buildLoadBalancer(
   };
   let healthCheck: HealthChecker | undefined;
   if (service.healthCheck && list.length) {
-    const plain = new Agent({ connect: { rejectUnauthorized: !deps.transport?.options.insecureSkipVerify, ca: deps.upgradeTls?.ca, servername: deps.upgradeTls?.servername } });
+    const plain = new Agent({
+      connect: { rejectUnauthorized: !deps.transport?.options.insecureSkipVerify, ca: deps.upgradeTls?.ca, servername: deps.upgradeTls?.servername },
+    });
     healthCheck = new HealthChecker(service.healthCheck, list, plain, healthChanged);
   }
   return { handler, servers: list, healthCheck, health };

@@ -13,7 +13,12 @@ import type { StickyCookie } from '../dynamic/model.js';
 
 /** Traefik's default cookie name: `_` and 5 hex digits of SHA-1("_TRAEFIK_BACKEND_" + qualified service name). */
 export function defaultStickyCookieName(serviceName: string): string {
-  return ('_' + createHash('sha1').update('_TRAEFIK_BACKEND_' + serviceName).digest('hex')).slice(0, 6);
+  return (
+    '_' +
+    createHash('sha1')
+      .update('_TRAEFIK_BACKEND_' + serviceName)
+      .digest('hex')
+  ).slice(0, 6);
 }
 
 /** A configured name keeps only RFC 2616 token characters; others become `_` (as Traefik does). */

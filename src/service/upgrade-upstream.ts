@@ -33,7 +33,9 @@ export function tunnelUpstream(
     const key = randomBytes(16).toString('base64');
     headers['sec-websocket-key'] = key;
     headers['sec-websocket-version'] ??= '13';
-    expectedAccept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    expectedAccept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
   }
   headers.connection = 'Upgrade';
   headers.upgrade = protocolHeader;

@@ -29,7 +29,13 @@ export function buildWeightedService(
   const rr = new SmoothWeightedRoundRobin(children.map((c) => ({ value: c, weight: c.weight })));
   const up = (c: WeightedChild) => !checked || c.health === undefined || c.health.up;
   const cookie = config.sticky?.cookie !== undefined ? (config.sticky.cookie ?? {}) : undefined;
-  const sticky = cookie ? new StickySessions(cookie, serviceName, children.map((c) => ({ member: c, name: c.name }))) : undefined;
+  const sticky = cookie
+    ? new StickySessions(
+        cookie,
+        serviceName,
+        children.map((c) => ({ member: c, name: c.name })),
+      )
+    : undefined;
   const handler: Handler = (ex) => {
     let child = sticky?.stuck(ex, up);
     if (child === undefined) {

@@ -128,7 +128,10 @@ export class MemoryExchange extends ExchangeBase {
       scheme,
       facts: {
         method,
-        host: authority.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase(),
+        host: authority
+          .replace(/:\d+$/, '')
+          .replace(/^\[(.*)\]$/, '$1')
+          .toLowerCase(),
         path: q < 0 ? url : url.slice(0, q),
         query: q < 0 ? '' : url.slice(q + 1),
         headers: { ...requestHeaders },

@@ -103,7 +103,7 @@ function protocolNames(ext: Uint8Array): string[] {
   const listEnd = 2 + ((ext[0]! << 8) | ext[1]!);
   if (listEnd > ext.length) return [];
   const names: string[] = [];
-  for (let at = 2; at < listEnd; ) {
+  for (let at = 2; at < listEnd;) {
     const length = ext[at]!;
     if (length === 0 || at + 1 + length > listEnd) return [];
     names.push(Buffer.from(ext.subarray(at + 1, at + 1 + length)).toString('latin1'));

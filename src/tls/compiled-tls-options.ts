@@ -75,11 +75,7 @@ export interface CompiledTlsOptions {
 export const DEFAULT_ALPN = ['h2', 'http/1.1'];
 
 /** Translate; problems are returned as [field, message] so the caller can name the option set. */
-export function compileTlsOptions(
-  name: string,
-  options: TlsOptions,
-  baseDir: string,
-): { compiled?: CompiledTlsOptions; problems: Array<[string, string]> } {
+export function compileTlsOptions(name: string, options: TlsOptions, baseDir: string): { compiled?: CompiledTlsOptions; problems: Array<[string, string]> } {
   const problems: Array<[string, string]> = [];
   const ctx: SecureContextOptions = {};
   // Default minimum TLS 1.2, as Traefik.

@@ -81,7 +81,10 @@ export class TlsRuntime {
   }
 
   /** Per-option-set version and cipher limits, checked once the handshake is done. */
-  checkNegotiated(options: CompiledTlsOptions, socket: { getProtocol(): string | null; getCipher(): { standardName?: string; name: string } }): string | undefined {
+  checkNegotiated(
+    options: CompiledTlsOptions,
+    socket: { getProtocol(): string | null; getCipher(): { standardName?: string; name: string } },
+  ): string | undefined {
     const version = socket.getProtocol() as SecureVersion | null;
     const lo = (options.secureContext.minVersion ?? 'TLSv1.2') as SecureVersion;
     const hi = (options.secureContext.maxVersion ?? 'TLSv1.3') as SecureVersion;
@@ -111,7 +114,7 @@ export class TlsRuntime {
     if (options.clientCaPem) {
       const leaf = new X509Certificate(peer.raw!);
       const cas = splitPem(options.clientCaPem).map((p) => new X509Certificate(p));
-      if (!cas.some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey) || leaf.fingerprint256 === ca.fingerprint256))
+      if (!cas.some((ca) => (leaf.checkIssued(ca) && leaf.verify(ca.publicKey)) || leaf.fingerprint256 === ca.fingerprint256))
         return 'client certificate not issued by a CA of this TLS option';
     }
     return undefined;

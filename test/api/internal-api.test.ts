@@ -62,9 +62,19 @@ describe('internal entrypoint with api, ping and metrics; access log', () => {
   test('access log has one JSON line per exchange with Traefik field names', async () => {
     await curl([`https://127.0.0.1:${p.port('websecure')}/logged?x=1`, '-A', 'test-agent']);
     await new Promise((r) => setTimeout(r, 200));
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const entry = lines.find((l) => l.RequestPath === '/logged?x=1');
-    expect(entry).toMatchObject({ RequestMethod: 'GET', RequestProtocol: 'HTTP/2.0', DownstreamStatus: 200, RouterName: 'who@file', entryPointName: 'websecure', ClientHost: '127.0.0.1' });
+    expect(entry).toMatchObject({
+      RequestMethod: 'GET',
+      RequestProtocol: 'HTTP/2.0',
+      DownstreamStatus: 200,
+      RouterName: 'who@file',
+      entryPointName: 'websecure',
+      ClientHost: '127.0.0.1',
+    });
     expect(entry.Duration).toBeGreaterThan(0);
   });
 });

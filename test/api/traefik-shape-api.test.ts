@@ -68,7 +68,11 @@ http:
     p = await startPortico(
       {
         // edge adds a middleware that exists and one that does not: its routers serve with a warning.
-        entryPoints: { web: { address: '127.0.0.1:0' }, admin: { address: '127.0.0.1:0' }, edge: { address: '127.0.0.1:0', http: { middlewares: ['add-prefix', 'missing-mw'] } } },
+        entryPoints: {
+          web: { address: '127.0.0.1:0' },
+          admin: { address: '127.0.0.1:0' },
+          edge: { address: '127.0.0.1:0', http: { middlewares: ['add-prefix', 'missing-mw'] } },
+        },
         // The dashboard's router (test/api/dashboard.test.ts) would add one to every count here.
         api: { insecure: true, entryPoint: 'admin', dashboard: false },
         ping: { entryPoint: 'admin' },
@@ -99,7 +103,9 @@ http:
     const names = r.body.map((x: { name: string }) => x.name);
     // Sorted by name, internal routers included, as Traefik lists them.
     expect(names).toEqual([...names].sort());
-    expect(names).toEqual(expect.arrayContaining(['app@file', 'app-secure@file', 'broken@file', 'dash@file', 'edgy@file', 'api@internal', 'ping@internal', 'prometheus@internal']));
+    expect(names).toEqual(
+      expect.arrayContaining(['app@file', 'app-secure@file', 'broken@file', 'dash@file', 'edgy@file', 'api@internal', 'ping@internal', 'prometheus@internal']),
+    );
     const app = r.body.find((x: { name: string }) => x.name === 'app@file');
     expect(app).toEqual({
       rule: 'Host(`app.test`)',
@@ -164,7 +170,9 @@ http:
     });
     const list = (await get('/api/http/services')).body;
     const names = list.map((x: { name: string }) => x.name);
-    expect(names).toEqual(['api@internal', 'noop@internal', 'ping@internal', 'pool@file', 'prometheus@internal', 'unused@file'].filter((n) => names.includes(n)));
+    expect(names).toEqual(
+      ['api@internal', 'noop@internal', 'ping@internal', 'pool@file', 'prometheus@internal', 'unused@file'].filter((n) => names.includes(n)),
+    );
     expect(names).toEqual(expect.arrayContaining(['api@internal', 'pool@file', 'unused@file']));
     const api = list.find((x: { name: string }) => x.name === 'api@internal');
     expect(api).toEqual({ status: 'enabled', usedBy: ['api@internal', 'dash@file'], name: 'api@internal', provider: 'internal' });
@@ -180,7 +188,14 @@ http:
     const list = (await get('/api/http/middlewares')).body;
     expect(list.map((x: { name: string }) => x.name)).toEqual(['add-prefix@file', 'auth-headers@file', 'bad-allow@file']);
     // edgy uses it through its entrypoint.
-    expect(list[0]).toEqual({ addPrefix: { prefix: '/v1' }, status: 'enabled', usedBy: ['app@file', 'edgy@file'], name: 'add-prefix@file', provider: 'file', type: 'addprefix' });
+    expect(list[0]).toEqual({
+      addPrefix: { prefix: '/v1' },
+      status: 'enabled',
+      usedBy: ['app@file', 'edgy@file'],
+      name: 'add-prefix@file',
+      provider: 'file',
+      type: 'addprefix',
+    });
     const bad = (await get('/api/http/middlewares/bad-allow@file')).body;
     expect(bad.status).toBe('disabled');
     expect(bad.error.length).toBeGreaterThan(0);
@@ -189,7 +204,7 @@ http:
     expect((await get('/api/http/middlewares?status=enabled&search=auth')).body.map((x: { name: string }) => x.name)).toEqual(['auth-headers@file']);
   });
 
-  test('404 with Traefik\'s message for unknown names and paths; names may be percent-encoded', async () => {
+  test("404 with Traefik's message for unknown names and paths; names may be percent-encoded", async () => {
     expect(await get('/api/http/routers/nope@file')).toMatchObject({ status: 404, body: { message: 'router not found: nope@file' } });
     expect(await get('/api/http/services/nope@file')).toMatchObject({ status: 404, body: { message: 'service not found: nope@file' } });
     expect(await get('/api/http/middlewares/nope@file')).toMatchObject({ status: 404, body: { message: 'middleware not found: nope@file' } });
@@ -234,7 +249,14 @@ http:
   test('rawdata: routers, middlewares and services keyed by name, with serverStatus; version; errors', async () => {
     const raw = (await get('/api/rawdata')).body;
     expect(Object.keys(raw).sort()).toEqual(['middlewares', 'routers', 'services']);
-    expect(raw.routers['app@file']).toEqual({ rule: 'Host(`app.test`)', entryPoints: ['web'], middlewares: ['add-prefix@file'], service: 'pool@file', status: 'enabled', using: ['web'] });
+    expect(raw.routers['app@file']).toEqual({
+      rule: 'Host(`app.test`)',
+      entryPoints: ['web'],
+      middlewares: ['add-prefix@file'],
+      service: 'pool@file',
+      status: 'enabled',
+      using: ['web'],
+    });
     expect(raw.services['pool@file'].serverStatus).toEqual({ [backend.url]: 'UP', [downUrl]: 'DOWN' });
     expect(raw.middlewares['bad-allow@file'].status).toBe('disabled');
     const v = (await get('/api/version')).body;

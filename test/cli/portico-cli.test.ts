@@ -15,7 +15,9 @@ import { curl } from '../support/curl.js';
 const cli = resolve('dist/src/cli.js');
 const run = (args: string[]) =>
   new Promise<{ code: number; out: string }>((done) =>
-    execFile(process.execPath, [cli, ...args], { timeout: 20_000 }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })),
+    execFile(process.execPath, [cli, ...args], { timeout: 20_000 }, (err, stdout, stderr) =>
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    ),
   );
 const freePort = () =>
   new Promise<number>((ok) => {
@@ -34,7 +36,13 @@ describe('portico quickstart', () => {
   beforeAll(async () => {
     web = await freePort();
     secure = await freePort();
-    child = spawn(process.execPath, [cli, '--config', 'examples/quickstart/portico.yaml', `--entryPoints.web.address=127.0.0.1:${web}`, `--entryPoints.websecure.address=127.0.0.1:${secure}`]);
+    child = spawn(process.execPath, [
+      cli,
+      '--config',
+      'examples/quickstart/portico.yaml',
+      `--entryPoints.web.address=127.0.0.1:${web}`,
+      `--entryPoints.websecure.address=127.0.0.1:${secure}`,
+    ]);
     child.stdout!.on('data', (d) => (log += d));
     child.stderr!.on('data', (d) => (log += d));
     const end = Date.now() + 15_000;
@@ -61,14 +69,18 @@ describe('portico quickstart', () => {
   });
 
   test('nghttp speaks HTTP/2 to it', async () => {
-    const out = await new Promise<string>((ok) => execFile('nghttp', ['-nv', `https://localhost:${secure}/`], { timeout: 10_000 }, (_e, so, se) => ok(so + se)));
+    const out = await new Promise<string>((ok) =>
+      execFile('nghttp', ['-nv', `https://localhost:${secure}/`], { timeout: 10_000 }, (_e, so, se) => ok(so + se)),
+    );
     expect(out).toMatch(/recv HEADERS frame/);
     expect(out).toMatch(/:status: 200/);
   });
 
   test('the generated default certificate answers and its fingerprint is logged', async () => {
     const out = await new Promise<string>((ok) => {
-      const c = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'unknown.example'], { timeout: 8000 }, (_e, so, se) => ok(so + se));
+      const c = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'unknown.example'], { timeout: 8000 }, (_e, so, se) =>
+        ok(so + se),
+      );
       c.stdin!.end('Q\n');
     });
     expect(out).toMatch(/CN ?= ?PORTICO DEFAULT CERT/);

@@ -37,8 +37,16 @@ describe('static configuration', () => {
     const p = file('entryPoints:\n  websecure:\n    address: ":8443"\n    http: { tls: {} }\nlog: { level: info }\n');
     const cfg = loadStaticConfig({
       file: p,
-      env: { PORTICO_ENTRYPOINTS_WEBSECURE_ADDRESS: ':9443', PORTICO_LOG_LEVEL: 'warn', PORTICO_ENTRYPOINTS_WEBSECURE_HTTP3_ENABLED: 'true', PORTICO_ENTRYPOINTS_WEBSECURE_FORWARDEDHEADERS_TRUSTEDIPS: '10.0.0.0/8,192.168.0.0/16' },
-      flags: [['log.level', 'debug'], ['entryPoints.websecure.http3.advertisedPort', '443']],
+      env: {
+        PORTICO_ENTRYPOINTS_WEBSECURE_ADDRESS: ':9443',
+        PORTICO_LOG_LEVEL: 'warn',
+        PORTICO_ENTRYPOINTS_WEBSECURE_HTTP3_ENABLED: 'true',
+        PORTICO_ENTRYPOINTS_WEBSECURE_FORWARDEDHEADERS_TRUSTEDIPS: '10.0.0.0/8,192.168.0.0/16',
+      },
+      flags: [
+        ['log.level', 'debug'],
+        ['entryPoints.websecure.http3.advertisedPort', '443'],
+      ],
     });
     expect(cfg.entryPoints.websecure!.address).toBe(':9443');
     expect(cfg.entryPoints.websecure!.http3).toEqual({ enabled: true, advertisedPort: 443 });
@@ -47,14 +55,19 @@ describe('static configuration', () => {
   });
 
   test('an unknown flag is refused', () => {
-    expect(problems(() => loadStaticConfig({ document: {}, flags: [['entryPoints.web.adress', ':80']] }))[0]).toMatch(/unknown option "entryPoints.web.adress"/);
+    expect(problems(() => loadStaticConfig({ document: {}, flags: [['entryPoints.web.adress', ':80']] }))[0]).toMatch(
+      /unknown option "entryPoints.web.adress"/,
+    );
   });
 
   test('semantic checks: bad address, missing redirect target, bad trusted IPs, file provider paths', () => {
     const errs = problems(() =>
       loadStaticConfig({
         document: {
-          entryPoints: { web: { address: 'nonsense', http: { redirections: { entryPoint: { to: 'nowhere' } } } }, h3: { address: ':443', http3: { enabled: true }, proxyProtocol: { trustedIPs: ['10.0.0.0/33'] } } },
+          entryPoints: {
+            web: { address: 'nonsense', http: { redirections: { entryPoint: { to: 'nowhere' } } } },
+            h3: { address: ':443', http3: { enabled: true }, proxyProtocol: { trustedIPs: ['10.0.0.0/33'] } },
+          },
           providers: { file: { filename: 'a.yaml', directory: 'b' } },
         },
       }),

@@ -48,13 +48,21 @@ export function acceptedKeys(schema: Schema, path: string[] = []): AcceptedKey[]
     out.push({ path: [...path, key].join('.'), key, freeForm });
     out.push(...acceptedKeys(child, [...path, key]));
   }
-  if (schema.additionalProperties && typeof schema.additionalProperties === 'object') out.push(...acceptedKeys(schema.additionalProperties as Schema, [...path, '<name>']));
+  if (schema.additionalProperties && typeof schema.additionalProperties === 'object')
+    out.push(...acceptedKeys(schema.additionalProperties as Schema, [...path, '<name>']));
   if (schema.items) out.push(...acceptedKeys(schema.items, [...path, '[]']));
   for (const alt of [...(schema.oneOf ?? []), ...(schema.anyOf ?? [])]) out.push(...acceptedKeys(alt, path));
   return out;
 }
 
-const DECLARATIONS = new Set(['src/config/static-schema.ts', 'src/config/static-config.ts', 'src/dynamic/dynamic-schema.ts', 'src/dynamic/model.ts', 'src/dynamic/tcp-schema.ts', 'src/dynamic/tcp-model.ts']);
+const DECLARATIONS = new Set([
+  'src/config/static-schema.ts',
+  'src/config/static-config.ts',
+  'src/dynamic/dynamic-schema.ts',
+  'src/dynamic/model.ts',
+  'src/dynamic/tcp-schema.ts',
+  'src/dynamic/tcp-model.ts',
+]);
 
 /**
  * The code that can consume a key. For dynamic keys, providers are left out:
@@ -74,7 +82,10 @@ function consumerSources(kind: 'static' | 'dynamic'): string {
   };
   walk('src');
   // Comments say what code means to do, not what it does.
-  return texts.join('\n').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  return texts
+    .join('\n')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 }
 
 export function isRead(key: string, sources: string): boolean {
@@ -174,13 +185,27 @@ describe('every key the schemas accept has a consumer', () => {
     expect(isRead('x', 'const { y, x } = cfg;')).toBe(true);
     expect(isRead('x', 'const a = { x: 1 };')).toBe(false);
     const withFake = { type: 'object', properties: { ...(staticConfigSchema.properties as object), neverReadAnywhere: { type: 'string' } } } as Schema;
-    expect(acceptedKeys(withFake).filter((k) => !isRead(k.key, sources)).map((k) => k.path)).toContain('neverReadAnywhere');
+    expect(
+      acceptedKeys(withFake)
+        .filter((k) => !isRead(k.key, sources))
+        .map((k) => k.path),
+    ).toContain('neverReadAnywhere');
   });
 
   test('no key is accepted and dropped', () => {
     const { unread, unlistedFreeForm } = findings();
-    expect.soft(unread.filter((k) => !KNOWN_IGNORED[k]), 'accepted by a schema, read by no code: make it work or refuse it with a schema error naming it').toEqual([]);
-    expect.soft(Object.keys(KNOWN_IGNORED).filter((k) => !unread.includes(k)), 'no longer ignored: remove from KNOWN_IGNORED').toEqual([]);
+    expect
+      .soft(
+        unread.filter((k) => !KNOWN_IGNORED[k]),
+        'accepted by a schema, read by no code: make it work or refuse it with a schema error naming it',
+      )
+      .toEqual([]);
+    expect
+      .soft(
+        Object.keys(KNOWN_IGNORED).filter((k) => !unread.includes(k)),
+        'no longer ignored: remove from KNOWN_IGNORED',
+      )
+      .toEqual([]);
     expect(unlistedFreeForm, 'a free-form object accepts anything: check its content or refuse it').toEqual([]);
   });
 });

@@ -21,7 +21,13 @@ const problems = (doc: Record<string, unknown>): string[] => {
 describe('loaded configuration', () => {
   test('http3: {} turns HTTP/3 on; enabled: false keeps it off', () => {
     const cfg = loadStaticConfig({
-      document: { entryPoints: { a: { address: ':1', http: { tls: {} }, http3: {} }, b: { address: ':2', http: { tls: {} }, http3: { enabled: false, advertisedPort: 443 } }, c: { address: ':3' } } },
+      document: {
+        entryPoints: {
+          a: { address: ':1', http: { tls: {} }, http3: {} },
+          b: { address: ':2', http: { tls: {} }, http3: { enabled: false, advertisedPort: 443 } },
+          c: { address: ':3' },
+        },
+      },
     });
     expect(cfg.entryPoints.a!.http3?.enabled).toBe(true);
     expect(cfg.entryPoints.b!.http3?.enabled).toBe(false);

@@ -10,7 +10,19 @@ test('finds the line of nested keys, respecting indentation and a document offse
 });
 
 test('a key is looked for among the children of its parent, not anywhere below', () => {
-  const text = ['http:', '  routers:', '    r:', '      tls: { options: x }', 'tls:', '  stores:', '    default:', '      defaultCertificate: {}', '  certificates:', '    - certFile: a', '      keyFile: b'].join('\n');
+  const text = [
+    'http:',
+    '  routers:',
+    '    r:',
+    '      tls: { options: x }',
+    'tls:',
+    '  stores:',
+    '    default:',
+    '      defaultCertificate: {}',
+    '  certificates:',
+    '    - certFile: a',
+    '      keyFile: b',
+  ].join('\n');
   const at = yamlLineLocator(text);
   expect(at(['tls', 'stores', 'default', 'defaultCertificate'])).toBe(8);
   expect(at(['http', 'routers', 'r', 'tls', 'options'])).toBe(4);

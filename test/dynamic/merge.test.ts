@@ -21,7 +21,11 @@ describe('merging provider snapshots', () => {
       }),
     ]);
     expect(Object.keys(m.config.http.routers).sort()).toEqual(['api@file', 'api@kubernetescrd']);
-    expect(m.config.http.routers['api@file']).toMatchObject({ service: 'api@file', middlewares: ['auth@file', 'strip@kubernetescrd'], tls: { options: 'modern@file' } });
+    expect(m.config.http.routers['api@file']).toMatchObject({
+      service: 'api@file',
+      middlewares: ['auth@file', 'strip@kubernetescrd'],
+      tls: { options: 'modern@file' },
+    });
     expect(m.config.http.routers['api@kubernetescrd']!.service).toBe('whoami@internal');
     expect(m.config.http.services['api@file']!.loadBalancer!.serversTransport).toBe('mtls@file');
     expect(m.config.http.middlewares['auth@file']!.chain).toEqual({ middlewares: ['a@file', 'b@other'] });

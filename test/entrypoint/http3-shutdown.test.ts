@@ -26,7 +26,11 @@ afterAll(async () => {
 describe.each(['quiche', 'portico'])('HTTP/3 shutdown over %s', (quic) => {
   test('a 300 ms request in flight finishes, and shutdown takes about that long, not the 5 s graceTimeOut', async () => {
     const p = await startPortico(
-      { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, quic }, transport: { lifeCycle: { graceTimeOut: '5s' } } } } },
+      {
+        entryPoints: {
+          websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, quic }, transport: { lifeCycle: { graceTimeOut: '5s' } } },
+        },
+      },
       {
         'routes.yaml': `
 http:
@@ -41,8 +45,11 @@ http:
     const port = p.port('websecure');
     const dir = mkdtempSync(join(tmpdir(), 'portico-h3-shutdown-'));
     const request = new Promise<{ code: number; out: string }>((resolve) =>
-      execFile('gtlsclient', ['-q', '--timeout=10s', `--download=${dir}`, '127.0.0.1', String(port), `https://localhost:${port}/slow?ms=300`], { timeout: 20_000 }, (err, stdout, stderr) =>
-        resolve({ code: err ? 1 : 0, out: stdout + stderr }),
+      execFile(
+        'gtlsclient',
+        ['-q', '--timeout=10s', `--download=${dir}`, '127.0.0.1', String(port), `https://localhost:${port}/slow?ms=300`],
+        { timeout: 20_000 },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr }),
       ),
     );
     // Wait until the request reached the backend, then shut down while it is in flight.

@@ -21,7 +21,6 @@ afterAll(async () => {
   await backend?.close();
 });
 
-
 async function shedCount(portico: Harness, entrypoint: string, reason: string): Promise<number> {
   const text = await portico.server.metrics.registry.metrics();
   const m = new RegExp(`^portico_entrypoint_shed_total\\{entrypoint="${entrypoint}",reason="${reason}"\\} (\\d+)`, 'm').exec(text);
@@ -30,7 +29,12 @@ async function shedCount(portico: Harness, entrypoint: string, reason: string): 
 
 test('over maxActiveRequests: h1 gets 503 with connection: close, h2 REFUSED_STREAM; both counted; served again after', async () => {
   const portico = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { overload: { maxActiveRequests: 3 } } }, web: { address: '127.0.0.1:0', transport: { overload: { maxActiveRequests: 3 } } } } },
+    {
+      entryPoints: {
+        websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { overload: { maxActiveRequests: 3 } } },
+        web: { address: '127.0.0.1:0', transport: { overload: { maxActiveRequests: 3 } } },
+      },
+    },
     appRouteTo(backend.url),
   );
   try {
@@ -93,7 +97,10 @@ test('over maxConnections: the next connection is closed at accept and counted; 
 
 test('above the memory threshold new connections are closed at accept and counted (memory)', async () => {
   // 1 MiB of RSS: always above, so everything is shed.
-  const portico = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0', transport: { overload: { maxRssMiB: 1 } } }, websecure: { address: '127.0.0.1:0', http: { tls: {} } } } }, appRouteTo(backend.url));
+  const portico = await startPortico(
+    { entryPoints: { web: { address: '127.0.0.1:0', transport: { overload: { maxRssMiB: 1 } } }, websecure: { address: '127.0.0.1:0', http: { tls: {} } } } },
+    appRouteTo(backend.url),
+  );
   try {
     expect(await normalGet(portico.port('web'))).toHaveProperty('error');
     expect(await shedCount(portico, 'web', 'memory')).toBeGreaterThanOrEqual(1);

@@ -4,7 +4,12 @@ import { buildRequestFacts, hostFromAuthority } from '../../src/entrypoint/reque
 describe('buildRequestFacts', () => {
   test('origin-form: host from the Host/:authority value, path normalised', () => {
     const r = buildRequestFacts('GET', 'App.Test:8443', '/a/../b?x=1', {}, '127.0.0.1');
-    expect(r).toMatchObject({ ok: true, authority: 'App.Test:8443', upstreamUrl: '/b?x=1', facts: { host: 'app.test', path: '/b', query: 'x=1', clientIp: '127.0.0.1' } });
+    expect(r).toMatchObject({
+      ok: true,
+      authority: 'App.Test:8443',
+      upstreamUrl: '/b?x=1',
+      facts: { host: 'app.test', path: '/b', query: 'x=1', clientIp: '127.0.0.1' },
+    });
   });
 
   test('absolute-form where the protocol allows it (HTTP/1.1): its authority replaces Host', () => {

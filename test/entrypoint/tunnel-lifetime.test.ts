@@ -21,7 +21,9 @@ beforeAll(async () => {
   const wsPort = (wss.address() as AddressInfo).port;
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '1s', idleTimeout: '2s' } } } } },
-    { 'ws.yaml': `http:\n  routers:\n    ws:\n      rule: PathPrefix(\`/ws\`)\n      service: ws\n  services:\n    ws:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${wsPort}" }]\n` },
+    {
+      'ws.yaml': `http:\n  routers:\n    ws:\n      rule: PathPrefix(\`/ws\`)\n      service: ws\n  services:\n    ws:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:${wsPort}" }]\n`,
+    },
   );
 });
 afterAll(async () => {
@@ -51,7 +53,10 @@ test('an HTTP/2 extended CONNECT WebSocket quiet for longer than idleTimeout sti
   const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
   session.on('error', () => undefined);
   await new Promise((resolve) => session.once('remoteSettings', resolve));
-  const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws', ':scheme': 'https', ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+  const stream = session.request(
+    { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws', ':scheme': 'https', ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' },
+    { endStream: false },
+  );
   stream.on('error', () => undefined);
   expect(await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))))).toBe(200);
   await sleep(QUIET_MS);

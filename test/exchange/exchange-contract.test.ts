@@ -23,10 +23,20 @@ class BaseWithMemorySink extends ExchangeBase {
 
 function realExchange(method = 'GET'): Exchange & { sink: MemorySink } {
   return new BaseWithMemorySink({
-    protocol: 'HTTP/1.1', entryPoint: 'web', scheme: 'http',
+    protocol: 'HTTP/1.1',
+    entryPoint: 'web',
+    scheme: 'http',
     facts: { method, host: 'example.test', path: '/', query: '', headers: {}, clientIp: '127.0.0.1' },
-    remoteAddress: '127.0.0.1', remotePort: 1, localPort: 80, tls: undefined,
-    body: Readable.from([]), hasBody: false, method, url: '/', authority: 'example.test', requestHeaders: {},
+    remoteAddress: '127.0.0.1',
+    remotePort: 1,
+    localPort: 80,
+    tls: undefined,
+    body: Readable.from([]),
+    hasBody: false,
+    method,
+    url: '/',
+    authority: 'example.test',
+    requestHeaders: {},
   });
 }
 
@@ -39,8 +49,14 @@ describe.each(kinds)('Exchange contract: %s', (_name, make) => {
   test('hooks run once, last registered first, and may edit the head; statusCode is set', () => {
     const ex = make();
     const order: string[] = [];
-    ex.onResponseHeaders((_s, h) => { order.push('outer'); h['x-outer'] = String(h['x-inner']); });
-    ex.onResponseHeaders((_s, h) => { order.push('inner'); h['x-inner'] = 'set'; });
+    ex.onResponseHeaders((_s, h) => {
+      order.push('outer');
+      h['x-outer'] = String(h['x-inner']);
+    });
+    ex.onResponseHeaders((_s, h) => {
+      order.push('inner');
+      h['x-inner'] = 'set';
+    });
     expect(ex.statusCode).toBeUndefined();
     ex.writeHead(201, {}).end();
     expect(order).toEqual(['inner', 'outer']);
@@ -67,8 +83,15 @@ describe.each(kinds)('Exchange contract: %s', (_name, make) => {
   test('interceptors wrap the response once each, innermost (last registered) first; respond goes through them', () => {
     const ex = make();
     const order: string[] = [];
-    ex.interceptResponse((s, h, open) => { order.push('outer'); h['x-outer'] = '1'; return open(s, h); });
-    ex.interceptResponse((s, h, open) => { order.push('inner'); return open(s + 1, h); });
+    ex.interceptResponse((s, h, open) => {
+      order.push('outer');
+      h['x-outer'] = '1';
+      return open(s, h);
+    });
+    ex.interceptResponse((s, h, open) => {
+      order.push('inner');
+      return open(s + 1, h);
+    });
     ex.respond(200, {}, 'x');
     expect(order).toEqual(['inner', 'outer']);
     expect(ex.statusCode).toBe(201);
@@ -81,7 +104,10 @@ describe.each(kinds)('Exchange contract: %s', (_name, make) => {
   test('an interceptor may hold the head and open it later (as buffering does)', () => {
     const ex = make();
     let open: ((s: number, h: HeaderMap) => ResponseSink) | undefined;
-    ex.interceptResponse((_s, _h, o) => { open = o; return new MemorySink(); });
+    ex.interceptResponse((_s, _h, o) => {
+      open = o;
+      return new MemorySink();
+    });
     ex.writeHead(200, { 'x-a': '1' });
     expect(ex.statusCode).toBeUndefined();
     open!(200, { 'x-a': '1', 'content-length': '0' }).end();

@@ -20,7 +20,6 @@ afterAll(async () => {
   await backend?.close();
 });
 
-
 function get(agent: http.Agent, port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
@@ -33,7 +32,10 @@ function get(agent: http.Agent, port: number, path: string): Promise<number> {
 }
 
 test('h1: stop returns soon after the last in-flight request, which completes', async () => {
-  const portico: Harness = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0', transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, appRouteTo(backend.url));
+  const portico: Harness = await startPortico(
+    { entryPoints: { web: { address: '127.0.0.1:0', transport: { lifeCycle: { graceTimeOut: '5s' } } } } },
+    appRouteTo(backend.url),
+  );
   const port = portico.port('web');
   const idleAgent = new http.Agent({ keepAlive: true });
   const busyAgent = new http.Agent({ keepAlive: true });
@@ -55,7 +57,10 @@ test('h1: stop returns soon after the last in-flight request, which completes', 
 });
 
 test('h2: stop returns soon after the last in-flight stream, which completes', async () => {
-  const portico: Harness = await startPortico({ entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { lifeCycle: { graceTimeOut: '5s' } } } } }, appRouteTo(backend.url));
+  const portico: Harness = await startPortico(
+    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { lifeCycle: { graceTimeOut: '5s' } } } } },
+    appRouteTo(backend.url),
+  );
   const port = portico.port('websecure');
   const idle = http2.connect(`https://127.0.0.1:${port}`, { servername: 'app.test', rejectUnauthorized: false });
   const busy = http2.connect(`https://127.0.0.1:${port}`, { servername: 'app.test', rejectUnauthorized: false });

@@ -25,7 +25,13 @@ beforeAll(async () => {
   quiche = loaded.quiche;
 });
 
-const request = (path: string, method = 'GET') => headersFrame([[':method', method], [':scheme', 'https'], [':authority', 'app.test'], [':path', path]]);
+const request = (path: string, method = 'GET') =>
+  headersFrame([
+    [':method', method],
+    [':scheme', 'https'],
+    [':authority', 'app.test'],
+    [':path', path],
+  ]);
 
 describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
   let portico: Harness;
@@ -55,7 +61,11 @@ describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
   });
 
   const timeouts = async (phase: string) =>
-    Number(new RegExp(`portico_entrypoint_timeouts_total\\{entrypoint="websecure",phase="${phase}"\\} (\\d+)`).exec(await portico.server.metrics.registry.metrics())?.[1] ?? 0);
+    Number(
+      new RegExp(`portico_entrypoint_timeouts_total\\{entrypoint="websecure",phase="${phase}"\\} (\\d+)`).exec(
+        await portico.server.metrics.registry.metrics(),
+      )?.[1] ?? 0,
+    );
 
   async function waitForReset(client: QuicheClient, id: number, ms: number): Promise<number | undefined> {
     const end = performance.now() + ms;
@@ -64,7 +74,14 @@ describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
   }
 
   test('past writeTimeout, a stalled reader and a stalled request body are each cut and counted; the connection goes on', async () => {
-    const client = await QuicheClient.connect(quiche, { host: '127.0.0.1', port, serverName: 'app.test', alpn: ['h3'], streamWindow: 64 * 1024, handshakeTimeoutMs: 5000 });
+    const client = await QuicheClient.connect(quiche, {
+      host: '127.0.0.1',
+      port,
+      serverName: 'app.test',
+      alpn: ['h3'],
+      streamWindow: 64 * 1024,
+      handshakeTimeoutMs: 5000,
+    });
     try {
       const started = performance.now();
       // A response that would take 10 s: cut by writeTimeout (4 s).
@@ -76,7 +93,20 @@ describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
       client.write(unread, request('/bytes?n=4194304'), true);
       // A POST whose body stops after its first bytes: cut by readTimeout.
       const upload = client.openBidiStream();
-      client.write(upload, Buffer.concat([headersFrame([[':method', 'POST'], [':scheme', 'https'], [':authority', 'app.test'], [':path', '/upload'], ['content-length', '1000']]), dataFrame('first bytes')]), false);
+      client.write(
+        upload,
+        Buffer.concat([
+          headersFrame([
+            [':method', 'POST'],
+            [':scheme', 'https'],
+            [':authority', 'app.test'],
+            [':path', '/upload'],
+            ['content-length', '1000'],
+          ]),
+          dataFrame('first bytes'),
+        ]),
+        false,
+      );
 
       expect(await waitForReset(client, upload, 4_000)).toBe(H3_REQUEST_CANCELLED);
       expect(await waitForReset(client, unread, 4_000)).toBe(H3_REQUEST_CANCELLED);

@@ -68,7 +68,16 @@ describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
         for (let i = 0; i < STREAMS_PER_ROUND; i++) {
           const id = attacker.openBidiStream();
           try {
-            attacker.write(id, headersFrame([[':method', 'GET'], [':scheme', 'https'], [':authority', 'localhost'], [':path', `/reset-${round}-${i}`]]), true);
+            attacker.write(
+              id,
+              headersFrame([
+                [':method', 'GET'],
+                [':scheme', 'https'],
+                [':authority', 'localhost'],
+                [':path', `/reset-${round}-${i}`],
+              ]),
+              true,
+            );
           } catch {
             break; // out of stream credit this round: the next round gets more once the server retires the reset ones
           }
@@ -92,7 +101,9 @@ describe.each(['quiche', 'portico'])('HTTP/3 on %s', (transport) => {
       await attacker.close().catch(() => undefined);
     }
     // Every pooled connection is free again: POOL requests at once all complete, over each protocol.
-    const after = await Promise.all(Array.from({ length: POOL }, (_, i) => (i % 3 === 0 ? h3Ok(port, `/after-${i}`) : (i % 3 === 1 ? timedGetH1 : timedGetH2)(port, `/after-${i}`, 6_000))));
+    const after = await Promise.all(
+      Array.from({ length: POOL }, (_, i) => (i % 3 === 0 ? h3Ok(port, `/after-${i}`) : (i % 3 === 1 ? timedGetH1 : timedGetH2)(port, `/after-${i}`, 6_000))),
+    );
     expect(after).toEqual(Array(POOL).fill(ok));
     expect(await waitFor(() => backend.inFlight === 0, 5_000)).toBe(true);
   }, 40_000);

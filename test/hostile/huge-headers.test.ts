@@ -50,7 +50,10 @@ for (const [name, fields] of Object.entries(h2Lists))
       c.write(Buffer.concat([clientOpening(), ...frames]));
       for (let i = 0; i < 30 && !c.isClosed() && !parseFrames(c.received()).some((f) => f.streamId === 1 || f.type === FrameType.GOAWAY); i++) await sleep(100);
       const got = parseFrames(c.received());
-      const refused = c.isClosed() || got.some((f) => f.type === FrameType.GOAWAY || (f.streamId === 1 && f.type === FrameType.RST_STREAM)) || got.some((f) => f.streamId === 1 && f.type === FrameType.HEADERS);
+      const refused =
+        c.isClosed() ||
+        got.some((f) => f.type === FrameType.GOAWAY || (f.streamId === 1 && f.type === FrameType.RST_STREAM)) ||
+        got.some((f) => f.streamId === 1 && f.type === FrameType.HEADERS);
       expect(refused).toBe(true);
       expect(target.backend.requests).toBe(before);
     } finally {

@@ -11,7 +11,8 @@ import { clientOpening, headerBlock, headersFrame, normalH2Get, requestFields, r
 
 const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} } } });
 
-const gauge = async (name: string) => Number(new RegExp(`^${name}\\{entrypoint="websecure"\\} (\\d+)`, 'm').exec(await target.portico.server.metrics.registry.metrics())?.[1] ?? NaN);
+const gauge = async (name: string) =>
+  Number(new RegExp(`^${name}\\{entrypoint="websecure"\\} (\\d+)`, 'm').exec(await target.portico.server.metrics.registry.metrics())?.[1] ?? NaN);
 
 test('20,000 HEADERS+RST_STREAM on an unrouted path over 4 connections: normal clients served, nothing left in progress', async () => {
   const port = target.portico.port('websecure');

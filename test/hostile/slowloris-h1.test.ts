@@ -12,7 +12,9 @@ import { normalGet, normalGetEventually, openRawConnection, sleep, type RawConne
 
 const MAX_CONNECTIONS = 20;
 const READ_TIMEOUT_MS = 2000;
-const target = usePorticoBeforeBackend({ web: { address: '127.0.0.1:0', transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: MAX_CONNECTIONS } } });
+const target = usePorticoBeforeBackend({
+  web: { address: '127.0.0.1:0', transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: MAX_CONNECTIONS } },
+});
 
 test('trickled request heads are cut at readTimeout and a normal client is served again', async () => {
   const port = target.portico.port('web');

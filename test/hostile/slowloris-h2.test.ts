@@ -12,7 +12,9 @@ import { openRawConnection, sleep, within, type RawConnection } from '../support
 import { clientOpening, continuationFrame, Flag, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/h2-frames.js';
 
 const READ_TIMEOUT_MS = 2000;
-const target = usePorticoBeforeBackend({ websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: 40 } } });
+const target = usePorticoBeforeBackend({
+  websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '2s' }, maxConnections: 40 } },
+});
 
 async function openAttackers(port: number, n: number): Promise<RawConnection[]> {
   const conns = await Promise.all(Array.from({ length: n }, () => openRawConnection(port, '127.0.0.1', ['h2'])));

@@ -16,9 +16,14 @@ import { startPortico, type Harness } from '../support/portico-harness.js';
 import { generatedDefaultCertificate } from '../../src/tls/generated-default-certificate.js';
 
 /** Retries sent by the entrypoint's QUIC listener (the server's private map of HTTP/3 listeners). */
-const retriesSent = (p: Harness) => (p.server as unknown as { h3: Map<string, { counters: { retriesSent: number } }> }).h3.get('websecure')!.counters.retriesSent;
+const retriesSent = (p: Harness) =>
+  (p.server as unknown as { h3: Map<string, { counters: { retriesSent: number } }> }).h3.get('websecure')!.counters.retriesSent;
 
-for (const [quic, retry] of [['quiche', undefined], ['portico', undefined], ['portico', 'always']] as const) {
+for (const [quic, retry] of [
+  ['quiche', undefined],
+  ['portico', undefined],
+  ['portico', 'always'],
+] as const) {
   describe(`Chromium over ${quic}${retry ? `, http3.retry: ${retry}` : ''}`, () => {
     let p: Harness;
     let site: http.Server;

@@ -35,7 +35,10 @@ async function fetchH3(path: string, extra: string[] = []): Promise<{ body: Buff
 
 /** The records of one JSON-SEQ qlog file (RFC 7464: each record is 0x1E, JSON, newline). */
 function qlogRecords(file: string): Array<{ name?: string; time?: number; data?: any; qlog_format?: string }> {
-  return readFileSync(join(qlogDir, file), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r));
+  return readFileSync(join(qlogDir, file), 'utf8')
+    .split('\x1e')
+    .filter(Boolean)
+    .map((r) => JSON.parse(r));
 }
 
 beforeAll(async () => {

@@ -38,7 +38,12 @@ async function run(target: number, paths: string[], extra: string[], timeoutMs =
 
 /** The records of every qlog file written so far. */
 function qlogs(): Array<Array<{ name?: string; data?: any }>> {
-  return readdirSync(qlogDir).map((f) => readFileSync(join(qlogDir, f), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r)));
+  return readdirSync(qlogDir).map((f) =>
+    readFileSync(join(qlogDir, f), 'utf8')
+      .split('\x1e')
+      .filter(Boolean)
+      .map((r) => JSON.parse(r)),
+  );
 }
 
 const remoteAddr = (whoami: Buffer | undefined) => /RemoteAddr: (\S+)/.exec(whoami?.toString() ?? '')?.[1];
@@ -91,10 +96,13 @@ describe.each(['portico', 'quiche'])('%s follows the client to a new address', (
     const after = remoteAddr(r.files.get('after'));
     expect(before, tail(r)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(after, tail(r)).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(after, 'the request after the migration carries the client\'s new port').not.toBe(before);
+    expect(after, "the request after the migration carries the client's new port").not.toBe(before);
     expect(r.code, tail(r)).toBe(0);
     // The access log agrees with whoami: the last request's ClientPort is the new one.
-    const lines = readFileSync(accessLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(accessLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const logged = lines.filter((l) => l.RequestPath === '/after').at(-1);
     expect(`${logged.ClientHost}:${logged.ClientPort}`).toBe(after);
   }, 90_000);
@@ -110,7 +118,7 @@ describe.each(['portico', 'quiche'])('%s follows the client to a new address', (
     expect(r.code, tail(r)).toBe(0);
   }, 90_000);
 
-  test('a NAT that changes the client\'s IP mid-download: the download completes and X-Forwarded-For at the backend shows the new IP', async () => {
+  test("a NAT that changes the client's IP mid-download: the download completes and X-Forwarded-For at the backend shows the new IP", async () => {
     const relay = new UdpAddressSwitcher(port, 1024 * 1024);
     await relay.start();
     try {
@@ -123,7 +131,9 @@ describe.each(['portico', 'quiche'])('%s follows the client to a new address', (
       expect(after.headers?.['x-forwarded-for'], tail(r)).toBe('127.0.0.3');
       expect(r.code, tail(r)).toBe(0);
       // The server's qlog: it moved to the relay's new address (after validating it).
-      const moved = qlogs().flat().filter((e) => e.name === 'connectivity:connection_migrated' && (e.data?.new?.ip ?? e.data?.new?.host) === '127.0.0.3');
+      const moved = qlogs()
+        .flat()
+        .filter((e) => e.name === 'connectivity:connection_migrated' && (e.data?.new?.ip ?? e.data?.new?.host) === '127.0.0.3');
       expect(moved.length).toBe(1);
       expect(moved[0]!.data.new.port).toBe(relay.newAddress.port);
     } finally {

@@ -20,7 +20,12 @@ async function newConnectionQlogs<T>(run: () => Promise<T>): Promise<{ result: T
   const before = new Set(existsSync(qlogDir) ? readdirSync(qlogDir) : []);
   const result = await run();
   const files = readdirSync(qlogDir).filter((f) => !before.has(f));
-  const records = files.map((f) => readFileSync(join(qlogDir, f), 'utf8').split('\x1e').filter(Boolean).map((r) => JSON.parse(r)));
+  const records = files.map((f) =>
+    readFileSync(join(qlogDir, f), 'utf8')
+      .split('\x1e')
+      .filter(Boolean)
+      .map((r) => JSON.parse(r)),
+  );
   return { result, records };
 }
 
@@ -117,7 +122,9 @@ describe('HTTP/3 over our QUIC stack with gtlsclient (ngtcp2)', () => {
 
   test('60 connections at once, 10 streams each', async () => {
     const runs = await Promise.all(
-      Array.from({ length: 60 }, () => gtlsclient(['-q', '-n', '10', '127.0.0.1', String(ours.port), `https://localhost:${ours.port}/many`], { idleTimeout: '10s', timeoutMs: 90_000 })),
+      Array.from({ length: 60 }, () =>
+        gtlsclient(['-q', '-n', '10', '127.0.0.1', String(ours.port), `https://localhost:${ours.port}/many`], { idleTimeout: '10s', timeoutMs: 90_000 }),
+      ),
     );
     const failed = runs.filter((r) => r.code !== 0);
     expect(failed.length, failed[0]?.out.slice(-2000)).toBe(0);

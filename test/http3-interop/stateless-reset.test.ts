@@ -83,7 +83,9 @@ describe('QUIC stateless reset', () => {
     const tpToken = /remote transport_parameters stateless_reset_token=0x([0-9a-f]{32})/.exec(r.out)?.[1];
     expect(scid).toBeDefined();
     expect(tpToken).toBe(resets.token(Buffer.from(scid!, 'hex')).toString('hex'));
-    const issued = [...r.out.matchAll(/frm rx \d+ 1RTT NEW_CONNECTION_ID\(0x18\) seq=\d+ cid=0x([0-9a-f]+) retire_prior_to=\d+ stateless_reset_token=0x([0-9a-f]{32})/g)];
+    const issued = [
+      ...r.out.matchAll(/frm rx \d+ 1RTT NEW_CONNECTION_ID\(0x18\) seq=\d+ cid=0x([0-9a-f]+) retire_prior_to=\d+ stateless_reset_token=0x([0-9a-f]{32})/g),
+    ];
     expect(issued.length).toBeGreaterThanOrEqual(3);
     for (const [, cid, token] of issued) expect(token).toBe(resets.token(Buffer.from(cid!, 'hex')).toString('hex'));
     // The reset the client received carried the token of the connection ID it was using.

@@ -25,7 +25,16 @@ beforeAll(async () => {
 afterAll(() => p?.stop());
 
 const run = (cmd: string, args: string[], timeout = 30_000) =>
-  new Promise<string>((resolve) => execFile(cmd, args, { timeout, maxBuffer: 32 * 1024 * 1024 }, (_e, so, se) => resolve((so + se).split('\n').filter((l) => !/Running as user/.test(l)).join('\n'))));
+  new Promise<string>((resolve) =>
+    execFile(cmd, args, { timeout, maxBuffer: 32 * 1024 * 1024 }, (_e, so, se) =>
+      resolve(
+        (so + se)
+          .split('\n')
+          .filter((l) => !/Running as user/.test(l))
+          .join('\n'),
+      ),
+    ),
+  );
 
 test('tshark decrypts a captured HTTP/3 exchange with the key log', async () => {
   const port = p.port('websecure');

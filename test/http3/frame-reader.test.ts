@@ -75,7 +75,7 @@ describe('FrameReader', () => {
     expect(isReservedType(0x21)).toBe(true);
     expect(isReservedType(0x40)).toBe(true);
     expect(isReservedType(0x22)).toBe(false);
-    expect(isReservedType((1n << 62n) - 1n - ((1n << 62n) - 1n - 0x21n) % 0x1fn)).toBe(true);
+    expect(isReservedType((1n << 62n) - 1n - (((1n << 62n) - 1n - 0x21n) % 0x1fn))).toBe(true);
   });
 
   it('encodes GOAWAY with a varint id', () => {
@@ -86,10 +86,9 @@ describe('FrameReader', () => {
 
 describe('SETTINGS', () => {
   it('round-trips known settings and ignores grease', () => {
-    const frame = encodeSettingsFrame(
-      { qpackMaxTableCapacity: 4096, qpackBlockedStreams: 16, maxFieldSectionSize: 65536, enableConnectProtocol: true },
-      [[0x1f * 3 + 0x21, 7]],
-    );
+    const frame = encodeSettingsFrame({ qpackMaxTableCapacity: 4096, qpackBlockedStreams: 16, maxFieldSectionSize: 65536, enableConnectProtocol: true }, [
+      [0x1f * 3 + 0x21, 7],
+    ]);
     const r = new FrameReader();
     r.push(frame);
     const f = r.next()!;

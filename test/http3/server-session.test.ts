@@ -5,16 +5,7 @@ import { encodeSetCapacity, encodeInsertWithLiteralName, encodeInsertWithNameRef
 import { Http3ServerSession, type Http3ServerOptions } from '../../src/http3/server-session.js';
 import { parseSettings } from '../../src/http3/settings.js';
 import { encodeVarint } from '../../src/quic/varint.js';
-import {
-  GET,
-  InMemoryTransport,
-  clientControlStream,
-  dataFrame,
-  encodeFrame,
-  headersFrame,
-  parseResponse,
-  recordEvents,
-} from './in-memory-peer.js';
+import { GET, InMemoryTransport, clientControlStream, dataFrame, encodeFrame, headersFrame, parseResponse, recordEvents } from './in-memory-peer.js';
 
 function setup(options: Http3ServerOptions = {}) {
   const transport = new InMemoryTransport();
@@ -62,11 +53,22 @@ describe('Http3ServerSession requests', () => {
         ['x-trace', 'abc'],
       ],
     });
-    expect(events.log).toEqual([['request', 0], ['end', 0, undefined]]);
-    session.sendHeaders(0, 200, [['content-type', 'text/plain'], ['connection', 'close']]);
+    expect(events.log).toEqual([
+      ['request', 0],
+      ['end', 0, undefined],
+    ]);
+    session.sendHeaders(0, 200, [
+      ['content-type', 'text/plain'],
+      ['connection', 'close'],
+    ]);
     session.sendData(0, Buffer.from('hi'), true);
     const res = parseResponse(transport.bytes(0));
-    expect(res.headers).toEqual([[[':status', '200'], ['content-type', 'text/plain']]]);
+    expect(res.headers).toEqual([
+      [
+        [':status', '200'],
+        ['content-type', 'text/plain'],
+      ],
+    ]);
     expect(res.body.toString()).toBe('hi');
     expect(transport.finished.has(0)).toBe(true);
     expect(session.activeRequestCount).toBe(0);
@@ -76,7 +78,14 @@ describe('Http3ServerSession requests', () => {
     const { transport, events, session } = setup();
     const body = Buffer.alloc(5000, 0x62);
     const wire = Buffer.concat([
-      headersFrame([[':method', 'POST'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/up'], ['content-length', '5000'], ['te', 'trailers']]),
+      headersFrame([
+        [':method', 'POST'],
+        [':scheme', 'https'],
+        [':authority', 'a.example'],
+        [':path', '/up'],
+        ['content-length', '5000'],
+        ['te', 'trailers'],
+      ]),
       dataFrame(body.subarray(0, 1000)),
       encodeFrame(0x21, Buffer.alloc(3)), // grease frame between DATA frames
       dataFrame(body.subarray(1000)),
@@ -97,19 +106,43 @@ describe('Http3ServerSession requests', () => {
 
   it('refuses extended CONNECT unless it is enabled', () => {
     const { transport, session } = setup();
-    session.onStreamData(0, headersFrame([[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':authority', 'ws.example'], [':path', '/chat']]), false);
+    session.onStreamData(
+      0,
+      headersFrame([
+        [':method', 'CONNECT'],
+        [':protocol', 'websocket'],
+        [':scheme', 'https'],
+        [':authority', 'ws.example'],
+        [':path', '/chat'],
+      ]),
+      false,
+    );
     expect(transport.resets).toEqual([[0, E.H3_MESSAGE_ERROR]]);
   });
 
   it('accepts classic and extended CONNECT', () => {
     const { events, session } = setup({ enableConnectProtocol: true });
-    session.onStreamData(0, headersFrame([[':method', 'CONNECT'], [':authority', 'db.internal:5432']]), false);
+    session.onStreamData(
+      0,
+      headersFrame([
+        [':method', 'CONNECT'],
+        [':authority', 'db.internal:5432'],
+      ]),
+      false,
+    );
     expect(events.requests.get(0)).toEqual({ method: 'CONNECT', authority: 'db.internal:5432', headers: [] });
     session.onStreamData(0, dataFrame('tunnel bytes'), false);
     expect(events.bodies.get(0)!.toString()).toBe('tunnel bytes');
     session.onStreamData(
       4,
-      headersFrame([[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':authority', 'ws.example'], [':path', '/chat'], ['sec-websocket-version', '13']]),
+      headersFrame([
+        [':method', 'CONNECT'],
+        [':protocol', 'websocket'],
+        [':scheme', 'https'],
+        [':authority', 'ws.example'],
+        [':path', '/chat'],
+        ['sec-websocket-version', '13'],
+      ]),
       false,
     );
     expect(events.requests.get(4)).toMatchObject({ method: 'CONNECT', protocol: 'websocket', path: '/chat', authority: 'ws.example' });
@@ -121,15 +154,52 @@ describe('Http3ServerSession requests', () => {
     ['transfer-encoding', [...GET, ['transfer-encoding', 'chunked']]],
     ['upgrade', [...GET, ['upgrade', 'h2c']]],
     ['te other than trailers', [...GET, ['te', 'gzip']]],
-    ['pseudo after regular', [[':method', 'GET'], ['accept', '*/*'], [':scheme', 'https'], [':authority', 'a'], [':path', '/']]],
-    ['missing :path', [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a']]],
-    ['missing :method', [[':scheme', 'https'], [':authority', 'a'], [':path', '/']]],
+    [
+      'pseudo after regular',
+      [
+        [':method', 'GET'],
+        ['accept', '*/*'],
+        [':scheme', 'https'],
+        [':authority', 'a'],
+        [':path', '/'],
+      ],
+    ],
+    [
+      'missing :path',
+      [
+        [':method', 'GET'],
+        [':scheme', 'https'],
+        [':authority', 'a'],
+      ],
+    ],
+    [
+      'missing :method',
+      [
+        [':scheme', 'https'],
+        [':authority', 'a'],
+        [':path', '/'],
+      ],
+    ],
     ['duplicate :path', [...GET, [':path', '/again']]],
     ['unknown pseudo', [...GET, [':foo', 'x']]],
     [':status in request', [...GET, [':status', '200']]],
-    ['CONNECT with :path', [[':method', 'CONNECT'], [':authority', 'a:1'], [':path', '/']]],
+    [
+      'CONNECT with :path',
+      [
+        [':method', 'CONNECT'],
+        [':authority', 'a:1'],
+        [':path', '/'],
+      ],
+    ],
     [':protocol without CONNECT', [...GET, [':protocol', 'websocket']]],
-    ['no authority or host', [[':method', 'GET'], [':scheme', 'https'], [':path', '/']]],
+    [
+      'no authority or host',
+      [
+        [':method', 'GET'],
+        [':scheme', 'https'],
+        [':path', '/'],
+      ],
+    ],
     ['value with CR', [...GET, ['x', 'a\rb']]],
     ['bad content-length', [...GET, ['content-length', '12a']]],
   ];
@@ -146,14 +216,21 @@ describe('Http3ServerSession requests', () => {
   it('aborts on content-length mismatch, after the request was announced', () => {
     const { transport, events, session } = setup();
     session.onStreamData(0, Buffer.concat([headersFrame([...GET, ['content-length', '10']]), dataFrame('short')]), true);
-    expect(events.log).toEqual([['request', 0], ['data', 0, 5], ['aborted', 0, E.H3_MESSAGE_ERROR]]);
+    expect(events.log).toEqual([
+      ['request', 0],
+      ['data', 0, 5],
+      ['aborted', 0, E.H3_MESSAGE_ERROR],
+    ]);
     expect(transport.resets).toEqual([[0, E.H3_MESSAGE_ERROR]]);
     // Too much body is caught as soon as it arrives.
     session.onStreamData(4, Buffer.concat([headersFrame([...GET, ['content-length', '2']]), dataFrame('toolong')]), false);
     expect(transport.resets.at(-1)).toEqual([4, E.H3_MESSAGE_ERROR]);
     expect(transport.stops.at(-1)).toEqual([4, E.H3_MESSAGE_ERROR]);
     session.onStreamData(4, dataFrame('late data is ignored'), true);
-    expect(events.log.filter((e) => e[1] === 4)).toEqual([['request', 4], ['aborted', 4, E.H3_MESSAGE_ERROR]]);
+    expect(events.log.filter((e) => e[1] === 4)).toEqual([
+      ['request', 4],
+      ['aborted', 4, E.H3_MESSAGE_ERROR],
+    ]);
   });
 
   it('refuses oversized header sections with H3_EXCESSIVE_LOAD and incomplete requests with H3_REQUEST_INCOMPLETE', () => {
@@ -213,10 +290,24 @@ describe('Http3ServerSession control and QPACK streams', () => {
     ['first control frame is not SETTINGS', [[2, Buffer.concat([Buffer.of(0), encodeFrame(0x07, Buffer.of(0))]), false]], E.H3_MISSING_SETTINGS],
     ['second SETTINGS', [[2, Buffer.concat([clientControlStream(), clientControlStream().subarray(1)]), false]], E.H3_FRAME_UNEXPECTED],
     ['DATA on control', [[2, Buffer.concat([clientControlStream(), dataFrame('x')]), false]], E.H3_FRAME_UNEXPECTED],
-    ['second control stream', [[2, clientControlStream(), false], [6, clientControlStream(), false]], E.H3_STREAM_CREATION_ERROR],
+    [
+      'second control stream',
+      [
+        [2, clientControlStream(), false],
+        [6, clientControlStream(), false],
+      ],
+      E.H3_STREAM_CREATION_ERROR,
+    ],
     ['control stream closed', [[2, clientControlStream(), true]], E.H3_CLOSED_CRITICAL_STREAM],
     ['push stream from a client', [[2, Buffer.of(0x01, 0x00), false]], E.H3_STREAM_CREATION_ERROR],
-    ['second encoder stream', [[2, Buffer.of(0x02), false], [6, Buffer.of(0x02), false]], E.H3_STREAM_CREATION_ERROR],
+    [
+      'second encoder stream',
+      [
+        [2, Buffer.of(0x02), false],
+        [6, Buffer.of(0x02), false],
+      ],
+      E.H3_STREAM_CREATION_ERROR,
+    ],
     ['encoder stream closed', [[2, Buffer.of(0x02), true]], E.H3_CLOSED_CRITICAL_STREAM],
     ['bad SETTINGS', [[2, Buffer.concat([Buffer.of(0), encodeFrame(0x04, Buffer.of(0x02, 0x01))]), false]], E.H3_SETTINGS_ERROR],
     ['GOAWAY id grows', [[2, Buffer.concat([clientControlStream(), encodeFrame(0x07, Buffer.of(4)), encodeFrame(0x07, Buffer.of(8))]), false]], E.H3_ID_ERROR],
@@ -256,7 +347,11 @@ describe('Http3ServerSession control and QPACK streams', () => {
     expect(events.log).toEqual([]);
     session.onStreamData(6, inserts.subarray(10), false);
     expect(events.requests.get(0)).toEqual({ method: 'GET', scheme: 'https', authority: 'dyn.example', path: '/d', headers: [['x-user', 'alice']] });
-    expect(events.log).toEqual([['request', 0], ['data', 0, 7], ['end', 0, undefined]]);
+    expect(events.log).toEqual([
+      ['request', 0],
+      ['data', 0, 7],
+      ['end', 0, undefined],
+    ]);
     // Our decoder stream (id 11): type byte, then Section Acknowledgment for stream 0.
     expect(transport.bytes(11)).toEqual(Buffer.of(0x03, 0x80));
     expect(transport.closed).toBeUndefined();

@@ -58,7 +58,10 @@ beforeAll(async () => {
   const routers = [...CASES, 'body-sent'].map((c) => `    ${c}: { rule: PathPrefix(\`/${c}\`), service: be, middlewares: [fail-${c}] }`).join('\n');
   const middlewares = [...CASES, 'body-sent'].map((c) => `    fail-${c}: { thrower: { where: ${c} } }`).join('\n');
   p = await startPortico(
-    { entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} } } }, experimental: { plugins: { thrower: { module: join(pluginDir, 'thrower.mjs') } } } },
+    {
+      entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} } } },
+      experimental: { plugins: { thrower: { module: join(pluginDir, 'thrower.mjs') } } },
+    },
     {
       'fail.yaml': `
 http:

@@ -100,7 +100,11 @@ describe('built-in middlewares end to end', () => {
   test('basicAuth: apr1, bcrypt ($2y$) and {SHA}; wrong password 401 with a challenge; header forwarded, credentials removed', async () => {
     expect(verifyPassword('s3cret', apr)).toBe(true);
     expect(apr1('s3cret', 'xyz12345')).toBe(apr);
-    for (const [u, pw] of [['alice', 's3cret'], ['bob', 'hunter2'], ['carol', 'pa55']]) {
+    for (const [u, pw] of [
+      ['alice', 's3cret'],
+      ['bob', 'hunter2'],
+      ['carol', 'pa55'],
+    ]) {
       const r = await curl(['-u', `${u}:${pw}`, url('/auth')]);
       expect(r.status, u).toBe(200);
       expect(r.body).toMatch(new RegExp(`X-Auth-User: ${u}`));
@@ -198,15 +202,24 @@ describe('built-in middlewares end to end', () => {
 describe('middleware validation', () => {
   const registry = new MiddlewareRegistry();
   const compile = (def: Record<string, unknown>) => {
-    const r = registry.compileMiddleware('m@file', def as never, { resolve: () => { throw new Error('nope'); }, onDispose: () => {} });
+    const r = registry.compileMiddleware('m@file', def as never, {
+      resolve: () => {
+        throw new Error('nope');
+      },
+      onDispose: () => {},
+    });
     return 'errors' in r ? r.errors.map(([f, m]) => `${f}: ${m}`) : [];
   };
   test('field paths and messages', () => {
     expect(compile({ stripPrefx: {} })[0]).toMatch(/^http.middlewares.m@file.stripPrefx: unknown middleware type "stripPrefx"; known: .*stripPrefix/);
     expect(compile({ stripPrefix: {} })).toEqual(['http.middlewares.m@file.stripPrefix.prefixes: is required']);
     expect(compile({ stripPrefix: { prefixes: ['/a'], prefixs: [] } })).toEqual(['http.middlewares.m@file.stripPrefix.prefixs: unknown field']);
-    expect(compile({ ipAllowList: { sourceRange: ['10.0.0.0/99'] } })).toEqual(['http.middlewares.m@file.ipAllowList.sourceRange[0]: "10.0.0.0/99": prefix length must be 0..32']);
-    expect(compile({ basicAuth: { users: ['alice:plaintext'] } })).toEqual(['http.middlewares.m@file.basicAuth.users[0]: unsupported hash: use bcrypt ($2y$), apr1 ($apr1$) or {SHA}']);
+    expect(compile({ ipAllowList: { sourceRange: ['10.0.0.0/99'] } })).toEqual([
+      'http.middlewares.m@file.ipAllowList.sourceRange[0]: "10.0.0.0/99": prefix length must be 0..32',
+    ]);
+    expect(compile({ basicAuth: { users: ['alice:plaintext'] } })).toEqual([
+      'http.middlewares.m@file.basicAuth.users[0]: unsupported hash: use bcrypt ($2y$), apr1 ($apr1$) or {SHA}',
+    ]);
     expect(compile({ rateLimit: { average: 1, period: 'soon' } })[0]).toMatch(/^http.middlewares.m@file.rateLimit.period: .*cannot parse/);
     expect(compile({ chain: { middlewares: ['x'] } })).toEqual(['http.middlewares.m@file.chain: nope']);
     expect(compile({ headers: {}, compress: {} })[0]).toMatch(/exactly one type/);

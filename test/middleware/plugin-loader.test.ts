@@ -43,7 +43,9 @@ describe('loadPlugins', () => {
     );
     expect(types.map((t) => t.type)).toEqual(['tag']);
     const byName = (n: string) => errors.find((e) => e.startsWith(`experimental.plugins.${n} `) || e.startsWith(`experimental.plugins.${n}:`));
-    expect(byName('noDefault')).toBe(`experimental.plugins.noDefault (${join(dir, 'no-default.mjs')}): the default export must be a middleware type { type, validate, build } (use defineMiddleware from plugins/sdk); found no default export`);
+    expect(byName('noDefault')).toBe(
+      `experimental.plugins.noDefault (${join(dir, 'no-default.mjs')}): the default export must be a middleware type { type, validate, build } (use defineMiddleware from plugins/sdk); found no default export`,
+    );
     expect(byName('wrongShape')).toMatch(/found an object with type, build$/);
     expect(byName('throws')).toMatch(/throws\.mjs\): plugin exploded at import$/);
     expect(byName('syntax')).toMatch(/syntax\.mjs\): .*(unexpected|syntax|token)/i);
@@ -61,11 +63,16 @@ describe('loadPlugins', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  test('a loaded plugin works through the registry, by its type or in Traefik\'s plugin: shape', async () => {
+  test("a loaded plugin works through the registry, by its type or in Traefik's plugin: shape", async () => {
     const { types } = await loadPlugins({ good: { module: join(dir, 'good.mjs') } }, '/');
     const registry = new MiddlewareRegistry();
     for (const t of types) registry.register(t);
-    const ctx = { resolve: () => { throw new Error('none'); }, onDispose: () => {} };
+    const ctx = {
+      resolve: () => {
+        throw new Error('none');
+      },
+      onDispose: () => {},
+    };
     for (const def of [{ tag: { value: 'a' } }, { plugin: { tag: { value: 'a' } } }]) {
       const r = registry.compileMiddleware('t', def as never, ctx);
       if (!('handler' in r)) throw new Error(JSON.stringify(r.errors));

@@ -3,12 +3,42 @@ import { MiddlewareRegistry, BUILT_IN_MIDDLEWARES } from '../../src/middleware/r
 import type { MiddlewareType } from '../../src/middleware/middleware-type.js';
 import { recordingService, run } from '../../src/testing/memory-exchange.js';
 
-const noResolve = { resolve: (n: string) => { throw new Error(`no middleware named "${n}"`); }, onDispose: () => {} };
+const noResolve = {
+  resolve: (n: string) => {
+    throw new Error(`no middleware named "${n}"`);
+  },
+  onDispose: () => {},
+};
 
 describe('MiddlewareRegistry', () => {
   test('every built-in is registered under its Traefik name', () => {
     const names = new MiddlewareRegistry().typeNames;
-    for (const t of ['addPrefix', 'stripPrefix', 'stripPrefixRegex', 'replacePath', 'replacePathRegex', 'redirectScheme', 'redirectRegex', 'headers', 'basicAuth', 'ipAllowList', 'ipWhiteList', 'rateLimit', 'inFlightReq', 'compress', 'chain', 'buffering', 'contentType', 'digestAuth', 'forwardAuth', 'passTLSClientCert', 'circuitBreaker', 'grpcWeb', 'retry', 'errors'])
+    for (const t of [
+      'addPrefix',
+      'stripPrefix',
+      'stripPrefixRegex',
+      'replacePath',
+      'replacePathRegex',
+      'redirectScheme',
+      'redirectRegex',
+      'headers',
+      'basicAuth',
+      'ipAllowList',
+      'ipWhiteList',
+      'rateLimit',
+      'inFlightReq',
+      'compress',
+      'chain',
+      'buffering',
+      'contentType',
+      'digestAuth',
+      'forwardAuth',
+      'passTLSClientCert',
+      'circuitBreaker',
+      'grpcWeb',
+      'retry',
+      'errors',
+    ])
       expect(names).toContain(t);
     expect(BUILT_IN_MIDDLEWARES.length).toBe(23);
   });
@@ -40,10 +70,13 @@ describe('MiddlewareRegistry', () => {
     const tagger: MiddlewareType<{ value: string }> = {
       type: 'tagger',
       validate: (o) => (typeof (o as { value?: unknown }).value === 'string' ? [] : [['value', 'must be a string']]),
-      build: ({ value }) => (next) => (ex) => {
-        ex.requestHeaders['x-tag'] = value;
-        return next(ex);
-      },
+      build:
+        ({ value }) =>
+        (next) =>
+        (ex) => {
+          ex.requestHeaders['x-tag'] = value;
+          return next(ex);
+        },
     };
     r.register(tagger as MiddlewareType);
     expect(() => r.register({ ...tagger, type: 'headers' } as MiddlewareType)).toThrow(/"headers" already exists/);
@@ -54,12 +87,18 @@ describe('MiddlewareRegistry', () => {
     const svc = recordingService();
     await run(ok.handler(svc));
     expect(svc.seen[0]!.headers['x-tag']).toBe('v1');
-    r.register({ type: 'explodes', validate: () => { throw new Error('boom'); }, build: () => (n) => n });
+    r.register({
+      type: 'explodes',
+      validate: () => {
+        throw new Error('boom');
+      },
+      build: () => (n) => n,
+    });
     const exploded = r.compileMiddleware('e', { explodes: {} }, noResolve);
     expect('errors' in exploded && exploded.errors).toEqual([['http.middlewares.e.explodes', 'validate() threw: boom']]);
   });
 
-  test('a type\'s optionsSchema is checked by the registry before validate, which sees only options that passed it', () => {
+  test("a type's optionsSchema is checked by the registry before validate, which sees only options that passed it", () => {
     const r = new MiddlewareRegistry();
     const seen: unknown[] = [];
     r.register({

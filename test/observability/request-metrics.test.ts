@@ -7,8 +7,19 @@ describe('RequestMetrics', () => {
     const ours = new Registry();
     const metrics = new RequestMetrics(ours);
     const reference = new Registry();
-    const counter = new Counter({ name: 'portico_entrypoint_requests_total', help: 'Requests handled, by entrypoint, protocol and status code', labelNames: ['entrypoint', 'protocol', 'code'], registers: [reference] });
-    const histogram = new Histogram({ name: 'portico_entrypoint_request_duration_seconds', help: 'Time from request head to response end', labelNames: ['entrypoint', 'protocol'], buckets: [...DURATION_BUCKETS], registers: [reference] });
+    const counter = new Counter({
+      name: 'portico_entrypoint_requests_total',
+      help: 'Requests handled, by entrypoint, protocol and status code',
+      labelNames: ['entrypoint', 'protocol', 'code'],
+      registers: [reference],
+    });
+    const histogram = new Histogram({
+      name: 'portico_entrypoint_request_duration_seconds',
+      help: 'Time from request head to response end',
+      labelNames: ['entrypoint', 'protocol'],
+      buckets: [...DURATION_BUCKETS],
+      registers: [reference],
+    });
     const samples: Array<[string, string, number, number]> = [
       ['websecure', 'HTTP/2.0', 200, 0.0004],
       ['websecure', 'HTTP/2.0', 200, 0.001], // on a bound: counted in le="0.001"

@@ -88,7 +88,12 @@ describe('QUIC listener defences', () => {
 
   test('sniStrict: a QUIC handshake for a name without a certificate is refused', async () => {
     const out = await new Promise<string>((resolve) =>
-      execFile('gtlsclient', ['--exit-on-all-streams-close', '--timeout=2s', '127.0.0.1', String(port), `https://localhost:${port}/`], { timeout: 15_000 }, (_e, so, se) => resolve(so + se)),
+      execFile(
+        'gtlsclient',
+        ['--exit-on-all-streams-close', '--timeout=2s', '127.0.0.1', String(port), `https://localhost:${port}/`],
+        { timeout: 15_000 },
+        (_e, so, se) => resolve(so + se),
+      ),
     );
     expect(out).not.toMatch(/\[:status: 200\]/);
     expect(await malformed('quic-sni-refused')).toBeGreaterThan(0);

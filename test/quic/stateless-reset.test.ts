@@ -113,7 +113,9 @@ describe('the stateless reset key in the static configuration', () => {
 
   test('problems are reported by the static config validation with the entrypoint and option', () => {
     writeFileSync(join(dir, 'short'), 'too short\n');
-    const ep = (http3: Record<string, unknown>) => ({ entryPoints: { websecure: { address: ':8443', http: { tls: {} }, http3: { enabled: true, ...http3 } } } });
+    const ep = (http3: Record<string, unknown>) => ({
+      entryPoints: { websecure: { address: ':8443', http: { tls: {} }, http3: { enabled: true, ...http3 } } },
+    });
     const problems = (doc: Record<string, unknown>) => {
       try {
         validateStaticConfig(doc, dir, 'static.yaml');
@@ -122,7 +124,9 @@ describe('the stateless reset key in the static configuration', () => {
         return (err as Error & { problems?: string[] }).problems?.join('\n') ?? (err as Error).message;
       }
     };
-    expect(problems(ep({ statelessResetKeyFile: 'short' }))).toMatch(/entryPoints\.websecure\.http3: statelessResetKeyFile \(.*short\): the key must be at least 32 bytes, it has 9/);
+    expect(problems(ep({ statelessResetKeyFile: 'short' }))).toMatch(
+      /entryPoints\.websecure\.http3: statelessResetKeyFile \(.*short\): the key must be at least 32 bytes, it has 9/,
+    );
     expect(problems(ep({ statelessResetKeyFile: 'missing' }))).toMatch(/entryPoints\.websecure\.http3: statelessResetKeyFile .*cannot read it: ENOENT/);
     expect(problems(ep({ statelessResetKeyEnv: 'TEST_QUIC_RESET_KEY_UNSET' }))).toMatch(/the environment variable is not set/);
     expect(problems(ep({ statelessResetKeyEnv: 'not a name' }))).toMatch(/statelessResetKeyEnv: must match pattern/);

@@ -141,7 +141,38 @@ describe('Go (RE2) regular expressions in JavaScript', () => {
   });
 
   test('never throws anything but GoRegexpError on arbitrary input (bounded fuzz)', () => {
-    const alphabet = ['a', '(', ')', '[', ']', '{', '}', '*', '+', '?', '\\', '|', '^', '$', '.', '-', ':', 'P', '<', '>', '1', ',', 'd', 'p', 'Q', 'E', 'i', 's', '=', '!'];
+    const alphabet = [
+      'a',
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      '*',
+      '+',
+      '?',
+      '\\',
+      '|',
+      '^',
+      '$',
+      '.',
+      '-',
+      ':',
+      'P',
+      '<',
+      '>',
+      '1',
+      ',',
+      'd',
+      'p',
+      'Q',
+      'E',
+      'i',
+      's',
+      '=',
+      '!',
+    ];
     let seed = 5;
     const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let i = 0; i < 5000; i++) {

@@ -122,7 +122,13 @@ describe('normalizePath', () => {
       expect(r.ok, raw).toBe(true);
       if (!r.ok) continue;
       expect(r.path.startsWith('/'), raw).toBe(true);
-      expect(r.path.split('/').slice(1, -1).some((s) => s === '' || s === '.' || s === '..'), `${raw} → ${r.path}`).toBe(false);
+      expect(
+        r.path
+          .split('/')
+          .slice(1, -1)
+          .some((s) => s === '' || s === '.' || s === '..'),
+        `${raw} → ${r.path}`,
+      ).toBe(false);
       expect(/\/\.\.?$/.test(r.path), `${raw} → ${r.path}`).toBe(false);
       expect(/%(2e|2E|41|7E|7e)/.test(r.path), `${raw} → ${r.path}`).toBe(false);
       expect(normalizePath(r.path), raw).toEqual(r);

@@ -21,10 +21,13 @@ const staticConfig = validateStaticConfig(
   'test',
 );
 const service: Handler = (ex) => ex.respond(200, { 'x-seen': String(ex.requestHeaders['x-tag'] ?? '') }, 'ok');
-const tag = (value: string): MiddlewareHandler => (next) => (ex) => {
-  ex.requestHeaders['x-tag'] = [ex.requestHeaders['x-tag'], value].filter(Boolean).join(',');
-  return next(ex);
-};
+const tag =
+  (value: string): MiddlewareHandler =>
+  (next) =>
+  (ex) => {
+    ex.requestHeaders['x-tag'] = [ex.requestHeaders['x-tag'], value].filter(Boolean).join(',');
+    return next(ex);
+  };
 const middlewares: MiddlewareTable = {
   get: (name) => ({ 'tag-router@file': tag('router'), 'tag-ep@file': tag('entrypoint') })[name],
   validateUnused: () => undefined,
@@ -37,7 +40,14 @@ describe('buildRoutes', () => {
     const http = emptyDynamicConfig().http;
     http.routers['r@file'] = { rule: 'Host(`a.test`)', service: 'svc@file', middlewares: ['tag-router@file'] };
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: userEntryPoints(staticConfig), services: { get: () => service, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
+      {
+        http,
+        entryPoints: staticConfig.entryPoints,
+        defaultEntryPoints: userEntryPoints(staticConfig),
+        services: { get: () => service, healthChecks: [], serverStatus: () => undefined },
+        middlewares,
+        tlsOptionNames: new Set(['default']),
+      },
       new ConfigErrors(),
     );
     expect(userEntryPoints(staticConfig)).toEqual(['web', 'websecure']);
@@ -53,10 +63,23 @@ describe('buildRoutes', () => {
 
   test('a router with problems is disabled with every problem listed, its broken rule included', () => {
     const http = emptyDynamicConfig().http;
-    http.routers['bad@file'] = { rule: 'Host(`a`) &&', service: 'nope@file', middlewares: ['ghost@file'], entryPoints: ['nowhere'], tls: { options: 'strict@file' } };
+    http.routers['bad@file'] = {
+      rule: 'Host(`a`) &&',
+      service: 'nope@file',
+      middlewares: ['ghost@file'],
+      entryPoints: ['nowhere'],
+      tls: { options: 'strict@file' },
+    };
     const errors = new ConfigErrors();
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web'], services: { get: () => undefined, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
+      {
+        http,
+        entryPoints: staticConfig.entryPoints,
+        defaultEntryPoints: ['web'],
+        services: { get: () => undefined, healthChecks: [], serverStatus: () => undefined },
+        middlewares,
+        tlsOptionNames: new Set(['default']),
+      },
       errors,
     );
     expect(built.routerStatus.get('bad@file')!.status).toBe('disabled');
@@ -74,7 +97,14 @@ describe('buildRoutes', () => {
     http.routers['t@file'] = { rule: 'Host(`t.test`)', service: 'svc@file', tls: {} };
     http.routers['p@file'] = { rule: 'Host(`p.test`)', service: 'svc@file' };
     const built = buildRoutes(
-      { http, entryPoints: staticConfig.entryPoints, defaultEntryPoints: ['web', 'websecure'], services: { get: () => service, healthChecks: [], serverStatus: () => undefined }, middlewares, tlsOptionNames: new Set(['default']) },
+      {
+        http,
+        entryPoints: staticConfig.entryPoints,
+        defaultEntryPoints: ['web', 'websecure'],
+        services: { get: () => service, healthChecks: [], serverStatus: () => undefined },
+        middlewares,
+        tlsOptionNames: new Set(['default']),
+      },
       new ConfigErrors(),
     );
     // Before issue 10 a router with tls was dropped from entrypoints without http.tls (entryPoints: ['websecure'] only).

@@ -54,7 +54,9 @@ describe('TLS of a configuration version', () => {
     tls.options['good@file'] = { clientAuth: { caFiles: [pki.caCert] } };
     tls.options['empty@file'] = { clientAuth: { caFiles: ['empty.pem'] } };
     tls.options['text@file'] = { clientAuth: { caFiles: ['text.pem'] } };
-    tls.options['garbled@file'] = { clientAuth: { caFiles: [readFileSync(pki.caCert, 'utf8'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'] } };
+    tls.options['garbled@file'] = {
+      clientAuth: { caFiles: [readFileSync(pki.caCert, 'utf8'), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'] },
+    };
     const errors = new ConfigErrors();
     const sets = compileTlsOptionSets(tls, dir, errors);
     expect([...sets.keys()].sort()).toEqual(['default', 'good@file']);

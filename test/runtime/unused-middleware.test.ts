@@ -33,7 +33,12 @@ http:
   const file = join(p.dynamicDir, 'mw.yaml');
   const of = (name: string) => errors.filter((e) => e.path.startsWith(`http.middlewares.${name}@file`));
   expect(of('unused-bad')).toEqual([
-    expect.objectContaining({ provider: 'file', source: file, path: 'http.middlewares.unused-bad@file.stripPrefix.prefixes', message: 'must list at least 1 item' }),
+    expect.objectContaining({
+      provider: 'file',
+      source: file,
+      path: 'http.middlewares.unused-bad@file.stripPrefix.prefixes',
+      message: 'must list at least 1 item',
+    }),
   ]);
   const used = of('used-bad');
   expect(used).toHaveLength(1);

@@ -29,7 +29,10 @@ describe('availableCpus (workers: auto)', () => {
     expect(availableCpus(cgroup({ 'cpu.max': '800000 100000' }), 2).cpus).toBe(2);
   });
   it('reads cgroup v1 cfs quota (-1 = none)', () => {
-    expect(availableCpus(cgroup({ 'cpu/cpu.cfs_quota_us': '300000', 'cpu/cpu.cfs_period_us': '100000' }), 16)).toEqual({ cpus: 3, source: 'cgroup v1 cfs quota' });
+    expect(availableCpus(cgroup({ 'cpu/cpu.cfs_quota_us': '300000', 'cpu/cpu.cfs_period_us': '100000' }), 16)).toEqual({
+      cpus: 3,
+      source: 'cgroup v1 cfs quota',
+    });
     expect(availableCpus(cgroup({ 'cpu/cpu.cfs_quota_us': '-1', 'cpu/cpu.cfs_period_us': '100000' }), 16).cpus).toBe(16);
   });
   it('no cgroup files at all: available parallelism, at least 1', () => {

@@ -51,7 +51,10 @@ async function startWorkers(node: string, qlogDir: string): Promise<{ child: Chi
 /** One gtlsclient connection: the given paths in order, the downloaded files by name. */
 async function fetchAll(port: number, paths: string[], extra: string[] = []): Promise<{ files: Map<string, Buffer>; out: string; code: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-h3-workers-dl-'));
-  const r = await gtlsclient(['-q', `--download=${dir}`, ...extra, '127.0.0.1', String(port), ...paths.map((p) => `https://localhost:${port}${p}`)], { idleTimeout: '5s', timeoutMs: 60_000 });
+  const r = await gtlsclient(['-q', `--download=${dir}`, ...extra, '127.0.0.1', String(port), ...paths.map((p) => `https://localhost:${port}${p}`)], {
+    idleTimeout: '5s',
+    timeoutMs: 60_000,
+  });
   return { files: new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))] as const)), out: r.out, code: r.code };
 }
 const workerOf = (whoami: Buffer | undefined) => /^Worker: (\d+) /m.exec(whoami?.toString() ?? '')?.[1];
@@ -102,16 +105,20 @@ describe.skipIf(!existsSync(node24))('HTTP/3 in every worker (Node 24, workers: 
 });
 
 describe('HTTP/3 with workers: 2 on Node 20', () => {
-  test.skipIf(Number(process.versions.node.split('.')[0]) >= 22)('stays on worker 1 with our QUIC stack, and the log says why in one line', async () => {
-    const server = await startWorkers(process.execPath, mkdtempSync(join(tmpdir(), 'portico-h3-workers-qlog-')));
-    try {
-      const log = server.log();
-      expect(log.match(/entrypoint listening \(UDP, HTTP\/3\) worker=\d/g), log).toEqual(['entrypoint listening (UDP, HTTP/3) worker=1']);
-      expect(log.match(/HTTP\/3 runs on worker 1 only: Node 20\.\d+\.\d+ has no SO_REUSEPORT for UDP/g)?.length).toBe(1);
-      const r = await fetchAll(server.secure, ['/who']);
-      expect(workerOf(r.files.get('who')), r.out.slice(-1500)).toBe('1');
-    } finally {
-      server.child.kill('SIGKILL');
-    }
-  }, 90_000);
+  test.skipIf(Number(process.versions.node.split('.')[0]) >= 22)(
+    'stays on worker 1 with our QUIC stack, and the log says why in one line',
+    async () => {
+      const server = await startWorkers(process.execPath, mkdtempSync(join(tmpdir(), 'portico-h3-workers-qlog-')));
+      try {
+        const log = server.log();
+        expect(log.match(/entrypoint listening \(UDP, HTTP\/3\) worker=\d/g), log).toEqual(['entrypoint listening (UDP, HTTP/3) worker=1']);
+        expect(log.match(/HTTP\/3 runs on worker 1 only: Node 20\.\d+\.\d+ has no SO_REUSEPORT for UDP/g)?.length).toBe(1);
+        const r = await fetchAll(server.secure, ['/who']);
+        expect(workerOf(r.files.get('who')), r.out.slice(-1500)).toBe('1');
+      } finally {
+        server.child.kill('SIGKILL');
+      }
+    },
+    90_000,
+  );
 });

@@ -230,7 +230,15 @@ describe('proxying h1 and h2', () => {
     // h1: a chunked upload that announces and sends a trailer.
     const viaH1 = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = https.request(
-        { host: '127.0.0.1', port: p, path: '/upload-h1', method: 'POST', servername: 'app.test', rejectUnauthorized: false, headers: { host: 'app.test', trailer: 'x-digest', 'content-type': 'application/octet-stream' } },
+        {
+          host: '127.0.0.1',
+          port: p,
+          path: '/upload-h1',
+          method: 'POST',
+          servername: 'app.test',
+          rejectUnauthorized: false,
+          headers: { host: 'app.test', trailer: 'x-digest', 'content-type': 'application/octet-stream' },
+        },
         (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
@@ -277,7 +285,9 @@ describe('proxying h1 and h2', () => {
   });
 
   test('plain entrypoint redirects to https on the websecure port', async () => {
-    const r = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: web, path: '/x?y=1', headers: { host: 'app.test' } }, resolve));
+    const r = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get({ host: '127.0.0.1', port: web, path: '/x?y=1', headers: { host: 'app.test' } }, resolve),
+    );
     expect(r.statusCode).toBe(301);
     expect(r.headers.location).toBe(`https://app.test:${p}/x?y=1`);
   });
@@ -285,7 +295,9 @@ describe('proxying h1 and h2', () => {
   test('an absolute-form request-target names the authority (RFC 9112 3.2.2: Host is ignored); * is only for OPTIONS', async () => {
     const raw = (request: string) =>
       new Promise<string>((resolve) => {
-        const s = tls.connect({ host: '127.0.0.1', port: p, rejectUnauthorized: false, servername: 'app.test', ALPNProtocols: ['http/1.1'] }, () => s.write(request));
+        const s = tls.connect({ host: '127.0.0.1', port: p, rejectUnauthorized: false, servername: 'app.test', ALPNProtocols: ['http/1.1'] }, () =>
+          s.write(request),
+        );
         let data = '';
         s.on('data', (d) => (data += d));
         s.on('close', () => resolve(data));

@@ -62,7 +62,14 @@ test('WebSocket over HTTP/2 extended CONNECT', async () => {
   const session = http2.connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
   await new Promise<void>((resolve) => session.once('remoteSettings', (s) => (expect(s.enableConnectProtocol).toBe(true), resolve())));
   const stream = session.request(
-    { ':method': 'CONNECT', ':protocol': 'websocket', ':path': '/ws/two', ':scheme': 'https', ':authority': `127.0.0.1:${port}`, 'sec-websocket-version': '13' },
+    {
+      ':method': 'CONNECT',
+      ':protocol': 'websocket',
+      ':path': '/ws/two',
+      ':scheme': 'https',
+      ':authority': `127.0.0.1:${port}`,
+      'sec-websocket-version': '13',
+    },
     { endStream: false },
   );
   const status = await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));

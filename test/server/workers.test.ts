@@ -79,7 +79,12 @@ describe('portico --workers=2', () => {
     for (const altSvc of seen.values()) expect(altSvc).toEqual([`h3=":${secure}"; ma=2592000`]);
     const h3 = await exec('gtlsclient', ['--exit-on-all-streams-close', '--timeout=5s', '127.0.0.1', String(secure), url('/')]);
     const body = Buffer.from(
-      [...h3.matchAll(/^[0-9a-f]{8}((?:\s+[0-9a-f]{2}){1,16})/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).map((h) => parseInt(h, 16))),
+      [...h3.matchAll(/^[0-9a-f]{8}((?:\s+[0-9a-f]{2}){1,16})/gm)].flatMap((m) =>
+        m[1]!
+          .trim()
+          .split(/\s+/)
+          .map((h) => parseInt(h, 16)),
+      ),
     ).toString();
     expect(body).toMatch(/Protocol: HTTP\/3\.0/);
     expect(body).toMatch(/^Worker: 1 /m);
@@ -89,13 +94,21 @@ describe('portico --workers=2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-workers-'));
     const session = join(dir, 'session.pem');
     const get = `GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
-    const first = await exec('openssl', ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'localhost', '-alpn', 'http/1.1', '-sess_out', session, '-ign_eof'], get);
+    const first = await exec(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'localhost', '-alpn', 'http/1.1', '-sess_out', session, '-ign_eof'],
+      get,
+    );
     const firstWorker = workerOf(first);
     expect(firstWorker, first).toBeDefined();
     const fingerprint = (out: string) => /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(out)?.[0];
     let resumedElsewhere = '';
     for (let i = 0; i < 8 && !resumedElsewhere; i++) {
-      const again = await exec('openssl', ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'localhost', '-alpn', 'http/1.1', '-sess_in', session, '-ign_eof'], get);
+      const again = await exec(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${secure}`, '-servername', 'localhost', '-alpn', 'http/1.1', '-sess_in', session, '-ign_eof'],
+        get,
+      );
       const w = workerOf(again);
       if (w && w !== firstWorker) resumedElsewhere = again;
     }
@@ -196,7 +209,14 @@ describe('portico --workers=2 that cannot start', () => {
     const port = (taken.address() as { port: number }).port;
     const out = await new Promise<{ code: number | null; log: string }>((done) => {
       let log = '';
-      const c = spawn(process.execPath, [cli, '--config', 'examples/quickstart/portico.yaml', '--workers=2', `--entryPoints.web.address=127.0.0.1:${port}`, '--entryPoints.websecure.address=127.0.0.1:0']);
+      const c = spawn(process.execPath, [
+        cli,
+        '--config',
+        'examples/quickstart/portico.yaml',
+        '--workers=2',
+        `--entryPoints.web.address=127.0.0.1:${port}`,
+        '--entryPoints.websecure.address=127.0.0.1:0',
+      ]);
       c.stdout!.on('data', (d) => (log += d));
       c.stderr!.on('data', (d) => (log += d));
       c.once('exit', (code) => done({ code, log }));

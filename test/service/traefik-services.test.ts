@@ -146,7 +146,9 @@ http:
     expect(first.status).toBe(200);
     const server = backendOf(first) === 'a' ? a : b;
     // The space is not a token character: Traefik writes it as `_`; the leading dot of the domain goes.
-    expect(first.headers['set-cookie']).toEqual([`lb_cookie=${sha256_16(server.url)}; Path=/sticky; Domain=example.test; Max-Age=60; HttpOnly; Secure; SameSite=Lax`]);
+    expect(first.headers['set-cookie']).toEqual([
+      `lb_cookie=${sha256_16(server.url)}; Path=/sticky; Domain=example.test; Max-Age=60; HttpOnly; Secure; SameSite=Lax`,
+    ]);
     const cookie = first.headers['set-cookie']![0]!.split(';')[0]!;
     for (let i = 0; i < 8; i++) {
       const r = await get('/sticky', [`Cookie: other=1; ${cookie}; more=2`]);

@@ -30,14 +30,25 @@ beforeAll(async () => {
   const serverCert = pki.issue('backend', ['backend.internal']);
   const clientCert = pki.issue('portico-client', ['portico'], 'client');
   plain = await startBackend('plain');
-  const mtls = https.createServer({ cert: serverCert.certPem, key: serverCert.keyPem, ca: [(await import('node:fs')).readFileSync(pki.caCert, 'utf8')], requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-    res.end(JSON.stringify({ proto: 'https', clientCN: peer.subject?.CN }));
-  });
+  const mtls = https.createServer(
+    {
+      cert: serverCert.certPem,
+      key: serverCert.keyPem,
+      ca: [(await import('node:fs')).readFileSync(pki.caCert, 'utf8')],
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      res.end(JSON.stringify({ proto: 'https', clientCN: peer.subject?.CN }));
+    },
+  );
   const mtlsPort = await listen(mtls);
   const h2c = http2.createServer((req, res) => res.end(JSON.stringify({ proto: `h${req.httpVersion}`, path: req.url })));
   const h2cPort = await listen(h2c);
-  const h2s = http2.createSecureServer({ cert: serverCert.certPem, key: serverCert.keyPem }, (req, res) => res.end(JSON.stringify({ proto: `h${req.httpVersion}-tls` })));
+  const h2s = http2.createSecureServer({ cert: serverCert.certPem, key: serverCert.keyPem }, (req, res) =>
+    res.end(JSON.stringify({ proto: `h${req.httpVersion}-tls` })),
+  );
   const h2sPort = await listen(h2s);
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} } } } },
@@ -98,7 +109,10 @@ test('h2c and h2 backends', async () => {
 });
 
 test('a service whose servers are all gone answers 503 after a reload', async () => {
-  await portico.writeDynamic('empty.yaml', `http:\n  routers:\n    none: { rule: PathPrefix(\`/none\`), service: none }\n  services:\n    none:\n      weighted:\n        services: [{ name: zero, weight: 1 }]\n    zero:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:1", weight: 0 }]\n`);
+  await portico.writeDynamic(
+    'empty.yaml',
+    `http:\n  routers:\n    none: { rule: PathPrefix(\`/none\`), service: none }\n  services:\n    none:\n      weighted:\n        services: [{ name: zero, weight: 1 }]\n    zero:\n      loadBalancer:\n        servers: [{ url: "http://127.0.0.1:1", weight: 0 }]\n`,
+  );
   const r = await curl([`https://127.0.0.1:${port}/none`]);
   expect(r.status).toBe(503);
 });
@@ -110,11 +124,14 @@ test('a 1 GB upload streams through without being buffered', async () => {
   let peak = rssBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const body = await new Promise<string>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: '/upload', method: 'POST', rejectUnauthorized: false, headers: { 'content-length': String(total) } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => resolve(b));
-    });
+    const req = https.request(
+      { host: '127.0.0.1', port, path: '/upload', method: 'POST', rejectUnauthorized: false, headers: { 'content-length': String(total) } },
+      (res) => {
+        let b = '';
+        res.on('data', (d) => (b += d));
+        res.on('end', () => resolve(b));
+      },
+    );
     req.on('error', reject);
     let sent = 0;
     const pump = () => {

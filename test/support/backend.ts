@@ -44,8 +44,22 @@ export async function startBackend(name = 'backend'): Promise<Backend> {
         res.writeHead(200, { 'alt-svc': 'h2=":9999"; ma=60' });
         return res.end('alt\n');
       }
-      const body = JSON.stringify({ name, method: req.method, url: req.url, headers: req.headers, trailers: req.trailers, bodyBytes: bytes, httpVersion: req.httpVersion });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, connection: 'keep-alive, x-hop', 'x-hop': 'secret', 'keep-alive': 'timeout=5' });
+      const body = JSON.stringify({
+        name,
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        trailers: req.trailers,
+        bodyBytes: bytes,
+        httpVersion: req.httpVersion,
+      });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'x-backend': name,
+        connection: 'keep-alive, x-hop',
+        'x-hop': 'secret',
+        'keep-alive': 'timeout=5',
+      });
       res.end(body);
     });
   });

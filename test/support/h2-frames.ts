@@ -108,7 +108,12 @@ export function parseFrames(bytes: Buffer): ReceivedFrame[] {
   while (at + 9 <= bytes.length) {
     const length = bytes.readUIntBE(at, 3);
     if (at + 9 + length > bytes.length) break;
-    frames.push({ type: bytes[at + 3]!, flags: bytes[at + 4]!, streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff, payload: bytes.subarray(at + 9, at + 9 + length) });
+    frames.push({
+      type: bytes[at + 3]!,
+      flags: bytes[at + 4]!,
+      streamId: bytes.readUInt32BE(at + 5) & 0x7fffffff,
+      payload: bytes.subarray(at + 9, at + 9 + length),
+    });
     at += 9 + length;
   }
   return frames;

@@ -28,7 +28,27 @@ export class TestPki {
   constructor(readonly name = 'Portico Test CA') {
     this.caKey = join(this.dir, 'ca.key');
     this.caCert = join(this.dir, 'ca.crt');
-    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', this.caKey, '-out', this.caCert, '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      this.caKey,
+      '-out',
+      this.caCert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
   }
 
   /** A leaf certificate for DNS names / IPs, signed by this CA. */
@@ -38,7 +58,10 @@ export class TestPki {
     const cert = join(this.dir, `${label}.crt`);
     const ext = join(this.dir, `${label}.ext`);
     const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-    writeFileSync(ext, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}\n${san ? `subjectAltName=${san}\n` : ''}`);
+    writeFileSync(
+      ext,
+      `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}\n${san ? `subjectAltName=${san}\n` : ''}`,
+    );
     openssl(['req', ...NEW_KEY_ARGS[keyType], '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${names[0] ?? label}`]);
     openssl(['x509', '-req', '-in', csr, '-CA', this.caCert, '-CAkey', this.caKey, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext]);
     return { certFile: cert, keyFile: key, certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };

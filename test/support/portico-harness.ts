@@ -30,7 +30,7 @@ export async function startPortico(staticDoc: Record<string, unknown>, dynamicFi
   const doc = structuredClone(staticDoc);
   (doc as { providers?: unknown }).providers ??= { file: { directory: dynamicDir, watch: true, debounceMs: 20 } };
   const cfg = validateStaticConfig(doc, dir, 'test');
-  const log = createLogger({ level: (process.env.PORTICO_TEST_LOG as 'debug') ?? 'silent' as never, format: 'json' });
+  const log = createLogger({ level: (process.env.PORTICO_TEST_LOG as 'debug') ?? ('silent' as never), format: 'json' });
   const server = new PorticoServer(cfg, log);
   await server.start();
   return {

@@ -81,7 +81,10 @@ export class QuicheClient {
     if (opts.keylogFile) conn.setKeylog(opts.keylogFile);
     const client = new QuicheClient(quiche, conn, socket, remote);
     const established = new Promise<void>((resolve, reject) => (client.establishedWaiter = { resolve, reject }));
-    const limit = setTimeout(() => client.fail(`handshake with ${opts.host}:${opts.port} did not complete in ${opts.handshakeTimeoutMs ?? 5000} ms`), opts.handshakeTimeoutMs ?? 5000);
+    const limit = setTimeout(
+      () => client.fail(`handshake with ${opts.host}:${opts.port} did not complete in ${opts.handshakeTimeoutMs ?? 5000} ms`),
+      opts.handshakeTimeoutMs ?? 5000,
+    );
     client.flush();
     try {
       await established;
@@ -363,9 +366,11 @@ export class QuicheClient {
   private describeClose(): string {
     if (this.conn.isTimedOut()) return 'idle timeout';
     const peer = this.conn.peerError();
-    if (peer) return `peer closed: ${peer.isApp ? 'application' : 'transport'} error 0x${peer.errorCode.toString(16)} ${Buffer.from(peer.reason).toString()}`.trim();
+    if (peer)
+      return `peer closed: ${peer.isApp ? 'application' : 'transport'} error 0x${peer.errorCode.toString(16)} ${Buffer.from(peer.reason).toString()}`.trim();
     const local = this.conn.localError();
-    if (local) return `local error: ${local.isApp ? 'application' : 'transport'} error 0x${local.errorCode.toString(16)} ${Buffer.from(local.reason).toString()}`.trim();
+    if (local)
+      return `local error: ${local.isApp ? 'application' : 'transport'} error 0x${local.errorCode.toString(16)} ${Buffer.from(local.reason).toString()}`.trim();
     return 'closed';
   }
 
@@ -381,7 +386,8 @@ export class QuicheClient {
     this.socket.close();
     this.establishedWaiter?.reject(new Error(`QUIC handshake failed: ${reason}`));
     this.establishedWaiter = undefined;
-    for (const [id, st] of this.streams) for (const w of st.waiters.splice(0)) w.reject(new Error(`connection closed (${reason}) before stream ${id} finished`));
+    for (const [id, st] of this.streams)
+      for (const w of st.waiters.splice(0)) w.reject(new Error(`connection closed (${reason}) before stream ${id} finished`));
     for (const w of this.closedWaiters.splice(0)) w(reason);
   }
 

@@ -19,14 +19,16 @@ export interface SmallPoolOptions {
 export async function startSmallPoolPortico(backendUrl: string, o: SmallPoolOptions): Promise<{ portico: Harness; port: number }> {
   const timeouts = o.forwardingTimeouts ? `\n      forwardingTimeouts: ${JSON.stringify(o.forwardingTimeouts)}` : '';
   const portico = await startPortico(
-    { entryPoints: {
-      websecure: {
-        address: '127.0.0.1:0',
-        http: { tls: {} },
-        ...(o.entryPointTransport ? { transport: o.entryPointTransport } : {}),
-        ...(o.http3 ? { http3: o.http3 } : {}),
+    {
+      entryPoints: {
+        websecure: {
+          address: '127.0.0.1:0',
+          http: { tls: {} },
+          ...(o.entryPointTransport ? { transport: o.entryPointTransport } : {}),
+          ...(o.http3 ? { http3: o.http3 } : {}),
+        },
       },
-    } },
+    },
     {
       'routes.yaml': `
 http:

@@ -20,7 +20,9 @@ async function capture(servername: string | undefined, ALPNProtocols = ['h2', 'h
       });
     }).listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
-      connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols }).on('error', () => {}).on('error', reject);
+      connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false, ALPNProtocols })
+        .on('error', () => {})
+        .on('error', reject);
     });
   });
 }
@@ -34,7 +36,11 @@ test('reads the server name and ALPN offer of a real ClientHello; every shorter 
 });
 
 test('reads the ALPN offer (an ACME CA offers acme-tls/1 alone, RFC 8737)', async () => {
-  expect(readClientHello(await capture('acme.example.test', ['acme-tls/1']))).toEqual({ kind: 'client-hello', serverName: 'acme.example.test', alpnProtocols: ['acme-tls/1'] });
+  expect(readClientHello(await capture('acme.example.test', ['acme-tls/1']))).toEqual({
+    kind: 'client-hello',
+    serverName: 'acme.example.test',
+    alpnProtocols: ['acme-tls/1'],
+  });
   expect(readClientHello(await capture('plain.example.test', []))).toMatchObject({ alpnProtocols: [] });
 });
 
@@ -58,7 +64,7 @@ test('not TLS, or not a ClientHello, is said so at once', () => {
 test('fuzz: random bytes, and a real ClientHello with bytes flipped, never throw and stay within bounds', async () => {
   const hello = await capture('fuzz.example.test');
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 0; i < 5_000; i++) {
     let input: Buffer;
     if (i % 2 === 0) {

@@ -20,7 +20,9 @@ let port: number;
 
 function sClient(args: string[], input = 'Q\n'): Promise<string> {
   return new Promise((resolve) => {
-    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { timeout: 8000 }, (_e, stdout, stderr) => resolve(stdout + stderr));
+    const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...args], { timeout: 8000 }, (_e, stdout, stderr) =>
+      resolve(stdout + stderr),
+    );
     child.stdin?.end(input);
   });
 }
@@ -107,16 +109,42 @@ describe('SNI certificate selection', () => {
   test('mTLS: a client certificate from the configured CA is required and verified', async () => {
     const none = await curl(['--resolve', `secure.apps.example.test:${port}:127.0.0.1`, `https://secure.apps.example.test:${port}/`]);
     expect(none.status).toBe(0);
-    const rogue = await curl(['--cert', rogueClient.certFile, '--key', rogueClient.keyFile, '--resolve', `secure.apps.example.test:${port}:127.0.0.1`, `https://secure.apps.example.test:${port}/`]);
+    const rogue = await curl([
+      '--cert',
+      rogueClient.certFile,
+      '--key',
+      rogueClient.keyFile,
+      '--resolve',
+      `secure.apps.example.test:${port}:127.0.0.1`,
+      `https://secure.apps.example.test:${port}/`,
+    ]);
     expect(rogue.status).toBe(0);
-    const good = await curl(['--cert', client.certFile, '--key', client.keyFile, '--resolve', `secure.apps.example.test:${port}:127.0.0.1`, `https://secure.apps.example.test:${port}/`]);
+    const good = await curl([
+      '--cert',
+      client.certFile,
+      '--key',
+      client.keyFile,
+      '--resolve',
+      `secure.apps.example.test:${port}:127.0.0.1`,
+      `https://secure.apps.example.test:${port}/`,
+    ]);
     expect(good.status).toBe(200);
     expect(good.body).toMatch(/TLS: sni=secure\.apps\.example\.test options=mtls@file/);
   });
 
   test('421 when Host maps to a router whose TLS options differ from the connection', async () => {
     // Handshake as api.example.test (default options), then ask for the mtls router's host.
-    const r = await curl(['--cacert', pki.caCert, '--connect-to', `secure.apps.example.test:${port}:127.0.0.1:${port}`, '-H', 'Host: secure.apps.example.test', '--resolve', `api.example.test:${port}:127.0.0.1`, `https://api.example.test:${port}/`]);
+    const r = await curl([
+      '--cacert',
+      pki.caCert,
+      '--connect-to',
+      `secure.apps.example.test:${port}:127.0.0.1:${port}`,
+      '-H',
+      'Host: secure.apps.example.test',
+      '--resolve',
+      `api.example.test:${port}:127.0.0.1`,
+      `https://api.example.test:${port}/`,
+    ]);
     expect(r.status).toBe(421);
   });
 

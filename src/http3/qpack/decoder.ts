@@ -84,7 +84,7 @@ export class QpackDecoder {
     }
     const unblocked: UnblockedSection[] = [];
     if (this.table.insertCount > before && this.blocked.length > 0) {
-      for (let i = 0; i < this.blocked.length; ) {
+      for (let i = 0; i < this.blocked.length;) {
         const b = this.blocked[i]!;
         if (b.requiredInsertCount <= this.table.insertCount) {
           this.blocked.splice(i, 1);
@@ -228,7 +228,8 @@ export class QpackDecoder {
     let tooLarge = false;
     const maxString = block.length; // a literal can never be longer than the block holding it
     const dyn = (absolute: number): [string, string] => {
-      if (absolute >= ric || absolute < 0) throw new QpackError(QPACK_DECOMPRESSION_FAILED, `reference to dynamic entry ${absolute} at or beyond Required Insert Count ${ric}`);
+      if (absolute >= ric || absolute < 0)
+        throw new QpackError(QPACK_DECOMPRESSION_FAILED, `reference to dynamic entry ${absolute} at or beyond Required Insert Count ${ric}`);
       const e = this.table.get(absolute);
       if (!e) throw new QpackError(QPACK_DECOMPRESSION_FAILED, `reference to evicted dynamic entry ${absolute}`);
       return e;

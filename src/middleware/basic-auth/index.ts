@@ -35,7 +35,13 @@ function loadLines(o: Options): string[] {
 export const basicAuth: MiddlewareType<Options> = {
   type: 'basicAuth',
   optionsSchema: {
-    properties: { users: stringList, usersFile: { type: 'string' }, realm: { type: 'string' }, headerField: { type: 'string' }, removeHeader: { type: 'boolean' } },
+    properties: {
+      users: stringList,
+      usersFile: { type: 'string' },
+      realm: { type: 'string' },
+      headerField: { type: 'string' },
+      removeHeader: { type: 'boolean' },
+    },
   },
   validate: (opts) => {
     if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];

@@ -38,7 +38,7 @@ export const buffering: MiddlewareType<Options> = {
     },
   },
   validate: (o) =>
-    o.retryExpression !== undefined ? [['retryExpression', 'retries are not supported by Portico\'s buffering middleware; remove retryExpression']] : [],
+    o.retryExpression !== undefined ? [['retryExpression', "retries are not supported by Portico's buffering middleware; remove retryExpression"]] : [],
   build: (o) => {
     const maxRequest = o.maxRequestBodyBytes || Infinity;
     const memRequest = o.memRequestBodyBytes ?? 1024 * 1024;

@@ -76,7 +76,10 @@ export function parseCondition(source: string): Condition {
     }
     const name = peek()?.kind === 'name' ? tokens[i++]!.text : fail('expected NetworkErrorRatio(), ResponseCodeRatio(…) or LatencyAtQuantileMS(…)');
     const metric = METRICS[name];
-    if (!metric) throw new Error(`unknown function "${name}": use NetworkErrorRatio(), ResponseCodeRatio(from, to, dividendFrom, dividendTo) or LatencyAtQuantileMS(quantile)`);
+    if (!metric)
+      throw new Error(
+        `unknown function "${name}": use NetworkErrorRatio(), ResponseCodeRatio(from, to, dividendFrom, dividendTo) or LatencyAtQuantileMS(quantile)`,
+      );
     expect('(');
     const args: number[] = [];
     while (peek()?.text !== ')') {

@@ -61,7 +61,9 @@ export class RollingMetrics implements BreakerMetrics {
   }
 
   latencyAtQuantileMs(quantile: number): number {
-    const all = this.live().flatMap((b) => b.latencies).sort((a, b) => a - b);
+    const all = this.live()
+      .flatMap((b) => b.latencies)
+      .sort((a, b) => a - b);
     if (!all.length) return 0;
     const index = Math.min(all.length - 1, Math.max(0, Math.ceil((quantile / 100) * all.length) - 1));
     return all[index]!;

@@ -46,9 +46,10 @@ export class EncodingNegotiator {
     let best: string | undefined;
     let bestQ = 0;
     // A bare `*` means "anything": prefer the configured default there.
-    const order = wildcard !== undefined && this.defaultEncoding && this.supported.includes(this.defaultEncoding)
-      ? [this.defaultEncoding, ...this.supported.filter((e) => e !== this.defaultEncoding)]
-      : this.supported;
+    const order =
+      wildcard !== undefined && this.defaultEncoding && this.supported.includes(this.defaultEncoding)
+        ? [this.defaultEncoding, ...this.supported.filter((e) => e !== this.defaultEncoding)]
+        : this.supported;
     for (const coding of order) {
       const weight = q.get(coding) ?? wildcard ?? 0;
       if (weight > bestQ) {

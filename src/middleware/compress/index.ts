@@ -164,9 +164,7 @@ export const compress: MiddlewareType<Options> = {
     };
     return (next) => (ex) => {
       const encoding =
-        ex.method === 'HEAD' || requestExcluded(ex.requestHeaders['content-type'])
-          ? undefined
-          : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
+        ex.method === 'HEAD' || requestExcluded(ex.requestHeaders['content-type']) ? undefined : negotiator.choose(first(ex.requestHeaders['accept-encoding']));
       if (encoding) ex.interceptResponse(new CompressionAttempt(encoding, settings).intercept);
       else ex.onResponseHeaders(varyOnly);
       return next(ex);

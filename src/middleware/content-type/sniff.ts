@@ -11,7 +11,25 @@ type Signature = { mask?: number[]; pattern: number[]; type: string; skipWhitesp
 const bytes = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 
 /** HTML tags that start a document: each must be followed by a space or `>`. */
-const HTML_TAGS = ['<!DOCTYPE HTML', '<HTML', '<HEAD', '<SCRIPT', '<IFRAME', '<H1', '<DIV', '<FONT', '<TABLE', '<A', '<STYLE', '<TITLE', '<B', '<BODY', '<BR', '<P', '<!--'];
+const HTML_TAGS = [
+  '<!DOCTYPE HTML',
+  '<HTML',
+  '<HEAD',
+  '<SCRIPT',
+  '<IFRAME',
+  '<H1',
+  '<DIV',
+  '<FONT',
+  '<TABLE',
+  '<A',
+  '<STYLE',
+  '<TITLE',
+  '<B',
+  '<BODY',
+  '<BR',
+  '<P',
+  '<!--',
+];
 
 const SIGNATURES: Signature[] = [
   { pattern: bytes('<?xml'), type: 'text/xml; charset=utf-8', skipWhitespace: true },
@@ -25,15 +43,31 @@ const SIGNATURES: Signature[] = [
   { pattern: bytes('BM'), type: 'image/bmp' },
   { pattern: bytes('GIF87a'), type: 'image/gif' },
   { pattern: bytes('GIF89a'), type: 'image/gif' },
-  { mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('WEBPVP')], type: 'image/webp' },
+  {
+    mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+    pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('WEBPVP')],
+    type: 'image/webp',
+  },
   { pattern: [0x89, ...bytes('PNG'), 0x0d, 0x0a, 0x1a, 0x0a], type: 'image/png' },
   { pattern: [0xff, 0xd8, 0xff], type: 'image/jpeg' },
-  { mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff], pattern: [...bytes('FORM'), 0, 0, 0, 0, ...bytes('AIFF')], type: 'audio/aiff' },
+  {
+    mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff],
+    pattern: [...bytes('FORM'), 0, 0, 0, 0, ...bytes('AIFF')],
+    type: 'audio/aiff',
+  },
   { pattern: bytes('ID3'), type: 'audio/mpeg' },
   { pattern: [...bytes('OggS'), 0], type: 'application/ogg' },
   { pattern: [...bytes('MThd'), 0, 0, 0, 6], type: 'audio/midi' },
-  { mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff], pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('AVI ')], type: 'video/avi' },
-  { mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff], pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('WAVE')], type: 'audio/wave' },
+  {
+    mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff],
+    pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('AVI ')],
+    type: 'video/avi',
+  },
+  {
+    mask: [0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff],
+    pattern: [...bytes('RIFF'), 0, 0, 0, 0, ...bytes('WAVE')],
+    type: 'audio/wave',
+  },
   { pattern: [0x1a, 0x45, 0xdf, 0xa3], type: 'video/webm' },
   { pattern: bytes('wOFF'), type: 'font/woff' },
   { pattern: bytes('wOF2'), type: 'font/woff2' },

@@ -45,14 +45,21 @@ function safeEqual(a: string, b: string): boolean {
 export const digestAuth: MiddlewareType<Options> = {
   type: 'digestAuth',
   optionsSchema: {
-    properties: { users: stringList, usersFile: { type: 'string' }, realm: { type: 'string' }, headerField: { type: 'string' }, removeHeader: { type: 'boolean' } },
+    properties: {
+      users: stringList,
+      usersFile: { type: 'string' },
+      realm: { type: 'string' },
+      headerField: { type: 'string' },
+      removeHeader: { type: 'boolean' },
+    },
   },
   validate: (opts) => {
     if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];
     try {
       const { users, problems } = parseDigestUsers(loadLines(opts));
       if (problems.length) return problems;
-      if (new Set([...users.values()].map((u) => u.algorithm)).size > 1) return [['users', 'mixes MD5 and SHA-256 hashes: use one algorithm per middleware (a client chooses it before naming its user)']];
+      if (new Set([...users.values()].map((u) => u.algorithm)).size > 1)
+        return [['users', 'mixes MD5 and SHA-256 hashes: use one algorithm per middleware (a client chooses it before naming its user)']];
       return [];
     } catch (err) {
       return [['usersFile', (err as Error).message]];
@@ -107,7 +114,8 @@ export const digestAuth: MiddlewareType<Options> = {
       const nc = p.get('nc');
       const cnonce = p.get('cnonce');
       if (!username || !nonce || !uri || !response || !nc || !cnonce || p.get('qop') !== 'auth') return { result: 'denied' };
-      if (p.get('realm') !== realm || (p.get('opaque') !== undefined && p.get('opaque') !== opaque) || p.get('userhash') === 'true') return { result: 'denied' };
+      if (p.get('realm') !== realm || (p.get('opaque') !== undefined && p.get('opaque') !== opaque) || p.get('userhash') === 'true')
+        return { result: 'denied' };
       if (!HASH_OF[algorithm] || !/^[0-9a-fA-F]{8}$/.test(nc) || !requestUris.includes(uri)) return { result: 'denied' };
       const user = users.get(`${username}:${realm}`);
       if (!user || user.algorithm !== algorithm) return { result: 'denied' };

@@ -142,9 +142,13 @@ export const forwardAuth: MiddlewareType<Options> = {
       new Promise((resolve, reject) => {
         const headers = authRequestHeaders(ex, o.authRequestHeaders, !!o.trustForwardHeader);
         if (body) headers['content-length'] = String(body.length);
-        const req = (secure ? https : http).request(address, { method: o.preserveRequestMethod ? ex.method : 'GET', headers, agent, timeout: AUTH_TIMEOUT_MS }, (answer) => {
-          readAll(answer, -1).then((b) => resolve({ answer, body: b }), reject);
-        });
+        const req = (secure ? https : http).request(
+          address,
+          { method: o.preserveRequestMethod ? ex.method : 'GET', headers, agent, timeout: AUTH_TIMEOUT_MS },
+          (answer) => {
+            readAll(answer, -1).then((b) => resolve({ answer, body: b }), reject);
+          },
+        );
         req.once('timeout', () => req.destroy(new Error(`no answer from ${o.address} within ${AUTH_TIMEOUT_MS} ms`)));
         req.once('error', reject);
         req.end(body);
@@ -158,7 +162,8 @@ export const forwardAuth: MiddlewareType<Options> = {
       }
       if (copyRegex) {
         for (const name of Object.keys(ex.requestHeaders)) if (copyRegex.test(canonicalHeaderName(name))) ex.requestHeaders[name] = undefined;
-        for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && copyRegex.test(canonicalHeaderName(name))) ex.requestHeaders[name] = value;
+        for (const [name, value] of Object.entries(answer.headers))
+          if (value !== undefined && copyRegex.test(canonicalHeaderName(name))) ex.requestHeaders[name] = value;
       }
       const setCookies = answer.headers['set-cookie'];
       if (cookieNames.size && setCookies?.length) ex.onResponseHeaders((_status, response) => mergeAuthCookies(response, setCookies, cookieNames));
@@ -167,7 +172,8 @@ export const forwardAuth: MiddlewareType<Options> = {
     /** The auth server's refusal, passed to the client. */
     const refuse = (ex: Exchange, answer: IncomingMessage, body: Buffer) => {
       const headers: HeaderMap = {};
-      for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !isHopByHop(name) && name !== 'content-length') headers[name] = value;
+      for (const [name, value] of Object.entries(answer.headers))
+        if (value !== undefined && !isHopByHop(name) && name !== 'content-length') headers[name] = value;
       const location = answer.headers.location;
       if (location && !o.preserveLocationHeader) {
         try {

@@ -86,7 +86,9 @@ export const grpcWeb: MiddlewareType<Options> = {
       ex.interceptResponse((status, headers, open) => {
         const out: HeaderMap = { ...headers, 'content-length': undefined };
         const responseType = first(headers['content-type']);
-        out['content-type'] = responseType?.startsWith('application/grpc') ? responseType.replace(/^application\/grpc/, text ? 'application/grpc-web-text' : 'application/grpc-web') : responseType;
+        out['content-type'] = responseType?.startsWith('application/grpc')
+          ? responseType.replace(/^application\/grpc/, text ? 'application/grpc-web-text' : 'application/grpc-web')
+          : responseType;
         if (allowed(origin)) {
           out['access-control-allow-origin'] = allowOriginValue(origin!);
           out['access-control-expose-headers'] = EXPOSED;

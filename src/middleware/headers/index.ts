@@ -44,7 +44,7 @@ interface Options {
   isDevelopment?: boolean;
 }
 
-const HEADER_NAME = '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$';
+const HEADER_NAME = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const headerMap = { type: 'object', propertyNames: { pattern: HEADER_NAME }, additionalProperties: { type: 'string' } };
 const headerNameList = { type: 'array', items: { type: 'string', pattern: HEADER_NAME } };
 

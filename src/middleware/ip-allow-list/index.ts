@@ -14,7 +14,11 @@ export const ipAllowList: MiddlewareType<Options> = {
   type: 'ipAllowList',
   optionsSchema: {
     required: ['sourceRange'],
-    properties: { sourceRange: { ...stringList, minItems: 1 }, ipStrategy: ipStrategySchema, rejectStatusCode: { type: 'integer', minimum: 400, maximum: 599 } },
+    properties: {
+      sourceRange: { ...stringList, minItems: 1 },
+      ipStrategy: ipStrategySchema,
+      rejectStatusCode: { type: 'integer', minimum: 400, maximum: 599 },
+    },
   },
   validate: (o) => {
     const problems: OptionProblem[] = [];

@@ -96,5 +96,7 @@ export function certificateInfo(cert: X509Certificate, selection: CertificateInf
 
 /** Go's url.QueryEscape: everything but letters, digits and `-_.~` escaped, space as `+`. */
 export function queryEscape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%20/g, '+');
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%20/g, '+');
 }

@@ -17,7 +17,11 @@ interface Options {
   info?: CertificateInfoSelection;
 }
 
-const flags = (names: string[]) => ({ type: 'object', additionalProperties: false, properties: Object.fromEntries(names.map((n) => [n, { type: 'boolean' }])) });
+const flags = (names: string[]) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(names.map((n) => [n, { type: 'boolean' }])),
+});
 
 const CERT_HEADER = 'x-forwarded-tls-client-cert';
 const INFO_HEADER = 'x-forwarded-tls-client-cert-info';

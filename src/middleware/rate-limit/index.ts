@@ -98,8 +98,7 @@ export function createRateLimit(clock: RateLimitClock = realClock): MiddlewareTy
         if (parseDurationMs(opts.period as string | number) <= 0) problems.push(['period', 'must be longer than 0']);
       }
       const redis = opts.redis as Record<string, unknown> | undefined;
-      if (redis && typeof redis === 'object')
-        for (const f of ['dialTimeout', 'readTimeout', 'writeTimeout']) checkDuration(problems, `redis.${f}`, redis[f]);
+      if (redis && typeof redis === 'object') for (const f of ['dialTimeout', 'readTimeout', 'writeTimeout']) checkDuration(problems, `redis.${f}`, redis[f]);
       problems.push(...sourceCriterionProblems(opts.sourceCriterion));
       return problems;
     },

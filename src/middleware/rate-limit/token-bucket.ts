@@ -34,7 +34,8 @@ export class TokenBuckets implements RateLimitStore {
     const { ratePerMs, burst, maxDelayMs } = this.shape;
     const t = this.now();
     let b = this.buckets.get(key);
-    if (b) this.buckets.delete(key); // re-inserted below: Map order is our LRU order
+    if (b)
+      this.buckets.delete(key); // re-inserted below: Map order is our LRU order
     else b = { tokens: burst, updated: t };
     b.tokens = Math.min(burst, b.tokens + Math.max(0, t - b.updated) * ratePerMs);
     b.updated = t;

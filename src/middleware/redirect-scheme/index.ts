@@ -20,7 +20,12 @@ export const redirectScheme: MiddlewareType<Options> = {
     required: ['scheme'],
     properties: {
       scheme: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]*$' },
-      port: { anyOf: [{ type: 'string', pattern: '^[0-9]{1,5}$' }, { type: 'integer', minimum: 1, maximum: 65535 }] },
+      port: {
+        anyOf: [
+          { type: 'string', pattern: '^[0-9]{1,5}$' },
+          { type: 'integer', minimum: 1, maximum: 65535 },
+        ],
+      },
       permanent: { type: 'boolean' },
     },
   },

@@ -5,10 +5,13 @@ import { splitUrl } from '../url-parts.js';
 export const replacePath: MiddlewareType<{ path: string }> = {
   type: 'replacePath',
   optionsSchema: { required: ['path'], properties: { path: { type: 'string', pattern: '^/' } } },
-  build: ({ path }) => (next) => (ex) => {
-    const [original, query] = splitUrl(ex.url);
-    ex.requestHeaders['x-replaced-path'] = original;
-    ex.url = path + query;
-    return next(ex);
-  },
+  build:
+    ({ path }) =>
+    (next) =>
+    (ex) => {
+      const [original, query] = splitUrl(ex.url);
+      ex.requestHeaders['x-replaced-path'] = original;
+      ex.url = path + query;
+      return next(ex);
+    },
 };

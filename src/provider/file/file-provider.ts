@@ -178,7 +178,11 @@ export class FileProvider implements Provider {
  */
 function fileIngressClasses(manifests: ManifestDocument[]): AnsweredIngressClasses {
   const classes = manifests.map((m) => m.object as { kind?: unknown }).filter((o) => o && o.kind === 'IngressClass');
-  return answeredIngressClasses(classes as Parameters<typeof answeredIngressClasses>[0], ['portico', 'traefik'], [PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER]);
+  return answeredIngressClasses(
+    classes as Parameters<typeof answeredIngressClasses>[0],
+    ['portico', 'traefik'],
+    [PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER],
+  );
 }
 
 function snapshotKeys(c: DynamicConfig): Set<string> {
@@ -227,8 +231,7 @@ function parseFile(file: string, text: string): ParsedFile | { error: string; li
       if (typeof doc !== 'object' || Array.isArray(doc)) return { error: 'each document must be a mapping', line: d.line };
       const o = doc as Record<string, unknown>;
       if (typeof o.apiVersion === 'string' && typeof o.kind === 'string') {
-        if (o.kind === 'List' && Array.isArray(o.items))
-          for (const item of o.items) out.manifests.push({ source: file, line: d.line, object: item });
+        if (o.kind === 'List' && Array.isArray(o.items)) for (const item of o.items) out.manifests.push({ source: file, line: d.line, object: item });
         else out.manifests.push({ source: file, line: d.line, object: o });
       } else out.native.push({ doc: o, lineOf: yamlLineLocator(d.text, d.line) });
     }
@@ -243,7 +246,12 @@ function mergeInto(target: DynamicConfig, from: DynamicConfig, errors: ConfigErr
   for (const kind of ['routers', 'services', 'middlewares', 'serversTransports'] as const) {
     for (const [name, value] of Object.entries(from.http[kind])) {
       if (target.http[kind][name] !== undefined) {
-        errors.push({ provider, source: 'manifests', path: `http.${kind}.${name}`, message: `"${name}" is defined both natively and by a manifest; keeping the native one` });
+        errors.push({
+          provider,
+          source: 'manifests',
+          path: `http.${kind}.${name}`,
+          message: `"${name}" is defined both natively and by a manifest; keeping the native one`,
+        });
         continue;
       }
       (target.http[kind] as Record<string, unknown>)[name] = value;
@@ -252,7 +260,12 @@ function mergeInto(target: DynamicConfig, from: DynamicConfig, errors: ConfigErr
   for (const kind of ['routers', 'services'] as const)
     for (const [name, value] of Object.entries(from.udp[kind])) {
       if (target.udp[kind][name] !== undefined) {
-        errors.push({ provider, source: 'manifests', path: `udp.${kind}.${name}`, message: `"${name}" is defined both natively and by a manifest; keeping the native one` });
+        errors.push({
+          provider,
+          source: 'manifests',
+          path: `udp.${kind}.${name}`,
+          message: `"${name}" is defined both natively and by a manifest; keeping the native one`,
+        });
         continue;
       }
       (target.udp[kind] as Record<string, unknown>)[name] = value;

@@ -77,7 +77,12 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   }
   type Sections = Record<string, Record<string, unknown> | null>;
   const d = doc as { http?: Sections; tcp?: Sections; udp?: Sections; tls?: Record<string, unknown> };
-  const section = <T>(kind: 'routers' | 'services' | 'middlewares' | 'serversTransports', validate: ValidateFunction, target: Record<string, T>, protocol: 'http' | 'tcp' | 'udp' = 'http') => {
+  const section = <T>(
+    kind: 'routers' | 'services' | 'middlewares' | 'serversTransports',
+    validate: ValidateFunction,
+    target: Record<string, T>,
+    protocol: 'http' | 'tcp' | 'udp' = 'http',
+  ) => {
     const objects = d[protocol]?.[kind];
     if (!objects) return;
     for (const [name, value] of Object.entries(objects)) {
@@ -111,7 +116,8 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   const tls = d.tls;
   if (!tls) return;
   ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {
-    if (!check.certificate(c)) for (const [p, m] of describeAjvErrors(check.certificate.errors)) err(['tls', 'certificates', String(i), ...p.split('.').filter(Boolean)], m);
+    if (!check.certificate(c))
+      for (const [p, m] of describeAjvErrors(check.certificate.errors)) err(['tls', 'certificates', String(i), ...p.split('.').filter(Boolean)], m);
     else into.tls.certificates.push(c as DynamicConfig['tls']['certificates'][number]);
   });
   for (const [name, o] of Object.entries((tls.options as Record<string, unknown> | null) ?? {})) {

@@ -27,15 +27,33 @@ export function internalConfiguration(s: StaticConfig, portOf: (entryPoint: stri
   const config = emptyDynamicConfig();
   const { routers, middlewares } = config.http;
   if (s.ping) routers.ping = { entryPoints: [s.ping.entryPoint ?? 'portico'], rule: 'Path(`/ping`)', priority: INTERNAL_PRIORITY, service: 'ping@internal' };
-  if (s.api?.insecure) routers.api = { entryPoints: [s.api.entryPoint ?? 'portico'], rule: 'PathPrefix(`/api`)', priority: INTERNAL_PRIORITY, service: 'api@internal' };
+  if (s.api?.insecure)
+    routers.api = { entryPoints: [s.api.entryPoint ?? 'portico'], rule: 'PathPrefix(`/api`)', priority: INTERNAL_PRIORITY, service: 'api@internal' };
   // The dashboard (api@internal serves it too) and Traefik's redirect of `/` to it; narrower than Traefik's PathPrefix(`/`), so routers users put on this entrypoint still match.
   if (s.api?.insecure && s.api.dashboard)
-    routers.dashboard = { entryPoints: [s.api.entryPoint ?? 'portico'], rule: 'Path(`/`) || PathPrefix(`/dashboard`)', priority: INTERNAL_PRIORITY - 1, service: 'api@internal' };
+    routers.dashboard = {
+      entryPoints: [s.api.entryPoint ?? 'portico'],
+      rule: 'Path(`/`) || PathPrefix(`/dashboard`)',
+      priority: INTERNAL_PRIORITY - 1,
+      service: 'api@internal',
+    };
   if (s.metrics?.prometheus)
-    routers.prometheus = { entryPoints: [s.metrics.prometheus.entryPoint ?? 'portico'], rule: 'Path(`/metrics`)', priority: INTERNAL_PRIORITY, service: 'prometheus@internal' };
-  const challengeEntryPoints = new Set(Object.values(s.certificatesResolvers ?? {}).flatMap((r) => (r.acme.httpChallenge ? [r.acme.httpChallenge.entryPoint] : [])));
+    routers.prometheus = {
+      entryPoints: [s.metrics.prometheus.entryPoint ?? 'portico'],
+      rule: 'Path(`/metrics`)',
+      priority: INTERNAL_PRIORITY,
+      service: 'prometheus@internal',
+    };
+  const challengeEntryPoints = new Set(
+    Object.values(s.certificatesResolvers ?? {}).flatMap((r) => (r.acme.httpChallenge ? [r.acme.httpChallenge.entryPoint] : [])),
+  );
   if (challengeEntryPoints.size)
-    routers['acme-http'] = { entryPoints: [...challengeEntryPoints], rule: 'PathPrefix(`/.well-known/acme-challenge/`)', priority: ACME_CHALLENGE_PRIORITY, service: 'acme-http@internal' };
+    routers['acme-http'] = {
+      entryPoints: [...challengeEntryPoints],
+      rule: 'PathPrefix(`/.well-known/acme-challenge/`)',
+      priority: ACME_CHALLENGE_PRIORITY,
+      service: 'acme-http@internal',
+    };
   for (const [from, ep] of Object.entries(s.entryPoints)) {
     const redirection = ep.http?.redirections?.entryPoint;
     if (!redirection) continue;
@@ -43,7 +61,13 @@ export function internalConfiguration(s: StaticConfig, portOf: (entryPoint: stri
     middlewares[`redirect-${name}`] = {
       redirectScheme: { scheme: redirection.scheme ?? 'https', port: String(portOf(redirection.to)), permanent: redirection.permanent ?? true },
     };
-    routers[name] = { entryPoints: [from], rule: 'PathPrefix(`/`)', priority: REDIRECTION_PRIORITY, middlewares: [`redirect-${name}`], service: 'noop@internal' };
+    routers[name] = {
+      entryPoints: [from],
+      rule: 'PathPrefix(`/`)',
+      priority: REDIRECTION_PRIORITY,
+      middlewares: [`redirect-${name}`],
+      service: 'noop@internal',
+    };
   }
   return config;
 }

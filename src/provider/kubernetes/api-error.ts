@@ -22,7 +22,8 @@ export function describeApiError(err: unknown, action: ApiAction): string {
   const status = statusOf(err);
   if (status === 403)
     return `RBAC: Portico's service account may not ${action.verb} ${action.resource} ${where}; grant the "${action.verb}" verb on ${action.resource} to it (the Helm chart's ClusterRole does)`;
-  if (status === 401) return `the API server rejected Portico's credentials (401) when trying to ${action.verb} ${action.resource}; check the token or kubeconfig`;
+  if (status === 401)
+    return `the API server rejected Portico's credentials (401) when trying to ${action.verb} ${action.resource}; check the token or kubeconfig`;
   if (status === 404) {
     const group = action.resource.split('.').slice(1).join('.');
     return group && group !== 'networking.k8s.io' && group !== 'discovery.k8s.io'

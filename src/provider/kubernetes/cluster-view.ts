@@ -27,7 +27,11 @@ export class ClusterView {
   private started = false;
   private stopped = false;
 
-  constructor(kc: KubeConfig, collections: WatchedCollection[], private readonly options: ClusterViewOptions) {
+  constructor(
+    kc: KubeConfig,
+    collections: WatchedCollection[],
+    private readonly options: ClusterViewOptions,
+  ) {
     this.watches = collections.map(
       (c) =>
         new ResourceWatch(kc, c, {
@@ -59,7 +63,8 @@ export class ClusterView {
     const docs: ManifestDocument[] = [];
     for (const w of this.watches)
       for (const o of w.list())
-        if (filter(o, w.collection)) docs.push({ source: `${o.metadata?.namespace ?? ''}${o.metadata?.namespace ? '/' : ''}${o.kind}/${o.metadata?.name}`, object: o });
+        if (filter(o, w.collection))
+          docs.push({ source: `${o.metadata?.namespace ?? ''}${o.metadata?.namespace ? '/' : ''}${o.kind}/${o.metadata?.name}`, object: o });
     return docs.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   }
 
@@ -69,9 +74,7 @@ export class ClusterView {
 
   /** One error per collection that cannot currently be listed or watched. */
   errors(provider: string): ConfigError[] {
-    return this.watches
-      .filter((w) => w.error)
-      .map((w) => ({ provider, source: `kubernetes ${w.collection.path}`, path: '', message: w.error! }));
+    return this.watches.filter((w) => w.error).map((w) => ({ provider, source: `kubernetes ${w.collection.path}`, path: '', message: w.error! }));
   }
 
   private schedule(): void {

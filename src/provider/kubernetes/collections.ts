@@ -22,7 +22,14 @@ type Page = { limit: number; continue?: string; labelSelector?: string };
 const params = (p: Page) => ({ limit: p.limit, _continue: p.continue, labelSelector: p.labelSelector });
 const asPage = (p: Promise<unknown>) => p as Promise<ListPage>;
 
-export function customCollection(kc: k8s.KubeConfig, group: string, kind: string, plural: string, namespace: string | undefined, labelSelector?: string): WatchedCollection {
+export function customCollection(
+  kc: k8s.KubeConfig,
+  group: string,
+  kind: string,
+  plural: string,
+  namespace: string | undefined,
+  labelSelector?: string,
+): WatchedCollection {
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
   const version = 'v1alpha1';
   return {
@@ -76,7 +83,8 @@ export function builtinCollection(kc: k8s.KubeConfig, kind: CollectionKind, name
         namespace,
         labelSelector,
         path: `/apis/discovery.k8s.io/v1${ns}/endpointslices`,
-        list: (p) => asPage(namespace ? discovery.listNamespacedEndpointSlice({ namespace, ...params(p) }) : discovery.listEndpointSliceForAllNamespaces(params(p))),
+        list: (p) =>
+          asPage(namespace ? discovery.listNamespacedEndpointSlice({ namespace, ...params(p) }) : discovery.listEndpointSliceForAllNamespaces(params(p))),
       };
     }
     case 'Ingress': {
@@ -111,7 +119,12 @@ export function builtinCollection(kc: k8s.KubeConfig, kind: CollectionKind, name
  * EndpointSlices they refer to; plus the Services of the published Service's
  * namespace when it is not watched already (Portico's own namespace).
  */
-export function ingressCollections(kc: k8s.KubeConfig, namespaces: Array<string | undefined>, labelSelector: string | undefined, publishedService: string | undefined): WatchedCollection[] {
+export function ingressCollections(
+  kc: k8s.KubeConfig,
+  namespaces: Array<string | undefined>,
+  labelSelector: string | undefined,
+  publishedService: string | undefined,
+): WatchedCollection[] {
   const out: WatchedCollection[] = [builtinCollection(kc, 'IngressClass', undefined)];
   for (const ns of namespaces) {
     out.push(builtinCollection(kc, 'Ingress', ns, labelSelector || undefined));

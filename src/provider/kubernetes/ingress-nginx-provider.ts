@@ -50,7 +50,11 @@ export class KubernetesIngressNginxProvider extends ClusterProvider {
   /** The Ingresses this provider takes, as the conversion selects them. */
   private selection(view: ClusterView): NginxIngressSelection {
     const name = this.options.ingressClass || NGINX_INGRESS_CLASS;
-    const byController = answeredIngressClasses(view.objects('IngressClass') as V1IngressClass[], [], [this.options.controllerClass || NGINX_INGRESS_CONTROLLER]);
+    const byController = answeredIngressClasses(
+      view.objects('IngressClass') as V1IngressClass[],
+      [],
+      [this.options.controllerClass || NGINX_INGRESS_CONTROLLER],
+    );
     const classes = new Set(byController.names);
     // The legacy annotation names the class by its value; ingressClassByName also takes an IngressClass of that name whatever its controller.
     if (this.options.ingressClassByName || !(view.objects('IngressClass') as V1IngressClass[]).some((c) => c.metadata?.name === name)) classes.add(name);

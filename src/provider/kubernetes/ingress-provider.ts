@@ -80,4 +80,3 @@ export class KubernetesIngressProvider extends ClusterProvider {
     return this.status.update([], []);
   }
 }
-

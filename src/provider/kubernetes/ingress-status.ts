@@ -82,7 +82,12 @@ export class IngressStatusWriter {
         await this.networking.replaceNamespacedIngressStatus({
           name,
           namespace,
-          body: { ...(o as k8s.V1Ingress), apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', status: { loadBalancer: { ingress: addresses.map((a) => ({ ...a })) } } },
+          body: {
+            ...(o as k8s.V1Ingress),
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'Ingress',
+            status: { loadBalancer: { ingress: addresses.map((a) => ({ ...a })) } },
+          },
         });
       } catch (err) {
         // 409: the Ingress changed meanwhile; its MODIFIED event brings us back here with the new version.
@@ -101,5 +106,7 @@ export class IngressStatusWriter {
 }
 
 function normalize(list: Array<{ ip?: string; hostname?: string }>): Array<{ ip?: string; hostname?: string }> {
-  return list.map((a) => ({ ...(a.ip ? { ip: a.ip } : {}), ...(a.hostname ? { hostname: a.hostname } : {}) })).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  return list
+    .map((a) => ({ ...(a.ip ? { ip: a.ip } : {}), ...(a.hostname ? { hostname: a.hostname } : {}) }))
+    .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
 }

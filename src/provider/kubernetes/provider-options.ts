@@ -99,7 +99,21 @@ const REFUSED_NGINX_OPTIONS: Record<string, string> = {
   strictValidatePathType: 'paths are validated as ingress-nginx does by default',
 };
 
-const COMMON = ['endpoint', 'token', 'caFile', 'insecureSkipVerify', 'kubeconfig', 'inCluster', 'namespaces', 'labelSelector', 'allowCrossNamespace', 'allowExternalNameServices', 'nativeLB', 'throttleDuration', 'resyncPeriod'];
+const COMMON = [
+  'endpoint',
+  'token',
+  'caFile',
+  'insecureSkipVerify',
+  'kubeconfig',
+  'inCluster',
+  'namespaces',
+  'labelSelector',
+  'allowCrossNamespace',
+  'allowExternalNameServices',
+  'nativeLB',
+  'throttleDuration',
+  'resyncPeriod',
+];
 const KEYS = {
   kubernetescrd: [...COMMON, 'ingressClass', 'traefikCompat'],
   kubernetesingress: [...COMMON, 'ingressClass', 'traefikCompat', 'publishedService', 'ingressEndpoint'],
@@ -134,18 +148,38 @@ const BOOLEANS = [
   'disableSvcExternalName',
   'allowSnippetAnnotations',
 ];
-const STRINGS = ['endpoint', 'token', 'caFile', 'kubeconfig', 'labelSelector', 'ingressClass', 'publishedService', 'certAuthFilePath', 'watchNamespace', 'controllerClass', 'publishService', 'httpEntryPoint', 'httpsEntryPoint'];
+const STRINGS = [
+  'endpoint',
+  'token',
+  'caFile',
+  'kubeconfig',
+  'labelSelector',
+  'ingressClass',
+  'publishedService',
+  'certAuthFilePath',
+  'watchNamespace',
+  'controllerClass',
+  'publishService',
+  'httpEntryPoint',
+  'httpsEntryPoint',
+];
 
 /** Problems with a provider's options, each `<at>.<field>: <what is wrong>`. */
 export function validateKubernetesProviderOptions(provider: ProviderKind, options: Record<string, unknown>, at: string): string[] {
   const problems: string[] = [];
   for (const k of Object.keys(options)) {
-    if (provider === 'kubernetesingressnginx' && REFUSED_NGINX_OPTIONS[k] !== undefined) problems.push(`${at}.${k}: not supported: ${REFUSED_NGINX_OPTIONS[k]}`);
+    if (provider === 'kubernetesingressnginx' && REFUSED_NGINX_OPTIONS[k] !== undefined)
+      problems.push(`${at}.${k}: not supported: ${REFUSED_NGINX_OPTIONS[k]}`);
     else if (!KEYS[provider].includes(k)) problems.push(`${at}.${k}: unknown option (known: ${KEYS[provider].join(', ')})`);
   }
-  if (options.allowSnippetAnnotations === true) problems.push(`${at}.allowSnippetAnnotations: not supported: Portico never executes nginx snippets; remove it or set it to false`);
-  if (options.watchNamespace !== undefined && options.namespaces !== undefined) problems.push(`${at}.watchNamespace: set either watchNamespace or namespaces, not both`);
-  if (options.publishStatusAddress !== undefined && (!Array.isArray(options.publishStatusAddress) || options.publishStatusAddress.some((a) => typeof a !== 'string' || !a)))
+  if (options.allowSnippetAnnotations === true)
+    problems.push(`${at}.allowSnippetAnnotations: not supported: Portico never executes nginx snippets; remove it or set it to false`);
+  if (options.watchNamespace !== undefined && options.namespaces !== undefined)
+    problems.push(`${at}.watchNamespace: set either watchNamespace or namespaces, not both`);
+  if (
+    options.publishStatusAddress !== undefined &&
+    (!Array.isArray(options.publishStatusAddress) || options.publishStatusAddress.some((a) => typeof a !== 'string' || !a))
+  )
     problems.push(`${at}.publishStatusAddress: must be a list of IP addresses or host names`);
   for (const k of BOOLEANS) if (options[k] !== undefined && typeof options[k] !== 'boolean') problems.push(`${at}.${k}: must be true or false`);
   for (const k of STRINGS) if (options[k] !== undefined && typeof options[k] !== 'string') problems.push(`${at}.${k}: must be a string`);

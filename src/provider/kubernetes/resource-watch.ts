@@ -137,7 +137,8 @@ export class ResourceWatch {
         if (end.kind === 'failed') throw end.error;
         this.setError(undefined);
         // A watch that ends at once, again and again, must not turn into a busy loop.
-        if (!this.relistRequested && Date.now() - startedAt < 1000) await this.sleep((this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 30_000)));
+        if (!this.relistRequested && Date.now() - startedAt < 1000)
+          await this.sleep((this.backoff = Math.min(this.backoff * 2, this.options.maxBackoffMs ?? 30_000)));
         else this.backoff = initialBackoff;
       } catch (err) {
         if (this.stopped) break;
@@ -294,7 +295,9 @@ function isAbort(err: unknown): boolean {
 
 function isDroppedStream(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || (err instanceof Error && /premature close|socket hang up|aborted/i.test(err.message));
+  return (
+    code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || (err instanceof Error && /premature close|socket hang up|aborted/i.test(err.message))
+  );
 }
 
 function keyOf(o: KubernetesObject): string {

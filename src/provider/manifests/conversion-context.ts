@@ -75,7 +75,10 @@ export function standInName(name: string, ctx: ConversionContext): string {
  * one dash, so names are safe in rules, URLs and metrics labels.
  */
 export function normalizeName(name: string): string {
-  return name.split(/[^\p{L}\p{N}]+/u).filter(Boolean).join('-');
+  return name
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .join('-');
 }
 
 /** Traefik's key for a route: `<namespace>-<object>-<first 10 bytes of sha256(match), hex>`. */
@@ -126,7 +129,8 @@ export function optBoolean(v: unknown, at: string): boolean | undefined {
 
 export function optInteger(v: unknown, at: string, min = Number.MIN_SAFE_INTEGER): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Problem(at, `must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new Problem(at, `must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${describe(v)}`);
   return v;
 }
 
@@ -147,7 +151,10 @@ function describe(v: unknown): string {
 export function referencedNamespace(raw: unknown, ctx: ConversionContext, at: string): string {
   const ns = optString(raw, `${at}.namespace`) || ctx.ns;
   if (ns !== ctx.ns && !ctx.opts.allowCrossNamespace)
-    throw new Problem(`${at}.namespace`, `reference to namespace "${ns}" from "${ctx.ns}" is not allowed; set allowCrossNamespace on the provider or move the object into "${ctx.ns}"`);
+    throw new Problem(
+      `${at}.namespace`,
+      `reference to namespace "${ns}" from "${ctx.ns}" is not allowed; set allowCrossNamespace on the provider or move the object into "${ctx.ns}"`,
+    );
   return ns;
 }
 

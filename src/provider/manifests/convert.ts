@@ -120,7 +120,10 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     try {
       if (ambiguousDefault.has(item)) {
         const namespaces = defaults(o.kind).map((x) => x.object.metadata.namespace);
-        throw new Problem('metadata.name', `a ${o.kind} named "default" exists in namespaces ${namespaces.join(', ')}; keep only one (none is used until then)`);
+        throw new Problem(
+          'metadata.name',
+          `a ${o.kind} named "default" exists in namespaces ${namespaces.join(', ')}; keep only one (none is used until then)`,
+        );
       }
       switch (o.kind) {
         case 'IngressRoute':
@@ -185,7 +188,13 @@ function selectObjects(docs: ManifestDocument[], opts: ManifestConversionOptions
   for (const d of docs) {
     const o = d.object as KubeObject | null;
     if (!o || typeof o !== 'object' || typeof o.kind !== 'string' || typeof o.apiVersion !== 'string') {
-      errors.push({ provider: opts.provider, source: d.source, path: '', message: 'not a Kubernetes object: apiVersion and kind are required', ...(d.line !== undefined ? { line: d.line } : {}) });
+      errors.push({
+        provider: opts.provider,
+        source: d.source,
+        path: '',
+        message: 'not a Kubernetes object: apiVersion and kind are required',
+        ...(d.line !== undefined ? { line: d.line } : {}),
+      });
       continue;
     }
     const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
@@ -208,7 +217,13 @@ function selectObjects(docs: ManifestDocument[], opts: ManifestConversionOptions
       continue;
     }
     if (!o.metadata || typeof o.metadata.name !== 'string' || !o.metadata.name) {
-      errors.push({ provider: opts.provider, source: d.source, path: 'metadata.name', message: `${o.kind} without metadata.name`, ...(d.line !== undefined ? { line: d.line } : {}) });
+      errors.push({
+        provider: opts.provider,
+        source: d.source,
+        path: 'metadata.name',
+        message: `${o.kind} without metadata.name`,
+        ...(d.line !== undefined ? { line: d.line } : {}),
+      });
       continue;
     }
     out.push({ object: { ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace || 'default' } }, source: d.source, line: d.line });
@@ -224,7 +239,10 @@ function ingressConverter(o: KubeObject, opts: ManifestConversionOptions): 'port
   const nginx = opts.nginxIngress;
   if (nginx && (cls === undefined ? nginx.withoutClass : nginx.classes.includes(cls))) return 'nginx';
   const all = [...classes, ...(nginx?.classes ?? [])];
-  opts.log?.('debug', `Ingress ${o.metadata.namespace}/${o.metadata.name}: class "${cls ?? ''}" is not ${all.map((c) => `"${c}"`).join(' or ') || 'ours'}, skipped`);
+  opts.log?.(
+    'debug',
+    `Ingress ${o.metadata.namespace}/${o.metadata.name}: class "${cls ?? ''}" is not ${all.map((c) => `"${c}"`).join(' or ') || 'ours'}, skipped`,
+  );
   return undefined;
 }
 
@@ -247,7 +265,10 @@ function commit(staged: DynamicConfig, config: DynamicConfig, origins: Record<st
   for (const [kind, from, to] of sections)
     for (const [name, value] of Object.entries(from))
       if (name in to && JSON.stringify((to as Record<string, unknown>)[name]) !== JSON.stringify(value))
-        throw new Problem('metadata.name', `produces ${kind}.${name}, which ${origins[`${kind}.${name}`] ?? 'another object'} already defines differently; rename one of them`);
+        throw new Problem(
+          'metadata.name',
+          `produces ${kind}.${name}, which ${origins[`${kind}.${name}`] ?? 'another object'} already defines differently; rename one of them`,
+        );
   for (const [kind, from, to] of sections)
     for (const [name, value] of Object.entries(from)) {
       (to as Record<string, unknown>)[name] = value;

@@ -21,7 +21,11 @@ export interface AnsweredIngressClasses {
   isDefault: boolean;
 }
 
-export function answeredIngressClasses(classes: Iterable<IngressClassObject>, configured: readonly string[], controllers: readonly string[]): AnsweredIngressClasses {
+export function answeredIngressClasses(
+  classes: Iterable<IngressClassObject>,
+  configured: readonly string[],
+  controllers: readonly string[],
+): AnsweredIngressClasses {
   const names = new Set(configured);
   let isDefault = false;
   for (const c of classes) {

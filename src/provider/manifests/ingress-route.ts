@@ -27,7 +27,11 @@ import type { CertificateRef } from '../../dynamic/model.js';
 export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
   const spec = asObject(o.spec, 'spec');
   checkKeys(spec, ['entryPoints', 'routes', 'tls', 'parentRefs'], 'spec');
-  if (spec.parentRefs !== undefined) throw new Problem('spec.parentRefs', "parentRefs (Traefik's multi-layer routing) are not supported by Portico; remove them and give this IngressRoute the parent's match and middlewares");
+  if (spec.parentRefs !== undefined)
+    throw new Problem(
+      'spec.parentRefs',
+      "parentRefs (Traefik's multi-layer routing) are not supported by Portico; remove them and give this IngressRoute the parent's match and middlewares",
+    );
   const routes = asArray(spec.routes, 'spec.routes');
   if (routes.length === 0) throw new Problem('spec.routes', 'at least one route is required');
   const entryPoints = spec.entryPoints === undefined ? undefined : stringList(spec.entryPoints, 'spec.entryPoints');
@@ -110,12 +114,19 @@ function routerTls(raw: unknown, ctx: ConversionContext, certificates: Certifica
     const opt = asObject(t.options, 'spec.tls.options');
     checkKeys(opt, ['name', 'namespace'], 'spec.tls.options');
     // The global default set is named `default` in every provider.
-    tls.options = opt.name === 'default' ? 'default' : objectReference(opt as { name: unknown; namespace?: unknown }, ctx, 'spec.tls.options', 'TLSOption', ctx.index.tlsOptions);
+    tls.options =
+      opt.name === 'default'
+        ? 'default'
+        : objectReference(opt as { name: unknown; namespace?: unknown }, ctx, 'spec.tls.options', 'TLSOption', ctx.index.tlsOptions);
   }
   if (t.store !== undefined) {
     const store = asObject(t.store, 'spec.tls.store');
     checkKeys(store, ['name', 'namespace'], 'spec.tls.store');
-    if (store.name !== 'default') ctx.opts.log?.('warn', `IngressRoute ${ctx.ns}/${ctx.name}: spec.tls.store "${String(store.name)}" is ignored; only the TLS store named "default" is used`);
+    if (store.name !== 'default')
+      ctx.opts.log?.(
+        'warn',
+        `IngressRoute ${ctx.ns}/${ctx.name}: spec.tls.store "${String(store.name)}" is ignored; only the TLS store named "default" is used`,
+      );
   }
   if (t.domains !== undefined) {
     tls.domains = asArray(t.domains, 'spec.tls.domains').map((d, i) => {

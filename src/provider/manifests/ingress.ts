@@ -65,8 +65,13 @@ function readAnnotations(o: KubeObject, ctx: ConversionContext): IngressAnnotati
     if (key.startsWith(TRAEFIK_ANNOTATION_PREFIX) && !ANNOTATIONS.includes(key.slice(TRAEFIK_ANNOTATION_PREFIX.length)))
       ctx.opts.log?.('warn', `Ingress ${ctx.ns}/${ctx.name}: annotation ${key} has no Portico equivalent and is ignored`);
   }
-  const at = (key: string) => `metadata.annotations["${all[INGRESS_ANNOTATION_PREFIX + key] !== undefined ? INGRESS_ANNOTATION_PREFIX : TRAEFIK_ANNOTATION_PREFIX}${key}"]`;
-  const list = (key: string) => get(key)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const at = (key: string) =>
+    `metadata.annotations["${all[INGRESS_ANNOTATION_PREFIX + key] !== undefined ? INGRESS_ANNOTATION_PREFIX : TRAEFIK_ANNOTATION_PREFIX}${key}"]`;
+  const list = (key: string) =>
+    get(key)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const bool = (key: string): boolean | undefined => {
     const v = get(key);
     if (v === undefined) return undefined;

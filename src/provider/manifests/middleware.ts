@@ -39,7 +39,10 @@ export function convertMiddleware(o: KubeObject, ctx: ConversionContext): Middle
     const users = secretValue(secret, 'users') ?? (username !== undefined ? `${username}:${secretValue(secret, 'password') ?? ''}` : undefined);
     if (!users) throw new Problem(`spec.${type}.secret`, `Secret ${ctx.ns}/${name} has neither a "users" key nor username/password`);
     delete options.secret;
-    options.users = users.split('\n').map((l) => l.trim()).filter(Boolean);
+    options.users = users
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
   return { [type]: options };
 }

@@ -19,7 +19,22 @@ const CA_KEYS = ['tls.ca', 'ca.crt', 'tls.crt'];
 
 export function convertServersTransport(o: KubeObject, ctx: ConversionContext): ServersTransport {
   const spec = asObject(o.spec ?? {}, 'spec');
-  checkKeys(spec, ['serverName', 'insecureSkipVerify', 'rootCAsSecrets', 'rootCAs', 'certificatesSecrets', 'maxIdleConnsPerHost', 'forwardingTimeouts', 'disableHTTP2', 'peerCertURI', 'spiffe'], 'spec');
+  checkKeys(
+    spec,
+    [
+      'serverName',
+      'insecureSkipVerify',
+      'rootCAsSecrets',
+      'rootCAs',
+      'certificatesSecrets',
+      'maxIdleConnsPerHost',
+      'forwardingTimeouts',
+      'disableHTTP2',
+      'peerCertURI',
+      'spiffe',
+    ],
+    'spec',
+  );
   for (const k of ['peerCertURI', 'spiffe']) if (spec[k] !== undefined) throw new Problem(`spec.${k}`, `"${k}" is not supported by Portico; remove it`);
   const out: ServersTransport = {};
   const serverName = optString(spec.serverName, 'spec.serverName');
@@ -27,12 +42,15 @@ export function convertServersTransport(o: KubeObject, ctx: ConversionContext): 
   const insecure = optBoolean(spec.insecureSkipVerify, 'spec.insecureSkipVerify');
   if (insecure !== undefined) out.insecureSkipVerify = insecure;
   const rootCAs = [
-    ...asArray(spec.rootCAsSecrets, 'spec.rootCAsSecrets').map((n, i) => pemFromSecret(ctx.ns, reqString(n, `spec.rootCAsSecrets[${i}]`), CA_KEYS, ctx, `spec.rootCAsSecrets[${i}]`)),
+    ...asArray(spec.rootCAsSecrets, 'spec.rootCAsSecrets').map((n, i) =>
+      pemFromSecret(ctx.ns, reqString(n, `spec.rootCAsSecrets[${i}]`), CA_KEYS, ctx, `spec.rootCAsSecrets[${i}]`),
+    ),
     ...asArray(spec.rootCAs, 'spec.rootCAs').map((r, i) => {
       const at = `spec.rootCAs[${i}]`;
       const ref = asObject(r, at);
       checkKeys(ref, ['secret', 'configMap'], at);
-      if (ref.configMap !== undefined) throw new Problem(`${at}.configMap`, 'CAs from ConfigMaps are not read (Portico watches no ConfigMaps); put the CA in a Secret');
+      if (ref.configMap !== undefined)
+        throw new Problem(`${at}.configMap`, 'CAs from ConfigMaps are not read (Portico watches no ConfigMaps); put the CA in a Secret');
       return pemFromSecret(ctx.ns, reqString(ref.secret, `${at}.secret`), CA_KEYS, ctx, `${at}.secret`);
     }),
   ];

@@ -64,7 +64,8 @@ export class ServiceDirectory {
     const scheme = ref.scheme ?? (port.port === 443 || port.name?.startsWith('https') ? 'https' : 'http');
     if (!['http', 'https', 'h2c'].includes(scheme)) throw new Error(`scheme "${scheme}" is not one of http, https, h2c`);
     if (spec.type === 'ExternalName') {
-      if (!opts.allowExternalNameServices) throw new Error(`Service ${ref.namespace}/${ref.name} is of type ExternalName, which allowExternalNameServices does not permit`);
+      if (!opts.allowExternalNameServices)
+        throw new Error(`Service ${ref.namespace}/${ref.name} is of type ExternalName, which allowExternalNameServices does not permit`);
       return { urls: [`${scheme}://${hostPort(spec.externalName!, port.port)}`] };
     }
     if (ref.nativeLB ?? opts.nativeLB) {
@@ -121,10 +122,14 @@ function externalNamePort(ref: ServiceRef, ports: ServicePort[]): ServicePort {
   if (listed) return listed;
   if (ref.port === undefined) {
     if (ports.length === 1) return ports[0]!;
-    throw new Error(`Service ${ref.namespace}/${ref.name} is an ExternalName Service with ${ports.length ? 'several ports' : 'no ports'}; give the port number in the reference`);
+    throw new Error(
+      `Service ${ref.namespace}/${ref.name} is an ExternalName Service with ${ports.length ? 'several ports' : 'no ports'}; give the port number in the reference`,
+    );
   }
   if (typeof ref.port === 'string' && !/^\d+$/.test(ref.port))
-    throw new Error(`Service ${ref.namespace}/${ref.name} is an ExternalName Service without a port named ${JSON.stringify(ref.port)}; give the port number in the reference`);
+    throw new Error(
+      `Service ${ref.namespace}/${ref.name} is an ExternalName Service without a port named ${JSON.stringify(ref.port)}; give the port number in the reference`,
+    );
   return { port: Number(ref.port) };
 }
 

@@ -21,7 +21,21 @@ import {
   type ConversionContext,
 } from './conversion-context.js';
 
-const SUPPORTED_KEYS = ['name', 'kind', 'namespace', 'port', 'weight', 'passHostHeader', 'serversTransport', 'scheme', 'nativeLB', 'strategy', 'sticky', 'healthCheck', 'passiveHealthCheck'];
+const SUPPORTED_KEYS = [
+  'name',
+  'kind',
+  'namespace',
+  'port',
+  'weight',
+  'passHostHeader',
+  'serversTransport',
+  'scheme',
+  'nativeLB',
+  'strategy',
+  'sticky',
+  'healthCheck',
+  'passiveHealthCheck',
+];
 /** Traefik fields Portico has no equivalent for: an error says so instead of "unknown field". */
 const UNSUPPORTED_KEYS = ['responseForwarding', 'nodePortLB'];
 
@@ -71,7 +85,13 @@ export function resolveServiceReference(raw: unknown, ctx: ConversionContext, at
   const passHostHeader = optBoolean(ref.passHostHeader, `${at}.passHostHeader`);
   if (passHostHeader !== undefined) lb.passHostHeader = passHostHeader;
   if (ref.serversTransport !== undefined)
-    lb.serversTransport = objectReference({ name: ref.serversTransport, namespace: ns }, { ...ctx, ns }, `${at}.serversTransport`, 'ServersTransport', ctx.index.serversTransports);
+    lb.serversTransport = objectReference(
+      { name: ref.serversTransport, namespace: ns },
+      { ...ctx, ns },
+      `${at}.serversTransport`,
+      'ServersTransport',
+      ctx.index.serversTransports,
+    );
   if (ref.sticky !== undefined) lb.sticky = sticky(ref.sticky, `${at}.sticky`);
   if (ref.healthCheck !== undefined) lb.healthCheck = healthCheck(ref.healthCheck, `${at}.healthCheck`);
   if (strategy === 'p2c') lb.strategy = 'p2c';

@@ -25,7 +25,21 @@ const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClien
 
 export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOptions {
   const spec = asObject(o.spec ?? {}, 'spec');
-  checkKeys(spec, ['minVersion', 'maxVersion', 'cipherSuites', 'curvePreferences', 'alpnProtocols', 'sniStrict', 'clientAuth', 'preferServerCipherSuites', 'disableSessionTickets'], 'spec');
+  checkKeys(
+    spec,
+    [
+      'minVersion',
+      'maxVersion',
+      'cipherSuites',
+      'curvePreferences',
+      'alpnProtocols',
+      'sniStrict',
+      'clientAuth',
+      'preferServerCipherSuites',
+      'disableSessionTickets',
+    ],
+    'spec',
+  );
   const out: TlsOptions = {};
   for (const field of ['minVersion', 'maxVersion'] as const) {
     const v = optString(spec[field], `spec.${field}`);
@@ -33,7 +47,8 @@ export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOpti
     if (!TLS_VERSIONS.includes(v)) throw new Problem(`spec.${field}`, `must be one of ${TLS_VERSIONS.join(', ')}, got "${v}"`);
     out[field] = v as TlsOptions['minVersion'];
   }
-  for (const field of ['cipherSuites', 'curvePreferences', 'alpnProtocols'] as const) if (spec[field] !== undefined) out[field] = stringList(spec[field], `spec.${field}`);
+  for (const field of ['cipherSuites', 'curvePreferences', 'alpnProtocols'] as const)
+    if (spec[field] !== undefined) out[field] = stringList(spec[field], `spec.${field}`);
   const sniStrict = optBoolean(spec.sniStrict, 'spec.sniStrict');
   if (sniStrict !== undefined) out.sniStrict = sniStrict;
   // Go-specific switches with no Node equivalent: accepted for Traefik compatibility, without effect.
@@ -43,7 +58,8 @@ export function convertTlsOption(o: KubeObject, ctx: ConversionContext): TlsOpti
     const ca = asObject(spec.clientAuth, 'spec.clientAuth');
     checkKeys(ca, ['secretNames', 'clientAuthType'], 'spec.clientAuth');
     const type = optString(ca.clientAuthType, 'spec.clientAuth.clientAuthType');
-    if (type !== undefined && !CLIENT_AUTH_TYPES.includes(type)) throw new Problem('spec.clientAuth.clientAuthType', `must be one of ${CLIENT_AUTH_TYPES.join(', ')}, got "${type}"`);
+    if (type !== undefined && !CLIENT_AUTH_TYPES.includes(type))
+      throw new Problem('spec.clientAuth.clientAuthType', `must be one of ${CLIENT_AUTH_TYPES.join(', ')}, got "${type}"`);
     const caFiles = stringList(ca.secretNames, 'spec.clientAuth.secretNames').map((n, i) => {
       const pem = pemFromSecret(ctx.ns, n, ['tls.ca', 'ca.crt', 'tls.crt'], ctx, `spec.clientAuth.secretNames[${i}]`);
       // Anything but PEM would be read as a file path; the runtime checks the certificates themselves.
@@ -64,7 +80,8 @@ export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certifica
   }
   const spec = asObject(o.spec ?? {}, 'spec');
   checkKeys(spec, ['defaultCertificate', 'certificates', 'defaultGeneratedCert'], 'spec');
-  if (spec.defaultGeneratedCert !== undefined) throw new Problem('spec.defaultGeneratedCert', 'generated default certificates (ACME) are not supported; use defaultCertificate');
+  if (spec.defaultGeneratedCert !== undefined)
+    throw new Problem('spec.defaultGeneratedCert', 'generated default certificates (ACME) are not supported; use defaultCertificate');
   asArray(spec.certificates, 'spec.certificates').forEach((c, i) => {
     const at = `spec.certificates[${i}]`;
     const cert = asObject(c, at);

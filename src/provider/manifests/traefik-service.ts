@@ -13,9 +13,11 @@ const KINDS = ['weighted', 'mirroring', 'failover'];
 export function convertTraefikService(o: KubeObject, ctx: ConversionContext): Service {
   const spec = asObject(o.spec, 'spec');
   checkKeys(spec, [...KINDS, 'highestRandomWeight'], 'spec');
-  if (spec.highestRandomWeight !== undefined) throw new Problem('spec.highestRandomWeight', 'highestRandomWeight TraefikServices are not supported; use weighted');
+  if (spec.highestRandomWeight !== undefined)
+    throw new Problem('spec.highestRandomWeight', 'highestRandomWeight TraefikServices are not supported; use weighted');
   const present = KINDS.filter((k) => spec[k] !== undefined);
-  if (present.length !== 1) throw new Problem('spec', `exactly one of ${KINDS.join(', ')} is required${present.length ? `, got ${present.join(' and ')}` : ''}`);
+  if (present.length !== 1)
+    throw new Problem('spec', `exactly one of ${KINDS.join(', ')} is required${present.length ? `, got ${present.join(' and ')}` : ''}`);
   if (spec.mirroring !== undefined) return { mirroring: mirroring(spec.mirroring, ctx) };
   if (spec.failover !== undefined) return { failover: failover(spec.failover, ctx) };
   const w = asObject(spec.weighted, 'spec.weighted');

@@ -39,7 +39,8 @@ export class LocalConnectionIds {
     private readonly cap = MAX_LOCAL_CONNECTION_IDS,
   ) {
     this.active.set(0, { sequence: 0, cid: initial, resetToken: undefined });
-    if (generator && generator.length !== initial.length) throw new RangeError(`connection ID generator length ${generator.length} differs from the initial ID's ${initial.length}`);
+    if (generator && generator.length !== initial.length)
+      throw new RangeError(`connection ID generator length ${generator.length} differs from the initial ID's ${initial.length}`);
   }
 
   /** Active IDs (the peer may use any of them as DCID). */
@@ -82,7 +83,13 @@ export class LocalConnectionIds {
   takeFrame(): NewConnectionIdFrame | undefined {
     if (this.pending.length > 0) {
       const id = this.active.get(this.pending.shift()!)!;
-      return { type: 'new_connection_id', sequenceNumber: id.sequence, retirePriorTo: 0, connectionId: id.cid, statelessResetToken: id.resetToken ?? Buffer.alloc(16) };
+      return {
+        type: 'new_connection_id',
+        sequenceNumber: id.sequence,
+        retirePriorTo: 0,
+        connectionId: id.cid,
+        statelessResetToken: id.resetToken ?? Buffer.alloc(16),
+      };
     }
     return undefined;
   }
@@ -98,10 +105,12 @@ export class LocalConnectionIds {
    * PROTOCOL_VIOLATION; an unknown (already retired) one is ignored.
    */
   onRetire(sequence: number, packetDcid: Buffer): void {
-    if (sequence >= this.nextSequence) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, `RETIRE_CONNECTION_ID for sequence ${sequence}, never issued`, RETIRE_CONNECTION_ID);
+    if (sequence >= this.nextSequence)
+      throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, `RETIRE_CONNECTION_ID for sequence ${sequence}, never issued`, RETIRE_CONNECTION_ID);
     const id = this.active.get(sequence);
     if (!id) return;
-    if (id.cid.equals(packetDcid)) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'RETIRE_CONNECTION_ID for the connection ID of its own packet', RETIRE_CONNECTION_ID);
+    if (id.cid.equals(packetDcid))
+      throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'RETIRE_CONNECTION_ID for the connection ID of its own packet', RETIRE_CONNECTION_ID);
     this.active.delete(sequence);
     const waiting = this.pending.indexOf(sequence);
     if (waiting >= 0) this.pending.splice(waiting, 1);

@@ -339,7 +339,9 @@ export class QuicConnection {
     }
     this.idleTimeout = this.localParameters.maxIdleTimeout || DEFAULT_IDLE_TIMEOUT;
     this.localCids = new LocalConnectionIds(this.localCid, options.connectionIdGenerator, options.resetToken, (issued, retired) =>
-      this.events.push(issued ? { type: 'connectionIdIssued', cid: issued.cid, resetToken: issued.resetToken } : { type: 'connectionIdRetired', cid: retired! }),
+      this.events.push(
+        issued ? { type: 'connectionIdIssued', cid: issued.cid, resetToken: issued.resetToken } : { type: 'connectionIdRetired', cid: retired! },
+      ),
     );
     this.peerCids = new PeerConnectionIds(options.remoteCid, this.localParameters.activeConnectionIdLimit);
     this.streams = new ConnectionStreams({ role: this.role, local: this.localParameters });
@@ -482,7 +484,13 @@ export class QuicConnection {
 
   private closeWithError(error: QuicError, now: number): void {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
-    this.closeFrame = { type: 'connection_close', application: false, errorCode: error.code, frameType: error.frameType, reason: Buffer.from(error.reason.slice(0, 200)) };
+    this.closeFrame = {
+      type: 'connection_close',
+      application: false,
+      errorCode: error.code,
+      frameType: error.frameType,
+      reason: Buffer.from(error.reason.slice(0, 200)),
+    };
     this.enterClosing({ code: error.code, application: false, reason: error.reason, initiator: 'local' }, now);
   }
 
@@ -631,7 +639,12 @@ export class QuicConnection {
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
-    if (!dcid.equals(this.localCid) && !this.localCids.has(dcid) && !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))) return;
+    if (
+      !dcid.equals(this.localCid) &&
+      !this.localCids.has(dcid) &&
+      !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))
+    )
+      return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
@@ -758,7 +771,12 @@ export class QuicConnection {
       return;
     }
     if (versions.includes(this.version)) return;
-    this.closeInfo = { code: QuicErrorCode.NO_ERROR, application: false, reason: `no common QUIC version (server offers ${versions.map((v) => '0x' + v.toString(16)).join(', ')})`, initiator: 'peer' };
+    this.closeInfo = {
+      code: QuicErrorCode.NO_ERROR,
+      application: false,
+      reason: `no common QUIC version (server offers ${versions.map((v) => '0x' + v.toString(16)).join(', ')})`,
+      initiator: 'peer',
+    };
     this.finishClose();
   }
 
@@ -789,7 +807,8 @@ export class QuicConnection {
         this.receivedToken = Buffer.from(frame.token); // the last one only: bounded
         return;
       case 'new_connection_id':
-        if (this.peerCids.active.length === 0) throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
+        if (this.peerCids.active.length === 0)
+          throw new QuicError(QuicErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer using a zero-length connection ID', 0x18);
         return this.peerCids.onNewConnectionId(frame);
       case 'retire_connection_id':
         return this.localCids.onRetire(frame.sequenceNumber, this.header.dcid);
@@ -933,7 +952,19 @@ export class QuicConnection {
   }
 
   private newRecord(space: PacketNumberSpace, packetNumber: number): SentRecord {
-    return { space, packetNumber, crypto: undefined, ackLargest: -1, handshakeDone: false, controls: undefined, streamFrames: undefined, retired: undefined, challenge: false, newCids: undefined, newToken: false };
+    return {
+      space,
+      packetNumber,
+      crypto: undefined,
+      ackLargest: -1,
+      handshakeDone: false,
+      controls: undefined,
+      streamFrames: undefined,
+      retired: undefined,
+      challenge: false,
+      newCids: undefined,
+      newToken: false,
+    };
   }
 
   private readonly wants = [false, false, false];
@@ -1006,7 +1037,16 @@ export class QuicConnection {
     if (space === PacketNumberSpace.ApplicationData) {
       // The server sends 1-RTT only after the handshake completes (RFC 9001 §5.7 allows earlier; we keep it simple).
       if (this.role === 'server' && this.state !== 'established') return false;
-      return this.handshakeDonePending || this.pathResponse !== undefined || this.challengePending || this.localCids.hasPending || this.newTokenPending !== undefined || this.peerCids.hasRetirements || this.streams.hasControlFrames || this.streams.hasStreamData;
+      return (
+        this.handshakeDonePending ||
+        this.pathResponse !== undefined ||
+        this.challengePending ||
+        this.localCids.hasPending ||
+        this.newTokenPending !== undefined ||
+        this.peerCids.hasRetirements ||
+        this.streams.hasControlFrames ||
+        this.streams.hasStreamData
+      );
     }
     return false;
   }
@@ -1229,4 +1269,3 @@ export class QuicConnection {
     return this.oneRtt.initiateUpdate();
   }
 }
-

@@ -103,9 +103,7 @@ export function frameLength(frame: Frame): number {
     case 'path_response':
       return 9;
     case 'connection_close':
-      return (
-        1 + varintSize(frame.errorCode) + (frame.application ? 0 : varintSize(frame.frameType)) + varintSize(frame.reason.length) + frame.reason.length
-      );
+      return 1 + varintSize(frame.errorCode) + (frame.application ? 0 : varintSize(frame.frameType)) + varintSize(frame.reason.length) + frame.reason.length;
     case 'datagram':
       return 1 + varintSize(frame.data.length) + frame.data.length;
   }

@@ -21,9 +21,7 @@ import { parseLongHeader, unprotectInitialPacket } from './initial-packet.js';
 export { readLongHeaderDcid } from './initial-packet.js';
 
 export type SniffResult =
-  | { status: 'need-more' }
-  | { status: 'done'; serverName?: string; alpn: string[]; version: number }
-  | { status: 'invalid'; reason: string };
+  { status: 'need-more' } | { status: 'done'; serverName?: string; alpn: string[]; version: number } | { status: 'invalid'; reason: string };
 
 /** Largest ClientHello we reassemble; real ones with PQ key shares are ~1.8 KiB. */
 export const MAX_CLIENT_HELLO_BYTES = 16 * 1024;

@@ -8,9 +8,7 @@ const EXT_SERVER_NAME = 0x0000;
 const EXT_ALPN = 0x0010;
 const HANDSHAKE_CLIENT_HELLO = 1;
 
-export type ClientHelloParse =
-  | { ok: true; serverName?: string; alpn: string[] }
-  | { ok: false; reason: string };
+export type ClientHelloParse = { ok: true; serverName?: string; alpn: string[] } | { ok: false; reason: string };
 
 /**
  * Parses a complete handshake message (4-byte header included) that must be

@@ -98,13 +98,7 @@ const EMPTY_CONTEXT = Buffer.alloc(0);
  * with SHA-256 and an empty context; the TLS 1.3 key schedule (src/quic/tls13)
  * passes a transcript hash as context and the cipher suite's hash.
  */
-export function hkdfExpandLabel(
-  secret: Buffer,
-  label: string,
-  length: number,
-  context: Buffer = EMPTY_CONTEXT,
-  hash: 'sha256' | 'sha384' = 'sha256',
-): Buffer {
+export function hkdfExpandLabel(secret: Buffer, label: string, length: number, context: Buffer = EMPTY_CONTEXT, hash: 'sha256' | 'sha384' = 'sha256'): Buffer {
   const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
   const info = Buffer.allocUnsafe(4 + fullLabel.length + context.length);
   info.writeUInt16BE(length, 0);

@@ -78,9 +78,7 @@ export function parseLongHeader(datagram: Buffer, offset: number): LongHeaderPar
   return { ok: true, header: { version, typeBits, dcid, scid, token, isInitial, pnOffset: p, end: p + length } };
 }
 
-export type UnprotectResult =
-  | { ok: true; packetNumber: number; payload: Buffer }
-  | { ok: false; reason: string };
+export type UnprotectResult = { ok: true; packetNumber: number; payload: Buffer } | { ok: false; reason: string };
 
 /**
  * Removes header protection and decrypts the Initial packet described by
@@ -88,12 +86,7 @@ export type UnprotectResult =
  * truncated value: exact for the first 2^7..2^31 packets of a connection,
  * which is all a ClientHello ever needs.
  */
-export function unprotectInitialPacket(
-  datagram: Buffer,
-  header: LongHeader,
-  keys: PacketProtectionKeys,
-  packetStart: number,
-): UnprotectResult {
+export function unprotectInitialPacket(datagram: Buffer, header: LongHeader, keys: PacketProtectionKeys, packetStart: number): UnprotectResult {
   const { pnOffset, end } = header;
   if (pnOffset + 4 + SAMPLE_LENGTH > end) return { ok: false, reason: 'packet too short to sample for header protection' };
   const sample = datagram.subarray(pnOffset + 4, pnOffset + 4 + SAMPLE_LENGTH);

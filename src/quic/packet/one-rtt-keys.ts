@@ -14,14 +14,7 @@ import { QuicError, QuicErrorCode } from '../quic-error.js';
 import type { TlsCipherSuiteName } from '../tls13/quic-tls.js';
 import { keyPhaseOf } from './packet-header.js';
 import { decodePacketNumber, readTruncatedPacketNumber } from './packet-number.js';
-import {
-  cipherSuiteParameters,
-  derivePacketKeys,
-  HeaderProtection,
-  nextTrafficSecret,
-  PacketCipher,
-  type OpenedPacket,
-} from './packet-protection.js';
+import { cipherSuiteParameters, derivePacketKeys, HeaderProtection, nextTrafficSecret, PacketCipher, type OpenedPacket } from './packet-protection.js';
 
 export class OneRttKeys {
   private readSecret: Buffer;

@@ -13,7 +13,11 @@ export class QlogWriter {
   private readonly out: WriteStream;
   private readonly start = performance.now();
 
-  constructor(dir: string, readonly odcid: string, vantage: 'server' | 'client' = 'server') {
+  constructor(
+    dir: string,
+    readonly odcid: string,
+    vantage: 'server' | 'client' = 'server',
+  ) {
     this.out = createWriteStream(join(dir, `${odcid}_${vantage}.sqlog`), { flags: 'w', mode: 0o600 });
     // A full disk or an unwritable directory loses the trace, never the connection.
     this.out.on('error', () => undefined);

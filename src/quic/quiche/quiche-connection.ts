@@ -584,6 +584,8 @@ function unmapped(host: string): string {
 }
 
 function reasonText(reason: Uint8Array): string {
-  const text = Buffer.from(reason).toString('utf8').replace(/[^\x20-\x7e]/g, '?');
+  const text = Buffer.from(reason)
+    .toString('utf8')
+    .replace(/[^\x20-\x7e]/g, '?');
   return text ? ` (${text})` : '';
 }

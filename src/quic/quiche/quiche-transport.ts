@@ -93,7 +93,12 @@ class QuicheListener implements QuicListener {
   }
 
   async bind(): Promise<void> {
-    const bound = await bindUdpSockets(this.opts.host, this.opts.port, (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo), (level, msg) => this.opts.log(level, msg));
+    const bound = await bindUdpSockets(
+      this.opts.host,
+      this.opts.port,
+      (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo),
+      (level, msg) => this.opts.log(level, msg),
+    );
     this.sockets.push(...bound.sockets);
     this.socket4 = bound.socket4;
     this.socket6 = bound.socket6;
@@ -184,7 +189,6 @@ class QuicheListener implements QuicListener {
     if (packet) socket.send(packet, rinfo.port, rinfo.address);
   }
 
-
   private sendRetry(socket: UdpSocket, header: ReturnType<Quiche['Header']['fromSlice']>, rinfo: dgram.RemoteInfo): void {
     const newScid = this.opts.connectionIds.generate();
     const token = this.retryTokens.mint(rinfo.address, Buffer.from(header.dcid), newScid);
@@ -211,7 +215,10 @@ class QuicheListener implements QuicListener {
       try {
         config = this.buildConfig(cert.certPem, cert.keyPem);
       } catch (err) {
-        this.opts.log('error', `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be loaded into quiche: ${(err as Error).message}; check that its PEM key matches`);
+        this.opts.log(
+          'error',
+          `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be loaded into quiche: ${(err as Error).message}; check that its PEM key matches`,
+        );
         this.counters.connectionsRefused++;
         return this.drop('certificate-unusable');
       }

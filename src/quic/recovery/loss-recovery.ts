@@ -412,7 +412,11 @@ export class LossRecovery<T> {
       const largest = ranges[r];
       const smallest = ranges[r + 1];
       if (!Number.isSafeInteger(smallest) || !Number.isSafeInteger(largest) || smallest < 0 || smallest > largest || largest >= below - 1) {
-        throw new QuicError(QuicErrorCode.FRAME_ENCODING_ERROR, `ACK range ${r / 2} [${smallest}, ${largest}] is not a descending, separated range of packet numbers`, ACK_FRAME_TYPE);
+        throw new QuicError(
+          QuicErrorCode.FRAME_ENCODING_ERROR,
+          `ACK range ${r / 2} [${smallest}, ${largest}] is not a descending, separated range of packet numbers`,
+          ACK_FRAME_TYPE,
+        );
       }
       below = smallest;
     }

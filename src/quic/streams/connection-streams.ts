@@ -19,15 +19,7 @@ import { streamFrameHeaderLength } from '../frames/frame-writer.js';
 import { ReceiveStream, type ReceiveStreamState } from './receive-stream.js';
 import type { SendChunk } from './send-buffer.js';
 import { SendStream } from './send-stream.js';
-import {
-  isUnidirectional,
-  streamIdOf,
-  streamIndex,
-  streamInitiator,
-  streamTypeOf,
-  type StreamDirection,
-  type StreamInitiator,
-} from './stream-id.js';
+import { isUnidirectional, streamIdOf, streamIndex, streamInitiator, streamTypeOf, type StreamDirection, type StreamInitiator } from './stream-id.js';
 import { LocalStreamLimit, MAX_STREAM_COUNT, PeerStreamLimit } from './stream-limits.js';
 import type { StreamControlFrame, StreamEvent } from './stream-frames.js';
 import { StreamScheduler } from './stream-scheduler.js';
@@ -746,11 +738,7 @@ export class ConnectionStreams {
     this.fragmentsTotal += now - entry.fragments;
     entry.fragments = now;
     if (this.fragmentsTotal > this.maxFragmentsPerConnection) {
-      throw new QuicError(
-        QuicErrorCode.INTERNAL_ERROR,
-        `more than ${this.maxFragmentsPerConnection} out-of-order fragments held over all streams`,
-        frameType,
-      );
+      throw new QuicError(QuicErrorCode.INTERNAL_ERROR, `more than ${this.maxFragmentsPerConnection} out-of-order fragments held over all streams`, frameType);
     }
   }
 

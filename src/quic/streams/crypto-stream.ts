@@ -45,11 +45,7 @@ export class CryptoStream {
       );
     }
     if (!this.received.insert(offset, data)) {
-      throw new QuicError(
-        QuicErrorCode.CRYPTO_BUFFER_EXCEEDED,
-        `more than ${this.received.maxFragments} separate CRYPTO fragments held`,
-        FrameType.CRYPTO,
-      );
+      throw new QuicError(QuicErrorCode.CRYPTO_BUFFER_EXCEEDED, `more than ${this.received.maxFragments} separate CRYPTO fragments held`, FrameType.CRYPTO);
     }
   }
 

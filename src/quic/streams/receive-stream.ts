@@ -169,11 +169,7 @@ export class ReceiveStream {
         );
       }
     } else if (fin && end < this.highest) {
-      throw new QuicError(
-        QuicErrorCode.FINAL_SIZE_ERROR,
-        `stream ${this.id}: final size ${end} below data already received up to ${this.highest}`,
-        frameType,
-      );
+      throw new QuicError(QuicErrorCode.FINAL_SIZE_ERROR, `stream ${this.id}: final size ${end} below data already received up to ${this.highest}`, frameType);
     }
   }
 

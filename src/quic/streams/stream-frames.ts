@@ -10,15 +10,7 @@ import type { StreamDirection } from './stream-id.js';
 export type StreamControlFrame = Extract<
   Frame,
   {
-    type:
-      | 'max_data'
-      | 'max_stream_data'
-      | 'max_streams'
-      | 'data_blocked'
-      | 'stream_data_blocked'
-      | 'streams_blocked'
-      | 'reset_stream'
-      | 'stop_sending';
+    type: 'max_data' | 'max_stream_data' | 'max_streams' | 'data_blocked' | 'stream_data_blocked' | 'streams_blocked' | 'reset_stream' | 'stop_sending';
   }
 >;
 

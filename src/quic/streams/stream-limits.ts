@@ -42,11 +42,7 @@ export class PeerStreamLimit {
    */
   open(index: number, frameType: number): number {
     if (index >= this.announced.value) {
-      throw new QuicError(
-        QuicErrorCode.STREAM_LIMIT_ERROR,
-        `peer used stream number ${index} of a type limited to ${this.announced.value} streams`,
-        frameType,
-      );
+      throw new QuicError(QuicErrorCode.STREAM_LIMIT_ERROR, `peer used stream number ${index} of a type limited to ${this.announced.value} streams`, frameType);
     }
     if (index < this.openedCount) return 0;
     const count = index + 1 - this.openedCount;

@@ -59,7 +59,8 @@ export function verifyCertificateChain(chain: X509Certificate[], cas: X509Certif
   let current = chain[0]!;
   const used = new Set<X509Certificate>([current]);
   for (let depth = 0; depth <= MAX_CHAIN; depth++) {
-    if (nowMs !== undefined && !within(current, nowMs)) throw new QuicTlsAlert(Alert.certificateExpired, `certificate ${current.subject} is outside its validity period`);
+    if (nowMs !== undefined && !within(current, nowMs))
+      throw new QuicTlsAlert(Alert.certificateExpired, `certificate ${current.subject} is outside its validity period`);
     const ca = cas.find((c) => current.checkIssued(c) && current.verify(c.publicKey));
     if (ca) {
       if (nowMs !== undefined && !within(ca, nowMs)) throw new QuicTlsAlert(Alert.certificateExpired, `CA ${ca.subject} is outside its validity period`);

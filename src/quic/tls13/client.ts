@@ -10,15 +10,7 @@ import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VE
 import { QuicTlsEndpointBase } from './endpoint-base.js';
 import { randomSlice } from './random-pool.js';
 import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName, type KeyShare } from './key-exchange.js';
-import {
-  DEFAULT_CIPHER_SUITES,
-  KeySchedule,
-  cipherSuiteByCode,
-  cipherSuiteByName,
-  finishedVerifyData,
-  ticketPsk,
-  type CipherSuite,
-} from './key-schedule.js';
+import { DEFAULT_CIPHER_SUITES, KeySchedule, cipherSuiteByCode, cipherSuiteByName, finishedVerifyData, ticketPsk, type CipherSuite } from './key-schedule.js';
 import {
   bindersBlockLength,
   buildCertificate,
@@ -39,14 +31,7 @@ import { decodeClientSession, encodeClientSession, type ClientSession } from './
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, signCertificateVerify } from './signature.js';
 import { Transcript } from './transcript.js';
 
-type ClientState =
-  | 'server_hello'
-  | 'encrypted_extensions'
-  | 'certificate_request_or_certificate'
-  | 'certificate'
-  | 'certificate_verify'
-  | 'finished'
-  | 'done';
+type ClientState = 'server_hello' | 'encrypted_extensions' | 'certificate_request_or_certificate' | 'certificate' | 'certificate_verify' | 'finished' | 'done';
 
 export function createQuicTlsClient(options: QuicTlsClientOptions): QuicTlsEndpoint {
   const client = new QuicTlsClient(options);
@@ -101,7 +86,8 @@ class QuicTlsClient extends QuicTlsEndpointBase implements QuicTlsEndpoint {
         pskModes: [PSK_DHE_KE],
         earlyData: false,
       };
-      this.earlyDataOffered = this.client.earlyData === true && this.session !== undefined && this.session.maxEarlyData > 0 && this.client.alpn.includes(this.session.alpn);
+      this.earlyDataOffered =
+        this.client.earlyData === true && this.session !== undefined && this.session.maxEarlyData > 0 && this.client.alpn.includes(this.session.alpn);
       this.hello.earlyData = this.earlyDataOffered;
       const message = this.buildHello();
       this.send('initial', message);
@@ -183,7 +169,8 @@ class QuicTlsClient extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       case 'certificate_request_or_certificate':
         if (type === HandshakeType.certificateRequest) {
           this.certificateRequest = parseCertificateRequest(body);
-          if (this.certificateRequest.context.length) throw new QuicTlsAlert(Alert.illegalParameter, 'CertificateRequest context must be empty during the handshake');
+          if (this.certificateRequest.context.length)
+            throw new QuicTlsAlert(Alert.illegalParameter, 'CertificateRequest context must be empty during the handshake');
           this.transcript.add(message);
           this.state = 'certificate';
           return;
@@ -212,13 +199,15 @@ class QuicTlsClient extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     if (!suite) throw new QuicTlsAlert(Alert.illegalParameter, `server chose cipher suite 0x${sh.cipherSuite.toString(16)} we did not offer`);
     if (sh.helloRetryRequest) return this.onHelloRetryRequest(message, sh, suite);
 
-    if (this.retrySuite && suite !== this.retrySuite) throw new QuicTlsAlert(Alert.illegalParameter, 'ServerHello cipher suite differs from the HelloRetryRequest');
+    if (this.retrySuite && suite !== this.retrySuite)
+      throw new QuicTlsAlert(Alert.illegalParameter, 'ServerHello cipher suite differs from the HelloRetryRequest');
     if (!sh.keyShare) throw new QuicTlsAlert(Alert.missingExtension, 'ServerHello without key_share');
     if (sh.keyShare.group !== this.share.group) throw new QuicTlsAlert(Alert.illegalParameter, 'ServerHello key share is not for the group we shared');
     let psk: Buffer | undefined;
     if (sh.selectedIdentity !== undefined) {
       if (!this.hello.preSharedKey || sh.selectedIdentity !== 0) throw new QuicTlsAlert(Alert.illegalParameter, 'server selected a PSK we did not offer');
-      if (cipherSuiteByCode(this.session!.suite)!.hash !== suite.hash) throw new QuicTlsAlert(Alert.illegalParameter, 'server resumed with a suite of another hash');
+      if (cipherSuiteByCode(this.session!.suite)!.hash !== suite.hash)
+        throw new QuicTlsAlert(Alert.illegalParameter, 'server resumed with a suite of another hash');
       psk = this.session!.psk;
     }
     this.suite = suite;

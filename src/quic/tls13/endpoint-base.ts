@@ -16,11 +16,7 @@ import { Transcript } from './transcript.js';
 import { QuicTlsAlert, type CryptoLevel, type KeyLevel, type QuicTlsCommonOptions, type QuicTlsHandshakeInfo, type QuicTlsHost } from './quic-tls.js';
 
 export type KeylogLabel =
-  | 'CLIENT_EARLY_TRAFFIC_SECRET'
-  | 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'
-  | 'SERVER_HANDSHAKE_TRAFFIC_SECRET'
-  | 'CLIENT_TRAFFIC_SECRET_0'
-  | 'SERVER_TRAFFIC_SECRET_0';
+  'CLIENT_EARLY_TRAFFIC_SECRET' | 'CLIENT_HANDSHAKE_TRAFFIC_SECRET' | 'SERVER_HANDSHAKE_TRAFFIC_SECRET' | 'CLIENT_TRAFFIC_SECRET_0' | 'SERVER_TRAFFIC_SECRET_0';
 
 /** Marks an exception thrown by the host so receive() rethrows it as is. */
 class HostFailure {
@@ -58,7 +54,8 @@ export abstract class QuicTlsEndpointBase {
         const expected = this.expectedLevel();
         if (message[0] === HandshakeType.keyUpdate) throw new QuicTlsAlert(Alert.unexpectedMessage, 'KeyUpdate is forbidden in QUIC (RFC 9001 §6)');
         if (message[0] === HandshakeType.endOfEarlyData) throw new QuicTlsAlert(Alert.unexpectedMessage, 'EndOfEarlyData is forbidden in QUIC (RFC 9001 §8.3)');
-        if (level !== expected) throw new QuicTlsAlert(Alert.unexpectedMessage, `handshake message type ${message[0]} at the ${level} level (expected ${expected ?? 'none'})`);
+        if (level !== expected)
+          throw new QuicTlsAlert(Alert.unexpectedMessage, `handshake message type ${message[0]} at the ${level} level (expected ${expected ?? 'none'})`);
         this.onMessage(message[0]!, message);
       });
       // Bytes of a level we have left behind can never complete a message.

@@ -17,7 +17,12 @@ export const NamedGroup = {
   x25519MlKem768: 0x11ec,
 } as const;
 
-const GROUP_CODES: Readonly<Record<string, number>> = { x25519: NamedGroup.x25519, secp256r1: NamedGroup.secp256r1, 'P-256': NamedGroup.secp256r1, prime256v1: NamedGroup.secp256r1 };
+const GROUP_CODES: Readonly<Record<string, number>> = {
+  x25519: NamedGroup.x25519,
+  secp256r1: NamedGroup.secp256r1,
+  'P-256': NamedGroup.secp256r1,
+  prime256v1: NamedGroup.secp256r1,
+};
 const GROUP_NAMES = new Map<number, string>([
   [NamedGroup.x25519, 'x25519'],
   [NamedGroup.secp256r1, 'secp256r1'],

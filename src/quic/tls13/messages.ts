@@ -329,7 +329,10 @@ export function buildClientHello(ch: ClientHello, extraExtensions: { type: numbe
     writeExtension(w, ExtensionType.cookie, (x) => x.vec16(cookie));
   }
   for (const e of extraExtensions) w.u16(e.type).vec16(e.data);
-  if (ch.pskModes) w.u16(ExtensionType.pskKeyExchangeModes).u16(ch.pskModes.length + 1).vec8(Buffer.from(ch.pskModes));
+  if (ch.pskModes)
+    w.u16(ExtensionType.pskKeyExchangeModes)
+      .u16(ch.pskModes.length + 1)
+      .vec8(Buffer.from(ch.pskModes));
   if (ch.earlyData) w.u16(ExtensionType.earlyData).u16(0);
   if (ch.preSharedKey) {
     const psk = ch.preSharedKey;
@@ -399,15 +402,28 @@ export function parseServerHello(body: Buffer): ServerHello {
 export function buildServerHello(sh: ServerHello): Buffer {
   const w = new Writer();
   w.u8(HandshakeType.serverHello).begin(3);
-  w.u16(0x0303).bytes(sh.helloRetryRequest ? HELLO_RETRY_REQUEST_RANDOM : sh.random).vec8(sh.sessionIdEcho).u16(sh.cipherSuite).u8(0);
+  w.u16(0x0303)
+    .bytes(sh.helloRetryRequest ? HELLO_RETRY_REQUEST_RANDOM : sh.random)
+    .vec8(sh.sessionIdEcho)
+    .u16(sh.cipherSuite)
+    .u8(0);
   w.begin(2);
-  w.u16(ExtensionType.supportedVersions).u16(2).u16(sh.selectedVersion ?? 0x0304);
+  w.u16(ExtensionType.supportedVersions)
+    .u16(2)
+    .u16(sh.selectedVersion ?? 0x0304);
   if (sh.keyShare) {
     if (sh.helloRetryRequest) w.u16(ExtensionType.keyShare).u16(2).u16(sh.keyShare.group);
-    else w.u16(ExtensionType.keyShare).u16(4 + sh.keyShare.key.length).u16(sh.keyShare.group).vec16(sh.keyShare.key);
+    else
+      w.u16(ExtensionType.keyShare)
+        .u16(4 + sh.keyShare.key.length)
+        .u16(sh.keyShare.group)
+        .vec16(sh.keyShare.key);
   }
   if (sh.selectedIdentity !== undefined) w.u16(ExtensionType.preSharedKey).u16(2).u16(sh.selectedIdentity);
-  if (sh.cookie) w.u16(ExtensionType.cookie).u16(sh.cookie.length + 2).vec16(sh.cookie);
+  if (sh.cookie)
+    w.u16(ExtensionType.cookie)
+      .u16(sh.cookie.length + 2)
+      .vec16(sh.cookie);
   w.end().end();
   return w.finish();
 }
@@ -457,7 +473,10 @@ export function buildEncryptedExtensions(ee: EncryptedExtensions): Buffer {
   if (ee.serverNameAck) w.u16(ExtensionType.serverName).u16(0);
   if (ee.alpn !== undefined) {
     const name = Buffer.from(ee.alpn, 'latin1');
-    w.u16(ExtensionType.alpn).u16(name.length + 3).u16(name.length + 1).vec8(name);
+    w.u16(ExtensionType.alpn)
+      .u16(name.length + 3)
+      .u16(name.length + 1)
+      .vec8(name);
   }
   if (ee.transportParameters) w.u16(ExtensionType.quicTransportParameters).vec16(ee.transportParameters);
   if (ee.earlyData) w.u16(ExtensionType.earlyData).u16(0);

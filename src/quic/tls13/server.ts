@@ -11,15 +11,7 @@ import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VE
 import { QuicTlsEndpointBase } from './endpoint-base.js';
 import { randomSlice } from './random-pool.js';
 import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName } from './key-exchange.js';
-import {
-  DEFAULT_CIPHER_SUITES,
-  KeySchedule,
-  cipherSuiteByName,
-  equalSecrets,
-  finishedVerifyData,
-  ticketPsk,
-  type CipherSuite,
-} from './key-schedule.js';
+import { DEFAULT_CIPHER_SUITES, KeySchedule, cipherSuiteByName, equalSecrets, finishedVerifyData, ticketPsk, type CipherSuite } from './key-schedule.js';
 import {
   buildCertificate,
   buildCertificateRequest,
@@ -142,17 +134,24 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
 
     // RFC 9001 §8.1: ALPN is mandatory in QUIC.
     const alpn = this.server.alpn.find((p) => ch.alpn?.includes(p));
-    if (alpn === undefined) throw new QuicTlsAlert(Alert.noApplicationProtocol, ch.alpn ? `no ALPN protocol in common (client offers ${ch.alpn.join(', ')})` : 'ClientHello without ALPN');
+    if (alpn === undefined)
+      throw new QuicTlsAlert(
+        Alert.noApplicationProtocol,
+        ch.alpn ? `no ALPN protocol in common (client offers ${ch.alpn.join(', ')})` : 'ClientHello without ALPN',
+      );
 
     if (!ch.supportedGroups || !ch.keyShares) throw new QuicTlsAlert(Alert.missingExtension, 'ClientHello without supported_groups or key_share');
     for (const share of ch.keyShares) {
-      if (!ch.supportedGroups.includes(share.group)) throw new QuicTlsAlert(Alert.illegalParameter, `key share for group 0x${share.group.toString(16)} not in supported_groups`);
+      if (!ch.supportedGroups.includes(share.group))
+        throw new QuicTlsAlert(Alert.illegalParameter, `key share for group 0x${share.group.toString(16)} not in supported_groups`);
     }
     if (retry) {
-      if (ch.keyShares.length !== 1 || ch.keyShares[0]!.group !== this.hrrGroup) throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello does not share the requested group');
+      if (ch.keyShares.length !== 1 || ch.keyShares[0]!.group !== this.hrrGroup)
+        throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello does not share the requested group');
       if (ch.earlyData) throw new QuicTlsAlert(Alert.illegalParameter, 'early_data after HelloRetryRequest');
       const first = this.firstHello!;
-      if (ch.serverName !== first.serverName || !ch.random.equals(first.random)) throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello differs from the first');
+      if (ch.serverName !== first.serverName || !ch.random.equals(first.random))
+        throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello differs from the first');
     }
     const group = this.groups.find((g) => ch.keyShares!.some((s) => s.group === g));
     if (group === undefined) {
@@ -351,10 +350,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       earlyData,
       earlyDataContextHash: earlyDataContextHash(this.server.earlyDataContext),
     });
-    this.send(
-      'application',
-      buildNewSessionTicket({ lifetime: MAX_TICKET_LIFETIME_SECONDS, ageAdd, nonce, ticket, maxEarlyData: earlyData ? 0xffffffff : 0 }),
-    );
+    this.send('application', buildNewSessionTicket({ lifetime: MAX_TICKET_LIFETIME_SECONDS, ageAdd, nonce, ticket, maxEarlyData: earlyData ? 0xffffffff : 0 }));
   }
 }
 
@@ -362,4 +358,3 @@ function privateKeyOf(certificate: QuicTlsServerCertificate): KeyObject {
   const key = certificate.key as KeyObject | string;
   return typeof key === 'string' ? createPrivateKey(key) : key;
 }
-

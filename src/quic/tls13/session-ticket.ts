@@ -121,7 +121,9 @@ export class TicketSealer {
 }
 
 export function earlyDataContextHash(context: Buffer | undefined): Buffer {
-  return createHash('sha256').update(context ?? Buffer.alloc(0)).digest();
+  return createHash('sha256')
+    .update(context ?? Buffer.alloc(0))
+    .digest();
 }
 
 /**

@@ -74,7 +74,8 @@ export function signCertificateVerify(side: 'server' | 'client', scheme: number,
  */
 export function verifyCertificateVerify(side: 'server' | 'client', scheme: number, key: KeyObject, transcriptHash: Buffer, signature: Buffer): void {
   const p = SCHEMES.get(scheme);
-  if (!p || !SUPPORTED_SIGNATURE_SCHEMES.includes(scheme as never)) throw new QuicTlsAlert(Alert.illegalParameter, `signature scheme 0x${scheme.toString(16)} was not offered`);
+  if (!p || !SUPPORTED_SIGNATURE_SCHEMES.includes(scheme as never))
+    throw new QuicTlsAlert(Alert.illegalParameter, `signature scheme 0x${scheme.toString(16)} was not offered`);
   if (!fits(key, p)) throw new QuicTlsAlert(Alert.illegalParameter, `signature scheme 0x${scheme.toString(16)} does not fit the certificate key`);
   const data = content(side, transcriptHash);
   let ok: boolean;

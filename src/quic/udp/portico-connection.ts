@@ -177,7 +177,10 @@ export class PorticoConnection implements QuicConnection {
       if (e.type === 'connectionIdIssued') this.host.routeConnectionId(this, e.cid);
       else if (e.type === 'connectionIdRetired') this.host.unrouteConnectionId(this, e.cid);
       else if (e.type === 'peerAddressChanged') {
-        this.qlog('connectivity', 'connection_migrated', { old: { ip: this.remoteAddress, port: this.remotePort }, new: { ip: e.address.address, port: e.address.port } });
+        this.qlog('connectivity', 'connection_migrated', {
+          old: { ip: this.remoteAddress, port: this.remotePort },
+          new: { ip: e.address.address, port: e.address.port },
+        });
         this.remoteAddress = e.address.address;
         this.remotePort = e.address.port;
       } else if (e.type === 'handshakeComplete') {
@@ -257,7 +260,12 @@ export class PorticoConnection implements QuicConnection {
     if (this.closedNotified) return;
     this.closedNotified = true;
     this.closeReason = reason;
-    this.qlog('connectivity', 'connection_closed', { reason, packets_sent: this.connection.recovery.counters.packetsSent, packets_received: this.connection.packetsReceived, key_updates: this.connection.keyUpdates });
+    this.qlog('connectivity', 'connection_closed', {
+      reason,
+      packets_sent: this.connection.recovery.counters.packetsSent,
+      packets_received: this.connection.packetsReceived,
+      key_updates: this.connection.keyUpdates,
+    });
     this.qlogWriter?.close();
     for (const id of [...this.writableWaiters.keys()]) this.fireWritable(id);
     this.events?.closed(reason);

@@ -75,13 +75,20 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     // Session tickets too: a client resuming on another worker (or replica sharing the key) is resumed, not renegotiated.
     this.ticketKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic session tickets v1').digest() : randomBytes(32);
     // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
-    if (opts.keylogFile) opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
+    if (opts.keylogFile)
+      opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
 
   async bind(): Promise<void> {
-    const bound = await bindUdpSockets(this.opts.host, this.opts.port, (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo), (level, msg) => this.opts.log(level, msg), {
-      reusePort: this.opts.reusePort,
-    });
+    const bound = await bindUdpSockets(
+      this.opts.host,
+      this.opts.port,
+      (socket, msg, rinfo) => this.onDatagram(socket, msg, rinfo),
+      (level, msg) => this.opts.log(level, msg),
+      {
+        reusePort: this.opts.reusePort,
+      },
+    );
     this.sockets.push(...bound.sockets);
     this.socket4 = bound.socket4;
     this.socket6 = bound.socket6;
@@ -184,7 +191,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     // After a Retry the client already addresses us by the ID we chose in the Retry; keep it.
     const localCid = retrySourceCid ?? o.connectionIds.generate();
     const now = performance.now();
-    const local = socket === this.socket6 ? this.addresses.find((a) => a.family === 'IPv6')! : this.addresses.find((a) => a.family === 'IPv4') ?? this.addresses[0]!;
+    const local =
+      socket === this.socket6 ? this.addresses.find((a) => a.family === 'IPv6')! : (this.addresses.find((a) => a.family === 'IPv4') ?? this.addresses[0]!);
     const qlog = o.qlogDir ? new QlogWriter(o.qlogDir, originalDcid.toString('hex')) : undefined;
     let conn: PorticoConnection | undefined;
     let serverName: string | undefined;
@@ -281,7 +289,6 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     const packet = statelessResetFor(this.resets, this.counters, Buffer.from(dcid), length);
     if (packet) socket.send(packet, rinfo.port, rinfo.address);
   }
-
 
   private sendRetry(socket: UdpSocket, h: PacketHeader, rinfo: PeerAddress): void {
     const scid = this.opts.connectionIds.generate();

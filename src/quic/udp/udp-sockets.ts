@@ -27,9 +27,15 @@ export async function bindUdpSockets(
 ): Promise<BoundUdpSockets> {
   const families: Array<['udp4' | 'udp6', string]> =
     host === undefined
-      ? [['udp4', '0.0.0.0'], ['udp6', '::']]
+      ? [
+          ['udp4', '0.0.0.0'],
+          ['udp6', '::'],
+        ]
       : host === 'localhost'
-        ? [['udp4', '127.0.0.1'], ['udp6', '::1']]
+        ? [
+            ['udp4', '127.0.0.1'],
+            ['udp6', '::1'],
+          ]
         : [[isIPv4(host) ? 'udp4' : 'udp6', host]];
   const out: BoundUdpSockets = { sockets: [], socket4: undefined, socket6: undefined, addresses: [], port };
   let boundPort = port;
@@ -81,7 +87,11 @@ export async function bindUdpSockets(
  * answers on the next tick, one more callback per packet. Literals (all we
  * send to) are answered at once; names still go to dns.lookup.
  */
-export function literalLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+export function literalLookup(
+  hostname: string,
+  options: dns.LookupOneOptions | number,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
   const family = isIP(hostname);
   if (family) return callback(null, hostname, family);
   dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);

@@ -34,7 +34,7 @@ describe('Huffman (RFC 7541 Appendix B)', () => {
     const e = encode(all);
     expect(huffmanDecode(e, 0, e.length)).toBe(all);
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000;
     for (let n = 0; n < 500; n++) {
       let s = '';
       const len = Math.floor(rand() * 40);

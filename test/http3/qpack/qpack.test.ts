@@ -47,14 +47,28 @@ describe('QPACK RFC 9204 Appendix B', () => {
     // B.2: the encoder instructions, which our instruction writers reproduce byte for byte.
     const enc1 = hex('3fbd01 c00f 7777 772e 6578 616d 706c 652e 636f 6d c10c 2f73 616d 706c 652f 7061 7468');
     expect(
-      Buffer.concat([encodeSetCapacity(220), encodeInsertWithNameRef(true, 0, 'www.example.com', false), encodeInsertWithNameRef(true, 1, '/sample/path', false)]),
+      Buffer.concat([
+        encodeSetCapacity(220),
+        encodeInsertWithNameRef(true, 0, 'www.example.com', false),
+        encodeInsertWithNameRef(true, 1, '/sample/path', false),
+      ]),
     ).toEqual(enc1);
     // Deliver the field section first: it blocks until the inserts arrive.
     expect(d.decode(4, hex('0381 10 11'))).toBe('blocked');
     expect(d.blockedStreamCount).toBe(1);
     const unblocked = d.feedEncoderStream(enc1);
     expect(unblocked).toEqual([
-      { streamId: 4, section: { headers: [[':authority', 'www.example.com'], [':path', '/sample/path']], size: 106, tooLarge: false } },
+      {
+        streamId: 4,
+        section: {
+          headers: [
+            [':authority', 'www.example.com'],
+            [':path', '/sample/path'],
+          ],
+          size: 106,
+          tooLarge: false,
+        },
+      },
     ]);
     expect(d.table.size).toBe(106);
     expect(d.takeDecoderStreamData()).toEqual(hex('84')); // Section Acknowledgment (stream=4), no increment needed
@@ -71,7 +85,11 @@ describe('QPACK RFC 9204 Appendix B', () => {
     expect(d.table.size).toBe(217);
     expect(d.takeDecoderStreamData()).toEqual(hex('01'));
     expect(d.decode(8, hex('0500 80 c1 81'))).toEqual({
-      headers: [[':authority', 'www.example.com'], [':path', '/'], ['custom-key', 'custom-value']],
+      headers: [
+        [':authority', 'www.example.com'],
+        [':path', '/'],
+        ['custom-key', 'custom-value'],
+      ],
       size: 57 + 38 + 54,
       tooLarge: false,
     });
@@ -113,10 +131,25 @@ describe('QPACK decoder', () => {
     d.takeDecoderStreamData();
     // RIC=2 (encoded 3), Base=0 (sign 1, delta 1): post-base index 1 (x-b), literal with post-base name ref 0 (x-a: "v").
     const out = d.decode(4, Buffer.concat([hex('0381 11 00'), Buffer.from([1]), Buffer.from('v')]));
-    expect(out).toEqual({ headers: [['x-b', '2'], ['x-a', 'v']], size: 72, tooLarge: false });
+    expect(out).toEqual({
+      headers: [
+        ['x-b', '2'],
+        ['x-a', 'v'],
+      ],
+      size: 72,
+      tooLarge: false,
+    });
     // RIC=2, Base=1 (sign 1, delta 0): relative 0 -> abs 0 (x-a); post-base 0 -> abs 1 (x-b); literal dynamic name ref rel 0.
     const out2 = d.decode(8, Buffer.concat([hex('0380 80 10 40'), Buffer.from([1]), Buffer.from('w')]));
-    expect(out2).toEqual({ headers: [['x-a', '1'], ['x-b', '2'], ['x-a', 'w']], size: 108, tooLarge: false });
+    expect(out2).toEqual({
+      headers: [
+        ['x-a', '1'],
+        ['x-b', '2'],
+        ['x-a', 'w'],
+      ],
+      size: 108,
+      tooLarge: false,
+    });
   });
 
   it('limits blocked streams, table capacity and field section size', () => {
@@ -162,9 +195,13 @@ describe('QPACK decoder', () => {
 
   it('survives fuzzing: only QpackError escapes, within a bounded time', () => {
     let seed = 99;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000;
     const seeds = [
-      encodeFieldSection([[':method', 'POST'], [':path', '/x'], ['x-y', 'z'.repeat(30)]]),
+      encodeFieldSection([
+        [':method', 'POST'],
+        [':path', '/x'],
+        ['x-y', 'z'.repeat(30)],
+      ]),
       hex('0381 10 11'),
       hex('0500 80 c1 81'),
       hex('0380 80 10 40 01 77'),

@@ -36,7 +36,11 @@ describe('basicAuth', () => {
   test('valid credentials pass; the user goes in headerField; removeHeader drops Authorization', async () => {
     const svc = recordingService();
     const h = wrap('basicAuth', { users, headerField: 'X-WebAuth-User', removeHeader: true }, svc);
-    for (const [u, pw] of [['alice', 's3cret'], ['bob', 'hunter2'], ['carol', 'pa55']] as const) {
+    for (const [u, pw] of [
+      ['alice', 's3cret'],
+      ['bob', 'hunter2'],
+      ['carol', 'pa55'],
+    ] as const) {
       const r = await run(h, { headers: basic(u, pw) });
       expect(r.statusCode, u).toBe(200);
     }

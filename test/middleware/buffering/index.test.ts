@@ -50,7 +50,13 @@ describe('buffering', () => {
   test('a spooled body nobody reads (the next handler answered itself) is removed when the exchange is done', async () => {
     const before = spoolFiles().length;
     let during = 0;
-    await run(wrap('buffering', { memRequestBodyBytes: 100 }, (ex) => { during = spoolFiles().length; ex.respond(403, {}, 'no'); }), { method: 'POST', body: trickle(5, 1000) });
+    await run(
+      wrap('buffering', { memRequestBodyBytes: 100 }, (ex) => {
+        during = spoolFiles().length;
+        ex.respond(403, {}, 'no');
+      }),
+      { method: 'POST', body: trickle(5, 1000) },
+    );
     expect(during).toBe(before + 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(spoolFiles().length).toBe(before);

@@ -20,11 +20,20 @@ describe('circuit breaker expression', () => {
     expect(parseCondition('NetworkErrorRatio() >= 0.5')(fixed(0.5, 0, 0))).toBe(true);
     const m = fixed(0, 0.3, 120);
     expect(parseCondition('ResponseCodeRatio(500, 600, 0, 600) > 0.25 && LatencyAtQuantileMS(50.0) > 100')(m)).toBe(true);
-    expect(m.calls).toEqual([['rc', 500, 600, 0, 600], ['lat', 50]]);
+    expect(m.calls).toEqual([
+      ['rc', 500, 600, 0, 600],
+      ['lat', 50],
+    ]);
     // a || b && c is a || (b && c): true here; (a || b) && c would be false.
     expect(parseCondition('NetworkErrorRatio() > 0 || LatencyAtQuantileMS(50) > 100 && ResponseCodeRatio(500,600,0,600) < 0')(fixed(0.1, 0.3, 120))).toBe(true);
-    expect(parseCondition('(NetworkErrorRatio() > 0 || LatencyAtQuantileMS(50) > 100) && ResponseCodeRatio(500,600,0,600) < 0')(fixed(0.1, 0.3, 120))).toBe(false);
-    expect(parseCondition('LatencyAtQuantileMS(99) != 3 && LatencyAtQuantileMS(99) <= 120 && LatencyAtQuantileMS(99) == 120 && LatencyAtQuantileMS(99) < 121')(fixed(0, 0, 120))).toBe(true);
+    expect(parseCondition('(NetworkErrorRatio() > 0 || LatencyAtQuantileMS(50) > 100) && ResponseCodeRatio(500,600,0,600) < 0')(fixed(0.1, 0.3, 120))).toBe(
+      false,
+    );
+    expect(
+      parseCondition('LatencyAtQuantileMS(99) != 3 && LatencyAtQuantileMS(99) <= 120 && LatencyAtQuantileMS(99) == 120 && LatencyAtQuantileMS(99) < 121')(
+        fixed(0, 0, 120),
+      ),
+    ).toBe(true);
   });
 
   test('mistakes are errors that say what and where', () => {
@@ -46,7 +55,14 @@ describe('rolling metrics', () => {
   test('ratios and quantiles over the last ten seconds only', () => {
     let now = 100_000;
     const m = new RollingMetrics(() => now);
-    for (const [status, ms] of [[200, 10], [200, 20], [500, 30], [502, 40], [504, 50]] as const) m.record(status, ms);
+    for (const [status, ms] of [
+      [200, 10],
+      [200, 20],
+      [500, 30],
+      [502, 40],
+      [504, 50],
+    ] as const)
+      m.record(status, ms);
     expect(m.networkErrorRatio()).toBeCloseTo(0.4);
     expect(m.responseCodeRatio(500, 600, 0, 600)).toBeCloseTo(0.6);
     expect(m.responseCodeRatio(500, 600, 700, 800)).toBe(0);

@@ -30,8 +30,18 @@ describe('Accept-Encoding negotiation', () => {
 describe('compress', () => {
   test('gzip and br round trip through real zlib; Content-Length dropped, Vary added, strong ETag weakened', async () => {
     const body = text(50_000);
-    for (const [enc, decode] of [['gzip', zlib.gunzipSync], ['br', zlib.brotliDecompressSync]] as const) {
-      const h = wrap('compress', {}, respondWith(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(body.length), etag: '"v1"' }, [body.subarray(0, 20_000), body.subarray(20_000)]));
+    for (const [enc, decode] of [
+      ['gzip', zlib.gunzipSync],
+      ['br', zlib.brotliDecompressSync],
+    ] as const) {
+      const h = wrap(
+        'compress',
+        {},
+        respondWith(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(body.length), etag: '"v1"' }, [
+          body.subarray(0, 20_000),
+          body.subarray(20_000),
+        ]),
+      );
       const r = await run(h, { headers: { 'Accept-Encoding': enc } });
       expect(r.responseHeaders['content-encoding']).toBe(enc);
       expect(r.responseHeaders['content-length']).toBeUndefined();
@@ -55,29 +65,52 @@ describe('compress', () => {
     const cases: Array<[string, Handler, Record<string, unknown>, Record<string, unknown>?]> = [
       ['no accept-encoding', respondWith(200, { 'content-type': 'text/plain' }, [body]), {}],
       ['already encoded', respondWith(200, { 'content-type': 'text/plain', 'content-encoding': 'br' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }],
-      ['small declared', respondWith(200, { 'content-type': 'text/plain', 'content-length': '10' }, ['0123456789']), { headers: { 'Accept-Encoding': 'gzip' } }],
+      [
+        'small declared',
+        respondWith(200, { 'content-type': 'text/plain', 'content-length': '10' }, ['0123456789']),
+        { headers: { 'Accept-Encoding': 'gzip' } },
+      ],
       ['206', respondWith(206, { 'content-type': 'text/plain' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }],
-      ['no-transform', respondWith(200, { 'content-type': 'text/plain', 'cache-control': 'public, no-transform' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }],
+      [
+        'no-transform',
+        respondWith(200, { 'content-type': 'text/plain', 'cache-control': 'public, no-transform' }, [body]),
+        { headers: { 'Accept-Encoding': 'gzip' } },
+      ],
       ['image', respondWith(200, { 'content-type': 'image/png' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }, { excludedContentTypes: ['image/*'] }],
       ['grpc', respondWith(200, { 'content-type': 'application/grpc' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }],
-      ['not included', respondWith(200, { 'content-type': 'application/json' }, [body]), { headers: { 'Accept-Encoding': 'gzip' } }, { includedContentTypes: ['text/html'] }],
+      [
+        'not included',
+        respondWith(200, { 'content-type': 'application/json' }, [body]),
+        { headers: { 'Accept-Encoding': 'gzip' } },
+        { includedContentTypes: ['text/html'] },
+      ],
     ];
     for (const [name, svc, init, options] of cases) {
       const r = await run(wrap('compress', options ?? {}, svc), init);
       expect(r.responseHeaders['content-encoding'] ?? 'none', name).toBe(name === 'already encoded' ? 'br' : 'none');
     }
-    const grpcRequest = await run(wrap('compress', {}, respondWith(200, { 'content-type': 'text/plain' }, [body])), { headers: { 'Accept-Encoding': 'gzip', 'Content-Type': 'application/grpc+proto' } });
+    const grpcRequest = await run(wrap('compress', {}, respondWith(200, { 'content-type': 'text/plain' }, [body])), {
+      headers: { 'Accept-Encoding': 'gzip', 'Content-Type': 'application/grpc+proto' },
+    });
     expect(grpcRequest.responseHeaders['content-encoding']).toBeUndefined();
-    const head = await run(wrap('compress', {}, (ex) => ex.respond(200, { 'content-type': 'text/plain' }, body)), { method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } });
+    const head = await run(
+      wrap('compress', {}, (ex) => ex.respond(200, { 'content-type': 'text/plain' }, body)),
+      { method: 'HEAD', headers: { 'Accept-Encoding': 'gzip' } },
+    );
     expect(head.responseHeaders['content-encoding']).toBeUndefined();
   });
 
   test('unknown length: a body under minResponseBodyBytes goes out plain with its length; a longer one is compressed', async () => {
-    const small = await run(wrap('compress', { minResponseBodyBytes: 100 }, respondWith(200, { 'content-type': 'text/plain' }, ['abc', 'def'])), { headers: { 'Accept-Encoding': 'gzip' } });
+    const small = await run(wrap('compress', { minResponseBodyBytes: 100 }, respondWith(200, { 'content-type': 'text/plain' }, ['abc', 'def'])), {
+      headers: { 'Accept-Encoding': 'gzip' },
+    });
     expect(small.responseHeaders['content-encoding']).toBeUndefined();
     expect(small.responseHeaders['content-length']).toBe('6');
     expect(small.responseBody.toString()).toBe('abcdef');
-    const big = await run(wrap('compress', { minResponseBodyBytes: 100 }, respondWith(200, { 'content-type': 'text/plain' }, ['x'.repeat(60), 'y'.repeat(60), 'z'.repeat(500)])), { headers: { 'Accept-Encoding': 'gzip' } });
+    const big = await run(
+      wrap('compress', { minResponseBodyBytes: 100 }, respondWith(200, { 'content-type': 'text/plain' }, ['x'.repeat(60), 'y'.repeat(60), 'z'.repeat(500)])),
+      { headers: { 'Accept-Encoding': 'gzip' } },
+    );
     expect(big.responseHeaders['content-encoding']).toBe('gzip');
     expect(zlib.gunzipSync(big.responseBody).toString()).toBe('x'.repeat(60) + 'y'.repeat(60) + 'z'.repeat(500));
   });

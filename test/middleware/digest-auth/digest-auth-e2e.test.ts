@@ -58,7 +58,10 @@ const url = (path: string) => `https://127.0.0.1:${port}${path}`;
 describe('digestAuth end to end', () => {
   for (const version of ['--http1.1', '--http2'] as const) {
     test(`curl --digest ${version}: MD5 and SHA-256 users pass, the user is forwarded, Authorization removed; wrong password 401`, async () => {
-      for (const [u, pw, path] of [['alice', 's3cret', '/digest/x?y=1'], ['bob', 'hunter2', '/sha/x']]) {
+      for (const [u, pw, path] of [
+        ['alice', 's3cret', '/digest/x?y=1'],
+        ['bob', 'hunter2', '/sha/x'],
+      ]) {
         const r = await curl([version, '--digest', '-u', `${u}:${pw}`, url(path!)]);
         expect(r.status, u).toBe(200);
         expect(r.httpVersion).toBe(version === '--http2' ? '2' : '1.1');
@@ -71,8 +74,12 @@ describe('digestAuth end to end', () => {
       expect((await curl([version, '--digest', '-u', 'eve:pw', url('/digest')])).status).toBe(401);
       const none = await curl([version, url('/digest')]);
       expect(none.status).toBe(401);
-      expect(none.headers['www-authenticate']).toEqual([expect.stringMatching(/^Digest realm="traefik", nonce="[^"]+", opaque="[0-9a-f]+", algorithm=MD5, qop="auth"$/)]);
-      expect((await curl([version, url('/sha')])).headers['www-authenticate']).toEqual([expect.stringMatching(/^Digest realm="staff", .*algorithm=SHA-256, qop="auth"$/)]);
+      expect(none.headers['www-authenticate']).toEqual([
+        expect.stringMatching(/^Digest realm="traefik", nonce="[^"]+", opaque="[0-9a-f]+", algorithm=MD5, qop="auth"$/),
+      ]);
+      expect((await curl([version, url('/sha')])).headers['www-authenticate']).toEqual([
+        expect.stringMatching(/^Digest realm="staff", .*algorithm=SHA-256, qop="auth"$/),
+      ]);
       expect((await curl([version, '--digest', '-u', 'bob:wrong', url('/sha')])).status).toBe(401);
     });
   }

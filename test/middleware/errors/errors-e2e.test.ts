@@ -137,7 +137,12 @@ interface Answer {
 /** The authority each client sends: curl the address it was given, the h3 client the name it verifies. */
 const authorityOf = (proto: Protocol) => `${proto === 'h3' ? 'localhost' : '127.0.0.1'}:${port}`;
 
-async function request(proto: Protocol, path: string, opts: { method?: string; headers?: Array<[string, string]>; body?: string } = {}, timeoutMs = 10_000): Promise<Answer> {
+async function request(
+  proto: Protocol,
+  path: string,
+  opts: { method?: string; headers?: Array<[string, string]>; body?: string } = {},
+  timeoutMs = 10_000,
+): Promise<Answer> {
   if (proto === 'h3') {
     const r = await h3Request(port, path, opts);
     return { status: r.status, headers: r.headers, body: r.body.toString() };
@@ -188,22 +193,41 @@ describe('errors end to end', () => {
       const r = await request(proto, '/app/x?code=404', { method: 'HEAD' });
       expect(r.status).toBe(404);
       expect(r.headers['x-page']).toEqual(['yes']);
-      expect(r.headers['content-length']).toEqual([String('<h1>page for /404.html?from=404&url=</h1>'.length + encodeURIComponent(`https://${authorityOf(proto)}/app/x?code=404`).length)]);
+      expect(r.headers['content-length']).toEqual([
+        String('<h1>page for /404.html?from=404&url=</h1>'.length + encodeURIComponent(`https://${authorityOf(proto)}/app/x?code=404`).length),
+      ]);
       // curl -I prints the head where the body goes; the h3 client reads the stream to its end.
       expect(r.body).not.toContain('<h1>');
       expect(r.body).not.toContain('original');
     });
 
     test(`${proto}: the page request carries the client's headers and the forwarding headers, not its body`, async () => {
-      const r = await request(proto, '/app/form?code=500', { method: 'POST', headers: [['x-client', 'c1'], ['content-type', 'application/x-www-form-urlencoded']], body: 'a=1&b=2' });
+      const r = await request(proto, '/app/form?code=500', {
+        method: 'POST',
+        headers: [
+          ['x-client', 'c1'],
+          ['content-type', 'application/x-www-form-urlencoded'],
+        ],
+        body: 'a=1&b=2',
+      });
       expect(r.status).toBe(500);
       expect(lastPageRequest?.method).toBe('GET');
       expect(lastPageRequest?.url).toContain('/500.html?from=500');
-      expect(lastPageRequest?.headers).toMatchObject({ 'x-client': 'c1', 'x-forwarded-proto': 'https', 'x-forwarded-host': authorityOf(proto), host: authorityOf(proto) });
+      expect(lastPageRequest?.headers).toMatchObject({
+        'x-client': 'c1',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': authorityOf(proto),
+        host: authorityOf(proto),
+      });
       expect(lastPageRequest?.headers['x-forwarded-for']).toBe('127.0.0.1');
       expect(lastPageRequest?.headers['content-length']).toBeUndefined();
       expect(lastPageRequest?.headers['transfer-encoding']).toBeUndefined();
-      const only = await request(proto, '/some/x?code=404', { headers: [['x-keep', 'k'], ['x-drop', 'd']] });
+      const only = await request(proto, '/some/x?code=404', {
+        headers: [
+          ['x-keep', 'k'],
+          ['x-drop', 'd'],
+        ],
+      });
       expect(only.status).toBe(404);
       expect(lastPageRequest?.headers['x-keep']).toBe('k');
       expect(lastPageRequest?.headers['x-drop']).toBeUndefined();

@@ -21,12 +21,16 @@ describe('errors options', () => {
   test('status and service are required; lists, rewrites and ranges are checked with their path', () => {
     expect(problems('errors', { service: 's' })).toEqual(['http.middlewares.m.errors.status: is required']);
     expect(problems('errors', { status: ['500'] })).toEqual(['http.middlewares.m.errors.service: is required']);
-    expect(problems('errors', { status: ['500', 'oops'], service: 's' })).toEqual(['http.middlewares.m.errors.status[1]: "oops" is not a status (100-599) or a range of them ("500-599")']);
-    expect(problems('errors', { status: ['500'], service: 's', statusRewrites: { '5x': 404 } })[0]).toMatch(/^http.middlewares.m.errors.statusRewrites.5x: "5x" is not a status/);
+    expect(problems('errors', { status: ['500', 'oops'], service: 's' })).toEqual([
+      'http.middlewares.m.errors.status[1]: "oops" is not a status (100-599) or a range of them ("500-599")',
+    ]);
+    expect(problems('errors', { status: ['500'], service: 's', statusRewrites: { '5x': 404 } })[0]).toMatch(
+      /^http.middlewares.m.errors.statusRewrites.5x: "5x" is not a status/,
+    );
     expect(problems('errors', { status: ['500'], service: 's', statusRewrites: { '500': 700 } })).toHaveLength(1);
   });
 
-  test('a service the configuration does not have is the middleware\'s error', () => {
+  test("a service the configuration does not have is the middleware's error", () => {
     expect(problems('errors', { status: ['500'], service: 'nowhere' })).toEqual(['http.middlewares.m.errors: no usable service named "nowhere"']);
   });
 });

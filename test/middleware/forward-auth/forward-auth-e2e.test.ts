@@ -141,7 +141,22 @@ describe('forwardAuth end to end', () => {
     });
 
     test(`${version}: the auth request carries X-Forwarded-*, only authRequestHeaders, GET and no body by default`, async () => {
-      const r = await curl([version, '-X', 'POST', '-d', 'payload', '-H', 'Authorization: Bearer echo', '-H', 'X-Keep: k', '-H', 'X-Drop: d', '-H', 'X-Forwarded-Uri: /forged', url('/app/form?a=b')]);
+      const r = await curl([
+        version,
+        '-X',
+        'POST',
+        '-d',
+        'payload',
+        '-H',
+        'Authorization: Bearer echo',
+        '-H',
+        'X-Keep: k',
+        '-H',
+        'X-Drop: d',
+        '-H',
+        'X-Forwarded-Uri: /forged',
+        url('/app/form?a=b'),
+      ]);
       expect(r.status).toBe(403);
       const seen = JSON.parse(r.body);
       expect(seen.method).toBe('GET');
@@ -160,8 +175,18 @@ describe('forwardAuth end to end', () => {
     });
   }
 
-  test('trustForwardHeader believes the client\'s X-Forwarded-*; without it they are replaced', async () => {
-    const r = await curl(['-H', 'Authorization: Bearer echo', '-H', 'X-Forwarded-Uri: /original', '-H', 'X-Forwarded-For: 10.1.2.3', '-H', 'X-Forwarded-Proto: http', url('/trust/x')]);
+  test("trustForwardHeader believes the client's X-Forwarded-*; without it they are replaced", async () => {
+    const r = await curl([
+      '-H',
+      'Authorization: Bearer echo',
+      '-H',
+      'X-Forwarded-Uri: /original',
+      '-H',
+      'X-Forwarded-For: 10.1.2.3',
+      '-H',
+      'X-Forwarded-Proto: http',
+      url('/trust/x'),
+    ]);
     const seen = JSON.parse(r.body);
     expect(seen.headers['x-forwarded-uri']).toBe('/original');
     expect(seen.headers['x-forwarded-for']).toBe('10.1.2.3, 127.0.0.1');
@@ -191,15 +216,18 @@ describe('forwardAuth end to end', () => {
   });
 
   test('the auth server down: 500, and Portico keeps serving', async () => {
-    const dead = await startPortico({ entryPoints: { web: { address: '127.0.0.1:0' } } }, {
-      'dead.yaml': `
+    const dead = await startPortico(
+      { entryPoints: { web: { address: '127.0.0.1:0' } } },
+      {
+        'dead.yaml': `
 http:
   routers:
     r: { rule: PathPrefix(\`/\`), service: whoami@internal, middlewares: [fa] }
   middlewares:
     fa: { forwardAuth: { address: "http://127.0.0.1:1/auth" } }
 `,
-    });
+      },
+    );
     try {
       await dead.server.nextApply(1);
       const r = await curl([`http://127.0.0.1:${dead.port('web')}/`]);
@@ -215,7 +243,9 @@ http:
     expect(problems('forwardAuth', { address: 'not a url' })).toEqual(['http.middlewares.m.forwardAuth.address: not a URL: "not a url"']);
     expect(problems('forwardAuth', { address: 'ftp://x/' })).toEqual(['http.middlewares.m.forwardAuth.address: must be http:// or https://, not ftp:']);
     expect(problems('forwardAuth', { address: 'http://x/', authResponseHeadersRegex: '(' })[0]).toMatch(/authResponseHeadersRegex: /);
-    expect(problems('forwardAuth', { address: 'http://x/', tls: { cert: '/c' } })).toEqual(['http.middlewares.m.forwardAuth.tls.key: tls.cert and tls.key go together']);
+    expect(problems('forwardAuth', { address: 'http://x/', tls: { cert: '/c' } })).toEqual([
+      'http.middlewares.m.forwardAuth.tls.key: tls.cert and tls.key go together',
+    ]);
     expect(problems('forwardAuth', { address: 'http://x/', tls: { ca: '/nonexistent/ca.pem' } })[0]).toMatch(/tls\.ca: .*ENOENT/);
     expect(problems('forwardAuth', { address: 'http://x/', headerField: 'X-User' })[0]).toMatch(/headerField/);
     expect(problems('forwardAuth', { address: 'http://x/', tls: { caOptional: true } })[0]).toMatch(/caOptional/);

@@ -26,7 +26,7 @@ const frame = (payload: Buffer, flag = 0) => {
 /** Split a gRPC-Web body into its frames. */
 function frames(body: Buffer): Array<{ flag: number; payload: Buffer }> {
   const out: Array<{ flag: number; payload: Buffer }> = [];
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     const len = body.readUInt32BE(at + 1);
     out.push({ flag: body[at]!, payload: body.subarray(at + 5, at + 5 + len) });
     at += 5 + len;
@@ -94,7 +94,20 @@ describe('grpcWeb end to end', () => {
     test(`${version}: binary gRPC-Web reaches the server as gRPC; trailers come back as the final frame`, async () => {
       seen.length = 0;
       const out = join(dir, `out${version}`);
-      const r = await curl([version, '-H', 'content-type: application/grpc-web+proto', '-H', 'x-grpc-web: 1', '-H', 'origin: https://app.example', '--data-binary', `@${join(dir, 'binary')}`, '-o', out, `https://127.0.0.1:${port}/echo.Echo/Say`]);
+      const r = await curl([
+        version,
+        '-H',
+        'content-type: application/grpc-web+proto',
+        '-H',
+        'x-grpc-web: 1',
+        '-H',
+        'origin: https://app.example',
+        '--data-binary',
+        `@${join(dir, 'binary')}`,
+        '-o',
+        out,
+        `https://127.0.0.1:${port}/echo.Echo/Say`,
+      ]);
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toEqual(['application/grpc-web+proto']);
       expect(r.headers['access-control-allow-origin']).toEqual(['https://app.example']);
@@ -105,7 +118,14 @@ describe('grpcWeb end to end', () => {
 
     test(`${version}: grpc-web-text: the base64 body is decoded for the server and the answer encoded`, async () => {
       seen.length = 0;
-      const r = await curl([version, '-H', 'content-type: application/grpc-web-text', '--data-binary', `@${join(dir, 'text')}`, `https://127.0.0.1:${port}/echo.Echo/Say`]);
+      const r = await curl([
+        version,
+        '-H',
+        'content-type: application/grpc-web-text',
+        '--data-binary',
+        `@${join(dir, 'text')}`,
+        `https://127.0.0.1:${port}/echo.Echo/Say`,
+      ]);
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toEqual(['application/grpc-web-text']);
       expect(r.headers['access-control-allow-origin']).toBeUndefined();
@@ -128,11 +148,29 @@ describe('grpcWeb end to end', () => {
 
   test('CORS preflight from an allowed origin is answered here; from another origin it is not', async () => {
     seen.length = 0;
-    const ok = await curl(['-X', 'OPTIONS', '-H', 'origin: https://app.example', '-H', 'access-control-request-method: POST', '-H', 'access-control-request-headers: content-type,x-grpc-web', `https://127.0.0.1:${port}/echo.Echo/Say`]);
+    const ok = await curl([
+      '-X',
+      'OPTIONS',
+      '-H',
+      'origin: https://app.example',
+      '-H',
+      'access-control-request-method: POST',
+      '-H',
+      'access-control-request-headers: content-type,x-grpc-web',
+      `https://127.0.0.1:${port}/echo.Echo/Say`,
+    ]);
     expect(ok.status).toBe(200);
     expect(ok.headers['access-control-allow-origin']).toEqual(['https://app.example']);
     expect(ok.headers['access-control-allow-headers']).toEqual(['content-type,x-grpc-web']);
-    const other = await curl(['-X', 'OPTIONS', '-H', 'origin: https://evil.example', '-H', 'access-control-request-method: POST', `https://127.0.0.1:${port}/echo.Echo/Say`]);
+    const other = await curl([
+      '-X',
+      'OPTIONS',
+      '-H',
+      'origin: https://evil.example',
+      '-H',
+      'access-control-request-method: POST',
+      `https://127.0.0.1:${port}/echo.Echo/Say`,
+    ]);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 

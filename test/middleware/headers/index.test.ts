@@ -5,7 +5,11 @@ import { recordingService, respondWith, run } from '../../../src/testing/memory-
 describe('headers: custom headers', () => {
   test('request headers set or removed ("" deletes); response headers set or removed', async () => {
     const svc = recordingService();
-    const h = wrap('headers', { customRequestHeaders: { 'X-Script-Name': 'test', 'X-Drop': '' }, customResponseHeaders: { 'X-Custom': 'yes', 'Content-Type': '' } }, svc);
+    const h = wrap(
+      'headers',
+      { customRequestHeaders: { 'X-Script-Name': 'test', 'X-Drop': '' }, customResponseHeaders: { 'X-Custom': 'yes', 'Content-Type': '' } },
+      svc,
+    );
     const r = await run(h, { headers: { 'x-drop': 'secret', 'x-keep': '1' } });
     expect(svc.seen[0]!.headers['x-script-name']).toBe('test');
     expect(svc.seen[0]!.headers['x-drop']).toBeUndefined();
@@ -16,7 +20,13 @@ describe('headers: custom headers', () => {
   });
   test('a custom Host replaces the authority sent upstream', async () => {
     let authority = '';
-    await run(wrap('headers', { customRequestHeaders: { Host: 'internal.example' } }, (ex) => { authority = ex.authority; ex.respond(200, {}); }), { authority: 'public.example' });
+    await run(
+      wrap('headers', { customRequestHeaders: { Host: 'internal.example' } }, (ex) => {
+        authority = ex.authority;
+        ex.respond(200, {});
+      }),
+      { authority: 'public.example' },
+    );
     expect(authority).toBe('internal.example');
   });
 });
@@ -49,7 +59,10 @@ describe('headers: CORS', () => {
   });
 
   test('a preflight from an origin not allowed gets no allow-origin', async () => {
-    const r = await run(wrap('headers', cors, recordingService()), { method: 'OPTIONS', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'PUT' } });
+    const r = await run(wrap('headers', cors, recordingService()), {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'PUT' },
+    });
     expect(r.responseHeaders['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -73,7 +86,10 @@ describe('headers: CORS', () => {
     const h = wrap('headers', { accessControlAllowOriginList: ['*'], accessControlAllowCredentials: true }, respondWith(200, { vary: 'Accept-Encoding' }));
     const r = await run(h, { headers: { Origin: 'https://anyone.example' } });
     expect(r.responseHeaders['access-control-allow-origin']).toBe('*');
-    const v = await run(wrap('headers', { accessControlAllowOriginList: ['https://a.example'], addVaryHeader: true }, respondWith(200, { vary: 'Accept-Encoding' })), { headers: { Origin: 'https://a.example' } });
+    const v = await run(
+      wrap('headers', { accessControlAllowOriginList: ['https://a.example'], addVaryHeader: true }, respondWith(200, { vary: 'Accept-Encoding' })),
+      { headers: { Origin: 'https://a.example' } },
+    );
     expect(v.responseHeaders.vary).toBe('Accept-Encoding, Origin');
   });
 });
@@ -113,7 +129,9 @@ describe('headers: security', () => {
   });
 
   test('customFrameOptionsValue wins over frameDeny; customBrowserXSSValue over browserXssFilter', async () => {
-    const r = await run(wrap('headers', { frameDeny: true, customFrameOptionsValue: 'SAMEORIGIN', browserXssFilter: true, customBrowserXSSValue: '0' }, recordingService()));
+    const r = await run(
+      wrap('headers', { frameDeny: true, customFrameOptionsValue: 'SAMEORIGIN', browserXssFilter: true, customBrowserXSSValue: '0' }, recordingService()),
+    );
     expect(r.responseHeaders['x-frame-options']).toBe('SAMEORIGIN');
     expect(r.responseHeaders['x-xss-protection']).toBe('0');
   });
@@ -131,7 +149,9 @@ describe('headers: security', () => {
     expect(problems('headers', { stsSeconds: -1 })).toEqual(['http.middlewares.m.headers.stsSeconds: must be >= 0']);
     expect(problems('headers', { customRequestHeaders: { 'Bad Name': 'x' } })[0]).toMatch(/^http\.middlewares\.m\.headers\.customRequestHeaders/);
     expect(problems('headers', { customResponseHeaders: { 'X-A': 1 } })).toEqual(['http.middlewares.m.headers.customResponseHeaders.X-A: must be string']);
-    expect(problems('headers', { accessControlAllowOriginListRegex: ['('] })[0]).toMatch(/^http\.middlewares\.m\.headers\.accessControlAllowOriginListRegex\[0\]: invalid regular expression/);
+    expect(problems('headers', { accessControlAllowOriginListRegex: ['('] })[0]).toMatch(
+      /^http\.middlewares\.m\.headers\.accessControlAllowOriginListRegex\[0\]: invalid regular expression/,
+    );
     expect(problems('headers', { frameDenny: true })).toEqual(['http.middlewares.m.headers.frameDenny: unknown field']);
   });
 });

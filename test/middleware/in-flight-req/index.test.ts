@@ -6,7 +6,13 @@ import type { Exchange } from '../../../src/exchange/exchange.js';
 describe('inFlightReq', () => {
   test('at most `amount` at once per source; a slot frees when a response completes', async () => {
     const release: Array<() => void> = [];
-    const slow = (ex: Exchange) => new Promise<void>((resolve) => release.push(() => { ex.respond(200, {}, 'ok'); resolve(); }));
+    const slow = (ex: Exchange) =>
+      new Promise<void>((resolve) =>
+        release.push(() => {
+          ex.respond(200, {}, 'ok');
+          resolve();
+        }),
+      );
     const h = wrap('inFlightReq', { amount: 2 }, slow);
     const a = new MemoryExchange({ remoteAddress: '10.0.0.1' });
     const b = new MemoryExchange({ remoteAddress: '10.0.0.1' });
@@ -29,7 +35,13 @@ describe('inFlightReq', () => {
   });
   test('sourceCriterion.requestHeaderName groups by a header', async () => {
     const pending: Array<() => void> = [];
-    const hold = (ex: Exchange) => new Promise<void>((r) => pending.push(() => { ex.respond(200, {}); r(); }));
+    const hold = (ex: Exchange) =>
+      new Promise<void>((r) =>
+        pending.push(() => {
+          ex.respond(200, {});
+          r();
+        }),
+      );
     const h = wrap('inFlightReq', { amount: 1, sourceCriterion: { requestHeaderName: 'X-Tenant' } }, hold);
     const one = h(new MemoryExchange({ headers: { 'X-Tenant': 'a' } }));
     const refused = new MemoryExchange({ remoteAddress: '10.9.9.9', headers: { 'X-Tenant': 'a' } });

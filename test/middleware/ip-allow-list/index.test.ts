@@ -30,9 +30,17 @@ describe('ipAllowList', () => {
 
   test('validation names the bad range', () => {
     expect(problems('ipAllowList', {})).toEqual(['http.middlewares.m.ipAllowList.sourceRange: is required']);
-    expect(problems('ipAllowList', { sourceRange: ['10.0.0.0/8', '10.0.0.0/99'] })).toEqual(['http.middlewares.m.ipAllowList.sourceRange[1]: "10.0.0.0/99": prefix length must be 0..32']);
-    expect(problems('ipAllowList', { sourceRange: ['nope'] })).toEqual(['http.middlewares.m.ipAllowList.sourceRange[0]: "nope" is not an IP address or CIDR range']);
-    expect(problems('ipAllowList', { sourceRange: ['::1'], ipStrategy: { depth: -1 } })).toEqual(['http.middlewares.m.ipAllowList.ipStrategy.depth: must be >= 0']);
-    expect(problems('ipAllowList', { sourceRange: ['::1'], ipStrategy: { excludedIPs: ['x'] } })).toEqual(['http.middlewares.m.ipAllowList.ipStrategy.excludedIPs[0]: "x" is not an IP address or CIDR range']);
+    expect(problems('ipAllowList', { sourceRange: ['10.0.0.0/8', '10.0.0.0/99'] })).toEqual([
+      'http.middlewares.m.ipAllowList.sourceRange[1]: "10.0.0.0/99": prefix length must be 0..32',
+    ]);
+    expect(problems('ipAllowList', { sourceRange: ['nope'] })).toEqual([
+      'http.middlewares.m.ipAllowList.sourceRange[0]: "nope" is not an IP address or CIDR range',
+    ]);
+    expect(problems('ipAllowList', { sourceRange: ['::1'], ipStrategy: { depth: -1 } })).toEqual([
+      'http.middlewares.m.ipAllowList.ipStrategy.depth: must be >= 0',
+    ]);
+    expect(problems('ipAllowList', { sourceRange: ['::1'], ipStrategy: { excludedIPs: ['x'] } })).toEqual([
+      'http.middlewares.m.ipAllowList.ipStrategy.excludedIPs[0]: "x" is not an IP address or CIDR range',
+    ]);
   });
 });

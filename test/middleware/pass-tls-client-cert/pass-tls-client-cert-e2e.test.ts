@@ -29,10 +29,34 @@ beforeAll(async () => {
   certFile = join(pki.dir, 'rich.crt');
   const csr = join(pki.dir, 'rich.csr');
   const ext = join(pki.dir, 'rich.ext');
-  writeFileSync(ext, 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://cheese/alice,IP:10.0.0.1,email:alice@cheese.example,DNS:alice.cheese.example\n');
-  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', csr, '-multivalue-rdn',
-    '-subj', '/CN=alice/OU=Cheese Team/OU=Ops/O=Cheese/L=Toulouse/ST=Occitanie/C=FR/DC=cheese/DC=example/serialNumber=1234'], { stdio: 'pipe' });
-  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', '4660', '-out', certFile, '-days', '2', '-extfile', ext], { stdio: 'pipe' });
+  writeFileSync(
+    ext,
+    'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://cheese/alice,IP:10.0.0.1,email:alice@cheese.example,DNS:alice.cheese.example\n',
+  );
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      csr,
+      '-multivalue-rdn',
+      '-subj',
+      '/CN=alice/OU=Cheese Team/OU=Ops/O=Cheese/L=Toulouse/ST=Occitanie/C=FR/DC=cheese/DC=example/serialNumber=1234',
+    ],
+    { stdio: 'pipe' },
+  );
+  execFileSync(
+    'openssl',
+    ['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-set_serial', '4660', '-out', certFile, '-days', '2', '-extfile', ext],
+    { stdio: 'pipe' },
+  );
   cert = new X509Certificate(readFileSync(certFile));
   p = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true } } } },
@@ -99,7 +123,16 @@ describe('passTLSClientCert end to end', () => {
     });
 
     test(`${version}: without a client certificate, a header the client sent itself is removed`, async () => {
-      const r = await curl([version, '--resolve', `mtls.test:${port}:127.0.0.1`, '-H', 'X-Forwarded-Tls-Client-Cert: forged', '-H', 'X-Forwarded-Tls-Client-Cert-Info: forged', `https://mtls.test:${port}/pem`]);
+      const r = await curl([
+        version,
+        '--resolve',
+        `mtls.test:${port}:127.0.0.1`,
+        '-H',
+        'X-Forwarded-Tls-Client-Cert: forged',
+        '-H',
+        'X-Forwarded-Tls-Client-Cert-Info: forged',
+        `https://mtls.test:${port}/pem`,
+      ]);
       expect(r.status).toBe(200);
       expect(r.body).not.toMatch(/X-Forwarded-Tls-Client-Cert/i);
     });
@@ -112,8 +145,12 @@ describe('passTLSClientCert end to end', () => {
   });
 
   test('unknown keys are refused by name', () => {
-    expect(problems('passTLSClientCert', { pem: true, info: { subject: { surname: true } } })).toEqual(['http.middlewares.m.passTLSClientCert.info.subject.surname: unknown field']);
-    expect(problems('passTLSClientCert', { info: { issuer: { organizationalUnit: true } } })).toEqual(['http.middlewares.m.passTLSClientCert.info.issuer.organizationalUnit: unknown field']);
+    expect(problems('passTLSClientCert', { pem: true, info: { subject: { surname: true } } })).toEqual([
+      'http.middlewares.m.passTLSClientCert.info.subject.surname: unknown field',
+    ]);
+    expect(problems('passTLSClientCert', { info: { issuer: { organizationalUnit: true } } })).toEqual([
+      'http.middlewares.m.passTLSClientCert.info.issuer.organizationalUnit: unknown field',
+    ]);
     expect(problems('passTLSClientCert', { pem: 'yes' })[0]).toMatch(/pem: /);
   });
 });

@@ -23,7 +23,16 @@ function limited(options: Record<string, unknown>, clock: RateLimitClock): { han
   const service = recordingService();
   const type = createRateLimit(clock);
   expect(type.validate?.(options) ?? []).toEqual([]);
-  return { handler: type.build(options as never, { name: 'rl@test', resolve: () => { throw new Error('none'); }, onDispose: () => {} })(service), service };
+  return {
+    handler: type.build(options as never, {
+      name: 'rl@test',
+      resolve: () => {
+        throw new Error('none');
+      },
+      onDispose: () => {},
+    })(service),
+    service,
+  };
 }
 
 const statuses = async (h: Handler, n: number, init = {}) => {
@@ -91,6 +100,8 @@ describe('rateLimit (token bucket on an injected clock)', () => {
       'http.middlewares.m.rateLimit.sourceCriterion: set only one of ipStrategy, requestHeaderName and requestHost',
     ]);
     expect(problems('rateLimit', { average: 1, redis: {} })).toEqual(['http.middlewares.m.rateLimit.redis.endpoints: is required']);
-    expect(problems('rateLimit', { average: 1, redis: { endpoints: ['x:1'], readTimeout: 'later' } })[0]).toMatch(/^http\.middlewares\.m\.rateLimit\.redis\.readTimeout: /);
+    expect(problems('rateLimit', { average: 1, redis: { endpoints: ['x:1'], readTimeout: 'later' } })[0]).toMatch(
+      /^http\.middlewares\.m\.rateLimit\.redis\.readTimeout: /,
+    );
   });
 });

@@ -47,7 +47,13 @@ afterAll(async () => {
 function replica(options: Record<string, unknown>, released: Array<() => void> = []): Handler {
   const type = createRateLimit();
   expect(type.validate?.(options) ?? []).toEqual([]);
-  return type.build(options as never, { name: 'shared@file', resolve: () => { throw new Error('none'); }, onDispose: (r) => released.push(r) })(recordingService());
+  return type.build(options as never, {
+    name: 'shared@file',
+    resolve: () => {
+      throw new Error('none');
+    },
+    onDispose: (r) => released.push(r),
+  })(recordingService());
 }
 
 async function statusOf(h: Handler, ip: string): Promise<number> {
@@ -60,7 +66,13 @@ describe('rateLimit with a Redis store', () => {
     const a = replica(options);
     const b = replica(options);
     await redisConnectionsReady();
-    const codes = [await statusOf(a, '192.0.2.1'), await statusOf(b, '192.0.2.1'), await statusOf(a, '192.0.2.1'), await statusOf(b, '192.0.2.1'), await statusOf(a, '192.0.2.1')];
+    const codes = [
+      await statusOf(a, '192.0.2.1'),
+      await statusOf(b, '192.0.2.1'),
+      await statusOf(a, '192.0.2.1'),
+      await statusOf(b, '192.0.2.1'),
+      await statusOf(a, '192.0.2.1'),
+    ];
     expect(codes).toEqual([200, 200, 200, 429, 429]);
     expect(await statusOf(b, '192.0.2.2')).toBe(200);
     const refused = await run(b, { remoteAddress: '192.0.2.1' });
@@ -93,4 +105,3 @@ describe('rateLimit with a Redis store', () => {
     expect([await statusOf(h, '192.0.2.1'), await statusOf(h, '192.0.2.1')]).toEqual([200, 200]);
   });
 });
-

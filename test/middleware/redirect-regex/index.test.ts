@@ -23,6 +23,8 @@ describe('redirectRegex', () => {
   });
   test('validation', () => {
     expect(problems('redirectRegex', { regex: '[', replacement: 'x' })[0]).toMatch(/^http\.middlewares\.m\.redirectRegex\.regex: invalid regular expression/);
-    expect(problems('redirectRegex', { regex: 'x', replacement: 'y', permanent: 'yes' })).toEqual(['http.middlewares.m.redirectRegex.permanent: must be boolean']);
+    expect(problems('redirectRegex', { regex: 'x', replacement: 'y', permanent: 'yes' })).toEqual([
+      'http.middlewares.m.redirectRegex.permanent: must be boolean',
+    ]);
   });
 });

@@ -14,6 +14,8 @@ describe('replacePathRegex', () => {
   });
   test('validation', () => {
     expect(problems('replacePathRegex', { regex: '(' })[0]).toBe('http.middlewares.m.replacePathRegex.replacement: is required');
-    expect(problems('replacePathRegex', { regex: '(', replacement: '' })[0]).toMatch(/^http\.middlewares\.m\.replacePathRegex\.regex: invalid regular expression/);
+    expect(problems('replacePathRegex', { regex: '(', replacement: '' })[0]).toMatch(
+      /^http\.middlewares\.m\.replacePathRegex\.regex: invalid regular expression/,
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('retry attempts', () => {
   test('options: attempts required, durations checked, status-code retries refused by name', () => {
     expect(problems('retry', {})).toEqual(['http.middlewares.m.retry.attempts: is required']);
     expect(problems('retry', { attempts: 2, initialInterval: 'soon' })[0]).toMatch(/^http.middlewares.m.retry.initialInterval: /);
-    expect(problems('retry', { attempts: 2, status: ['500-599'] })).toEqual(['http.middlewares.m.retry.status: not supported: Portico retries network failures only, never a response the backend sent']);
+    expect(problems('retry', { attempts: 2, status: ['500-599'] })).toEqual([
+      'http.middlewares.m.retry.status: not supported: Portico retries network failures only, never a response the backend sent',
+    ]);
     expect(problems('retry', { attempts: 4, initialInterval: '100ms', timeout: '2s', maxRequestBodyBytes: 1024, retryNonIdempotentMethod: true })).toEqual([]);
   });
 });

@@ -65,7 +65,12 @@ beforeAll(async () => {
     res.write('first part');
     setTimeout(() => res.socket?.resetAndDestroy(), 50);
   });
-  const [liveUrl, resetUrl, error500Url, partialUrl] = await Promise.all([listenLoopback(live), listenLoopback(resetter), listenLoopback(error500), listenLoopback(partial)]);
+  const [liveUrl, resetUrl, error500Url, partialUrl] = await Promise.all([
+    listenLoopback(live),
+    listenLoopback(resetter),
+    listenLoopback(error500),
+    listenLoopback(partial),
+  ]);
   const dead = `http://127.0.0.1:${await freePort()}`;
   const dead2 = `http://127.0.0.1:${await freePort()}`;
   p = await startPortico(
@@ -217,7 +222,14 @@ describe('retry end to end', () => {
           expect(r.status).toBe(200);
           answer = r.body.toString();
         } else {
-          const r = await curl([proto === 'h1' ? '--http1.1' : '--http2', '-H', 'content-type: application/octet-stream', '--data-binary', `@${bodyFile}`, `https://127.0.0.1:${port}/reset-post-any/${i}`]);
+          const r = await curl([
+            proto === 'h1' ? '--http1.1' : '--http2',
+            '-H',
+            'content-type: application/octet-stream',
+            '--data-binary',
+            `@${bodyFile}`,
+            `https://127.0.0.1:${port}/reset-post-any/${i}`,
+          ]);
           expect(r.status).toBe(200);
           answer = r.body;
         }

@@ -13,7 +13,9 @@ describe('stripPrefixRegex', () => {
     expect(svc.seen.map((s) => s.headers['x-forwarded-prefix'])).toEqual(['/users/42/', undefined, '/admin']);
   });
   test('validation names the bad expression', () => {
-    expect(problems('stripPrefixRegex', { regex: ['/ok', '/(unclosed'] })[0]).toMatch(/^http\.middlewares\.m\.stripPrefixRegex\.regex\[1\]: invalid regular expression/);
+    expect(problems('stripPrefixRegex', { regex: ['/ok', '/(unclosed'] })[0]).toMatch(
+      /^http\.middlewares\.m\.stripPrefixRegex\.regex\[1\]: invalid regular expression/,
+    );
     expect(problems('stripPrefixRegex', { regex: ['(?=x)'] })[0]).toMatch(/regex\[0\]: backreferences and lookaround are not RE2 syntax/);
   });
 });

@@ -26,7 +26,9 @@ describe('stripPrefix', () => {
   });
   test('validation', () => {
     expect(problems('stripPrefix', {})).toEqual(['http.middlewares.m.stripPrefix.prefixes: is required']);
-    expect(problems('stripPrefix', { prefixes: ['/a', ' '] })).toEqual(['http.middlewares.m.stripPrefix.prefixes[1]: an empty prefix would match every path; remove it']);
+    expect(problems('stripPrefix', { prefixes: ['/a', ' '] })).toEqual([
+      'http.middlewares.m.stripPrefix.prefixes[1]: an empty prefix would match every path; remove it',
+    ]);
     expect(problems('stripPrefix', { prefixes: ['/a'], prefixs: [] })).toEqual(['http.middlewares.m.stripPrefix.prefixs: unknown field']);
   });
 });

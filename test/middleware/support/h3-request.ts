@@ -16,7 +16,11 @@ export interface H3Response {
 
 let quiche: Quiche | undefined;
 
-export async function h3Request(port: number, path: string, opts: { method?: string; headers?: Array<[string, string]>; body?: string | Buffer } = {}): Promise<H3Response> {
+export async function h3Request(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Array<[string, string]>; body?: string | Buffer } = {},
+): Promise<H3Response> {
   if (!quiche) {
     const loaded = await loadQuiche();
     if (!loaded.ok) throw new Error(loaded.reason);
@@ -25,7 +29,13 @@ export async function h3Request(port: number, path: string, opts: { method?: str
   const client = await QuicheClient.connect(quiche, { host: '127.0.0.1', port, serverName: 'localhost', alpn: ['h3'], handshakeTimeoutMs: 5000 });
   try {
     const id = client.openBidiStream();
-    const fields: Array<[string, string]> = [[':method', opts.method ?? 'GET'], [':scheme', 'https'], [':authority', `localhost:${port}`], [':path', path], ...(opts.headers ?? []).map(([n, v]) => [n.toLowerCase(), v] as [string, string])];
+    const fields: Array<[string, string]> = [
+      [':method', opts.method ?? 'GET'],
+      [':scheme', 'https'],
+      [':authority', `localhost:${port}`],
+      [':path', path],
+      ...(opts.headers ?? []).map(([n, v]) => [n.toLowerCase(), v] as [string, string]),
+    ];
     const head = headersFrame(fields);
     if (opts.body === undefined) client.write(id, head, true);
     else client.write(id, Buffer.concat([head, dataFrame(opts.body)]), true);

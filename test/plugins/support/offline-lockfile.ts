@@ -31,7 +31,12 @@ export function offlineProject(repoRoot: string, tarball: string, packageJson: R
     if (!version) throw new Error(`${name} is not in this repository's package-lock.json`);
     devDependencies[name] = `^${version}`;
   }
-  const project = { ...packageJson, dependencies: { portico: `file:${tarball}` }, devDependencies } as { name?: string; version?: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const project = { ...packageJson, dependencies: { portico: `file:${tarball}` }, devDependencies } as {
+    name?: string;
+    version?: string;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   const packages: Record<string, LockEntry> = {
     '': { name: project.name, version: project.version, dependencies: project.dependencies, devDependencies },
     'node_modules/portico': {

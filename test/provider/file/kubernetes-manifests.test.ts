@@ -239,7 +239,11 @@ spec:
       kind: Rule
       services: [{ name: missing, port: 80 }]
 `);
-    expect(Object.values(s.config.http.routers).map((r) => r.rule).sort()).toEqual(['Host(`also-good.example`)', 'Host(`good.example`)']);
+    expect(
+      Object.values(s.config.http.routers)
+        .map((r) => r.rule)
+        .sort(),
+    ).toEqual(['Host(`also-good.example`)', 'Host(`good.example`)']);
     expect(s.errors.map((e) => `${e.source.split(' ')[1]} ${e.path}: ${e.message}`)).toEqual([
       '(default/IngressRoute/mixed) spec.routes[1].services[0].name: no Service default/missing',
       '(default/IngressRoute/all-bad) spec.routes[0].services[0].name: no Service default/missing',
@@ -248,7 +252,8 @@ spec:
 
   test('a TLSStore not named default and an IngressRoute tls.store naming it: warnings, the rest works', async () => {
     const warnings: string[] = [];
-    const s = await load(`
+    const s = await load(
+      `
 ${WHOAMI}
 ---
 apiVersion: traefik.io/v1alpha1
@@ -265,7 +270,9 @@ spec:
     - match: Host(\`secure.example\`)
       kind: Rule
       services: [{ name: whoami, port: 80 }]
-`, warnings);
+`,
+      warnings,
+    );
     expect(s.errors).toEqual([]);
     expect(routerFor(s, 'Host(`secure.example`)')!.tls).toEqual({});
     expect(warnings).toEqual([
@@ -324,7 +331,11 @@ ${ingress('none', 'none.example')}
 ${ingress('n', 'n.example', 'nginx')}
 `);
     expect(s.errors).toEqual([]);
-    expect(Object.values(s.config.http.routers).map((r) => r.rule).sort()).toEqual(['Host(`e.example`)', 'Host(`none.example`)', 'Host(`t.example`)']);
+    expect(
+      Object.values(s.config.http.routers)
+        .map((r) => r.rule)
+        .sort(),
+    ).toEqual(['Host(`e.example`)', 'Host(`none.example`)', 'Host(`t.example`)']);
     expect(routerFor(s, 'Host(`t.example`)')!.middlewares).toEqual(['default-add-header']);
     expect(urls(s, routerFor(s, 'Host(`e.example`)')!.service)).toEqual([]);
   });

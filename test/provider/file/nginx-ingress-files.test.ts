@@ -16,7 +16,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (args: string[]) =>
   new Promise<{ code: number; out: string }>((done) =>
-    execFile(process.execPath, [resolve('dist/src/cli.js'), ...args], { timeout: 45_000 }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr })),
+    execFile(process.execPath, [resolve('dist/src/cli.js'), ...args], { timeout: 45_000 }, (err, stdout, stderr) =>
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    ),
   );
 
 const INGRESS = `

@@ -51,8 +51,13 @@ tls:
 
 // The tcp and udp sections were refused whole until Portico had TCP and UDP routers; now their objects are checked like any other.
 test('tcp and udp sections are read, in TOML too, and their refused keys named', async () => {
-  expect(await errorsOf('u.toml', '[udp.services.dns.loadBalancer]\n')).toEqual([expect.stringMatching(/^udp\.services\.dns\.loadBalancer\.servers( \(line \d\))?: is required$/)]);
-  const tcp = await errorsOf('t.toml', '[tcp.routers.db]\nrule = "HostSNI(`*`)"\nservice = "db"\n\n[tcp.services.db.loadBalancer]\nservers = [{ address = "127.0.0.1:5432" }]\nterminationDelay = 100\n');
+  expect(await errorsOf('u.toml', '[udp.services.dns.loadBalancer]\n')).toEqual([
+    expect.stringMatching(/^udp\.services\.dns\.loadBalancer\.servers( \(line \d\))?: is required$/),
+  ]);
+  const tcp = await errorsOf(
+    't.toml',
+    '[tcp.routers.db]\nrule = "HostSNI(`*`)"\nservice = "db"\n\n[tcp.services.db.loadBalancer]\nservers = [{ address = "127.0.0.1:5432" }]\nterminationDelay = 100\n',
+  );
   expect(tcp).toEqual([expect.stringMatching(/tcp\.services\.db\.loadBalancer\.terminationDelay.*not supported: terminationDelay is deprecated/)]);
 });
 
@@ -65,6 +70,8 @@ test('static keys Portico does not do are refused naming the key', () => {
     loadStaticConfig({ document: { entryPoints: { web: { address: ':80', transport: { lifeCycle: { requestAcceptGraceTimeout: '5s' } } } } } });
     expect.unreachable();
   } catch (e) {
-    expect((e as StaticConfigError).problems).toEqual([expect.stringMatching(/entryPoints\.web\.transport\.lifeCycle\.requestAcceptGraceTimeout: not supported: /)]);
+    expect((e as StaticConfigError).problems).toEqual([
+      expect.stringMatching(/entryPoints\.web\.transport\.lifeCycle\.requestAcceptGraceTimeout: not supported: /),
+    ]);
   }
 });

@@ -102,7 +102,15 @@ describe('dynamic TOML files', () => {
 });
 
 test('the TOML line locator finds keys under tables, arrays of tables, quoted and dotted keys', () => {
-  const text = ['[http.routers."my.router"]', 'rule = "x"', 'tls.options = "o"', '[[tls.certificates]]', 'certFile = "a"', '[[tls.certificates]]', "'keyFile' = 'b'"].join('\n');
+  const text = [
+    '[http.routers."my.router"]',
+    'rule = "x"',
+    'tls.options = "o"',
+    '[[tls.certificates]]',
+    'certFile = "a"',
+    '[[tls.certificates]]',
+    "'keyFile' = 'b'",
+  ].join('\n');
   const at = tomlLineLocator(text);
   expect(at(['http', 'routers', 'my.router', 'rule'])).toBe(2);
   expect(at(['http', 'routers', 'my.router', 'tls', 'options'])).toBe(3);

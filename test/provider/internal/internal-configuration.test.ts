@@ -28,9 +28,16 @@ describe('the internal provider', () => {
     // The dashboard comes with the API (Traefik's default), served by api@internal, below the API's own router.
     expect(config.http.routers.dashboard).toMatchObject({ entryPoints: ['portico'], rule: 'Path(`/`) || PathPrefix(`/dashboard`)', service: 'api@internal' });
     expect(config.http.routers.dashboard!.priority).toBeLessThan(config.http.routers.api!.priority!);
-    const noDashboard = internalConfiguration(validateStaticConfig({ ...structuredClone(staticDoc), api: { insecure: true, dashboard: false } }, process.cwd(), 'test'), () => 9443);
+    const noDashboard = internalConfiguration(
+      validateStaticConfig({ ...structuredClone(staticDoc), api: { insecure: true, dashboard: false } }, process.cwd(), 'test'),
+      () => 9443,
+    );
     expect(Object.keys(noDashboard.http.routers)).not.toContain('dashboard');
-    expect(config.http.routers['web-to-websecure']).toMatchObject({ entryPoints: ['web'], middlewares: ['redirect-web-to-websecure'], service: 'noop@internal' });
+    expect(config.http.routers['web-to-websecure']).toMatchObject({
+      entryPoints: ['web'],
+      middlewares: ['redirect-web-to-websecure'],
+      service: 'noop@internal',
+    });
     expect(config.http.middlewares['redirect-web-to-websecure']).toEqual({ redirectScheme: { scheme: 'https', port: '9443', permanent: true } });
     // Without ping/api/metrics/redirections in the static configuration, nothing.
     const bare = internalConfiguration(validateStaticConfig({ entryPoints: { web: { address: ':80' } } }, process.cwd(), 'test'), () => 0);
@@ -39,11 +46,22 @@ describe('the internal provider', () => {
 
   test('compiled by the runtime like any provider: the redirection takes every request of its entrypoint, ping answers on its own', async () => {
     const ping: Handler = (ex) => ex.respond(200, {}, 'OK');
-    const deps = await runtimeDeps(structuredClone(staticDoc), { 'ping@internal': ping, 'noop@internal': (ex) => ex.respond(200, {}, ''), 'api@internal': ping, 'prometheus@internal': ping });
+    const deps = await runtimeDeps(structuredClone(staticDoc), {
+      'ping@internal': ping,
+      'noop@internal': (ex) => ex.respond(200, {}, ''),
+      'api@internal': ping,
+      'prometheus@internal': ping,
+    });
     const provider = new InternalProvider(deps.static, (ep) => (ep === 'websecure' ? 9443 : 0));
     const rt = buildRuntime(mergeSnapshots([provider.snapshot()]), deps, 1);
     expect(rt.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([]);
-    expect([...rt.routerStatus.keys()].sort()).toEqual(['api@internal', 'dashboard@internal', 'ping@internal', 'prometheus@internal', 'web-to-websecure@internal']);
+    expect([...rt.routerStatus.keys()].sort()).toEqual([
+      'api@internal',
+      'dashboard@internal',
+      'ping@internal',
+      'prometheus@internal',
+      'web-to-websecure@internal',
+    ]);
     const request = async (entryPoint: string, method: string, path: string) => {
       const ex = new MemoryExchange({ method, url: path, authority: 'shop.test' });
       const hit = rt.routes.get(entryPoint)!.plain.match(ex.facts)!;
@@ -56,7 +74,7 @@ describe('the internal provider', () => {
     expect(get.responseHeaders.location).toBe('https://shop.test:9443/cart?x=1');
     expect((await request('web', 'POST', '/cart')).statusCode).toBe(308);
     expect((await request('web', 'GET', '/ping')).statusCode).toBe(301);
-    expect((await request('portico', 'GET', '/ping')).responseBody.toString()).toBe("OK");
+    expect((await request('portico', 'GET', '/ping')).responseBody.toString()).toBe('OK');
     rt.dispose();
     await deps.pools.closeAll();
   });
@@ -67,7 +85,9 @@ describe('the internal provider', () => {
     const seen: ProviderSnapshot[] = [];
     port = 40443;
     await provider.start((s) => seen.push(s));
-    expect(seen.map((s) => [s.provider, (s.config.http.middlewares['redirect-web-to-websecure']!.redirectScheme as { port: string }).port])).toEqual([['internal', '40443']]);
+    expect(seen.map((s) => [s.provider, (s.config.http.middlewares['redirect-web-to-websecure']!.redirectScheme as { port: string }).port])).toEqual([
+      ['internal', '40443'],
+    ]);
     await provider.stop();
   });
 });

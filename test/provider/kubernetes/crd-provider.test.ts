@@ -38,7 +38,12 @@ afterAll(() => api?.stop());
 function namespace(): string {
   return `t${++counter}`;
 }
-const service = (ns: string, name: string): KObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+const service = (ns: string, name: string): KObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: ns },
+  spec: { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+});
 const slice = (ns: string, svc: string, ips: string[], port = 8080): KObject => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
@@ -47,7 +52,13 @@ const slice = (ns: string, svc: string, ips: string[], port = 8080): KObject => 
   ports: [{ name: 'http', port }],
   endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
 });
-const route = (ns: string, name: string, host: string, svc: string, extra: { group?: string; labels?: Record<string, string>; port?: unknown } = {}): KObject => ({
+const route = (
+  ns: string,
+  name: string,
+  host: string,
+  svc: string,
+  extra: { group?: string; labels?: Record<string, string>; port?: unknown } = {},
+): KObject => ({
   apiVersion: `${extra.group ?? 'portico.dev'}/v1alpha1`,
   kind: 'IngressRoute',
   metadata: { name, namespace: ns, ...(extra.labels ? { labels: extra.labels } : {}) },
@@ -131,10 +142,18 @@ describe('kubernetesCRD provider', () => {
     const s = rec.last;
     expect(rulesOf(s)).toEqual(['Host(`good.example`)']);
     expect(s.errors).toEqual([
-      { provider: 'kubernetescrd', source: `${ns}/IngressRoute/bad-port`, path: 'spec.routes[0].services[0].port', message: `Service ${ns}/web has no port 81 (it has 80/http)` },
+      {
+        provider: 'kubernetescrd',
+        source: `${ns}/IngressRoute/bad-port`,
+        path: 'spec.routes[0].services[0].port',
+        message: `Service ${ns}/web has no port 81 (it has 80/http)`,
+      },
       { provider: 'kubernetescrd', source: `${ns}/IngressRoute/broken`, path: 'spec.routes[0].services[0].name', message: `no Service ${ns}/missing-svc` },
     ]);
-    const eventsFor = (name: string) => api.writes.filter((w) => w.path === `/api/v1/namespaces/${ns}/events` && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name === name);
+    const eventsFor = (name: string) =>
+      api.writes.filter(
+        (w) => w.path === `/api/v1/namespaces/${ns}/events` && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name === name,
+      );
     await eventually('events', () => eventsFor('broken').length > 0 && eventsFor('bad-port').length > 0);
     expect(eventsFor('broken')[0]!.body).toMatchObject({
       type: 'Warning',
@@ -153,8 +172,23 @@ describe('kubernetesCRD provider', () => {
 
   test('backend ports are matched by name: a slice of another port of the Service contributes nothing', async () => {
     const ns = namespace();
-    const twoPorts: KObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: ns }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'web', port: 80 }, { name: 'web2', port: 8080 }] } };
-    const slicePort = (name: string, port: number, ips: string[]): KObject => ({ ...slice(ns, 'app', ips), metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } }, ports: [{ name, port }] });
+    const twoPorts: KObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'app', namespace: ns },
+      spec: {
+        clusterIP: '10.96.0.1',
+        ports: [
+          { name: 'web', port: 80 },
+          { name: 'web2', port: 8080 },
+        ],
+      },
+    };
+    const slicePort = (name: string, port: number, ips: string[]): KObject => ({
+      ...slice(ns, 'app', ips),
+      metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } },
+      ports: [{ name, port }],
+    });
     api.apply(twoPorts);
     api.apply(slicePort('web', 80, ['10.0.0.1']));
     api.apply(slicePort('web2', 8080, ['10.0.0.1', '10.0.0.2']));
@@ -183,7 +217,10 @@ describe('kubernetesCRD provider', () => {
     api.apply(service(ns, 'web'));
     api.apply(route(ns, 'blue', 'blue.example', 'web', { labels: { team: 'blue' } }));
     api.apply(route(ns, 'red', 'red.example', 'web', { labels: { team: 'red' } }));
-    api.apply({ ...route(ns, 'classy', 'classy.example', 'web'), metadata: { name: 'classy', namespace: ns, labels: { team: 'blue' }, annotations: { 'kubernetes.io/ingress.class': 'internal' } } });
+    api.apply({
+      ...route(ns, 'classy', 'classy.example', 'web'),
+      metadata: { name: 'classy', namespace: ns, labels: { team: 'blue' }, annotations: { 'kubernetes.io/ingress.class': 'internal' } },
+    });
     const rec = new SnapshotRecorder();
     await provider({ namespaces: [ns], labelSelector: 'team=blue' }).start(rec.emit);
     expect(rulesOf(rec.last)).toEqual(['Host(`blue.example`)', 'Host(`classy.example`)']);
@@ -284,9 +321,27 @@ describe('end to end: Portico routing from the Kubernetes API', () => {
     const web2 = await startBackend('port-web2');
     let own: Harness | undefined;
     try {
-      api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app', namespace: ns }, spec: { clusterIP: '10.96.0.1', ports: [{ name: 'web', port: 80 }, { name: 'web2', port: 8080 }] } });
-      for (const [name, backend] of [['web', web], ['web2', web2]] as const)
-        api.apply({ ...slice(ns, 'app', ['127.0.0.1'], backend.port), metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } }, ports: [{ name, port: backend.port }] });
+      api.apply({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'app', namespace: ns },
+        spec: {
+          clusterIP: '10.96.0.1',
+          ports: [
+            { name: 'web', port: 80 },
+            { name: 'web2', port: 8080 },
+          ],
+        },
+      });
+      for (const [name, backend] of [
+        ['web', web],
+        ['web2', web2],
+      ] as const)
+        api.apply({
+          ...slice(ns, 'app', ['127.0.0.1'], backend.port),
+          metadata: { name: `app-${name}`, namespace: ns, labels: { 'kubernetes.io/service-name': 'app' } },
+          ports: [{ name, port: backend.port }],
+        });
       api.apply(route(ns, 'web2', 'web2.example', 'app', { port: 'web2' }));
       own = await startPortico({
         entryPoints: { web: { address: '127.0.0.1:0' } },

@@ -132,7 +132,10 @@ export class FakeApiServer {
   /** Send a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks. */
   bookmark(): void {
     for (const w of this.watchers)
-      if (w.bookmarks) w.res.write(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Bookmark', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } }) + '\n');
+      if (w.bookmarks)
+        w.res.write(
+          JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Bookmark', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } }) + '\n',
+        );
   }
 
   watchCount(collection: string): number {
@@ -150,7 +153,8 @@ export class FakeApiServer {
 
   private publish(collection: string, type: string, object: KObject): void {
     this.history.push({ rv: this.rv, collection, type, object });
-    for (const w of this.watchers) if (w.collection === collection && this.visible(object, w.namespace, w.selector)) w.res.write(JSON.stringify({ type, object }) + '\n');
+    for (const w of this.watchers)
+      if (w.collection === collection && this.visible(object, w.namespace, w.selector)) w.res.write(JSON.stringify({ type, object }) + '\n');
   }
 
   private visible(o: KObject, namespace: string | undefined, selector: string | null): boolean {
@@ -182,21 +186,41 @@ export class FakeApiServer {
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const verb = req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : watch ? 'watch' : 'list';
     if (this.forbidden.has(`${verb} ${collection}`))
-      return this.status(res, 403, 'Forbidden', `${plural} is forbidden: User "system:serviceaccount:portico:portico" cannot ${verb} resource "${plural}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`);
+      return this.status(
+        res,
+        403,
+        'Forbidden',
+        `${plural} is forbidden: User "system:serviceaccount:portico:portico" cannot ${verb} resource "${plural}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`,
+      );
     if (req.method === 'POST' || req.method === 'PUT') return this.write(req, res, url, collection, namespace, name, sub);
 
     const selector = url.searchParams.get('labelSelector');
     if (watch) {
       const from = Number(url.searchParams.get('resourceVersion') || 0);
-      if (from && from < this.compactedBelow && this.staleWatchAnswer === 'http') return this.status(res, 410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`);
+      if (from && from < this.compactedBelow && this.staleWatchAnswer === 'http')
+        return this.status(res, 410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`);
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       // A real API server answers a watch at once; the client waits for these headers.
       res.flushHeaders();
       if (from && from < this.compactedBelow) {
-        res.write(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: `too old resource version: ${from} (${this.compactedBelow})` } }) + '\n');
+        res.write(
+          JSON.stringify({
+            type: 'ERROR',
+            object: {
+              kind: 'Status',
+              apiVersion: 'v1',
+              status: 'Failure',
+              reason: 'Expired',
+              code: 410,
+              message: `too old resource version: ${from} (${this.compactedBelow})`,
+            },
+          }) + '\n',
+        );
         return void res.end();
       }
-      for (const e of this.history) if (e.collection === collection && e.rv > from && this.visible(e.object, namespace, selector)) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
+      for (const e of this.history)
+        if (e.collection === collection && e.rv > from && this.visible(e.object, namespace, selector))
+          res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
       const w: Watcher = { collection, namespace, selector, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true', res };
       this.watchers.add(w);
       const timeout = Number(url.searchParams.get('timeoutSeconds') || 0);
@@ -216,11 +240,19 @@ export class FakeApiServer {
     const token = url.searchParams.get('continue');
     if (token) {
       const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as { rv: number; offset: number };
-      if (parsed.rv < this.compactedBelow) return this.status(res, 410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      if (parsed.rv < this.compactedBelow)
+        return this.status(
+          res,
+          410,
+          'Expired',
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        );
       offset = parsed.offset;
       rv = parsed.rv;
     }
-    const all = [...(this.objects.get(collection)?.values() ?? [])].filter((o) => this.visible(o, namespace, selector)).sort((a, b) => this.keyOf(a).localeCompare(this.keyOf(b)));
+    const all = [...(this.objects.get(collection)?.values() ?? [])]
+      .filter((o) => this.visible(o, namespace, selector))
+      .sort((a, b) => this.keyOf(a).localeCompare(this.keyOf(b)));
     const limit = Number(url.searchParams.get('limit') || 0);
     const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
     const next = limit > 0 && offset + limit < all.length ? Buffer.from(JSON.stringify({ rv, offset: offset + limit })).toString('base64url') : undefined;
@@ -229,7 +261,15 @@ export class FakeApiServer {
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(rv), ...(next ? { continue: next } : {}) }, items }));
   }
 
-  private write(req: http.IncomingMessage, res: http.ServerResponse, url: URL, collection: string, namespace: string | undefined, name: string | undefined, sub: string | undefined): void {
+  private write(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    collection: string,
+    namespace: string | undefined,
+    name: string | undefined,
+    sub: string | undefined,
+  ): void {
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', () => {
@@ -241,7 +281,14 @@ export class FakeApiServer {
       }
       this.writes.push({ method: req.method!, path: url.pathname, body });
       if (req.method === 'POST' && collection === '/api/v1/events' && !name) {
-        const created = { ...body, metadata: { ...body.metadata, name: `${body.metadata?.name ?? (body.metadata as { generateName?: string })?.generateName ?? 'event.'}${++this.uid}`, namespace } };
+        const created = {
+          ...body,
+          metadata: {
+            ...body.metadata,
+            name: `${body.metadata?.name ?? (body.metadata as { generateName?: string })?.generateName ?? 'event.'}${++this.uid}`,
+            namespace,
+          },
+        };
         res.writeHead(201, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify(created));
       }
@@ -250,7 +297,12 @@ export class FakeApiServer {
         const stored = this.objects.get(collection)?.get(key);
         if (!stored) return this.status(res, 404, 'NotFound', `${name} not found`);
         if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== stored.metadata.resourceVersion)
-          return this.status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${name}: the object has been modified; please apply your changes to the latest version and try again`);
+          return this.status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${name}: the object has been modified; please apply your changes to the latest version and try again`,
+          );
         const updated = { ...stored, status: body.status, metadata: { ...stored.metadata, resourceVersion: String(++this.rv) } };
         this.objects.get(collection)!.set(key, updated);
         this.publish(collection, 'MODIFIED', updated);

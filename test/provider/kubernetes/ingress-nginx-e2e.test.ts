@@ -36,7 +36,12 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** A Service named after the backend, its EndpointSlice pointing at the real backend on loopback. */
 function service(name: string, backend: Backend): KObject[] {
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { clusterIP: '10.96.0.9', ports: [{ name: 'http', port: 80, targetPort: backend.port }] } },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns },
+      spec: { clusterIP: '10.96.0.9', ports: [{ name: 'http', port: 80, targetPort: backend.port }] },
+    },
     {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
@@ -46,7 +51,13 @@ function service(name: string, backend: Backend): KObject[] {
     },
   ];
 }
-function ingress(name: string, host: string, annotations: Record<string, string>, paths: Array<{ path: string; pathType?: string; service?: string }> = [{ path: '/' }], extraSpec: Record<string, unknown> = {}): KObject {
+function ingress(
+  name: string,
+  host: string,
+  annotations: Record<string, string>,
+  paths: Array<{ path: string; pathType?: string; service?: string }> = [{ path: '/' }],
+  extraSpec: Record<string, unknown> = {},
+): KObject {
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -54,7 +65,18 @@ function ingress(name: string, host: string, annotations: Record<string, string>
     spec: {
       ingressClassName: 'nginx',
       ...extraSpec,
-      rules: [{ host, http: { paths: paths.map((p) => ({ path: p.path, pathType: p.pathType ?? 'Prefix', backend: { service: { name: p.service ?? 'app', port: { number: 80 } } } })) } }],
+      rules: [
+        {
+          host,
+          http: {
+            paths: paths.map((p) => ({
+              path: p.path,
+              pathType: p.pathType ?? 'Prefix',
+              backend: { service: { name: p.service ?? 'app', port: { number: 80 } } },
+            })),
+          },
+        },
+      ],
     },
   };
 }
@@ -77,9 +99,17 @@ beforeAll(async () => {
     ...service('app', app),
     ...service('canary', canary),
     { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'basic-auth', namespace: ns }, type: 'Opaque', data: { auth: b64(`foo:${htpasswd}\n`) } },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tls-cert', namespace: ns }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(cert.certPem), 'tls.key': b64(cert.keyPem) } },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'tls-cert', namespace: ns },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(cert.certPem), 'tls.key': b64(cert.keyPem) },
+    },
     // The ingress-nginx documentation's rewrite example.
-    ingress('rewrite', 'rewrite.example', { 'use-regex': 'true', 'rewrite-target': '/$2' }, [{ path: '/something(/|$)(.*)', pathType: 'ImplementationSpecific' }]),
+    ingress('rewrite', 'rewrite.example', { 'use-regex': 'true', 'rewrite-target': '/$2' }, [
+      { path: '/something(/|$)(.*)', pathType: 'ImplementationSpecific' },
+    ]),
     ingress('cors', 'cors.example', { 'enable-cors': 'true', 'cors-allow-origin': 'https://app.example', 'cors-allow-methods': 'GET, PUT' }),
     ingress('auth', 'auth.example', { 'auth-type': 'basic', 'auth-secret': 'basic-auth', 'auth-realm': 'Authentication Required - foo' }),
     ingress('main', 'canary.example', {}),
@@ -97,10 +127,19 @@ beforeAll(async () => {
   files = mkdtempSync(join(tmpdir(), 'portico-nginx-files-'));
   writeFileSync(
     join(files, 'from-file.yaml'),
-    [...service('app', app), ingress('from-file', 'file.example', { 'use-regex': 'true', 'rewrite-target': '/v2/$1' }, [{ path: '/api/(.*)', pathType: 'ImplementationSpecific' }])].map((o) => yaml.dump(o)).join('---\n'),
+    [
+      ...service('app', app),
+      ingress('from-file', 'file.example', { 'use-regex': 'true', 'rewrite-target': '/v2/$1' }, [{ path: '/api/(.*)', pathType: 'ImplementationSpecific' }]),
+    ]
+      .map((o) => yaml.dump(o))
+      .join('---\n'),
   );
   portico = await startPortico({
-    entryPoints: { web: { address: '127.0.0.1:0' }, websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true } }, portico: { address: '127.0.0.1:0' } },
+    entryPoints: {
+      web: { address: '127.0.0.1:0' },
+      websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true } },
+      portico: { address: '127.0.0.1:0' },
+    },
     api: { insecure: true },
     providers: {
       kubernetesIngressNGINX: { endpoint: api.url, token: 't', throttleDuration: '30ms', watchNamespace: ns, publishStatusAddress: ['203.0.113.7'] },
@@ -155,7 +194,9 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
   test('canary-weight 30 sends about 30% of 200 requests to the canary; canary-by-header always/never overrides', async () => {
     const urls = Array.from({ length: 200 }, () => `https://canary.example:${websecure}/`);
     const body = await new Promise<string>((resolve, reject) =>
-      execFile('curl', ['-sk', '--resolve', `canary.example:${websecure}:127.0.0.1`, ...urls], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, out) => (err ? reject(new Error(`curl failed: ${err.message}`)) : resolve(out))),
+      execFile('curl', ['-sk', '--resolve', `canary.example:${websecure}:127.0.0.1`, ...urls], { timeout: 60_000, maxBuffer: 16 << 20 }, (err, out) =>
+        err ? reject(new Error(`curl failed: ${err.message}`)) : resolve(out),
+      ),
     );
     const toCanary = body.split('"name":"canary"').length - 1;
     const toApp = body.split('"name":"app"').length - 1;
@@ -197,7 +238,9 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
     expect(h2.headers['alt-svc']?.[0]).toContain(`h3=":${websecure}"`);
     const dir = mkdtempSync(join(tmpdir(), 'portico-nginx-h3-'));
     try {
-      const h3 = await gtlsclient([`--download=${dir}`, '127.0.0.1', String(websecure), `https://rewrite.example:${websecure}/something/over/quic?h=3`], { idleTimeout: '5s' });
+      const h3 = await gtlsclient([`--download=${dir}`, '127.0.0.1', String(websecure), `https://rewrite.example:${websecure}/something/over/quic?h=3`], {
+        idleTimeout: '5s',
+      });
       expect(h3.code, h3.out.split('\n').slice(-20).join('\n')).toBe(0);
       const downloaded = readdirSync(dir);
       expect(downloaded).toHaveLength(1);
@@ -215,13 +258,29 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
 
   test('an unknown annotation is in /api/errors and a Warning Event on its Ingress, which still serves; status.loadBalancer is written', async () => {
     expect((await get('odd.example', '/')).status).toBe(200);
-    const errors = JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}/api/errors`])).body) as Array<{ source: string; path: string; message: string }>;
+    const errors = JSON.parse((await curl([`http://127.0.0.1:${portico.port('portico')}/api/errors`])).body) as Array<{
+      source: string;
+      path: string;
+      message: string;
+    }>;
     expect(errors).toContainEqual(
-      expect.objectContaining({ source: `${ns}/Ingress/odd`, path: 'metadata.annotations["nginx.ingress.kubernetes.io/made-up-annotation"]', message: expect.stringContaining('is not an ingress-nginx annotation Portico knows') }),
+      expect.objectContaining({
+        source: `${ns}/Ingress/odd`,
+        path: 'metadata.annotations["nginx.ingress.kubernetes.io/made-up-annotation"]',
+        message: expect.stringContaining('is not an ingress-nginx annotation Portico knows'),
+      }),
     );
     await eventually('a Warning Event on the Ingress', () =>
-      api.writes.some((w) => w.path === `/api/v1/namespaces/${ns}/events` && JSON.stringify(w.body).includes('made-up-annotation') && (w.body as { involvedObject?: { name?: string } }).involvedObject?.name === 'odd'),
+      api.writes.some(
+        (w) =>
+          w.path === `/api/v1/namespaces/${ns}/events` &&
+          JSON.stringify(w.body).includes('made-up-annotation') &&
+          (w.body as { involvedObject?: { name?: string } }).involvedObject?.name === 'odd',
+      ),
     );
-    await eventually('status written', () => JSON.stringify(api.get(ingress('odd', '', {}))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } }));
+    await eventually(
+      'status written',
+      () => JSON.stringify(api.get(ingress('odd', '', {}))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } }),
+    );
   });
 });

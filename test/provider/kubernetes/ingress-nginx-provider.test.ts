@@ -29,7 +29,12 @@ afterAll(() => api?.stop());
 
 const namespace = () => `n${++counter}`;
 function backend(ns: string): void {
-  api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: ns }, spec: { clusterIP: '10.96.0.2', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+  api.apply({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: ns },
+    spec: { clusterIP: '10.96.0.2', ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  });
   api.apply({
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -53,10 +58,13 @@ function provider(options: KubernetesIngressNginxProviderOptions): KubernetesIng
   providers.push(p);
   return p;
 }
-const hosts = (rec: SnapshotRecorder) => Object.values(rec.last.config.http.routers).map((r) => /Host\(`([^`]+)`\)/.exec(r.rule)?.[1]).sort();
+const hosts = (rec: SnapshotRecorder) =>
+  Object.values(rec.last.config.http.routers)
+    .map((r) => /Host\(`([^`]+)`\)/.exec(r.rule)?.[1])
+    .sort();
 
 describe('kubernetesIngressNGINX provider', () => {
-  test('takes Ingresses of IngressClasses with ingress-nginx\'s controller and the legacy annotation; not other classes, not class-less ones unless asked', async () => {
+  test("takes Ingresses of IngressClasses with ingress-nginx's controller and the legacy annotation; not other classes, not class-less ones unless asked", async () => {
     const ns = namespace();
     backend(ns);
     api.apply(ingress(ns, 'by-class', 'class.example', { className: 'nginx' }));
@@ -79,7 +87,11 @@ describe('kubernetesIngressNGINX provider', () => {
     api.apply(
       ingress(ns, 'noisy', 'noisy.example', {
         className: 'nginx',
-        annotations: { 'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "A: b";', 'nginx.ingress.kubernetes.io/frobnicate': 'yes', 'nginx.ingress.kubernetes.io/enable-cors': 'true' },
+        annotations: {
+          'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "A: b";',
+          'nginx.ingress.kubernetes.io/frobnicate': 'yes',
+          'nginx.ingress.kubernetes.io/enable-cors': 'true',
+        },
       }),
     );
     const rec = new SnapshotRecorder();
@@ -95,8 +107,13 @@ describe('kubernetesIngressNGINX provider', () => {
         .filter((w) => w.method === 'POST' && w.path === `/api/v1/namespaces/${ns}/events`)
         .map((w) => w.body as unknown as { involvedObject: { kind: string; name: string; apiVersion: string }; type: string; message: string });
     await eventually('two events on the Ingress', () => events().length === 2);
-    for (const e of events()) expect(e).toMatchObject({ involvedObject: { kind: 'Ingress', name: 'noisy', apiVersion: 'networking.k8s.io/v1' }, type: 'Warning' });
-    expect(events().map((e) => e.message).sort()[1]).toContain('frobnicate');
+    for (const e of events())
+      expect(e).toMatchObject({ involvedObject: { kind: 'Ingress', name: 'noisy', apiVersion: 'networking.k8s.io/v1' }, type: 'Warning' });
+    expect(
+      events()
+        .map((e) => e.message)
+        .sort()[1],
+    ).toContain('frobnicate');
     // Fixed: the errors go; the route stays.
     api.apply(ingress(ns, 'noisy', 'noisy.example', { className: 'nginx' }));
     await rec.until((s) => s.errors.length === 0 && Object.keys(s.config.http.middlewares).length === 0);
@@ -118,9 +135,18 @@ describe('kubernetesIngressNGINX provider', () => {
 
     const ns2 = namespace();
     backend(ns2);
-    api.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'portico', namespace: ns2 }, spec: { type: 'LoadBalancer' }, status: { loadBalancer: { ingress: [{ ip: '203.0.113.4' }] } } });
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'portico', namespace: ns2 },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.4' }] } },
+    });
     api.apply(ingress(ns2, 'ours', 'ours.example', { className: 'nginx' }));
     await provider({ namespaces: [ns2], publishService: `${ns2}/portico` }).start(new SnapshotRecorder().emit);
-    await eventually('status from the published Service', () => JSON.stringify(api.get(ingress(ns2, 'ours', ''))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '203.0.113.4' }] } }));
+    await eventually(
+      'status from the published Service',
+      () => JSON.stringify(api.get(ingress(ns2, 'ours', ''))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '203.0.113.4' }] } }),
+    );
   });
 });

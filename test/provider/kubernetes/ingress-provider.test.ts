@@ -41,7 +41,12 @@ const slice = (ns: string, svc: string, ips: string[]): KObject => ({
   ports: [{ name: 'http', port: 8080 }],
   endpoints: ips.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
 });
-const ingress = (ns: string, name: string, host: string, opts: { className?: string; annotations?: Record<string, string>; labels?: Record<string, string> } = {}): KObject => ({
+const ingress = (
+  ns: string,
+  name: string,
+  host: string,
+  opts: { className?: string; annotations?: Record<string, string>; labels?: Record<string, string> } = {},
+): KObject => ({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
   metadata: { name, namespace: ns, ...(opts.annotations ? { annotations: opts.annotations } : {}), ...(opts.labels ? { labels: opts.labels } : {}) },
@@ -62,7 +67,8 @@ function provider(options: KubernetesIngressProviderOptions): KubernetesIngressP
   providers.push(p);
   return p;
 }
-const statusWrites = (ns: string, name: string) => api.writes.filter((w) => w.method === 'PUT' && w.path === `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${name}/status`);
+const statusWrites = (ns: string, name: string) =>
+  api.writes.filter((w) => w.method === 'PUT' && w.path === `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/${name}/status`);
 
 describe('kubernetesIngress provider', () => {
   test('Ingresses of our class (name, legacy annotation, IngressClass with our controller) become routers; others are ignored', async () => {
@@ -112,23 +118,60 @@ describe('kubernetesIngress provider', () => {
   test('annotations under both prefixes; a bad annotation is an error naming it; the label selector filters Ingresses', async () => {
     const ns = namespace();
     api.apply(service(ns, 'web'));
-    api.apply(ingress(ns, 'annotated', 'a.example', { className: 'portico', labels: { expose: 'yes' }, annotations: { 'portico.ingress.kubernetes.io/router.entrypoints': 'websecure', 'traefik.ingress.kubernetes.io/router.middlewares': 'auth@file', 'portico.ingress.kubernetes.io/router.tls': 'true' } }));
-    api.apply(ingress(ns, 'bad', 'b.example', { className: 'portico', labels: { expose: 'yes' }, annotations: { 'portico.ingress.kubernetes.io/router.priority': 'high' } }));
+    api.apply(
+      ingress(ns, 'annotated', 'a.example', {
+        className: 'portico',
+        labels: { expose: 'yes' },
+        annotations: {
+          'portico.ingress.kubernetes.io/router.entrypoints': 'websecure',
+          'traefik.ingress.kubernetes.io/router.middlewares': 'auth@file',
+          'portico.ingress.kubernetes.io/router.tls': 'true',
+        },
+      }),
+    );
+    api.apply(
+      ingress(ns, 'bad', 'b.example', {
+        className: 'portico',
+        labels: { expose: 'yes' },
+        annotations: { 'portico.ingress.kubernetes.io/router.priority': 'high' },
+      }),
+    );
     api.apply(ingress(ns, 'unlabelled', 'c.example', { className: 'portico' }));
     const rec = new SnapshotRecorder();
     await provider({ namespaces: [ns], labelSelector: 'expose=yes' }).start(rec.emit);
-    expect(rec.last.config.http.routers[`${ns}-annotated-a-example`]).toEqual({ rule: 'Host(`a.example`)', service: `${ns}-web-80`, entryPoints: ['websecure'], middlewares: ['auth@file'], tls: {} });
+    expect(rec.last.config.http.routers[`${ns}-annotated-a-example`]).toEqual({
+      rule: 'Host(`a.example`)',
+      service: `${ns}-web-80`,
+      entryPoints: ['websecure'],
+      middlewares: ['auth@file'],
+      tls: {},
+    });
     expect(rec.last.errors).toEqual([
-      { provider: 'kubernetesingress', source: `${ns}/Ingress/bad`, path: 'metadata.annotations["portico.ingress.kubernetes.io/router.priority"]', message: 'must be an integer, got "high"' },
+      {
+        provider: 'kubernetesingress',
+        source: `${ns}/Ingress/bad`,
+        path: 'metadata.annotations["portico.ingress.kubernetes.io/router.priority"]',
+        message: 'must be an integer, got "high"',
+      },
     ]);
     expect(rulesOf(rec.last)).toEqual(['Host(`a.example`)']);
-    await eventually('event on the bad Ingress', () => api.writes.some((w) => w.path === `/api/v1/namespaces/${ns}/events` && (w.body as { involvedObject?: { kind?: string; name?: string } }).involvedObject?.name === 'bad'));
+    await eventually('event on the bad Ingress', () =>
+      api.writes.some(
+        (w) => w.path === `/api/v1/namespaces/${ns}/events` && (w.body as { involvedObject?: { kind?: string; name?: string } }).involvedObject?.name === 'bad',
+      ),
+    );
   });
 
   test("Traefik's service.* annotations are read from the Service, and win over the Ingress's", async () => {
     const ns = namespace();
     const annotated = (a: Record<string, string>) => service(ns, 'web', { metadata: { name: 'web', namespace: ns, annotations: a } });
-    api.apply(annotated({ 'traefik.ingress.kubernetes.io/service.serversscheme': 'https', 'traefik.ingress.kubernetes.io/service.passhostheader': 'false', 'traefik.ingress.kubernetes.io/service.nativelb': 'true' }));
+    api.apply(
+      annotated({
+        'traefik.ingress.kubernetes.io/service.serversscheme': 'https',
+        'traefik.ingress.kubernetes.io/service.passhostheader': 'false',
+        'traefik.ingress.kubernetes.io/service.nativelb': 'true',
+      }),
+    );
     api.apply(slice(ns, 'web', ['10.2.0.1']));
     api.apply(ingress(ns, 'app', 'app.example', { className: 'portico', annotations: { 'traefik.ingress.kubernetes.io/service.passhostheader': 'true' } }));
     const rec = new SnapshotRecorder();
@@ -164,7 +207,10 @@ describe('kubernetesIngress provider', () => {
     expect(statusWrites(ns, 'ours')).toHaveLength(1);
     // The published Service (outside the watched namespace) gets a new address: followed.
     api.apply(service(system, 'portico', { status: { loadBalancer: { ingress: [{ hostname: 'lb.example.net' }] } } }));
-    await eventually('status updated', () => JSON.stringify(api.get(ingress(ns, 'ours', ''))!.status) === JSON.stringify({ loadBalancer: { ingress: [{ hostname: 'lb.example.net' }] } }));
+    await eventually(
+      'status updated',
+      () => JSON.stringify(api.get(ingress(ns, 'ours', ''))!.status) === JSON.stringify({ loadBalancer: { ingress: [{ hostname: 'lb.example.net' }] } }),
+    );
     await p.statusWritesSettled();
     expect(statusWrites(ns, 'ours')).toHaveLength(2);
   });
@@ -191,6 +237,9 @@ describe('kubernetesIngress provider', () => {
     api.forbidden.clear();
     api.apply(ingress(ns, 'fixed', 'fixed.example', { className: 'portico', labels: { touched: 'yes' } }));
     await rec.until((x) => x.errors.length === 0);
-    await eventually('status written after access granted', () => JSON.stringify(api.get(ingress(ns, 'fixed', ''))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } }));
+    await eventually(
+      'status written after access granted',
+      () => JSON.stringify(api.get(ingress(ns, 'fixed', ''))?.status) === JSON.stringify({ loadBalancer: { ingress: [{ ip: '198.51.100.7' }] } }),
+    );
   });
 });

@@ -25,7 +25,10 @@ export class SnapshotRecorder {
 }
 
 export const urlsOf = (s: ProviderSnapshot): string[] => Object.values(s.config.http.services).flatMap((x) => x.loadBalancer?.servers.map((v) => v.url) ?? []);
-export const rulesOf = (s: ProviderSnapshot): string[] => Object.values(s.config.http.routers).map((r) => r.rule).sort();
+export const rulesOf = (s: ProviderSnapshot): string[] =>
+  Object.values(s.config.http.routers)
+    .map((r) => r.rule)
+    .sort();
 
 export async function eventually(what: string, pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

@@ -26,7 +26,12 @@ afterEach(async () => {
 });
 afterAll(() => api?.stop());
 
-const secret = (namespace: string, name: string, value = 'x') => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { v: value } });
+const secret = (namespace: string, name: string, value = 'x') => ({
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name, namespace },
+  stringData: { v: value },
+});
 
 /** A watch of the Secrets of a fresh namespace, with a log of what it reported. */
 function watchSecrets(extra: Partial<ResourceWatchOptions> = {}) {
@@ -42,7 +47,11 @@ function watchSecrets(extra: Partial<ResourceWatchOptions> = {}) {
   return { w, namespace, log, path: `/api/v1/namespaces/${namespace}/secrets` };
 }
 
-const names = (w: ResourceWatch) => w.list().map((o) => o.metadata!.name).sort();
+const names = (w: ResourceWatch) =>
+  w
+    .list()
+    .map((o) => o.metadata!.name)
+    .sort();
 async function until(what: string, pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

@@ -139,7 +139,10 @@ spec: { minVersion: VersionTLS13, clientAuth: { secretNames: [ca], clientAuthTyp
     // Ready and condition-less endpoints, the slice's port for the Service port's name; the unready pod is left out.
     expect(config.http.services[name]).toEqual({ loadBalancer: { servers: [{ url: 'http://10.0.0.1:8080' }, { url: 'http://[fd00::3]:8080' }] } });
     expect(config.http.middlewares['shop-strip']).toEqual({ stripPrefix: { prefixes: ['/api'] } });
-    expect(config.tls.options['shop-modern']).toEqual({ minVersion: 'VersionTLS13', clientAuth: { caFiles: [CA_PEM], clientAuthType: 'RequireAndVerifyClientCert' } });
+    expect(config.tls.options['shop-modern']).toEqual({
+      minVersion: 'VersionTLS13',
+      clientAuth: { caFiles: [CA_PEM], clientAuthType: 'RequireAndVerifyClientCert' },
+    });
     expect(config.tls.certificates).toEqual([{ certFile: 'CERT', keyFile: 'KEY' }]);
     expect(origins[`http.routers.${name}`]).toBe('test.yaml');
   });
@@ -205,7 +208,14 @@ spec:
     expect(weighted[1]!.name).toMatch(/^shop-web-80-[0-9a-f]{6}$/);
     expect(weighted[2]!.name).toBe('shop-canary');
     expect(config.http.services[weighted[1]!.name]!.loadBalancer).toEqual({ servers: [{ url: 'http://10.96.0.10:80' }], passHostHeader: false });
-    expect(config.http.services['shop-canary']).toEqual({ weighted: { services: [{ name: 'shop-legacy-9000', weight: 1 }, { name: 'whoami@internal', weight: 1 }] } });
+    expect(config.http.services['shop-canary']).toEqual({
+      weighted: {
+        services: [
+          { name: 'shop-legacy-9000', weight: 1 },
+          { name: 'whoami@internal', weight: 1 },
+        ],
+      },
+    });
     expect(config.http.routers[key('shop', 'split', 'Path(`/who`)')]!.service).toBe('whoami@internal');
     expect(config.http.routers[key('shop', 'split', 'Path(`/file`)')]!.service).toBe('api@file');
   });
@@ -219,7 +229,11 @@ spec:
     const allowed = convertManifests(docs(cluster + ir), { ...opts, allowExternalNameServices: true });
     expect(allowed.config.http.services[key('shop', 'ext', 'Host(`ext`)')]!.loadBalancer!.servers).toEqual([{ url: 'https://api.example.net:443' }]);
 
-    const native = convertManifests(docs(route('n', `routes:\n  - match: Host(\`n\`)\n    services: [{ name: whoami, port: 80 }]`)), { ...opts, provider: 'file', nativeServiceNames: new Set(['whoami']) });
+    const native = convertManifests(docs(route('n', `routes:\n  - match: Host(\`n\`)\n    services: [{ name: whoami, port: 80 }]`)), {
+      ...opts,
+      provider: 'file',
+      nativeServiceNames: new Set(['whoami']),
+    });
     expect(native.errors).toEqual([]);
     expect(Object.values(native.config.http.routers)[0]!.service).toBe('whoami');
   });
@@ -229,7 +243,10 @@ describe('errors', () => {
   test('name the object, the field and the line; the bad object (or bad route) is left out whole and the rest converts', () => {
     const text =
       cluster +
-      route('bad', `routes:\n  - match: Host(\`ok\`)\n    services: [{ name: web, port: 80 }]\n  - match: Host(\`a\`)\n    services: [{ name: missing, port: 80 }]`) +
+      route(
+        'bad',
+        `routes:\n  - match: Host(\`ok\`)\n    services: [{ name: web, port: 80 }]\n  - match: Host(\`a\`)\n    services: [{ name: missing, port: 80 }]`,
+      ) +
       route('typo', `rotes: []`) +
       route('xns', `routes:\n  - match: Host(\`b\`)\n    services: [{ name: web, namespace: other, port: 80 }]`) +
       route('noport', `routes:\n  - match: Host(\`c\`)\n    services: [{ name: web, port: 81 }]`) +
@@ -257,7 +274,9 @@ spec: { stripPrefix: { prefixes: [/a] }, addPrefix: { prefix: /b } }
     const badLine = text.split('\n').findIndex((l) => l.includes('name: bad,')) - 2;
     expect(errors.find((e) => e.source.includes('IngressRoute/bad'))!.line).toBe(badLine);
     expect(byName('IngressRoute/typo')[0]).toMatch(/^spec\.rotes \| unknown field "rotes" \(known fields: entryPoints, routes/);
-    expect(byName('IngressRoute/xns')[0]).toMatch(/^spec\.routes\[0\]\.services\[0\]\.namespace \| reference to namespace "other" from "shop" is not allowed; set allowCrossNamespace/);
+    expect(byName('IngressRoute/xns')[0]).toMatch(
+      /^spec\.routes\[0\]\.services\[0\]\.namespace \| reference to namespace "other" from "shop" is not allowed; set allowCrossNamespace/,
+    );
     expect(byName('IngressRoute/noport')).toEqual(['spec.routes[0].services[0].port | Service shop/web has no port 81 (it has 80/http, 443/https)']);
     expect(byName('IngressRoute/types')).toEqual(['spec.routes[0].priority | must be an integer, got "high"']);
     expect(byName('IngressRoute/nomw')).toEqual(['spec.routes[0].middlewares[0].name | no Middleware shop/ghost']);
@@ -288,7 +307,10 @@ kind: Secret
 metadata: { name: users, namespace: other }
 stringData: { users: "alice:$apr1$x$y\\nbob:$apr1$z$w\\n" }
 `;
-    const ir = route('x', `routes:\n  - match: Host(\`x\`)\n    middlewares: [{ name: auth, namespace: other }]\n    services: [{ name: api, namespace: other, port: 80 }]`);
+    const ir = route(
+      'x',
+      `routes:\n  - match: Host(\`x\`)\n    middlewares: [{ name: auth, namespace: other }]\n    services: [{ name: api, namespace: other, port: 80 }]`,
+    );
     expect(convertManifests(docs(cluster + other + ir), opts).errors).toHaveLength(1);
     const { config, errors } = convertManifests(docs(cluster + other + ir), { ...opts, allowCrossNamespace: true });
     expect(errors).toEqual([]);
@@ -356,7 +378,12 @@ stringData: { tls.crt: SERVED-CERT, tls.key: SERVED-KEY }
     expect(errors).toEqual([]);
     expect(config.tls.stores.default).toEqual({ defaultCertificate: { certFile: 'CERT', keyFile: 'KEY' } });
     expect(config.tls.options.default).toEqual({ minVersion: 'VersionTLS12', alpnProtocols: ['h2', 'http/1.1'] });
-    expect(config.http.serversTransports['shop-internal']).toEqual({ serverName: 'web.internal', rootCAs: [CA_PEM], forwardingTimeouts: { dialTimeout: '5s', responseHeaderTimeout: '30s' }, http2: false });
+    expect(config.http.serversTransports['shop-internal']).toEqual({
+      serverName: 'web.internal',
+      rootCAs: [CA_PEM],
+      forwardingTimeouts: { dialTimeout: '5s', responseHeaderTimeout: '30s' },
+      http2: false,
+    });
     expect(config.http.services[key('shop', 'st', 'Host(`st`)')]!.loadBalancer!.serversTransport).toBe('shop-internal');
     expect(config.http.middlewares['shop-both']).toEqual({ chain: { middlewares: ['shop-oops'] } });
     expect(config.http.middlewares['shop-oops']).toEqual({ errors: { status: ['500-599'], query: '/{status}.html', service: 'shop-web-80' } });
@@ -383,7 +410,11 @@ spec: { minVersion: VersionTLS12 }`;
   test('CRDs of groups not accepted, and kinds Portico does not read, are skipped with a debug line', () => {
     const logged: string[] = [];
     const { config, errors } = convertManifests(
-      docs(cluster + route('t', `routes:\n  - match: Host(\`t\`)\n    services: [{ name: web, port: 80 }]`, 'traefik.io') + route('c', `routes:\n  - match: Host(\`c\`)\n    services: [{ name: web, port: 80 }]`, 'traefik.containo.us')),
+      docs(
+        cluster +
+          route('t', `routes:\n  - match: Host(\`t\`)\n    services: [{ name: web, port: 80 }]`, 'traefik.io') +
+          route('c', `routes:\n  - match: Host(\`c\`)\n    services: [{ name: web, port: 80 }]`, 'traefik.containo.us'),
+      ),
       { ...opts, apiGroups: ['portico.dev'], log: (level, m) => logged.push(`${level} ${m}`) },
     );
     expect(errors).toEqual([]);
@@ -435,9 +466,21 @@ rules:
         - { path: /, pathType: ImplementationSpecific, backend: { service: { name: web, port: { number: 80 } } } }
 defaultBackend: { service: { name: legacy, port: { number: 9000 } } }`,
           ) +
-          ingress('legacy-annotation', `annotations: { kubernetes.io/ingress.class: portico }`, `rules: [{ host: old.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`) +
-          ingress('nginx', `annotations: {}`, `ingressClassName: nginx\nrules: [{ host: nginx.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`) +
-          ingress('classless', `annotations: {}`, `rules: [{ host: none.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`),
+          ingress(
+            'legacy-annotation',
+            `annotations: { kubernetes.io/ingress.class: portico }`,
+            `rules: [{ host: old.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`,
+          ) +
+          ingress(
+            'nginx',
+            `annotations: {}`,
+            `ingressClassName: nginx\nrules: [{ host: nginx.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`,
+          ) +
+          ingress(
+            'classless',
+            `annotations: {}`,
+            `rules: [{ host: none.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`,
+          ),
       ),
       { ...opts, provider: 'kubernetesingress', ingressClass: 'portico', log: (_l, m) => logged.push(m) },
     );
@@ -456,11 +499,21 @@ defaultBackend: { service: { name: legacy, port: { number: 9000 } } }`,
     expect(logged.some((m) => m.includes('router.observability.accesslogs has no Portico equivalent'))).toBe(true);
 
     // An Ingress without a class is ours only when our IngressClass is the cluster default.
-    const withDefault = convertManifests(docs(cluster + ingress('classless', `annotations: {}`, `rules: [{ host: none.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`)), {
-      ...opts,
-      ingressClass: 'portico',
-      ingressWithoutClass: true,
-    });
+    const withDefault = convertManifests(
+      docs(
+        cluster +
+          ingress(
+            'classless',
+            `annotations: {}`,
+            `rules: [{ host: none.example.com, http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`,
+          ),
+      ),
+      {
+        ...opts,
+        ingressClass: 'portico',
+        ingressWithoutClass: true,
+      },
+    );
     expect(Object.keys(withDefault.config.http.routers)).toEqual(['shop-classless-none-example-com']);
   });
 
@@ -470,9 +523,21 @@ defaultBackend: { service: { name: legacy, port: { number: 9000 } } }`,
         cluster +
           ingress('a', `annotations: { portico.ingress.kubernetes.io/router.priorty: "1" }`, `ingressClassName: portico\nrules: []`) +
           ingress('b', `annotations: { portico.ingress.kubernetes.io/router.tls: "yes" }`, `ingressClassName: portico\nrules: []`) +
-          ingress('c', `annotations: {}`, `ingressClassName: portico\nrules: [{ http: { paths: [{ path: app, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`) +
-          ingress('d', `annotations: {}`, `ingressClassName: portico\nrules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { resource: { kind: Bucket, name: b } } }] } }]`) +
-          ingress('e', `annotations: {}`, `ingressClassName: portico\nrules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: gone, port: { number: 80 } } } }] } }]`),
+          ingress(
+            'c',
+            `annotations: {}`,
+            `ingressClassName: portico\nrules: [{ http: { paths: [{ path: app, pathType: Prefix, backend: { service: { name: web, port: { number: 80 } } } }] } }]`,
+          ) +
+          ingress(
+            'd',
+            `annotations: {}`,
+            `ingressClassName: portico\nrules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { resource: { kind: Bucket, name: b } } }] } }]`,
+          ) +
+          ingress(
+            'e',
+            `annotations: {}`,
+            `ingressClassName: portico\nrules: [{ http: { paths: [{ path: /, pathType: Prefix, backend: { service: { name: gone, port: { number: 80 } } } }] } }]`,
+          ),
       ),
       { ...opts, provider: 'kubernetesingress', ingressClass: ['portico'] },
     );

@@ -73,7 +73,9 @@ ${paths.map(([path, pathType = 'Prefix', svc = 'web']) => `        - { path: "${
 
 /** The router the real route table picks for a request. */
 function routeOf(config: DynamicConfig, host: string, path: string, headers: Record<string, string> = {}): string | undefined {
-  const { table, errors } = buildRouteTable(Object.entries(config.http.routers).map(([name, r]) => ({ name, rule: r.rule, priority: r.priority, value: name })));
+  const { table, errors } = buildRouteTable(
+    Object.entries(config.http.routers).map(([name, r]) => ({ name, rule: r.rule, priority: r.priority, value: name })),
+  );
   expect(errors).toEqual([]);
   const facts: RequestFacts = { method: 'GET', host, path, query: '', headers, clientIp: '10.1.1.1' };
   return table.match(facts)?.value;
@@ -96,8 +98,20 @@ describe('class selection', () => {
 });
 
 describe('paths and precedence', () => {
-  test('Prefix matches whole segments, ImplementationSpecific is nginx\'s plain prefix, Exact is exact; longer paths win', () => {
-    const r = convert(ingress('p', {}, rule('p.example', [['/app', 'Prefix'], ['/img', 'ImplementationSpecific'], ['/app/admin', 'Prefix'], ['/app/login', 'Exact'], ['/', 'Prefix']])));
+  test("Prefix matches whole segments, ImplementationSpecific is nginx's plain prefix, Exact is exact; longer paths win", () => {
+    const r = convert(
+      ingress(
+        'p',
+        {},
+        rule('p.example', [
+          ['/app', 'Prefix'],
+          ['/img', 'ImplementationSpecific'],
+          ['/app/admin', 'Prefix'],
+          ['/app/login', 'Exact'],
+          ['/', 'Prefix'],
+        ]),
+      ),
+    );
     expect(r.errors).toEqual([]);
     const c = r.config;
     expect(routeOf(c, 'p.example', '/app')).toBe('shop-p-p-example-app');
@@ -113,7 +127,14 @@ describe('paths and precedence', () => {
   test('use-regex makes every path of the host, in every Ingress, a case-insensitive regex anchored at the start; the longest wins', () => {
     const r = convert(
       [
-        ingress('re', { 'use-regex': 'true' }, rule('re.example', [['/api/v[0-9]+/.*', 'ImplementationSpecific'], ['/api/.*', 'ImplementationSpecific']])),
+        ingress(
+          're',
+          { 'use-regex': 'true' },
+          rule('re.example', [
+            ['/api/v[0-9]+/.*', 'ImplementationSpecific'],
+            ['/api/.*', 'ImplementationSpecific'],
+          ]),
+        ),
         ingress('plain', {}, rule('re.example', [['/static', 'Exact']])),
       ].join('\n---\n'),
     );
@@ -126,7 +147,7 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 're.example', '/static/more')).toBe('shop-plain-re-example-static');
   });
 
-  test('server-alias: more host names for every location of the Ingress\'s hosts; a bad one is reported', () => {
+  test("server-alias: more host names for every location of the Ingress's hosts; a bad one is reported", () => {
     const r = convert(ingress('al', { 'server-alias': 'www.al.example, *.al.example, not a host' }, rule('al.example', [['/x']])));
     expect(messages(r)).toEqual([expect.stringContaining('server-alias"]: "not a host" is not a host name; left out')]);
     expect(r.config.http.routers['shop-al-al-example-x']?.rule).toBe(
@@ -137,8 +158,21 @@ describe('paths and precedence', () => {
   });
 
   test('a regex path Portico cannot run (PCRE lookahead) is reported and left out; the other paths serve', () => {
-    const r = convert(ingress('re', { 'use-regex': 'true', 'rewrite-target': '/$1' }, rule('re.example', [['/(?!admin)(.*)', 'ImplementationSpecific'], ['/ok/(.*)', 'ImplementationSpecific']])));
-    expect(messages(r)).toEqual([expect.stringMatching(/^spec\.rules\[0\]\.http\.paths\[0\]\.path: "\/\(\?!admin\)\(\.\*\)" is not a regular expression Portico can run \(.*\); this path is not served$/)]);
+    const r = convert(
+      ingress(
+        're',
+        { 'use-regex': 'true', 'rewrite-target': '/$1' },
+        rule('re.example', [
+          ['/(?!admin)(.*)', 'ImplementationSpecific'],
+          ['/ok/(.*)', 'ImplementationSpecific'],
+        ]),
+      ),
+    );
+    expect(messages(r)).toEqual([
+      expect.stringMatching(
+        /^spec\.rules\[0\]\.http\.paths\[0\]\.path: "\/\(\?!admin\)\(\.\*\)" is not a regular expression Portico can run \(.*\); this path is not served$/,
+      ),
+    ]);
     expect(Object.keys(r.config.http.routers)).toEqual(['shop-re-re-example-ok']);
     expect(Object.keys(r.config.http.middlewares)).toHaveLength(1);
   });
@@ -157,7 +191,9 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 'a.example.com', '/y')).toBe('shop-named-a-example-com-default-backend');
     expect(routeOf(c, 'b.example.com', '/y')).toBe('shop-wild-example-com');
     expect(routeOf(c, 'elsewhere', '/y')).toBe('shop-any');
-    expect(c.http.services[c.http.routers['shop-named-a-example-com-default-backend']!.service]?.loadBalancer?.servers).toEqual([{ url: 'http://10.0.0.9:8080' }]);
+    expect(c.http.services[c.http.routers['shop-named-a-example-com-default-backend']!.service]?.loadBalancer?.servers).toEqual([
+      { url: 'http://10.0.0.9:8080' },
+    ]);
   });
 });
 
@@ -186,7 +222,9 @@ describe('rewrite-target and app-root', () => {
     expect(router.rule).toBe('Host(`ar.example`) && Path(`/`)');
     expect(routeOf(r.config, 'ar.example', '/')).toBe('shop-ar-ar-example-app-root');
     expect(routeOf(r.config, 'ar.example', '/x')).toBe('shop-ar-ar-example');
-    expect(r.config.http.middlewares[router.middlewares!.at(-1)!]).toEqual({ redirectRegex: { regex: '^(https?://[^/]+)/(\\?.*)?$', replacement: '${1}/app1', permanent: false } });
+    expect(r.config.http.middlewares[router.middlewares!.at(-1)!]).toEqual({
+      redirectRegex: { regex: '^(https?://[^/]+)/(\\?.*)?$', replacement: '${1}/app1', permanent: false },
+    });
   });
 });
 
@@ -214,11 +252,17 @@ describe('redirects', () => {
   });
 
   test('permanent-redirect (301/308 → permanent) wins over temporal-redirect; a bad code is reported and the default used', () => {
-    const r = convert(ingress('pr', { 'permanent-redirect': 'https://www.example.com/new?a=$1', 'temporal-redirect': 'https://t.example' }, rule('pr.example', [['/']])));
+    const r = convert(
+      ingress('pr', { 'permanent-redirect': 'https://www.example.com/new?a=$1', 'temporal-redirect': 'https://t.example' }, rule('pr.example', [['/']])),
+    );
     expect(r.errors).toEqual([]);
-    expect(r.config.http.middlewares['shop-pr-nginx-redirect']).toEqual({ redirectRegex: { regex: '^.*$', replacement: 'https://www.example.com/new?a=$$1', permanent: true } });
+    expect(r.config.http.middlewares['shop-pr-nginx-redirect']).toEqual({
+      redirectRegex: { regex: '^.*$', replacement: 'https://www.example.com/new?a=$$1', permanent: true },
+    });
     const t = convert(ingress('tr', { 'temporal-redirect': 'https://t.example/', 'temporal-redirect-code': '399' }, rule('tr.example', [['/']])));
-    expect(messages(t)).toEqual([expect.stringContaining('temporal-redirect-code"]: must be a redirect status (301, 302, 303, 307 or 308), got 399; 302 is used')]);
+    expect(messages(t)).toEqual([
+      expect.stringContaining('temporal-redirect-code"]: must be a redirect status (301, 302, 303, 307 or 308), got 399; 302 is used'),
+    ]);
     expect(t.config.http.middlewares['shop-tr-nginx-redirect']).toMatchObject({ redirectRegex: { permanent: false } });
   });
 });
@@ -231,7 +275,17 @@ describe('cors', () => {
       headers: {
         accessControlAllowOriginList: ['*'],
         accessControlAllowMethods: ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'],
-        accessControlAllowHeaders: ['DNT', 'Keep-Alive', 'User-Agent', 'X-Requested-With', 'If-Modified-Since', 'Cache-Control', 'Content-Type', 'Range', 'Authorization'],
+        accessControlAllowHeaders: [
+          'DNT',
+          'Keep-Alive',
+          'User-Agent',
+          'X-Requested-With',
+          'If-Modified-Since',
+          'Cache-Control',
+          'Content-Type',
+          'Range',
+          'Authorization',
+        ],
         accessControlAllowCredentials: true,
         accessControlMaxAge: 1728000,
       },
@@ -239,7 +293,14 @@ describe('cors', () => {
     const custom = convert(
       ingress(
         'c',
-        { 'enable-cors': 'true', 'cors-allow-origin': 'https://app.example, https://*.example.org, nonsense', 'cors-allow-methods': 'GET, post', 'cors-expose-headers': 'X-Total', 'cors-allow-credentials': 'false', 'cors-max-age': '60' },
+        {
+          'enable-cors': 'true',
+          'cors-allow-origin': 'https://app.example, https://*.example.org, nonsense',
+          'cors-allow-methods': 'GET, post',
+          'cors-expose-headers': 'X-Total',
+          'cors-allow-credentials': 'false',
+          'cors-max-age': '60',
+        },
         rule('c.example', [['/']]),
       ),
     );
@@ -264,7 +325,9 @@ describe('cors', () => {
 
 describe('source ranges', () => {
   test('allowlist (and its old name) → ipAllowList; denylist → the complement, checked first', () => {
-    const r = convert(ingress('s', { 'allowlist-source-range': '10.0.0.0/8, 192.168.1.1', 'denylist-source-range': '10.1.0.0/16' }, rule('s.example', [['/']])));
+    const r = convert(
+      ingress('s', { 'allowlist-source-range': '10.0.0.0/8, 192.168.1.1', 'denylist-source-range': '10.1.0.0/16' }, rule('s.example', [['/']])),
+    );
     expect(r.errors).toEqual([]);
     const router = r.config.http.routers['shop-s-s-example']!;
     expect(router.middlewares).toEqual(['shop-s-nginx-source-range-0', 'shop-s-nginx-source-range-1']);
@@ -312,15 +375,32 @@ type: Opaque
 data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])))}
 `;
   test('auth-type basic with an auth-file secret and a realm', () => {
-    const r = convert([secret('basic-auth', { auth: htpasswd }), ingress('b', { 'auth-type': 'basic', 'auth-secret': 'basic-auth', 'auth-realm': 'Authentication Required - foo' }, rule('b.example', [['/']]))].join('\n---\n'));
+    const r = convert(
+      [
+        secret('basic-auth', { auth: htpasswd }),
+        ingress('b', { 'auth-type': 'basic', 'auth-secret': 'basic-auth', 'auth-realm': 'Authentication Required - foo' }, rule('b.example', [['/']])),
+      ].join('\n---\n'),
+    );
     expect(r.errors).toEqual([]);
-    expect(r.config.http.middlewares['shop-b-nginx-auth']).toEqual({ basicAuth: { users: ['foo:$apr1$Xyz$abcdefghijklmnopqrstu/'], realm: 'Authentication Required - foo' } });
+    expect(r.config.http.middlewares['shop-b-nginx-auth']).toEqual({
+      basicAuth: { users: ['foo:$apr1$Xyz$abcdefghijklmnopqrstu/'], realm: 'Authentication Required - foo' },
+    });
   });
 
   test('auth-map secrets, digest, and a missing secret that closes the door (503) rather than opening it', () => {
-    const r = convert([secret('map', { alice: '$apr1$a$b', bob: '{SHA}x' }), ingress('m', { 'auth-type': 'basic', 'auth-secret': 'shop/map', 'auth-secret-type': 'auth-map' }, rule('m.example', [['/']]))].join('\n---\n'));
+    const r = convert(
+      [
+        secret('map', { alice: '$apr1$a$b', bob: '{SHA}x' }),
+        ingress('m', { 'auth-type': 'basic', 'auth-secret': 'shop/map', 'auth-secret-type': 'auth-map' }, rule('m.example', [['/']])),
+      ].join('\n---\n'),
+    );
     expect(r.config.http.middlewares['shop-m-nginx-auth']).toEqual({ basicAuth: { users: ['alice:$apr1$a$b', 'bob:{SHA}x'] } });
-    const d = convert([secret('dig', { auth: 'u:realm:0123456789abcdef0123456789abcdef' }), ingress('d', { 'auth-type': 'digest', 'auth-secret': 'dig' }, rule('d.example', [['/']]))].join('\n---\n'));
+    const d = convert(
+      [
+        secret('dig', { auth: 'u:realm:0123456789abcdef0123456789abcdef' }),
+        ingress('d', { 'auth-type': 'digest', 'auth-secret': 'dig' }, rule('d.example', [['/']])),
+      ].join('\n---\n'),
+    );
     expect(d.config.http.middlewares['shop-d-nginx-auth']).toEqual({ digestAuth: { users: ['u:realm:0123456789abcdef0123456789abcdef'] } });
     const missing = convert(ingress('x', { 'auth-type': 'basic', 'auth-secret': 'nope' }, rule('x.example', [['/']])));
     expect(messages(missing)).toEqual([expect.stringContaining('no Secret shop/nope; every request is answered 503')]);
@@ -328,17 +408,42 @@ data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [
   });
 
   test('a user whose hash Portico cannot check (crypt) is reported and left out; with none left the door stays closed', () => {
-    const r = convert([secret('mixed', { auth: 'old:abJnggxhB/yWI\nfoo:$apr1$Xyz$abcdefghijklmnopqrstu/\n' }), ingress('mx', { 'auth-type': 'basic', 'auth-secret': 'mixed' }, rule('mx.example', [['/']]))].join('\n---\n'));
+    const r = convert(
+      [
+        secret('mixed', { auth: 'old:abJnggxhB/yWI\nfoo:$apr1$Xyz$abcdefghijklmnopqrstu/\n' }),
+        ingress('mx', { 'auth-type': 'basic', 'auth-secret': 'mixed' }, rule('mx.example', [['/']])),
+      ].join('\n---\n'),
+    );
     expect(messages(r)).toEqual([expect.stringContaining('Secret shop/mixed: "old" has a password hash Portico cannot check')]);
     expect(r.config.http.middlewares['shop-mx-nginx-auth']).toEqual({ basicAuth: { users: ['foo:$apr1$Xyz$abcdefghijklmnopqrstu/'] } });
-    const none = convert([secret('crypt', { auth: 'old:abJnggxhB/yWI\n' }), ingress('cr', { 'auth-type': 'basic', 'auth-secret': 'crypt' }, rule('cr.example', [['/']]))].join('\n---\n'));
+    const none = convert(
+      [secret('crypt', { auth: 'old:abJnggxhB/yWI\n' }), ingress('cr', { 'auth-type': 'basic', 'auth-secret': 'crypt' }, rule('cr.example', [['/']]))].join(
+        '\n---\n',
+      ),
+    );
     expect(none.config.http.middlewares['shop-cr-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
   });
 
   test('auth-url → forwardAuth with auth-response-headers; auth-signin and other methods are reported', () => {
-    const r = convert(ingress('f', { 'auth-url': 'http://auth.shop.svc/verify', 'auth-response-headers': 'X-User, X-Email', 'auth-method': 'POST', 'auth-signin': 'https://login.example/start' }, rule('f.example', [['/']])));
-    expect(r.config.http.middlewares['shop-f-nginx-forward-auth']).toEqual({ forwardAuth: { address: 'http://auth.shop.svc/verify', authResponseHeaders: ['X-User', 'X-Email'] } });
-    expect(messages(r).sort()).toEqual([expect.stringContaining('auth-method"]: only GET is supported'), expect.stringContaining('auth-signin"]: is not supported: redirecting to a sign-in page')]);
+    const r = convert(
+      ingress(
+        'f',
+        {
+          'auth-url': 'http://auth.shop.svc/verify',
+          'auth-response-headers': 'X-User, X-Email',
+          'auth-method': 'POST',
+          'auth-signin': 'https://login.example/start',
+        },
+        rule('f.example', [['/']]),
+      ),
+    );
+    expect(r.config.http.middlewares['shop-f-nginx-forward-auth']).toEqual({
+      forwardAuth: { address: 'http://auth.shop.svc/verify', authResponseHeaders: ['X-User', 'X-Email'] },
+    });
+    expect(messages(r).sort()).toEqual([
+      expect.stringContaining('auth-method"]: only GET is supported'),
+      expect.stringContaining('auth-signin"]: is not supported: redirecting to a sign-in page'),
+    ]);
   });
 });
 
@@ -349,7 +454,14 @@ describe('backends', () => {
         `apiVersion: v1\nkind: Secret\nmetadata: { name: backend-ca, namespace: shop }\ndata: { ca.crt: ${b64('-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n')} }`,
         ingress(
           'tls',
-          { 'backend-protocol': 'HTTPS', 'proxy-ssl-secret': 'shop/backend-ca', 'proxy-ssl-verify': 'on', 'proxy-ssl-name': 'web.internal', 'proxy-connect-timeout': '3', 'proxy-read-timeout': '120' },
+          {
+            'backend-protocol': 'HTTPS',
+            'proxy-ssl-secret': 'shop/backend-ca',
+            'proxy-ssl-verify': 'on',
+            'proxy-ssl-name': 'web.internal',
+            'proxy-connect-timeout': '3',
+            'proxy-read-timeout': '120',
+          },
           `  - host: t.example\n    http:\n      paths:\n        - { path: /, pathType: Prefix, backend: { service: { name: web, port: { number: 443 } } } }`,
         ),
       ].join('\n---\n'),
@@ -369,31 +481,51 @@ describe('backends', () => {
   test('GRPC is h2c, GRPCS is h2 over TLS; proxy-ssl-* without TLS and proxy-send-timeout are reported', () => {
     const g = convert(ingress('g', { 'backend-protocol': 'GRPC', 'proxy-ssl-verify': 'on', 'proxy-send-timeout': '30' }, rule('g.example', [['/']])));
     expect(g.config.http.services[g.config.http.routers['shop-g-g-example']!.service]!.loadBalancer!.servers).toEqual([{ url: 'h2c://10.0.0.1:8080' }]);
-    expect(messages(g).sort()).toEqual([expect.stringContaining('proxy-send-timeout"]: is not supported'), expect.stringContaining('proxy-ssl-verify"]: has no effect unless backend-protocol is HTTPS or GRPCS')]);
+    expect(messages(g).sort()).toEqual([
+      expect.stringContaining('proxy-send-timeout"]: is not supported'),
+      expect.stringContaining('proxy-ssl-verify"]: has no effect unless backend-protocol is HTTPS or GRPCS'),
+    ]);
     const gs = convert(ingress('gs', { 'backend-protocol': 'GRPCS' }, rule('gs.example', [['/']])));
     expect(gs.config.http.serversTransports['shop-gs-nginx-transport']).toEqual({ http2: true, insecureSkipVerify: true });
   });
 
-  test('affinity: cookie → sticky cookie with ingress-nginx\'s name and flags; upstream-vhost sets Host', () => {
+  test("affinity: cookie → sticky cookie with ingress-nginx's name and flags; upstream-vhost sets Host", () => {
     const r = convert(
       ingress(
         'st',
-        { affinity: 'cookie', 'session-cookie-name': 'route', 'session-cookie-max-age': '172800', 'session-cookie-samesite': 'Strict', 'session-cookie-secure': 'true', 'upstream-vhost': 'internal.example' },
+        {
+          affinity: 'cookie',
+          'session-cookie-name': 'route',
+          'session-cookie-max-age': '172800',
+          'session-cookie-samesite': 'Strict',
+          'session-cookie-secure': 'true',
+          'upstream-vhost': 'internal.example',
+        },
         rule('st.example', [['/']]),
       ),
     );
     expect(r.errors).toEqual([]);
     const router = r.config.http.routers['shop-st-st-example']!;
-    expect(r.config.http.services[router.service]!.loadBalancer!.sticky).toEqual({ cookie: { name: 'route', httpOnly: true, maxAge: 172800, secure: true, sameSite: 'strict' } });
+    expect(r.config.http.services[router.service]!.loadBalancer!.sticky).toEqual({
+      cookie: { name: 'route', httpOnly: true, maxAge: 172800, secure: true, sameSite: 'strict' },
+    });
     expect(r.config.http.middlewares['shop-st-nginx-request-headers']).toEqual({ headers: { customRequestHeaders: { Host: 'internal.example' } } });
     const d = convert(ingress('st', { affinity: 'cookie' }, rule('st.example', [['/']])));
-    expect(d.config.http.services[d.config.http.routers['shop-st-st-example']!.service]!.loadBalancer!.sticky).toEqual({ cookie: { name: 'INGRESSCOOKIE', httpOnly: true } });
+    expect(d.config.http.services[d.config.http.routers['shop-st-st-example']!.service]!.loadBalancer!.sticky).toEqual({
+      cookie: { name: 'INGRESSCOOKIE', httpOnly: true },
+    });
   });
 });
 
 describe('limits', () => {
   test('proxy-body-size → buffering limit (0: none); limit-rps/rpm with the burst multiplier; limit-connections', () => {
-    const r = convert(ingress('l', { 'proxy-body-size': '8m', 'limit-rps': '10', 'limit-rpm': '300', 'limit-burst-multiplier': '3', 'limit-connections': '4' }, rule('l.example', [['/']])));
+    const r = convert(
+      ingress(
+        'l',
+        { 'proxy-body-size': '8m', 'limit-rps': '10', 'limit-rpm': '300', 'limit-burst-multiplier': '3', 'limit-connections': '4' },
+        rule('l.example', [['/']]),
+      ),
+    );
     expect(r.errors).toEqual([]);
     const mw = r.config.http.middlewares;
     expect(mw['shop-l-nginx-body-size']).toEqual({ buffering: { maxRequestBodyBytes: 8 * 1024 * 1024 } });
@@ -403,24 +535,41 @@ describe('limits', () => {
     const none = convert(ingress('l', { 'proxy-body-size': '0' }, rule('l.example', [['/']])));
     expect(none.config.http.middlewares).toEqual({});
     const bad = convert(ingress('l', { 'proxy-body-size': 'lots', 'limit-rps': 'fast' }, rule('l.example', [['/']])));
-    expect(messages(bad).sort()).toEqual([expect.stringContaining('limit-rps"]: must be a whole number >= 1, got "fast"'), expect.stringContaining('proxy-body-size"]: must be a size such as 8m')]);
+    expect(messages(bad).sort()).toEqual([
+      expect.stringContaining('limit-rps"]: must be a whole number >= 1, got "fast"'),
+      expect.stringContaining('proxy-body-size"]: must be a size such as 8m'),
+    ]);
   });
 });
 
 describe('canary', () => {
   const main = ingress('main', { 'enable-cors': 'true' }, rule('c.example', [['/']]));
-  test('canary-weight: a weighted service of main and canary on the main location, with the main\'s middlewares', () => {
+  test("canary-weight: a weighted service of main and canary on the main location, with the main's middlewares", () => {
     const r = convert([main, ingress('can', { canary: 'true', 'canary-weight': '30' }, rule('c.example', [['/', 'Prefix', 'canary']]))].join('\n---\n'));
     expect(r.errors).toEqual([]);
     const weighted = r.config.http.routers['shop-can-c-example-canary-weight']!;
     expect(weighted.middlewares).toEqual(['shop-main-nginx-cors']);
-    expect(r.config.http.services[weighted.service]).toEqual({ weighted: { services: [{ name: 'shop-web-80', weight: 70 }, { name: 'shop-canary-80', weight: 30 }] } });
+    expect(r.config.http.services[weighted.service]).toEqual({
+      weighted: {
+        services: [
+          { name: 'shop-web-80', weight: 70 },
+          { name: 'shop-canary-80', weight: 30 },
+        ],
+      },
+    });
     expect(routeOf(r.config, 'c.example', '/x')).toBe('shop-can-c-example-canary-weight');
   });
 
   test('canary-by-header (always/never, or a value) beats canary-by-cookie, which beats the weight', () => {
     const r = convert(
-      [main, ingress('can', { canary: 'true', 'canary-by-header': 'X-Canary', 'canary-by-cookie': 'beta', 'canary-weight': '0' }, rule('c.example', [['/', 'Prefix', 'canary']]))].join('\n---\n'),
+      [
+        main,
+        ingress(
+          'can',
+          { canary: 'true', 'canary-by-header': 'X-Canary', 'canary-by-cookie': 'beta', 'canary-weight': '0' },
+          rule('c.example', [['/', 'Prefix', 'canary']]),
+        ),
+      ].join('\n---\n'),
     );
     expect(r.errors).toEqual([]);
     const c = r.config;
@@ -430,13 +579,22 @@ describe('canary', () => {
     expect(to({ 'x-canary': 'never', cookie: 'beta=always' })).toBe('shop-web-80');
     expect(to({ cookie: 'a=1; beta=always' })).toBe('shop-canary-80');
     expect(to({ cookie: 'beta=never' })).toBe('shop-web-80');
-    const v = convert([main, ingress('can', { canary: 'true', 'canary-by-header': 'X-Region', 'canary-by-header-value': 'eu' }, rule('c.example', [['/', 'Prefix', 'canary']]))].join('\n---\n'));
+    const v = convert(
+      [
+        main,
+        ingress('can', { canary: 'true', 'canary-by-header': 'X-Region', 'canary-by-header-value': 'eu' }, rule('c.example', [['/', 'Prefix', 'canary']])),
+      ].join('\n---\n'),
+    );
     expect(v.config.http.routers[routeOf(v.config, 'c.example', '/', { 'x-region': 'eu' })!]!.service).toBe('shop-canary-80');
     expect(v.config.http.routers[routeOf(v.config, 'c.example', '/', { 'x-region': 'us' })!]!.service).toBe('shop-web-80');
   });
 
   test('a canary without a main location, and non-canary annotations on a canary, are reported', () => {
-    const r = convert([main, ingress('can', { canary: 'true', 'canary-weight': '10', 'enable-cors': 'true' }, rule('c.example', [['/other', 'Prefix', 'canary']]))].join('\n---\n'));
+    const r = convert(
+      [main, ingress('can', { canary: 'true', 'canary-weight': '10', 'enable-cors': 'true' }, rule('c.example', [['/other', 'Prefix', 'canary']]))].join(
+        '\n---\n',
+      ),
+    );
     expect(messages(r).sort()).toEqual([
       expect.stringContaining('enable-cors"]: is ignored on a canary Ingress'),
       expect.stringContaining('no main (non-canary) nginx Ingress serves host "c.example" path "/other"'),
@@ -449,7 +607,14 @@ describe('refused and unknown annotations', () => {
     const r = convert(
       ingress(
         'r',
-        { 'configuration-snippet': 'more_set_headers "X: y";', 'server-snippet': 'location /x {}', 'custom-http-errors': '404,503', 'ssl-passthrough': 'true', 'made-up': 'x', 'enable-cors': 'maybe' },
+        {
+          'configuration-snippet': 'more_set_headers "X: y";',
+          'server-snippet': 'location /x {}',
+          'custom-http-errors': '404,503',
+          'ssl-passthrough': 'true',
+          'made-up': 'x',
+          'enable-cors': 'maybe',
+        },
         rule('r.example', [['/']]),
       ),
     );

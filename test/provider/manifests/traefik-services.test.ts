@@ -81,12 +81,24 @@ describe('service references', () => {
 describe('TraefikService', () => {
   test('weighted with sticky', () => {
     const { config, errors } = convertManifests(
-      docs(services + traefikService('split', `weighted:\n  services: [{ name: web, port: 80 }, { name: spare, port: 80 }]\n  sticky: { cookie: { name: w, httpOnly: true } }`)),
+      docs(
+        services +
+          traefikService(
+            'split',
+            `weighted:\n  services: [{ name: web, port: 80 }, { name: spare, port: 80 }]\n  sticky: { cookie: { name: w, httpOnly: true } }`,
+          ),
+      ),
       opts,
     );
     expect(errors).toEqual([]);
     expect(config.http.services['shop-split']).toEqual({
-      weighted: { services: [{ name: 'shop-web-80', weight: 1 }, { name: 'shop-spare-80', weight: 1 }], sticky: { cookie: { name: 'w', httpOnly: true } } },
+      weighted: {
+        services: [
+          { name: 'shop-web-80', weight: 1 },
+          { name: 'shop-spare-80', weight: 1 },
+        ],
+        sticky: { cookie: { name: 'w', httpOnly: true } },
+      },
     });
   });
 
@@ -104,7 +116,15 @@ describe('TraefikService', () => {
     );
     expect(errors).toEqual([]);
     expect(config.http.services['shop-mirrored']).toEqual({
-      mirroring: { service: 'shop-web-80', mirrorBody: false, maxBodySize: 1024, mirrors: [{ name: 'shop-shadow-80', percent: 20 }, { name: 'shop-split', percent: 5 }] },
+      mirroring: {
+        service: 'shop-web-80',
+        mirrorBody: false,
+        maxBodySize: 1024,
+        mirrors: [
+          { name: 'shop-shadow-80', percent: 20 },
+          { name: 'shop-split', percent: 5 },
+        ],
+      },
     });
     expect(config.http.services['shop-shadow-80']!.loadBalancer!.servers).toEqual([{ url: 'http://10.0.0.3:8080' }]);
   });
@@ -113,7 +133,10 @@ describe('TraefikService', () => {
     const { config, errors } = convertManifests(
       docs(
         services +
-          traefikService('fo', `failover:\n  service: { name: web, port: 80, healthCheck: { path: /health, interval: 1s } }\n  fallback: { name: spare, port: 80 }`),
+          traefikService(
+            'fo',
+            `failover:\n  service: { name: web, port: 80, healthCheck: { path: /health, interval: 1s } }\n  fallback: { name: spare, port: 80 }`,
+          ),
       ),
       opts,
     );

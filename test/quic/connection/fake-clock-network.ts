@@ -50,7 +50,13 @@ export class AddressedNetwork {
   private readonly destinations: (PeerAddress | undefined)[] = [];
 
   constructor(private readonly serverOptions: Partial<QuicConnectionOptions> = {}) {
-    this.client = new QuicConnection({ role: 'client', localCid: randomBytes(8), remoteCid: randomBytes(8), createTls: (b) => new ScriptedTls('client', b, 'TLS_AES_128_GCM_SHA256'), now: this.now });
+    this.client = new QuicConnection({
+      role: 'client',
+      localCid: randomBytes(8),
+      remoteCid: randomBytes(8),
+      createTls: (b) => new ScriptedTls('client', b, 'TLS_AES_128_GCM_SHA256'),
+      now: this.now,
+    });
   }
 
   deliverToServer(d: Buffer, from: PeerAddress): void {
@@ -131,4 +137,3 @@ export class AddressedNetwork {
     return Buffer.concat(got);
   }
 }
-

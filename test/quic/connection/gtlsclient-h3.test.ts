@@ -38,7 +38,11 @@ function attachHttp3(connection: QuicConnection): () => void {
           closeConnection: (code, reason) => connection.close(code, reason, true),
         },
         {
-          request: (id) => session!.sendHeaders(id, 200, [['content-type', 'application/octet-stream'], ['content-length', String(body.length)]]),
+          request: (id) =>
+            session!.sendHeaders(id, 200, [
+              ['content-type', 'application/octet-stream'],
+              ['content-length', String(body.length)],
+            ]),
           data: () => {},
           end: (id) => session!.sendData(id, body, true),
           aborted: () => {},
@@ -49,7 +53,8 @@ function attachHttp3(connection: QuicConnection): () => void {
     if (!session) return;
     for (let e = streams.pollEvent(); e; e = streams.pollEvent()) {
       if (e.type === 'readable') {
-        for (let d = streams.read(e.streamId, performance.now()); d; d = streams.read(e.streamId, performance.now())) session.onStreamData(e.streamId, Buffer.from(d), false);
+        for (let d = streams.read(e.streamId, performance.now()); d; d = streams.read(e.streamId, performance.now()))
+          session.onStreamData(e.streamId, Buffer.from(d), false);
         if (streams.readEnded(e.streamId)) session.onStreamData(e.streamId, Buffer.alloc(0), true);
       } else if (e.type === 'reset') session.onStreamReset(e.streamId, e.errorCode);
       else if (e.type === 'stop-sending') session.onStreamStopSending(e.streamId, e.errorCode);
@@ -61,7 +66,10 @@ beforeAll(async () => {
   const pki = new TestPki('QUIC h3 test CA');
   const leaf = pki.issue('server', ['localhost']);
   const certificate = { chain: [new X509Certificate(leaf.certPem).raw], key: createPrivateKey(leaf.keyPem) };
-  server = await UdpTestServer.listen((binding) => createQuicTlsServer({ ...binding, alpn: ['h3'], selectCertificate: () => certificate, now: () => Date.now() }), attachHttp3);
+  server = await UdpTestServer.listen(
+    (binding) => createQuicTlsServer({ ...binding, alpn: ['h3'], selectCertificate: () => certificate, now: () => Date.now() }),
+    attachHttp3,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -101,10 +109,24 @@ it('NAT rebinding mid-upload: gtlsclient moves to a new port (same CID), the con
   const download = join(dir, 'out');
   mkdirSync(download);
   const before = server.accepted.length;
-  const r = await gtlsclient(['-q', `--download=${download}`, '-m', 'POST', `--data=${file}`, '--change-local-addr=50ms', '--nat-rebinding', '127.0.0.1', String(server.port), `https://localhost:${server.port}/up`], {
-    idleTimeout: '5s',
-    timeoutMs: 50_000,
-  });
+  const r = await gtlsclient(
+    [
+      '-q',
+      `--download=${download}`,
+      '-m',
+      'POST',
+      `--data=${file}`,
+      '--change-local-addr=50ms',
+      '--nat-rebinding',
+      '127.0.0.1',
+      String(server.port),
+      `https://localhost:${server.port}/up`,
+    ],
+    {
+      idleTimeout: '5s',
+      timeoutMs: 50_000,
+    },
+  );
   const tail = r.out.slice(-2000);
   const connection = server.accepted[before]!;
   const cid = connection.localCid.toString('hex');
@@ -123,7 +145,10 @@ it('migration: gtlsclient moves to a new local address on one of the connection 
   const before = server.accepted.length;
   const dir = mkdtempSync(join(tmpdir(), 'qconn-migrate-'));
   // -q: with its packet log on, the client falls so far behind a 1 MiB download that it stalls (seen with and without migration; see the report).
-  const r = await gtlsclient(['-q', `--download=${dir}`, '--change-local-addr=100ms', '--delay-stream=300ms', '127.0.0.1', String(server.port), `https://localhost:${server.port}/m`], { idleTimeout: '5s', timeoutMs: 50_000 });
+  const r = await gtlsclient(
+    ['-q', `--download=${dir}`, '--change-local-addr=100ms', '--delay-stream=300ms', '127.0.0.1', String(server.port), `https://localhost:${server.port}/m`],
+    { idleTimeout: '5s', timeoutMs: 50_000 },
+  );
   const tail = r.out.slice(-2000);
   const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
   expect(files.length, tail).toBe(1);

@@ -19,7 +19,9 @@ beforeAll(async () => {
   const pki = new TestPki('QUIC gtlsclient test CA');
   const leaf = pki.issue('server', ['localhost']);
   const certificate = { chain: [new X509Certificate(leaf.certPem).raw], key: createPrivateKey(leaf.keyPem) };
-  server = await UdpTestServer.listen((binding) => createQuicTlsServer({ ...binding, alpn: ['h3'], selectCertificate: () => certificate, now: () => Date.now() }));
+  server = await UdpTestServer.listen((binding) =>
+    createQuicTlsServer({ ...binding, alpn: ['h3'], selectCertificate: () => certificate, now: () => Date.now() }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -39,7 +41,9 @@ describe('gtlsclient (ngtcp2) handshakes with our QUIC connection over UDP', () 
       const mine = server.events.slice(before).map((e) => e.event.type);
       expect(mine, r.out.slice(-3000)).toContain('handshakeComplete');
       expect(mine).toContain('handshakeConfirmed');
-      const complete = server.events.slice(before).find((e) => e.event.type === 'handshakeComplete')!.event as { info: { cipherSuite: string; group: string; alpn: string } };
+      const complete = server.events.slice(before).find((e) => e.event.type === 'handshakeComplete')!.event as {
+        info: { cipherSuite: string; group: string; alpn: string };
+      };
       expect(complete.info).toMatchObject({ cipherSuite: suite, group, alpn: 'h3' });
       // ngtcp2 logs each frame it receives; HANDSHAKE_DONE means it confirmed the handshake too.
       expect(r.out).toMatch(/HANDSHAKE_DONE/);

@@ -80,10 +80,15 @@ describe('connection IDs we issue', () => {
   it('a peer retiring every ID in a loop (20 000 times, never letting us send) keeps the state bounded (CVE-2024-1410 pattern)', () => {
     let issued = 0;
     let retired = 0;
-    const ids = new LocalConnectionIds(randomBytes(8), new RandomConnectionIdGenerator(8), (cid) => resets.token(cid), (i, r) => {
-      if (i) issued++;
-      if (r) retired++;
-    });
+    const ids = new LocalConnectionIds(
+      randomBytes(8),
+      new RandomConnectionIdGenerator(8),
+      (cid) => resets.token(cid),
+      (i, r) => {
+        if (i) issued++;
+        if (r) retired++;
+      },
+    );
     ids.setPeerLimit(1 << 30); // the peer may advertise a huge limit: we keep our cap
     expect(ids.size).toBe(MAX_LOCAL_CONNECTION_IDS);
     const dcid = randomBytes(8); // not one of ours

@@ -6,14 +6,27 @@ import { ScriptedTls } from './scripted-tls.js';
 
 it('paces stream data: one call sends a burst, not the whole congestion window, and nextTimeout says when to go on', () => {
   let now = 1000;
-  const client = new QuicConnection({ role: 'client', localCid: randomBytes(8), remoteCid: randomBytes(8), createTls: (b) => new ScriptedTls('client', b), now });
+  const client = new QuicConnection({
+    role: 'client',
+    localCid: randomBytes(8),
+    remoteCid: randomBytes(8),
+    createTls: (b) => new ScriptedTls('client', b),
+    now,
+  });
   let server: QuicConnection | undefined;
   const h = new PacketHeader();
   for (let i = 0; i < 50 && !(client.isHandshakeConfirmed && server?.isHandshakeConfirmed); i++) {
     for (const d of client.sendDatagrams(now)) {
       if (!server) {
         parsePacketHeader(d, 0, 8, h);
-        server = new QuicConnection({ role: 'server', localCid: randomBytes(8), remoteCid: Buffer.from(h.scid), originalDcid: Buffer.from(h.dcid), createTls: (b) => new ScriptedTls('server', b), now });
+        server = new QuicConnection({
+          role: 'server',
+          localCid: randomBytes(8),
+          remoteCid: Buffer.from(h.scid),
+          originalDcid: Buffer.from(h.dcid),
+          createTls: (b) => new ScriptedTls('server', b),
+          now,
+        });
       }
       server.receiveDatagram(d, now);
     }

@@ -39,7 +39,9 @@ describe('QuicConnection paths: migration, NAT rebinding, path validation', () =
     for (const d of held) realReceive(d, n.now);
     const data = n.transfer(200_000);
     expect(data.length).toBe(200_000);
-    expect(n.serverEvents.filter((e) => e.type === 'peerAddressChanged')).toEqual([{ type: 'peerAddressChanged', address: { address: '10.0.0.1', port: 6000, family: 'IPv4' } }]);
+    expect(n.serverEvents.filter((e) => e.type === 'peerAddressChanged')).toEqual([
+      { type: 'peerAddressChanged', address: { address: '10.0.0.1', port: 6000, family: 'IPv4' } },
+    ]);
     expect(key(n.server!.peerAddress)).toBe('10.0.0.1:6000');
     expect(n.server!.pathCounters).toMatchObject({ migrations: 1, validated: 1, natRebindings: 1, validationFailures: 0 });
     // Nothing went to the old port after the move.

@@ -421,7 +421,14 @@ describe('QuicConnection client: Retry and Version Negotiation', () => {
     const second = client.sendDatagrams(1)[0]!;
     parsePacketHeader(second, 0, 8, h);
     // This server keys its Initial packets right but claims the Retry's ID as the original DCID and omits retry_source_connection_id.
-    const server = new QuicConnection({ role: 'server', localCid: retryScid, remoteCid: Buffer.from(h.scid), originalDcid: retryScid, createTls: (b) => new ScriptedTls('server', b), now: 1 });
+    const server = new QuicConnection({
+      role: 'server',
+      localCid: retryScid,
+      remoteCid: Buffer.from(h.scid),
+      originalDcid: retryScid,
+      createTls: (b) => new ScriptedTls('server', b),
+      now: 1,
+    });
     server.receiveDatagram(second, 1);
     let now = 2;
     for (let i = 0; i < 30 && !client.isClosed; i++, now += 50) {

@@ -46,7 +46,11 @@ export class ScriptedTls implements QuicTlsEndpoint {
 
   private secret(label: string): Buffer {
     const [c, s] = this.role === 'client' ? [this.random, this.peerRandom] : [this.peerRandom, this.random];
-    return createHash(this.suite === 'TLS_AES_256_GCM_SHA384' ? 'sha384' : 'sha256').update(label).update(c).update(s).digest();
+    return createHash(this.suite === 'TLS_AES_256_GCM_SHA384' ? 'sha384' : 'sha256')
+      .update(label)
+      .update(c)
+      .update(s)
+      .digest();
   }
 
   private install(level: 'handshake' | 'application'): void {
@@ -75,7 +79,14 @@ export class ScriptedTls implements QuicTlsEndpoint {
       this.binding.peerTransportParameters(Buffer.from(body.subarray(32)));
       host.sendCrypto('initial', message(SH, this.random));
       this.install('handshake');
-      host.sendCrypto('handshake', Buffer.concat([message(EE, this.binding.localTransportParameters), message(CERT, Buffer.alloc(this.certificateBytes, 0xce)), message(FIN, Buffer.alloc(32))]));
+      host.sendCrypto(
+        'handshake',
+        Buffer.concat([
+          message(EE, this.binding.localTransportParameters),
+          message(CERT, Buffer.alloc(this.certificateBytes, 0xce)),
+          message(FIN, Buffer.alloc(32)),
+        ]),
+      );
       this.install('application');
     } else if (this.role === 'client' && level === 'initial' && type === SH) {
       this.peerRandom = Buffer.from(body);

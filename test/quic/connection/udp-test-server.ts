@@ -111,11 +111,14 @@ export class UdpTestServer {
     }
     const next = c.nextTimeout();
     if (next === Infinity) return;
-    entry.timer = setTimeout(() => {
-      entry.timer = undefined;
-      c.handleTimeout(performance.now());
-      this.service(entry);
-    }, Math.max(0, Math.ceil(next - performance.now())));
+    entry.timer = setTimeout(
+      () => {
+        entry.timer = undefined;
+        c.handleTimeout(performance.now());
+        this.service(entry);
+      },
+      Math.max(0, Math.ceil(next - performance.now())),
+    );
   }
 
   async close(): Promise<void> {

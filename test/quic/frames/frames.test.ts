@@ -99,7 +99,14 @@ describe('QUIC frames (RFC 9000 §19, RFC 9221)', () => {
 
   it('tells ack-eliciting and in-flight packets apart', () => {
     const r = new FrameReader();
-    readAll(serialize([{ type: 'ack', ranges: [3, 0], ackDelay: 0 }, { type: 'padding', length: 10 }]), PacketType.Initial, r);
+    readAll(
+      serialize([
+        { type: 'ack', ranges: [3, 0], ackDelay: 0 },
+        { type: 'padding', length: 10 },
+      ]),
+      PacketType.Initial,
+      r,
+    );
     expect(r.ackEliciting).toBe(false);
     expect(r.inFlight).toBe(true);
     readAll(serialize([{ type: 'ack', ranges: [3, 0], ackDelay: 0 }]), PacketType.Initial, r);

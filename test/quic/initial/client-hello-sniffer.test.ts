@@ -136,7 +136,7 @@ describe('ClientHelloSniffer', () => {
 
   it('never throws on random or mutated input', () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 0x100000000;
     const s = new ClientHelloSniffer();
     for (let i = 0; i < 2000; i++) {
       const d = Buffer.from(RFC9001_CLIENT_INITIAL);

@@ -12,12 +12,7 @@ import {
   writeLongHeader,
   writeShortHeader,
 } from '../../../src/quic/packet/packet-header.js';
-import {
-  decodePacketNumber,
-  packetNumberLength,
-  readTruncatedPacketNumber,
-  writeTruncatedPacketNumber,
-} from '../../../src/quic/packet/packet-number.js';
+import { decodePacketNumber, packetNumberLength, readTruncatedPacketNumber, writeTruncatedPacketNumber } from '../../../src/quic/packet/packet-number.js';
 import { buildVersionNegotiation, readNegotiatedVersions } from '../../../src/quic/packet/version-negotiation.js';
 import { QuicError } from '../../../src/quic/quic-error.js';
 
@@ -134,15 +129,20 @@ describe('fuzz: header parsing and unprotection of hostile datagrams', () => {
     const opened = new OpenedPacket();
     let openedCount = 0;
     const seeds = [V1.longClientEncryptedPacket, V2.longServerEncryptedPacket, V1.chacha20ClientEncryptedPacket, RETRY_V1, buildVersionNegotiation(dcid, scid)];
-    fuzz(seeds, 5000, (input) => {
-      let p = 0;
-      while (p < input.length) {
-        parsePacketHeader(input, p, 8, h);
-        if (h.type === PacketType.Initial && keys.openPacket(input, p, h.pnOffset, h.end, -1, opened)) openedCount++;
-        if (h.type === PacketType.VersionNegotiation) readNegotiatedVersions(h);
-        p = h.end;
-      }
-    }, 11);
+    fuzz(
+      seeds,
+      5000,
+      (input) => {
+        let p = 0;
+        while (p < input.length) {
+          parsePacketHeader(input, p, 8, h);
+          if (h.type === PacketType.Initial && keys.openPacket(input, p, h.pnOffset, h.end, -1, opened)) openedCount++;
+          if (h.type === PacketType.VersionNegotiation) readNegotiatedVersions(h);
+          p = h.end;
+        }
+      },
+      11,
+    );
     expect(openedCount).toBeLessThan(5000);
   });
 });

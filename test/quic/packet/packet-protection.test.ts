@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveInitialKeys, QUIC_V1, QUIC_V2 } from '../../../src/quic/initial/initial-keys.js';
-import {
-  PacketHeader,
-  PacketType,
-  parsePacketHeader,
-  setLongHeaderLength,
-  writeLongHeader,
-  writeShortHeader,
-} from '../../../src/quic/packet/packet-header.js';
+import { PacketHeader, PacketType, parsePacketHeader, setLongHeaderLength, writeLongHeader, writeShortHeader } from '../../../src/quic/packet/packet-header.js';
 import {
   derivePacketKeys,
   DirectionalKeys,

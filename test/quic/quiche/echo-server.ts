@@ -24,7 +24,10 @@ export interface EchoServer {
 
 const HIGH_WATER = 256 * 1024;
 
-export async function startEchoServer(transport: QuicTransport, opts: Partial<QuicListenOptions> & Pick<QuicListenOptions, 'selectCertificate'>): Promise<EchoServer> {
+export async function startEchoServer(
+  transport: QuicTransport,
+  opts: Partial<QuicListenOptions> & Pick<QuicListenOptions, 'selectCertificate'>,
+): Promise<EchoServer> {
   const seen: EchoServer['seen'] = [];
   const drops = new Map<string, number>();
   const streamEvents: EchoServer['streamEvents'] = [];
@@ -91,13 +94,7 @@ function sendBytes(conn: QuicConnection, id: number, n: number): void {
 }
 
 /** Stop reading for 300 ms (flow control must hold the client), then count everything. */
-function pauseThenCount(
-  conn: QuicConnection,
-  id: number,
-  first: number,
-  fin: boolean,
-  counting: Map<number, (bytes: number, fin: boolean) => void>,
-): void {
+function pauseThenCount(conn: QuicConnection, id: number, first: number, fin: boolean, counting: Map<number, (bytes: number, fin: boolean) => void>): void {
   let total = first;
   let whilePaused = -1;
   const finish = (): void => conn.writeStream(id, Buffer.from(`${total} ${whilePaused}`), true);

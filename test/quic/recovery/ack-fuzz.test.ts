@@ -13,7 +13,6 @@ import { seededRandom } from '../seeded-random.js';
 
 const App = PacketNumberSpace.ApplicationData;
 
-
 describe('ACK fuzz', () => {
   for (const cc of ['newreno', 'cubic'] as const) {
     test(`${cc}: 10,000 random steps keep the books exact and throw only QuicError`, () => {
@@ -48,11 +47,11 @@ describe('ACK fuzz', () => {
         if (r < 0.45) {
           const burst = 1 + int(4);
           for (let b = 0; b < burst && lr.hasRoom(App) && inFlight.size < 3000; b++) {
-            if (rand() < 0.03) skipped.add(next), lr.skipPacketNumber(App, next++);
+            if (rand() < 0.03) (skipped.add(next), lr.skipPacketNumber(App, next++));
             const bytes = 50 + int(1200);
             const ackOnly = rand() < 0.1;
             lr.onPacketSent(App, next, now, bytes, !ackOnly, !ackOnly, next);
-            if (!ackOnly) inFlight.set(next, bytes), (modelBytes += bytes);
+            if (!ackOnly) (inFlight.set(next, bytes), (modelBytes += bytes));
             else settled.add(next); // not tracked by the model; recovery may report it acked/lost
             next++;
           }
@@ -67,7 +66,10 @@ describe('ACK fuzz', () => {
             const largest = ranges[0][1];
             const acked = ev.acked.filter((pn) => inFlight.has(pn) || !settled.has(pn));
             settle(acked, largest);
-            settle(ev.lost.filter((pn) => inFlight.has(pn) || !settled.has(pn)), largest);
+            settle(
+              ev.lost.filter((pn) => inFlight.has(pn) || !settled.has(pn)),
+              largest,
+            );
             // a refused ACK must have been refused: an accepted one never names unsent or skipped numbers
             if (largest >= next) expect.fail(`ACK of unsent ${largest} accepted`);
             for (const [lo, hi] of ranges) for (const s of skipped) if (s >= lo && s <= hi) expect.fail(`ACK of skipped ${s} accepted`);
@@ -84,7 +86,10 @@ describe('ACK fuzz', () => {
           if (deadline !== Infinity) {
             now = Math.max(now, deadline);
             const ev = lr.onTimeout(now);
-            settle(ev.lost.filter((pn) => inFlight.has(pn) || !settled.has(pn)), Infinity);
+            settle(
+              ev.lost.filter((pn) => inFlight.has(pn) || !settled.has(pn)),
+              Infinity,
+            );
           }
         }
         if (
@@ -94,7 +99,9 @@ describe('ACK fuzz', () => {
           Number.isNaN(lr.lossDetectionDeadline) ||
           !Number.isFinite(lr.rtt.smoothedRtt)
         ) {
-          expect.fail(`step ${step}: in flight ${lr.bytesInFlight} (model ${modelBytes}), cwnd ${lr.congestionWindow}, deadline ${lr.lossDetectionDeadline}, srtt ${lr.rtt.smoothedRtt}`);
+          expect.fail(
+            `step ${step}: in flight ${lr.bytesInFlight} (model ${modelBytes}), cwnd ${lr.congestionWindow}, deadline ${lr.lossDetectionDeadline}, srtt ${lr.rtt.smoothedRtt}`,
+          );
         }
       }
       let sum = 0;

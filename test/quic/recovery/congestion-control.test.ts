@@ -49,9 +49,8 @@ describe('CUBIC (RFC 9438)', () => {
     expect(k).toBeCloseTo(4.2172, 3);
     const wCubic = (tMs: number) => (C * (tMs / 1000 - k) ** 3 + wMax / MSS) * MSS;
     // W_est (§4.3): from β·W_max, α segments per RTT until W_max, then one segment per RTT
-    const rttsToWMax = (wMax / MSS) * (1 - BETA) / ALPHA;
-    const wEst = (tMs: number) =>
-      tMs / 100 <= rttsToWMax ? BETA * wMax + (ALPHA * MSS * tMs) / 100 : wMax + MSS * (tMs / 100 - rttsToWMax);
+    const rttsToWMax = ((wMax / MSS) * (1 - BETA)) / ALPHA;
+    const wEst = (tMs: number) => (tMs / 100 <= rttsToWMax ? BETA * wMax + (ALPHA * MSS * tMs) / 100 : wMax + MSS * (tMs / 100 - rttsToWMax));
     const expected = (tMs: number) => Math.max(wCubic(tMs), wEst(tMs));
     const times = [500, 1000, 2000, 3000, 4000, 4217, 5000, 6000, 7000];
     // and beyond, where the cubic term wins again
@@ -96,7 +95,7 @@ describe('CUBIC (RFC 9438)', () => {
       cc.onCongestionEvent(0, 1000);
       cc.onCongestionEvent(1500, 2000); // second loss at 70 segments
     }
-    expect(fast.windowMax).toBeCloseTo(70 * MSS * (1 + BETA) / 2, 6);
+    expect(fast.windowMax).toBeCloseTo((70 * MSS * (1 + BETA)) / 2, 6);
     expect(plain.windowMax).toBeCloseTo(70 * MSS, 6);
     expect(fast.congestionWindow).toBeCloseTo(49 * MSS, 6);
   });

@@ -45,7 +45,8 @@ interface SimResult {
   delivered: number;
 }
 
-type SimEvent = { t: number; kind: 'arrive'; pn: number; chunk: number } | { t: number; kind: 'ack'; ranges: number[]; ackDelay: number } | { t: number; kind: 'ackTimer' };
+type SimEvent =
+  { t: number; kind: 'arrive'; pn: number; chunk: number } | { t: number; kind: 'ack'; ranges: number[]; ackDelay: number } | { t: number; kind: 'ackTimer' };
 
 /** A time-ordered queue; events at the same time keep their insertion order. */
 class EventQueue {
@@ -140,7 +141,9 @@ function simulate(p: LinkParams): SimResult {
   let iterations = 0;
   while (ackedCount < p.chunks) {
     if (++iterations > 50 * p.chunks + 100_000) {
-      throw new Error(`no progress: ${iterations} iterations at ${now} ms, ${ackedCount}/${p.chunks} acknowledged, deadline ${lr.lossDetectionDeadline}, window ${lr.sendWindow}, next send ${lr.nextSendTime(now)}`);
+      throw new Error(
+        `no progress: ${iterations} iterations at ${now} ms, ${ackedCount}/${p.chunks} acknowledged, deadline ${lr.lossDetectionDeadline}, window ${lr.sendWindow}, next send ${lr.nextSendTime(now)}`,
+      );
     }
     // send what the window and the pacer allow
     while (lr.sendWindow >= MSS && hasData() && lr.nextSendTime(now) <= now) {
@@ -159,7 +162,7 @@ function simulate(p: LinkParams): SimResult {
       if (e.kind === 'arrive') {
         if (received.isDuplicate(e.pn)) continue;
         received.onPacketReceived(e.pn, true, e.t, MAX_ACK_DELAY);
-        if (!deliveredChunks[e.chunk]) deliveredChunks[e.chunk] = 1, delivered++;
+        if (!deliveredChunks[e.chunk]) ((deliveredChunks[e.chunk] = 1), delivered++);
         if (received.ackDueNow(e.t)) sendAck(e.t);
         else if (received.ackDeadline < ackTimerAt) {
           ackTimerAt = received.ackDeadline;
@@ -171,7 +174,7 @@ function simulate(p: LinkParams): SimResult {
         const ev = lr.onAckReceived(App, e.ranges, e.ackDelay, now);
         for (const chunk of ev.acked) {
           inFlightChunks.set(chunk, (inFlightChunks.get(chunk) ?? 1) - 1);
-          if (!ackedChunks[chunk]) ackedChunks[chunk] = 1, ackedCount++;
+          if (!ackedChunks[chunk]) ((ackedChunks[chunk] = 1), ackedCount++);
         }
         settleLost(ev.lost);
       }
@@ -205,7 +208,9 @@ function mathisRate(rttMs: number, loss: number): number {
 
 function report(cc: string, loss: number, r: SimResult): void {
   const mbit = (r.goodputBytesPerMs * 8) / 1000;
-  console.log(`${cc} ${loss * 100}% loss: ${mbit.toFixed(2)} Mbit/s goodput, ${(r.completedAt / 1000).toFixed(1)} s, ${r.packetsSent} sent, ${r.packetsDeclaredLost} declared lost`);
+  console.log(
+    `${cc} ${loss * 100}% loss: ${mbit.toFixed(2)} Mbit/s goodput, ${(r.completedAt / 1000).toFixed(1)} s, ${r.packetsSent} sent, ${r.packetsDeclaredLost} declared lost`,
+  );
 }
 
 describe('a sender over a simulated link', () => {

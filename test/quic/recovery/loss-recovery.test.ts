@@ -43,7 +43,15 @@ describe('ACK processing', () => {
     const lr = server();
     send(lr, App, 0, 4, 0);
     expect(lr.bytesInFlight).toBe(5 * MDS);
-    const ev = lr.onAckReceived(App, [[3, 4], [0, 1]], 0, 50);
+    const ev = lr.onAckReceived(
+      App,
+      [
+        [3, 4],
+        [0, 1],
+      ],
+      0,
+      50,
+    );
     expect(ev.acked).toEqual([0, 1, 3, 4]);
     expect(ev.lost).toEqual([]);
     expect(lr.bytesInFlight).toBe(MDS);
@@ -51,7 +59,15 @@ describe('ACK processing', () => {
     expect(lr.rtt.smoothedRtt).toBe(50);
     expect(lr.largestAckedPacket(App)).toBe(4);
     // the same ACK again changes nothing and takes no RTT sample
-    const again = lr.onAckReceived(App, [[3, 4], [0, 1]], 0, 500);
+    const again = lr.onAckReceived(
+      App,
+      [
+        [3, 4],
+        [0, 1],
+      ],
+      0,
+      500,
+    );
     expect(again.acked).toEqual([]);
     expect(lr.rtt.latestRtt).toBe(50);
   });
@@ -96,7 +112,18 @@ describe('ACK processing', () => {
     expect(frame.ranges).toEqual([20, 15, 10, 8, 3, 0]);
     // ACK Delay 125 with the default exponent 3: 1000 µs = 1 ms
     const a = fromFrame.onAckReceived(App, frame.ranges, (frame.ackDelay * 2 ** 3) / 1000, 40).acked.slice();
-    const b = fromPairs.onAckReceived(App, [[15, 20], [8, 10], [0, 3]], 1, 40).acked.slice();
+    const b = fromPairs
+      .onAckReceived(
+        App,
+        [
+          [15, 20],
+          [8, 10],
+          [0, 3],
+        ],
+        1,
+        40,
+      )
+      .acked.slice();
     expect(a).toEqual([0, 1, 2, 3, 8, 9, 10, 15, 16, 17, 18, 19, 20]);
     expect(b).toEqual(a);
     expect(fromFrame.bytesInFlight).toBe(fromPairs.bytesInFlight);
@@ -110,14 +137,42 @@ describe('ACK processing', () => {
   test('malformed ranges are FRAME_ENCODING_ERROR: empty, inverted, overlapping, adjacent, ascending, negative, fractional', () => {
     const lr = server();
     send(lr, App, 0, 20, 0);
-    const bad: AckRanges[] = [[], [[5, 3]], [[4, 8], [2, 4]], [[5, 8], [2, 4]], [[0, 1], [5, 6]], [[-1, 3]], [[1.5, 3]], [[0, Number.NaN]]];
+    const bad: AckRanges[] = [
+      [],
+      [[5, 3]],
+      [
+        [4, 8],
+        [2, 4],
+      ],
+      [
+        [5, 8],
+        [2, 4],
+      ],
+      [
+        [0, 1],
+        [5, 6],
+      ],
+      [[-1, 3]],
+      [[1.5, 3]],
+      [[0, Number.NaN]],
+    ];
     for (const ranges of bad) {
       const err = ackError(() => lr.onAckReceived(App, ranges, 0, 10));
       expect(err.code, JSON.stringify(ranges)).toBe(QuicErrorCode.FRAME_ENCODING_ERROR);
       expect(err.frameType).toBe(0x02);
     }
     expect(lr.bytesInFlight).toBe(21 * MDS);
-    expect(lr.onAckReceived(App, [[7, 8], [2, 5]], 0, 10).acked).toEqual([2, 3, 4, 5, 7, 8]);
+    expect(
+      lr.onAckReceived(
+        App,
+        [
+          [7, 8],
+          [2, 5],
+        ],
+        0,
+        10,
+      ).acked,
+    ).toEqual([2, 3, 4, 5, 7, 8]);
   });
 });
 
@@ -150,12 +205,32 @@ describe('ACKs of packets never sent (CVE-2025-4820/4821: optimistic ACKs growin
     lr.skipPacketNumber(App, 5);
     send(lr, App, 6, 9, 0);
     const cwnd = lr.congestionWindow;
-    const err = ackError(() => lr.onAckReceived(App, [[8, 9], [0, 6]], 0, 10));
+    const err = ackError(() =>
+      lr.onAckReceived(
+        App,
+        [
+          [8, 9],
+          [0, 6],
+        ],
+        0,
+        10,
+      ),
+    );
     expect(err.code).toBe(QuicErrorCode.PROTOCOL_VIOLATION);
     expect(err.message).toMatch(/packet 5/);
     expect(lr.congestionWindow).toBe(cwnd);
     expect(lr.bytesInFlight).toBe(9 * MDS);
-    expect(lr.onAckReceived(App, [[6, 9], [0, 4]], 0, 10).acked).toHaveLength(9);
+    expect(
+      lr.onAckReceived(
+        App,
+        [
+          [6, 9],
+          [0, 4],
+        ],
+        0,
+        10,
+      ).acked,
+    ).toHaveLength(9);
   });
 
   test('a peer acknowledging ahead of what it received, round after round, never grows the window and is refused every time', () => {
@@ -246,14 +321,39 @@ describe('loss detection (§6.1)', () => {
     send(lr, App, 0, 9, 0);
     lr.onAckReceived(App, [[4, 4]], 0, 100); // 0 and 1 lost
     expect(lr.congestionWindow).toBe(w0 / 2);
-    lr.onAckReceived(App, [[8, 8], [4, 4]], 0, 110); // 2, 3, 5 lost, all sent before the recovery began
+    lr.onAckReceived(
+      App,
+      [
+        [8, 8],
+        [4, 4],
+      ],
+      0,
+      110,
+    ); // 2, 3, 5 lost, all sent before the recovery began
     expect(lr.congestionWindow).toBe(w0 / 2);
     expect(lr.congestion.slowStartThreshold).toBe(w0 / 2);
     // ACKs of packets sent before the recovery began do not grow the window either
-    lr.onAckReceived(App, [[8, 9], [4, 4]], 0, 120);
+    lr.onAckReceived(
+      App,
+      [
+        [8, 9],
+        [4, 4],
+      ],
+      0,
+      120,
+    );
     expect(lr.congestionWindow).toBe(w0 / 2);
     send(lr, App, 10, 14, 130);
-    lr.onAckReceived(App, [[14, 14], [8, 9], [4, 4]], 0, 230); // 10, 11 lost, sent after 100
+    lr.onAckReceived(
+      App,
+      [
+        [14, 14],
+        [8, 9],
+        [4, 4],
+      ],
+      0,
+      230,
+    ); // 10, 11 lost, sent after 100
     expect(lr.congestionWindow).toBe(w0 / 4);
   });
 
@@ -397,7 +497,17 @@ describe('persistent congestion (§7.6)', () => {
     const spaced = (ackMiddle: boolean): LossRecovery<number> => {
       const lr = primed();
       for (let pn = 1; pn <= 10; pn++) send(lr, App, pn, pn, 25 * pn);
-      lr.onAckReceived(App, ackMiddle ? [[10, 10], [5, 5]] : [[10, 10]], 0, 255);
+      lr.onAckReceived(
+        App,
+        ackMiddle
+          ? [
+              [10, 10],
+              [5, 5],
+            ]
+          : [[10, 10]],
+        0,
+        255,
+      );
       return lr;
     };
     expect(spaced(false).congestionWindow).toBe(2 * MDS);

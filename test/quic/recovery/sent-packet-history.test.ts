@@ -14,7 +14,6 @@ function outstanding<T>(h: SentPacketHistory<T>): number[] {
   return pns;
 }
 
-
 describe('SentPacketHistory', () => {
   test('records packets and finds them by number; settled entries leave from the front on reclaim', () => {
     const h = new SentPacketHistory<string>(64, 4);
@@ -110,7 +109,10 @@ describe('SentPacketHistory', () => {
       if (step % 97 === 0) {
         const kept = outstanding(h);
         for (let k = 1; k < kept.length; k++) expect(kept[k]).toBeGreaterThan(kept[k - 1]);
-        const inFlightModel = [...model.entries()].filter(([, p]) => p.inFlight).map(([pn]) => pn).sort((a, b) => a - b);
+        const inFlightModel = [...model.entries()]
+          .filter(([, p]) => p.inFlight)
+          .map(([pn]) => pn)
+          .sort((a, b) => a - b);
         const inFlightRing = kept.filter((pn) => h.isInFlight(h.lowerBound(pn)));
         expect(inFlightRing).toEqual(inFlightModel);
         expect(h.length).toBeLessThanOrEqual(256);

@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QuicErrorCode } from '../../../src/quic/quic-error.js';
 import { ConnectionStreams } from '../../../src/quic/streams/connection-streams.js';
 import { defaultTransportParameters } from '../../../src/quic/transport-parameters.js';
-import {
-  DEFAULT_PARAMETERS,
-  buildPacket,
-  deliver,
-  drainEvents,
-  expectQuicError,
-  makePair,
-  reportFate,
-} from './stream-pair.js';
+import { DEFAULT_PARAMETERS, buildPacket, deliver, drainEvents, expectQuicError, makePair, reportFate } from './stream-pair.js';
 
 const E = QuicErrorCode;
 
@@ -130,7 +122,7 @@ describe('ConnectionStreams: stream limits and IDs', () => {
 });
 
 describe('ConnectionStreams: transport parameters', () => {
-  it('takes whole TransportParameters objects, ours and the peer\'s', () => {
+  it("takes whole TransportParameters objects, ours and the peer's", () => {
     const ours = { ...defaultTransportParameters(), initialMaxData: 1000, initialMaxStreamDataBidiRemote: 600, initialMaxStreamsBidi: 1 };
     const theirs = { ...defaultTransportParameters(), initialMaxData: 500, initialMaxStreamDataBidiLocal: 300 };
     const s = new ConnectionStreams({ role: 'server', local: ours });

@@ -49,8 +49,7 @@ describe('ConnectionStreams against a hostile peer', () => {
         for (let i = 0; i < 300; i++) {
           const r = random();
           // Mostly the peer's own streams (where final-size and flow-control rules bite), sometimes any or absurd IDs.
-          const id =
-            r < 0.85 ? 4 * randomInt(random, 6) + (random() < 0.5 ? 0 : 2) : r < 0.97 ? randomInt(random, 48) : pick([2 ** 62 - 1, 2 ** 53, 4 * 1000]);
+          const id = r < 0.85 ? 4 * randomInt(random, 6) + (random() < 0.5 ? 0 : 2) : r < 0.97 ? randomInt(random, 48) : pick([2 ** 62 - 1, 2 ** 53, 4 * 1000]);
           const offset = random() < 0.8 ? randomInt(random, 6000) : pick([2 ** 62 - 1, 2 ** 53, 16 * 1024, 64 * 1024]);
           const length = random() < 0.9 ? randomInt(random, 1500) : randomInt(random, 20_000);
           switch (randomInt(random, 9)) {
@@ -92,12 +91,7 @@ describe('ConnectionStreams against a hostile peer', () => {
       }
     }
     // The fuzzing reached the interesting errors, not just one of them.
-    for (const code of [
-      QuicErrorCode.FLOW_CONTROL_ERROR,
-      QuicErrorCode.STREAM_LIMIT_ERROR,
-      QuicErrorCode.STREAM_STATE_ERROR,
-      QuicErrorCode.FINAL_SIZE_ERROR,
-    ]) {
+    for (const code of [QuicErrorCode.FLOW_CONTROL_ERROR, QuicErrorCode.STREAM_LIMIT_ERROR, QuicErrorCode.STREAM_STATE_ERROR, QuicErrorCode.FINAL_SIZE_ERROR]) {
       expect(codes.get(code) ?? 0, `code 0x${code.toString(16)}`).toBeGreaterThan(0);
     }
   });

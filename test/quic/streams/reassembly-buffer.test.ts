@@ -122,7 +122,7 @@ describe('ReassemblyBuffer', () => {
       const stream = patternBytes(total, round);
       // Cover the stream with ranges of random sizes, then add random overlapping duplicates.
       const frames: [number, number][] = [];
-      for (let at = 0; at < total; ) {
+      for (let at = 0; at < total;) {
         const len = 1 + randomInt(random, 1500);
         frames.push([at, Math.min(total, at + len)]);
         at += len;
@@ -157,7 +157,7 @@ describe('ReassemblyBuffer', () => {
       const total = 1 + randomInt(random, 3000);
       const stream = patternBytes(total, round + 5);
       const frames: [number, number][] = [];
-      for (let at = 0; at < total; ) {
+      for (let at = 0; at < total;) {
         const len = 1 + randomInt(random, random() < 0.8 ? 8 : 1200);
         frames.push([at, Math.min(total, at + len)]);
         at += len;

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  StreamType,
-  isUnidirectional,
-  streamIdOf,
-  streamIndex,
-  streamInitiator,
-  streamType,
-  streamTypeOf,
-} from '../../../src/quic/streams/stream-id.js';
+import { StreamType, isUnidirectional, streamIdOf, streamIndex, streamInitiator, streamType, streamTypeOf } from '../../../src/quic/streams/stream-id.js';
 
 describe('stream IDs (RFC 9000 §2.1)', () => {
   it('reads initiator and direction from the two low bits', () => {

@@ -5,17 +5,11 @@
  * would from ACKs and loss detection. Seeded, so every run is the same.
  */
 import { expect } from 'vitest';
-import {
-  ConnectionStreams,
-  type ConnectionStreamsOptions,
-  type StreamTransportParameters,
-} from '../../../src/quic/streams/connection-streams.js';
+import { ConnectionStreams, type ConnectionStreamsOptions, type StreamTransportParameters } from '../../../src/quic/streams/connection-streams.js';
 import { frameLength } from '../../../src/quic/frames/frame-writer.js';
 import type { StreamControlFrame, StreamEvent } from '../../../src/quic/streams/stream-frames.js';
 
-export type SentFrame =
-  | { kind: 'control'; frame: StreamControlFrame }
-  | { kind: 'stream'; streamId: number; offset: number; data: Buffer; fin: boolean };
+export type SentFrame = { kind: 'control'; frame: StreamControlFrame } | { kind: 'stream'; streamId: number; offset: number; data: Buffer; fin: boolean };
 
 export const DEFAULT_PARAMETERS: StreamTransportParameters = {
   initialMaxData: 64 * 1024,

@@ -96,7 +96,7 @@ function simulate(seed: number, lossRate: number, streamCount: number) {
     pump(client, now);
     pump(server, now);
     // Arrivals (and, a round trip later, their fate back at the sender).
-    for (let i = 0; i < network.length; ) {
+    for (let i = 0; i < network.length;) {
       const packet = network[i]!;
       if (packet.arriveAt > now) {
         i++;

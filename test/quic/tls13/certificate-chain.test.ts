@@ -16,13 +16,61 @@ beforeAll(() => {
   const f = (n: string) => join(dir, n);
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  run(['req', '-x509', ...ec, '-keyout', f('root.key'), '-out', f('root.crt'), '-days', '2', '-subj', '/CN=Root', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('root.key'),
+    '-out',
+    f('root.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  ]);
   writeFileSync(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
   run(['req', ...ec, '-keyout', f('int.key'), '-out', f('int.csr'), '-subj', '/CN=Intermediate']);
-  run(['x509', '-req', '-in', f('int.csr'), '-CA', f('root.crt'), '-CAkey', f('root.key'), '-CAcreateserial', '-out', f('int.crt'), '-days', '2', '-extfile', f('ca.ext')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('int.csr'),
+    '-CA',
+    f('root.crt'),
+    '-CAkey',
+    f('root.key'),
+    '-CAcreateserial',
+    '-out',
+    f('int.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('ca.ext'),
+  ]);
   writeFileSync(f('leaf.ext'), 'basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
   run(['req', ...ec, '-keyout', f('leaf.key'), '-out', f('leaf.csr'), '-subj', '/CN=localhost']);
-  run(['x509', '-req', '-in', f('leaf.csr'), '-CA', f('int.crt'), '-CAkey', f('int.key'), '-CAcreateserial', '-out', f('leaf.crt'), '-days', '2', '-extfile', f('leaf.ext')]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    f('leaf.csr'),
+    '-CA',
+    f('int.crt'),
+    '-CAkey',
+    f('int.key'),
+    '-CAcreateserial',
+    '-out',
+    f('leaf.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('leaf.ext'),
+  ]);
   root = new X509Certificate(readFileSync(f('root.crt')));
   intermediate = new X509Certificate(readFileSync(f('int.crt')));
   leaf = new X509Certificate(readFileSync(f('leaf.crt')));

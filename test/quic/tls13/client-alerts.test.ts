@@ -79,10 +79,28 @@ describe('client alerts', () => {
       c.receive('initial', serverHello());
       return c;
     };
-    expect(alertOf(() => afterServerHello().receive('handshake', buildEncryptedExtensions({ transportParameters: Buffer.from('tp'), earlyData: false, serverNameAck: false })))).toBe(120);
-    expect(alertOf(() => afterServerHello().receive('handshake', buildEncryptedExtensions({ alpn: 'h2', transportParameters: Buffer.from('tp'), earlyData: false, serverNameAck: false })))).toBe(47);
+    expect(
+      alertOf(() =>
+        afterServerHello().receive('handshake', buildEncryptedExtensions({ transportParameters: Buffer.from('tp'), earlyData: false, serverNameAck: false })),
+      ),
+    ).toBe(120);
+    expect(
+      alertOf(() =>
+        afterServerHello().receive(
+          'handshake',
+          buildEncryptedExtensions({ alpn: 'h2', transportParameters: Buffer.from('tp'), earlyData: false, serverNameAck: false }),
+        ),
+      ),
+    ).toBe(47);
     expect(alertOf(() => afterServerHello().receive('handshake', buildEncryptedExtensions({ alpn: 'h3', earlyData: false, serverNameAck: false })))).toBe(109);
-    expect(alertOf(() => afterServerHello().receive('handshake', buildEncryptedExtensions({ alpn: 'h3', transportParameters: Buffer.from('tp'), earlyData: true, serverNameAck: false })))).toBe(47);
+    expect(
+      alertOf(() =>
+        afterServerHello().receive(
+          'handshake',
+          buildEncryptedExtensions({ alpn: 'h3', transportParameters: Buffer.from('tp'), earlyData: true, serverNameAck: false }),
+        ),
+      ),
+    ).toBe(47);
   });
 
   it('a Finished before the certificate, and handshake bytes at the initial level after the ServerHello', () => {

@@ -41,7 +41,7 @@ function mutateHandshake(input: Buffer, random: () => number): Buffer {
 /** Feeds `data` in random chunks; returns the escaping error, if any. */
 function feed(endpoint: QuicTlsEndpoint, level: CryptoLevel, data: Buffer, random: () => number): unknown {
   try {
-    for (let i = 0; i < data.length; ) {
+    for (let i = 0; i < data.length;) {
       const n = 1 + Math.floor(random() * Math.min(600, data.length - i));
       endpoint.receive(level, data.subarray(i, i + n));
       i += n;

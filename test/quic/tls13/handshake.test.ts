@@ -8,7 +8,16 @@ import { KeySchedule, cipherSuiteByName, finishedVerifyData } from '../../../src
 import { bindersBlockLength, buildClientHello, parseServerHello, patchBinders } from '../../../src/quic/tls13/messages.js';
 import { decodeClientSession } from '../../../src/quic/tls13/session-ticket.js';
 import { validClientHello } from './client-hello-fixtures.js';
-import { RecordingHost, CLIENT_TRANSPORT_PARAMETERS, SERVER_TRANSPORT_PARAMETERS, certificateOf, runHandshake, type ClientSetup, type PairResult, type ServerSetup } from './handshake-harness.js';
+import {
+  RecordingHost,
+  CLIENT_TRANSPORT_PARAMETERS,
+  SERVER_TRANSPORT_PARAMETERS,
+  certificateOf,
+  runHandshake,
+  type ClientSetup,
+  type PairResult,
+  type ServerSetup,
+} from './handshake-harness.js';
 
 let pki: TestPki;
 let otherPki: TestPki;
@@ -66,23 +75,26 @@ function alertOf(r: PairResult): { side: string; code: number } | undefined {
 }
 
 describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
-  it.each<TlsCipherSuiteName>(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'])('completes with %s over X25519', (suite) => {
-    const r = runHandshake(serverSetup({ cipherSuites: [suite] }), clientSetup());
-    expectEstablished(r);
-    const info = r.serverHost.info!;
-    expect(info).toMatchObject({ alpn: 'h3', serverName: 'localhost', cipherSuite: suite, group: 'x25519', resumed: false, earlyDataAccepted: false });
-    expect(r.clientHost.info).toMatchObject({ alpn: 'h3', cipherSuite: suite, group: 'x25519', resumed: false });
-    expect(r.clientHost.info!.peerCertificates).toHaveLength(1);
-    expect(info.peerCertificates).toHaveLength(0);
-    const hashLength = suite === 'TLS_AES_256_GCM_SHA384' ? 48 : 32;
-    expect(r.serverHost.secrets.get('application:write')!.secret).toHaveLength(hashLength);
-    // NSS key log: the same four lines on both sides, client random in each.
-    const labels = r.serverHost.keylogLines.map((l) => l.split(' ')[0]).sort();
-    expect(labels).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
-    expect([...r.clientHost.keylogLines].sort()).toEqual([...r.serverHost.keylogLines].sort());
-    const line = r.serverHost.keylogLines.find((l) => l.startsWith('SERVER_TRAFFIC_SECRET_0'))!;
-    expect(line.split(' ')[2]).toBe(r.serverHost.secrets.get('application:write')!.secret.toString('hex'));
-  });
+  it.each<TlsCipherSuiteName>(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'])(
+    'completes with %s over X25519',
+    (suite) => {
+      const r = runHandshake(serverSetup({ cipherSuites: [suite] }), clientSetup());
+      expectEstablished(r);
+      const info = r.serverHost.info!;
+      expect(info).toMatchObject({ alpn: 'h3', serverName: 'localhost', cipherSuite: suite, group: 'x25519', resumed: false, earlyDataAccepted: false });
+      expect(r.clientHost.info).toMatchObject({ alpn: 'h3', cipherSuite: suite, group: 'x25519', resumed: false });
+      expect(r.clientHost.info!.peerCertificates).toHaveLength(1);
+      expect(info.peerCertificates).toHaveLength(0);
+      const hashLength = suite === 'TLS_AES_256_GCM_SHA384' ? 48 : 32;
+      expect(r.serverHost.secrets.get('application:write')!.secret).toHaveLength(hashLength);
+      // NSS key log: the same four lines on both sides, client random in each.
+      const labels = r.serverHost.keylogLines.map((l) => l.split(' ')[0]).sort();
+      expect(labels).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+      expect([...r.clientHost.keylogLines].sort()).toEqual([...r.serverHost.keylogLines].sort());
+      const line = r.serverHost.keylogLines.find((l) => l.startsWith('SERVER_TRAFFIC_SECRET_0'))!;
+      expect(line.split(' ')[2]).toBe(r.serverHost.secrets.get('application:write')!.secret.toString('hex'));
+    },
+  );
 
   it('uses P-256 when both prefer it', () => {
     const r = runHandshake(serverSetup({ groups: ['secp256r1'] }), clientSetup({ groups: ['secp256r1', 'x25519'] }));
@@ -126,7 +138,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
   });
 
   it.each(['p256', 'p384', 'rsa', 'ed25519'])('authenticates the server with a %s certificate', (kind) => {
-    const r = runHandshake(serverSetup({}, () => certificateOf(leaves[kind]!)), clientSetup());
+    const r = runHandshake(
+      serverSetup({}, () => certificateOf(leaves[kind]!)),
+      clientSetup(),
+    );
     expectEstablished(r);
     expect(r.clientHost.info!.peerCertificates[0]!.equals(certificateOf(leaves[kind]!).chain[0]!)).toBe(true);
   });
@@ -166,7 +181,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
     });
 
     it('refuses a certificate from another CA with unknown_ca', () => {
-      const r = runHandshake(serverSetup({ clientAuth: { required: true, caPem: caPem() } }), clientSetup({ clientCertificate: certificateOf(strangerClientLeaf) }));
+      const r = runHandshake(
+        serverSetup({ clientAuth: { required: true, caPem: caPem() } }),
+        clientSetup({ clientCertificate: certificateOf(strangerClientLeaf) }),
+      );
       expect(alertOf(r)).toEqual({ side: 'server', code: 48 });
     });
 
@@ -251,7 +269,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
 
     it('refuses 0-RTT when the QUIC early-data context changed', () => {
       const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true, earlyDataContext: Buffer.from('limits-1') }));
-      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, earlyDataContext: Buffer.from('limits-2') }), clientSetup({ session, earlyData: true }));
+      const r = runHandshake(
+        serverSetup({ ticketKeys, earlyData: true, earlyDataContext: Buffer.from('limits-2') }),
+        clientSetup({ session, earlyData: true }),
+      );
       expectEstablished(r);
       expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
     });
@@ -268,7 +289,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
 
     it('resumes across a HelloRetryRequest (binder over message_hash + HRR), without 0-RTT', () => {
       const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true }));
-      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, groups: ['secp256r1'] }), clientSetup({ session, earlyData: true, groups: ['x25519', 'secp256r1'] }));
+      const r = runHandshake(
+        serverSetup({ ticketKeys, earlyData: true, groups: ['secp256r1'] }),
+        clientSetup({ session, earlyData: true, groups: ['x25519', 'secp256r1'] }),
+      );
       expectEstablished(r);
       expect(r.clientSent.filter((m) => m.level === 'initial')).toHaveLength(2);
       expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false, group: 'secp256r1' });
@@ -302,7 +326,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       const suite = cipherSuiteByName('TLS_AES_128_GCM_SHA256');
       const offer = (fakes: number) => {
         const hello = validClientHello({ serverName: 'localhost', cipherSuites: [0x1301] });
-        const identities = [...Array.from({ length: fakes }, () => ({ identity: randomBytes(session.ticket.length), obfuscatedTicketAge: 0 })), { identity: session.ticket, obfuscatedTicketAge: session.ageAdd }];
+        const identities = [
+          ...Array.from({ length: fakes }, () => ({ identity: randomBytes(session.ticket.length), obfuscatedTicketAge: 0 })),
+          { identity: session.ticket, obfuscatedTicketAge: session.ageAdd },
+        ];
         hello.preSharedKey = { identities, binders: identities.map(() => Buffer.alloc(32)), bindersLength: 0 };
         const message = buildClientHello(hello);
         const binders = hello.preSharedKey.binders;
@@ -311,7 +338,10 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
         binders[fakes] = finishedVerifyData(suite, binderKey, createHash('sha256').update(truncated).digest());
         patchBinders(message, binders);
         const host = new RecordingHost();
-        createQuicTlsServer({ ...serverSetup({ ticketKeys }), host, localTransportParameters: Buffer.alloc(0), peerTransportParameters: () => {} }).receive('initial', message);
+        createQuicTlsServer({ ...serverSetup({ ticketKeys }), host, localTransportParameters: Buffer.alloc(0), peerTransportParameters: () => {} }).receive(
+          'initial',
+          message,
+        );
         return parseServerHello(host.outbox[0]!.data.subarray(4)).selectedIdentity;
       };
       expect(offer(0)).toBe(0);

@@ -84,8 +84,19 @@ describe('Transcript', () => {
     t.replaceWithMessageHash();
     t.add(hrr);
     const h1 = createHash('sha256').update(ch1).digest();
-    const expected = createHash('sha256').update(Buffer.of(254, 0, 0, 32)).update(h1).update(hrr).digest();
+    const expected = createHash('sha256')
+      .update(Buffer.of(254, 0, 0, 32))
+      .update(h1)
+      .update(hrr)
+      .digest();
     expect(t.digest()).toEqual(expected);
-    expect(t.digestWith(ch1)).toEqual(createHash('sha256').update(Buffer.of(254, 0, 0, 32)).update(h1).update(hrr).update(ch1).digest());
+    expect(t.digestWith(ch1)).toEqual(
+      createHash('sha256')
+        .update(Buffer.of(254, 0, 0, 32))
+        .update(h1)
+        .update(hrr)
+        .update(ch1)
+        .digest(),
+    );
   });
 });

@@ -55,9 +55,18 @@ describe('handshake message round trips', () => {
   });
 
   it('ServerHello and HelloRetryRequest', () => {
-    const sh = { random: Buffer.alloc(32, 1), sessionIdEcho: Buffer.alloc(0), cipherSuite: 0x1302, helloRetryRequest: false, keyShare: { group: 0x1d, key: Buffer.alloc(32, 2) }, selectedIdentity: 0 };
+    const sh = {
+      random: Buffer.alloc(32, 1),
+      sessionIdEcho: Buffer.alloc(0),
+      cipherSuite: 0x1302,
+      helloRetryRequest: false,
+      keyShare: { group: 0x1d, key: Buffer.alloc(32, 2) },
+      selectedIdentity: 0,
+    };
     expect(parseServerHello(body(buildServerHello(sh)))).toMatchObject({ ...sh, selectedVersion: 0x0304 });
-    const hrr = parseServerHello(body(buildServerHello({ ...sh, helloRetryRequest: true, keyShare: { group: 0x17, key: Buffer.alloc(0) }, selectedIdentity: undefined as never })));
+    const hrr = parseServerHello(
+      body(buildServerHello({ ...sh, helloRetryRequest: true, keyShare: { group: 0x17, key: Buffer.alloc(0) }, selectedIdentity: undefined as never })),
+    );
     expect(hrr.helloRetryRequest).toBe(true);
     expect(hrr.random).toEqual(HELLO_RETRY_REQUEST_RANDOM);
     expect(hrr.keyShare!.group).toBe(0x17);
@@ -100,7 +109,27 @@ describe('HandshakeReader', () => {
 let certificate: QuicTlsServerCertificate;
 beforeAll(() => {
   const dir = mkdtempSync(join(tmpdir(), 'qtls-msg-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, 'k.pem'),
+      '-out',
+      join(dir, 'c.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'pipe' },
+  );
   certificate = { chain: [new X509Certificate(readFileSync(join(dir, 'c.pem'))).raw], key: createPrivateKey(readFileSync(join(dir, 'k.pem'))) };
 });
 
@@ -150,7 +179,12 @@ describe('server alerts for malformed or unacceptable ClientHellos', () => {
     ['a non-empty legacy_session_id (illegal_parameter)', () => ch({ sessionId: Buffer.alloc(32, 1) }), 'initial', 47],
     ['an invalid P-256 point (illegal_parameter)', () => ch({ keyShares: [{ group: NamedGroup.secp256r1, key: Buffer.alloc(65, 4) }] }), 'initial', 47],
     ['an X25519 low-order point (illegal_parameter)', () => ch({ keyShares: [{ group: NamedGroup.x25519, key: Buffer.alloc(32) }] }), 'initial', 47],
-    ['a key share for a group not in supported_groups (illegal_parameter)', () => ch({ supportedGroups: [NamedGroup.secp256r1], keyShares: [{ group: NamedGroup.x25519, key: generateKeyShare(NamedGroup.x25519).publicKey }] }), 'initial', 47],
+    [
+      'a key share for a group not in supported_groups (illegal_parameter)',
+      () => ch({ supportedGroups: [NamedGroup.secp256r1], keyShares: [{ group: NamedGroup.x25519, key: generateKeyShare(NamedGroup.x25519).publicKey }] }),
+      'initial',
+      47,
+    ],
     ['no cipher suite in common (handshake_failure)', () => ch({ cipherSuites: [0xc02f] }), 'initial', 40],
     ['a message above 64 KiB (illegal_parameter)', () => Buffer.from('01010001', 'hex'), 'initial', 47],
     ['a Finished where the ClientHello belongs (unexpected_message)', () => Buffer.from('1400000100', 'hex'), 'initial', 10],

@@ -29,15 +29,21 @@ function roundTrip(writer: RecordingHost, reader: RecordingHost, level: 'handsha
 }
 
 describe('TLS secrets feed QUIC packet protection', () => {
-  it.each<TlsCipherSuiteName>(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'])('%s: both directions, handshake and 1-RTT', (suite) => {
-    const leaf = pki.issue(`leaf-${suite}`, ['localhost']);
-    const r = runHandshake({ alpn: ['h3'], selectCertificate: () => certificateOf(leaf), cipherSuites: [suite] }, { serverName: 'localhost', alpn: ['h3'], insecure: true });
-    expect(r.client.handshakeComplete).toBe(true);
-    for (const level of ['handshake', 'application'] as const) {
-      expect(roundTrip(r.serverHost, r.clientHost, level)?.toString()).toBe(`hello at the ${level} level`);
-      expect(roundTrip(r.clientHost, r.serverHost, level)?.toString()).toBe(`hello at the ${level} level`);
-      // The other direction's keys do not open it.
-      expect(roundTrip(r.serverHost, r.serverHost, level)).toBeUndefined();
-    }
-  });
+  it.each<TlsCipherSuiteName>(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'])(
+    '%s: both directions, handshake and 1-RTT',
+    (suite) => {
+      const leaf = pki.issue(`leaf-${suite}`, ['localhost']);
+      const r = runHandshake(
+        { alpn: ['h3'], selectCertificate: () => certificateOf(leaf), cipherSuites: [suite] },
+        { serverName: 'localhost', alpn: ['h3'], insecure: true },
+      );
+      expect(r.client.handshakeComplete).toBe(true);
+      for (const level of ['handshake', 'application'] as const) {
+        expect(roundTrip(r.serverHost, r.clientHost, level)?.toString()).toBe(`hello at the ${level} level`);
+        expect(roundTrip(r.clientHost, r.serverHost, level)?.toString()).toBe(`hello at the ${level} level`);
+        // The other direction's keys do not open it.
+        expect(roundTrip(r.serverHost, r.serverHost, level)).toBeUndefined();
+      }
+    },
+  );
 });

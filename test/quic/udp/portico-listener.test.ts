@@ -101,7 +101,7 @@ describe('PorticoListener, stateless', () => {
     expect(listener.counters.datagramsDropped['undersized-initial']).toBe(1);
   });
 
-  it('answers a short-header packet for an unknown connection with a smaller stateless reset carrying that ID\'s token', async () => {
+  it("answers a short-header packet for an unknown connection with a smaller stateless reset carrying that ID's token", async () => {
     const { listener } = await listen();
     const dcid = randomBytes(16);
     const packet = Buffer.concat([Buffer.of(0x40), dcid, randomBytes(60)]);
@@ -185,7 +185,10 @@ describe('PorticoListener with gtlsclient', () => {
  * runs its timers, sends what it has and waits a moment for answers.
  * `initialToken` goes in its Initial packets (a NEW_TOKEN token from before).
  */
-async function ourClient(port: number, initialToken?: Buffer): Promise<{ client: SansIoConnection; socket: Socket; turn(): Promise<void>; runUntil(done: () => boolean, ms: number): Promise<void> }> {
+async function ourClient(
+  port: number,
+  initialToken?: Buffer,
+): Promise<{ client: SansIoConnection; socket: Socket; turn(): Promise<void>; runUntil(done: () => boolean, ms: number): Promise<void> }> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   const client = new SansIoConnection({
@@ -300,7 +303,9 @@ describe('PorticoListener connection IDs', () => {
     const { listener, accepted } = await listen();
     const r = await gtlsclient(['127.0.0.1', String(listener.port), `https://localhost:${listener.port}/`], { idleTimeout: '2s', timeoutMs: 15_000 });
     expect(accepted.length, r.out.slice(-2000)).toBe(1);
-    const issued = [...r.out.matchAll(/frm rx \d+ \w+ NEW_CONNECTION_ID\(0x18\) seq=(\d+) cid=0x([0-9a-f]+) retire_prior_to=\d+ stateless_reset_token=0x([0-9a-f]+)/g)];
+    const issued = [
+      ...r.out.matchAll(/frm rx \d+ \w+ NEW_CONNECTION_ID\(0x18\) seq=(\d+) cid=0x([0-9a-f]+) retire_prior_to=\d+ stateless_reset_token=0x([0-9a-f]+)/g),
+    ];
     expect(issued.length, r.out.slice(-3000)).toBeGreaterThanOrEqual(1);
     const resets = new StatelessResets({ key: resetKey });
     for (const [, , cid, token] of issued) expect(token).toBe(resets.token(Buffer.from(cid!, 'hex')).toString('hex'));

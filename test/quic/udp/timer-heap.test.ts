@@ -34,7 +34,7 @@ describe('TimerHeap', () => {
 
   it('matches a sorted model under random operations', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const h = new TimerHeap<{ id: number }>();
     const model = new Map<{ id: number }, number>();
     const items = Array.from({ length: 40 }, (_, id) => ({ id }));

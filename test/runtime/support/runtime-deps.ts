@@ -9,7 +9,10 @@ import { generatedDefaultCertificate } from '../../../src/tls/generated-default-
 import { describeCertificate } from '../../../src/tls/sni-certificate-store.js';
 import type { Handler } from '../../../src/exchange/exchange.js';
 
-export async function runtimeDeps(staticDoc: Record<string, unknown> = { entryPoints: { web: { address: '127.0.0.1:0' } } }, internal: Record<string, Handler> = {}): Promise<BuildDeps> {
+export async function runtimeDeps(
+  staticDoc: Record<string, unknown> = { entryPoints: { web: { address: '127.0.0.1:0' } } },
+  internal: Record<string, Handler> = {},
+): Promise<BuildDeps> {
   const gen = await generatedDefaultCertificate();
   return {
     static: validateStaticConfig(staticDoc, process.cwd(), 'test'),

@@ -19,9 +19,10 @@ export const AUTH_ANNOTATIONS = ['auth-type', 'auth-secret', 'auth-secret-type',
 
 /** Auth annotations that need nginx machinery Portico does not have: reported when present. */
 export const REFUSED_AUTH: Record<string, string> = {
-  'auth-signin': 'redirecting to a sign-in page on 401 needs the errors middleware, which Portico does not have yet; unauthenticated requests get the auth service\'s 401',
+  'auth-signin':
+    "redirecting to a sign-in page on 401 needs the errors middleware, which Portico does not have yet; unauthenticated requests get the auth service's 401",
   'auth-signin-redirect-param': 'see auth-signin',
-  'auth-request-redirect': 'Portico\'s forwardAuth sends X-Forwarded-* headers instead of X-Auth-Request-Redirect',
+  'auth-request-redirect': "Portico's forwardAuth sends X-Forwarded-* headers instead of X-Auth-Request-Redirect",
   'auth-cache-key': 'forwardAuth does not cache auth answers',
   'auth-cache-duration': 'forwardAuth does not cache auth answers',
   'auth-keepalive': 'forwardAuth manages its own connections',
@@ -34,7 +35,8 @@ export const REFUSED_AUTH: Record<string, string> = {
   'auth-tls-verify-client': 'client certificates per Ingress are not supported; use a TLSOption with clientAuth',
   'auth-tls-verify-depth': 'client certificates per Ingress are not supported; use a TLSOption with clientAuth',
   'auth-tls-error-page': 'client certificates per Ingress are not supported; use a TLSOption with clientAuth',
-  'auth-tls-pass-certificate-to-upstream': 'client certificates per Ingress are not supported; use a TLSOption with clientAuth and a passTLSClientCert Middleware',
+  'auth-tls-pass-certificate-to-upstream':
+    'client certificates per Ingress are not supported; use a TLSOption with clientAuth and a passTLSClientCert Middleware',
   'auth-tls-match-cn': 'client certificates per Ingress are not supported; use a TLSOption with clientAuth',
 };
 
@@ -54,7 +56,10 @@ export function basicOrDigestAuth(ann: NginxAnnotations, ctx: ConversionContext)
   const [ns, name] = secretRef.includes('/') ? (secretRef.split('/', 2) as [string, string]) : [ctx.ns, secretRef];
   // Whatever goes wrong, the door stays closed (503, as ingress-nginx answers a location it refused): never open.
   if (ns !== ctx.ns && !ctx.opts.allowCrossNamespace) {
-    ann.report('auth-secret', `Secret ${ns}/${name} is in another namespace, which the provider's allowCrossNamespaceResources forbids; every request is answered 503`);
+    ann.report(
+      'auth-secret',
+      `Secret ${ns}/${name} is in another namespace, which the provider's allowCrossNamespaceResources forbids; every request is answered 503`,
+    );
     return closedDoor();
   }
   const secret = ctx.index.secrets.get(`${ns}/${name}`);
@@ -66,10 +71,18 @@ export function basicOrDigestAuth(ann: NginxAnnotations, ctx: ConversionContext)
   if (secretType === 'auth-file') {
     const text = secretValue(secret, 'auth');
     if (text === undefined) {
-      ann.report('auth-secret', `Secret ${ns}/${name} has no key "auth" (create it with kubectl create secret generic ${name} --from-file=auth); every request is answered 503`);
+      ann.report(
+        'auth-secret',
+        `Secret ${ns}/${name} has no key "auth" (create it with kubectl create secret generic ${name} --from-file=auth); every request is answered 503`,
+      );
       return closedDoor();
     }
-    users.push(...text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    users.push(
+      ...text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+    );
   } else {
     for (const user of Object.keys({ ...secret.data, ...secret.stringData })) users.push(`${user}:${secretValue(secret, user)!.trim()}`);
   }
@@ -77,7 +90,10 @@ export function basicOrDigestAuth(ann: NginxAnnotations, ctx: ConversionContext)
     // nginx also takes crypt(3) hashes; a user Portico cannot check is left out (and said so), never let in.
     const unusable = users.filter((u) => u.indexOf(':') <= 0 || !hashKind(u.slice(u.indexOf(':') + 1)));
     if (unusable.length) {
-      ann.report('auth-secret', `Secret ${ns}/${name}: ${unusable.map((u) => `"${u.split(':')[0]}"`).join(', ')} ${unusable.length === 1 ? 'has a' : 'have'} password hash Portico cannot check (use bcrypt, apr1 or {SHA}: htpasswd -B or -m); left out`);
+      ann.report(
+        'auth-secret',
+        `Secret ${ns}/${name}: ${unusable.map((u) => `"${u.split(':')[0]}"`).join(', ')} ${unusable.length === 1 ? 'has a' : 'have'} password hash Portico cannot check (use bcrypt, apr1 or {SHA}: htpasswd -B or -m); left out`,
+      );
       users.splice(0, users.length, ...users.filter((u) => !unusable.includes(u)));
     }
   }
@@ -102,7 +118,8 @@ export function forwardAuth(ann: NginxAnnotations): Middleware | undefined {
     ann.report('auth-url', `must be an http(s) URL without nginx variables, got "${url}"; every request is answered 503 until it is fixed`);
     return closedDoor();
   }
-  if (method !== undefined && method.toUpperCase() !== 'GET') ann.report('auth-method', `only GET is supported (Portico's forwardAuth asks with GET, or with the request's own method), got "${method}"; GET is used`);
+  if (method !== undefined && method.toUpperCase() !== 'GET')
+    ann.report('auth-method', `only GET is supported (Portico's forwardAuth asks with GET, or with the request's own method), got "${method}"; GET is used`);
   return { forwardAuth: { address: url, ...(responseHeaders?.length ? { authResponseHeaders: responseHeaders } : {}) } };
 }
 

@@ -71,7 +71,11 @@ export function backendSettings(ann: NginxAnnotations, ctx: ConversionContext): 
     if (sslSecret) {
       const [ns, name] = sslSecret.includes('/') ? (sslSecret.split('/', 2) as [string, string]) : [ctx.ns, sslSecret];
       const secret = ns === ctx.ns || ctx.opts.allowCrossNamespace ? ctx.index.secrets.get(`${ns}/${name}`) : undefined;
-      if (!secret) ann.report('proxy-ssl-secret', `no Secret ${ns}/${name}${ns !== ctx.ns && !ctx.opts.allowCrossNamespace ? ' that this namespace may use (allowCrossNamespaceResources)' : ''}; ignored`);
+      if (!secret)
+        ann.report(
+          'proxy-ssl-secret',
+          `no Secret ${ns}/${name}${ns !== ctx.ns && !ctx.opts.allowCrossNamespace ? ' that this namespace may use (allowCrossNamespaceResources)' : ''}; ignored`,
+        );
       else {
         const ca = secretValue(secret, 'ca.crt');
         const crt = secretValue(secret, 'tls.crt');
@@ -80,7 +84,8 @@ export function backendSettings(ann: NginxAnnotations, ctx: ConversionContext): 
         if (crt && key) transport.certificates = [{ certFile: crt, keyFile: key }];
         if (!ca && !(crt && key)) ann.report('proxy-ssl-secret', `Secret ${ns}/${name} has neither ca.crt nor tls.crt and tls.key; ignored`);
       }
-      if (verify === 'on' && !transport.rootCAs) ann.report('proxy-ssl-verify', 'is "on" without a ca.crt in proxy-ssl-secret: the system CAs verify the backend');
+      if (verify === 'on' && !transport.rootCAs)
+        ann.report('proxy-ssl-verify', 'is "on" without a ca.crt in proxy-ssl-secret: the system CAs verify the backend');
     }
   }
   const timeouts: NonNullable<ServersTransport['forwardingTimeouts']> = {};
@@ -104,7 +109,15 @@ export function backendSettings(ann: NginxAnnotations, ctx: ConversionContext): 
 function affinity(ann: NginxAnnotations): Sticky | undefined {
   const kind = ann.string('affinity');
   const mode = ann.choice('affinity-mode', ['balanced', 'persistent'] as const);
-  const cookieKeys = ['session-cookie-name', 'session-cookie-path', 'session-cookie-max-age', 'session-cookie-expires', 'session-cookie-secure', 'session-cookie-samesite', 'session-cookie-change-on-failure'];
+  const cookieKeys = [
+    'session-cookie-name',
+    'session-cookie-path',
+    'session-cookie-max-age',
+    'session-cookie-expires',
+    'session-cookie-secure',
+    'session-cookie-samesite',
+    'session-cookie-change-on-failure',
+  ];
   if (kind === undefined) {
     for (const key of cookieKeys) if (ann.has(key)) ann.report(key, 'has no effect without nginx.ingress.kubernetes.io/affinity: cookie');
     if (mode) ann.report('affinity-mode', 'has no effect without nginx.ingress.kubernetes.io/affinity: cookie');
@@ -126,7 +139,8 @@ function affinity(ann: NginxAnnotations): Sticky | undefined {
   const sameSite = ann.choice('session-cookie-samesite', ['None', 'Lax', 'Strict'] as const);
   if (sameSite) cookie.sameSite = sameSite.toLowerCase();
   // Portico picks another server when the sticky one is gone, which is what change-on-failure asks for; "false" cannot be honoured.
-  if (ann.bool('session-cookie-change-on-failure') === false) ann.report('session-cookie-change-on-failure', 'Portico always moves a session whose server is gone; "false" is ignored');
+  if (ann.bool('session-cookie-change-on-failure') === false)
+    ann.report('session-cookie-change-on-failure', 'Portico always moves a session whose server is gone; "false" is ignored');
   return { cookie };
 }
 

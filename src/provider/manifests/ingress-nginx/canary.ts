@@ -14,7 +14,15 @@ import type { Router, Service } from '../../../dynamic/model.js';
 import { Problem } from '../conversion-context.js';
 import { NginxAnnotations } from './nginx-annotations.js';
 
-export const CANARY_ANNOTATIONS = ['canary', 'canary-weight', 'canary-weight-total', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie'];
+export const CANARY_ANNOTATIONS = [
+  'canary',
+  'canary-weight',
+  'canary-weight-total',
+  'canary-by-header',
+  'canary-by-header-value',
+  'canary-by-header-pattern',
+  'canary-by-cookie',
+];
 
 export interface CanaryRules {
   weight?: number;
@@ -43,7 +51,8 @@ export function canaryRules(ann: NginxAnnotations): CanaryRules | undefined {
   const pattern = ann.string('canary-by-header-pattern');
   if (header) {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header)) ann.report('canary-by-header', `"${header}" is not a header name; ignored`);
-    else if ((value ?? pattern ?? '').includes('`')) ann.report(value ? 'canary-by-header-value' : 'canary-by-header-pattern', 'cannot contain a backtick; canary-by-header ignored');
+    else if ((value ?? pattern ?? '').includes('`'))
+      ann.report(value ? 'canary-by-header-value' : 'canary-by-header-pattern', 'cannot contain a backtick; canary-by-header ignored');
     else {
       rules.header = header;
       if (value) rules.headerValue = value;
@@ -71,7 +80,12 @@ export interface MainLocation {
 }
 
 /** Routers (by name suffix) and the weighted service (if any) that put `canaryService` beside `main`. */
-export function canaryRouters(rules: CanaryRules, main: MainLocation, canaryService: string, weightedName: string): { routers: Record<string, Router>; weighted?: Service } {
+export function canaryRouters(
+  rules: CanaryRules,
+  main: MainLocation,
+  canaryService: string,
+  weightedName: string,
+): { routers: Record<string, Router>; weighted?: Service } {
   const routers: Record<string, Router> = {};
   const route = (suffix: string, extra: string | undefined, service: string, offset: number) => {
     const r: Router = { rule: extra ? `(${main.rule}) && ${extra}` : main.rule, service, priority: main.priority + offset };
@@ -97,7 +111,14 @@ export function canaryRouters(rules: CanaryRules, main: MainLocation, canaryServ
   route('weight', undefined, weightedName, 1);
   return {
     routers,
-    weighted: { weighted: { services: [{ name: main.service, weight: rules.total - rules.weight }, { name: canaryService, weight: rules.weight }] } },
+    weighted: {
+      weighted: {
+        services: [
+          { name: main.service, weight: rules.total - rules.weight },
+          { name: canaryService, weight: rules.weight },
+        ],
+      },
+    },
   };
 }
 

@@ -19,7 +19,8 @@ export class NginxAnnotations {
     annotations: Record<string, string> | undefined,
     private readonly ctx: ConversionContext,
   ) {
-    for (const [k, v] of Object.entries(annotations ?? {})) if (k.startsWith(NGINX_ANNOTATION_PREFIX)) this.values.set(k.slice(NGINX_ANNOTATION_PREFIX.length), v);
+    for (const [k, v] of Object.entries(annotations ?? {}))
+      if (k.startsWith(NGINX_ANNOTATION_PREFIX)) this.values.set(k.slice(NGINX_ANNOTATION_PREFIX.length), v);
   }
 
   /** The field path of an annotation, as errors name it. */

@@ -12,7 +12,15 @@
 import type { Middleware } from '../../../dynamic/model.js';
 import { NginxAnnotations } from './nginx-annotations.js';
 
-export const REDIRECT_ANNOTATIONS = ['ssl-redirect', 'force-ssl-redirect', 'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'app-root'];
+export const REDIRECT_ANNOTATIONS = [
+  'ssl-redirect',
+  'force-ssl-redirect',
+  'permanent-redirect',
+  'permanent-redirect-code',
+  'temporal-redirect',
+  'temporal-redirect-code',
+  'app-root',
+];
 
 export const SSL_REDIRECT: Middleware = { redirectScheme: { scheme: 'https', permanent: true } };
 

@@ -6,7 +6,7 @@
 import type { NginxAnnotations } from './nginx-annotations.js';
 import { REFUSED_AUTH } from './auth.js';
 
-const NO_ERRORS_MIDDLEWARE = 'needs an errors middleware, which this Portico does not have yet; the backend\'s own error pages are served';
+const NO_ERRORS_MIDDLEWARE = "needs an errors middleware, which this Portico does not have yet; the backend's own error pages are served";
 const BUFFERS = 'has no effect in Portico, which streams requests and responses instead of buffering them';
 
 const REFUSED: Record<string, string> = {
@@ -18,12 +18,12 @@ const REFUSED: Record<string, string> = {
   'limit-allowlist': 'exempting addresses from limit-rps/limit-connections is not supported; the limits apply to every client',
   'limit-rate': 'bandwidth limits are not supported',
   'limit-rate-after': 'bandwidth limits are not supported',
-  'proxy-send-timeout': 'has no Portico equivalent: writes to the backend are bounded by the entrypoint\'s transport deadlines',
+  'proxy-send-timeout': "has no Portico equivalent: writes to the backend are bounded by the entrypoint's transport deadlines",
   'proxy-next-upstream': 'retries are not configurable per Ingress',
   'proxy-next-upstream-tries': 'retries are not configurable per Ingress',
   'proxy-next-upstream-timeout': 'retries are not configurable per Ingress',
-  'proxy-ssl-ciphers': 'backend TLS uses Node.js\'s default ciphers',
-  'proxy-ssl-protocols': 'backend TLS uses Node.js\'s default protocol versions',
+  'proxy-ssl-ciphers': "backend TLS uses Node.js's default ciphers",
+  'proxy-ssl-protocols': "backend TLS uses Node.js's default protocol versions",
   'proxy-ssl-verify-depth': 'backend certificate chains are verified to any depth',
   'proxy-buffering': BUFFERS,
   'proxy-buffer-size': BUFFERS,
@@ -36,9 +36,9 @@ const REFUSED: Record<string, string> = {
   'enable-modsecurity': 'ModSecurity is not part of Portico',
   'enable-owasp-core-rules': 'ModSecurity is not part of Portico',
   'modsecurity-transaction-id': 'ModSecurity is not part of Portico',
-  'enable-opentelemetry': 'tracing is configured in Portico\'s static configuration',
-  'opentelemetry-trust-incoming-span': 'tracing is configured in Portico\'s static configuration',
-  'enable-access-log': 'access logs are configured in Portico\'s static configuration (accessLog)',
+  'enable-opentelemetry': "tracing is configured in Portico's static configuration",
+  'opentelemetry-trust-incoming-span': "tracing is configured in Portico's static configuration",
+  'enable-access-log': "access logs are configured in Portico's static configuration (accessLog)",
   'mirror-target': 'use a mirroring TraefikService instead',
   'mirror-request-body': 'use a mirroring TraefikService instead',
   'mirror-host': 'use a mirroring TraefikService instead',
@@ -49,7 +49,7 @@ const REFUSED: Record<string, string> = {
   'proxy-cookie-path': 'rewriting Set-Cookie of responses is not supported',
   'proxy-http-version': 'Portico speaks HTTP/1.1 to backends (or HTTP/2 with backend-protocol GRPC/GRPCS)',
   'custom-headers': 'a ConfigMap of response headers is not supported; use a headers Middleware',
-  'satisfy': 'combining auth and allowlists with "any" is not supported; both apply',
+  satisfy: 'combining auth and allowlists with "any" is not supported; both apply',
   'global-rate-limit': 'global rate limits are not supported; limit-rps applies per Portico instance',
   'denylist-source-range-strategy': 'not supported',
 };
