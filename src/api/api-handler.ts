@@ -143,7 +143,6 @@ function entryPoints(s: StaticConfig): Array<{ name: string }> {
 }
 
 function overview(objects: HttpObjects, tcp: TcpObjects, udp: UdpObjects, s: StaticConfig) {
-  const none = { total: 0, warnings: 0, errors: 0 };
   const providers = Object.keys(s.providers).map((p) => p[0]!.toUpperCase() + p.slice(1));
   return {
     http: { routers: section(objects.routers.values()), services: section(objects.services.values()), middlewares: section(objects.middlewares.values()) },

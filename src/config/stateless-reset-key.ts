@@ -20,7 +20,7 @@ export function readStatelessResetKey(h3: Http3Config): Buffer | undefined {
     try {
       key = readFileSync(h3.statelessResetKeyFile);
     } catch (err) {
-      throw new Error(`${from}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(`${from}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
     }
   } else if (h3.statelessResetKeyEnv !== undefined) {
     from = `statelessResetKeyEnv (${h3.statelessResetKeyEnv})`;

@@ -527,6 +527,9 @@ export class Http3ServerSession {
         if (data.length) this.onPeerDecoderData(data);
         if (fin) this.closeWith(H3_CLOSED_CRITICAL_STREAM, 'peer closed its QPACK decoder stream');
         break;
+      case undefined:
+        // The stream type has not arrived yet (its varint is still incomplete).
+        break;
     }
   }
 

@@ -72,7 +72,10 @@ function compileUncached(schema: OptionsSchema): OptionsCheck {
       if (e.schemaPath.includes('/anyOf/') || (e.keyword === 'pattern' && e.propertyName !== undefined)) continue;
       const d = describe(e);
       const key = d.join('\0');
-      if (!seen.has(key)) (out.push(d), seen.add(key));
+      if (!seen.has(key)) {
+        out.push(d);
+        seen.add(key);
+      }
     }
     return out;
   };

@@ -98,7 +98,7 @@ export class MiddlewareRegistry {
     try {
       checkSchema = type.optionsSchema ? compileOptionsSchema(type.optionsSchema) : undefined;
     } catch (err) {
-      throw new Error(`middleware type "${name}": its optionsSchema does not compile: ${(err as Error).message}`);
+      throw new Error(`middleware type "${name}": its optionsSchema does not compile: ${(err as Error).message}`, { cause: err });
     }
     this.types.set(name, { type, checkSchema });
   }

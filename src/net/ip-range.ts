@@ -84,7 +84,6 @@ function parseV6(s: string, start: number, end: number): boolean {
       if (v4 < 0) return false;
       scratch[group++] = Math.floor(v4 / 65536);
       scratch[group++] = v4 & 0xffff;
-      i = end;
       break;
     }
     if (digits === 0 || digits > 4) return false;

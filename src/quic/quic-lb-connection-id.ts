@@ -139,6 +139,6 @@ export function quicLbGeneratorFromEnv(options: QuicLbFromEnvOptions = {}, env: 
   try {
     return new QuicLbConnectionIdGenerator({ serverId, configRotation: options.configRotation, nonceLength: options.nonceLength });
   } catch (err) {
-    throw new Error(`QUIC-LB server ID from ${source}: ${(err as Error).message}`);
+    throw new Error(`QUIC-LB server ID from ${source}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -251,6 +251,7 @@ export class PorticoServer {
   private entryPointContext(name: string): EntryPointContext {
     const cfg = this.config.entryPoints[name]!;
     const trustedIPs = cfg.forwardedHeaders?.trustedIPs ?? [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the context's method-shorthand members have a this of their own
     const server = this;
     // Off costs nothing: without metrics.prometheus, accessLog or tracing, nothing is recorded per exchange.
     const requests = this.traefikMetrics ? this.metrics.requests.forEntryPoint(name) : undefined;
@@ -372,7 +373,8 @@ export class PorticoServer {
     this.aggregator?.stop();
     await Promise.all(this.providers.map((p) => p.stop().catch(() => undefined)));
     const graces = Object.entries(this.config.entryPoints).map(([n, c]) => [n, parseDurationMs(c.transport?.lifeCycle?.graceTimeOut ?? 10)] as const);
-    await Promise.all(graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]));
+    const closing = graces.flatMap(([n, grace]) => [this.tcp.get(n)?.close(grace), this.h3.get(n)?.close(grace), this.udp.get(n)?.close(grace)]);
+    await Promise.all(closing.filter((c): c is Promise<void> => c !== undefined));
     this.runtime?.dispose();
     process.removeListener('SIGUSR1', this.reopenAccessLog);
     await Promise.all([

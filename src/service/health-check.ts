@@ -30,7 +30,7 @@ export class HealthChecker {
     const interval = parseDurationMs(this.config.interval ?? '30s');
     const tick = async () => {
       await Promise.all(this.targets.map((t) => this.check(t)));
-      if (!this.stopped) this.timer = setTimeout(tick, interval).unref();
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), interval).unref();
     };
     void tick();
   }
@@ -46,7 +46,7 @@ export class HealthChecker {
     const url = new URL(target.url.href);
     if (this.config.scheme) url.protocol = `${this.config.scheme}:`;
     if (this.config.port) url.port = String(this.config.port);
-    let ok = false;
+    let ok: boolean;
     try {
       const res = await request(new URL(this.config.path, url), {
         dispatcher: this.dispatcher,

@@ -9,7 +9,7 @@
  * passed on to the main service alone and that request is not mirrored.
  */
 import { Readable } from 'node:stream';
-import type { Exchange, HeaderMap, Handler, ResponseSink } from '../exchange/exchange.js';
+import type { HeaderMap, Handler, ResponseSink } from '../exchange/exchange.js';
 import type { MirroringService } from '../dynamic/model.js';
 import { ExchangeBase, derivedExchangeInit } from '../exchange/exchange-base.js';
 import { DiscardingSink } from '../exchange/failure-guarded-sink.js';

@@ -103,7 +103,7 @@ export class UpstreamAttempt {
     this.ex.originEndedAt = performance.now();
     if (sink) {
       if (trailers && this.ex.protocol !== 'HTTP/1.0') {
-        for (const k in trailers) {
+        for (const _k in trailers) {
           sink.addTrailers(trailers as Record<string, string>);
           break;
         }

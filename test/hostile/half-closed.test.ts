@@ -5,7 +5,6 @@
  * gets its answer (or a clean close), and normal clients are served meanwhile.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet, openRawConnection, within } from '../support/raw-tcp-client.js';
 import { clientOpening, normalH2Get } from '../support/h2-frames.js';

@@ -5,7 +5,6 @@
  * backend, and normal clients are served meanwhile.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { exchangeRaw, normalGet, openRawConnection, sleep } from '../support/raw-tcp-client.js';
 import { clientOpening, continuationFrame, Flag, FrameType, headerBlock, headersFrame, normalH2Get, parseFrames, requestFields } from '../support/h2-frames.js';

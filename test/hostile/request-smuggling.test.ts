@@ -8,7 +8,6 @@
  * was told `connection: close`.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { exchangeRaw, normalGet } from '../support/raw-tcp-client.js';
 

@@ -6,7 +6,6 @@
  * the http server with emit('connection'), so such connections lived forever.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { normalGet, normalGetEventually, openRawConnection, sleep, type RawConnection } from '../support/raw-tcp-client.js';
 

@@ -6,7 +6,6 @@
  * not even that while CONTINUATION kept arriving) bounded such connections.
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, within, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, continuationFrame, Flag, headerBlock, headersFrame, normalH2Get, requestFields } from '../support/h2-frames.js';

@@ -6,7 +6,6 @@
  * meanwhile. Before: no limit at all (writeTimeout defaulted to 0).
  */
 import { expect, test } from 'vitest';
-import { startBackend, type Backend } from '../support/backend.js';
 import { usePorticoBeforeBackend } from '../support/portico-before-backend.js';
 import { openRawConnection, sleep, type RawConnection } from '../support/raw-tcp-client.js';
 import { clientOpening, FrameType, headerBlock, headersFrame, normalH2Get, parseFrames, requestFields } from '../support/h2-frames.js';

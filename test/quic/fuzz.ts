@@ -52,7 +52,7 @@ export function fuzz(seeds: Buffer[], iterations: number, parse: (input: Buffer)
     try {
       parse(input);
     } catch (error) {
-      if (!(error instanceof QuicError)) throw new Error(`parser threw ${String(error)} on ${input.toString('hex')}`);
+      if (!(error instanceof QuicError)) throw new Error(`parser threw ${String(error)} on ${input.toString('hex')}`, { cause: error });
       refused++;
     }
   }

@@ -12,7 +12,7 @@ let port: number;
 beforeAll(async () => {
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((r) => wss.once('listening', r));
-  wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`echo(${req.url}): ${m}`)));
+  wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`echo(${req.url}): ${(m as Buffer).toString()}`)));
   const wsPort = (wss.address() as AddressInfo).port;
   portico = await startPortico(
     { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} } } } },
@@ -43,7 +43,7 @@ test('WebSocket over HTTP/1.1 Upgrade', async () => {
   const ws = new WebSocket(`wss://127.0.0.1:${port}/ws/one`, { rejectUnauthorized: false });
   const reply = await new Promise<string>((resolve, reject) => {
     ws.once('open', () => ws.send('hello'));
-    ws.once('message', (m) => resolve(String(m)));
+    ws.once('message', (m) => resolve((m as Buffer).toString()));
     ws.once('error', reject);
   });
   ws.close();

@@ -7,7 +7,7 @@
  * middleware that buffers bodies, and only because it is asked to.
  */
 import type { MiddlewareType } from '../middleware-type.js';
-import type { Exchange, HeaderMap } from '../../exchange/exchange.js';
+import type { Exchange } from '../../exchange/exchange.js';
 import { spoolBody } from './spooled-body.js';
 import { ResponseBufferingSink } from './response-buffering-sink.js';
 

@@ -10,7 +10,7 @@
 import zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import type { MiddlewareType } from '../middleware-type.js';
-import type { Exchange, HeaderMap, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../exchange/exchange.js';
+import type { HeaderMap, ResponseHeadersHook, ResponseInterceptor, ResponseSink } from '../../exchange/exchange.js';
 import { stringList } from '../options-schema.js';
 import { EncodingNegotiator } from './accept-encoding.js';
 import { CompressingSink } from './compressing-sink.js';

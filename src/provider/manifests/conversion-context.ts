@@ -142,7 +142,8 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
-  return typeof v === 'object' ? 'an object' : String(v);
+  if (typeof v === 'object') return 'an object';
+  return typeof v === 'function' ? 'a function' : String(v as number | boolean | bigint | symbol | undefined);
 }
 
 // ---- references ----

@@ -488,7 +488,7 @@ export class QuicheConnectionHandle implements QuicConnection {
    */
   private maintainConnectionIds(): void {
     for (;;) {
-      let retired: Uint8Array | null = null;
+      let retired: Uint8Array | null;
       try {
         retired = this.conn.retiredScidNext();
       } catch {
@@ -500,7 +500,7 @@ export class QuicheConnectionHandle implements QuicConnection {
       this.host.unregister(b);
     }
     for (;;) {
-      let ev: ReturnType<QuicheConnection['pathEventNext']> | null = null;
+      let ev: ReturnType<QuicheConnection['pathEventNext']> | null;
       try {
         ev = this.conn.pathEventNext();
       } catch {

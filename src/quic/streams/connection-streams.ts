@@ -332,6 +332,8 @@ export class ConnectionStreams {
       case 'streams_blocked':
         (frame.bidirectional ? this.localBidi : this.localUni).onBlockedLost(frame.limit);
         return;
+      default:
+        break; // per-stream frames: below, once their stream is known
     }
     const entry = this.streams.get(frame.streamId);
     if (entry === undefined) return;

@@ -194,6 +194,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     const local =
       socket === this.socket6 ? this.addresses.find((a) => a.family === 'IPv6')! : (this.addresses.find((a) => a.family === 'IPv4') ?? this.addresses[0]!);
     const qlog = o.qlogDir ? new QlogWriter(o.qlogDir, originalDcid.toString('hex')) : undefined;
+    // eslint-disable-next-line prefer-const -- the TLS callbacks built below capture it before the connection exists
     let conn: PorticoConnection | undefined;
     let serverName: string | undefined;
     const streamWindow = o.streamWindow ?? 1024 * 1024;

@@ -63,7 +63,7 @@ export async function bindUdpSockets(
         continue;
       }
       for (const s of out.sockets) s.close();
-      throw new Error(`cannot listen for QUIC on UDP ${address}:${boundPort}: ${(err as Error).message}`);
+      throw new Error(`cannot listen for QUIC on UDP ${address}:${boundPort}: ${(err as Error).message}`, { cause: err });
     }
     try {
       socket.setRecvBufferSize(4 * 1024 * 1024);

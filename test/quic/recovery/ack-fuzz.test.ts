@@ -47,12 +47,17 @@ describe('ACK fuzz', () => {
         if (r < 0.45) {
           const burst = 1 + int(4);
           for (let b = 0; b < burst && lr.hasRoom(App) && inFlight.size < 3000; b++) {
-            if (rand() < 0.03) (skipped.add(next), lr.skipPacketNumber(App, next++));
+            if (rand() < 0.03) {
+              skipped.add(next);
+              lr.skipPacketNumber(App, next++);
+            }
             const bytes = 50 + int(1200);
             const ackOnly = rand() < 0.1;
             lr.onPacketSent(App, next, now, bytes, !ackOnly, !ackOnly, next);
-            if (!ackOnly) (inFlight.set(next, bytes), (modelBytes += bytes));
-            else settled.add(next); // not tracked by the model; recovery may report it acked/lost
+            if (!ackOnly) {
+              inFlight.set(next, bytes);
+              modelBytes += bytes;
+            } else settled.add(next); // not tracked by the model; recovery may report it acked/lost
             next++;
           }
         } else if (r < 0.93) {

@@ -162,7 +162,10 @@ function simulate(p: LinkParams): SimResult {
       if (e.kind === 'arrive') {
         if (received.isDuplicate(e.pn)) continue;
         received.onPacketReceived(e.pn, true, e.t, MAX_ACK_DELAY);
-        if (!deliveredChunks[e.chunk]) ((deliveredChunks[e.chunk] = 1), delivered++);
+        if (!deliveredChunks[e.chunk]) {
+          deliveredChunks[e.chunk] = 1;
+          delivered++;
+        }
         if (received.ackDueNow(e.t)) sendAck(e.t);
         else if (received.ackDeadline < ackTimerAt) {
           ackTimerAt = received.ackDeadline;
@@ -174,7 +177,10 @@ function simulate(p: LinkParams): SimResult {
         const ev = lr.onAckReceived(App, e.ranges, e.ackDelay, now);
         for (const chunk of ev.acked) {
           inFlightChunks.set(chunk, (inFlightChunks.get(chunk) ?? 1) - 1);
-          if (!ackedChunks[chunk]) ((ackedChunks[chunk] = 1), ackedCount++);
+          if (!ackedChunks[chunk]) {
+            ackedChunks[chunk] = 1;
+            ackedCount++;
+          }
         }
         settleLost(ev.lost);
       }

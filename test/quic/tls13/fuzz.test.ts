@@ -103,7 +103,8 @@ describe('fuzzing receive() with mutated input', { timeout: 120_000 }, () => {
         counts.accepted++;
         continue;
       }
-      if (!(error instanceof QuicTlsAlert)) throw new Error(`iteration ${i}: ${String(error)} escaped for input ${input.toString('hex')}`);
+      if (!(error instanceof QuicTlsAlert))
+        throw new Error(`iteration ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)} escaped for input ${input.toString('hex')}`);
       // internal_error is how the engine wraps an exception of its own: a parser bug, not a verdict on the input.
       if (error.alert === 80) throw new Error(`iteration ${i}: ${error.message} for input ${input.toString('hex')}`);
       counts.alerts++;
@@ -120,7 +121,8 @@ describe('fuzzing receive() with mutated input', { timeout: 120_000 }, () => {
       const input = randomBytes(1 + Math.floor(random() * 300));
       if (random() < 0.5) input[0] = 1; // often a ClientHello type byte
       const error = feed(newServer(), levels[i % 3]!, input, random);
-      if (error !== undefined && (!(error instanceof QuicTlsAlert) || error.alert === 80)) throw new Error(`iteration ${i}: ${String(error)} escaped`);
+      if (error !== undefined && (!(error instanceof QuicTlsAlert) || error.alert === 80))
+        throw new Error(`iteration ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)} escaped`);
     }
   });
 
@@ -149,7 +151,8 @@ describe('fuzzing receive() with mutated input', { timeout: 120_000 }, () => {
         const { level, data } = reference.serverSent[m]!;
         error = feed(client, level, m === target ? mutateHandshake(data, random) : data, random);
       }
-      if (error !== undefined && (!(error instanceof QuicTlsAlert) || error.alert === 80)) throw new Error(`iteration ${i}: ${String(error)} escaped`);
+      if (error !== undefined && (!(error instanceof QuicTlsAlert) || error.alert === 80))
+        throw new Error(`iteration ${i}: ${error instanceof Error ? error.message : JSON.stringify(error)} escaped`);
     }
   });
 });
