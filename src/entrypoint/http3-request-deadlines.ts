@@ -16,6 +16,7 @@
  */
 import { H3_REQUEST_CANCELLED } from '../http3/error-codes.js';
 import type { DeadlinePhase } from './open-connections.js';
+import { responseStalled } from './responding-timeouts.js';
 
 export interface Http3DeadlineLimits {
   /** 0 = no limit, for each. */
@@ -99,12 +100,6 @@ export class Http3RequestDeadlines {
     if (read > 0 && !r.requestComplete && now - r.since > read) return 'body';
     if (write > 0 && now - r.since > write) return 'write';
     if (stall <= 0) return undefined;
-    const buffered = r.bufferedResponseBytes();
-    if (buffered === 0 || buffered !== r.bufferedAtSweep) {
-      r.progressAt = now;
-      r.bufferedAtSweep = buffered;
-      return undefined;
-    }
-    return now - r.progressAt > stall ? 'stalled' : undefined;
+    return responseStalled(r, r.bufferedResponseBytes(), now, stall) ? 'stalled' : undefined;
   }
 }

@@ -39,6 +39,7 @@
  */
 import type { Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { responseStalled } from './responding-timeouts.js';
 import http2, { type Http2Session, type Http2ServerRequest, type ServerHttp2Stream } from 'node:http2';
 
 export type DeadlinePhase = 'head' | 'body' | 'idle' | 'unresponsive' | 'write' | 'stalled';
@@ -349,7 +350,7 @@ export class OpenConnections {
   private checkH1Response(c: H1Connection, now: number): void {
     const { writeTimeoutMs: write, writeStallTimeoutMs: stall } = this.deadlines;
     if (write > 0 && now - c.respondingSince > write) return this.expireH1(c, 'write', false);
-    if (stall > 0 && !Number.isNaN(c.respondingSince) && this.stalled(c, c.socket.writableLength, now, stall)) this.expireH1(c, 'stalled', false);
+    if (stall > 0 && !Number.isNaN(c.respondingSince) && responseStalled(c, c.socket.writableLength, now, stall)) this.expireH1(c, 'stalled', false);
   }
 
   private checkH2Responses(c: H2Connection, now: number): void {
@@ -357,23 +358,13 @@ export class OpenConnections {
     for (const [stream, r] of c.responding) {
       let phase: DeadlinePhase | undefined;
       if (write > 0 && now - r.since > write) phase = 'write';
-      else if (stall > 0 && this.stalled(r, stream.writableLength, now, stall)) phase = 'stalled';
+      else if (stall > 0 && responseStalled(r, stream.writableLength, now, stall)) phase = 'stalled';
       if (!phase) continue;
       c.responding.delete(stream);
       this.events.timedOut(phase);
       // RST_STREAM(CANCEL) says the stream was cut (a bare destroy() resets with NO_ERROR, which reads as a clean end).
       stream.close(http2.constants.NGHTTP2_CANCEL);
     }
-  }
-
-  /** Whether a response's client has taken nothing for `stall` ms; updates its progress mark. */
-  private stalled(r: { progressAt: number; bufferedAtSweep: number }, buffered: number, now: number, stall: number): boolean {
-    if (buffered === 0 || buffered !== r.bufferedAtSweep) {
-      r.progressAt = now;
-      r.bufferedAtSweep = buffered;
-      return false;
-    }
-    return now - r.progressAt > stall;
   }
 
   private probeH2(c: H2Connection, now: number): void {

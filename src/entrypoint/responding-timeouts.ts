@@ -32,3 +32,24 @@ export function respondingTimeouts(transport: EntryPointConfig['transport']): Re
     writeStallTimeoutMs: parseDurationMs(t?.writeStallTimeout ?? DEFAULT_WRITE_STALL_TIMEOUT_S),
   };
 }
+
+/** Where a response in progress last showed progress: when, and how many bytes were waiting then. */
+export interface ProgressMark {
+  progressAt: number;
+  bufferedAtSweep: number;
+}
+
+/**
+ * Whether a response's client has taken nothing for `stallMs`, read once per sweep from the bytes
+ * waiting for it (`buffered`); updates the mark. An empty buffer, or one whose length changed since
+ * the last sweep, is progress: a stalled response's producer is paused by backpressure, so its
+ * buffer stays exactly the same size until the client reads.
+ */
+export function responseStalled(mark: ProgressMark, buffered: number, now: number, stallMs: number): boolean {
+  if (buffered === 0 || buffered !== mark.bufferedAtSweep) {
+    mark.progressAt = now;
+    mark.bufferedAtSweep = buffered;
+    return false;
+  }
+  return now - mark.progressAt > stallMs;
+}
