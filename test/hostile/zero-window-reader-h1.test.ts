@@ -62,11 +62,20 @@ function requestEndless(): Socket {
 test('h1: a response whose client never reads is cut after writeStallTimeout and its backend request aborted; a slow steady reader is not', async () => {
   const stalled = requestEndless();
   stalled.pause();
-  // A reader that takes 256 KiB every 100 ms. Linux wakes a writer only once half its (auto-tuned, MiB-sized)
-  // send buffer is free, so what Portico sees as progress comes in steps; this rate makes several per stall period.
+  // A reader held to a budget of 512 KiB per 100 ms (about 5 MiB/s): flowing mode takes whatever the kernel has
+  // and the socket pauses once the window's budget is spent. Linux wakes a writer only once half its (auto-tuned,
+  // MiB-sized) send buffer is free, so what Portico sees as progress comes in steps; this rate makes several per
+  // stall period even when a loaded machine delays the timer.
   const slow = requestEndless();
-  slow.pause();
-  const slowTicker = setInterval(() => slow.read(256 * 1024), 100);
+  let budget = 512 * 1024;
+  slow.on('data', (chunk: Buffer) => {
+    budget -= chunk.length;
+    if (budget <= 0) slow.pause();
+  });
+  const slowTicker = setInterval(() => {
+    budget = 512 * 1024;
+    slow.resume();
+  }, 100);
   const started = performance.now();
   try {
     await sleep(300);
