@@ -266,11 +266,6 @@ export class OpenConnections {
     };
   }
 
-  /** Streams open on this HTTP/2 connection. */
-  streamsOn(session: Http2Session): number {
-    return this.h2.get(session)?.activeStreams ?? 0;
-  }
-
   /** Stop keeping connections open: idle ones close now, busy ones after their last response. */
   drain(): void {
     this.draining = true;

@@ -10,9 +10,10 @@
  *   (`transport.overload.maxActiveRequests`): HTTP/1.1 gets 503 with
  *   `connection: close`, HTTP/2 streams RST_STREAM(REFUSED_STREAM), which
  *   tells the client the request was not processed and may be retried;
- * - streams per HTTP/2 connection (`transport.maxConcurrentStreams`):
- *   advertised in SETTINGS and enforced by nghttp2; checked again here because
- *   a client may open more before it has acknowledged our SETTINGS;
+ * - streams per HTTP/2 connection (`transport.maxConcurrentStreams`) are not
+ *   this class's: nghttp2 refuses the extra ones with REFUSED_STREAM itself,
+ *   even before the client has acknowledged our SETTINGS, and Node reports no
+ *   event for it, so those refusals cannot be counted here;
  * - process memory (`transport.overload.maxHeapUsedMiB`, `maxRssMiB`): while
  *   either is above its threshold every new connection and request is shed.
  */
@@ -22,8 +23,6 @@ import { watchProcessMemory } from './process-memory.js';
 export interface OverloadLimits {
   /** Requests in progress over all connections of the entrypoint; 0 = no limit. */
   maxActiveRequests: number;
-  /** Streams open on one HTTP/2 connection. */
-  maxStreamsPerConnection: number;
   /** V8 heap in use, bytes; 0 = not watched. */
   maxHeapUsedBytes: number;
   /** Resident set size, bytes; 0 = not watched. */
@@ -33,11 +32,10 @@ export interface OverloadLimits {
 const MIB = 1024 * 1024;
 
 export function overloadLimits(
-  transport: { maxConcurrentStreams?: number; overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number } } | undefined,
+  transport: { overload?: { maxActiveRequests?: number; maxHeapUsedMiB?: number; maxRssMiB?: number } } | undefined,
 ): OverloadLimits {
   return {
     maxActiveRequests: transport?.overload?.maxActiveRequests ?? 0,
-    maxStreamsPerConnection: transport?.maxConcurrentStreams ?? 250,
     maxHeapUsedBytes: (transport?.overload?.maxHeapUsedMiB ?? 0) * MIB,
     maxRssBytes: (transport?.overload?.maxRssMiB ?? 0) * MIB,
   };
@@ -65,9 +63,9 @@ export class OverloadGuard {
     this.load.countShed('connections');
   }
 
-  /** A new request (h1) or stream (h2, with the streams its connection has open): the reason to refuse it (counted), or undefined to serve it. */
-  refuseRequest(connectionStreams = 0): ShedReason | undefined {
-    const reason = this.reasonToRefuse(connectionStreams);
+  /** A new request (h1) or stream (h2): the reason to refuse it (counted), or undefined to serve it. */
+  refuseRequest(): ShedReason | undefined {
+    const reason = this.reasonToRefuse();
     if (reason) this.load.countShed(reason);
     return reason;
   }
@@ -76,9 +74,8 @@ export class OverloadGuard {
     this.memory?.stop();
   }
 
-  private reasonToRefuse(connectionStreams: number): ShedReason | undefined {
-    const { maxActiveRequests, maxStreamsPerConnection } = this.limits;
-    if (connectionStreams >= maxStreamsPerConnection) return 'streams-per-connection';
+  private reasonToRefuse(): ShedReason | undefined {
+    const { maxActiveRequests } = this.limits;
     if (maxActiveRequests > 0 && this.load.activeRequests() >= maxActiveRequests) return 'requests';
     if (this.underMemoryPressure()) return 'memory';
     return undefined;

@@ -336,7 +336,7 @@ export class TcpEntryPoint {
       peer = session.porticoPeer = this.peerFacts(socket);
       tlsFacts = session.porticoTls = socket.porticoTls;
     }
-    if (this.overload.refuseRequest(this.connections.streamsOn(session))) {
+    if (this.overload.refuseRequest()) {
       // Not processed, safe to retry (RFC 9113 §8.7).
       req.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
       return;

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { scrapeTimeMetric, type MetricValue } from './scrape-time-metric.js';
 
 /** Why a connection or request was refused: the limit it would have passed. */
-export type ShedReason = 'connections' | 'requests' | 'streams-per-connection' | 'memory';
+export type ShedReason = 'connections' | 'requests' | 'memory';
 
 /** Which deadline closed a connection or a response. */
 export type TimeoutPhase = 'head' | 'body' | 'idle' | 'unresponsive' | 'write' | 'stalled';
