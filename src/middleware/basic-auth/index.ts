@@ -1,17 +1,8 @@
 /** `basicAuth`: HTTP Basic authentication against htpasswd entries (inline `users` or a `usersFile`). */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { MiddlewareType } from '../middleware-type.js';
-import { stringList } from '../options-schema.js';
+import { credentialLines, credentialListProblems, credentialListSchema, type CredentialListOptions } from '../credential-list.js';
 import { hashKind, verifyPassword } from './htpasswd.js';
-
-interface Options {
-  users?: string[];
-  usersFile?: string;
-  realm?: string;
-  headerField?: string;
-  removeHeader?: boolean;
-}
 
 function parseUsers(lines: string[]): { users: Map<string, string>; problems: Array<[string, string]> } {
   const users = new Map<string, string>();
@@ -28,31 +19,12 @@ function parseUsers(lines: string[]): { users: Map<string, string>; problems: Ar
   return { users, problems };
 }
 
-function loadLines(o: Options): string[] {
-  return [...(o.users ?? []), ...(o.usersFile ? readFileSync(o.usersFile, 'utf8').split('\n') : [])];
-}
-
-export const basicAuth: MiddlewareType<Options> = {
+export const basicAuth: MiddlewareType<CredentialListOptions> = {
   type: 'basicAuth',
-  optionsSchema: {
-    properties: {
-      users: stringList,
-      usersFile: { type: 'string' },
-      realm: { type: 'string' },
-      headerField: { type: 'string' },
-      removeHeader: { type: 'boolean' },
-    },
-  },
-  validate: (opts) => {
-    if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];
-    try {
-      return parseUsers(loadLines(opts)).problems;
-    } catch (err) {
-      return [['usersFile', (err as Error).message]];
-    }
-  },
+  optionsSchema: credentialListSchema,
+  validate: (opts) => credentialListProblems(opts, (lines) => parseUsers(lines).problems),
   build: (o) => {
-    const { users } = parseUsers(loadLines(o));
+    const { users } = parseUsers(credentialLines(o));
     const challenge = `Basic realm="${(o.realm ?? 'portico').replace(/"/g, '')}"`;
     // bcrypt costs milliseconds: remember recent successes so keep-alive clients don't pay it per request.
     // Keyed by a digest, so the map never holds credentials in the clear.

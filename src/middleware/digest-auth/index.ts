@@ -13,28 +13,15 @@
  * Authorization header cannot be replayed.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { MiddlewareType } from '../middleware-type.js';
-import { stringList } from '../options-schema.js';
+import { credentialLines, credentialListProblems, credentialListSchema, type CredentialListOptions } from '../credential-list.js';
 import { parseDigestUsers, type DigestAlgorithm } from './digest-users.js';
 import { parseDigestAuthorization } from './digest-header.js';
-
-interface Options {
-  users?: string[];
-  usersFile?: string;
-  realm?: string;
-  headerField?: string;
-  removeHeader?: boolean;
-}
 
 const NONCE_LIFETIME_MS = 5 * 60_000;
 /** Beyond this many live nonces, expired ones are dropped from the replay table. */
 const NONCE_TABLE_LIMIT = 10_000;
 const HASH_OF: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
-
-function loadLines(o: Options): string[] {
-  return [...(o.users ?? []), ...(o.usersFile ? readFileSync(o.usersFile, 'utf8').split('\n') : [])];
-}
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -42,31 +29,19 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export const digestAuth: MiddlewareType<Options> = {
+export const digestAuth: MiddlewareType<CredentialListOptions> = {
   type: 'digestAuth',
-  optionsSchema: {
-    properties: {
-      users: stringList,
-      usersFile: { type: 'string' },
-      realm: { type: 'string' },
-      headerField: { type: 'string' },
-      removeHeader: { type: 'boolean' },
-    },
-  },
-  validate: (opts) => {
-    if (!opts.users?.length && !opts.usersFile) return [['users', 'set users or usersFile']];
-    try {
-      const { users, problems } = parseDigestUsers(loadLines(opts));
+  optionsSchema: credentialListSchema,
+  validate: (opts) =>
+    credentialListProblems(opts, (lines) => {
+      const { users, problems } = parseDigestUsers(lines);
       if (problems.length) return problems;
       if (new Set([...users.values()].map((u) => u.algorithm)).size > 1)
         return [['users', 'mixes MD5 and SHA-256 hashes: use one algorithm per middleware (a client chooses it before naming its user)']];
       return [];
-    } catch (err) {
-      return [['usersFile', (err as Error).message]];
-    }
-  },
+    }),
   build: (o) => {
-    const { users } = parseDigestUsers(loadLines(o));
+    const { users } = parseDigestUsers(credentialLines(o));
     // Traefik's default realm: htdigest files written for Traefik carry it inside their hashes.
     const realm = (o.realm ?? 'traefik').replace(/"/g, '');
     const algorithm: DigestAlgorithm = [...users.values()][0]?.algorithm ?? 'MD5';
