@@ -24,6 +24,12 @@ export interface PreambleOptions {
    * fed to the protocol first; the socket is paused. `client` is the address the PROXY header gave.
    */
   onReady(socket: Socket, head: Buffer, client: ProxyAddress | undefined): void;
+  /**
+   * Asked before waiting for the protocol's first byte (at once, or right after the PROXY header):
+   * a function that takes the connection now, or undefined to wait. A protocol in which the server
+   * speaks first (SMTP, MySQL, FTP) would otherwise wait for a byte the client never sends.
+   */
+  takeBeforeFirstByte?(client: ProxyAddress | undefined): ((socket: Socket) => void) | undefined;
   /** The connection was closed: `kind` for metrics, `reason` for the debug log. */
   onRefused(kind: 'proxy-protocol' | 'preamble-timeout', reason: string): void;
 }
@@ -57,6 +63,14 @@ export function readPreamble(socket: Socket, o: PreambleOptions): void {
     finish();
     socket.destroy();
   };
+  const takenEarly = (): boolean => {
+    const take = o.takeBeforeFirstByte?.(client);
+    if (!take) return false;
+    finish();
+    socket.pause();
+    take(socket);
+    return true;
+  };
   const onData = (chunk: Buffer) => {
     let head = buffered ? Buffer.concat([buffered, chunk]) : chunk;
     buffered = undefined;
@@ -73,13 +87,14 @@ export function readPreamble(socket: Socket, o: PreambleOptions): void {
         head = head.subarray(verdict.length);
       }
       proxyAllowed = undefined;
-      // The header alone so far: wait for the protocol's first byte.
-      if (head.length === 0) return;
+      // The header alone so far: wait for the protocol's first byte, unless the listener takes the connection without it.
+      if (head.length === 0) return void takenEarly();
     }
     finish();
     socket.pause();
     o.onReady(socket, head, client);
   };
+  if (proxyAllowed === undefined && takenEarly()) return;
   socket.on('data', onData);
   socket.once('end', onEnd);
   socket.once('error', onEnd);

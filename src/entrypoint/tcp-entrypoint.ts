@@ -154,6 +154,7 @@ export class TcpEntryPoint {
       readPreamble(socket, {
         timeoutMs: this.handshakeTimeoutMs,
         proxyTrusted: proxyTrusted && ((address) => proxyTrusted.contains(normalizeClientAddress(address))),
+        takeBeforeFirstByte: (client) => this.clearRouteWithoutPeeking(socket, client),
         onReady: (s, head, client) => {
           if (client) this.peerFacts(s as PeerSocket, client);
           // TLS routers and plain ones share the port: a TLS handshake record starts TLS, anything else is clear HTTP (Traefik's first-byte switch).
@@ -225,6 +226,20 @@ export class TcpEntryPoint {
     this.toH1(socket);
     // Node's HTTP server reads the socket's handle directly; what was unshifted comes as a 'data' event once resumed.
     socket.resume();
+  }
+
+  /**
+   * Traefik's early hand-over: with clear TCP routers here and neither TLS TCP routers nor TLS HTTP
+   * routers, nothing needs the connection's first byte, so a clear router that matches (HostSNI(`*`),
+   * ClientIP) takes it at once and a protocol where the server speaks first works. Otherwise (or when
+   * none matches) the first byte decides as usual.
+   */
+  private clearRouteWithoutPeeking(socket: Socket, client: ProxyAddress | undefined): ((s: Socket) => void) | undefined {
+    const routes = this.ep.tcpRoutes();
+    if (!routes?.hasClear || routes.hasTls || this.ep.routes().secure.size > 0) return undefined;
+    if (client) this.peerFacts(socket as PeerSocket, client);
+    const route = routes.matchClear({ serverName: undefined, alpn: [], clientIp: this.clientIpOf(socket as PeerSocket) });
+    return route && ((s) => this.toTcpRoute(s, undefined, route));
   }
 
   /** Hand a connection to a TCP router (its middlewares, then its service's relay). */

@@ -18,6 +18,8 @@ export interface RouteTarget {
 
 export interface RouteLookup {
   match(facts: RequestFacts): { name: string; value: RouteTarget } | undefined;
+  /** How many routers the table holds. */
+  readonly size: number;
 }
 
 /** An entrypoint's routers, split as Traefik splits them: TLS routers answer TLS connections (and HTTP/3), the others clear ones. */
