@@ -101,7 +101,7 @@ export function httpObjects(rt: RuntimeConfig, s: StaticConfig): HttpObjects {
       name,
       provider: providerOf(name),
     } as RouterObject);
-    use(serviceUsers, router.service, name);
+    if (router.service !== undefined) use(serviceUsers, router.service, name);
     for (const m of router.middlewares ?? []) use(middlewareUsers, m, name);
     // An entrypoint's middlewares run for every router it serves.
     for (const ep of enabled ? st.entryPoints : [])

@@ -53,12 +53,14 @@ const weightedMembers = {
 export const routerSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['rule', 'service'],
+  required: ['rule'],
   properties: {
     rule: { type: 'string', minLength: 1 },
     entryPoints: strings,
     middlewares: strings,
+    // Required unless other routers name this one in parentRefs (checked when the routes are built).
     service: { type: 'string', minLength: 1 },
+    parentRefs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
     priority: { type: 'integer' },
     ruleSyntax: onlySupported({ const: 'v3' }, 'only the v3 rule syntax is supported'),
     observability: unsupported('per-router observability settings are not supported'),

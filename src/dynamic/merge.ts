@@ -36,8 +36,9 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       const q = qualify(name, p);
       const router: Router = {
         ...r,
-        service: qualify(r.service, p),
+        service: r.service === undefined ? undefined : qualify(r.service, p),
         middlewares: r.middlewares?.map((m) => qualify(m, p)),
+        parentRefs: r.parentRefs?.map((m) => qualify(m, p)),
       };
       if (r.tls) router.tls = { ...r.tls, options: qualifyTlsOptions(r.tls.options, p) };
       out.http.routers[q] = router;

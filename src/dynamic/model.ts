@@ -61,8 +61,17 @@ export interface Router {
   entryPoints?: string[];
   /** Middleware names, in order; may be qualified (`auth@file`). */
   middlewares?: string[];
-  /** Service name; may be qualified (`api@kubernetescrd`) or internal (`whoami@internal`). */
-  service: string;
+  /**
+   * Service name; may be qualified (`api@kubernetescrd`) or internal (`whoami@internal`).
+   * Absent on a parent router (multi-layer routing), whose child routers choose the service.
+   */
+  service?: string;
+  /**
+   * Traefik's multi-layer routing: the routers this one is a child of. A child is tried only
+   * after a parent's rule matched and its middlewares ran, against the request as they left it;
+   * it takes the parent's entrypoints and TLS and may have neither of its own.
+   */
+  parentRefs?: string[];
   /** Higher wins; defaults to the rule's length. */
   priority?: number;
   /** Present (even empty) means the router answers only on TLS connections. */

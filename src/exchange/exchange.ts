@@ -154,8 +154,10 @@ export interface Exchange {
    * Does nothing when the client did not ask or the protocol has no such step.
    */
   continueRequest(): void;
-  /** Name of the router that matched, once routing ran. */
+  /** Name of the router that matched, once routing ran (with multi-layer routing, the child that chose the service). */
   routerName?: string;
+  /** That router's service as configured (metrics and traces label by it). */
+  routerService?: string;
   /**
    * What the service layer did, for the access log, metrics and traces (read
    * once the exchange is done): the load-balancer service that forwarded it,

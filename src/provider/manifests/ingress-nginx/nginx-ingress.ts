@@ -353,7 +353,8 @@ function convertCanary(
         rule: location.router.rule,
         priority: location.router.priority!,
         middlewares: location.router.middlewares ?? [],
-        service: location.router.service,
+        // ingress-nginx routers always name their service (no multi-layer routing there).
+        service: location.router.service!,
         ...(options.entryPoints ? { entryPoints: options.entryPoints } : {}),
       },
       service,
