@@ -23,6 +23,8 @@ import { createAccountKey, createCertificateKey, legoKeyType } from './certifica
 import { requestKey } from './certificate-requests.js';
 import { checkIntervalMs, renewalTime, retryDelayMs } from './renewal-schedule.js';
 import { ariCertificateId, fetchRenewalWindow } from './renewal-info.js';
+import { dnsChallengeProvider, type DnsChallengeProvider, type DnsChallengeRecord } from './dns-challenge-provider.js';
+import { waitForTxtRecord } from './dns-propagation.js';
 
 export interface ManagedCertificateStatus {
   domains: string[];
@@ -45,13 +47,17 @@ export interface ManagedCertificateStatus {
 export interface AcmeResolverStatus {
   name: string;
   caServer: string;
-  challenge: 'http-01' | 'tls-alpn-01';
+  challenge: AcmeChallengeType;
+  /** The DNS-01 provider (`exec`, `httpreq`). */
+  dnsProvider?: string;
   storage: string;
   /** `ordering` in the process that talks to the CA; `following` where certificates come from the storage file. */
   role: 'ordering' | 'following';
   account?: { email?: string; url?: string };
   certificates: ManagedCertificateStatus[];
 }
+
+export type AcmeChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
 
 export interface AcmeResolverDeps {
   challenges: AcmeChallengeStore;
@@ -78,11 +84,12 @@ interface Entry {
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AcmeResolver {
-  readonly challengeType: 'http-01' | 'tls-alpn-01';
+  readonly challengeType: AcmeChallengeType;
   private readonly storage: AcmeStorageFile;
   private readonly entries = new Map<string, Entry>();
   private account: ResolverStorage['account'];
   private client: Client | undefined;
+  private dnsProvider: DnsChallengeProvider | undefined;
   private timer: NodeJS.Timeout | undefined;
   private working = false;
   private stopped = false;
@@ -92,7 +99,7 @@ export class AcmeResolver {
     private readonly cfg: AcmeResolverConfig,
     private readonly deps: AcmeResolverDeps,
   ) {
-    this.challengeType = cfg.tlsChallenge ? 'tls-alpn-01' : 'http-01';
+    this.challengeType = cfg.dnsChallenge ? 'dns-01' : cfg.tlsChallenge ? 'tls-alpn-01' : 'http-01';
     this.storage = new AcmeStorageFile(cfg.storage);
   }
 
@@ -153,6 +160,7 @@ export class AcmeResolver {
       name: this.name,
       caServer: this.cfg.caServer,
       challenge: this.challengeType,
+      ...(this.cfg.dnsChallenge ? { dnsProvider: this.cfg.dnsChallenge.provider } : {}),
       storage: this.storage.path,
       role: this.deps.ordering ? 'ordering' : 'following',
       account: this.account ? { email: this.account.email, url: this.account.url } : undefined,
@@ -306,6 +314,7 @@ export class AcmeResolver {
     this.deps.log.info({ resolver: this.name, domains: entry.domains, order: order.url, challenge: this.challengeType }, 'ACME order placed');
     const authorizations = await client.getAuthorizations(order);
     const pending: PendingChallenge[] = [];
+    const records: DnsChallengeRecord[] = [];
     try {
       const toValidate: Array<{ authz: Authorization; challenge: Authorization['challenges'][number] }> = [];
       for (const authz of authorizations) {
@@ -316,6 +325,16 @@ export class AcmeResolver {
             `the CA offers no ${this.challengeType} challenge for ${authz.identifier.value} (it offers ${authz.challenges.map((c) => c.type).join(', ')})`,
           );
         const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+        toValidate.push({ authz, challenge });
+        if (challenge.type === 'dns-01') {
+          // The TXT value is the key authorization's digest; RAW mode hands out the key authorization itself.
+          const raw = await client.getChallengeKeyAuthorization({ ...challenge, type: 'http-01' });
+          const domain = authz.identifier.value;
+          const record = { domain, fqdn: `_acme-challenge.${domain}.`, value: keyAuthorization, token: challenge.token, keyAuthorization: raw };
+          records.push(record);
+          await this.dns().present(record);
+          continue;
+        }
         let p: PendingChallenge;
         if (challenge.type === 'http-01') p = { type: 'http-01', token: challenge.token, keyAuthorization };
         else {
@@ -324,14 +343,15 @@ export class AcmeResolver {
         }
         this.deps.challenges.add(p);
         pending.push(p);
-        toValidate.push({ authz, challenge });
       }
       const delay = this.cfg.httpChallenge?.delay;
       if (delay !== undefined && toValidate.length) await sleep(parseDurationMs(delay));
+      if (records.length) await this.awaitDnsRecords(records);
       for (const { challenge } of toValidate) await client.completeChallenge(challenge);
       for (const { authz } of toValidate) await client.waitForValidStatus(authz);
     } finally {
       for (const p of pending) this.deps.challenges.remove(p);
+      for (const r of records) await this.cleanupDnsRecord(r);
     }
     const keyPem = await createCertificateKey(this.cfg.keyType);
     const main = entry.domains[0]!;
@@ -342,6 +362,40 @@ export class AcmeResolver {
     const finalized = await client.finalizeOrder(order, csr);
     const certPem = await client.getCertificate(finalized, this.cfg.preferredChain);
     return { certPem, keyPem };
+  }
+
+  /** The DNS-01 provider, set up from lego's environment variables on first use (an incomplete setup fails the order, naming the variable). */
+  private dns(): DnsChallengeProvider {
+    this.dnsProvider ??= dnsChallengeProvider(this.cfg.dnsChallenge!.provider);
+    return this.dnsProvider;
+  }
+
+  /** `propagation.delayBeforeChecks`, then each record visible through the resolvers (unless `propagation.disableChecks`). */
+  private async awaitDnsRecords(records: readonly DnsChallengeRecord[]): Promise<void> {
+    const dns = this.cfg.dnsChallenge!;
+    const delay = dns.propagation?.delayBeforeChecks;
+    if (delay !== undefined) await sleep(parseDurationMs(delay));
+    if (dns.propagation?.disableChecks) return;
+    const provider = this.dns();
+    for (const r of records)
+      await waitForTxtRecord(r.fqdn, r.value, {
+        resolvers: dns.resolvers,
+        timeoutMs: provider.propagationTimeoutMs,
+        intervalMs: provider.pollingIntervalMs,
+        stopped: () => this.stopped,
+      });
+  }
+
+  /** A record left behind is logged, not fatal: the order's outcome does not depend on it. */
+  private async cleanupDnsRecord(record: DnsChallengeRecord): Promise<void> {
+    try {
+      await this.dns().cleanup(record);
+    } catch (err) {
+      this.deps.log.warn(
+        { resolver: this.name, fqdn: record.fqdn, err: (err as Error).message },
+        'ACME DNS-01 cleanup failed; the TXT record may be left behind',
+      );
+    }
   }
 
   /** Where the CA offers ARI, its suggested window replaces the two-thirds rule; a CA without it, or a failed lookup, leaves the rule. */

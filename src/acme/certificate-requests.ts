@@ -5,8 +5,8 @@
  * certificate covering the hosts of its `Host()` rule. Requests are
  * deduplicated per resolver (the same names in any order are one request).
  * A router naming a resolver that does not exist, or asking for what no
- * order can get (no names, a wildcard, which needs DNS-01), is an error on
- * that router; it keeps serving with whatever certificate matches.
+ * order can get (no names, a wildcard from a resolver without DNS-01), is an
+ * error on that router; it keeps serving with whatever certificate matches.
  */
 import type { ConfigError, DynamicConfig } from '../dynamic/model.js';
 import { hostsOfRule } from '../router/rule-hosts.js';
@@ -19,7 +19,12 @@ export function requestKey(domains: readonly string[]): string {
   return [...new Set(domains.map((d) => d.toLowerCase()))].sort().join(',');
 }
 
-export function certificateRequests(config: DynamicConfig, resolvers: ReadonlySet<string>): { requests: CertificateRequests; errors: ConfigError[] } {
+/** `dnsResolvers`: the resolvers with dnsChallenge, the only ones that can get a wildcard name. */
+export function certificateRequests(
+  config: DynamicConfig,
+  resolvers: ReadonlySet<string>,
+  dnsResolvers: ReadonlySet<string> = new Set(),
+): { requests: CertificateRequests; errors: ConfigError[] } {
   const requests: CertificateRequests = new Map();
   const seen = new Set<string>();
   const errors: ConfigError[] = [];
@@ -52,9 +57,14 @@ export function certificateRequests(config: DynamicConfig, resolvers: ReadonlySe
     }
     for (const raw of lists) {
       const domains = [...new Set(raw.map((d) => d.toLowerCase().replace(/\.$/, '')))];
-      const bad = domains.find((d) => d.includes('*'));
+      const bad = domains.find((d) => (dnsResolvers.has(resolver) ? !/^(\*\.)?[^*]+$/.test(d) : d.includes('*')));
       if (bad) {
-        error('domains', `"${bad}": wildcard certificates need the DNS-01 challenge, which Portico does not do`);
+        error(
+          'domains',
+          dnsResolvers.has(resolver)
+            ? `"${bad}": a wildcard is only allowed as the whole leftmost label (*.example.com)`
+            : `"${bad}": wildcard certificates need the DNS-01 challenge; resolver "${resolver}" has no dnsChallenge`,
+        );
         continue;
       }
       const key = `${resolver}|${requestKey(domains)}`;

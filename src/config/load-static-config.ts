@@ -16,6 +16,7 @@ import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
+import { ACME_DNS_PROVIDERS, isAcmeDnsProvider } from './acme-dns-providers.js';
 import { parseIpRange } from '../net/ip-range.js';
 import { yamlLineLocator } from './yaml-line-locator.js';
 
@@ -251,7 +252,36 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   for (const [name, { acme }] of Object.entries(cfg.certificatesResolvers ?? {})) {
     const at = `certificatesResolvers.${name}.acme`;
     if (!acme) continue;
-    if (!acme.httpChallenge === !acme.tlsChallenge) problem(at, 'set exactly one of httpChallenge or tlsChallenge');
+    if ([acme.httpChallenge, acme.tlsChallenge, acme.dnsChallenge].filter(Boolean).length !== 1)
+      problem(at, 'set exactly one of httpChallenge, tlsChallenge or dnsChallenge');
+    const dns = acme.dnsChallenge;
+    if (dns) {
+      if (!isAcmeDnsProvider(dns.provider))
+        problem(
+          `${at}.dnsChallenge.provider`,
+          `"${dns.provider}" is not supported: Portico does lego's generic DNS providers only, exec (a program of yours, EXEC_PATH) and httpreq (an HTTP endpoint of yours, HTTPREQ_ENDPOINT); reach your DNS service through one of them`,
+        );
+      else {
+        const variable = ACME_DNS_PROVIDERS[dns.provider];
+        if (!process.env[variable] && !process.env[`${variable}_FILE`])
+          problem(`${at}.dnsChallenge.provider`, `the ${dns.provider} DNS provider needs the environment variable ${variable} (as lego)`);
+      }
+      // Traefik's deprecated spellings: the newer propagation keys win when both are set.
+      const propagation = { ...dns.propagation };
+      propagation.delayBeforeChecks ??= dns.delayBeforeCheck;
+      propagation.disableChecks ??= dns.disablePropagationCheck;
+      dns.propagation = propagation;
+      if (propagation.delayBeforeChecks !== undefined)
+        try {
+          parseDurationMs(propagation.delayBeforeChecks);
+        } catch (err) {
+          problem(`${at}.dnsChallenge.propagation.delayBeforeChecks`, `${(err as Error).message}`);
+        }
+      dns.resolvers?.forEach((r, i) => {
+        if (!/^(\[[0-9a-f:.]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(r))
+          problem(`${at}.dnsChallenge.resolvers[${i}]`, `"${r}" is not an IP address with an optional port (1.1.1.1:53, [2606:4700::1111]:53)`);
+      });
+    }
     const ep = acme.httpChallenge?.entryPoint;
     if (ep && !cfg.entryPoints[ep]) problem(`${at}.httpChallenge.entryPoint`, `no entrypoint named "${ep}"`);
     if (acme.httpChallenge?.delay !== undefined)

@@ -161,8 +161,20 @@ export interface AcmeResolverConfig {
   httpChallenge?: { entryPoint: string; delay?: Duration };
   /** TLS-ALPN-01 on the TLS entrypoints (Traefik's `tlsChallenge: {}`). */
   tlsChallenge?: Record<string, never>;
+  /** DNS-01 (and so wildcards) through lego's `exec` or `httpreq` provider, set up by lego's environment variables. */
+  dnsChallenge?: AcmeDnsChallengeConfig;
   /** External account binding (ZeroSSL, Google…): `hmacEncoded` is base64url. */
   eab?: { kid: string; hmacEncoded: string };
+}
+
+/** Traefik's `dnsChallenge`; the deprecated `delayBeforeCheck`/`disablePropagationCheck` are folded into `propagation` at load. */
+export interface AcmeDnsChallengeConfig {
+  provider: 'exec' | 'httpreq';
+  delayBeforeCheck?: Duration;
+  disablePropagationCheck?: boolean;
+  /** DNS servers (`1.1.1.1:53`) asked whether the TXT record is visible; default the system's. */
+  resolvers?: string[];
+  propagation?: { delayBeforeChecks?: Duration; disableChecks?: boolean };
 }
 
 export type AcmeKeyType = 'EC256' | 'EC384' | 'RSA2048' | 'RSA4096' | 'RSA8192';

@@ -135,7 +135,28 @@ const acmeResolver = {
       required: ['kid', 'hmacEncoded'],
       properties: { kid: { type: 'string', minLength: 1 }, hmacEncoded: { type: 'string', minLength: 1 } },
     },
-    dnsChallenge: unsupported('the DNS-01 challenge is not supported; use httpChallenge or tlsChallenge'),
+    // DNS-01 through lego's exec and httpreq providers, configured by lego's environment variables (src/acme/dns-*.ts).
+    dnsChallenge: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['provider'],
+      properties: {
+        provider: { type: 'string', minLength: 1 },
+        delayBeforeCheck: duration,
+        disablePropagationCheck: { type: 'boolean' },
+        resolvers: strings,
+        propagation: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            delayBeforeChecks: duration,
+            disableChecks: { type: 'boolean' },
+            disableANSChecks: unsupported('Portico checks propagation through the resolvers only, never the authoritative name servers'),
+            requireAllRNS: unsupported('Portico checks propagation through the resolvers only, never the authoritative name servers'),
+          },
+        },
+      },
+    },
     caServerName: unsupported('the CA is verified under its own name; add its CA with caCertificates'),
     clientTimeout: unsupported('the ACME client uses its own timeouts and retries'),
     clientResponseHeaderTimeout: unsupported('the ACME client uses its own timeouts and retries'),

@@ -5,7 +5,7 @@
  * `service: whoami` and a chain can name `auth`. TLS option sets named
  * `default` are the global default and stay unqualified.
  */
-import type { ConfigError, DynamicConfig, ProviderSnapshot, Router, Service, Middleware } from './model.js';
+import type { ConfigError, DynamicConfig, ObjectLines, ProviderSnapshot, Router, Service, Middleware } from './model.js';
 import { emptyDynamicConfig } from './model.js';
 
 export function qualify(name: string, provider: string): string {
@@ -20,18 +20,28 @@ export function qualifyTlsOptions(name: string | undefined, provider: string): s
 export interface MergedConfig {
   config: DynamicConfig;
   errors: ConfigError[];
-  /** Where each qualified object came from, for error messages (`http.routers.api@file` → file path). */
-  origins: Map<string, { provider: string; source?: string }>;
+  /** Where each qualified object came from, for error messages (`http.routers.api@file` → file path, and its lines there). */
+  origins: Map<string, ObjectOrigin>;
+}
+
+export interface ObjectOrigin {
+  provider: string;
+  source?: string;
+  lines?: ObjectLines;
 }
 
 export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedConfig {
   const out = emptyDynamicConfig();
   const errors: ConfigError[] = [];
-  const origins = new Map<string, { provider: string; source?: string }>();
+  const origins = new Map<string, ObjectOrigin>();
   for (const snap of snapshots) {
     const p = snap.provider;
     errors.push(...snap.errors);
     const src = (kind: string, name: string) => snap.origins?.[`${kind}.${name}`];
+    const from = (kind: string, name: string): ObjectOrigin => {
+      const lines = snap.originLines?.[`${kind}.${name}`];
+      return { provider: p, source: src(kind, name), ...(lines ? { lines } : {}) };
+    };
     for (const [name, r] of Object.entries(snap.config.http.routers)) {
       const q = qualify(name, p);
       const router: Router = {
@@ -42,7 +52,7 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       };
       if (r.tls) router.tls = { ...r.tls, options: qualifyTlsOptions(r.tls.options, p) };
       out.http.routers[q] = router;
-      origins.set(`http.routers.${q}`, { provider: p, source: src('http.routers', name) });
+      origins.set(`http.routers.${q}`, from('http.routers', name));
     }
     for (const [name, s] of Object.entries(snap.config.http.services)) {
       const q = qualify(name, p);
@@ -57,7 +67,7 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
         };
       if (s.failover) svc.failover = { ...s.failover, service: qualify(s.failover.service, p), fallback: qualify(s.failover.fallback, p) };
       out.http.services[q] = svc;
-      origins.set(`http.services.${q}`, { provider: p, source: src('http.services', name) });
+      origins.set(`http.services.${q}`, from('http.services', name));
     }
     for (const [name, m] of Object.entries(snap.config.http.middlewares)) {
       const q = qualify(name, p);
@@ -66,7 +76,7 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
       if (chain && Array.isArray(chain.middlewares))
         mw.chain = { ...chain, middlewares: chain.middlewares.map((c) => (typeof c === 'string' ? qualify(c, p) : c)) };
       out.http.middlewares[q] = mw;
-      origins.set(`http.middlewares.${q}`, { provider: p, source: src('http.middlewares', name) });
+      origins.set(`http.middlewares.${q}`, from('http.middlewares', name));
     }
     for (const [name, t] of Object.entries(snap.config.http.serversTransports)) {
       out.http.serversTransports[qualify(name, p)] = t;
@@ -74,12 +84,12 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
     for (const [name, r] of Object.entries(snap.config.udp.routers)) {
       const q = qualify(name, p);
       out.udp.routers[q] = { ...r, service: qualify(r.service, p) };
-      origins.set(`udp.routers.${q}`, { provider: p, source: src('udp.routers', name) });
+      origins.set(`udp.routers.${q}`, from('udp.routers', name));
     }
     for (const [name, s] of Object.entries(snap.config.udp.services)) {
       const q = qualify(name, p);
       out.udp.services[q] = s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : s;
-      origins.set(`udp.services.${q}`, { provider: p, source: src('udp.services', name) });
+      origins.set(`udp.services.${q}`, from('udp.services', name));
     }
     const tcp = snap.config.tcp;
     if (tcp) {
@@ -92,7 +102,7 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
           middlewares: r.middlewares?.map((m) => qualify(m, p)),
           ...(r.tls ? { tls: { ...r.tls, options: r.tls.options === undefined ? undefined : qualifyTlsOptions(r.tls.options, p) } } : {}),
         };
-        origins.set(`tcp.routers.${q}`, { provider: p, source: src('tcp.routers', name) });
+        origins.set(`tcp.routers.${q}`, from('tcp.routers', name));
       }
       for (const [name, s] of Object.entries(tcp.services)) {
         const q = qualify(name, p);
@@ -107,11 +117,11 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
             : {}),
           ...(s.weighted ? { weighted: { services: s.weighted.services.map((w) => ({ ...w, name: qualify(w.name, p) })) } } : {}),
         };
-        origins.set(`tcp.services.${q}`, { provider: p, source: src('tcp.services', name) });
+        origins.set(`tcp.services.${q}`, from('tcp.services', name));
       }
       for (const [name, m] of Object.entries(tcp.middlewares)) {
         outTcp.middlewares[qualify(name, p)] = m;
-        origins.set(`tcp.middlewares.${qualify(name, p)}`, { provider: p, source: src('tcp.middlewares', name) });
+        origins.set(`tcp.middlewares.${qualify(name, p)}`, from('tcp.middlewares', name));
       }
       for (const [name, t] of Object.entries(tcp.serversTransports)) outTcp.serversTransports[qualify(name, p)] = t;
     }
@@ -128,6 +138,7 @@ export function mergeSnapshots(snapshots: Iterable<ProviderSnapshot>): MergedCon
         continue;
       }
       out.tls.options[q] = o;
+      origins.set(`tls.options.${q}`, from('tls.options', name));
     }
     for (const [name, store] of Object.entries(snap.config.tls.stores)) {
       if (name !== 'default') {

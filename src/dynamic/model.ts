@@ -237,7 +237,16 @@ export interface ProviderSnapshot {
    * Used to name the source in errors found after merging.
    */
   origins?: Record<string, string>;
+  /**
+   * Optional: the lines where objects are written in their source file, keyed
+   * like `origins`; see ObjectLines. Used to give errors found after merging
+   * a `file:line`.
+   */
+  originLines?: Record<string, ObjectLines>;
 }
+
+/** One object's lines: its own under `''`, its fields' under their dotted paths (`service`, `loadBalancer.servers.0.url`). */
+export type ObjectLines = Record<string, number>;
 
 export function emptyDynamicConfig(): DynamicConfig {
   return {

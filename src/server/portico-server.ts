@@ -318,7 +318,12 @@ export class PorticoServer {
   /** Compile and swap in a new configuration version. */
   apply(merged: MergedConfig): RuntimeConfig {
     // Routers' tls.certResolver: what to order, and the routers that ask for what no resolver can give (errors, in `portico check` too).
-    const acmeRequests = certificateRequests(merged.config, new Set(Object.keys(this.config.certificatesResolvers ?? {})));
+    const resolvers = Object.entries(this.config.certificatesResolvers ?? {});
+    const acmeRequests = certificateRequests(
+      merged.config,
+      new Set(resolvers.map(([name]) => name)),
+      new Set(resolvers.filter(([, r]) => r.acme.dnsChallenge).map(([name]) => name)),
+    );
     if (acmeRequests.errors.length) merged = { ...merged, errors: [...merged.errors, ...acmeRequests.errors] };
     const rt = buildRuntime(
       merged,

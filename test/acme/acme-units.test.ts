@@ -44,19 +44,67 @@ describe('static configuration', () => {
   });
 
   test('refusals name the key; one challenge is required; the entrypoint must exist', () => {
-    expect(problemsOf({ httpChallenge: { entryPoint: 'web' }, dnsChallenge: { provider: 'x' } })).toEqual([
-      expect.stringMatching(/certificatesResolvers\.le\.acme\.dnsChallenge: not supported: the DNS-01 challenge/),
+    // DNS-01 is done (exec and httpreq only): another lego provider is refused naming it, and so is a second challenge.
+    expect(problemsOf({ dnsChallenge: { provider: 'cloudflare' } })).toEqual([
+      expect.stringMatching(/certificatesResolvers\.le\.acme\.dnsChallenge\.provider: "cloudflare" is not supported: .*exec .*httpreq/),
     ]);
+    expect(problemsOf({ httpChallenge: { entryPoint: 'web' }, dnsChallenge: { provider: 'exec' } })).toEqual(
+      expect.arrayContaining([expect.stringContaining('set exactly one of httpChallenge, tlsChallenge or dnsChallenge')]),
+    );
     expect(problemsOf({ httpChallenge: { entryPoint: 'web' }, tlsChallenge: {} })).toEqual([
-      expect.stringContaining('set exactly one of httpChallenge or tlsChallenge'),
+      expect.stringContaining('set exactly one of httpChallenge, tlsChallenge or dnsChallenge'),
     ]);
-    expect(problemsOf({})).toEqual([expect.stringContaining('set exactly one of httpChallenge or tlsChallenge')]);
+    expect(problemsOf({})).toEqual([expect.stringContaining('set exactly one of httpChallenge, tlsChallenge or dnsChallenge')]);
     expect(problemsOf({ httpChallenge: { entryPoint: 'nope' } })).toEqual([
       expect.stringContaining('certificatesResolvers.le.acme.httpChallenge.entryPoint: no entrypoint named "nope"'),
     ]);
     expect(problemsOf({ httpChallenge: { entryPoint: 'web' }, keyType: 'EC521' })).toEqual([expect.stringContaining('certificatesResolvers.le.acme.keyType')]);
     expect(problemsOf({ httpChallenge: { entryPoint: 'web' }, eab: { kid: 'k' } })).toEqual([
       expect.stringContaining("must have required property 'hmacEncoded'"),
+    ]);
+  });
+});
+
+describe('dnsChallenge', () => {
+  test("lego's environment is required, Traefik's deprecated keys are folded into propagation, ANS checks are refused", () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.EXEC_PATH;
+      delete process.env.EXEC_PATH_FILE;
+      expect(problemsOf({ dnsChallenge: { provider: 'exec' } })).toEqual([
+        expect.stringContaining('certificatesResolvers.le.acme.dnsChallenge.provider: the exec DNS provider needs the environment variable EXEC_PATH'),
+      ]);
+      process.env.EXEC_PATH = '/bin/true';
+      const cfg = validateStaticConfig(
+        { entryPoints, certificatesResolvers: { le: { acme: { dnsChallenge: { provider: 'exec', delayBeforeCheck: '2s', disablePropagationCheck: true } } } } },
+        dir,
+        'portico.yaml',
+      );
+      expect(cfg.certificatesResolvers!.le!.acme.dnsChallenge!.propagation).toEqual({ delayBeforeChecks: '2s', disableChecks: true });
+      expect(problemsOf({ dnsChallenge: { provider: 'exec', propagation: { disableANSChecks: true } } })).toEqual([
+        expect.stringMatching(/dnsChallenge\.propagation\.disableANSChecks: not supported/),
+      ]);
+      expect(problemsOf({ dnsChallenge: { provider: 'exec', resolvers: ['1.1.1.1:53', 'dns.example'] } })).toEqual([
+        expect.stringContaining('dnsChallenge.resolvers[1]: "dns.example" is not an IP address'),
+      ]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('a resolver with dnsChallenge can be asked for a wildcard; one without cannot', () => {
+    const config = emptyDynamicConfig();
+    Object.assign(config.http.routers, {
+      'a@file': { rule: 'Host(`x.test`)', service: 's', tls: { certResolver: 'dns', domains: [{ main: '*.Wild.test', sans: ['wild.test'] }] } },
+      'b@file': { rule: 'Host(`x.test`)', service: 's', tls: { certResolver: 'http', domains: [{ main: '*.wild.test' }] } },
+      'c@file': { rule: 'Host(`x.test`)', service: 's', tls: { certResolver: 'dns', domains: [{ main: 'a.*.wild.test' }] } },
+    });
+    const { requests, errors } = certificateRequests(config, new Set(['dns', 'http']), new Set(['dns']));
+    expect(requests.get('dns')).toEqual([['*.wild.test', 'wild.test']]);
+    expect(requests.get('http')).toBeUndefined();
+    expect(errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'http.routers.b@file.tls.domains: "*.wild.test": wildcard certificates need the DNS-01 challenge; resolver "http" has no dnsChallenge',
+      'http.routers.c@file.tls.domains: "a.*.wild.test": a wildcard is only allowed as the whole leftmost label (*.example.com)',
     ]);
   });
 });
@@ -86,7 +134,7 @@ describe('what routers ask for', () => {
     expect(errors.map((e) => `${e.path}: ${e.message.split(';')[0]}`)).toEqual([
       'http.routers.unknown@file.tls.certResolver: no certificatesResolvers entry named "nope" in the static configuration',
       'http.routers.nohost@file.tls.certResolver: no domain to order: the rule has no Host() matcher',
-      'http.routers.wild@file.tls.domains: "*.example.com": wildcard certificates need the DNS-01 challenge, which Portico does not do',
+      'http.routers.wild@file.tls.domains: "*.example.com": wildcard certificates need the DNS-01 challenge',
     ]);
   });
 });

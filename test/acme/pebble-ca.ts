@@ -26,6 +26,9 @@ export interface PebbleCa {
   directoryUrl: string;
   /** The CA of Pebble's own HTTPS certificate: what Portico's `caCertificates` (or NODE_EXTRA_CA_CERTS) must trust. */
   httpsCaFile: string;
+  /** pebble-challtestsrv, Pebble's DNS: its server (`127.0.0.1:port`, for dnsChallenge.resolvers) and management API (POST /set-txt, /clear-txt). */
+  dnsServer: string;
+  dnsManagementUrl: string;
   start(): Promise<void>;
   /** The root that signs the certificates Pebble issues (it makes a new one each start). */
   issuingRoot(): Promise<string>;
@@ -71,6 +74,8 @@ export async function preparePebble(o: PebbleOptions): Promise<PebbleCa> {
   return {
     directoryUrl: `https://127.0.0.1:${listen}/dir`,
     httpsCaFile: pki.caCert,
+    dnsServer: `127.0.0.1:${dns}`,
+    dnsManagementUrl: `http://127.0.0.1:${dnsManagement}`,
     async start() {
       // No AAAA answers: Portico's test entrypoints listen on 127.0.0.1.
       run('pebble-challtestsrv', [

@@ -13,8 +13,9 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Provider } from '../provider.js';
-import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ProviderSnapshot } from '../../dynamic/model.js';
+import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ObjectLines, type ProviderSnapshot } from '../../dynamic/model.js';
 import { readNativeDocument } from './native-config-reader.js';
+import { recordObjectLines } from './object-lines.js';
 import { convertManifests, type ManifestDocument, type NginxIngressSelection } from '../manifests/convert.js';
 import { PORTICO_INGRESS_CONTROLLER, TRAEFIK_INGRESS_CONTROLLER, answeredIngressClasses, type AnsweredIngressClasses } from '../manifests/ingress-class.js';
 import { yamlLineLocator } from '../../config/yaml-line-locator.js';
@@ -137,12 +138,15 @@ export class FileProvider implements Provider {
     }
     const config = emptyDynamicConfig();
     const origins: Record<string, string> = {};
+    const originLines: Record<string, ObjectLines> = {};
     const manifests: ManifestDocument[] = [];
     for (const [file, parsed] of this.lastGood) {
       for (const { doc, lineOf } of parsed.native) {
         const before = snapshotKeys(config);
         readNativeDocument(doc, config, { provider: this.name, source: file, lineOf }, errors);
-        for (const key of snapshotKeys(config)) if (!before.has(key)) origins[key] = file;
+        const added = [...snapshotKeys(config)].filter((key) => !before.has(key));
+        for (const key of added) origins[key] = file;
+        recordObjectLines(doc, added, lineOf, originLines);
       }
       manifests.push(...parsed.manifests);
     }
@@ -166,7 +170,7 @@ export class FileProvider implements Provider {
       Object.assign(origins, (converted as { origins?: Record<string, string> }).origins ?? {});
       mergeInto(config, converted.config, errors, this.name);
     }
-    const snapshot: ProviderSnapshot = { provider: this.name, config, errors, origins };
+    const snapshot: ProviderSnapshot = { provider: this.name, config, errors, origins, originLines };
     this.emit?.(snapshot);
     return snapshot;
   }
@@ -190,6 +194,7 @@ function snapshotKeys(c: DynamicConfig): Set<string> {
   for (const kind of ['routers', 'services', 'middlewares', 'serversTransports'] as const)
     for (const n of Object.keys(c.http[kind])) keys.add(`http.${kind}.${n}`);
   for (const kind of ['routers', 'services'] as const) for (const n of Object.keys(c.udp[kind])) keys.add(`udp.${kind}.${n}`);
+  for (const kind of ['routers', 'services', 'middlewares'] as const) for (const n of Object.keys(c.tcp?.[kind] ?? {})) keys.add(`tcp.${kind}.${n}`);
   for (const n of Object.keys(c.tls.options)) keys.add(`tls.options.${n}`);
   for (const n of Object.keys(c.tls.stores)) keys.add(`tls.stores.${n}`);
   return keys;
