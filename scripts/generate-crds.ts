@@ -217,6 +217,99 @@ const kinds: KindDefinition[] = [
     printerColumns: [{ name: 'EntryPoints', type: 'string', jsonPath: '.spec.entryPoints' }],
   },
   {
+    kind: 'IngressRouteTCP',
+    plural: 'ingressroutetcps',
+    description: 'TCP routers: connections matching a rule (SNI, client IP, ALPN) go through TCP middlewares to Kubernetes Services.',
+    spec: object(
+      'Routes, the entrypoints they listen on, and TLS.',
+      {
+        entryPoints: strings('Entrypoint names from the static configuration; empty means all.'),
+        routes: list(
+          'One TCP router per route.',
+          object(
+            'A rule and where the connections it matches go.',
+            {
+              match: str('Rule: HostSNI(`example.com`), HostSNI(`*`), HostSNIRegexp, ClientIP, ALPN, with &&, || and !.'),
+              priority: int("Higher wins among matching routes; defaults to the rule's length."),
+              syntax: str('Rule syntax; only v3.', { enum: ['v3'] }),
+              middlewares: list('MiddlewareTCP resources applied in order.', objectRef('MiddlewareTCP')),
+              services: list(
+                'Kubernetes Services; more than one is a weighted set.',
+                object(
+                  'A Kubernetes Service and its port.',
+                  {
+                    name: str('Name of the Kubernetes Service.'),
+                    namespace: str("Namespace of the Service; defaults to the IngressRouteTCP's."),
+                    port: duration('Port of the Kubernetes Service, by number or by name.'),
+                    weight: int('Relative weight when the route has several services.', { minimum: 0 }),
+                    proxyProtocol: object('Send a PROXY protocol header to the servers.', {
+                      version: int('PROXY protocol version, 1 or 2 (default 2).', { enum: [1, 2] }),
+                    }),
+                    serversTransport: str('Name of a ServersTransportTCP in the same namespace.'),
+                    tls: bool('Dial the servers with TLS (settings from the serversTransport).'),
+                    nativeLB: bool("Send to the Service's cluster IP instead of its individual endpoints."),
+                    nodePortLB: bool('Not supported by Portico: an object setting it is refused with an error naming the field.'),
+                    terminationDelay: int('Deprecated in Traefik v3 and refused: set terminationDelay on a ServersTransportTCP.'),
+                  },
+                  ['name', 'port'],
+                ),
+              ),
+            },
+            ['match'],
+          ),
+        ),
+        tls: object('Presence makes the routes match TLS connections by SNI.', {
+          secretName: str('A kubernetes.io/tls Secret whose certificate is added to the store (terminating routes).'),
+          passthrough: bool('Relay the TLS bytes to the servers undecrypted.'),
+          options: objectRef('TLSOption'),
+          store: objectRef('TLSStore (only `default` exists)'),
+          certResolver: str('Not supported on TCP routes: refused with an error naming the field; use secretName.'),
+          domains: list(
+            'Not supported on TCP routes: refused with an error naming the field.',
+            object('A main domain and its alternative names.', { main: str('Main domain.'), sans: strings('Subject alternative names.') }),
+          ),
+        }),
+      },
+      ['routes'],
+    ),
+    printerColumns: [{ name: 'EntryPoints', type: 'string', jsonPath: '.spec.entryPoints' }],
+  },
+  {
+    kind: 'MiddlewareTCP',
+    plural: 'middlewaretcps',
+    description: 'One TCP middleware: ipAllowList or inFlightConn.',
+    spec: {
+      ...object('Exactly one TCP middleware type and its options.', {
+        ipAllowList: object('Accept connections only from these client addresses; others are closed at once.', {
+          sourceRange: strings('IPs or CIDR ranges.'),
+        }),
+        inFlightConn: object('Limit simultaneous connections per client IP; extra ones are closed at once.', {
+          amount: int('Most connections at once per client IP.', { minimum: 1 }),
+        }),
+      }),
+      minProperties: 1,
+      maxProperties: 1,
+    },
+  },
+  {
+    kind: 'ServersTransportTCP',
+    plural: 'serverstransporttcps',
+    description: 'How Portico dials TCP servers: timeouts, keep-alive, TLS.',
+    spec: object('Connection settings for TCP servers.', {
+      dialTimeout: duration('Time to establish a connection (default 30s).'),
+      dialKeepAlive: duration('Interval of TCP keep-alive probes (default 15s); negative turns them off.'),
+      terminationDelay: duration("After one side's half-close, close both this much later; unset or negative: wait for the other side."),
+      tls: object('TLS to the servers (for services with tls: true).', {
+        serverName: str('SNI and verification name sent to the servers.'),
+        insecureSkipVerify: bool('Do not verify server certificates.'),
+        rootCAsSecrets: strings('Secrets holding CA certificates (tls.ca or ca.crt) trusted for server certificates.'),
+        certificatesSecrets: strings('kubernetes.io/tls Secrets presented as client certificates.'),
+        peerCertURI: str("A URI SAN the server's certificate must carry, checked instead of its host name."),
+        spiffe: freeform('Not supported by Portico: refused with an error naming the field.'),
+      }),
+    }),
+  },
+  {
     kind: 'Middleware',
     plural: 'middlewares',
     description: 'One middleware: exactly one key naming its type, holding its options.',

@@ -3,6 +3,8 @@
  * services, middlewares and servers transports): plain data, as model.ts.
  */
 
+import type { CertificateRef } from './model.js';
+
 export interface TcpConfig {
   routers: Record<string, TcpRouter>;
   services: Record<string, TcpService>;
@@ -23,7 +25,8 @@ export interface TcpRouter {
 
 export interface TcpService {
   loadBalancer?: {
-    servers: { address: string; weight?: number }[];
+    /** `tls`: dial the server with TLS (the serversTransport's tls settings, else verified against the system CAs). */
+    servers: { address: string; weight?: number; tls?: boolean }[];
     /** PROXY protocol header sent to each server before the client's bytes. */
     proxyProtocol?: { version?: 1 | 2 };
     serversTransport?: string;
@@ -40,10 +43,22 @@ export interface TcpMiddleware {
 export interface TcpServersTransport {
   /** Seconds or a Go duration; default 30s. */
   dialTimeout?: number | string;
+  /** Interval of TCP keep-alive probes to the servers; default 15s, negative turns them off (Go's net.Dialer.KeepAlive). */
+  dialKeepAlive?: number | string;
+  /** After one side half-closes, how long the other may still send before both are closed; unset or negative: until it closes or the idle timeout. */
+  terminationDelay?: number | string;
   /** How long a relayed connection may stay silent both ways; default 3m (Portico's bound; Traefik has none by default). */
   idleTimeout?: number | string;
-  /** TLS to the servers. */
-  tls?: { serverName?: string; insecureSkipVerify?: boolean; rootCAs?: string[] };
+  /** TLS to the servers; a serversTransport with tls dials every server of its services with TLS. */
+  tls?: {
+    serverName?: string;
+    insecureSkipVerify?: boolean;
+    rootCAs?: string[];
+    /** Client certificates for mutual TLS (inline PEM or files). */
+    certificates?: CertificateRef[];
+    /** The server's certificate must carry this URI SAN; it replaces the host name check. */
+    peerCertURI?: string;
+  };
 }
 
 export function emptyTcpConfig(): TcpConfig {

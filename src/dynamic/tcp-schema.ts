@@ -6,6 +6,7 @@
 import { onlySupported, unsupported } from '../config/unsupported-key.js';
 
 const strings = { type: 'array', items: { type: 'string' } } as const;
+/** Seconds or a Go duration; dialKeepAlive and terminationDelay also take a negative value (off), as Traefik does. */
 const duration = { type: ['string', 'number'] } as const;
 const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
 
@@ -54,7 +55,7 @@ export const tcpServiceSchema = {
             properties: {
               address: { type: 'string', minLength: 3 },
               weight: { type: 'integer', minimum: 0 },
-              tls: unsupported('per-server tls: use a serversTransport with tls'),
+              tls: { type: 'boolean' },
             },
           },
         },
@@ -101,8 +102,8 @@ export const tcpServersTransportSchema = {
   additionalProperties: false,
   properties: {
     dialTimeout: duration,
-    dialKeepAlive: unsupported('TCP keep-alive tuning is not supported'),
-    terminationDelay: unsupported('terminationDelay is not supported; half-closes are relayed as they come'),
+    dialKeepAlive: duration,
+    terminationDelay: duration,
     idleTimeout: duration,
     tls: {
       type: 'object',
@@ -111,8 +112,16 @@ export const tcpServersTransportSchema = {
         serverName: { type: 'string' },
         insecureSkipVerify: { type: 'boolean' },
         rootCAs: strings,
-        certificates: unsupported('client certificates to TCP servers are not supported yet'),
-        peerCertURI: unsupported('peerCertURI is not supported'),
+        certificates: {
+          type: 'array',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['certFile', 'keyFile'],
+            properties: { certFile: { type: 'string' }, keyFile: { type: 'string' } },
+          },
+        },
+        peerCertURI: { type: 'string', minLength: 1 },
         spiffe: unsupported('SPIFFE is not supported'),
       },
     },

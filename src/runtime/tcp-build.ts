@@ -6,8 +6,6 @@
  * nothing listens or dials here. A router with a problem is reported and left
  * out; the others compile.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { StaticConfig } from '../config/static-config.js';
 import { parseDurationMs } from '../config/duration.js';
@@ -19,6 +17,7 @@ import { defaultPriority } from '../router/route-table.js';
 import { SmoothWeightedRoundRobin } from '../service/smooth-weighted-round-robin.js';
 import { relayConnection, splitHostPort, type TcpUpstream } from '../service/tcp-relay.js';
 import type { ConfigErrors } from './config-errors.js';
+import { readPem } from '../tls/pem-source.js';
 
 export interface TcpRouterStatus {
   status: 'enabled' | 'disabled';
@@ -44,6 +43,8 @@ export interface BuiltTcp {
 const DEFAULT_DIAL_TIMEOUT_S = 30;
 /** Traefik sets no idle limit on TCP relays; Portico bounds every connection's life. */
 const DEFAULT_IDLE_TIMEOUT_S = 180;
+/** Go's net.Dialer default, which Traefik keeps. */
+const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
 interface Compiled extends TcpRoute {
   priority: number;
@@ -167,20 +168,18 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
     }
     transport = t;
   }
-  let dialTimeoutMs: number;
-  let idleTimeoutMs: number;
-  let tls: ConnectionOptions | undefined;
+  let timing: Pick<TcpUpstream, 'dialTimeoutMs' | 'idleTimeoutMs' | 'keepAliveMs' | 'terminationDelayMs'>;
+  let transportTls: ConnectionOptions | undefined;
   try {
-    dialTimeoutMs = parseDurationMs(transport.dialTimeout ?? DEFAULT_DIAL_TIMEOUT_S, 'dialTimeout');
-    idleTimeoutMs = parseDurationMs(transport.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_S, 'idleTimeout');
-    if (transport.tls)
-      tls = {
-        rejectUnauthorized: !transport.tls.insecureSkipVerify,
-        ...(transport.tls.serverName ? { servername: transport.tls.serverName } : {}),
-        ...(transport.tls.rootCAs?.length
-          ? { ca: transport.tls.rootCAs.map((c) => (c.includes('-----BEGIN') ? c : readFileSync(resolve(input.baseDir, c), 'utf8'))) }
-          : {}),
-      };
+    timing = {
+      dialTimeoutMs: parseDurationMs(transport.dialTimeout ?? DEFAULT_DIAL_TIMEOUT_S, 'dialTimeout'),
+      idleTimeoutMs: parseDurationMs(transport.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_S, 'idleTimeout'),
+      keepAliveMs: durationOrOff(transport.dialKeepAlive, 'dialKeepAlive') ?? DEFAULT_KEEP_ALIVE_MS,
+      terminationDelayMs: durationOrOff(transport.terminationDelay, 'terminationDelay'),
+    };
+    // Go's zero keep-alive means "the default interval".
+    if (timing.keepAliveMs === 0) timing.keepAliveMs = DEFAULT_KEEP_ALIVE_MS;
+    if (transport.tls) transportTls = clientTls(transport.tls, input.baseDir);
   } catch (e) {
     errors.report('tcp.services', name, 'loadBalancer.serversTransport', (e as Error).message);
     return undefined;
@@ -191,8 +190,10 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
       errors.report('tcp.services', name, `loadBalancer.servers[${i}].address`, `"${s.address}" is not host:port`);
       return undefined;
     }
+    // A server marked tls without a transport saying how is verified against the system CAs, as Traefik's default transport does.
+    const tls = transportTls ?? (s.tls ? {} : undefined);
     members.push({
-      value: { address: s.address, proxyProtocol: lb.proxyProtocol ? (lb.proxyProtocol.version ?? 2) : undefined, dialTimeoutMs, idleTimeoutMs, tls },
+      value: { address: s.address, proxyProtocol: lb.proxyProtocol ? (lb.proxyProtocol.version ?? 2) : undefined, ...timing, tls },
       weight: s.weight ?? 1,
     });
   }
@@ -202,6 +203,32 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
     if (up) relayConnection(conn, up);
     else conn.socket.destroy();
   };
+}
+
+/** A duration where Traefik lets a negative value mean "off": undefined when unset or negative. */
+function durationOrOff(value: number | string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' ? value < 0 : value.trim().startsWith('-')) return undefined;
+  return parseDurationMs(value, what);
+}
+
+/** A serversTransport's tls → Node's client options: verification, CAs, client certificates, and a URI SAN in place of the host name check. */
+function clientTls(tls: NonNullable<TcpServersTransport['tls']>, baseDir: string): ConnectionOptions {
+  const out: ConnectionOptions = { rejectUnauthorized: !tls.insecureSkipVerify };
+  if (tls.serverName) out.servername = tls.serverName;
+  if (tls.rootCAs?.length) out.ca = tls.rootCAs.map((c) => readPem(c, baseDir));
+  if (tls.certificates?.length) {
+    // Node offers one client certificate per key type; the first is the one a server asking for any gets.
+    out.cert = tls.certificates.map((c) => readPem(c.certFile, baseDir));
+    out.key = tls.certificates.map((c) => readPem(c.keyFile, baseDir));
+  }
+  const uri = tls.peerCertURI;
+  if (uri)
+    out.checkServerIdentity = (_host, cert) => {
+      const sans = (cert.subjectaltname ?? '').split(/,\s*/);
+      return sans.includes(`URI:${uri}`) ? undefined : new Error(`the server's certificate has no URI SAN ${uri} (peerCertURI)`);
+    };
+  return out;
 }
 
 function buildMiddleware(name: string, m: TcpConfig['middlewares'][string], errors: ConfigErrors): ((next: TcpHandler) => TcpHandler) | undefined {

@@ -2,7 +2,8 @@
  * Relay one client connection to a TCP server: dial (bounded), send a PROXY
  * header if asked, then copy bytes both ways with backpressure (pipe). A
  * half-close is passed on (the client's FIN ends our write side to the
- * server, and the other way), and a connection silent both ways for the idle
+ * server, and the other way; with a termination delay both close that long
+ * after the first FIN), and a connection silent both ways for the idle
  * timeout is closed, so no relay lives for ever.
  */
 import { connect as connectTcp, type Socket } from 'node:net';
@@ -16,6 +17,10 @@ export interface TcpUpstream {
   proxyProtocol?: 1 | 2;
   dialTimeoutMs: number;
   idleTimeoutMs: number;
+  /** TCP keep-alive probes to the server at this interval; unset: none. */
+  keepAliveMs?: number;
+  /** After one side's half-close, close both this much later (Traefik's terminationDelay); unset: wait for the other side. */
+  terminationDelayMs?: number;
   /** TLS to the server (a serversTransport with tls). */
   tls?: ConnectionOptions;
 }
@@ -41,13 +46,21 @@ export function relayConnection(conn: TcpConnection, up: TcpUpstream): void {
   client.allowHalfOpen = true;
   server.allowHalfOpen = true;
   let closed = false;
+  let termination: NodeJS.Timeout | undefined;
   const closeBoth = () => {
     if (closed) return;
     closed = true;
     clearTimeout(dial);
+    clearTimeout(termination);
     client.destroy();
     server.destroy();
   };
+  if (up.terminationDelayMs !== undefined) {
+    const delay = up.terminationDelayMs;
+    const halfClosed = () => (termination ??= setTimeout(closeBoth, delay));
+    client.once('end', halfClosed);
+    server.once('end', halfClosed);
+  }
   const dial = setTimeout(closeBoth, up.dialTimeoutMs);
   client.on('error', closeBoth);
   server.on('error', closeBoth);
@@ -59,6 +72,7 @@ export function relayConnection(conn: TcpConnection, up: TcpUpstream): void {
   });
   server.once(up.tls ? 'secureConnect' : 'connect', () => {
     clearTimeout(dial);
+    if (up.keepAliveMs !== undefined) server.setKeepAlive(true, up.keepAliveMs);
     if (up.proxyProtocol)
       server.write(
         encodeProxyHeader(up.proxyProtocol, { address: conn.clientIp, port: conn.clientPort }, { address: conn.localAddress, port: conn.localPort }),

@@ -15,16 +15,19 @@ import { CrdValidator } from './crd-validator.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const modelFile = join(repo, 'src', 'dynamic', 'model.ts');
+/** The tcp section's types live beside the model (tcp-model.ts). */
+const tcpModelFile = join(repo, 'src', 'dynamic', 'tcp-model.ts');
 
 // ---- the model, through the type checker ----
-const program = ts.createProgram([modelFile], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext });
+const program = ts.createProgram([modelFile, tcpModelFile], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext });
 const checker = program.getTypeChecker();
 const source = program.getSourceFile(modelFile)!;
 const declarations = new Map<string, ts.Type>();
-ts.forEachChild(source, (node) => {
-  if ((ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name)
-    declarations.set(node.name.text, checker.getTypeAtLocation(node.name));
-});
+for (const file of [source, program.getSourceFile(tcpModelFile)!])
+  ts.forEachChild(file, (node) => {
+    if ((ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) && node.name)
+      declarations.set(node.name.text, checker.getTypeAtLocation(node.name));
+  });
 
 function nonNullable(type: ts.Type): ts.Type {
   return checker.getNonNullableType(type);
@@ -155,6 +158,54 @@ const correspondences: Correspondence[] = [
     crdOnly: Object.fromEntries(Object.entries(serviceRefOnly).filter(([k]) => !['kind', 'scheme'].includes(k))),
   },
   {
+    model: 'TcpRouter',
+    crd: ['IngressRouteTCP', 'spec', 'spec.routes[]'],
+    renamed: { rule: 'match', service: 'services' },
+    crdOnly: { routes: 'each route becomes one TCP router', syntax: 'only v3, the one syntax there is' },
+    typeDiffers: {
+      middlewares: 'MiddlewareTCP object refs {name, namespace} become qualified middleware names',
+      tls: 'IngressRouteTCP TLS is checked field by field below',
+    },
+  },
+  {
+    model: 'TcpRouter.tls',
+    crd: ['IngressRouteTCP', 'spec.tls'],
+    crdOnly: {
+      secretName: 'Secret added to tls.certificates (terminating routes)',
+      store: 'TLSStore ref; only default exists',
+      certResolver: 'refused naming the field: ACME orders certificates for HTTP routers only',
+      domains: 'refused with certResolver',
+    },
+    typeDiffers: { options: 'TLSOption ref {name, namespace} becomes the qualified option name' },
+  },
+  {
+    model: 'TcpService.loadBalancer',
+    crd: ['IngressRouteTCP', 'spec.routes[].services[]'],
+    modelOnly: { servers: "from the Service's ready EndpointSlice addresses (or cluster IP with nativeLB), as host:port" },
+    crdOnly: {
+      name: 'Kubernetes Service name',
+      namespace: 'Kubernetes namespace of the Service',
+      port: 'Kubernetes Service port; with the EndpointSlices it becomes servers[].address',
+      weight: 'weight within the weighted set of a route with several services',
+      nativeLB: 'use the cluster IP as the only server instead of endpoints',
+      tls: 'servers[].tls of every server',
+      nodePortLB: 'refused naming the field (Portico reads no Nodes)',
+      terminationDelay: 'refused naming the field (deprecated; ServersTransportTCP has it)',
+    },
+  },
+  { model: 'TcpMiddleware', crd: ['MiddlewareTCP', 'spec'] },
+  {
+    model: 'TcpServersTransport',
+    crd: ['ServersTransportTCP', 'spec'],
+    modelOnly: { idleTimeout: "Portico's bound on silent relays; file provider only (Traefik's CRD has no such field)" },
+  },
+  {
+    model: 'TcpServersTransport.tls',
+    crd: ['ServersTransportTCP', 'spec.tls'],
+    modelOnly: { rootCAs: 'from spec.tls.rootCAsSecrets', certificates: 'from spec.tls.certificatesSecrets (kubernetes.io/tls Secrets)' },
+    crdOnly: { rootCAsSecrets: 'Secrets → rootCAs as inline PEM', certificatesSecrets: 'Secrets → certificates[]', spiffe: 'refused naming the field' },
+  },
+  {
     model: 'Service',
     crd: ['TraefikService', 'spec'],
     modelOnly: { loadBalancer: 'built from Kubernetes Service refs in IngressRoute and TraefikService entries' },
@@ -281,7 +332,7 @@ describe('CRD schemas match src/dynamic/model.ts', () => {
 
   it('every model type that providers fill from CRDs is covered by a correspondence', () => {
     const covered = new Set(correspondences.map((c) => c.model.split('.')[0]));
-    for (const name of ['Router', 'RouterTls', 'LoadBalancerService', 'Service', 'WeightedService', 'ServersTransport', 'TlsOptions', 'TlsStore', 'UdpRouter', 'UdpLoadBalancerService'])
+    for (const name of ['Router', 'RouterTls', 'LoadBalancerService', 'Service', 'WeightedService', 'ServersTransport', 'TlsOptions', 'TlsStore', 'UdpRouter', 'UdpLoadBalancerService', 'TcpRouter', 'TcpService', 'TcpMiddleware', 'TcpServersTransport'])
       expect(covered, name).toContain(name);
   });
 });

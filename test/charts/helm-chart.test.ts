@@ -88,6 +88,7 @@ describe('helm chart charts/portico', () => {
     expect(verbsFor('networking.k8s.io', 'ingresses/status')).toEqual(['update']);
     expect(verbsFor('portico.dev', 'ingressroutes')).toEqual(['get', 'list', 'watch']);
     expect(verbsFor('portico.dev', 'tlsstores')).toEqual(['get', 'list', 'watch']);
+    for (const tcpKind of ['ingressroutetcps', 'middlewaretcps', 'serverstransporttcps']) expect(verbsFor('portico.dev', tcpKind)).toEqual(['get', 'list', 'watch']);
     expect(verbsFor('', 'events')).toEqual(['create']);
     for (const r of rules as Array<{ verbs: string[]; resources: string[] }>) {
       expect(r.verbs).not.toContain('*');
@@ -311,7 +312,8 @@ describe('helm chart charts/portico', () => {
     const out = helm(['template', 'edge', chart, '--include-crds'], repo);
     const crds = (yaml.loadAll(out) as Obj[]).filter((o) => o?.kind === 'CustomResourceDefinition');
     expect(crds.map((c) => c.metadata!.name).sort()).toEqual([
-      'ingressroutes.portico.dev', 'ingressrouteudps.portico.dev', 'middlewares.portico.dev', 'serverstransports.portico.dev',
+      'ingressroutes.portico.dev', 'ingressroutetcps.portico.dev', 'ingressrouteudps.portico.dev', 'middlewares.portico.dev',
+      'middlewaretcps.portico.dev', 'serverstransports.portico.dev', 'serverstransporttcps.portico.dev',
       'tlsoptions.portico.dev', 'tlsstores.portico.dev', 'traefikservices.portico.dev',
     ]);
     for (const crd of crds) expect(validator.validate(crd).problems).toEqual([]);

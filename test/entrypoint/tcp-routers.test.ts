@@ -7,70 +7,34 @@
  * to the backend, and the API's /api/tcp lists.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { startBackend, type Backend } from '../support/backend.js';
 import { TestPki } from '../support/pki.js';
 import { curl } from '../support/curl.js';
-import { freePort } from '../support/free-port.js';
 import { sleep, within } from '../support/raw-tcp-client.js';
+import { openTcp, opensslClient, roundTrip, startOpensslServer, startTcpEcho } from '../support/tcp-peers.js';
 
 let portico: Harness;
 let http: Backend;
 let echo: Server;
 let echoPort: number;
-let sServer: ChildProcess;
+let stopBackend: (() => void) | undefined;
 let sPort: number;
 /** What each echo connection received first (a PROXY header, when the service sends one). */
 const firstChunks: string[] = [];
-
-/** Write `text`, half-close, and read everything until the peer closes (bounded). */
-async function roundTrip(socket: Socket, text: string, ms = 5000): Promise<string> {
-  const chunks: Buffer[] = [];
-  socket.on('data', (d: Buffer) => chunks.push(d));
-  socket.on('error', () => undefined);
-  const closed = new Promise((r) => socket.once('close', r));
-  socket.end(text);
-  await within(closed, ms);
-  socket.destroy();
-  return Buffer.concat(chunks).toString();
-}
-const open = (port: number) =>
-  new Promise<Socket>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => resolve(s));
-    s.once('error', reject);
-  });
 
 beforeAll(async () => {
   const pki = new TestPki();
   const backendCert = pki.issue('pass-backend', ['pass.test']);
   http = await startBackend('http');
-  echo = createServer({ allowHalfOpen: true }, (s) => {
-    let first = true;
-    s.on('data', (d: Buffer) => {
-      if (first) firstChunks.push(d.toString('latin1'));
-      first = false;
-      s.write(d);
-    });
-    s.on('end', () => s.end());
-    s.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  echoPort = (echo.address() as { port: number }).port;
-  sPort = await freePort();
-  sServer = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${sPort}`, '-cert', backendCert.certFile, '-key', backendCert.keyFile, '-www', '-quiet'], {
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect({ host: '127.0.0.1', port: sPort }, () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) break;
-    await sleep(100);
-  }
+  const echoPeer = await startTcpEcho((d) => firstChunks.push(d.toString('latin1')));
+  echo = echoPeer.server;
+  echoPort = echoPeer.port;
+  const backend = await startOpensslServer(backendCert);
+  stopBackend = backend.stop;
+  sPort = backend.port;
   portico = await startPortico(
     {
       entryPoints: {
@@ -154,18 +118,13 @@ afterAll(async () => {
   await portico?.stop();
   await http?.close();
   echo?.close();
-  sServer?.kill();
+  stopBackend?.();
 });
 
 describe('TCP routers', () => {
   test('TLS passthrough: openssl s_client sees the backend certificate, not Portico', async () => {
     const port = portico.port('mixed');
-    const out = await new Promise<string>((ok) => {
-      const c = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'pass.test'], { timeout: 10_000 }, (_e, so, se) =>
-        ok(so + se),
-      );
-      c.stdin!.end('Q\n');
-    });
+    const out = await opensslClient(port, 'pass.test');
     expect(out).toMatch(/subject=CN ?= ?pass\.test/);
     expect(out).not.toMatch(/PORTICO DEFAULT CERT/);
     // The same port still serves the HTTP TLS router by its SNI.
@@ -192,7 +151,7 @@ describe('TCP routers', () => {
 
   test('HostSNI(`*`) on a clear entrypoint relays every connection, with a PROXY v1 header to the backend', async () => {
     const before = firstChunks.length;
-    const s = await open(portico.port('clear'));
+    const s = await openTcp(portico.port('clear'));
     const localPort = s.localPort;
     const back = await roundTrip(s, 'ping over tcp');
     expect(back).toMatch(/^PROXY TCP4 127\.0\.0\.1 127\.0\.0\.1 \d+ \d+\r\nping over tcp$/);
@@ -200,24 +159,24 @@ describe('TCP routers', () => {
   });
 
   test('ipAllowList closes connections from outside its ranges', async () => {
-    const s = await open(portico.port('guarded'));
+    const s = await openTcp(portico.port('guarded'));
     expect(await roundTrip(s, 'let me in')).toBe('');
   });
 
   test('inFlightConn: a second connection from the same client is closed while the first is open', async () => {
-    const first = await open(portico.port('limited'));
+    const first = await openTcp(portico.port('limited'));
     first.write('one');
     await sleep(300);
-    const second = await open(portico.port('limited'));
+    const second = await openTcp(portico.port('limited'));
     expect(await roundTrip(second, 'two', 3000)).toBe('');
     expect(await roundTrip(first, '')).toBe('one');
     // Once the first is closed, a new one passes.
     await sleep(200);
-    expect(await roundTrip(await open(portico.port('limited')), 'three')).toBe('three');
+    expect(await roundTrip(await openTcp(portico.port('limited')), 'three')).toBe('three');
   });
 
   test('a relay silent both ways for the idle timeout is closed; one in use is not', async () => {
-    const s = await open(portico.port('idle'));
+    const s = await openTcp(portico.port('idle'));
     s.on('error', () => undefined);
     const closed = new Promise((r) => s.once('close', r));
     const got: Buffer[] = [];

@@ -57,7 +57,8 @@ export class TestPki {
     const csr = join(this.dir, `${label}.csr`);
     const cert = join(this.dir, `${label}.crt`);
     const ext = join(this.dir, `${label}.ext`);
-    const san = names.map((n) => (/^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+    // `URI:…` names go in as they are (SPIFFE-style identities); others are IPs or DNS names.
+    const san = names.map((n) => (n.startsWith('URI:') ? n : /^[\d.]+$|:/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
     writeFileSync(
       ext,
       `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=${usage === 'server' ? 'serverAuth' : 'clientAuth'}\n${san ? `subjectAltName=${san}\n` : ''}`,

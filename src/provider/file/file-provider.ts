@@ -14,6 +14,7 @@ import yaml from 'js-yaml';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Provider } from '../provider.js';
 import { emptyDynamicConfig, type ConfigError, type DynamicConfig, type ObjectLines, type ProviderSnapshot } from '../../dynamic/model.js';
+import { emptyTcpConfig } from '../../dynamic/tcp-model.js';
 import { readNativeDocument } from './native-config-reader.js';
 import { recordObjectLines } from './object-lines.js';
 import { convertManifests, type ManifestDocument, type NginxIngressSelection } from '../manifests/convert.js';
@@ -194,7 +195,8 @@ function snapshotKeys(c: DynamicConfig): Set<string> {
   for (const kind of ['routers', 'services', 'middlewares', 'serversTransports'] as const)
     for (const n of Object.keys(c.http[kind])) keys.add(`http.${kind}.${n}`);
   for (const kind of ['routers', 'services'] as const) for (const n of Object.keys(c.udp[kind])) keys.add(`udp.${kind}.${n}`);
-  for (const kind of ['routers', 'services', 'middlewares'] as const) for (const n of Object.keys(c.tcp?.[kind] ?? {})) keys.add(`tcp.${kind}.${n}`);
+  for (const kind of ['routers', 'services', 'middlewares', 'serversTransports'] as const)
+    for (const n of Object.keys(c.tcp?.[kind] ?? {})) keys.add(`tcp.${kind}.${n}`);
   for (const n of Object.keys(c.tls.options)) keys.add(`tls.options.${n}`);
   for (const n of Object.keys(c.tls.stores)) keys.add(`tls.stores.${n}`);
   return keys;
@@ -262,18 +264,28 @@ function mergeInto(target: DynamicConfig, from: DynamicConfig, errors: ConfigErr
       (target.http[kind] as Record<string, unknown>)[name] = value;
     }
   }
-  for (const kind of ['routers', 'services'] as const)
-    for (const [name, value] of Object.entries(from.udp[kind])) {
-      if (target.udp[kind][name] !== undefined) {
+  const tcp = (target.tcp ??= emptyTcpConfig());
+  const sections: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+    ['udp.routers', from.udp.routers, target.udp.routers],
+    ['udp.services', from.udp.services, target.udp.services],
+    ...(['routers', 'services', 'middlewares', 'serversTransports'] as const).map((k): [string, Record<string, unknown>, Record<string, unknown>] => [
+      `tcp.${k}`,
+      from.tcp?.[k] ?? {},
+      tcp[k],
+    ]),
+  ];
+  for (const [path, source, into] of sections)
+    for (const [name, value] of Object.entries(source)) {
+      if (into[name] !== undefined) {
         errors.push({
           provider,
           source: 'manifests',
-          path: `udp.${kind}.${name}`,
+          path: `${path}.${name}`,
           message: `"${name}" is defined both natively and by a manifest; keeping the native one`,
         });
         continue;
       }
-      (target.udp[kind] as Record<string, unknown>)[name] = value;
+      into[name] = value;
     }
   target.tls.certificates.push(...from.tls.certificates);
   for (const [n, o] of Object.entries(from.tls.options)) target.tls.options[n] ??= o;

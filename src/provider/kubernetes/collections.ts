@@ -10,11 +10,14 @@ export type CollectionKind = 'Secret' | 'Service' | 'EndpointSlice' | 'Ingress' 
 /** Our CRD kinds and their plurals. */
 export const CRD_RESOURCES: ReadonlyArray<readonly [kind: string, plural: string]> = [
   ['IngressRoute', 'ingressroutes'],
+  ['IngressRouteTCP', 'ingressroutetcps'],
   ['IngressRouteUDP', 'ingressrouteudps'],
   ['Middleware', 'middlewares'],
+  ['MiddlewareTCP', 'middlewaretcps'],
   ['TLSStore', 'tlsstores'],
   ['TLSOption', 'tlsoptions'],
   ['ServersTransport', 'serverstransports'],
+  ['ServersTransportTCP', 'serverstransporttcps'],
   ['TraefikService', 'traefikservices'],
 ];
 

@@ -1,6 +1,6 @@
 /**
- * The kubernetesCRD provider: IngressRoute, IngressRouteUDP, Middleware, TLSOption, TLSStore,
- * ServersTransport and TraefikService objects of `portico.dev/v1alpha1` (and
+ * The kubernetesCRD provider: IngressRoute, IngressRouteTCP, IngressRouteUDP, Middleware,
+ * MiddlewareTCP, TLSOption, TLSStore, ServersTransport, ServersTransportTCP and TraefikService objects of `portico.dev/v1alpha1` (and
  * Traefik's `traefik.io/v1alpha1` with traefikCompat), with the Secrets,
  * Services and EndpointSlices they refer to.
  */

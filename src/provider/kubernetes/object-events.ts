@@ -8,7 +8,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigError } from '../../dynamic/model.js';
 import { describeApiError, statusOf } from './api-error.js';
 
-const SOURCE = /^([^/]+)\/(IngressRoute|Middleware|TLSStore|TLSOption|ServersTransport|TraefikService|Ingress)\/([^/]+)$/;
+const SOURCE = /^([^/]+)\/(IngressRoute(?:TCP|UDP)?|Middleware(?:TCP)?|TLSStore|TLSOption|ServersTransport(?:TCP)?|TraefikService|Ingress)\/([^/]+)$/;
 
 export class ObjectEventRecorder {
   private readonly core: k8s.CoreV1Api;

@@ -30,6 +30,8 @@ export interface ObjectIndex {
   middlewares: Set<string>;
   serversTransports: Set<string>;
   tlsOptions: Set<string>;
+  middlewaresTcp: Set<string>;
+  serversTransportsTcp: Set<string>;
 }
 
 export interface ConversionContext {
@@ -160,8 +162,8 @@ export function referencedNamespace(raw: unknown, ctx: ConversionContext, at: st
 }
 
 /**
- * A `{name, namespace}` reference to a Middleware, ServersTransport or
- * TLSOption → its dynamic-config name. `name@provider` passes through, except
+ * A `{name, namespace}` reference to a Middleware, MiddlewareTCP,
+ * ServersTransport or TLSOption → its dynamic-config name. `name@provider` passes through, except
  * `x@<this provider>` without allowCrossNamespace (the name could hide another
  * namespace, as Traefik reasons).
  */
@@ -169,7 +171,7 @@ export function objectReference(
   ref: { name: unknown; namespace?: unknown },
   ctx: ConversionContext,
   at: string,
-  kind: 'Middleware' | 'ServersTransport' | 'TLSOption',
+  kind: 'Middleware' | 'ServersTransport' | 'TLSOption' | 'MiddlewareTCP',
   known: Set<string>,
 ): string {
   const name = reqString(ref.name, `${at}.name`);

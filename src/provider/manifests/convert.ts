@@ -7,11 +7,15 @@
  * left out whole and the rest still converts.
  */
 import { emptyDynamicConfig, type CertificateRef, type ConfigError, type DynamicConfig } from '../../dynamic/model.js';
+import { emptyTcpConfig } from '../../dynamic/tcp-model.js';
 import { objectKey, type IndexedObject, type KubeObject } from './kube-objects.js';
 import { ServiceDirectory } from './service-directory.js';
 import { Problem, certificateFromSecret, normalizeName, stagingConfig, type ConversionContext, type ObjectIndex } from './conversion-context.js';
 import { convertIngressRoute } from './ingress-route.js';
 import { convertIngressRouteUdp } from './ingress-route-udp.js';
+import { convertIngressRouteTcp, stagedTcp } from './ingress-route-tcp.js';
+import { convertMiddlewareTcp } from './middleware-tcp.js';
+import { convertServersTransportTcp } from './servers-transport-tcp.js';
 import { convertMiddleware } from './middleware.js';
 import { convertTlsOption, convertTlsStore } from './tls.js';
 import { convertServersTransport } from './servers-transport.js';
@@ -71,9 +75,18 @@ export interface ManifestConversion {
   origins: Record<string, string>;
 }
 
-const CRD_KINDS = new Set(['IngressRoute', 'IngressRouteUDP', 'Middleware', 'TLSStore', 'TLSOption', 'ServersTransport', 'TraefikService']);
-/** Traefik's TCP CRDs: not converted yet, so refused by name rather than skipped (the tcp section of the native format does what they would). */
-const TCP_CRD_KINDS = new Set(['IngressRouteTCP', 'MiddlewareTCP', 'ServersTransportTCP']);
+const CRD_KINDS = new Set([
+  'IngressRoute',
+  'IngressRouteTCP',
+  'IngressRouteUDP',
+  'Middleware',
+  'MiddlewareTCP',
+  'TLSStore',
+  'TLSOption',
+  'ServersTransport',
+  'ServersTransportTCP',
+  'TraefikService',
+]);
 const CORE_KINDS: Record<string, string> = { Secret: 'v1', Service: 'v1', Endpoints: 'v1', EndpointSlice: 'discovery.k8s.io/v1' };
 
 export function convertManifests(docs: ManifestDocument[], opts: ManifestConversionOptions): ManifestConversion {
@@ -88,6 +101,8 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     middlewares: keys('Middleware'),
     serversTransports: keys('ServersTransport'),
     tlsOptions: keys('TLSOption'),
+    middlewaresTcp: keys('MiddlewareTCP'),
+    serversTransportsTcp: keys('ServersTransportTCP'),
   };
   const config = emptyDynamicConfig();
   const origins: Record<string, string> = {};
@@ -129,8 +144,17 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
         case 'IngressRoute':
           convertIngressRoute(o, ctx, certificates);
           break;
+        case 'IngressRouteTCP':
+          convertIngressRouteTcp(o, ctx, certificates);
+          break;
         case 'IngressRouteUDP':
           convertIngressRouteUdp(o, ctx);
+          break;
+        case 'MiddlewareTCP':
+          stagedTcp(ctx).middlewares[id] = convertMiddlewareTcp(o);
+          break;
+        case 'ServersTransportTCP':
+          stagedTcp(ctx).serversTransports[id] = convertServersTransportTcp(o, ctx);
           break;
         case 'Middleware':
           ctx.staged.http.middlewares[id] = convertMiddleware(o, ctx);
@@ -202,16 +226,6 @@ function selectObjects(docs: ManifestDocument[], opts: ManifestConversionOptions
       (CRD_KINDS.has(o.kind) && opts.apiGroups.includes(group!) && version === 'v1alpha1') ||
       CORE_KINDS[o.kind] === o.apiVersion ||
       (o.kind === 'Ingress' && o.apiVersion === 'networking.k8s.io/v1' && (opts.ingressClass !== undefined || opts.nginxIngress !== undefined));
-    if (TCP_CRD_KINDS.has(o.kind) && opts.apiGroups.includes(group!)) {
-      errors.push({
-        provider: opts.provider,
-        source: d.source,
-        path: 'kind',
-        message: `${o.kind} ${o.metadata?.name ?? ''} is not supported yet: write it as the tcp section of the native format (docs/configuration.md, "TCP routers")`,
-        ...(d.line !== undefined ? { line: d.line } : {}),
-      });
-      continue;
-    }
     if (!known) {
       opts.log?.('debug', `${d.source}: skipping ${o.apiVersion} ${o.kind} ${o.metadata?.name ?? ''} (not a kind this provider reads)`);
       continue;
@@ -252,6 +266,8 @@ function ingressConverter(o: KubeObject, opts: ManifestConversionOptions): 'port
  * object under a taken name is a conflict, reported on the later object.
  */
 function commit(staged: DynamicConfig, config: DynamicConfig, origins: Record<string, string>, source: string): void {
+  const stagedTcp = staged.tcp ?? emptyTcpConfig();
+  const tcp = (config.tcp ??= emptyTcpConfig());
   const sections = [
     ['http.routers', staged.http.routers, config.http.routers],
     ['http.services', staged.http.services, config.http.services],
@@ -259,6 +275,10 @@ function commit(staged: DynamicConfig, config: DynamicConfig, origins: Record<st
     ['http.serversTransports', staged.http.serversTransports, config.http.serversTransports],
     ['udp.routers', staged.udp.routers, config.udp.routers],
     ['udp.services', staged.udp.services, config.udp.services],
+    ['tcp.routers', stagedTcp.routers, tcp.routers],
+    ['tcp.services', stagedTcp.services, tcp.services],
+    ['tcp.middlewares', stagedTcp.middlewares, tcp.middlewares],
+    ['tcp.serversTransports', stagedTcp.serversTransports, tcp.serversTransports],
     ['tls.options', staged.tls.options, config.tls.options],
     ['tls.stores', staged.tls.stores, config.tls.stores],
   ] as const;

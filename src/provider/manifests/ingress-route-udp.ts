@@ -7,19 +7,8 @@
  */
 import type { UdpLoadBalancerService } from '../../dynamic/model.js';
 import type { KubeObject } from './kube-objects.js';
-import {
-  Problem,
-  asArray,
-  asObject,
-  checkKeys,
-  normalizeName,
-  optBoolean,
-  optInteger,
-  referencedNamespace,
-  reqString,
-  stringList,
-  type ConversionContext,
-} from './conversion-context.js';
+import { Problem, asArray, asObject, checkKeys, normalizeName, stringList, type ConversionContext } from './conversion-context.js';
+import { serviceAddresses } from './service-addresses.js';
 
 const REFERENCE_KEYS = ['name', 'namespace', 'port', 'weight', 'nativeLB', 'nodePortLB'];
 
@@ -53,23 +42,7 @@ export function convertIngressRouteUdp(o: KubeObject, ctx: ConversionContext): v
 /** A Kubernetes Service reference → a UDP load balancer over its endpoints (host:port). */
 function udpLoadBalancer(raw: unknown, ctx: ConversionContext, at: string): { lb: UdpLoadBalancerService; service: string; port: string; weight: number } {
   const ref = asObject(raw, at);
-  if ('nodePortLB' in ref) throw new Problem(`${at}.nodePortLB`, '"nodePortLB" is not supported by Portico; remove it (nativeLB sends to the cluster IP)');
   checkKeys(ref, REFERENCE_KEYS, at);
-  const name = reqString(ref.name, `${at}.name`);
-  const ns = referencedNamespace(ref.namespace, ctx, at);
-  const port = ref.port;
-  if (port === undefined) throw new Problem(`${at}.port`, 'is required (a port number or a port name of the Service)');
-  if (typeof port !== 'string' && !(typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536))
-    throw new Problem(`${at}.port`, 'must be a port number (1-65535) or a port name');
-  const weight = optInteger(ref.weight, `${at}.weight`, 0) ?? 1;
-  const nativeLB = optBoolean(ref.nativeLB, `${at}.nativeLB`);
-  if (!ctx.index.directory.has(ns, name)) throw new Problem(`${at}.name`, `no Service ${ns}/${name}`);
-  let urls: string[];
-  try {
-    // The directory speaks URLs (it serves HTTP backends); a UDP server is the URL's host:port.
-    urls = ctx.index.directory.resolve({ name, namespace: ns, port, scheme: 'http', nativeLB }, ctx.opts).urls;
-  } catch (err) {
-    throw new Problem(`${at}.port`, (err as Error).message);
-  }
-  return { lb: { servers: urls.map((u) => ({ address: u.slice('http://'.length) })) }, service: name, port: String(port), weight };
+  const { addresses, service, port, weight } = serviceAddresses(ref, ctx, at);
+  return { lb: { servers: addresses.map((address) => ({ address })) }, service, port, weight };
 }

@@ -22,6 +22,7 @@ import {
   type ConversionContext,
 } from './conversion-context.js';
 import { resolveServiceReference } from './service-reference.js';
+import { routeTlsOptions } from './tls.js';
 import type { CertificateRef } from '../../dynamic/model.js';
 
 export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
@@ -110,24 +111,8 @@ function routerTls(raw: unknown, ctx: ConversionContext, certificates: Certifica
   const t = asObject(raw ?? {}, 'spec.tls');
   checkKeys(t, ['secretName', 'options', 'store', 'domains', 'certResolver'], 'spec.tls');
   const tls: RouterTls = {};
-  if (t.options !== undefined) {
-    const opt = asObject(t.options, 'spec.tls.options');
-    checkKeys(opt, ['name', 'namespace'], 'spec.tls.options');
-    // The global default set is named `default` in every provider.
-    tls.options =
-      opt.name === 'default'
-        ? 'default'
-        : objectReference(opt as { name: unknown; namespace?: unknown }, ctx, 'spec.tls.options', 'TLSOption', ctx.index.tlsOptions);
-  }
-  if (t.store !== undefined) {
-    const store = asObject(t.store, 'spec.tls.store');
-    checkKeys(store, ['name', 'namespace'], 'spec.tls.store');
-    if (store.name !== 'default')
-      ctx.opts.log?.(
-        'warn',
-        `IngressRoute ${ctx.ns}/${ctx.name}: spec.tls.store "${String(store.name)}" is ignored; only the TLS store named "default" is used`,
-      );
-  }
+  const options = routeTlsOptions(t, ctx, 'IngressRoute');
+  if (options) tls.options = options;
   if (t.domains !== undefined) {
     tls.domains = asArray(t.domains, 'spec.tls.domains').map((d, i) => {
       const dat = `spec.tls.domains[${i}]`;

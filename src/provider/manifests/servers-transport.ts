@@ -15,7 +15,8 @@ import {
   type ConversionContext,
 } from './conversion-context.js';
 
-const CA_KEYS = ['tls.ca', 'ca.crt', 'tls.crt'];
+/** Where a CA Secret may keep its PEM (Traefik reads tls.ca and ca.crt). */
+export const CA_KEYS = ['tls.ca', 'ca.crt', 'tls.crt'];
 
 export function convertServersTransport(o: KubeObject, ctx: ConversionContext): ServersTransport {
   const spec = asObject(o.spec ?? {}, 'spec');

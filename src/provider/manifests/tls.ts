@@ -12,6 +12,7 @@ import {
   asObject,
   certificateFromSecret,
   checkKeys,
+  objectReference,
   optBoolean,
   optString,
   pemFromSecret,
@@ -93,4 +94,24 @@ export function convertTlsStore(o: KubeObject, ctx: ConversionContext, certifica
   checkKeys(d, ['secretName'], 'spec.defaultCertificate');
   const secretName = reqString(d.secretName, 'spec.defaultCertificate.secretName');
   return { defaultCertificate: certificateFromSecret(ctx.ns, secretName, ctx, 'spec.defaultCertificate.secretName') };
+}
+
+/**
+ * A route's `tls.options` and `tls.store` references (IngressRoute, IngressRouteTCP):
+ * the TLS option set's name, if any. A store other than `default` is ignored with a
+ * warning, as Traefik does.
+ */
+export function routeTlsOptions(t: Record<string, unknown>, ctx: ConversionContext, kind: string): string | undefined {
+  if (t.store !== undefined) {
+    const store = asObject(t.store, 'spec.tls.store');
+    checkKeys(store, ['name', 'namespace'], 'spec.tls.store');
+    if (store.name !== 'default')
+      ctx.opts.log?.('warn', `${kind} ${ctx.ns}/${ctx.name}: spec.tls.store "${String(store.name)}" is ignored; only the TLS store named "default" is used`);
+  }
+  if (t.options === undefined) return undefined;
+  const opt = asObject(t.options, 'spec.tls.options');
+  checkKeys(opt, ['name', 'namespace'], 'spec.tls.options');
+  // The global default set is named `default` in every provider.
+  if (opt.name === 'default') return 'default';
+  return objectReference(opt as { name: unknown; namespace?: unknown }, ctx, 'spec.tls.options', 'TLSOption', ctx.index.tlsOptions);
 }

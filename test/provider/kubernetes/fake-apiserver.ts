@@ -27,7 +27,10 @@ export interface KObject {
 
 const PLURALS: Record<string, string> = {
   IngressRoute: 'ingressroutes',
+  IngressRouteTCP: 'ingressroutetcps',
   IngressRouteUDP: 'ingressrouteudps',
+  MiddlewareTCP: 'middlewaretcps',
+  ServersTransportTCP: 'serverstransporttcps',
   Middleware: 'middlewares',
   TLSStore: 'tlsstores',
   TLSOption: 'tlsoptions',
