@@ -155,6 +155,10 @@ const kinds: KindDefinition[] = [
       'Routes, the entrypoints they listen on, and TLS.',
       {
         entryPoints: strings('Entrypoint names from the static configuration; empty means all.'),
+        parentRefs: list(
+          "Multi-layer routing: the IngressRoutes whose routes are this one's parents (their middlewares run first, then these routes choose).",
+          objectRef('IngressRoute'),
+        ),
         routes: list(
           'One router per route.',
           object(

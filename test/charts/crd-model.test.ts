@@ -120,6 +120,7 @@ const correspondences: Correspondence[] = [
     crdOnly: { routes: 'each route becomes one router', kind: 'always Rule' },
     typeDiffers: {
       middlewares: 'Middleware object refs {name, namespace} become qualified middleware names',
+      parentRefs: 'IngressRoute refs {name, namespace} become the router names of that IngressRoute\'s routes',
       tls: 'IngressRoute TLS is checked field by field below',
     },
   },

@@ -32,6 +32,8 @@ export interface ObjectIndex {
   tlsOptions: Set<string>;
   middlewaresTcp: Set<string>;
   serversTransportsTcp: Set<string>;
+  /** IngressRoutes by `namespace/name`, for `parentRefs` (their routes' router names). */
+  ingressRoutes: Map<string, KubeObject>;
 }
 
 export interface ConversionContext {

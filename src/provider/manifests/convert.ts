@@ -103,6 +103,7 @@ export function convertManifests(docs: ManifestDocument[], opts: ManifestConvers
     tlsOptions: keys('TLSOption'),
     middlewaresTcp: keys('MiddlewareTCP'),
     serversTransportsTcp: keys('ServersTransportTCP'),
+    ingressRoutes: new Map(byKind('IngressRoute').map((x) => [objectKey(x.object), x.object])),
   };
   const config = emptyDynamicConfig();
   const origins: Record<string, string> = {};

@@ -15,6 +15,7 @@ import {
   objectReference,
   optInteger,
   optString,
+  referencedNamespace,
   reqString,
   routeKey,
   stagingConfig,
@@ -28,11 +29,7 @@ import type { CertificateRef } from '../../dynamic/model.js';
 export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certificates: CertificateRef[]): void {
   const spec = asObject(o.spec, 'spec');
   checkKeys(spec, ['entryPoints', 'routes', 'tls', 'parentRefs'], 'spec');
-  if (spec.parentRefs !== undefined)
-    throw new Problem(
-      'spec.parentRefs',
-      "parentRefs (Traefik's multi-layer routing) are not supported by Portico; remove them and give this IngressRoute the parent's match and middlewares",
-    );
+  const parentRefs = spec.parentRefs === undefined ? undefined : parentRouters(spec.parentRefs, ctx);
   const routes = asArray(spec.routes, 'spec.routes');
   if (routes.length === 0) throw new Problem('spec.routes', 'at least one route is required');
   const entryPoints = spec.entryPoints === undefined ? undefined : stringList(spec.entryPoints, 'spec.entryPoints');
@@ -42,7 +39,7 @@ export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certi
   routes.forEach((raw, i) => {
     const routeCtx: ConversionContext = { ...ctx, staged: stagingConfig() };
     try {
-      convertRoute(raw, `spec.routes[${i}]`, routeCtx, entryPoints, tls);
+      convertRoute(raw, `spec.routes[${i}]`, routeCtx, entryPoints, tls, parentRefs);
     } catch (err) {
       if (!(err instanceof Problem)) throw err;
       ctx.partial.push(err);
@@ -59,7 +56,48 @@ export function convertIngressRoute(o: KubeObject, ctx: ConversionContext, certi
   if (Object.keys(ctx.staged.http.routers).length === 0 && ctx.partial.length) throw ctx.partial.pop()!;
 }
 
-function convertRoute(raw: unknown, at: string, ctx: ConversionContext, entryPoints: string[] | undefined, tls: RouterTls | undefined): void {
+/**
+ * `spec.parentRefs` (Traefik's multi-layer routing): every route of each named IngressRoute is a
+ * parent of every route of this one, by the router names those routes get (routeKey).
+ */
+function parentRouters(raw: unknown, ctx: ConversionContext): string[] {
+  const out: string[] = [];
+  asArray(raw, 'spec.parentRefs').forEach((r, i) => {
+    const at = `spec.parentRefs[${i}]`;
+    const ref = asObject(r, at);
+    checkKeys(ref, ['name', 'namespace'], at);
+    const name = reqString(ref.name, `${at}.name`);
+    const ns = referencedNamespace(ref.namespace, ctx, at);
+    const parent = ctx.index.ingressRoutes.get(`${ns}/${name}`);
+    if (!parent) throw new Problem(`${at}.name`, `no IngressRoute ${ns}/${name}`);
+    const routes = (parent.spec as { routes?: unknown } | undefined)?.routes;
+    for (const route of Array.isArray(routes) ? routes : []) {
+      const match = (route as { match?: unknown } | null)?.match;
+      if (typeof match === 'string') out.push(routeKey(ns, name, match.trim()));
+    }
+  });
+  return out;
+}
+
+/** Whether another IngressRoute names this one in its parentRefs. */
+function namedAsParent(ctx: ConversionContext): boolean {
+  for (const ir of ctx.index.ingressRoutes.values()) {
+    const refs = (ir.spec as { parentRefs?: unknown } | undefined)?.parentRefs;
+    if (!Array.isArray(refs)) continue;
+    for (const ref of refs as Array<{ name?: unknown; namespace?: unknown } | null>)
+      if (ref?.name === ctx.name && (ref.namespace ?? ir.metadata.namespace) === ctx.ns) return true;
+  }
+  return false;
+}
+
+function convertRoute(
+  raw: unknown,
+  at: string,
+  ctx: ConversionContext,
+  entryPoints: string[] | undefined,
+  tls: RouterTls | undefined,
+  parentRefs: string[] | undefined,
+): void {
   // A block of its own so this body keeps the indentation it had inside the loop (concurrent edits merge).
   {
     const r = asObject(raw, at);
@@ -71,11 +109,13 @@ function convertRoute(raw: unknown, at: string, ctx: ConversionContext, entryPoi
     const priority = optInteger(r.priority, `${at}.priority`);
     const key = routeKey(ctx.ns, ctx.name, match);
 
-    const services = asArray(r.services, `${at}.services`);
-    if (services.length === 0) throw new Problem(`${at}.services`, 'at least one service is required');
+    // Without services the route must be a parent in multi-layer routing (another IngressRoute names this one): its children choose.
+    const services = r.services === undefined ? [] : asArray(r.services, `${at}.services`);
+    if (services.length === 0 && !namedAsParent(ctx)) throw new Problem(`${at}.services`, 'at least one service is required');
     const resolved = services.map((s, j) => resolveServiceReference(s, ctx, `${at}.services[${j}]`));
-    let service: string;
-    if (resolved.length === 1) {
+    let service: string | undefined;
+    if (resolved.length === 0) service = undefined;
+    else if (resolved.length === 1) {
       const only = resolved[0]!;
       if (only.kind === 'loadBalancer') {
         ctx.staged.http.services[key] = only.service;
@@ -98,7 +138,9 @@ function convertRoute(raw: unknown, at: string, ctx: ConversionContext, entryPoi
       return objectReference(ref as { name: unknown; namespace?: unknown }, ctx, mat, 'Middleware', ctx.index.middlewares);
     });
 
-    const router: Router = { rule: match, service };
+    const router: Router = { rule: match };
+    if (service !== undefined) router.service = service;
+    if (parentRefs) router.parentRefs = parentRefs;
     if (entryPoints) router.entryPoints = entryPoints;
     if (middlewares.length) router.middlewares = middlewares;
     if (priority) router.priority = priority;

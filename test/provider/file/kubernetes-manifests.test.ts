@@ -281,8 +281,41 @@ spec:
     ]);
   });
 
-  test('parentRefs (multi-layer routing) are refused with an error naming them', async () => {
-    const s = await load(`
+  test('parentRefs (multi-layer routing): every route of the parent IngressRoute becomes a parent router of every route here', async () => {
+    const s = await load(`${WHOAMI}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: parent, namespace: default }
+spec:
+  entryPoints: [websecure]
+  routes:
+    - match: PathPrefix(\`/api\`)
+      kind: Rule
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: child, namespace: default }
+spec:
+  parentRefs: [{ name: parent }]
+  routes:
+    - match: Header(\`X-Role\`, \`admin\`)
+      kind: Rule
+      services: [{ name: whoami, port: 80 }]
+`);
+    expect(errorsOf(s)).toEqual([]);
+    const routers = Object.values(s.config.http.routers);
+    const parent = routers.find((r) => r.rule === 'PathPrefix(`/api`)')!;
+    const child = routers.find((r) => r.rule === 'Header(`X-Role`, `admin`)')!;
+    expect(parent.service).toBeUndefined();
+    expect(parent.entryPoints).toEqual(['websecure']);
+    const parentName = Object.entries(s.config.http.routers).find(([, r]) => r === parent)![0];
+    expect(child.parentRefs).toEqual([parentName]);
+  });
+
+  test('parentRefs naming no IngressRoute, a route without services that is no parent: errors naming the field', async () => {
+    const s = await load(`${WHOAMI}
+---
 apiVersion: traefik.io/v1alpha1
 kind: IngressRoute
 metadata: { name: child, namespace: default }
@@ -292,8 +325,19 @@ spec:
     - match: Path(\`/api\`)
       kind: Rule
       services: [{ name: whoami, port: 80 }]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: { name: lonely, namespace: default }
+spec:
+  routes:
+    - match: Path(\`/lonely\`)
+      kind: Rule
 `);
-    expect(errorsOf(s)).toEqual([expect.stringMatching(/^spec\.parentRefs: parentRefs \(Traefik's multi-layer routing\) are not supported/)]);
+    expect(errorsOf(s)).toEqual([
+      expect.stringMatching(/^spec\.parentRefs\[0\]\.name: no IngressRoute default\/parent/),
+      expect.stringMatching(/^spec\.routes\[0\]\.services: at least one service is required/),
+    ]);
   });
 });
 
