@@ -169,6 +169,7 @@ export const staticConfigSchema = {
         kubernetesIngress: { type: 'object' },
         kubernetesIngressNGINX: { type: 'object' },
         kubernetesIngressNginx: { type: 'object' },
+        kubernetesGateway: { type: 'object' },
       },
     },
     certificatesResolvers: {
