@@ -139,6 +139,8 @@ export interface ProvidersConfig {
   /** Traefik's spelling; `kubernetesIngressNginx` is accepted too. */
   kubernetesIngressNGINX?: Record<string, unknown>;
   kubernetesIngressNginx?: Record<string, unknown>;
+  /** The Gateway API (Traefik's name). */
+  kubernetesGateway?: Record<string, unknown>;
 }
 
 /** Traefik's `certificatesResolvers.<name>.acme`; defaults are filled in by load-static-config.ts. */

@@ -190,6 +190,7 @@ export const staticConfigSchema = {
         kubernetesIngress: { type: 'object' },
         kubernetesIngressNGINX: { type: 'object' },
         kubernetesIngressNginx: { type: 'object' },
+        kubernetesGateway: { type: 'object' },
       },
     },
     certificatesResolvers: {

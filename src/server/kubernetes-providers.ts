@@ -11,19 +11,34 @@ import type { KubernetesLog } from '../provider/kubernetes/cluster-provider.js';
 import {
   validateKubernetesProviderOptions,
   type KubernetesCrdProviderOptions,
+  type KubernetesGatewayProviderOptions,
   type KubernetesIngressNginxProviderOptions,
   type KubernetesIngressProviderOptions,
 } from '../provider/kubernetes/provider-options.js';
 import type { NginxIngressSelection } from '../provider/manifests/convert.js';
+import type { GatewayEntryPoint } from '../provider/manifests/gateway/gateway-objects.js';
+import { isUdpEntryPoint, parseListenAddress } from '../config/listen-address.js';
 
-/** `readOnly`: watch without writing Events or Ingress status (every worker but the first of a multi-process Portico). */
-export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, readOnly = false): Promise<Provider[]> {
+/**
+ * `readOnly`: watch without writing Events or status (every worker but the first of a multi-process Portico).
+ * `boundPort`: the port an entry point listens on, for those configured on port 0 (Gateway listeners land on entry points by port).
+ */
+export async function createKubernetesProviders(
+  cfg: StaticConfig,
+  log: Logger,
+  readOnly = false,
+  boundPort: (entryPoint: string) => number = () => 0,
+): Promise<Provider[]> {
   const out: Provider[] = [];
   const logAs =
     (provider: string): KubernetesLog =>
     (level, msg) =>
       log[level]({ provider }, msg);
-  const check = (provider: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx', options: Record<string, unknown>, at: string) => {
+  const check = (
+    provider: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx' | 'kubernetesgateway',
+    options: Record<string, unknown>,
+    at: string,
+  ) => {
     const problems = validateKubernetesProviderOptions(provider, options, at);
     if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
   };
@@ -45,7 +60,28 @@ export async function createKubernetesProviders(cfg: StaticConfig, log: Logger, 
     const { KubernetesIngressNginxProvider } = await import('../provider/kubernetes/ingress-nginx-provider.js');
     out.push(new KubernetesIngressNginxProvider(nginx.options as KubernetesIngressNginxProviderOptions, { log: logAs('kubernetesingressnginx'), readOnly }));
   }
+  const gateway = cfg.providers.kubernetesGateway;
+  if (gateway) {
+    check('kubernetesgateway', gateway, 'providers.kubernetesGateway');
+    const { KubernetesGatewayProvider } = await import('../provider/kubernetes/gateway-provider.js');
+    out.push(
+      new KubernetesGatewayProvider(gateway as KubernetesGatewayProviderOptions, {
+        log: logAs('kubernetesgateway'),
+        readOnly,
+        entryPoints: () => gatewayEntryPoints(cfg, boundPort),
+      }),
+    );
+  }
   return out;
+}
+
+/** Every entry point with the port it listens on: the configured one, or the bound one for `:0`. */
+export function gatewayEntryPoints(cfg: StaticConfig, boundPort: (entryPoint: string) => number): GatewayEntryPoint[] {
+  return Object.entries(cfg.entryPoints).map(([name, ep]) => ({
+    name,
+    port: parseListenAddress(ep.address).port || boundPort(name),
+    udp: isUdpEntryPoint(ep),
+  }));
 }
 
 /** `providers.kubernetesIngressNGINX` (Traefik's spelling) or `providers.kubernetesIngressNginx` (the static config refuses both at once). */

@@ -215,7 +215,7 @@ export class PorticoServer {
           log: (level, msg, fields) => this.log[level](fields ?? {}, msg),
         }),
       );
-    providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1)));
+    providers.push(...(await createKubernetesProviders(this.config, this.log, this.role !== undefined && this.role.id !== 1, (ep) => this.port(ep))));
     if (this.acme) providers.push(this.acme);
     this.providers = providers;
     this.aggregator = new ConfigurationAggregator((m) => this.apply(m), 100, providers.length);

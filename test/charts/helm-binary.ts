@@ -31,6 +31,8 @@ export function helm(args: string[], cwd: string): string {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 60_000,
+    // The Gateway API CRDs alone render to over 1 MB (execFileSync's default buffer).
+    maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, HELM_CACHE_HOME: join(tmpdir(), 'portico-helm-cache'), HELM_CONFIG_HOME: join(tmpdir(), 'portico-helm-config'), HELM_DATA_HOME: join(tmpdir(), 'portico-helm-data') },
   });
 }

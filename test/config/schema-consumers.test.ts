@@ -104,6 +104,7 @@ const FREE_FORM: Record<string, string> = {
   'static:providers.kubernetesIngress': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
   'static:providers.kubernetesIngressNGINX': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
   'static:providers.kubernetesIngressNginx': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
+  'static:providers.kubernetesGateway': 'validateKubernetesProviderOptions (src/provider/kubernetes)',
   'static:api': 'null or object (YAML `api:`), properties checked',
   'static:ping': 'null or object, properties checked',
   'static:accessLog': 'null or object, properties checked',

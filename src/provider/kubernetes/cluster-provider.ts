@@ -29,7 +29,7 @@ export interface ClusterProviderDependencies {
 }
 
 export abstract class ClusterProvider implements Provider {
-  abstract readonly name: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx';
+  abstract readonly name: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx' | 'kubernetesgateway';
   protected readonly kc: KubeConfig;
   protected readonly log: KubernetesLog;
   protected view: ClusterView | undefined;

@@ -32,9 +32,9 @@ export function customCollection(
   plural: string,
   namespace: string | undefined,
   labelSelector?: string,
+  version = 'v1alpha1',
 ): WatchedCollection {
   const api = kc.makeApiClient(k8s.CustomObjectsApi);
-  const version = 'v1alpha1';
   return {
     kind,
     apiVersion: `${group}/${version}`,

@@ -1,4 +1,4 @@
-/** Options of the Kubernetes providers (static configuration `providers.kubernetesCRD`, `providers.kubernetesIngress`, `providers.kubernetesIngressNGINX`). */
+/** Options of the Kubernetes providers (static configuration `providers.kubernetesCRD`, `providers.kubernetesIngress`, `providers.kubernetesIngressNGINX`, `providers.kubernetesGateway`). */
 import type { KubernetesConnectionOptions } from './kube-config.js';
 import type { LoadBalancerAddress } from './ingress-status.js';
 
@@ -75,6 +75,23 @@ export interface KubernetesIngressNginxProviderOptions extends KubernetesWatchOp
   allowSnippetAnnotations?: boolean;
 }
 
+/**
+ * Options of the kubernetesGateway provider (the Gateway API), under Traefik's
+ * names for its provider of the same name, plus our connection and watch options.
+ */
+export interface KubernetesGatewayProviderOptions extends KubernetesWatchOptions {
+  /** Traefik's name for caFile. */
+  certAuthFilePath?: string;
+  /** Also read TLSRoute, TCPRoute and UDPRoute (Traefik gates them behind this). */
+  experimentalChannel?: boolean;
+  /** Gateway status.addresses: a fixed IP or host name, or the load balancer of a Service in front of Portico. */
+  statusAddress?: { ip?: string; hostname?: string; service?: { name: string; namespace: string } };
+  /** Also answer GatewayClasses whose controllerName is Traefik's `traefik.io/gateway-controller`. */
+  traefikCompat?: boolean;
+  /** Traefik's name for nativeLB. */
+  nativeLBByDefault?: boolean;
+}
+
 /** Traefik's kubernetesIngressNGINX options Portico does not honour, with why. */
 const REFUSED_NGINX_OPTIONS: Record<string, string> = {
   watchNamespaceSelector: 'select namespaces by name with namespaces or watchNamespace',
@@ -115,6 +132,14 @@ const COMMON = [
   'resyncPeriod',
 ];
 const KEYS = {
+  kubernetesgateway: [
+    ...COMMON.filter((k) => k !== 'allowCrossNamespace'),
+    'certAuthFilePath',
+    'experimentalChannel',
+    'statusAddress',
+    'traefikCompat',
+    'nativeLBByDefault',
+  ],
   kubernetescrd: [...COMMON, 'ingressClass', 'traefikCompat'],
   kubernetesingress: [...COMMON, 'ingressClass', 'traefikCompat', 'publishedService', 'ingressEndpoint'],
   kubernetesingressnginx: [
@@ -147,6 +172,8 @@ const BOOLEANS = [
   'allowCrossNamespaceResources',
   'disableSvcExternalName',
   'allowSnippetAnnotations',
+  'experimentalChannel',
+  'nativeLBByDefault',
 ];
 const STRINGS = [
   'endpoint',
@@ -170,6 +197,8 @@ export function validateKubernetesProviderOptions(provider: ProviderKind, option
   for (const k of Object.keys(options)) {
     if (provider === 'kubernetesingressnginx' && REFUSED_NGINX_OPTIONS[k] !== undefined)
       problems.push(`${at}.${k}: not supported: ${REFUSED_NGINX_OPTIONS[k]}`);
+    else if (provider === 'kubernetesgateway' && k === 'allowCrossNamespace')
+      problems.push(`${at}.${k}: not an option of the Gateway API provider: ReferenceGrants allow cross-namespace references`);
     else if (!KEYS[provider].includes(k)) problems.push(`${at}.${k}: unknown option (known: ${KEYS[provider].join(', ')})`);
   }
   if (options.allowSnippetAnnotations === true)
@@ -191,6 +220,20 @@ export function validateKubernetesProviderOptions(provider: ProviderKind, option
     const e = options.ingressEndpoint as Record<string, unknown> | null;
     if (!e || typeof e !== 'object' || Object.keys(e).some((k) => k !== 'ip' && k !== 'hostname') || (!e.ip && !e.hostname))
       problems.push(`${at}.ingressEndpoint: must be { ip: <address> } or { hostname: <name> }`);
+  }
+  if (options.statusAddress !== undefined) {
+    const a = options.statusAddress as Record<string, unknown> | null;
+    const svc = a?.service as Record<string, unknown> | undefined;
+    const keys = a && typeof a === 'object' ? Object.keys(a) : [];
+    if (
+      !a ||
+      typeof a !== 'object' ||
+      keys.length !== 1 ||
+      !['ip', 'hostname', 'service'].includes(keys[0]!) ||
+      (keys[0] !== 'service' && (typeof a[keys[0]!] !== 'string' || !a[keys[0]!])) ||
+      (keys[0] === 'service' && (!svc || typeof svc.name !== 'string' || typeof svc.namespace !== 'string' || Object.keys(svc).length !== 2))
+    )
+      problems.push(`${at}.statusAddress: must be one of { ip: <address> }, { hostname: <name> }, { service: { name, namespace } }`);
   }
   if (options.endpoint !== undefined && typeof options.endpoint === 'string' && !/^https?:\/\//.test(options.endpoint))
     problems.push(`${at}.endpoint: must be an http:// or https:// URL, got "${options.endpoint}"`);

@@ -13,7 +13,8 @@
  *   `timeoutSeconds` ends the stream as the server would;
  * - streams can be dropped mid-flight; chosen verbs on chosen collections are
  *   answered 403; uninstalled groups 404;
- * - Events can be POSTed; Ingress status PUT (with resourceVersion conflicts, 409).
+ * - Events can be POSTed; status PUT on any kind, namespaced or cluster-scoped
+ *   (with resourceVersion conflicts, 409).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +44,21 @@ const PLURALS: Record<string, string> = {
   Ingress: 'ingresses',
   IngressClass: 'ingressclasses',
   Event: 'events',
+  Namespace: 'namespaces',
+  ConfigMap: 'configmaps',
+  GatewayClass: 'gatewayclasses',
+  Gateway: 'gateways',
+  HTTPRoute: 'httproutes',
+  GRPCRoute: 'grpcroutes',
+  TLSRoute: 'tlsroutes',
+  TCPRoute: 'tcproutes',
+  UDPRoute: 'udproutes',
+  ReferenceGrant: 'referencegrants',
+  BackendTLSPolicy: 'backendtlspolicies',
 };
+
+/** Kinds without a namespace. */
+const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
 
 /** `/apis/<group>/<version>/<plural>` (or `/api/v1/<plural>`) for an object's kind, without namespace. */
 export function collectionOf(o: { apiVersion: string; kind: string }): string {
@@ -97,8 +112,16 @@ export class FakeApiServer {
     const col = collectionOf(o);
     const map = this.objects.get(col) ?? this.objects.set(col, new Map()).get(col)!;
     const stored = structuredClone(o);
-    if (o.kind !== 'IngressClass') stored.metadata.namespace ??= 'default';
+    if (!CLUSTER_SCOPED.has(o.kind)) stored.metadata.namespace ??= 'default';
     const old = map.get(this.keyOf(stored));
+    if (o.apiVersion.startsWith('gateway.networking.k8s.io/')) {
+      // Gateway API conversion orders routes by age and writes observedGeneration: as the API server, set both.
+      type Meta = { creationTimestamp?: string; generation?: number };
+      const meta = stored.metadata as Meta;
+      const before = old?.metadata as Meta | undefined;
+      meta.creationTimestamp ??= before?.creationTimestamp ?? new Date(Date.now() + this.rv).toISOString();
+      meta.generation = (before?.generation ?? 0) + 1;
+    }
     stored.metadata.uid = old?.metadata.uid ?? `uid-${++this.uid}`;
     if (old && old.status !== undefined && stored.status === undefined) stored.status = old.status;
     stored.metadata.resourceVersion = String(++this.rv);
@@ -109,7 +132,7 @@ export class FakeApiServer {
 
   delete(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): void {
     const col = collectionOf(o);
-    const key = `${o.kind === 'IngressClass' ? '' : (o.metadata.namespace ?? 'default')}/${o.metadata.name}`;
+    const key = `${CLUSTER_SCOPED.has(o.kind) ? '' : (o.metadata.namespace ?? 'default')}/${o.metadata.name}`;
     const stored = this.objects.get(col)?.get(key);
     if (!stored) return;
     this.objects.get(col)!.delete(key);
@@ -117,7 +140,7 @@ export class FakeApiServer {
   }
 
   get(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): KObject | undefined {
-    return this.objects.get(collectionOf(o))?.get(`${o.metadata.namespace ?? 'default'}/${o.metadata.name}`);
+    return this.objects.get(collectionOf(o))?.get(`${CLUSTER_SCOPED.has(o.kind) ? '' : (o.metadata.namespace ?? 'default')}/${o.metadata.name}`);
   }
 
   /** Close every open watch stream mid-flight (a restarting API server, or a proxy timing out). */
@@ -295,8 +318,8 @@ export class FakeApiServer {
         res.writeHead(201, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify(created));
       }
-      if (req.method === 'PUT' && sub === 'status' && name && namespace) {
-        const key = `${namespace}/${name}`;
+      if (req.method === 'PUT' && sub === 'status' && name) {
+        const key = `${namespace ?? ''}/${name}`;
         const stored = this.objects.get(collection)?.get(key);
         if (!stored) return this.status(res, 404, 'NotFound', `${name} not found`);
         if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== stored.metadata.resourceVersion)

@@ -1,0 +1,258 @@
+/**
+ * The kubernetesGateway provider through the real client library against
+ * FakeApiServer: which GatewayClasses are ours, Gateway listeners mapped to
+ * entry points by port with the spec's listener conditions, certificateRefs
+ * with and without a ReferenceGrant, and the route status reasons the
+ * conformance suite checks (NotAllowedByListeners, NoMatchingParent,
+ * NoMatchingListenerHostname, BackendNotFound, RefNotPermitted, InvalidKind,
+ * UnsupportedValue), all read back from the status the provider wrote.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { FakeApiServer, type KObject } from './fake-apiserver.js';
+import { SnapshotRecorder, eventually } from './recorder.js';
+import { KubernetesGatewayProvider } from '../../../src/provider/kubernetes/gateway-provider.js';
+import type { KubernetesGatewayProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
+import { PORTICO_GATEWAY_CONTROLLER, TRAEFIK_GATEWAY_CONTROLLER } from '../../../src/provider/manifests/gateway/gateway-objects.js';
+import { TestPki } from '../../support/pki.js';
+
+const G = 'gateway.networking.k8s.io/v1';
+let api: FakeApiServer;
+const providers: KubernetesGatewayProvider[] = [];
+let counter = 0;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+beforeAll(async () => {
+  api = new FakeApiServer();
+  await api.start();
+});
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.stop()));
+});
+afterAll(() => api?.stop());
+
+const namespace = () => `g${++counter}`;
+const entryPoints = [
+  { name: 'web', port: 8000, udp: false },
+  { name: 'websecure', port: 8443, udp: false },
+];
+
+function provider(options: KubernetesGatewayProviderOptions = {}): KubernetesGatewayProvider {
+  const p = new KubernetesGatewayProvider(
+    { endpoint: api.url, token: 't', throttleDuration: '30ms', ...options },
+    { backoffMs: 20, entryPoints: () => entryPoints },
+  );
+  providers.push(p);
+  return p;
+}
+
+const gatewayClass = (name: string, controllerName = PORTICO_GATEWAY_CONTROLLER): KObject => ({
+  apiVersion: G,
+  kind: 'GatewayClass',
+  metadata: { name },
+  spec: { controllerName },
+});
+const gateway = (ns: string, name: string, cls: string, listeners: unknown[]): KObject => ({
+  apiVersion: G,
+  kind: 'Gateway',
+  metadata: { name, namespace: ns },
+  spec: { gatewayClassName: cls, listeners },
+});
+const service = (ns: string, name: string): KObject[] => [
+  { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, spec: { ports: [{ name: 'http', port: 8080 }] } },
+  {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-x`, namespace: ns, labels: { 'kubernetes.io/service-name': name } },
+    ports: [{ name: 'http', port: 9000 }],
+    endpoints: [{ addresses: ['10.3.0.1'], conditions: { ready: true } }],
+  },
+];
+const route = (ns: string, name: string, spec: Record<string, unknown>): KObject => ({
+  apiVersion: G,
+  kind: 'HTTPRoute',
+  metadata: { name, namespace: ns },
+  spec,
+});
+
+type Condition = { type: string; status: string; reason: string; message: string; lastTransitionTime?: string };
+const conditionsOf = (list: unknown): Record<string, string> =>
+  Object.fromEntries(((list ?? []) as Condition[]).map((c) => [c.type, `${c.status}/${c.reason}`]));
+const statusOf = (o: KObject) => api.get(o)?.status as Record<string, unknown> | undefined;
+const routeParents = (o: KObject) =>
+  (statusOf(o)?.parents ?? []) as Array<{ controllerName: string; conditions: Condition[]; parentRef: Record<string, unknown> }>;
+
+describe('kubernetesGateway provider', () => {
+  test('GatewayClasses with our controllerName are Accepted (Traefik’s only with traefikCompat); others are left alone', async () => {
+    const ns = namespace();
+    const ours = gatewayClass(`portico-${ns}`);
+    const traefik = gatewayClass(`traefik-${ns}`, TRAEFIK_GATEWAY_CONTROLLER);
+    const other = gatewayClass(`other-${ns}`, 'example.com/other');
+    for (const o of [ours, traefik, other]) api.apply(o);
+    const rec = new SnapshotRecorder();
+    const p = provider({ namespaces: [ns] });
+    await p.start(rec.emit);
+    await eventually('GatewayClass accepted', () => conditionsOf(statusOf(ours)?.conditions).Accepted === 'True/Accepted');
+    await p.statusWritesSettled();
+    expect(statusOf(other)).toBeUndefined();
+    expect(statusOf(traefik)).toBeUndefined();
+    await p.stop();
+    const compat = provider({ namespaces: [ns], traefikCompat: true });
+    await compat.start(new SnapshotRecorder().emit);
+    await eventually('Traefik’s GatewayClass accepted with traefikCompat', () => conditionsOf(statusOf(traefik)?.conditions).Accepted === 'True/Accepted');
+    expect(statusOf(other)).toBeUndefined();
+  });
+
+  test('listeners land on entry points by port; certificateRefs need a ReferenceGrant across namespaces; status has per-listener conditions, kinds, attached routes and addresses', async () => {
+    const ns = namespace();
+    const certs = `${ns}-certs`;
+    const cls = `portico-${ns}`;
+    const cert = new TestPki().issue('gw', ['secure.example']);
+    const secret = (n: string, name: string): KObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: n },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': b64(cert.certPem), 'tls.key': b64(cert.keyPem) },
+    });
+    api.apply(gatewayClass(cls));
+    api.apply(secret(ns, 'local'));
+    api.apply(secret(certs, 'shared'));
+    const gw = gateway(ns, 'gw', cls, [
+      { name: 'http', port: 8000, protocol: 'HTTP' },
+      { name: 'https', port: 8443, protocol: 'HTTPS', hostname: 'secure.example', tls: { certificateRefs: [{ name: 'local' }] } },
+      { name: 'shared', port: 8443, protocol: 'HTTPS', hostname: 'shared.example', tls: { certificateRefs: [{ name: 'shared', namespace: certs }] } },
+      { name: 'missing', port: 8443, protocol: 'HTTPS', hostname: 'missing.example', tls: { certificateRefs: [{ name: 'nope' }] } },
+      { name: 'nowhere', port: 9999, protocol: 'HTTP' },
+      { name: 'ftp', port: 8000, protocol: 'FTP' },
+    ]);
+    api.apply(gw);
+    for (const o of service(ns, 'web')) api.apply(o);
+    api.apply(route(ns, 'r', { parentRefs: [{ name: 'gw', sectionName: 'http' }], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }] }));
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns, certs], statusAddress: { ip: '203.0.113.9' } }).start(rec.emit);
+    const listener = (name: string) =>
+      ((statusOf(gw)?.listeners ?? []) as Array<{ name: string; conditions: Condition[]; attachedRoutes: number; supportedKinds: unknown[] }>).find(
+        (l) => l.name === name,
+      );
+    await eventually('Gateway status', () => listener('http')?.attachedRoutes === 1);
+    expect(conditionsOf(statusOf(gw)!.conditions)).toEqual({ Accepted: 'True/ListenersNotValid', Programmed: 'True/Programmed' });
+    expect(statusOf(gw)!.addresses).toEqual([{ type: 'IPAddress', value: '203.0.113.9' }]);
+    expect(conditionsOf(listener('http')!.conditions)).toEqual({
+      Accepted: 'True/Accepted',
+      Programmed: 'True/Programmed',
+      ResolvedRefs: 'True/ResolvedRefs',
+      Conflicted: 'False/NoConflicts',
+    });
+    expect(listener('http')!.supportedKinds).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' },
+      { group: 'gateway.networking.k8s.io', kind: 'GRPCRoute' },
+    ]);
+    expect(conditionsOf(listener('https')!.conditions).ResolvedRefs).toBe('True/ResolvedRefs');
+    expect(conditionsOf(listener('shared')!.conditions).ResolvedRefs).toBe('False/RefNotPermitted');
+    expect(conditionsOf(listener('missing')!.conditions).ResolvedRefs).toBe('False/InvalidCertificateRef');
+    expect(conditionsOf(listener('nowhere')!.conditions)).toMatchObject({ Accepted: 'False/PortUnavailable', Programmed: 'False/Invalid' });
+    expect(conditionsOf(listener('ftp')!.conditions).Accepted).toBe('False/UnsupportedProtocol');
+    // The router is on the HTTP listener's entry point; only the resolved certificate is served.
+    expect(Object.values(rec.last.config.http.routers).map((r) => r.entryPoints)).toEqual([['web']]);
+    expect(rec.last.config.tls.certificates).toHaveLength(1);
+
+    // A ReferenceGrant in the Secret's namespace lets Gateways of ns use it.
+    api.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'gateways', namespace: certs },
+      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: ns }], to: [{ group: '', kind: 'Secret' }] },
+    });
+    await eventually('the shared certificate resolved', () => conditionsOf(listener('shared')?.conditions).ResolvedRefs === 'True/ResolvedRefs');
+  });
+
+  test('route status reasons: NotAllowedByListeners, NoMatchingParent, NoMatchingListenerHostname, BackendNotFound, RefNotPermitted then a ReferenceGrant, InvalidKind, UnsupportedValue', async () => {
+    const ns = namespace();
+    const other = `${ns}-other`;
+    const cls = `portico-${ns}`;
+    api.apply(gatewayClass(cls));
+    api.apply(
+      gateway(ns, 'gw', cls, [
+        { name: 'web', port: 8000, protocol: 'HTTP', hostname: '*.example.com' },
+        { name: 'all', port: 8000, protocol: 'HTTP', hostname: 'all.test', allowedRoutes: { namespaces: { from: 'All' } } },
+      ]),
+    );
+    for (const o of [...service(ns, 'web'), ...service(other, 'backend')]) api.apply(o);
+    const backend = [{ backendRefs: [{ name: 'web', port: 8080 }] }];
+    const routes = {
+      foreign: route(other, 'foreign', { parentRefs: [{ name: 'gw', namespace: ns, sectionName: 'web' }], rules: backend }),
+      badSection: route(ns, 'bad-section', { parentRefs: [{ name: 'gw', sectionName: 'nope' }], rules: backend }),
+      badPort: route(ns, 'bad-port', { parentRefs: [{ name: 'gw', port: 81 }], rules: backend }),
+      hostname: route(ns, 'hostname', { parentRefs: [{ name: 'gw', sectionName: 'web' }], hostnames: ['www.example.net'], rules: backend }),
+      missing: route(ns, 'missing', { parentRefs: [{ name: 'gw' }], hostnames: ['a.example.com'], rules: [{ backendRefs: [{ name: 'ghost', port: 8080 }] }] }),
+      crossNs: route(ns, 'cross', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['b.example.com'],
+        rules: [{ backendRefs: [{ name: 'backend', namespace: other, port: 8080 }] }],
+      }),
+      kind: route(ns, 'kind', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['c.example.com'],
+        rules: [{ backendRefs: [{ group: 'example.com', kind: 'Bucket', name: 'b' }] }],
+      }),
+      unsupported: route(ns, 'unsupported', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['d.example.com'],
+        rules: [{ filters: [{ type: 'CORS', cors: {} }], backendRefs: [{ name: 'web', port: 8080 }] }],
+      }),
+      good: route(other, 'good', {
+        parentRefs: [{ name: 'gw', namespace: ns, sectionName: 'all' }],
+        rules: [{ backendRefs: [{ name: 'backend', port: 8080 }] }],
+      }),
+    };
+    // Another controller's parent on the same route is kept as it is.
+    const foreignParent = {
+      parentRef: { name: 'elsewhere' },
+      controllerName: 'example.com/other',
+      conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+    };
+    for (const r of Object.values(routes)) api.apply(r.metadata.name === 'good' ? { ...r, status: { parents: [foreignParent] } } : r);
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns, other] }).start(rec.emit);
+    const verdict = (r: KObject) => {
+      const ours = routeParents(r).filter((p) => p.controllerName === PORTICO_GATEWAY_CONTROLLER);
+      return ours.length === 1 ? conditionsOf(ours[0]!.conditions) : undefined;
+    };
+    await eventually('every route has a status from us', () => Object.values(routes).every((r) => verdict(r) !== undefined));
+    expect(verdict(routes.foreign)?.Accepted).toBe('False/NotAllowedByListeners');
+    expect(verdict(routes.badSection)?.Accepted).toBe('False/NoMatchingParent');
+    expect(verdict(routes.badPort)?.Accepted).toBe('False/NoMatchingParent');
+    expect(verdict(routes.hostname)?.Accepted).toBe('False/NoMatchingListenerHostname');
+    expect(verdict(routes.missing)).toEqual({ Accepted: 'True/Accepted', ResolvedRefs: 'False/BackendNotFound' });
+    expect(verdict(routes.crossNs)).toEqual({ Accepted: 'True/Accepted', ResolvedRefs: 'False/RefNotPermitted' });
+    expect(verdict(routes.kind)).toEqual({ Accepted: 'True/Accepted', ResolvedRefs: 'False/InvalidKind' });
+    expect(verdict(routes.unsupported)?.Accepted).toBe('False/UnsupportedValue');
+    expect(routeParents(routes.unsupported).find((p) => p.controllerName === PORTICO_GATEWAY_CONTROLLER)!.conditions[0]!.message).toContain('CORS');
+    expect(verdict(routes.good)).toEqual({ Accepted: 'True/Accepted', ResolvedRefs: 'True/ResolvedRefs' });
+    expect(routeParents(routes.good)).toContainEqual(foreignParent);
+    expect(routeParents(routes.good).find((p) => p.controllerName === PORTICO_GATEWAY_CONTROLLER)!.parentRef).toEqual({
+      group: 'gateway.networking.k8s.io',
+      kind: 'Gateway',
+      namespace: ns,
+      name: 'gw',
+      sectionName: 'all',
+    });
+    expect(rec.last.errors).toContainEqual(expect.objectContaining({ source: `${ns}/HTTPRoute/unsupported`, message: expect.stringContaining('CORS') }));
+
+    // With a ReferenceGrant in the backend's namespace, the cross-namespace backendRef resolves.
+    api.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'routes', namespace: other },
+      spec: { from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: ns }], to: [{ group: '', kind: 'Service', name: 'backend' }] },
+    });
+    await eventually('cross-namespace backend resolved', () => verdict(routes.crossNs)?.ResolvedRefs === 'True/ResolvedRefs');
+    const urls = Object.values(rec.last.config.http.services).flatMap((s) => s.loadBalancer?.servers.map((x) => x.url) ?? []);
+    expect(urls).toContain('http://10.3.0.1:9000');
+
+    // Status is written once per change, not again for an unchanged conversion (no loop through our own writes).
+    const writes = api.writes.filter((w) => w.method === 'PUT').length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(api.writes.filter((w) => w.method === 'PUT').length).toBe(writes);
+  });
+});
