@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import { Ajv } from 'ajv';
+import { acceptScalarLists, listExpected } from './scalar-lists.js';
 import { staticConfigSchema } from './static-schema.js';
 import type { StaticConfig } from './static-config.js';
 import { isUdpEntryPoint, parseListenAddress } from './listen-address.js';
@@ -154,6 +155,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
   for (const r of Object.values((doc.certificatesResolvers ?? {}) as Record<string, { acme?: Json }>))
     if (r && typeof r === 'object' && r.acme && typeof r.acme === 'object' && 'tlsChallenge' in r.acme && r.acme.tlsChallenge === null)
       r.acme.tlsChallenge = {};
+  // Traefik's single-value lists (`trustedIPs: 10.0.0.0/8`), as its file loader reads them.
+  doc = acceptScalarLists(doc, staticConfigSchema) as Json;
   if (!validateSchema(doc)) {
     const problems = (validateSchema.errors ?? []).map((e) => {
       const path = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : '(top level)';
@@ -163,7 +166,8 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
         const key = `${path === '(top level)' ? '' : path + '.'}${(e.params as { additionalProperty: string }).additionalProperty}`;
         return `${at(key)}: ${key}: unknown option`;
       }
-      return `${at(path)}: ${path}: ${e.message}`;
+      const list = e.keyword === 'type' ? listExpected(e.params.type) : undefined;
+      return `${at(path)}: ${path}: ${list ?? e.message}`;
     });
     throw new StaticConfigError(problems);
   }

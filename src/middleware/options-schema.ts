@@ -4,6 +4,7 @@
  * (`prefixes[0]`, `redis.endpoints`) and a message a user can act on.
  * Unknown fields are errors, as everywhere in Portico.
  */
+import { listExpected } from '../config/scalar-lists.js';
 import { Ajv, type ErrorObject } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -37,6 +38,8 @@ function describe(e: ErrorObject): [string, string] {
     case 'anyOf':
     case 'oneOf':
       return [fieldPath(e.instancePath), 'has the wrong type or format'];
+    case 'type':
+      return [fieldPath(e.instancePath), listExpected(p.type) ?? e.message ?? 'is invalid'];
     default:
       return [fieldPath(e.instancePath), e.message ?? 'is invalid'];
   }

@@ -3,6 +3,7 @@
  * compile step the runtime builder calls once per configuration version for
  * each configured middleware.
  */
+import { acceptScalarLists } from '../config/scalar-lists.js';
 import type { Middleware } from '../dynamic/model.js';
 import type { Handler, MiddlewareHandler } from '../exchange/exchange.js';
 import type { MiddlewareType } from './middleware-type.js';
@@ -163,9 +164,11 @@ export class MiddlewareRegistry {
     const typeName = keys[0]!;
     const registered = this.types.get(typeName);
     if (!registered) return { errors: [[typeName, `unknown middleware type "${typeName}"; known: ${this.typeNames.join(', ')}`]] };
-    const options = def[typeName] ?? {};
-    if (typeof options !== 'object' || Array.isArray(options)) return { errors: [[typeName, 'options must be an object (use {} for none)']] };
+    const given = def[typeName] ?? {};
+    if (typeof given !== 'object' || Array.isArray(given)) return { errors: [[typeName, 'options must be an object (use {} for none)']] };
     const { type, checkSchema } = registered;
+    // Traefik's file loader takes a single value for a list of scalars (`sourceRange: 10.0.0.0/8`); so do the options here.
+    const options = (type.optionsSchema ? acceptScalarLists(given, { type: 'object', ...type.optionsSchema }) : given) as object;
     let problems: Array<[string, string]>;
     try {
       problems = checkSchema?.(options) ?? [];

@@ -102,5 +102,11 @@ export function nginxIngressForFiles(cfg: StaticConfig): NginxIngressSelection |
   const nginx = ingressNginxOptions(cfg)?.options as KubernetesIngressNginxProviderOptions | undefined;
   if (!nginx) return undefined;
   const entryPoints = [nginx.httpEntryPoint, nginx.httpsEntryPoint].filter((e): e is string => typeof e === 'string' && !!e);
-  return { classes: [nginx.ingressClass || 'nginx'], withoutClass: false, ...(entryPoints.length ? { entryPoints } : {}) };
+  return {
+    classes: [nginx.ingressClass || 'nginx'],
+    withoutClass: false,
+    ...(entryPoints.length ? { entryPoints } : {}),
+    ...(nginx.enableSSLPassthrough ? { sslPassthrough: true } : {}),
+    ...(nginx.httpsEntryPoint ? { httpsEntryPoint: nginx.httpsEntryPoint } : {}),
+  };
 }

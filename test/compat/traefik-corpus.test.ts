@@ -5,7 +5,8 @@
  * rules and priorities, each middleware, weighted, mirroring, failover,
  * sticky and health-checked services, TLS options, certificates and the
  * default store, entrypoint redirection, the CRD forms through the file
- * provider, and UDP. A second process runs the TOML static configuration.
+ * provider, UDP, and contentType, grpcWeb and passTLSClientCert (with a
+ * client certificate). A second process runs the TOML static configuration.
  * What Portico refuses on purpose (refused/) fails `portico check` naming the key.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +14,14 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
+import http2 from 'node:http2';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
 import { curl } from '../support/curl.js';
 import { freePort } from '../support/free-port.js';
-import { TestPki } from '../support/pki.js';
+import { TestPki, type IssuedCert } from '../support/pki.js';
 import { deadUdpPort, UdpPeerSet } from '../entrypoint/udp-peers.js';
 
 const cli = resolve('dist/src/cli.js');
@@ -78,6 +82,28 @@ function peerCertificate(
   });
 }
 
+/** A gRPC server over h2c that answers each call with `echo: <request>` and grpc-status 0 in trailers. */
+async function startGrpcEcho(): Promise<http2.Http2Server> {
+  const server = http2.createServer();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const request = body.length >= 5 ? body.subarray(5, 5 + body.readUInt32BE(1)).toString() : '';
+      const reply = Buffer.from(`echo: ${request}`);
+      const head = Buffer.alloc(5);
+      head.writeUInt32BE(reply.length, 1);
+      stream.respond({ ':status': 200, 'content-type': headers['content-type'] ?? 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
+      stream.end(Buffer.concat([head, reply]));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
 // Each `portico` run loads the whole server; on a loaded 2-core machine a check takes seconds.
 describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
   const peers = new UdpPeerSet();
@@ -86,6 +112,8 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
   let dir: string;
   let main: { child: ChildProcess; log: () => string };
   let pki: TestPki;
+  let client: IssuedCert;
+  let grpc: http2.Http2Server;
   /** GET (or more) on the plain entrypoint for a Host. */
   const on = (host: string, path = '/', args: string[] = []) => curl(['-H', `Host: ${host}`, ...args, `http://127.0.0.1:${v.PLAIN}${path}`]);
   const backendOf = (body: string) => (JSON.parse(body) as { name: string }).name;
@@ -99,6 +127,8 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     const sni = pki.issue('sni', ['sni.example']);
     const def = pki.issue('default', ['default.example']);
     const crd = pki.issue('crd', ['crd.example']);
+    client = pki.issue('passtls-client', ['passtls-client'], 'client');
+    grpc = await startGrpcEcho();
     const b64 = (file: string) => Buffer.from(readFileSync(file)).toString('base64');
     Object.assign(v, {
       WEB: await freePort(),
@@ -123,6 +153,8 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
       CRD_KEY_B64: b64(crd.keyFile),
       DEFAULT_CERT_B64: b64(def.certFile),
       DEFAULT_KEY_B64: b64(def.keyFile),
+      GRPC_PORT: (grpc.address() as AddressInfo).port,
+      CLIENT_CA: pki.caCert,
     });
     dir = materialise(v);
     main = await serve(
@@ -135,6 +167,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     main?.child.kill('SIGTERM');
     await peers.closeAll();
     await Promise.all(backends.map((b) => b.close()));
+    grpc?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -248,6 +281,57 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     expect(cookie).toMatch(/SameSite=Lax/i);
     const pinned = backendOf(first.body);
     for (let i = 0; i < 4; i++) expect(backendOf((await on('sticky.example', '/', ['-H', `Cookie: ${cookie.split(';')[0]}`])).body)).toBe(pinned);
+  });
+
+  test('middlewares: contentType sniffs an untyped body; grpcWeb turns gRPC-Web into gRPC and answers CORS; passTLSClientCert pem and info', async () => {
+    const untyped = await on('contenttype.example', '/untyped');
+    expect(untyped.headers['content-type']).toEqual(['text/html; charset=utf-8']);
+    // A typed body keeps its type.
+    expect((await on('contenttype.example', '/')).headers['content-type']).toEqual(['application/json']);
+
+    const grpcFrame = Buffer.concat([Buffer.from([0, 0, 0, 0, 5]), Buffer.from('hello')]);
+    const framePath = join(dir, 'grpc-web-request');
+    writeFileSync(framePath, grpcFrame);
+    const web = await on('grpcweb.example', '/echo.Echo/Say', [
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/grpc-web+proto',
+      '--data-binary',
+      `@${framePath}`,
+    ]);
+    expect(web.status).toBe(200);
+    expect(web.headers['content-type']).toEqual(['application/grpc-web+proto']);
+    expect(web.body).toContain('echo: hello');
+    // The trailers travel in the body, as a frame flagged 0x80.
+    expect(web.body).toMatch(/grpc-status:\s*0/);
+    const preflight = await on('grpcweb.example', '/echo.Echo/Say', [
+      '-X',
+      'OPTIONS',
+      '-H',
+      'Origin: https://any.example',
+      '-H',
+      'Access-Control-Request-Method: POST',
+      '-H',
+      'Access-Control-Request-Headers: content-type,x-grpc-web',
+    ]);
+    expect(preflight.status).toBeLessThan(300);
+    expect(['*', 'https://any.example']).toContain(preflight.headers['access-control-allow-origin']?.[0]);
+
+    const mtls = (host: string, args: string[] = []) => curl(['--resolve', `${host}:${v.WEBSECURE}:127.0.0.1`, ...args, `https://${host}:${v.WEBSECURE}/`]);
+    const withCert = ['--cert', client.certFile, '--key', client.keyFile];
+    expect((await mtls('passtls.example')).status).toBe(0);
+    const pem = JSON.parse((await mtls('passtls.example', withCert)).body) as { headers: Record<string, string> };
+    const der = client.certPem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    // Traefik v3 sends the PEM without its delimiters and newlines, unescaped (only the info header is query-escaped).
+    expect(pem.headers['x-forwarded-tls-client-cert']).toBe(der);
+    const info = JSON.parse((await mtls('passtls-info.example', withCert)).body) as { headers: Record<string, string> };
+    // Go's url.QueryEscape: spaces are `+`.
+    const decoded = decodeURIComponent((info.headers['x-forwarded-tls-client-cert-info'] ?? '').replace(/\+/g, ' '));
+    expect(decoded).toMatch(/Subject="[^"]*CN=passtls-client/);
+    expect(decoded).toMatch(/Issuer="[^"]*CN=Corpus CA/);
+    expect(decoded).toMatch(/NB="\d+"/);
+    expect(decoded).toMatch(/NA="\d+"/);
   });
 
   test('TLS: certificate by SNI, the TLSStore default certificate, TLS options (default 1.2, mintls13), entrypoint redirection to websecure', async () => {

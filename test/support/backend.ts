@@ -40,6 +40,11 @@ export async function startBackend(name = 'backend'): Promise<Backend> {
         res.addTrailers({ 'x-checksum': 'abc123' });
         return res.end();
       }
+      if (url.pathname === '/untyped') {
+        // A body without Content-Type (Node sets none unless told), for content sniffing.
+        res.writeHead(200);
+        return res.end('<!DOCTYPE html><html><body>untyped</body></html>');
+      }
       if (url.pathname === '/alt-svc') {
         res.writeHead(200, { 'alt-svc': 'h2=":9999"; ma=60' });
         return res.end('alt\n');

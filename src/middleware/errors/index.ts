@@ -6,12 +6,15 @@
  * headers (or only `errorRequestHeaders`) and the forwarding headers the
  * service adds — and the client gets the page's headers and body under the
  * original status, or its rewrite from `statusRewrites` (first matching entry).
+ * With `ingressNginxHeaders` the page request also carries the headers
+ * ingress-nginx sends its default backend (custom-http-errors).
  *
  * An error service that fails answers through the same path: the client
  * still gets the original status (with Portico's short error body); one that
  * sends no head within PAGE_HEAD_TIMEOUT_MS is given up on the same way, and
  * a client that leaves stops the page request.
  */
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Exchange, HeaderMap } from '../../exchange/exchange.js';
 import type { MiddlewareType, OptionProblem } from '../middleware-type.js';
@@ -27,6 +30,12 @@ interface Options {
   query?: string;
   statusRewrites?: Record<string, number>;
   errorRequestHeaders?: string[];
+  /**
+   * Portico's own (not Traefik's): send the page request the headers ingress-nginx sends
+   * its default backend (X-Code, X-Format, X-Original-URI, X-Namespace, X-Ingress-Name,
+   * X-Service-Name, X-Service-Port, X-Request-ID), for custom-http-errors with default-backend.
+   */
+  ingressNginxHeaders?: { namespace: string; ingressName: string; serviceName: string; servicePort: string };
 }
 
 /** The error service has this long to start its answer; an error page is small and local, so a slow one is a broken one. */
@@ -52,6 +61,25 @@ function pageHeaders(headers: HeaderMap, only: readonly string[] | undefined): H
   return out;
 }
 
+/** What ingress-nginx's custom error location sets on the request to the default backend. */
+function ingressNginxPageHeaders(nginx: NonNullable<Options['ingressNginxHeaders']>, code: number, originalUri: string, request: HeaderMap): HeaderMap {
+  const first = (name: string) => {
+    const v = request[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  return {
+    'x-code': String(code),
+    'x-format': first('accept') ?? '',
+    'x-original-uri': originalUri,
+    'x-namespace': nginx.namespace,
+    'x-ingress-name': nginx.ingressName,
+    'x-service-name': nginx.serviceName,
+    'x-service-port': nginx.servicePort,
+    // nginx's $req_id: the client's X-Request-ID, else 16 random bytes in hex.
+    'x-request-id': first('x-request-id') || randomBytes(16).toString('hex'),
+  };
+}
+
 function problemsOf(field: string, entries: readonly string[]): OptionProblem[] {
   try {
     StatusRanges.parse(entries);
@@ -71,6 +99,12 @@ export const errors: MiddlewareType<Options> = {
       query: { type: 'string' },
       statusRewrites: { type: 'object', additionalProperties: { type: 'integer', minimum: 100, maximum: 599 } },
       errorRequestHeaders: stringList,
+      ingressNginxHeaders: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['namespace', 'ingressName', 'serviceName', 'servicePort'],
+        properties: { namespace: { type: 'string' }, ingressName: { type: 'string' }, serviceName: { type: 'string' }, servicePort: { type: 'string' } },
+      },
     },
   },
   validate: (o) => [
@@ -112,6 +146,7 @@ export const errors: MiddlewareType<Options> = {
       const originalUrl = ex.url;
       const authority = ex.authority;
       const headers = pageHeaders(ex.requestHeaders, onlyHeaders);
+      const nginx = o.ingressNginxHeaders;
       let caught: number | undefined;
       ex.interceptResponse((status, head, open) => {
         if (!caughtStatuses.contains(status)) return open(status, head);
@@ -126,7 +161,7 @@ export const errors: MiddlewareType<Options> = {
         method: 'GET',
         url: pageUrl(ex, originalUrl, status, original),
         authority,
-        requestHeaders: headers,
+        requestHeaders: nginx ? { ...headers, ...ingressNginxPageHeaders(nginx, original, originalUrl, ex.requestHeaders) } : headers,
         body: Readable.from([]),
         hasBody: false,
       });

@@ -22,25 +22,33 @@ import {
   tcpServersTransportSchema,
 } from '../../dynamic/dynamic-schema.js';
 import { unsupportedReason } from '../../config/unsupported-key.js';
+import { acceptScalarLists, listExpected } from '../../config/scalar-lists.js';
 import { emptyTcpConfig } from '../../dynamic/tcp-model.js';
 
 // verbose: errors carry their schema, so a refused key reports its reason (unsupported-key.ts).
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+/** Each compiled check's schema, for Traefik's single-value lists (config/scalar-lists.ts) before it runs. */
+const schemaOf = new Map<ValidateFunction, object>();
+const compile = (schema: object): ValidateFunction => {
+  const validate = ajv.compile(schema);
+  schemaOf.set(validate, schema);
+  return validate;
+};
 const check = {
   file: ajv.compile(dynamicFileSchema),
-  router: ajv.compile(routerSchema),
-  service: ajv.compile(serviceSchema),
-  middleware: ajv.compile(middlewareSchema),
-  serversTransport: ajv.compile(serversTransportSchema),
-  certificate: ajv.compile(tlsCertificateSchema),
-  options: ajv.compile(tlsOptionsSchema),
-  store: ajv.compile(tlsStoreSchema),
-  udpRouter: ajv.compile(udpRouterSchema),
-  udpService: ajv.compile(udpServiceSchema),
-  tcpRouter: ajv.compile(tcpRouterSchema),
-  tcpService: ajv.compile(tcpServiceSchema),
-  tcpMiddleware: ajv.compile(tcpMiddlewareSchema),
-  tcpServersTransport: ajv.compile(tcpServersTransportSchema),
+  router: compile(routerSchema),
+  service: compile(serviceSchema),
+  middleware: compile(middlewareSchema),
+  serversTransport: compile(serversTransportSchema),
+  certificate: compile(tlsCertificateSchema),
+  options: compile(tlsOptionsSchema),
+  store: compile(tlsStoreSchema),
+  udpRouter: compile(udpRouterSchema),
+  udpService: compile(udpServiceSchema),
+  tcpRouter: compile(tcpRouterSchema),
+  tcpService: compile(tcpServiceSchema),
+  tcpMiddleware: compile(tcpMiddlewareSchema),
+  tcpServersTransport: compile(tcpServersTransportSchema),
 };
 
 export interface ReadContext {
@@ -62,6 +70,7 @@ export function describeAjvErrors(errors: ErrorObject[] | null | undefined, sect
     if (refused) return [at.join('.'), refused];
     if (e.keyword === 'additionalProperties') return [[...at, (e.params as { additionalProperty: string }).additionalProperty].join('.'), 'unknown field'];
     if (e.keyword === 'required') return [[...at, (e.params as { missingProperty: string }).missingProperty].join('.'), 'is required'];
+    if (e.keyword === 'type' && listExpected(e.params.type)) return [at.join('.'), listExpected(e.params.type)!];
     if (e.keyword === 'maxProperties' || e.keyword === 'minProperties') return [at.join('.'), `must have exactly one type key (${typeKeys})`];
     return [at.join('.'), e.message ?? 'is invalid'];
   });
@@ -95,11 +104,12 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
         err(base, `"${name}" is defined more than once in this provider; keeping the first definition`);
         continue;
       }
-      if (!validate(value)) {
+      const read = acceptScalarLists(value, schemaOf.get(validate));
+      if (!validate(read)) {
         for (const [p, m] of describeAjvErrors(validate.errors, kind)) err(p ? [...base, ...p.split('.')] : base, m);
         continue;
       }
-      target[name] = value as T;
+      target[name] = read as T;
     }
   };
   section('routers', check.router, into.http.routers);
@@ -115,12 +125,14 @@ export function readNativeDocument(doc: unknown, into: DynamicConfig, ctx: ReadC
   section('serversTransports', check.tcpServersTransport, tcp.serversTransports, 'tcp');
   const tls = d.tls;
   if (!tls) return;
-  ((tls.certificates as unknown[] | null) ?? []).forEach((c, i) => {
+  ((tls.certificates as unknown[] | null) ?? []).forEach((raw, i) => {
+    const c = acceptScalarLists(raw, tlsCertificateSchema);
     if (!check.certificate(c))
       for (const [p, m] of describeAjvErrors(check.certificate.errors)) err(['tls', 'certificates', String(i), ...p.split('.').filter(Boolean)], m);
     else into.tls.certificates.push(c as DynamicConfig['tls']['certificates'][number]);
   });
-  for (const [name, o] of Object.entries((tls.options as Record<string, unknown> | null) ?? {})) {
+  for (const [name, raw] of Object.entries((tls.options as Record<string, unknown> | null) ?? {})) {
+    const o = acceptScalarLists(raw, tlsOptionsSchema);
     if (!check.options(o)) for (const [p, m] of describeAjvErrors(check.options.errors)) err(['tls', 'options', name, ...p.split('.').filter(Boolean)], m);
     else into.tls.options[name] = o as DynamicConfig['tls']['options'][string];
   }

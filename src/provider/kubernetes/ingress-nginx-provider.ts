@@ -63,6 +63,8 @@ export class KubernetesIngressNginxProvider extends ClusterProvider {
       classes: [...classes],
       withoutClass: this.options.watchIngressWithoutClass === true || byController.isDefault,
       ...(entryPoints.length ? { entryPoints } : {}),
+      ...(this.options.enableSSLPassthrough ? { sslPassthrough: true } : {}),
+      ...(this.options.httpsEntryPoint ? { httpsEntryPoint: this.options.httpsEntryPoint } : {}),
     };
   }
 

@@ -73,6 +73,8 @@ export interface KubernetesIngressNginxProviderOptions extends KubernetesWatchOp
   httpsEntryPoint?: string;
   /** Only `false`: Portico never executes nginx snippets. */
   allowSnippetAnnotations?: boolean;
+  /** ingress-nginx's --enable-ssl-passthrough: the ssl-passthrough annotation relays TLS by SNI to the backend (TCP routers on httpsEntryPoint). */
+  enableSSLPassthrough?: boolean;
 }
 
 /**
@@ -110,7 +112,7 @@ const REFUSED_NGINX_OPTIONS: Record<string, string> = {
   proxyNextUpstream: 'retries are not configurable here',
   proxyNextUpstreamTries: 'retries are not configurable here',
   proxyNextUpstreamTimeout: 'retries are not configurable here',
-  customHTTPErrors: 'needs an errors middleware, which this Portico does not have yet',
+  customHTTPErrors: 'set nginx.ingress.kubernetes.io/custom-http-errors with default-backend on the Ingresses',
   upstreamKeepaliveTimeout: 'backend connections are tuned with a ServersTransport',
   globalAllowedResponseHeaders: 'no Portico equivalent',
   strictValidatePathType: 'paths are validated as ingress-nginx does by default',
@@ -157,6 +159,7 @@ const KEYS = {
     'httpEntryPoint',
     'httpsEntryPoint',
     'allowSnippetAnnotations',
+    'enableSSLPassthrough',
   ],
 };
 type ProviderKind = keyof typeof KEYS;
@@ -174,6 +177,7 @@ const BOOLEANS = [
   'allowSnippetAnnotations',
   'experimentalChannel',
   'nativeLBByDefault',
+  'enableSSLPassthrough',
 ];
 const STRINGS = [
   'endpoint',

@@ -66,6 +66,9 @@ export interface NginxIngressSelection {
   withoutClass: boolean;
   /** The routers' entry points (httpEntryPoint/httpsEntryPoint); unset: all. */
   entryPoints?: string[];
+  /** enableSSLPassthrough: the ssl-passthrough annotation makes TCP passthrough routers (on httpsEntryPoint when set). */
+  sslPassthrough?: boolean;
+  httpsEntryPoint?: string;
 }
 
 export interface ManifestConversion {

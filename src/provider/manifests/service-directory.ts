@@ -48,6 +48,13 @@ export class ServiceDirectory {
     return this.services.has(`${namespace}/${name}`);
   }
 
+  /** The Service's port numbers in the order it lists them; undefined when there is no such Service. */
+  ports(namespace: string, name: string): number[] | undefined {
+    const svc = this.services.get(`${namespace}/${name}`);
+    if (!svc) return undefined;
+    return (((svc.spec ?? {}) as { ports?: ServicePort[] }).ports ?? []).map((p) => p.port);
+  }
+
   /** The Service's annotations (Traefik reads `service.*` settings for Ingress backends there). */
   annotations(namespace: string, name: string): Record<string, string> {
     return this.services.get(`${namespace}/${name}`)?.metadata.annotations ?? {};

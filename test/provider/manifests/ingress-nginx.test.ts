@@ -603,7 +603,7 @@ describe('canary', () => {
 });
 
 describe('refused and unknown annotations', () => {
-  test('snippets are never executed, unknown annotations and errors-middleware ones are reported; the Ingress keeps serving', () => {
+  test('snippets are never executed; unknown annotations, custom-http-errors without default-backend and ssl-passthrough without enableSSLPassthrough are reported; the Ingress keeps serving', () => {
     const r = convert(
       ingress(
         'r',
@@ -622,14 +622,42 @@ describe('refused and unknown annotations', () => {
     expect(messages(r)).toEqual(
       expect.arrayContaining([
         'metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]: nginx configuration snippets are never executed by Portico; express this with a Middleware',
-        expect.stringContaining('custom-http-errors"]: is not supported: needs an errors middleware'),
+        expect.stringContaining('custom-http-errors"]: needs default-backend on the same Ingress'),
         'metadata.annotations["nginx.ingress.kubernetes.io/enable-cors"]: must be "true" or "false", got "maybe"; ignored',
         'metadata.annotations["nginx.ingress.kubernetes.io/made-up"]: is not an ingress-nginx annotation Portico knows; ignored (see docs/migrating-from-ingress-nginx.md)',
         'metadata.annotations["nginx.ingress.kubernetes.io/server-snippet"]: nginx configuration snippets are never executed by Portico; express this with a Middleware',
-        expect.stringContaining('ssl-passthrough"]: is not supported: needs TCP routers'),
+        expect.stringContaining('ssl-passthrough"]: is ignored: enableSSLPassthrough is off'),
       ]),
     );
     expect(r.config.http.routers['shop-r-r-example']).toBeDefined();
     expect(r.errors.every((e) => e.source === 'test.yaml (shop/Ingress/r)')).toBe(true);
+  });
+});
+
+describe('ssl-passthrough and custom-http-errors', () => {
+  test('with enableSSLPassthrough: one TCP passthrough router per host, to the backend of its "/" path, on the HTTPS entrypoint', () => {
+    const r = convert(ingress('p', { 'ssl-passthrough': 'true' }, rule('p.example', [['/'], ['/api']])), {
+      nginxIngress: { classes: ['nginx'], withoutClass: false, sslPassthrough: true, httpsEntryPoint: 'websecure' },
+    });
+    expect(messages(r)).toEqual([]);
+    expect(r.config.tcp!.routers).toEqual({
+      'shop-p-p-example-ssl-passthrough': {
+        rule: 'HostSNI(`p.example`)',
+        service: 'shop-p-p-example-ssl-passthrough',
+        tls: { passthrough: true },
+        entryPoints: ['websecure'],
+      },
+    });
+    expect(r.config.tcp!.services['shop-p-p-example-ssl-passthrough']).toEqual({ loadBalancer: { servers: [{ address: '10.0.0.1:8080' }] } });
+    // Plain HTTP keeps its routers.
+    expect(r.config.http.routers['shop-p-p-example']).toBeDefined();
+  });
+
+  test('a custom-http-errors code that is not a status, and a default-backend Service that does not exist, are reported', () => {
+    const bad = convert(ingress('e', { 'custom-http-errors': '404,oops', 'default-backend': 'web' }, rule('e.example', [['/']])));
+    expect(messages(bad)).toEqual([expect.stringContaining('custom-http-errors"]: "oops" is not an HTTP status code')]);
+    expect(Object.keys(bad.config.http.middlewares).filter((m) => m.includes('errors'))).toEqual([]);
+    const missing = convert(ingress('m', { 'custom-http-errors': '404', 'default-backend': 'nowhere' }, rule('m.example', [['/']])));
+    expect(messages(missing)).toEqual([expect.stringContaining('default-backend"]: no Service shop/nowhere; ignored')]);
   });
 });

@@ -38,6 +38,8 @@ import { bodySizeLimit, rateLimits } from './limits.js';
 import { pathRewrite, rewriteTarget } from './rewrite.js';
 import { canaryRouters, canaryRules } from './canary.js';
 import { reportRefused } from './refused.js';
+import { customErrorsMiddleware, defaultBackend, errorsMiddlewareName, withoutEndpoints } from './custom-errors.js';
+import { sslPassthroughRouters } from './ssl-passthrough.js';
 
 /** What one Ingress needs to know about the others. */
 export interface NginxIngressPlan {
@@ -49,9 +51,12 @@ export interface NginxIngressPlan {
   mains: Map<string, KubeObject>;
 }
 
-/** Entry points of the routers (the provider's httpEntryPoint/httpsEntryPoint), unset for all. */
+/** Entry points of the routers (the provider's httpEntryPoint/httpsEntryPoint), unset for all; ssl-passthrough's switch and entry point. */
 export interface NginxConversionOptions {
   entryPoints?: string[];
+  /** The provider's enableSSLPassthrough. */
+  sslPassthrough?: boolean;
+  httpsEntryPoint?: string;
 }
 
 const annotation = (o: KubeObject, key: string) => o.metadata.annotations?.[`nginx.ingress.kubernetes.io/${key}`]?.trim();
@@ -119,6 +124,10 @@ export function convertNginxIngress(
     const build = buildIngress(o, ann, ctx, certificates, plan, options);
     for (const l of build.locations) ctx.staged.http.routers[l.key] = l.router;
     Object.assign(ctx.staged.http.routers, build.extra);
+    sslPassthroughRouters(asObject(o.spec ?? {}, 'spec'), ann, ctx, {
+      enabled: options.sslPassthrough === true,
+      ...(options.httpsEntryPoint ? { entryPoint: options.httpsEntryPoint } : {}),
+    });
   }
   reportUnread(ann);
 }
@@ -158,11 +167,24 @@ function buildIngress(
 
   const settings = backendSettings(ann, ctx);
   const prefix = normalizeName(`${ctx.ns}-${ctx.name}`);
+  const fallback = defaultBackend(ann, ctx);
   const stage = (suffix: string, m: Middleware | undefined): string | undefined => {
     if (!m) return undefined;
     const name = `${prefix}-nginx-${suffix}`;
     ctx.staged.http.middlewares[name] = m;
     return name;
+  };
+  /** A backend's service (the default backend while it has no ready endpoint) and its error-pages middleware. */
+  const locationBackend = (raw: unknown, at: string): { service: string; errorPages?: string } => {
+    const own = backendService(raw, settings, ctx, at);
+    if (!fallback) return { service: own };
+    const { name, port } = ingressBackend(raw, at);
+    const service = withoutEndpoints(ctx.staged.http.services[own]) ? fallback.service : own;
+    const errors = customErrorsMiddleware(fallback, ctx, name, String(port));
+    if (!errors) return { service };
+    const errorPages = errorsMiddlewareName(prefix, name, String(port));
+    ctx.staged.http.middlewares[errorPages] = errors;
+    return { service, errorPages };
   };
   const redirectsToHttps = sslRedirectPolicy(ann);
   const sslRedirect = `${prefix}-nginx-ssl-redirect`;
@@ -184,12 +206,14 @@ function buildIngress(
   ann.bool('use-regex');
   const appRoot = stage('app-root', appRootRedirect(ann));
 
-  const middlewaresFor = (host: string | undefined, rewrite: string | undefined): string[] => {
+  const middlewaresFor = (host: string | undefined, rewrite: string | undefined, errorPages?: string): string[] => {
     const out: string[] = [];
     if (redirectsToHttps(host !== undefined && plan.tlsHosts.has(host))) {
       ctx.staged.http.middlewares[sslRedirect] = SSL_REDIRECT;
       out.push(sslRedirect);
     }
+    // Error pages see the answer to the request as the client sent it (before any rewrite).
+    if (errorPages) out.push(errorPages);
     out.push(...chain);
     if (rewrite) out.push(rewrite);
     return out;
@@ -213,7 +237,7 @@ function buildIngress(
       ctx.partial.push(new Problem(`${pat}.path`, `${unusable}; this path is not served`));
       continue;
     }
-    const service = backendService(backend, settings, ctx, `${pat}.backend`);
+    const { service, errorPages } = locationBackend(backend, `${pat}.backend`);
     if (!hostsSeen.has(host)) hostsSeen.set(host, service);
     const rewrite = target !== undefined ? stage(`rewrite-${shortHash(path)}`, pathRewrite(target, path)) : undefined;
     const exact = !regex && pathType === 'Exact';
@@ -224,20 +248,25 @@ function buildIngress(
       key,
       host,
       path,
-      router: router(pathRule(hostsOf(host), path, pathType, regex, `${pat}.path`), service, pathPriority(host, path, exact), middlewaresFor(host, rewrite)),
+      router: router(
+        pathRule(hostsOf(host), path, pathType, regex, `${pat}.path`),
+        service,
+        pathPriority(host, path, exact),
+        middlewaresFor(host, rewrite, errorPages),
+      ),
     });
   }
 
   if (spec.defaultBackend !== undefined) {
-    const service = backendService(spec.defaultBackend, settings, ctx, 'spec.defaultBackend');
+    const { service, errorPages } = locationBackend(spec.defaultBackend, 'spec.defaultBackend');
     // ingress-nginx sends what no location of the Ingress's hosts matches to it; with no rules it is the catch-all.
-    if (hostsSeen.size === 0) extra[`${prefix}-default-backend`] = router('PathPrefix(`/`)', service, 1, middlewaresFor(undefined, undefined));
+    if (hostsSeen.size === 0) extra[`${prefix}-default-backend`] = router('PathPrefix(`/`)', service, 1, middlewaresFor(undefined, undefined, errorPages));
     for (const host of hostsSeen.keys())
       extra[normalizeName(`${prefix}-${host ?? ''}-default-backend`)] = router(
         pathRule(hostsOf(host), '/', 'ImplementationSpecific', false, 'spec.defaultBackend'),
         service,
         hostFallbackPriority(host),
-        middlewaresFor(host, undefined),
+        middlewaresFor(host, undefined, errorPages),
       );
     if (hostsSeen.size === 0) hostsSeen.set(undefined, service);
   }

@@ -6,14 +6,10 @@
 import type { NginxAnnotations } from './nginx-annotations.js';
 import { REFUSED_AUTH } from './auth.js';
 
-const NO_ERRORS_MIDDLEWARE = "needs an errors middleware, which this Portico does not have yet; the backend's own error pages are served";
 const BUFFERS = 'has no effect in Portico, which streams requests and responses instead of buffering them';
 
 const REFUSED: Record<string, string> = {
   ...REFUSED_AUTH,
-  'custom-http-errors': NO_ERRORS_MIDDLEWARE,
-  'default-backend': NO_ERRORS_MIDDLEWARE,
-  'ssl-passthrough': 'needs TCP routers, which this Portico does not have yet; TLS is terminated by Portico instead',
   'limit-whitelist': 'exempting addresses from limit-rps/limit-connections is not supported; the limits apply to every client',
   'limit-allowlist': 'exempting addresses from limit-rps/limit-connections is not supported; the limits apply to every client',
   'limit-rate': 'bandwidth limits are not supported',
