@@ -17,7 +17,7 @@ import { Client, crypto as acmeCrypto, type Authorization, type Order } from 'ac
 import type { Logger } from '../observability/logger.js';
 import type { AcmeResolverConfig } from '../config/static-config.js';
 import { parseDurationMs } from '../config/duration.js';
-import { AcmeStorageFile, type ResolverStorage, type StoredAcmeCertificate } from './acme-storage.js';
+import { AcmeStorageFile, type AcmeStorage, type ResolverStorage, type StoredAcmeCertificate } from './acme-storage.js';
 import type { AcmeChallengeStore, PendingChallenge } from './challenge-store.js';
 import { createAccountKey, createCertificateKey, legoKeyType } from './certificate-key.js';
 import { requestKey } from './certificate-requests.js';
@@ -62,7 +62,10 @@ export type AcmeChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
 export interface AcmeResolverDeps {
   challenges: AcmeChallengeStore;
   log: Logger;
+  /** Whether this process orders at first (it changes with a Kubernetes Lease: setOrdering). */
   ordering: boolean;
+  /** Where the account and certificates are kept; default the `storage` file. */
+  storage?: AcmeStorage;
   /** The served certificates or the status changed. */
   onChange(): void;
 }
@@ -85,7 +88,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AcmeResolver {
   readonly challengeType: AcmeChallengeType;
-  private readonly storage: AcmeStorageFile;
+  private readonly storage: AcmeStorage;
+  private ordering: boolean;
   private readonly entries = new Map<string, Entry>();
   private account: ResolverStorage['account'];
   private client: Client | undefined;
@@ -100,7 +104,8 @@ export class AcmeResolver {
     private readonly deps: AcmeResolverDeps,
   ) {
     this.challengeType = cfg.dnsChallenge ? 'dns-01' : cfg.tlsChallenge ? 'tls-alpn-01' : 'http-01';
-    this.storage = new AcmeStorageFile(cfg.storage);
+    this.storage = deps.storage ?? new AcmeStorageFile(cfg.storage);
+    this.ordering = deps.ordering;
   }
 
   get storagePath(): string {
@@ -126,7 +131,7 @@ export class AcmeResolver {
         );
       }
     }
-    if (!this.deps.ordering) for (const [key, e] of this.entries) if (!stored.has(key)) e.cert = undefined;
+    if (!this.ordering) for (const [key, e] of this.entries) if (!stored.has(key)) e.cert = undefined;
     this.schedule();
   }
 
@@ -162,7 +167,7 @@ export class AcmeResolver {
       challenge: this.challengeType,
       ...(this.cfg.dnsChallenge ? { dnsProvider: this.cfg.dnsChallenge.provider } : {}),
       storage: this.storage.path,
-      role: this.deps.ordering ? 'ordering' : 'following',
+      role: this.ordering ? 'ordering' : 'following',
       account: this.account ? { email: this.account.email, url: this.account.url } : undefined,
       certificates: [...this.entries.values()].map((e) => ({
         domains: e.domains,
@@ -179,6 +184,17 @@ export class AcmeResolver {
         nextAttemptAt: iso(e.nextAttemptAt),
       })),
     };
+  }
+
+  /** Start or stop ordering (this replica took or lost the Kubernetes Lease; the caller has just loaded the storage). */
+  setOrdering(ordering: boolean): void {
+    if (ordering === this.ordering) return;
+    this.ordering = ordering;
+    if (!ordering) {
+      clearTimeout(this.timer);
+      return;
+    }
+    void this.consultStoredRenewalInfo();
   }
 
   stop(): void {
@@ -216,7 +232,7 @@ export class AcmeResolver {
 
   /** Arm one timer for the next due order (or the periodic renewal check). */
   private schedule(): void {
-    if (this.stopped || !this.deps.ordering || this.working) return;
+    if (this.stopped || !this.ordering || this.working) return;
     clearTimeout(this.timer);
     const due = [...this.entries.values()].map((e) => this.dueAt(e)).filter((t): t is number => t !== undefined);
     const next = Math.min(Date.now() + checkIntervalMs(this.cfg.certificatesDuration), ...due);

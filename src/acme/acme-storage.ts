@@ -37,14 +37,24 @@ export interface ResolverStorage {
 }
 
 /** Traefik's JSON shape (pkg/provider/acme/local_store.go's StoredData). */
-interface TraefikResolverEntry {
+export interface TraefikResolverEntry {
   Account?: { Email?: string; Registration?: { body?: unknown; uri?: string }; PrivateKey?: string; KeyType?: string } | null;
   Certificates?: Array<{ domain?: { main?: string; sans?: string[] }; certificate?: string; key?: string; Store?: string }> | null;
 }
 
-type TraefikFile = Record<string, TraefikResolverEntry>;
+export type TraefikFile = Record<string, TraefikResolverEntry>;
 
 export class AcmeStorageError extends Error {}
+
+/** Where a resolver's account and certificates are kept: Traefik's acme.json file, or the same document in a Kubernetes Secret. */
+export interface AcmeStorage {
+  /** For messages and the API: the file path, or `kubernetes://namespace/secret`. */
+  readonly path: string;
+  /** This resolver's entry as last read. Throws AcmeStorageError when the document cannot be used. */
+  read(resolver: string): ResolverStorage;
+  /** Replace this resolver's entry, keeping the others'. */
+  write(resolver: string, data: ResolverStorage): Promise<void>;
+}
 
 /** Read the whole file; a missing or empty file is an empty store. Throws AcmeStorageError naming the file when it cannot be used. */
 function readTraefikFile(path: string): TraefikFile {
@@ -55,6 +65,11 @@ function readTraefikFile(path: string): TraefikFile {
   } catch (err) {
     throw new AcmeStorageError(`cannot read ACME storage ${path}: ${(err as Error).message}`);
   }
+  return parseTraefikDocument(text, path);
+}
+
+/** Traefik's acme.json text (empty: an empty store). Throws AcmeStorageError naming `path`. */
+export function parseTraefikDocument(text: string, path: string): TraefikFile {
   if (!text.trim()) return {};
   let doc: unknown;
   try {
@@ -66,7 +81,7 @@ function readTraefikFile(path: string): TraefikFile {
   return doc as TraefikFile;
 }
 
-function fromTraefik(entry: TraefikResolverEntry | undefined, path: string, resolver: string): ResolverStorage {
+export function fromTraefik(entry: TraefikResolverEntry | undefined, path: string, resolver: string): ResolverStorage {
   const out: ResolverStorage = { certificates: [] };
   const a = entry?.Account;
   if (a?.PrivateKey) {
@@ -90,7 +105,7 @@ function fromTraefik(entry: TraefikResolverEntry | undefined, path: string, reso
   return out;
 }
 
-function toTraefik(data: ResolverStorage): TraefikResolverEntry {
+export function toTraefik(data: ResolverStorage): TraefikResolverEntry {
   const a = data.account;
   return {
     Account: a
@@ -113,7 +128,7 @@ function toTraefik(data: ResolverStorage): TraefikResolverEntry {
 /** Writes queued per file path, so two resolvers sharing a file never lose each other's entry. */
 const writeQueues = new Map<string, Promise<void>>();
 
-export class AcmeStorageFile {
+export class AcmeStorageFile implements AcmeStorage {
   constructor(readonly path: string) {}
 
   read(resolver: string): ResolverStorage {

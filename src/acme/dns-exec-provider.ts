@@ -8,8 +8,8 @@
  * the record to be visible.
  */
 import { execFile } from 'node:child_process';
-import type { DnsChallengeProvider, DnsChallengeRecord, LegoEnv } from './dns-challenge-provider.js';
-import { legoMode, legoPropagationTimings } from './dns-challenge-provider.js';
+import type { DnsChallengeProvider, DnsChallengeRecord, LegoEnv } from './dns-provider-contract.js';
+import { legoMode, legoPropagationTimings } from './dns-provider-contract.js';
 
 /** A program that has not finished after this long is killed and the order fails. */
 const PROGRAM_TIMEOUT_MS = 120_000;

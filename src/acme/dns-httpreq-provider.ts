@@ -7,8 +7,8 @@
  * `HTTPREQ_PROPAGATION_TIMEOUT` (60) and `HTTPREQ_POLLING_INTERVAL` (2), in
  * seconds, as lego.
  */
-import type { DnsChallengeProvider, DnsChallengeRecord, LegoEnv } from './dns-challenge-provider.js';
-import { legoMode, legoPropagationTimings, legoSeconds } from './dns-challenge-provider.js';
+import type { DnsChallengeProvider, DnsChallengeRecord, LegoEnv } from './dns-provider-contract.js';
+import { legoMode, legoPropagationTimings, legoSeconds } from './dns-provider-contract.js';
 
 /** What of the endpoint's answer goes into the error. */
 const BODY_IN_ERROR = 300;

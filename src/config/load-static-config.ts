@@ -18,6 +18,7 @@ import { readStatelessResetKey } from './stateless-reset-key.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
 import { ACME_DNS_PROVIDERS, isAcmeDnsProvider } from './acme-dns-providers.js';
+import { isSecretStorage, parseSecretStorage } from './acme-secret-storage-url.js';
 import { parseIpRange } from '../net/ip-range.js';
 import { yamlLineLocator } from './yaml-line-locator.js';
 
@@ -296,7 +297,19 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
       }
     if (acme.tlsChallenge && !Object.values(cfg.entryPoints).some((e) => e.http?.tls))
       problem(`${at}.tlsChallenge`, 'TLS-ALPN-01 is answered on TLS entrypoints; add http.tls: {} to the entrypoint the CA reaches (port 443)');
-    acme.storage = resolve(baseDir, acme.storage ?? 'acme.json');
+    if (isSecretStorage(acme.storage)) {
+      try {
+        acme.storageSecret = parseSecretStorage(acme.storage);
+      } catch (err) {
+        problem(`${at}.storage`, (err as Error).message);
+      }
+      const { kubernetesCRD, kubernetesIngress, kubernetesIngressNGINX, kubernetesIngressNginx } = cfg.providers;
+      if (!kubernetesCRD && !kubernetesIngress && !kubernetesIngressNGINX && !kubernetesIngressNginx)
+        problem(
+          `${at}.storage`,
+          'a Kubernetes Secret needs a Kubernetes connection: configure providers.kubernetesCRD, kubernetesIngress or kubernetesIngressNGINX (its endpoint, token or kubeconfig are used)',
+        );
+    } else acme.storage = resolve(baseDir, acme.storage ?? 'acme.json');
     acme.caServer ??= LETS_ENCRYPT_DIRECTORY;
     acme.keyType ??= 'RSA4096';
     acme.certificatesDuration ??= 2160;

@@ -146,8 +146,10 @@ export interface ProvidersConfig {
 /** Traefik's `certificatesResolvers.<name>.acme`; defaults are filled in by load-static-config.ts. */
 export interface AcmeResolverConfig {
   email?: string;
-  /** The acme.json file (Traefik's format), resolved against the config's directory; default `acme.json`. */
+  /** The acme.json file (Traefik's format), resolved against the config's directory; default `acme.json`. Or `kubernetes://<namespace>/<secret>`. */
   storage: string;
+  /** Set when `storage` is a Kubernetes Secret (HA ACME): where, and the Lease that elects the replica that orders. */
+  storageSecret?: AcmeStorageSecret;
   /** The CA's directory URL; default Let's Encrypt production. */
   caServer: string;
   /** Key of the certificates ordered (the account key is RSA 4096, as Traefik's). */
@@ -167,6 +169,16 @@ export interface AcmeResolverConfig {
   dnsChallenge?: AcmeDnsChallengeConfig;
   /** External account binding (ZeroSSL, Google…): `hmacEncoded` is base64url. */
   eab?: { kid: string; hmacEncoded: string };
+}
+
+/** `storage: kubernetes://<namespace>/<name>?leaseName=<lease>&leaseDuration=<duration>`, parsed (src/config/acme-secret-storage-url.ts). */
+export interface AcmeStorageSecret {
+  namespace: string;
+  name: string;
+  /** The coordination.k8s.io/v1 Lease in the same namespace; default `<name>-lease`. */
+  leaseName: string;
+  /** leaseDurationSeconds, in ms; default 15 s (client-go's). */
+  leaseDurationMs: number;
 }
 
 /** Traefik's `dnsChallenge`; the deprecated `delayBeforeCheck`/`disablePropagationCheck` are folded into `propagation` at load. */

@@ -14,7 +14,10 @@
  * - streams can be dropped mid-flight; chosen verbs on chosen collections are
  *   answered 403; uninstalled groups 404;
  * - Events can be POSTed; status PUT on any kind, namespaced or cluster-scoped
- *   (with resourceVersion conflicts, 409).
+ *   (with resourceVersion conflicts, 409);
+ * - Secrets and Leases (coordination.k8s.io/v1) can be read by name, created
+ *   (409 AlreadyExists) and replaced (409 Conflict on a stale resourceVersion),
+ *   what HA ACME's storage and leader election do (objectRequest).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +47,7 @@ const PLURALS: Record<string, string> = {
   Ingress: 'ingresses',
   IngressClass: 'ingressclasses',
   Event: 'events',
+  Lease: 'leases',
   Namespace: 'namespaces',
   ConfigMap: 'configmaps',
   GatewayClass: 'gatewayclasses',
@@ -64,6 +68,24 @@ const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
 export function collectionOf(o: { apiVersion: string; kind: string }): string {
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   return `${base}/${PLURALS[o.kind]}`;
+}
+
+/** Collections whose objects can be read by name, created and replaced (objectRequest). */
+const OBJECT_WRITABLE = new Set(['/api/v1/secrets', '/apis/coordination.k8s.io/v1/leases']);
+
+/** The request's body as an object, or undefined when it is not JSON. */
+function readJsonObject(req: http.IncomingMessage, then: (body: KObject | undefined) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let body: KObject | undefined;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as KObject;
+    } catch {
+      body = undefined;
+    }
+    then(body);
+  });
 }
 
 interface Watcher {
@@ -218,6 +240,8 @@ export class FakeApiServer {
         'Forbidden',
         `${plural} is forbidden: User "system:serviceaccount:portico:portico" cannot ${verb} resource "${plural}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`,
       );
+    if (OBJECT_WRITABLE.has(collection) && namespace && !sub && (name ? req.method === 'GET' || req.method === 'PUT' : req.method === 'POST'))
+      return this.objectRequest(req, res, collection, namespace, name);
     if (req.method === 'POST' || req.method === 'PUT') return this.write(req, res, url, collection, namespace, name, sub);
 
     const selector = url.searchParams.get('labelSelector');
@@ -285,6 +309,46 @@ export class FakeApiServer {
     const items = page.map(({ apiVersion: _a, kind: _k, ...rest }) => rest);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: String(rv), ...(next ? { continue: next } : {}) }, items }));
+  }
+
+  /** Read one object by name, create one (POST), or replace one (PUT) with optimistic concurrency, as the API server does. */
+  private objectRequest(req: http.IncomingMessage, res: http.ServerResponse, collection: string, namespace: string, name: string | undefined): void {
+    const map = this.objects.get(collection) ?? this.objects.set(collection, new Map()).get(collection)!;
+    const kind = Object.entries(PLURALS).find(([, plural]) => collection.endsWith(`/${plural}`))![0];
+    const answer = (code: number, o: KObject) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(o));
+    };
+    if (req.method === 'GET') {
+      const stored = map.get(`${namespace}/${name}`);
+      return stored ? answer(200, stored) : this.status(res, 404, 'NotFound', `${kind.toLowerCase()}s "${name}" not found`);
+    }
+    readJsonObject(req, (body) => {
+      if (!body) return this.status(res, 400, 'BadRequest', 'body is not JSON');
+      this.writes.push({ method: req.method!, path: req.url ?? '', body });
+      const objectName = name ?? body.metadata?.name;
+      if (!objectName) return this.status(res, 422, 'Invalid', 'metadata.name: Required value');
+      const key = `${namespace}/${objectName}`;
+      const old = map.get(key);
+      if (req.method === 'POST' && old) return this.status(res, 409, 'AlreadyExists', `${kind.toLowerCase()}s "${objectName}" already exists`);
+      if (req.method === 'PUT') {
+        if (!old) return this.status(res, 404, 'NotFound', `${kind.toLowerCase()}s "${objectName}" not found`);
+        if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== old.metadata.resourceVersion)
+          return this.status(
+            res,
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${kind.toLowerCase()}s "${objectName}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
+      }
+      const stored = this.apply({
+        ...body,
+        apiVersion: body.apiVersion ?? (collection.startsWith('/api/v1/') ? 'v1' : collection.split('/').slice(2, 4).join('/')),
+        kind,
+        metadata: { ...body.metadata, name: objectName, namespace },
+      });
+      answer(req.method === 'POST' ? 201 : 200, stored);
+    });
   }
 
   private write(
