@@ -251,6 +251,11 @@ describe('kubernetesGateway provider', () => {
     const urls = Object.values(rec.last.config.http.services).flatMap((s) => s.loadBalancer?.servers.map((x) => x.url) ?? []);
     expect(urls).toContain('http://10.3.0.1:9000');
 
+    // A route moved away from our Gateway loses our parent entry; another controller's stays.
+    api.apply({ ...routes.good, spec: { ...(routes.good.spec as object), parentRefs: [{ name: 'elsewhere' }] } });
+    await eventually('our parent entry removed', () => verdict(routes.good) === undefined && routeParents(routes.good).length === 1);
+    expect(routeParents(routes.good)).toEqual([foreignParent]);
+
     // Status is written once per change, not again for an unchanged conversion (no loop through our own writes).
     const writes = api.writes.filter((w) => w.method === 'PUT').length;
     await new Promise((r) => setTimeout(r, 300));

@@ -75,7 +75,8 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
       if (!result) return;
       errors.push(...result.errors);
       for (const key of newNames(config, before)) origins[key] ??= `${route.metadata.namespace}/${kind}/${route.metadata.name}`;
-      if (result.parents.length)
+      // A route that no longer names any of our Gateways loses the parents we wrote (others' stay).
+      if (result.parents.length || wroteParents(route, opts.controllerNames))
         statuses.push({
           kind,
           namespace: route.metadata.namespace,
@@ -127,6 +128,11 @@ function guarded<T>(o: KubeObject, opts: GatewayConversionOptions, errors: Confi
     });
     return undefined;
   }
+}
+
+function wroteParents(route: KubeObject, controllerNames: string[]): boolean {
+  const parents = ((route as { status?: { parents?: unknown } }).status?.parents ?? []) as Array<{ controllerName?: unknown } | null>;
+  return Array.isArray(parents) && parents.some((p) => controllerNames.includes(String(p?.controllerName)));
 }
 
 /** The spec's tie-break between routes: the oldest first, then by namespace/name. */
