@@ -96,7 +96,9 @@ async function check(cfg: StaticConfig): Promise<number> {
   const { PorticoServer } = await serverModules();
   const { FileProvider } = await import('./provider/file/file-provider.js');
   const { mergeSnapshots } = await import('./dynamic/merge.js');
-  const problems: string[] = [];
+  const { kubernetesOptionProblems } = await import('./server/kubernetes-providers.js');
+  // The Kubernetes providers' options, checked as the running proxy checks them at start.
+  const problems: string[] = kubernetesOptionProblems(cfg);
   const file = cfg.providers.file;
   if (file) {
     const { nginxIngressForFiles } = await import('./server/kubernetes-providers.js');

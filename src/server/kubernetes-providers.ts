@@ -34,35 +34,25 @@ export async function createKubernetesProviders(
     (provider: string): KubernetesLog =>
     (level, msg) =>
       log[level]({ provider }, msg);
-  const check = (
-    provider: 'kubernetescrd' | 'kubernetesingress' | 'kubernetesingressnginx' | 'kubernetesgateway',
-    options: Record<string, unknown>,
-    at: string,
-  ) => {
-    const problems = validateKubernetesProviderOptions(provider, options, at);
-    if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
-  };
+  const problems = kubernetesOptionProblems(cfg);
+  if (problems.length) throw new Error(`invalid static configuration:\n  - ${problems.join('\n  - ')}`);
   const crd = cfg.providers.kubernetesCRD;
   if (crd) {
-    check('kubernetescrd', crd, 'providers.kubernetesCRD');
     const { KubernetesCrdProvider } = await import('../provider/kubernetes/crd-provider.js');
     out.push(new KubernetesCrdProvider(crd as KubernetesCrdProviderOptions, { log: logAs('kubernetescrd'), readOnly }));
   }
   const ingress = cfg.providers.kubernetesIngress;
   if (ingress) {
-    check('kubernetesingress', ingress, 'providers.kubernetesIngress');
     const { KubernetesIngressProvider } = await import('../provider/kubernetes/ingress-provider.js');
     out.push(new KubernetesIngressProvider(ingress as KubernetesIngressProviderOptions, { log: logAs('kubernetesingress'), readOnly }));
   }
   const nginx = ingressNginxOptions(cfg);
   if (nginx) {
-    check('kubernetesingressnginx', nginx.options, nginx.at);
     const { KubernetesIngressNginxProvider } = await import('../provider/kubernetes/ingress-nginx-provider.js');
     out.push(new KubernetesIngressNginxProvider(nginx.options as KubernetesIngressNginxProviderOptions, { log: logAs('kubernetesingressnginx'), readOnly }));
   }
   const gateway = cfg.providers.kubernetesGateway;
   if (gateway) {
-    check('kubernetesgateway', gateway, 'providers.kubernetesGateway');
     const { KubernetesGatewayProvider } = await import('../provider/kubernetes/gateway-provider.js');
     out.push(
       new KubernetesGatewayProvider(gateway as KubernetesGatewayProviderOptions, {
@@ -73,6 +63,18 @@ export async function createKubernetesProviders(
     );
   }
   return out;
+}
+
+/** Problems with the options of every configured Kubernetes provider (the running proxy and `portico check` both ask). */
+export function kubernetesOptionProblems(cfg: StaticConfig): string[] {
+  const nginx = ingressNginxOptions(cfg);
+  const configured: Array<[Parameters<typeof validateKubernetesProviderOptions>[0], Record<string, unknown> | undefined, string]> = [
+    ['kubernetescrd', cfg.providers.kubernetesCRD, 'providers.kubernetesCRD'],
+    ['kubernetesingress', cfg.providers.kubernetesIngress, 'providers.kubernetesIngress'],
+    ['kubernetesingressnginx', nginx?.options, nginx?.at ?? ''],
+    ['kubernetesgateway', cfg.providers.kubernetesGateway, 'providers.kubernetesGateway'],
+  ];
+  return configured.flatMap(([provider, options, at]) => (options ? validateKubernetesProviderOptions(provider, options, at) : []));
 }
 
 /** Every entry point with the port it listens on: the configured one, or the bound one for `:0`. */

@@ -73,7 +73,7 @@ export function buildLoadBalancer(
       const upstream: UpstreamClient = deps.pools.getHttp2(new URL(origin), deps.transport, () => new Http2Upstream(url, deps.upgradeTls, timeouts));
       forward = (ex, opts) => upstream.forward(ex, opts);
     } else {
-      const pooled: UpstreamClient = new PoolUpstream(deps.pools.get(origin, deps.transport), timeouts);
+      const pooled: UpstreamClient = new PoolUpstream(deps.pools.get(origin, deps.transport), timeouts, deps.transport?.options.serverName);
       // undici cannot send request trailers; the rare request that announces them takes node:http.
       const withTrailers: UpstreamClient = new TrailerUpstream(url, deps.pools.getTrailerAgent(origin, deps.transport), timeouts);
       forward = (ex, opts) => (announcedTrailers(ex) === undefined ? pooled : withTrailers).forward(ex, opts);

@@ -17,6 +17,8 @@ export class PoolUpstream implements UpstreamClient {
   constructor(
     private readonly pool: Dispatcher,
     private readonly timeouts: UpstreamTimeouts,
+    /** The TLS server name (ServersTransport serverName): undici would otherwise take it from the Host header passed on. */
+    private readonly servername?: string,
   ) {}
 
   forward(ex: Exchange, opts: ForwardOptions): Promise<UpstreamFailure | undefined> {
@@ -30,7 +32,15 @@ export class PoolUpstream implements UpstreamClient {
     return new Promise((resolve) => {
       const relay = new UndiciResponseRelay(ex, this.timeouts, resolve);
       try {
-        this.pool.dispatch({ path: ex.url, method: ex.method, headers: headers as Record<string, string | string[]>, body: hasBody ? ex.body : null }, relay);
+        const request: Dispatcher.DispatchOptions & { servername?: string } = {
+          path: ex.url,
+          method: ex.method,
+          headers: headers as Record<string, string | string[]>,
+          body: hasBody ? ex.body : null,
+        };
+        // undici reads servername per request (its types leave it out).
+        if (this.servername) request.servername = this.servername;
+        this.pool.dispatch(request, relay);
       } catch (err) {
         // Invalid request for undici (e.g. a header it refuses): our bug or a hostile client; never a crash.
         relay.failed(err as Error);

@@ -48,7 +48,9 @@ describe('chart: Gateway API', () => {
   });
 
   it('the provider on: static configuration Portico accepts, RBAC for the kinds and their status, a GatewayClass the upstream schema accepts', () => {
-    const objs = render(['--set', 'providers.kubernetesGateway.enabled=true', '--set', 'providers.kubernetesGateway.experimentalChannel=true']);
+    const on = ['--set', 'providers.kubernetesGateway.enabled=true', '--set', 'providers.kubernetesGateway.experimentalChannel=true'];
+    expect(helm(['lint', chart, ...on, '--set', 'gatewayAPI.installCRDs=true'], repo)).toMatch(/0 chart\(s\) failed/);
+    const objs = render(on);
     const cfg = configOf(objs);
     expect(cfg.providers.kubernetesGateway).toEqual({ experimentalChannel: true, statusAddress: { service: { namespace: 'portico', name: 'edge-portico' } } });
     expect(() => validateStaticConfig(cfg, '/etc/portico', 'ConfigMap portico.yaml')).not.toThrow();

@@ -21,9 +21,8 @@ import { startBackend, type Backend } from '../../support/backend.js';
 import { curl, type CurlResult } from '../../support/curl.js';
 import { TestPki } from '../../support/pki.js';
 import { gtlsclient } from '../../support/gtlsclient.js';
-import { PORTICO_GATEWAY_CONTROLLER } from '../../../src/provider/manifests/gateway/gateway-objects.js';
+import { G, porticoGateway, serviceOnLoopback, until } from './gateway-fixtures.js';
 
-const G = 'gateway.networking.k8s.io/v1';
 const ns = 'infra';
 const apps = 'apps';
 let api: FakeApiServer;
@@ -34,18 +33,7 @@ let web: number;
 let websecure: number;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-function service(name: string, backend: Backend, namespace = ns): KObject[] {
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'http', port: 8080 }] } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: `${name}-x`, namespace, labels: { 'kubernetes.io/service-name': name } },
-      ports: [{ name: 'http', port: backend.port }],
-      endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-    },
-  ];
-}
+const service = (name: string, backend: Backend, namespace = ns): KObject[] => serviceOnLoopback(name, namespace, backend.port);
 const route = (name: string, spec: Record<string, unknown>, namespace = ns): KObject => ({
   apiVersion: G,
   kind: 'HTTPRoute',
@@ -61,15 +49,6 @@ const get = (host: string, path: string, args: string[] = [], https = false): Pr
 const seen = (r: CurlResult): { name: string; url: string; headers: Record<string, string> } =>
   r.status === 200 ? JSON.parse(r.body) : { name: `HTTP ${r.status}`, url: '', headers: {} };
 const nameOf = async (host: string, path: string, args: string[] = []) => seen(await get(host, path, args)).name;
-
-async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 beforeAll(async () => {
   api = new FakeApiServer();
@@ -90,20 +69,11 @@ beforeAll(async () => {
   websecure = portico.port('websecure');
   const cert = pki.issue('secure', ['secure.example']);
   const objects: KObject[] = [
-    { apiVersion: G, kind: 'GatewayClass', metadata: { name: 'portico' }, spec: { controllerName: PORTICO_GATEWAY_CONTROLLER } },
-    {
-      apiVersion: G,
-      kind: 'Gateway',
-      metadata: { name: 'gw', namespace: ns },
-      spec: {
-        gatewayClassName: 'portico',
-        listeners: [
-          { name: 'http', port: web, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
-          { name: 'wild', port: web, protocol: 'HTTP', hostname: '*.wild.example' },
-          { name: 'https', port: websecure, protocol: 'HTTPS', hostname: 'secure.example', tls: { certificateRefs: [{ name: 'secure-cert' }] } },
-        ],
-      },
-    },
+    ...porticoGateway(ns, [
+      { name: 'http', port: web, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+      { name: 'wild', port: web, protocol: 'HTTP', hostname: '*.wild.example' },
+      { name: 'https', port: websecure, protocol: 'HTTPS', hostname: 'secure.example', tls: { certificateRefs: [{ name: 'secure-cert' }] } },
+    ]),
     {
       apiVersion: 'v1',
       kind: 'Secret',

@@ -14,6 +14,7 @@ import { KubernetesGatewayProvider } from '../../../src/provider/kubernetes/gate
 import type { KubernetesGatewayProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
 import { PORTICO_GATEWAY_CONTROLLER, TRAEFIK_GATEWAY_CONTROLLER } from '../../../src/provider/manifests/gateway/gateway-objects.js';
 import { TestPki } from '../../support/pki.js';
+import { validateKubernetesProviderOptions } from '../../../src/provider/kubernetes/provider-options.js';
 
 const G = 'gateway.networking.k8s.io/v1';
 let api: FakeApiServer;
@@ -250,9 +251,145 @@ describe('kubernetesGateway provider', () => {
     const urls = Object.values(rec.last.config.http.services).flatMap((s) => s.loadBalancer?.servers.map((x) => x.url) ?? []);
     expect(urls).toContain('http://10.3.0.1:9000');
 
+    // A route moved away from our Gateway loses our parent entry; another controller's stays.
+    api.apply({ ...routes.good, spec: { ...(routes.good.spec as object), parentRefs: [{ name: 'elsewhere' }] } });
+    await eventually('our parent entry removed', () => verdict(routes.good) === undefined && routeParents(routes.good).length === 1);
+    expect(routeParents(routes.good)).toEqual([foreignParent]);
+
     // Status is written once per change, not again for an unchanged conversion (no loop through our own writes).
     const writes = api.writes.filter((w) => w.method === 'PUT').length;
     await new Promise((r) => setTimeout(r, 300));
     expect(api.writes.filter((w) => w.method === 'PUT').length).toBe(writes);
+  });
+
+  test('malformed objects (list items that are not objects) are errors on them, never a crash; the rest is served', async () => {
+    const ns = namespace();
+    const cls = `portico-${ns}`;
+    api.apply(gatewayClass(cls));
+    const broken = gateway(ns, 'broken', cls, [null]);
+    api.apply(broken);
+    api.apply(gateway(ns, 'gw', cls, [{ name: 'http', port: 8000, protocol: 'HTTP' }]));
+    for (const o of service(ns, 'web')) api.apply(o);
+    api.apply(
+      route(ns, 'null-rule', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['a.example'],
+        rules: [{ matches: [null], backendRefs: [{ name: 'web', port: 8080 }] }],
+      }),
+    );
+    api.apply(
+      route(ns, 'null-filter', {
+        parentRefs: [null, { name: 'gw' }],
+        hostnames: ['b.example'],
+        rules: [{ filters: [null], backendRefs: [{ name: 'web', port: 8080 }] }],
+      }),
+    );
+    api.apply({
+      apiVersion: G,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'p', namespace: ns },
+      spec: { targetRefs: [null], validation: { caCertificateRefs: [null], hostname: 'x' } },
+    });
+    api.apply(route(ns, 'good', { parentRefs: [{ name: 'gw' }], hostnames: ['good.example'], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }] }));
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(rec.emit);
+    const s = await rec.until((x) => Object.values(x.config.http.routers).some((r) => r.rule.includes('good.example')));
+    const sources = s.errors.map((e) => `${e.source}: ${e.message}`);
+    for (const name of [`${ns}/Gateway/broken`, `${ns}/HTTPRoute/null-rule`, `${ns}/HTTPRoute/null-filter`, `${ns}/BackendTLSPolicy/p`])
+      expect(
+        sources.some((e) => e.startsWith(`${name}: malformed`)),
+        `${name} in ${sources.join('; ')}`,
+      ).toBe(true);
+    await eventually('the broken Gateway says so', () => conditionsOf(statusOf(broken)?.conditions).Accepted === 'False/Invalid');
+  });
+
+  test('an invalid BackendTLSPolicy refuses its Service (InvalidCACertificateRef) rather than speaking plain HTTP; its status names the Gateway', async () => {
+    const ns = namespace();
+    const cls = `portico-${ns}`;
+    api.apply(gatewayClass(cls));
+    api.apply(gateway(ns, 'gw', cls, [{ name: 'http', port: 8000, protocol: 'HTTP' }]));
+    for (const o of service(ns, 'web')) api.apply(o);
+    const policy: KObject = {
+      apiVersion: G,
+      kind: 'BackendTLSPolicy',
+      metadata: { name: 'tls', namespace: ns },
+      spec: {
+        targetRefs: [{ group: '', kind: 'Service', name: 'web' }],
+        validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'missing' }], hostname: 'web.internal' },
+      },
+    };
+    api.apply(policy);
+    const r = route(ns, 'r', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }] });
+    api.apply(r);
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(rec.emit);
+    await eventually('route status', () => conditionsOf(routeParents(r)[0]?.conditions).ResolvedRefs === 'False/InvalidCACertificateRef');
+    const urls = Object.values(rec.last.config.http.services).flatMap((x) => x.loadBalancer?.servers.map((v) => v.url) ?? []);
+    expect(urls).toEqual([]);
+    await eventually('policy status', () => {
+      const a = (statusOf(policy)?.ancestors ?? []) as Array<{ ancestorRef: { name: string }; conditions: Condition[] }>;
+      return a.length === 1 && a[0]!.ancestorRef.name === 'gw' && conditionsOf(a[0]!.conditions).ResolvedRefs === 'False/InvalidCACertificateRef';
+    });
+    // With the CA in place, the Service is reached over https.
+    api.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'missing', namespace: ns },
+      data: { 'ca.crt': new TestPki().issue('ca-user', ['x']).certPem },
+    });
+    await rec.until((x) => Object.values(x.config.http.services).some((v) => v.loadBalancer?.servers.some((u) => u.url === 'https://10.3.0.1:9000')));
+  });
+
+  test('statusAddress from a Service: Gateway addresses follow its load balancer', async () => {
+    const ns = namespace();
+    const cls = `portico-${ns}`;
+    api.apply(gatewayClass(cls));
+    const gw = gateway(ns, 'gw', cls, [{ name: 'http', port: 8000, protocol: 'HTTP' }]);
+    api.apply(gw);
+    const front: KObject = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'front', namespace: ns },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.4' }, { hostname: 'lb.example' }] } },
+    };
+    api.apply(front);
+    await provider({ namespaces: [ns], statusAddress: { service: { namespace: ns, name: 'front' } } }).start(new SnapshotRecorder().emit);
+    await eventually(
+      'addresses',
+      () =>
+        JSON.stringify(statusOf(gw)?.addresses) ===
+        JSON.stringify([
+          { type: 'IPAddress', value: '198.51.100.4' },
+          { type: 'Hostname', value: 'lb.example' },
+        ]),
+    );
+  });
+
+  test("options: Traefik's names accepted; allowCrossNamespace and a bad statusAddress refused by name", () => {
+    const at = 'providers.kubernetesGateway';
+    expect(
+      validateKubernetesProviderOptions(
+        'kubernetesgateway',
+        {
+          experimentalChannel: true,
+          statusAddress: { hostname: 'gw.example' },
+          certAuthFilePath: '/ca',
+          nativeLBByDefault: true,
+          labelSelector: 'a=b',
+          namespaces: ['x'],
+        },
+        at,
+      ),
+    ).toEqual([]);
+    expect(validateKubernetesProviderOptions('kubernetesgateway', { allowCrossNamespace: true }, at)).toEqual([
+      `${at}.allowCrossNamespace: not an option of the Gateway API provider: ReferenceGrants allow cross-namespace references`,
+    ]);
+    expect(validateKubernetesProviderOptions('kubernetesgateway', { statusAddress: { ip: '1.2.3.4', hostname: 'x' } }, at)).toEqual([
+      `${at}.statusAddress: must be one of { ip: <address> }, { hostname: <name> }, { service: { name, namespace } }`,
+    ]);
+    expect(validateKubernetesProviderOptions('kubernetesgateway', { experimentalChannel: 'yes' }, at)).toEqual([
+      `${at}.experimentalChannel: must be true or false`,
+    ]);
   });
 });

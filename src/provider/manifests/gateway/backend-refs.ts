@@ -20,13 +20,13 @@ export interface BackendContext {
   grants: ReferenceGrants;
   staged: DynamicConfig;
   /** How the backends are spoken to: `h2c` for gRPC; https with a transport when a BackendTLSPolicy covers the Service. */
-  backendTls: (namespace: string, service: string, gateways: readonly string[]) => { serversTransport: string } | undefined;
+  backendTls: (namespace: string, service: string, gateways: readonly string[]) => { serversTransport: string } | { invalid: string } | undefined;
   /** The Gateways (`ns/name`) the route being converted is attached to (a BackendTLSPolicy's status names them). */
   ancestors: readonly string[];
 }
 
 export interface BackendProblem {
-  reason: 'InvalidKind' | 'BackendNotFound' | 'RefNotPermitted';
+  reason: 'InvalidKind' | 'BackendNotFound' | 'RefNotPermitted' | 'InvalidCACertificateRef';
   message: string;
 }
 
@@ -68,6 +68,7 @@ export function followBackendRef(
     };
   if (typeof raw.port !== 'number') return { problem: { reason: 'BackendNotFound', message: `backendRef to Service ${ns}/${name} needs a port` } };
   const tls = ctx.backendTls(ns, name, ctx.ancestors);
+  if (tls && 'invalid' in tls) return { problem: { reason: 'InvalidCACertificateRef', message: tls.invalid } };
   try {
     const urls = ctx.directory.resolve({ name, namespace: ns, port: raw.port, scheme: tls ? 'https' : scheme }, ctx.opts).urls;
     return { namespace: ns, name, port: raw.port, urls, tls };

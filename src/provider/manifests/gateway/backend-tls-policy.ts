@@ -13,7 +13,7 @@ import type { ResolvedListener } from './gateway-listeners.js';
 
 export interface BackendTlsPolicies {
   /** The transport for a Service's backends, recording that these Gateways (`ns/name`) use it. */
-  transportFor(namespace: string, service: string, gateways: readonly string[]): { serversTransport: string } | undefined;
+  transportFor(namespace: string, service: string, gateways: readonly string[]): { serversTransport: string } | { invalid: string } | undefined;
   statuses(gateways: Map<string, ResolvedListener[]>, controllerName: string): StatusUpdate[];
   errors: ConfigError[];
 }
@@ -24,11 +24,30 @@ export function backendTlsPolicies(
   config: DynamicConfig,
   opts: GatewayConversionOptions,
 ): BackendTlsPolicies {
-  const byService = new Map<string, string>();
-  const outcome = new Map<KubeObject, { ok: boolean; reason: string; message: string; used: Set<string> }>();
+  /** `ns/service` → the policy covering it (the oldest by order of the input when several do). */
+  const byService = new Map<string, KubeObject>();
+  const outcome = new Map<KubeObject, { ok: boolean; reason: string; message: string; used: Set<string>; transport?: string }>();
   const errors: ConfigError[] = [];
   const cms = new Map(configMaps.map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c]));
   for (const p of policies) {
+    const targets = (p.spec as { targetRefs?: unknown } | undefined)?.targetRefs;
+    for (const t of Array.isArray(targets) ? (targets as Array<{ group?: string; kind?: string; name?: string } | null>) : [])
+      if (t && (t.group ?? '') === '' && t.kind === 'Service' && t.name && !byService.has(`${p.metadata.namespace}/${t.name}`))
+        byService.set(`${p.metadata.namespace}/${t.name}`, p);
+    try {
+      readPolicy(p);
+    } catch (err) {
+      // Malformed input (the API server's validation would refuse it): reported, never a crash.
+      outcome.set(p, { ok: false, reason: 'Invalid', message: `malformed BackendTLSPolicy: ${(err as Error).message}`, used: new Set() });
+      errors.push({
+        provider: opts.provider,
+        source: `${p.metadata.namespace}/BackendTLSPolicy/${p.metadata.name}`,
+        path: 'spec',
+        message: outcome.get(p)!.message,
+      });
+    }
+  }
+  function readPolicy(p: KubeObject): void {
     const ns = p.metadata.namespace ?? 'default';
     const spec = (p.spec ?? {}) as {
       targetRefs?: Array<{ group?: string; kind?: string; name?: string }>;
@@ -39,10 +58,7 @@ export function backendTlsPolicies(
       outcome.set(p, { ok: false, reason, message, used: new Set() });
       errors.push({ provider: opts.provider, source: `${ns}/BackendTLSPolicy/${p.metadata.name}`, path: 'spec.validation', message });
     };
-    if (!v.hostname) {
-      fail('Invalid', 'validation.hostname is required');
-      continue;
-    }
+    if (!v.hostname) return fail('Invalid', 'validation.hostname is required');
     const roots: string[] = [];
     let bad: string | undefined;
     for (const ref of v.caCertificateRefs ?? []) {
@@ -51,28 +67,21 @@ export function backendTlsPolicies(
       if (!pem?.includes('-----BEGIN CERTIFICATE')) bad = `caCertificateRef ${ref.kind ?? ''} ${ns}/${ref.name ?? ''}: no ConfigMap with a PEM ca.crt`;
       else roots.push(pem);
     }
-    if (bad) {
-      fail('InvalidCACertificateRef', bad);
-      continue;
-    }
-    if (roots.length === 0 && v.wellKnownCACertificates !== 'System') {
-      fail('Invalid', 'give caCertificateRefs or wellKnownCACertificates: System');
-      continue;
-    }
+    if (bad) return fail('InvalidCACertificateRef', bad);
+    if (roots.length === 0 && v.wellKnownCACertificates !== 'System') return fail('Invalid', 'give caCertificateRefs or wellKnownCACertificates: System');
     const transport = normalizeName(`${ns}-${p.metadata.name}-backendtls`);
     config.http.serversTransports[transport] = { serverName: v.hostname, ...(roots.length ? { rootCAs: roots } : {}) };
-    outcome.set(p, { ok: true, reason: 'Accepted', message: 'backends are reached over TLS', used: new Set() });
-    for (const t of spec.targetRefs ?? [])
-      if ((t.group ?? '') === '' && t.kind === 'Service' && t.name && !byService.has(`${ns}/${t.name}`)) byService.set(`${ns}/${t.name}`, transport);
+    outcome.set(p, { ok: true, reason: 'Accepted', message: 'backends are reached over TLS', used: new Set(), transport });
   }
-  const policyOf = new Map([...outcome.keys()].map((p) => [normalizeName(`${p.metadata.namespace}-${p.metadata.name}-backendtls`), p]));
   return {
     errors,
     transportFor(namespace, service, gateways) {
-      const transport = byService.get(`${namespace}/${service}`);
-      if (!transport) return undefined;
-      for (const g of gateways) outcome.get(policyOf.get(transport)!)!.used.add(g);
-      return { serversTransport: transport };
+      const policy = byService.get(`${namespace}/${service}`);
+      if (!policy) return undefined;
+      const o = outcome.get(policy)!;
+      for (const g of gateways) o.used.add(g);
+      // An invalid policy must not turn into plain text to the backend: the backend is refused instead.
+      return o.transport ? { serversTransport: o.transport } : { invalid: `BackendTLSPolicy ${namespace}/${policy.metadata.name}: ${o.message}` };
     },
     statuses(gateways, controllerName) {
       return [...outcome].flatMap(([p, o]): StatusUpdate[] => {

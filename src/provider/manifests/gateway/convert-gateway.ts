@@ -44,7 +44,12 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
   const grants = new ReferenceGrants(byKind('ReferenceGrant'));
   const gateways = byKind('Gateway').filter((g) => classNames.has(String((g.spec ?? {}).gatewayClassName)));
   const listeners = new Map<string, ResolvedListener[]>();
-  for (const g of gateways) listeners.set(`${g.metadata.namespace}/${g.metadata.name}`, resolveListeners(g, { opts, grants, secrets, namespaceLabels }));
+  const malformed = new Set<KubeObject>();
+  for (const g of gateways) {
+    const resolved = guarded(g, opts, errors, () => resolveListeners(g, { opts, grants, secrets, namespaceLabels }));
+    if (resolved) listeners.set(`${g.metadata.namespace}/${g.metadata.name}`, resolved);
+    else malformed.add(g);
+  }
 
   const policies = backendTlsPolicies(byKind('BackendTLSPolicy'), byKind('ConfigMap'), config, opts);
   errors.push(...policies.errors);
@@ -64,10 +69,14 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
     const routes = byKind(kind).sort(routeOrder);
     routes.forEach((route, rank) => {
       const before = snapshotNames(config);
-      const result = kind === 'HTTPRoute' || kind === 'GRPCRoute' ? convertHttpRoute(route, kind, rank, ctx) : convertL4Route(route, kind, ctx);
+      const result = guarded(route, opts, errors, () =>
+        kind === 'HTTPRoute' || kind === 'GRPCRoute' ? convertHttpRoute(route, kind, rank, ctx) : convertL4Route(route, kind, ctx),
+      );
+      if (!result) return;
       errors.push(...result.errors);
       for (const key of newNames(config, before)) origins[key] ??= `${route.metadata.namespace}/${kind}/${route.metadata.name}`;
-      if (result.parents.length)
+      // A route that no longer names any of our Gateways loses the parents we wrote (others' stay).
+      if (result.parents.length || wroteParents(route, opts.controllerNames))
         statuses.push({
           kind,
           namespace: route.metadata.namespace,
@@ -94,10 +103,36 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
       namespace: g.metadata.namespace,
       name: g.metadata.name!,
       object: g,
-      status: gatewayStatus(g, listeners.get(`${g.metadata.namespace}/${g.metadata.name}`)!, opts),
+      status: malformed.has(g)
+        ? { conditions: [condition('Accepted', false, 'Invalid', 'the Gateway is malformed (see /api/errors)', generationOf(g))] }
+        : gatewayStatus(g, listeners.get(`${g.metadata.namespace}/${g.metadata.name}`)!, opts),
     });
   statuses.push(...policies.statuses(listeners, controllerName));
   return { config, errors, origins, statuses };
+}
+
+/**
+ * Convert one object; input of the wrong shape (a list item that is not an
+ * object, say, which the API server's CRD validation would have refused) is
+ * reported on the object, never a crash.
+ */
+function guarded<T>(o: KubeObject, opts: GatewayConversionOptions, errors: ConfigError[], convert: () => T): T | undefined {
+  try {
+    return convert();
+  } catch (err) {
+    errors.push({
+      provider: opts.provider,
+      source: `${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.kind}/${o.metadata.name}`,
+      path: 'spec',
+      message: `malformed ${o.kind}: ${(err as Error).message}`,
+    });
+    return undefined;
+  }
+}
+
+function wroteParents(route: KubeObject, controllerNames: string[]): boolean {
+  const parents = ((route as { status?: { parents?: unknown } }).status?.parents ?? []) as Array<{ controllerName?: unknown } | null>;
+  return Array.isArray(parents) && parents.some((p) => controllerNames.includes(String(p?.controllerName)));
 }
 
 /** The spec's tie-break between routes: the oldest first, then by namespace/name. */
