@@ -24,6 +24,7 @@ import type { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 import { porticoTransport } from '../quic/udp/portico-transport.js';
+import { quicTlsPolicy, quicheCannotApply } from './http3-tls-policy.js';
 
 export interface Http3Listener extends QuicListenerStats {
   close(graceMs: number): Promise<void>;
@@ -87,7 +88,13 @@ export async function startHttp3Listener(
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);
         if (sel.refused) return undefined;
-        return { certPem: sel.certificate.certPem, keyPem: sel.certificate.keyPem, fingerprint: sel.certificate.fingerprintSha256 };
+        const tls = quicTlsPolicy(sel.options);
+        const cannot = transport === quicheTransport ? quicheCannotApply(tls) : undefined;
+        if (cannot) {
+          ep.log('debug', `HTTP/3 handshake for "${serverName ?? ''}" refused: ${cannot}`, { entryPoint: ep.name });
+          return undefined;
+        }
+        return { certPem: sel.certificate.certPem, keyPem: sel.certificate.keyPem, fingerprint: sel.certificate.fingerprintSha256, tls };
       },
       onDrop: (reason) => ep.countMalformed(`quic-${reason}`),
       log: (level, msg, fields) => ep.log(level, msg, fields),
@@ -95,6 +102,7 @@ export async function startHttp3Listener(
         const sel = ep.tlsRuntime().select(conn.serverName);
         const bridge = new Http3RequestBridge(ep, conn, {
           peer: conn,
+          tls: conn,
           localPort: conn.localPort,
           serverName: conn.serverName,
           optionsName: sel.options.name,

@@ -38,6 +38,8 @@ export interface Http3ConnectionInfo {
    * X-Forwarded-For and the access log see where the client is now.
    */
   peer: { readonly remoteAddress: string; readonly remotePort: number };
+  /** What the QUIC handshake negotiated, read at every request (the connection is handed over while its handshake completes). */
+  tls: { readonly peerCertificate?: Buffer; readonly cipherSuite?: string };
   localPort: number;
   serverName: string | undefined;
   optionsName: string;
@@ -218,7 +220,13 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
         remoteAddress: built.facts.clientIp,
         remotePort,
         localPort: this.info.localPort,
-        tls: { serverName: this.info.serverName, optionsName: this.info.optionsName, version: '1.3' },
+        tls: {
+          serverName: this.info.serverName,
+          optionsName: this.info.optionsName,
+          version: '1.3',
+          cipher: this.info.tls.cipherSuite,
+          peerCertificate: this.info.tls.peerCertificate,
+        },
         body,
         hasBody,
         method: req.method,

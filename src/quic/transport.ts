@@ -32,6 +32,27 @@ export interface QuicCertificate {
   keyPem: string;
   /** Identity of the certificate (configs are cached by it). */
   fingerprint: string;
+  /** The TLS option set of the name (same object for every name of one option set); absent: defaults. */
+  tls?: QuicTlsPolicy;
+}
+
+/**
+ * A TLS option set (Traefik's tls.options) as a QUIC handshake applies it.
+ * Transports that cannot apply a field must refuse the name rather than
+ * ignore it (a skipped client-certificate check is an open door).
+ */
+export interface QuicTlsPolicy {
+  /** Option set name, for logs. */
+  name: string;
+  /** minVersion..maxVersion includes TLS 1.3 (QUIC has no other version). */
+  tls13Allowed: boolean;
+  /** TLS 1.3 cipher suites allowed, in preference order (IANA names); undefined: all. */
+  cipherSuites?: readonly string[];
+  /** Key exchange groups in preference order ('X25519', 'P-256', 'P-384', 'P-521'); undefined: the transport's default. */
+  curves?: readonly string[];
+  clientAuth: 'none' | 'request' | 'require' | 'verify-if-given' | 'require-and-verify';
+  /** CA bundle (PEM) the client certificate must chain to (verify modes). */
+  clientCaPem?: string;
 }
 
 export interface QuicListenOptions {
@@ -98,6 +119,10 @@ export interface QuicConnection {
   readonly localPort: number;
   /** Negotiated ALPN protocol; undefined until the handshake completes. */
   readonly alpn: string | undefined;
+  /** The client's certificate (DER leaf) when the name's TLS options asked for one and it sent one (mTLS). */
+  readonly peerCertificate?: Buffer;
+  /** Negotiated cipher suite (IANA name), once established. */
+  readonly cipherSuite?: string;
   events: QuicConnectionEvents | undefined;
   /** Queue bytes on a stream; they leave as flow control allows. */
   writeStream(streamId: number, data: Buffer, fin: boolean): void;

@@ -130,6 +130,8 @@ export interface QuicConnectionOptions {
    * the anti-amplification limit does not apply.
    */
   addressValidated?: boolean;
+  /** NSS key log lines (without newline) from the TLS engine: CLIENT_HANDSHAKE_TRAFFIC_SECRET <client random> <secret>, … */
+  keylog?: (line: string) => void;
 }
 
 export interface CloseInfo {
@@ -271,6 +273,8 @@ export class QuicConnection {
   private datagramOpened = false;
   /** Packets that decrypted (for the driver's stats). */
   packetsReceived = 0;
+  /** What TLS negotiated (ALPN, suite, the peer's certificates), once the handshake completed. */
+  handshakeInfo: QuicTlsHandshakeInfo | undefined;
 
   // Paths (RFC 9000 §8.2, §9). `path` is where datagrams go; `validatedPath` the last address proven to be the peer's.
   private path: PeerAddress | undefined;
@@ -350,6 +354,7 @@ export class QuicConnection {
       sendCrypto: (level, data) => this.spaces[LEVEL_SPACE[level]]!.queueCrypto(data),
       installSecret: (level, direction, suite, secret) => this.installSecret(level, direction, suite, secret),
       handshakeComplete: (info) => this.onHandshakeComplete(info),
+      ...(options.keylog ? { keylog: options.keylog } : {}),
     };
     this.tls = options.createTls({
       host,
@@ -544,6 +549,7 @@ export class QuicConnection {
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
+    this.handshakeInfo = info;
     this.state = 'established';
     this.events.push({ type: 'handshakeComplete', info });
     if (this.role === 'server') {

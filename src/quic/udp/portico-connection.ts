@@ -12,6 +12,7 @@
 import type { QuicConnection as SansIoConnection, CloseInfo, PeerAddress } from '../connection/quic-connection.js';
 import type { QuicConnection, QuicConnectionEvents, QuicConnectionStats } from '../transport.js';
 import type { QlogWriter } from '../qlog/qlog-writer.js';
+import type { ConnectionKeylogLines } from '../keylog-collector.js';
 
 /** onWritable callbacks fire once the stream's unacknowledged bytes drop below this. */
 const WRITABLE_MARK = 256 * 1024;
@@ -33,6 +34,8 @@ export class PorticoConnection implements QuicConnection {
   /** Every connection ID the listener routes to this connection (hex). */
   readonly cids = new Set<string>();
   wasEstablished = false;
+  /** This connection's key log lines (keylogFile / SSLKEYLOGFILE), flushed by the listener. */
+  keylog: ConnectionKeylogLines | undefined;
   closeReason: string | undefined;
   private readonly paused = new Set<number>();
   /** Streams whose FIN was delivered, or that were reset: nothing more goes to the application. */
@@ -54,6 +57,14 @@ export class PorticoConnection implements QuicConnection {
   ) {
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+  }
+
+  get peerCertificate(): Buffer | undefined {
+    return this.connection.handshakeInfo?.peerCertificates[0];
+  }
+
+  get cipherSuite(): string | undefined {
+    return this.connection.handshakeInfo?.cipherSuite;
   }
 
   // ------------------------------------------------ application → QUIC

@@ -18,7 +18,9 @@ import { PacketHeader, PacketType, isKnownVersion, parsePacketHeader, readDestin
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { buildRetryPacket } from '../packet/retry-packet.js';
 import { createQuicTlsServer } from '../tls13/index.js';
-import type { QuicTlsServerCertificate } from '../tls13/quic-tls.js';
+import type { QuicTlsServerSelection } from '../tls13/quic-tls.js';
+import { ConnectionKeylogLines } from '../keylog-collector.js';
+import { tlsNamePolicy } from './tls-name-policy.js';
 import { RetryTokens, retryRequired } from '../retry-tokens.js';
 import { StatelessResets } from '../stateless-reset.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
@@ -74,9 +76,6 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.retryTokens = new RetryTokens({ key: tokenKey });
     // Session tickets too: a client resuming on another worker (or replica sharing the key) is resumed, not renegotiated.
     this.ticketKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic session tickets v1').digest() : randomBytes(32);
-    // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
-    if (opts.keylogFile)
-      opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
   }
 
   async bind(): Promise<void> {
@@ -198,6 +197,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     let conn: PorticoConnection | undefined;
     let serverName: string | undefined;
     const streamWindow = o.streamWindow ?? 1024 * 1024;
+    const keylog = o.keylogFile ? new ConnectionKeylogLines(o.keylogFile) : undefined;
     let sans: SansIoConnection;
     try {
       sans = new SansIoConnection({
@@ -213,6 +213,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
         now,
         peerAddress: rinfo,
         addressValidated,
+        ...(keylog ? { keylog: (line: string) => keylog.add(line) } : {}),
         // More IDs for the client to move to (migration, NAT rebinding), each with its reset token; routed on connectionIdIssued.
         connectionIdGenerator: o.connectionIds,
         resetToken: (cid) => this.resets.token(cid),
@@ -245,6 +246,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       return this.drop('accept-failed');
     }
     conn = new PorticoConnection(this, sans, serverName, rinfo, local.address, local.port, qlog, () => performance.now());
+    conn.keylog = keylog;
     qlog?.event('connectivity', 'connection_started', {
       ip_version: isIPv4(rinfo.address) ? 'ipv4' : 'ipv6',
       src_ip: rinfo.address,
@@ -268,8 +270,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.wake(conn);
   }
 
-  /** The certificate for a client's SNI, in our TLS engine's form; undefined refuses (sniStrict, or unusable). */
-  private certificateFor(serverName: string | undefined): QuicTlsServerCertificate | undefined {
+  /** The certificate and TLS options for a client's SNI, in our TLS engine's form; undefined refuses (sniStrict, or unusable). */
+  private certificateFor(serverName: string | undefined): QuicTlsServerSelection | undefined {
     const cert = this.opts.selectCertificate(serverName);
     if (!cert) {
       this.counters.connectionsRefused++;
@@ -277,7 +279,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       return undefined;
     }
     try {
-      return this.certificates.get(cert);
+      const certificate = this.certificates.get(cert);
+      return cert.tls ? { ...certificate, policy: tlsNamePolicy(cert.tls) } : certificate;
     } catch (err) {
       this.opts.log('error', `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be used: ${(err as Error).message}`);
       this.counters.connectionsRefused++;
@@ -365,6 +368,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   /** The handshake completed: hand the connection to the application before it sees `established`. */
   private established(conn: PorticoConnection): void {
+    conn.keylog?.flush();
     this.handshaking--;
     this.connections.add(conn);
     this.counters.connectionsAccepted++;
@@ -373,6 +377,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   private forget(conn: PorticoConnection): void {
     if (!this.all.delete(conn)) return;
+    conn.keylog?.flush();
     this.timers.cancel(conn);
     for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
     this.counters.connectionsClosed++;

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
-import { QuicTlsAlert, type QuicTlsServerCertificate, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
+import { QuicTlsAlert, type QuicTlsServerCertificate, type QuicTlsServerNamePolicy, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
 import { createQuicTlsServer } from '../../../src/quic/tls13/server.js';
 import { KeySchedule, cipherSuiteByName, finishedVerifyData } from '../../../src/quic/tls13/key-schedule.js';
 import { bindersBlockLength, buildClientHello, parseServerHello, patchBinders } from '../../../src/quic/tls13/messages.js';
@@ -192,6 +192,70 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       const forged = { chain: certificateOf(clientLeaf).chain, key: certificateOf(leaves.p256!).key };
       const r = runHandshake(serverSetup({ clientAuth: { required: true, caPem: caPem() } }), clientSetup({ clientCertificate: forged }));
       expect(alertOf(r)).toEqual({ side: 'server', code: 51 });
+    });
+  });
+
+  describe("the server name's TLS options (policy returned with the certificate)", () => {
+    const withPolicy = (policy: QuicTlsServerNamePolicy, seen: Array<string | undefined> = []) =>
+      serverSetup({
+        selectCertificate: (name) => {
+          seen.push(name);
+          return { ...certificateOf(leaves.p256!), policy };
+        },
+      });
+
+    it('limits the cipher suites: the policy suite is chosen, a client without it gets handshake_failure', () => {
+      const r = runHandshake(withPolicy({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256'] }), clientSetup());
+      expectEstablished(r);
+      expect(r.serverHost.info!.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
+      const refused = runHandshake(withPolicy({ cipherSuites: ['TLS_AES_256_GCM_SHA384'] }), clientSetup({ cipherSuites: ['TLS_AES_128_GCM_SHA256'] }));
+      expect(alertOf(refused)).toEqual({ side: 'server', code: 40 });
+    });
+
+    it('limits the groups: P-384 after a HelloRetryRequest (certificate chosen once), P-521 directly; none in common is handshake_failure', () => {
+      const seen: Array<string | undefined> = [];
+      const r = runHandshake(withPolicy({ groups: ['secp384r1'] }, seen), clientSetup({ groups: ['x25519', 'secp384r1'] }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.group).toBe('secp384r1');
+      expect(seen).toEqual(['localhost']);
+      const p521 = runHandshake(withPolicy({ groups: ['secp521r1'] }), clientSetup({ groups: ['secp521r1'] }));
+      expectEstablished(p521);
+      expect(p521.serverHost.info!.group).toBe('secp521r1');
+      const refused = runHandshake(withPolicy({ groups: ['secp384r1'] }), clientSetup({ groups: ['x25519'] }));
+      expect(alertOf(refused)).toEqual({ side: 'server', code: 40 });
+    });
+
+    it('refuses with protocol_version when the options exclude TLS 1.3', () => {
+      const r = runHandshake(withPolicy({ refuseTls13: true }), clientSetup());
+      expect(alertOf(r)).toEqual({ side: 'server', code: 70 });
+    });
+
+    it('asks for a client certificate without CAs (RequireAnyClientCert): any certificate, but its CertificateVerify must verify', () => {
+      const r = runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup({ clientCertificate: certificateOf(strangerClientLeaf) }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.peerCertificates).toHaveLength(1);
+      const forged = { chain: certificateOf(strangerClientLeaf).chain, key: certificateOf(leaves.p256!).key };
+      expect(alertOf(runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup({ clientCertificate: forged })))).toEqual({
+        side: 'server',
+        code: 51,
+      });
+      expect(alertOf(runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup()))).toEqual({ side: 'server', code: 116 });
+    });
+
+    it('does not resume where the name asks for client certificates: every connection shows one', () => {
+      const ticketKeys = { current: randomBytes(32) };
+      const tickets: Buffer[] = [];
+      const policy: QuicTlsServerNamePolicy = { clientAuth: { required: true, caPem: caPem() } };
+      const first = runHandshake(
+        { ...withPolicy(policy), ticketKeys },
+        clientSetup({ clientCertificate: certificateOf(clientLeaf), onSessionTicket: (t) => tickets.push(t) }),
+      );
+      expectEstablished(first);
+      expect(tickets).toHaveLength(1);
+      const again = runHandshake({ ...withPolicy(policy), ticketKeys }, clientSetup({ session: tickets[0], clientCertificate: certificateOf(clientLeaf) }));
+      expectEstablished(again);
+      expect(again.serverHost.info).toMatchObject({ resumed: false });
+      expect(again.serverHost.info!.peerCertificates).toHaveLength(1);
     });
   });
 
