@@ -64,6 +64,9 @@ export async function startHttp3Listener(
     return { ok: false, reason: (err as Error).message };
   }
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
+  // A key the transport cannot honour is refused by name, not ignored.
+  if (h3.earlyData && transport !== porticoTransport)
+    return { ok: false, reason: `http3.earlyData needs quic: portico (the ${transport.name} transport accepts no 0-RTT)` };
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
   const sessions = new Map<QuicConnection, { session: Http3ServerSession; bridge: Http3RequestBridge }>();
   const timeouts = respondingTimeouts(ep.config.transport);
@@ -81,6 +84,9 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      earlyData: h3.earlyData === true,
+      // The SETTINGS our HTTP/3 session sends: 0-RTT relies on them (RFC 9114 §7.2.4.2).
+      earlyDataContext: Buffer.from(`h3 maxFieldSectionSize=${ep.config.transport?.maxHeaderBytes ?? 64 * 1024}`),
       reusePort: worker !== undefined,
       workers: worker && ids instanceof WorkerConnectionIdGenerator ? { id: worker.id, cidOffset: ids.offset, forwarder: worker.forwarder } : undefined,
       retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
@@ -114,6 +120,7 @@ export async function startHttp3Listener(
         deadlines.add(bridge);
         conn.events = {
           established: () => session.start(),
+          handshakeComplete: () => bridge.handshakeComplete(),
           streamData: (id, data, fin) => session.onStreamData(id, data, fin),
           streamReset: (id, code) => session.onStreamReset(id, code),
           streamStopSending: (id, code) => session.onStreamStopSending(id, code),

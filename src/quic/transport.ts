@@ -88,6 +88,14 @@ export interface QuicListenOptions {
   statelessResetKey?: Buffer;
   /** NSS key log of every connection, appended to this file. */
   keylogFile?: string;
+  /**
+   * Accept 0-RTT from resuming clients (off by default: early data can be
+   * replayed). Connections are handed over as soon as it is accepted, with
+   * `inEarlyData` until the handshake completes.
+   */
+  earlyData?: boolean;
+  /** What 0-RTT relies on beyond the transport parameters (HTTP/3 SETTINGS), encoded: tickets from a different one get no 0-RTT. */
+  earlyDataContext?: Buffer;
   /** One qlog (JSON-SEQ) file per connection in this directory. */
   qlogDir?: string;
   /** Bind with SO_REUSEPORT: every worker its own socket on the same port (node:dgram has it from Node 22.12). */
@@ -101,8 +109,10 @@ export interface QuicListenOptions {
 }
 
 export interface QuicConnectionEvents {
-  /** The handshake completed: streams may flow. */
+  /** Streams may flow: the handshake completed, or (earlyData) the client's 0-RTT was accepted and inEarlyData says so. */
   established(): void;
+  /** After an early `established`: the handshake completed, so what the client sent is no replay. */
+  handshakeComplete?(): void;
   streamData(streamId: number, data: Buffer, fin: boolean): void;
   streamReset(streamId: number, code: number): void;
   streamStopSending(streamId: number, code: number): void;
@@ -123,6 +133,12 @@ export interface QuicConnection {
   readonly peerCertificate?: Buffer;
   /** Negotiated cipher suite (IANA name), once established. */
   readonly cipherSuite?: string;
+  /**
+   * True while the connection runs on accepted 0-RTT before its handshake
+   * completed: a request now may be a replay (RFC 8470). Never true unless
+   * the listener was given `earlyData`.
+   */
+  readonly inEarlyData?: boolean;
   events: QuicConnectionEvents | undefined;
   /** Queue bytes on a stream; they leave as flow control allows. */
   writeStream(streamId: number, data: Buffer, fin: boolean): void;

@@ -145,6 +145,8 @@ export interface CloseInfo {
 
 export type ConnectionEvent =
   | { type: 'handshakeComplete'; info: QuicTlsHandshakeInfo }
+  /** Server: TLS accepted the client's 0-RTT; 0-RTT packets are read from now on (what they carry may be a replay until handshakeComplete). */
+  | { type: 'earlyDataAccepted' }
   | { type: 'handshakeConfirmed' }
   | { type: 'closed'; close: CloseInfo }
   /** The peer moved to a new address and path validation succeeded there (RFC 9000 §9). */
@@ -275,6 +277,12 @@ export class QuicConnection {
   packetsReceived = 0;
   /** What TLS negotiated (ALPN, suite, the peer's certificates), once the handshake completed. */
   handshakeInfo: QuicTlsHandshakeInfo | undefined;
+  /** Server: 0-RTT keys (TLS accepted early data), until the client's first 1-RTT packet (RFC 9001 §4.9.3). */
+  private earlyRead: DirectionalKeys | undefined;
+  /** Server: TLS accepted this connection's 0-RTT. */
+  earlyDataAccepted = false;
+  /** 0-RTT packets that decrypted (stats). */
+  zeroRttPacketsReceived = 0;
 
   // Paths (RFC 9000 §8.2, §9). `path` is where datagrams go; `validatedPath` the last address proven to be the peer's.
   private path: PeerAddress | undefined;
@@ -516,7 +524,14 @@ export class QuicConnection {
   // ---------------------------------------------------------------- TLS host
 
   private installSecret(level: KeyLevel, direction: 'read' | 'write', suite: TlsCipherSuiteName, secret: Buffer): void {
-    if (level === 'early') return; // 0-RTT is not accepted (yet): its packets are dropped.
+    if (level === 'early') {
+      // The client's 0-RTT write keys stay unused: this connection sends no 0-RTT (the server never does, RFC 9001 §4.6.1).
+      if (this.role !== 'server' || direction !== 'read') return;
+      this.earlyRead = DirectionalKeys.fromSecret(suite, secret, this.version);
+      this.earlyDataAccepted = true;
+      this.events.push({ type: 'earlyDataAccepted' });
+      return;
+    }
     if (level === 'handshake') {
       const keys = DirectionalKeys.fromSecret(suite, secret, this.version);
       if (direction === 'read') this.spaces[PacketNumberSpace.Handshake]!.read = keys;
@@ -636,27 +651,39 @@ export class QuicConnection {
       case PacketType.OneRtt:
         space = PacketNumberSpace.ApplicationData;
         break;
+      case PacketType.ZeroRtt:
+        // Only a server that accepted early data has the keys (RFC 9001 §4.6.1); without them the packet is dropped.
+        if (!this.earlyRead) return;
+        space = PacketNumberSpace.ApplicationData;
+        break;
       case PacketType.Retry:
         return this.receiveRetry(datagram);
       case PacketType.VersionNegotiation:
         return this.receiveVersionNegotiation();
       default:
-        return; // 0-RTT is not accepted (yet); unknown versions are not ours
+        return; // unknown versions are not ours
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
     if (
       !dcid.equals(this.localCid) &&
       !this.localCids.has(dcid) &&
-      !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))
+      // Until it learns our ID, the client addresses its Initial and 0-RTT packets to the DCID it chose.
+      !(this.role === 'server' && (space === PacketNumberSpace.Initial || h.type === PacketType.ZeroRtt) && dcid.equals(this.initialDcid))
     )
       return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
     const largest = s.received.largest;
-    if (space === PacketNumberSpace.ApplicationData) {
+    const zeroRtt = h.type === PacketType.ZeroRtt;
+    if (zeroRtt) {
+      if (!this.earlyRead!.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) return;
+      this.zeroRttPacketsReceived++;
+    } else if (space === PacketNumberSpace.ApplicationData) {
       if (!this.oneRtt || !this.oneRtt.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, now, opened)) return;
+      // §4.9.3: once 1-RTT arrives, 0-RTT packets still on their way are the client's to resend.
+      this.earlyRead = undefined;
     } else if (!s.read || !s.read.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) {
       return;
     }
@@ -676,7 +703,8 @@ export class QuicConnection {
       this.discardSpace(PacketNumberSpace.Initial, now);
     }
     const reader = this.reader;
-    reader.reset(opened.payload, SPACE_PACKET_TYPE[space]!);
+    // The frame table of the packet's own type: 0-RTT carries no ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN… (§12.4).
+    reader.reset(opened.payload, zeroRtt ? PacketType.ZeroRtt : SPACE_PACKET_TYPE[space]!);
     let probingOnly = true;
     for (let frame = reader.next(); frame; frame = reader.next()) {
       const type = frame.type;

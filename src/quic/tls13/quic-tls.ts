@@ -159,6 +159,8 @@ export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
   ticketKeys?: { current: Buffer; previous?: Buffer[] };
   /** Accept 0-RTT on resumption (off by default: replayable). */
   earlyData?: boolean;
+  /** Anti-replay for 0-RTT; without it accepted early data can be replayed for as long as the ticket-age check allows. */
+  earlyDataGuard?: QuicTlsEarlyDataGuard;
   /**
    * QUIC's 0-RTT context (RFC 9001 §4.6.2): the transport parameters and
    * application settings that 0-RTT data relies on, encoded by the QUIC layer.
@@ -166,6 +168,19 @@ export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
    * resuming connection has the same context. Default: empty.
    */
   earlyDataContext?: Buffer;
+}
+
+/**
+ * 0-RTT anti-replay (RFC 8446 §8). Tickets carry the instance that issued
+ * them and only that instance accepts 0-RTT with them, so its register sees
+ * every use of its tickets (a copy sent to another worker or replica gets a
+ * full handshake's worth of 1-RTT instead).
+ */
+export interface QuicTlsEarlyDataGuard {
+  /** This server instance (random per process): sealed into the tickets it issues. */
+  instance: Buffer;
+  /** True the first time this ClientHello (its PSK binder) offers early data; false for a replay (then 1-RTT). */
+  firstUse(binder: Buffer, nowMs: number): boolean;
 }
 
 export interface QuicTlsClientOptions extends QuicTlsCommonOptions {

@@ -45,7 +45,7 @@ type ServerState = 'client_hello' | 'client_hello_2' | 'client_certificate' | 'c
 const MAX_PSK_IDENTITIES_TRIED = 4;
 
 /** How far the client's and our view of a ticket's age may differ for 0-RTT (RFC 8446 §8.3). */
-const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
+export const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
 
 export function createQuicTlsServer(options: QuicTlsServerOptions): QuicTlsEndpoint {
   return new QuicTlsServer(options);
@@ -53,6 +53,7 @@ export function createQuicTlsServer(options: QuicTlsServerOptions): QuicTlsEndpo
 
 interface AcceptedPsk {
   index: number;
+  binder: Buffer;
   ticket: TicketState;
   clientAgeMs: number;
   serverAgeMs: number;
@@ -307,12 +308,13 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       const truncated = message.subarray(0, message.length - offer.bindersLength);
       const expected = finishedVerifyData(suite, schedule.resumptionBinderKey(), this.transcript.digestWith(truncated));
       if (!equalSecrets(expected, offer.binders[index]!)) throw new QuicTlsAlert(Alert.decryptError, 'PSK binder does not verify');
-      return { index, ticket, serverAgeMs, clientAgeMs: (id.obfuscatedTicketAge - ticket.ageAdd) >>> 0 };
+      return { index, binder: offer.binders[index]!, ticket, serverAgeMs, clientAgeMs: (id.obfuscatedTicketAge - ticket.ageAdd) >>> 0 };
     }
     return undefined;
   }
 
   private acceptEarlyData(ch: ClientHello, psk: AcceptedPsk, alpn: string, retry: boolean): boolean {
+    const guard = this.server.earlyDataGuard;
     return (
       this.server.earlyData === true &&
       ch.earlyData &&
@@ -321,7 +323,9 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       psk.ticket.earlyData &&
       psk.ticket.alpn === alpn &&
       psk.ticket.earlyDataContextHash.equals(earlyDataContextHash(this.server.earlyDataContext)) &&
-      Math.abs(psk.clientAgeMs - psk.serverAgeMs) <= EARLY_DATA_AGE_TOLERANCE_MS
+      Math.abs(psk.clientAgeMs - psk.serverAgeMs) <= EARLY_DATA_AGE_TOLERANCE_MS &&
+      // Last, so only early data that would be accepted is recorded.
+      (!guard || (psk.ticket.earlyDataOrigin.equals(guard.instance) && this.callHost(() => guard.firstUse(psk.binder, psk.ticket.issuedAt + psk.serverAgeMs))))
     );
   }
 
@@ -377,6 +381,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       serverName: this.serverName ?? '',
       earlyData,
       earlyDataContextHash: earlyDataContextHash(this.server.earlyDataContext),
+      earlyDataOrigin: earlyData ? (this.server.earlyDataGuard?.instance ?? Buffer.alloc(0)) : Buffer.alloc(0),
     });
     this.send('application', buildNewSessionTicket({ lifetime: MAX_TICKET_LIFETIME_SECONDS, ageAdd, nonce, ticket, maxEarlyData: earlyData ? 0xffffffff : 0 }));
   }

@@ -42,6 +42,8 @@ export class PorticoConnection implements QuicConnection {
   private readonly finished = new Set<number>();
   private readonly writableWaiters = new Map<number, Array<() => void>>();
   private closedNotified = false;
+  /** Handed to the application on accepted 0-RTT, before the handshake completed. */
+  private earlyStarted = false;
   private forwardedSeen = false;
 
   constructor(
@@ -65,6 +67,10 @@ export class PorticoConnection implements QuicConnection {
 
   get cipherSuite(): string | undefined {
     return this.connection.handshakeInfo?.cipherSuite;
+  }
+
+  get inEarlyData(): boolean {
+    return this.earlyStarted && !this.connection.isEstablished;
   }
 
   // ------------------------------------------------ application → QUIC
@@ -194,11 +200,23 @@ export class PorticoConnection implements QuicConnection {
         });
         this.remoteAddress = e.address.address;
         this.remotePort = e.address.port;
+      } else if (e.type === 'earlyDataAccepted') {
+        this.earlyStarted = true;
+        this.qlog('connectivity', 'connection_state_updated', { new: 'early_write', early_data: 'accepted' });
+        this.events?.established();
       } else if (e.type === 'handshakeComplete') {
         this.alpn = e.info.alpn;
         this.wasEstablished = true;
-        this.qlog('connectivity', 'connection_state_updated', { new: 'handshake_complete', cipher_suite: e.info.cipherSuite, group: e.info.group });
-        this.events?.established();
+        this.qlog('connectivity', 'connection_state_updated', {
+          new: 'handshake_complete',
+          cipher_suite: e.info.cipherSuite,
+          group: e.info.group,
+          resumed: e.info.resumed,
+          early_data_accepted: e.info.earlyDataAccepted,
+          zero_rtt_packets_received: c.zeroRttPacketsReceived,
+        });
+        if (this.earlyStarted) this.events?.handshakeComplete?.();
+        else this.events?.established();
       } else if (e.type === 'closed') {
         this.notifyClosed(describeClose(e.close));
       }

@@ -17,7 +17,7 @@ import { QuicConnection as SansIoConnection, type PeerAddress } from '../connect
 import { PacketHeader, PacketType, isKnownVersion, parsePacketHeader, readDestinationCid } from '../packet/packet-header.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { buildRetryPacket } from '../packet/retry-packet.js';
-import { createQuicTlsServer } from '../tls13/index.js';
+import { EarlyDataStrikeRegister, createQuicTlsServer, type QuicTlsEarlyDataGuard } from '../tls13/index.js';
 import type { QuicTlsServerSelection } from '../tls13/quic-tls.js';
 import { ConnectionKeylogLines } from '../keylog-collector.js';
 import { tlsNamePolicy } from './tls-name-policy.js';
@@ -60,6 +60,9 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private readonly destinations: (PeerAddress | undefined)[] = [];
   private readonly certificates = new CertificateCache();
   private readonly ticketKey: Buffer;
+  /** 0-RTT anti-replay (earlyData): this process's tickets only, each ClientHello's early data once. */
+  private readonly earlyDataGuard: QuicTlsEarlyDataGuard | undefined;
+  private readonly earlyDataContext: Buffer | undefined;
   private readonly timers = new TimerHeap<PorticoConnection>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -76,6 +79,19 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.retryTokens = new RetryTokens({ key: tokenKey });
     // Session tickets too: a client resuming on another worker (or replica sharing the key) is resumed, not renegotiated.
     this.ticketKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic session tickets v1').digest() : randomBytes(32);
+    if (opts.earlyData) {
+      const strikes = new EarlyDataStrikeRegister();
+      // Random per process: a ticket's 0-RTT is accepted only where its uses are all recorded (other workers resume it in 1-RTT).
+      this.earlyDataGuard = { instance: randomBytes(8), firstUse: (binder, now) => strikes.firstUse(binder, now) };
+      // RFC 9001 §4.6.2: 0-RTT only with the limits the client remembers; a listener with other ones refuses it.
+      this.earlyDataContext = Buffer.from(
+        JSON.stringify({
+          alpn: opts.alpn,
+          window: [opts.connectionWindow, opts.streamWindow, opts.maxStreamsBidi, opts.maxStreamsUni, opts.idleTimeoutMs],
+          application: opts.earlyDataContext?.toString('base64'),
+        }),
+      );
+    }
   }
 
   async bind(): Promise<void> {
@@ -232,6 +248,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
             ...binding,
             alpn: o.alpn,
             ticketKeys: { current: this.ticketKey },
+            ...(this.earlyDataGuard ? { earlyData: true, earlyDataGuard: this.earlyDataGuard, earlyDataContext: this.earlyDataContext } : {}),
             now: () => Date.now(),
             selectCertificate: (name) => {
               serverName = name;
@@ -347,8 +364,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   }
 
   private serviceOne(conn: PorticoConnection, now: number): void {
-    const wasEstablished = conn.wasEstablished;
-    if (!wasEstablished && conn.connection.isEstablished) this.established(conn);
+    // Handed over when the handshake completes, or earlier when TLS accepted the client's 0-RTT.
+    if (!this.connections.has(conn) && (conn.connection.isEstablished || conn.connection.earlyDataAccepted)) this.established(conn);
     const destinations = this.destinations;
     const datagrams = conn.service(now, destinations);
     if (datagrams.length) {
@@ -381,9 +398,10 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.timers.cancel(conn);
     for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
     this.counters.connectionsClosed++;
-    if (this.connections.delete(conn)) return;
-    this.handshaking--;
-    this.counters.handshakeFailures++;
+    const handedOver = this.connections.delete(conn);
+    if (!handedOver) this.handshaking--;
+    // Handed over on 0-RTT but never completed (a replay cannot): a failed handshake all the same.
+    if (!handedOver || !conn.wasEstablished) this.counters.handshakeFailures++;
   }
 
   private armTimer(): void {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
 import { QuicTlsAlert, type QuicTlsServerCertificate, type QuicTlsServerNamePolicy, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
 import { createQuicTlsServer } from '../../../src/quic/tls13/server.js';
+import { EarlyDataStrikeRegister } from '../../../src/quic/tls13/early-data-strike-register.js';
 import { KeySchedule, cipherSuiteByName, finishedVerifyData } from '../../../src/quic/tls13/key-schedule.js';
 import { bindersBlockLength, buildClientHello, parseServerHello, patchBinders } from '../../../src/quic/tls13/messages.js';
 import { decodeClientSession } from '../../../src/quic/tls13/session-ticket.js';
@@ -339,6 +340,32 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       );
       expectEstablished(r);
       expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
+    });
+
+    it('with an anti-replay guard: 0-RTT once per ClientHello (a copy resumes without it), and only on the instance that issued the ticket', () => {
+      const strikes = new EarlyDataStrikeRegister();
+      const guard = { instance: randomBytes(8), firstUse: (binder: Buffer, at: number) => strikes.firstUse(binder, at) };
+      const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }));
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }), clientSetup({ session, earlyData: true }));
+      expectEstablished(r);
+      expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: true });
+      expect(strikes.size).toBe(1);
+      // The same ClientHello bytes again, as an attacker replays them.
+      const replayHost = new RecordingHost();
+      const replayed = createQuicTlsServer({
+        ...serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }),
+        host: replayHost,
+        localTransportParameters: SERVER_TRANSPORT_PARAMETERS,
+        peerTransportParameters: () => {},
+      });
+      for (const m of r.clientSent.filter((x) => x.level === 'initial')) replayed.receive('initial', m.data);
+      expect(replayHost.secrets.has('handshake:write')).toBe(true);
+      expect(replayHost.secrets.has('early:read')).toBe(false);
+      // Another worker (its own instance and register) resumes the ticket in 1-RTT.
+      const elsewhere = { instance: randomBytes(8), firstUse: (binder: Buffer, at: number) => new EarlyDataStrikeRegister().firstUse(binder, at) };
+      const other = runHandshake(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: elsewhere }), clientSetup({ session, earlyData: true }));
+      expectEstablished(other);
+      expect(other.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
     });
 
     it('announces max_early_data_size 0xffffffff in tickets when 0-RTT is on', () => {
