@@ -132,6 +132,8 @@ describe('0-RTT on our QUIC stack', () => {
     expect(second.body, tail(second.out)).toMatch(/GET \/second-early HTTP\/3\.0/);
     // Served from the 0-RTT packets, before the handshake completed: the request carries the RFC 8470 signal.
     expect(second.body).toMatch(/Early-Data: 1/i);
+    // qlog files are written asynchronously.
+    for (let i = 0; i < 30 && handshakes(on.qlogDir).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     const hs = handshakes(on.qlogDir);
     expect(hs).toHaveLength(2);
     const resumed = hs.find((h) => h.resumed);
@@ -151,6 +153,12 @@ describe('0-RTT on our QUIC stack', () => {
     expect(echoed).toMatchObject({ method: 'POST', bodyBytes: 100 });
     expect(echoed.headers['early-data']).toBeUndefined();
     // In the server's qlog of that connection: the response's HEADERS were created after the handshake completed.
+    const posted = () => events(on.qlogDir).some((e) => e.name === 'http:frame_created' && e.data?.frame?.frame_type === 'headers' && e.file === postFile());
+    const postFile = () =>
+      events(on.qlogDir).find(
+        (e) => e.name === 'http:frame_parsed' && (e.data?.frame?.headers as Array<{ name: string; value: string }>)?.some((h) => h.value === '/be/posted'),
+      )?.file;
+    for (let i = 0; i < 30 && !posted(); i++) await new Promise((r) => setTimeout(r, 100));
     const all = events(on.qlogDir);
     const file = all.find(
       (e) => e.name === 'http:frame_parsed' && (e.data?.frame?.headers as Array<{ name: string; value: string }>)?.some((h) => h.value === '/be/posted'),
@@ -204,6 +212,7 @@ test('earlyData off (the default): 0-RTT offered with the ticket is refused and 
   const state = mkdtempSync(join(work, 'client-'));
   await fetchH3(off.port, '/first', state);
   const second = await fetchH3(off.port, '/second', state);
+  for (let i = 0; i < 30 && handshakes(off.qlogDir).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
   expect(second.out).toMatch(/type=0RTT/);
   expect(second.out).toMatch(/Early data was rejected by server/);
   expect(second.body, tail(second.out)).toMatch(/GET \/second HTTP\/3\.0/);

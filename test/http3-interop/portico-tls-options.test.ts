@@ -66,8 +66,13 @@ http:
   return p.port('websecure');
 }
 
-/** What the server's qlogs say each completed handshake negotiated. */
-function negotiated(port: number): Array<{ cipher_suite: string; group: string }> {
+/** What the server's qlogs say each completed handshake negotiated (qlog files are written asynchronously: waits up to 3 s for one). */
+async function negotiated(port: number): Promise<Array<{ cipher_suite: string; group: string }>> {
+  for (let i = 0; i < 30 && negotiatedNow(port).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return negotiatedNow(port);
+}
+
+function negotiatedNow(port: number): Array<{ cipher_suite: string; group: string }> {
   const dir = qlogDirs.get(port)!;
   return readdirSync(dir)
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\x1e').filter(Boolean))
@@ -109,7 +114,7 @@ describe('TLS options on our QUIC stack (the default option set of the name)', (
     const ok = await get(port, '/aes');
     expect(ok.body, tail(ok.out)).toMatch(/GET \/aes HTTP\/3\.0/);
     expect(ok.out).toMatch(/Negotiated cipher suite is AES-256-GCM/);
-    expect(negotiated(port)).toEqual([expect.objectContaining({ cipher_suite: 'TLS_AES_256_GCM_SHA384' })]);
+    expect(await negotiated(port)).toEqual([expect.objectContaining({ cipher_suite: 'TLS_AES_256_GCM_SHA384' })]);
     const refused = await get(port, '/aes', ['--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305']);
     expect(refused.body).toBe('');
     expect(serverCloseCode(refused.out), tail(refused.out)).toBe(CRYPTO_ERROR + 40);
@@ -119,7 +124,7 @@ describe('TLS options on our QUIC stack (the default option set of the name)', (
     const port = await porticoWith('{ curvePreferences: [CurveP384] }');
     const ok = await get(port, '/p384');
     expect(ok.body, tail(ok.out)).toMatch(/GET \/p384 HTTP\/3\.0/);
-    expect(negotiated(port)).toEqual([expect.objectContaining({ group: 'secp384r1' })]);
+    expect(await negotiated(port)).toEqual([expect.objectContaining({ group: 'secp384r1' })]);
     const refused = await get(port, '/p384', ['--groups=-GROUP-ALL:+GROUP-X25519']);
     expect(refused.body).toBe('');
     expect(serverCloseCode(refused.out), tail(refused.out)).toBe(CRYPTO_ERROR + 40);

@@ -78,6 +78,7 @@ import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import { copyAddress, sameAddress, type PeerAddress } from './peer-address.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
+import { BASE_PLPMTU, MAX_PLPMTU, PathMtuDiscovery } from './path-mtu-discovery.js';
 import type { ConnectionIdGenerator } from '../connection-id.js';
 
 export type { PeerAddress } from './peer-address.js';
@@ -106,7 +107,13 @@ export interface QuicConnectionOptions {
   transportParameters?: Partial<TransportParameters>;
   /** Creates the TLS engine; called once, after the connection can take its callbacks. */
   createTls(binding: TlsBinding): QuicTlsEndpoint;
+  /** Largest UDP payload we send (default 1200); with pathMtuDiscovery, the ceiling of the search. */
   maxDatagramSize?: number;
+  /**
+   * DPLPMTUD (RFC 8899, RFC 9000 §14.3): start at 1200 bytes and raise the
+   * datagram size by acknowledged probes, up to maxDatagramSize (at most 1452).
+   */
+  pathMtuDiscovery?: boolean;
   congestionControl?: 'cubic' | 'newreno';
   /** Server: the stateless reset token of localCid (RFC 9000 §10.3). */
   statelessResetToken?: Buffer;
@@ -164,6 +171,8 @@ export interface QuicConnectionStats {
   congestionWindow: number;
   keyUpdates: number;
   activeLocalConnectionIds: number;
+  /** Largest datagram we send now (the validated path MTU with pathMtuDiscovery). */
+  datagramSize: number;
   recovery: Readonly<RecoveryCounters>;
   streams: Readonly<StreamCounters>;
   paths: Readonly<QuicConnection['pathCounters']>;
@@ -190,6 +199,8 @@ interface SentRecord {
   newCids: number[] | undefined;
   /** It carried our NEW_TOKEN (sent again if lost). */
   newToken: boolean;
+  /** A PMTU probe of this many bytes (0: not a probe). */
+  mtuProbe: number;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -250,7 +261,10 @@ export class QuicConnection {
   private readonly header = new PacketHeader();
   private readonly opened = new OpenedPacket();
   private readonly reader = new FrameReader();
-  private readonly maxDatagramSize: number;
+  /** What we send at most now: the validated path MTU with pathMtuDiscovery, else the configured size. */
+  private maxDatagramSize: number;
+  /** DPLPMTUD of the current path (pathMtuDiscovery). */
+  readonly pathMtu: PathMtuDiscovery | undefined;
   private readonly originalDcid: Buffer;
   /** The DCID the client's current Initial packets carry: Initial keys come from it (RFC 9001 §5.2). */
   private initialDcid: Buffer;
@@ -322,6 +336,10 @@ export class QuicConnection {
     this.localCid = options.localCid;
     this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
+    if (options.pathMtuDiscovery) {
+      this.pathMtu = new PathMtuDiscovery(Math.min(MAX_PLPMTU, Math.max(BASE_PLPMTU, this.maxDatagramSize)));
+      this.maxDatagramSize = BASE_PLPMTU;
+    }
     this.addressValidated = options.role === 'client' || options.addressValidated === true;
     this.lastActivity = options.now;
     this.newTokenSource = options.role === 'server' ? options.newToken : undefined;
@@ -339,7 +357,7 @@ export class QuicConnection {
       ...defaultTransportParameters(),
       maxIdleTimeout: DEFAULT_IDLE_TIMEOUT,
       maxAckDelay: LOCAL_MAX_ACK_DELAY,
-      maxUdpPayloadSize: Math.max(1200, this.maxDatagramSize),
+      maxUdpPayloadSize: Math.max(1200, options.maxDatagramSize ?? 1200),
       ...DEFAULT_STREAM_PARAMETERS,
       ...options.transportParameters,
       initialSourceConnectionId: this.localCid,
@@ -431,6 +449,7 @@ export class QuicConnection {
       congestionWindow: this.recovery.congestionWindow,
       keyUpdates: this.keyUpdates,
       activeLocalConnectionIds: this.localCids.size,
+      datagramSize: this.maxDatagramSize,
       recovery: this.recovery.counters,
       streams: this.streams.counters,
       paths: this.pathCounters,
@@ -456,6 +475,7 @@ export class QuicConnection {
     }
     if (this.oneRtt) t = Math.min(t, this.oneRtt.previousKeysDiscardAt);
     t = Math.min(t, this.challengeDeadline, this.challengeResendAt);
+    if (this.pathMtu) t = Math.min(t, this.pathMtu.nextTimeout());
     // Data held back only by the pacer goes when it allows.
     if (this.pacedUntil > this.lastSendAttempt && this.hasPendingData && this.recovery.sendWindow >= this.maxDatagramSize) t = Math.min(t, this.pacedUntil);
     return t;
@@ -473,6 +493,7 @@ export class QuicConnection {
       return;
     }
     this.oneRtt?.discardExpired(now);
+    this.pathMtu?.handleTimeout(now);
     if (now >= this.challengeDeadline) this.onPathValidationFailed();
     else if (now >= this.challengeResendAt) {
       this.challengeResendAt = Infinity;
@@ -561,6 +582,7 @@ export class QuicConnection {
     this.streams.setPeerParameters(params);
     if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
     this.localCids.setPeerLimit(params.activeConnectionIdLimit);
+    this.pathMtu?.setPeerLimit(params.maxUdpPayloadSize);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
@@ -740,6 +762,11 @@ export class QuicConnection {
     }
     if (from.address === previous.address) this.pathCounters.natRebindings++;
     else this.recovery.onPathChanged();
+    if (this.pathMtu && this.pathMtu.current > BASE_PLPMTU) {
+      // §14.3: the new path's MTU is unknown; back to what every path carries, and search again there.
+      this.pathMtu.reset();
+      this.setDatagramSize(BASE_PLPMTU);
+    }
     this.pathValidated = false;
     this.validating = true;
     this.challengePending = true;
@@ -893,6 +920,7 @@ export class QuicConnection {
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
       if (record.newToken) this.tokenInFlight = undefined;
+      if (record.mtuProbe && this.pathMtu?.onProbeAcknowledged(record.mtuProbe)) this.setDatagramSize(record.mtuProbe);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -906,6 +934,7 @@ export class QuicConnection {
       if (record.challenge && this.validating) this.challengePending = true;
       if (record.newCids) for (const sequence of record.newCids) this.localCids.onFrameLost(sequence);
       if (record.newToken && this.tokenInFlight) this.newTokenPending = this.tokenInFlight;
+      if (record.mtuProbe) this.pathMtu?.onProbeLost(record.mtuProbe);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -957,7 +986,49 @@ export class QuicConnection {
       out.push(d);
       destinations?.push(this.path);
     }
+    const probe = this.pathMtu && out.length < MAX_DATAGRAMS_PER_CALL ? this.buildMtuProbe(now) : undefined;
+    if (probe) {
+      out.push(probe);
+      destinations?.push(this.path);
+    }
     return out;
+  }
+
+  /**
+   * A PMTU probe (RFC 9000 §14.4): a 1-RTT packet of PING and PADDING of the
+   * next size to try, once the handshake is confirmed and the path validated,
+   * when the congestion window has room for it. Not counted in flight: its
+   * loss says nothing about congestion.
+   */
+  private buildMtuProbe(now: number): Buffer | undefined {
+    const size = this.pathMtu!.probeDue();
+    if (size === 0 || !this.handshakeConfirmed || !this.oneRtt || !this.pathValidated || this.amplificationBudget() < size) return undefined;
+    if (this.recovery.sendWindow < size) return undefined;
+    const s = this.spaces[PacketNumberSpace.ApplicationData]!;
+    const buf = Buffer.allocUnsafe(size);
+    const pn = s.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(PacketNumberSpace.ApplicationData));
+    const pnOffset = writeShortHeader(buf, 0, this.remoteCid, 0, this.oneRtt.keyPhase, pnLength, pn);
+    const p = pnOffset + pnLength;
+    buf[p] = 0x01; // PING; the rest is PADDING
+    const end = size - AEAD_TAG_LENGTH;
+    buf.fill(0, p + 1, end);
+    const sealed = this.oneRtt.sealPacket(buf, 0, pnOffset, pnLength, end, pn);
+    s.nextPacketNumber++;
+    const record = this.newRecord(PacketNumberSpace.ApplicationData, pn);
+    record.mtuProbe = size;
+    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, sealed, true, false, record);
+    // Recovery runs no PTO for a packet not in flight: the probe has a deadline of its own.
+    this.pathMtu!.onProbeSent(size, now, 3 * this.recovery.ptoPeriod);
+    this.bytesSent += sealed;
+    this.pathBytesSent += sealed;
+    return buf.subarray(0, sealed);
+  }
+
+  /** The path carries `size`-byte datagrams (an acknowledged probe) or only the base size again (a new path). */
+  private setDatagramSize(size: number): void {
+    this.maxDatagramSize = size;
+    this.recovery.setMaxDatagramSize(size);
   }
 
   /**
@@ -998,6 +1069,7 @@ export class QuicConnection {
       challenge: false,
       newCids: undefined,
       newToken: false,
+      mtuProbe: 0,
     };
   }
 

@@ -163,6 +163,9 @@ export class PorticoConnection implements QuicConnection {
       probeTimeouts: r.counters.probeTimeouts,
       congestionEvents: r.counters.congestionEvents,
       keyUpdates: c.keyUpdates,
+      datagramSize: c.stats().datagramSize,
+      mtuProbesSent: c.pathMtu?.counters.probesSent ?? 0,
+      mtuProbesLost: c.pathMtu?.counters.probesLost ?? 0,
     };
   }
 

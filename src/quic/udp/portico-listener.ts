@@ -34,8 +34,8 @@ import { countDrop, newListenerCounters, statelessResetFor } from './listener-co
 const MIN_INITIAL = 1200;
 /** Connections still in their handshake at once (each holds TLS state and a key exchange). */
 const MAX_PENDING_HANDSHAKES = 1024;
-/** Largest UDP payload we send (fits any path with a 1400-byte MTU over IPv6). */
-const MAX_DATAGRAM = 1350;
+/** Largest UDP payload we send: the ceiling of the path MTU search (1500-byte Ethernet over IPv6); each connection starts at 1200. */
+const MAX_DATAGRAM = 1452;
 /** What one QuicConnection.sendDatagrams call returns at most: a full batch means it may have more. */
 const MAX_DATAGRAMS_PER_PASS = 32;
 
@@ -225,6 +225,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
         retrySourceCid,
         statelessResetToken: this.resets.token(localCid),
         maxDatagramSize: MAX_DATAGRAM,
+        pathMtuDiscovery: true,
         congestionControl: 'cubic',
         now,
         peerAddress: rinfo,
