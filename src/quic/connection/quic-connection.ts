@@ -917,6 +917,10 @@ export class QuicConnection {
   private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
     for (const record of events.acked) {
       if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
+      if (record.crypto) {
+        const s = this.spaces[record.space]!;
+        for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoAcked(record.crypto[i]!, record.crypto[i + 1]!);
+      }
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
       if (record.newToken) this.tokenInFlight = undefined;
@@ -1252,12 +1256,12 @@ export class QuicConnection {
       while (limit - p > CRYPTO_HEADER_ROOM) {
         // Header room for the largest offset/length a CRYPTO stream here can have (64 KiB cap: 4 + 2 bytes).
         const room = limit - p - CRYPTO_HEADER_ROOM;
-        const range = s.nextCryptoRange(room);
-        if (!range) break;
-        const [cOffset, cLength] = range;
-        p = writeCryptoFrameHeader(buf, p, cOffset, cLength);
-        p += s.cryptoData(cOffset, cLength).copy(buf, p);
-        (record.crypto ??= []).push(cOffset, cLength);
+        const chunk = s.nextCryptoChunk(room);
+        if (!chunk) break;
+        const cLength = chunk.data.length;
+        p = writeCryptoFrameHeader(buf, p, chunk.offset, cLength);
+        p += chunk.data.copy(buf, p);
+        (record.crypto ??= []).push(chunk.offset, cLength);
         ackEliciting = true;
       }
       if (isShort && this.state === 'established') {
