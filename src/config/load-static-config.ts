@@ -211,6 +211,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
         }
       });
     if (ep.http3?.statelessResetKeyFile) ep.http3.statelessResetKeyFile = resolve(baseDir, ep.http3.statelessResetKeyFile);
+    // 0-RTT is accepted by our own QUIC only: with the quiche binding the key would do nothing.
+    if (ep.http3?.earlyData && (ep.http3.quic ?? 'quiche') !== 'portico')
+      problem(`entryPoints.${name}.http3.earlyData`, `needs http3.quic: portico (the ${ep.http3.quic ?? 'quiche'} transport accepts no 0-RTT)`);
     if (ep.http3) {
       try {
         readStatelessResetKey(ep.http3);

@@ -116,6 +116,14 @@ export interface Http3Config {
   retry?: boolean | 'always' | 'auto' | 'off';
   keylogFile?: string;
   qlogDir?: string;
+  /**
+   * Accept 0-RTT (TLS early data) from resuming clients: requests one round
+   * trip sooner, at the price that an attacker can replay them. Off by
+   * default; `quic: portico` only. Safe methods (GET, HEAD, OPTIONS) are
+   * served from 0-RTT with `Early-Data: 1` to the backend; others wait for
+   * the handshake. See docs/http3.md.
+   */
+  earlyData?: boolean;
   /** File holding the QUIC stateless reset key (>= 32 bytes), shared by replicas; resolved against the config's directory. */
   statelessResetKeyFile?: string;
   /** Environment variable holding the QUIC stateless reset key (>= 32 bytes). */

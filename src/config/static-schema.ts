@@ -44,6 +44,7 @@ const entryPoint = {
         retry: { enum: [true, false, 'always', 'auto', 'off'] },
         keylogFile: { type: 'string' },
         qlogDir: { type: 'string' },
+        earlyData: { type: 'boolean' },
         statelessResetKeyFile: { type: 'string', minLength: 1 },
         statelessResetKeyEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
         connectionIds: {

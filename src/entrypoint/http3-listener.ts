@@ -24,6 +24,7 @@ import type { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transport.js';
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 import { porticoTransport } from '../quic/udp/portico-transport.js';
+import { quicTlsPolicy, quicheCannotApply } from './http3-tls-policy.js';
 
 export interface Http3Listener extends QuicListenerStats {
   close(graceMs: number): Promise<void>;
@@ -63,6 +64,9 @@ export async function startHttp3Listener(
     return { ok: false, reason: (err as Error).message };
   }
   const keylogFile = h3.keylogFile ?? process.env.SSLKEYLOGFILE;
+  // A key the transport cannot honour is refused by name, not ignored.
+  if (h3.earlyData && transport !== porticoTransport)
+    return { ok: false, reason: `http3.earlyData needs quic: portico (the ${transport.name} transport accepts no 0-RTT)` };
   if (h3.qlogDir) mkdirSync(h3.qlogDir, { recursive: true });
   const sessions = new Map<QuicConnection, { session: Http3ServerSession; bridge: Http3RequestBridge }>();
   const timeouts = respondingTimeouts(ep.config.transport);
@@ -80,6 +84,9 @@ export async function startHttp3Listener(
       maxStreamsBidi: ep.config.transport?.maxConcurrentStreams ?? 250,
       keylogFile,
       qlogDir: h3.qlogDir,
+      earlyData: h3.earlyData === true,
+      // The SETTINGS our HTTP/3 session sends: 0-RTT relies on them (RFC 9114 §7.2.4.2).
+      earlyDataContext: Buffer.from(`h3 maxFieldSectionSize=${ep.config.transport?.maxHeaderBytes ?? 64 * 1024}`),
       reusePort: worker !== undefined,
       workers: worker && ids instanceof WorkerConnectionIdGenerator ? { id: worker.id, cidOffset: ids.offset, forwarder: worker.forwarder } : undefined,
       retry: h3.retry === 'always' || h3.retry === true ? true : h3.retry === 'auto' ? 'auto' : false,
@@ -87,7 +94,13 @@ export async function startHttp3Listener(
       selectCertificate: (serverName) => {
         const sel = ep.tlsRuntime().select(serverName);
         if (sel.refused) return undefined;
-        return { certPem: sel.certificate.certPem, keyPem: sel.certificate.keyPem, fingerprint: sel.certificate.fingerprintSha256 };
+        const tls = quicTlsPolicy(sel.options);
+        const cannot = transport === quicheTransport ? quicheCannotApply(tls) : undefined;
+        if (cannot) {
+          ep.log('debug', `HTTP/3 handshake for "${serverName ?? ''}" refused: ${cannot}`, { entryPoint: ep.name });
+          return undefined;
+        }
+        return { certPem: sel.certificate.certPem, keyPem: sel.certificate.keyPem, fingerprint: sel.certificate.fingerprintSha256, tls };
       },
       onDrop: (reason) => ep.countMalformed(`quic-${reason}`),
       log: (level, msg, fields) => ep.log(level, msg, fields),
@@ -95,6 +108,7 @@ export async function startHttp3Listener(
         const sel = ep.tlsRuntime().select(conn.serverName);
         const bridge = new Http3RequestBridge(ep, conn, {
           peer: conn,
+          tls: conn,
           localPort: conn.localPort,
           serverName: conn.serverName,
           optionsName: sel.options.name,
@@ -106,6 +120,7 @@ export async function startHttp3Listener(
         deadlines.add(bridge);
         conn.events = {
           established: () => session.start(),
+          handshakeComplete: () => bridge.handshakeComplete(),
           streamData: (id, data, fin) => session.onStreamData(id, data, fin),
           streamReset: (id, code) => session.onStreamReset(id, code),
           streamStopSending: (id, code) => session.onStreamStopSending(id, code),

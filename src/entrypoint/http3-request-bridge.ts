@@ -38,12 +38,20 @@ export interface Http3ConnectionInfo {
    * X-Forwarded-For and the access log see where the client is now.
    */
   peer: { readonly remoteAddress: string; readonly remotePort: number };
+  /** What the QUIC handshake negotiated, read at every request (the connection is handed over while its handshake completes). */
+  tls: { readonly peerCertificate?: Buffer; readonly cipherSuite?: string; readonly inEarlyData?: boolean };
   localPort: number;
   serverName: string | undefined;
   optionsName: string;
 }
 
 const SEND_HIGH_WATER = 256 * 1024;
+/**
+ * Methods served from 0-RTT (RFC 9110 §9.2.1 safe methods; TRACE is left to
+ * wait). A replayed GET repeats a read; anything else waits for the
+ * handshake, which a replay never completes.
+ */
+const EARLY_DATA_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODYLESS_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
 
 class Http3ResponseSink extends EventEmitter implements ResponseSink {
@@ -172,6 +180,8 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
   /** Request streams whose exchange ended since `drained` was set (their responses may still be on their way). */
   readonly endedDuringShutdown: number[] = [];
   private readonly exchanges = new Map<number, Http3Exchange>();
+  /** Requests that arrived in 0-RTT with a method that must not be replayed: dispatched when the handshake completes. */
+  private heldForHandshake: Http3Exchange[] = [];
 
   constructor(
     private readonly ep: EntryPointContext,
@@ -189,6 +199,11 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
       this.session.sendHeaders(streamId, 405, [], true);
       return;
     }
+    // RFC 8470 §5.1: what we forward from early data says so, so the backend may answer 425 Too Early (one a client
+    // proxy set is kept: it must not be removed).
+    const early = this.info.tls.inEarlyData === true;
+    const heldForHandshake = early && !EARLY_DATA_METHODS.has(req.method);
+    if (early && !heldForHandshake) headers['early-data'] = '1';
     const built = buildRequestFacts(req.method, authority, req.path ?? '/', headers, normalizeClientAddress(remoteAddress));
     if (!built.ok) {
       this.ep.countMalformed('bad-request-target');
@@ -218,7 +233,13 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
         remoteAddress: built.facts.clientIp,
         remotePort,
         localPort: this.info.localPort,
-        tls: { serverName: this.info.serverName, optionsName: this.info.optionsName, version: '1.3' },
+        tls: {
+          serverName: this.info.serverName,
+          optionsName: this.info.optionsName,
+          version: '1.3',
+          cipher: this.info.tls.cipherSuite,
+          peerCertificate: this.info.tls.peerCertificate,
+        },
         body,
         hasBody,
         method: req.method,
@@ -236,7 +257,15 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
       if (this.drained) this.endedDuringShutdown.push(streamId);
       this.ep.exchangeDone(ex, ex.sink.finished ? 'ok' : 'aborted');
     });
-    void dispatchExchange(ex, this.ep);
+    if (heldForHandshake) this.heldForHandshake.push(ex);
+    else void dispatchExchange(ex, this.ep);
+  }
+
+  /** The handshake of a connection that started on 0-RTT completed: the held requests are the client's own, not a replay. */
+  handshakeComplete(): void {
+    const held = this.heldForHandshake;
+    this.heldForHandshake = [];
+    for (const ex of held) if (this.exchanges.get(ex.streamId) === ex) void dispatchExchange(ex, this.ep);
   }
 
   data(streamId: number, chunk: Buffer): void {
@@ -275,6 +304,7 @@ export class Http3RequestBridge implements Http3ServerEvents, Http3RequestsInPro
 
   /** The connection is gone: every open exchange is aborted. */
   connectionClosed(): void {
+    this.heldForHandshake = [];
     for (const id of [...this.exchanges.keys()]) this.aborted(id, H3_REQUEST_CANCELLED);
   }
 }

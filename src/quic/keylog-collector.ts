@@ -46,10 +46,10 @@ export class KeylogCollector {
         const n = readSync(fd, buf, 0, buf.length, offset);
         const end = buf.lastIndexOf(0x0a, n - 1) + 1; // whole lines only
         if (end === 0) return;
-        appendFileSync(this.target, buf.subarray(0, end), { mode: 0o600 });
+        appendKeylog(this.target, buf.subarray(0, end));
         offset += end;
       } catch {
-        /* the target is not writable: the caller learned that at startup; keys are best-effort */
+        /* the private file vanished: keys are best-effort */
       } finally {
         closeSync(fd);
       }
@@ -66,5 +66,37 @@ export class KeylogCollector {
 
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Appends whole key log lines in one write (lines of concurrent connections never interleave); best-effort. */
+function appendKeylog(target: string, lines: Buffer | string): void {
+  try {
+    appendFileSync(target, lines, { mode: 0o600 });
+  } catch {
+    /* the target is not writable: the caller learned that at startup; keys are best-effort */
+  }
+}
+
+/**
+ * The key log of one connection of our own TLS engine, which hands its lines
+ * over as it derives each secret (no private file in between): kept until
+ * `flush()` appends them in one write — when the handshake completes (every
+ * secret a capture needs exists by then) and when the connection ends (a
+ * failed handshake's secrets are worth having too).
+ */
+export class ConnectionKeylogLines {
+  private pending: string[] = [];
+
+  constructor(private readonly target: string) {}
+
+  add(line: string): void {
+    this.pending.push(line);
+  }
+
+  flush(): void {
+    if (!this.pending.length) return;
+    appendKeylog(this.target, this.pending.join('\n') + '\n');
+    this.pending = [];
   }
 }

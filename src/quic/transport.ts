@@ -32,6 +32,27 @@ export interface QuicCertificate {
   keyPem: string;
   /** Identity of the certificate (configs are cached by it). */
   fingerprint: string;
+  /** The TLS option set of the name (same object for every name of one option set); absent: defaults. */
+  tls?: QuicTlsPolicy;
+}
+
+/**
+ * A TLS option set (Traefik's tls.options) as a QUIC handshake applies it.
+ * Transports that cannot apply a field must refuse the name rather than
+ * ignore it (a skipped client-certificate check is an open door).
+ */
+export interface QuicTlsPolicy {
+  /** Option set name, for logs. */
+  name: string;
+  /** minVersion..maxVersion includes TLS 1.3 (QUIC has no other version). */
+  tls13Allowed: boolean;
+  /** TLS 1.3 cipher suites allowed, in preference order (IANA names); undefined: all. */
+  cipherSuites?: readonly string[];
+  /** Key exchange groups in preference order ('X25519', 'P-256', 'P-384', 'P-521'); undefined: the transport's default. */
+  curves?: readonly string[];
+  clientAuth: 'none' | 'request' | 'require' | 'verify-if-given' | 'require-and-verify';
+  /** CA bundle (PEM) the client certificate must chain to (verify modes). */
+  clientCaPem?: string;
 }
 
 export interface QuicListenOptions {
@@ -67,6 +88,14 @@ export interface QuicListenOptions {
   statelessResetKey?: Buffer;
   /** NSS key log of every connection, appended to this file. */
   keylogFile?: string;
+  /**
+   * Accept 0-RTT from resuming clients (off by default: early data can be
+   * replayed). Connections are handed over as soon as it is accepted, with
+   * `inEarlyData` until the handshake completes.
+   */
+  earlyData?: boolean;
+  /** What 0-RTT relies on beyond the transport parameters (HTTP/3 SETTINGS), encoded: tickets from a different one get no 0-RTT. */
+  earlyDataContext?: Buffer;
   /** One qlog (JSON-SEQ) file per connection in this directory. */
   qlogDir?: string;
   /** Bind with SO_REUSEPORT: every worker its own socket on the same port (node:dgram has it from Node 22.12). */
@@ -80,8 +109,10 @@ export interface QuicListenOptions {
 }
 
 export interface QuicConnectionEvents {
-  /** The handshake completed: streams may flow. */
+  /** Streams may flow: the handshake completed, or (earlyData) the client's 0-RTT was accepted and inEarlyData says so. */
   established(): void;
+  /** After an early `established`: the handshake completed, so what the client sent is no replay. */
+  handshakeComplete?(): void;
   streamData(streamId: number, data: Buffer, fin: boolean): void;
   streamReset(streamId: number, code: number): void;
   streamStopSending(streamId: number, code: number): void;
@@ -98,6 +129,16 @@ export interface QuicConnection {
   readonly localPort: number;
   /** Negotiated ALPN protocol; undefined until the handshake completes. */
   readonly alpn: string | undefined;
+  /** The client's certificate (DER leaf) when the name's TLS options asked for one and it sent one (mTLS). */
+  readonly peerCertificate?: Buffer;
+  /** Negotiated cipher suite (IANA name), once established. */
+  readonly cipherSuite?: string;
+  /**
+   * True while the connection runs on accepted 0-RTT before its handshake
+   * completed: a request now may be a replay (RFC 8470). Never true unless
+   * the listener was given `earlyData`.
+   */
+  readonly inEarlyData?: boolean;
   events: QuicConnectionEvents | undefined;
   /** Queue bytes on a stream; they leave as flow control allows. */
   writeStream(streamId: number, data: Buffer, fin: boolean): void;

@@ -70,6 +70,13 @@ export interface CompiledTlsOptions {
   clientAuth: ClientAuthMode;
   /** PEM of the CA bundle for client certificates, when any. */
   clientCaPem?: string;
+  /**
+   * The TLS 1.3 suites cipherSuites names (Go names, e.g. TLS_AES_256_GCM_SHA384), in order; undefined when it names
+   * none. Node's TCP side follows Go and Traefik and leaves TLS 1.3 suites alone; our QUIC honours them.
+   */
+  tls13CipherSuites?: string[];
+  /** curvePreferences as Node names ('X25519', 'P-256', 'P-384', 'P-521'), in order; undefined when not set. */
+  curves?: string[];
 }
 
 export const DEFAULT_ALPN = ['h2', 'http/1.1'];
@@ -85,19 +92,24 @@ export function compileTlsOptions(name: string, options: TlsOptions, baseDir: st
     ctx.maxVersion = VERSIONS[options.maxVersion];
     if (!ctx.maxVersion) problems.push(['maxVersion', `unknown version "${options.maxVersion}"`]);
   }
+  let tls13CipherSuites: string[] | undefined;
   if (options.cipherSuites?.length) {
     const names: string[] = [];
+    const tls13: string[] = [];
     options.cipherSuites.forEach((suite, i) => {
       if (!(suite in CIPHERS)) problems.push([`cipherSuites[${i}]`, `unknown cipher suite "${suite}"`]);
       else if (CIPHERS[suite]) names.push(CIPHERS[suite]!);
+      else tls13.push(suite);
     });
     if (names.length) ctx.ciphers = names.join(':');
+    if (tls13.length) tls13CipherSuites = tls13;
   }
+  let curves: string[] | undefined;
   if (options.curvePreferences?.length) {
-    const curves: string[] = [];
+    curves = [];
     options.curvePreferences.forEach((c, i) => {
       if (!CURVES[c]) problems.push([`curvePreferences[${i}]`, `unknown curve "${c}"; use CurveP256, CurveP384, CurveP521 or X25519`]);
-      else curves.push(CURVES[c]!);
+      else curves!.push(CURVES[c]!);
     });
     if (curves.length) ctx.ecdhCurve = curves.join(':');
   }
@@ -128,7 +140,16 @@ export function compileTlsOptions(name: string, options: TlsOptions, baseDir: st
   });
   if (problems.length) return { problems };
   return {
-    compiled: { name, secureContext: ctx, alpnProtocols: alpn.filter((p) => p !== 'h3'), sniStrict: options.sniStrict ?? false, clientAuth, clientCaPem },
+    compiled: {
+      name,
+      secureContext: ctx,
+      alpnProtocols: alpn.filter((p) => p !== 'h3'),
+      sniStrict: options.sniStrict ?? false,
+      clientAuth,
+      clientCaPem,
+      tls13CipherSuites,
+      curves,
+    },
     problems,
   };
 }

@@ -80,6 +80,13 @@ describe('static configuration', () => {
     expect(errs.join('\n')).toMatch(/set exactly one of filename or directory/);
   });
 
+  test('http3.earlyData needs quic: portico (refused by name otherwise, as the listener would)', () => {
+    const errs = problems(() => loadStaticConfig({ document: { entryPoints: { h3: { address: ':443', http3: { earlyData: true } } } } }));
+    expect(errs.join('\n')).toMatch(/entryPoints\.h3\.http3\.earlyData: needs http3\.quic: portico/);
+    const ok = loadStaticConfig({ document: { entryPoints: { h3: { address: ':443', http3: { quic: 'portico', earlyData: true } } } } });
+    expect(ok.entryPoints.h3!.http3).toMatchObject({ quic: 'portico', earlyData: true });
+  });
+
   test('ping/api/metrics create the internal entrypoint on :9000 when needed', () => {
     const cfg = loadStaticConfig({ document: { ping: null, metrics: { prometheus: null } } });
     expect(cfg.entryPoints.portico).toEqual({ address: ':9000' });

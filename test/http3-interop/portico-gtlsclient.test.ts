@@ -20,6 +20,9 @@ async function newConnectionQlogs<T>(run: () => Promise<T>): Promise<{ result: T
   const before = new Set(existsSync(qlogDir) ? readdirSync(qlogDir) : []);
   const result = await run();
   const files = readdirSync(qlogDir).filter((f) => !before.has(f));
+  // qlog files are written asynchronously: give each new connection's handshake_complete record a moment to land.
+  const complete = () => files.every((f) => readFileSync(join(qlogDir, f), 'utf8').includes('handshake_complete'));
+  for (let i = 0; i < 30 && !complete(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   const records = files.map((f) =>
     readFileSync(join(qlogDir, f), 'utf8')
       .split('\x1e')

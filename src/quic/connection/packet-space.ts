@@ -5,14 +5,13 @@
  * both directions. CRYPTO data we send is kept until the space is discarded
  * so lost ranges can be sent again; it is bounded by what TLS produces.
  */
-import { CryptoStreamBuffer } from '../initial/crypto-stream-buffer.js';
 import type { DirectionalKeys } from '../packet/packet-protection.js';
+import { CryptoStream } from '../streams/crypto-stream.js';
+import type { SendChunk } from '../streams/send-buffer.js';
 import { ReceivedPackets } from './received-packets.js';
-import { QuicError, QuicErrorCode } from '../quic-error.js';
 
 /** RFC 9000 §7.5 lets us bound buffered CRYPTO data; 64 KiB holds any real handshake flight. */
 export const MAX_CRYPTO_BUFFER = 64 * 1024;
-const CRYPTO_FRAME_TYPE = 0x06;
 
 export class PacketSpace {
   read: DirectionalKeys | undefined;
@@ -21,13 +20,11 @@ export class PacketSpace {
   nextPacketNumber = 0;
   discarded = false;
 
-  private readonly cryptoIn = new CryptoStreamBuffer(MAX_CRYPTO_BUFFER);
-  private cryptoDelivered = 0;
-  private cryptoOut: Buffer = Buffer.alloc(0);
-  /** Next CRYPTO offset never sent. */
-  private cryptoSent = 0;
-  /** Lost CRYPTO ranges to send again, flattened [offset, length, …]. */
-  private readonly cryptoLost: number[] = [];
+  /**
+   * The CRYPTO stream both ways (streams/crypto-stream.ts): reassembly bounded to 64 KiB past what TLS
+   * consumed and 256 fragments (CRYPTO_BUFFER_EXCEEDED beyond, CVE-2024-1765), sent data kept until acknowledged.
+   */
+  private crypto = new CryptoStream({ bufferLimit: MAX_CRYPTO_BUFFER });
   /** Ack-eliciting probes (PINGs unless data goes) this space owes after a PTO. */
   probes = 0;
 
@@ -35,65 +32,46 @@ export class PacketSpace {
     this.received = new ReceivedPackets(acknowledgeImmediately);
   }
 
-  /** CRYPTO frame data from the peer; returns the newly contiguous bytes for TLS (or undefined). */
+  /** CRYPTO frame data from the peer; returns the newly contiguous bytes for TLS (or undefined). Throws QuicError past the bounds. */
   receiveCrypto(offset: number, data: Buffer): Buffer | undefined {
-    const problem = this.cryptoIn.insert(offset, data);
-    if (problem) throw new QuicError(QuicErrorCode.CRYPTO_BUFFER_EXCEEDED, problem, CRYPTO_FRAME_TYPE);
-    const contiguous = this.cryptoIn.contiguousLength;
-    if (contiguous <= this.cryptoDelivered) return undefined;
-    const all = this.cryptoIn.read(contiguous);
-    const fresh = all.subarray(this.cryptoDelivered);
-    this.cryptoDelivered = contiguous;
-    return fresh;
+    this.crypto.onCryptoFrame(offset, data);
+    const first = this.crypto.read();
+    if (!first) return undefined;
+    const second = this.crypto.read();
+    if (!second) return first;
+    const parts = [first, second];
+    for (let more = this.crypto.read(); more; more = this.crypto.read()) parts.push(more);
+    return Buffer.concat(parts);
   }
 
   /** TLS handed us handshake bytes to send at this level. */
   queueCrypto(data: Buffer): void {
-    this.cryptoOut = this.cryptoOut.length === 0 ? Buffer.from(data) : Buffer.concat([this.cryptoOut, data]);
+    this.crypto.write(Buffer.from(data));
   }
 
   get hasCryptoToSend(): boolean {
-    return this.cryptoLost.length > 0 || this.cryptoSent < this.cryptoOut.length;
+    return this.crypto.hasDataToSend;
   }
 
-  /**
-   * The next CRYPTO range to send, at most `maxLength` bytes: lost data first.
-   * Returns [offset, length] or undefined; the caller records it in its packet.
-   */
-  nextCryptoRange(maxLength: number): [number, number] | undefined {
+  /** The next CRYPTO frame's content, at most `maxLength` bytes: lost data first. The caller records its range in its packet. */
+  nextCryptoChunk(maxLength: number): SendChunk | undefined {
     if (maxLength <= 0) return undefined;
-    if (this.cryptoLost.length > 0) {
-      const offset = this.cryptoLost[0]!;
-      const length = this.cryptoLost[1]!;
-      if (length <= maxLength) {
-        this.cryptoLost.splice(0, 2);
-        return [offset, length];
-      }
-      this.cryptoLost[0] = offset + maxLength;
-      this.cryptoLost[1] = length - maxLength;
-      return [offset, maxLength];
-    }
-    if (this.cryptoSent >= this.cryptoOut.length) return undefined;
-    const offset = this.cryptoSent;
-    const length = Math.min(maxLength, this.cryptoOut.length - offset);
-    this.cryptoSent += length;
-    return [offset, length];
+    return this.crypto.nextChunk(maxLength);
   }
 
-  cryptoData(offset: number, length: number): Buffer {
-    return this.cryptoOut.subarray(offset, offset + length);
+  /** A packet carrying CRYPTO [offset, offset + length) was acknowledged: that data is released. */
+  onCryptoAcked(offset: number, length: number): void {
+    if (!this.discarded) this.crypto.onAcked(offset, length);
   }
 
-  /** A packet carrying CRYPTO [offset, offset + length) was lost. */
+  /** A packet carrying CRYPTO [offset, offset + length) was lost: sent again unless acknowledged since. */
   onCryptoLost(offset: number, length: number): void {
-    if (this.discarded) return;
-    this.cryptoLost.push(offset, length);
+    if (!this.discarded) this.crypto.onLost(offset, length);
   }
 
-  /** Everything sent so far goes again (the client after a Retry). */
+  /** Everything sent so far goes again (the client after a Retry: nothing was acknowledged). */
   resendAllCrypto(): void {
-    this.cryptoLost.length = 0;
-    this.cryptoSent = 0;
+    this.crypto.resendAll();
   }
 
   /** Keys and buffers go (RFC 9001 §4.9); the space never sends or receives again. */
@@ -101,9 +79,7 @@ export class PacketSpace {
     this.discarded = true;
     this.read = undefined;
     this.write = undefined;
-    this.cryptoOut = Buffer.alloc(0);
-    this.cryptoLost.length = 0;
-    this.cryptoSent = 0;
+    this.crypto = new CryptoStream({ bufferLimit: MAX_CRYPTO_BUFFER });
     this.probes = 0;
   }
 }

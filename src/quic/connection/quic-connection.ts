@@ -78,6 +78,7 @@ import { MAX_CRYPTO_BUFFER, PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import { copyAddress, sameAddress, type PeerAddress } from './peer-address.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
+import { BASE_PLPMTU, MAX_PLPMTU, PathMtuDiscovery } from './path-mtu-discovery.js';
 import type { ConnectionIdGenerator } from '../connection-id.js';
 
 export type { PeerAddress } from './peer-address.js';
@@ -106,7 +107,13 @@ export interface QuicConnectionOptions {
   transportParameters?: Partial<TransportParameters>;
   /** Creates the TLS engine; called once, after the connection can take its callbacks. */
   createTls(binding: TlsBinding): QuicTlsEndpoint;
+  /** Largest UDP payload we send (default 1200); with pathMtuDiscovery, the ceiling of the search. */
   maxDatagramSize?: number;
+  /**
+   * DPLPMTUD (RFC 8899, RFC 9000 §14.3): start at 1200 bytes and raise the
+   * datagram size by acknowledged probes, up to maxDatagramSize (at most 1452).
+   */
+  pathMtuDiscovery?: boolean;
   congestionControl?: 'cubic' | 'newreno';
   /** Server: the stateless reset token of localCid (RFC 9000 §10.3). */
   statelessResetToken?: Buffer;
@@ -130,6 +137,8 @@ export interface QuicConnectionOptions {
    * the anti-amplification limit does not apply.
    */
   addressValidated?: boolean;
+  /** NSS key log lines (without newline) from the TLS engine: CLIENT_HANDSHAKE_TRAFFIC_SECRET <client random> <secret>, … */
+  keylog?: (line: string) => void;
 }
 
 export interface CloseInfo {
@@ -143,6 +152,8 @@ export interface CloseInfo {
 
 export type ConnectionEvent =
   | { type: 'handshakeComplete'; info: QuicTlsHandshakeInfo }
+  /** Server: TLS accepted the client's 0-RTT; 0-RTT packets are read from now on (what they carry may be a replay until handshakeComplete). */
+  | { type: 'earlyDataAccepted' }
   | { type: 'handshakeConfirmed' }
   | { type: 'closed'; close: CloseInfo }
   /** The peer moved to a new address and path validation succeeded there (RFC 9000 §9). */
@@ -160,6 +171,8 @@ export interface QuicConnectionStats {
   congestionWindow: number;
   keyUpdates: number;
   activeLocalConnectionIds: number;
+  /** Largest datagram we send now (the validated path MTU with pathMtuDiscovery). */
+  datagramSize: number;
   recovery: Readonly<RecoveryCounters>;
   streams: Readonly<StreamCounters>;
   paths: Readonly<QuicConnection['pathCounters']>;
@@ -186,6 +199,8 @@ interface SentRecord {
   newCids: number[] | undefined;
   /** It carried our NEW_TOKEN (sent again if lost). */
   newToken: boolean;
+  /** A PMTU probe of this many bytes (0: not a probe). */
+  mtuProbe: number;
 }
 
 type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
@@ -246,7 +261,10 @@ export class QuicConnection {
   private readonly header = new PacketHeader();
   private readonly opened = new OpenedPacket();
   private readonly reader = new FrameReader();
-  private readonly maxDatagramSize: number;
+  /** What we send at most now: the validated path MTU with pathMtuDiscovery, else the configured size. */
+  private maxDatagramSize: number;
+  /** DPLPMTUD of the current path (pathMtuDiscovery). */
+  readonly pathMtu: PathMtuDiscovery | undefined;
   private readonly originalDcid: Buffer;
   /** The DCID the client's current Initial packets carry: Initial keys come from it (RFC 9001 §5.2). */
   private initialDcid: Buffer;
@@ -271,6 +289,14 @@ export class QuicConnection {
   private datagramOpened = false;
   /** Packets that decrypted (for the driver's stats). */
   packetsReceived = 0;
+  /** What TLS negotiated (ALPN, suite, the peer's certificates), once the handshake completed. */
+  handshakeInfo: QuicTlsHandshakeInfo | undefined;
+  /** Server: 0-RTT keys (TLS accepted early data), until the client's first 1-RTT packet (RFC 9001 §4.9.3). */
+  private earlyRead: DirectionalKeys | undefined;
+  /** Server: TLS accepted this connection's 0-RTT. */
+  earlyDataAccepted = false;
+  /** 0-RTT packets that decrypted (stats). */
+  zeroRttPacketsReceived = 0;
 
   // Paths (RFC 9000 §8.2, §9). `path` is where datagrams go; `validatedPath` the last address proven to be the peer's.
   private path: PeerAddress | undefined;
@@ -310,6 +336,10 @@ export class QuicConnection {
     this.localCid = options.localCid;
     this.originalDcid = options.role === 'client' ? options.remoteCid : (options.originalDcid ?? options.localCid);
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
+    if (options.pathMtuDiscovery) {
+      this.pathMtu = new PathMtuDiscovery(Math.min(MAX_PLPMTU, Math.max(BASE_PLPMTU, this.maxDatagramSize)));
+      this.maxDatagramSize = BASE_PLPMTU;
+    }
     this.addressValidated = options.role === 'client' || options.addressValidated === true;
     this.lastActivity = options.now;
     this.newTokenSource = options.role === 'server' ? options.newToken : undefined;
@@ -327,7 +357,7 @@ export class QuicConnection {
       ...defaultTransportParameters(),
       maxIdleTimeout: DEFAULT_IDLE_TIMEOUT,
       maxAckDelay: LOCAL_MAX_ACK_DELAY,
-      maxUdpPayloadSize: Math.max(1200, this.maxDatagramSize),
+      maxUdpPayloadSize: Math.max(1200, options.maxDatagramSize ?? 1200),
       ...DEFAULT_STREAM_PARAMETERS,
       ...options.transportParameters,
       initialSourceConnectionId: this.localCid,
@@ -350,6 +380,7 @@ export class QuicConnection {
       sendCrypto: (level, data) => this.spaces[LEVEL_SPACE[level]]!.queueCrypto(data),
       installSecret: (level, direction, suite, secret) => this.installSecret(level, direction, suite, secret),
       handshakeComplete: (info) => this.onHandshakeComplete(info),
+      ...(options.keylog ? { keylog: options.keylog } : {}),
     };
     this.tls = options.createTls({
       host,
@@ -418,6 +449,7 @@ export class QuicConnection {
       congestionWindow: this.recovery.congestionWindow,
       keyUpdates: this.keyUpdates,
       activeLocalConnectionIds: this.localCids.size,
+      datagramSize: this.maxDatagramSize,
       recovery: this.recovery.counters,
       streams: this.streams.counters,
       paths: this.pathCounters,
@@ -443,6 +475,7 @@ export class QuicConnection {
     }
     if (this.oneRtt) t = Math.min(t, this.oneRtt.previousKeysDiscardAt);
     t = Math.min(t, this.challengeDeadline, this.challengeResendAt);
+    if (this.pathMtu) t = Math.min(t, this.pathMtu.nextTimeout());
     // Data held back only by the pacer goes when it allows.
     if (this.pacedUntil > this.lastSendAttempt && this.hasPendingData && this.recovery.sendWindow >= this.maxDatagramSize) t = Math.min(t, this.pacedUntil);
     return t;
@@ -460,6 +493,7 @@ export class QuicConnection {
       return;
     }
     this.oneRtt?.discardExpired(now);
+    this.pathMtu?.handleTimeout(now);
     if (now >= this.challengeDeadline) this.onPathValidationFailed();
     else if (now >= this.challengeResendAt) {
       this.challengeResendAt = Infinity;
@@ -511,7 +545,14 @@ export class QuicConnection {
   // ---------------------------------------------------------------- TLS host
 
   private installSecret(level: KeyLevel, direction: 'read' | 'write', suite: TlsCipherSuiteName, secret: Buffer): void {
-    if (level === 'early') return; // 0-RTT is not accepted (yet): its packets are dropped.
+    if (level === 'early') {
+      // The client's 0-RTT write keys stay unused: this connection sends no 0-RTT (the server never does, RFC 9001 §4.6.1).
+      if (this.role !== 'server' || direction !== 'read') return;
+      this.earlyRead = DirectionalKeys.fromSecret(suite, secret, this.version);
+      this.earlyDataAccepted = true;
+      this.events.push({ type: 'earlyDataAccepted' });
+      return;
+    }
     if (level === 'handshake') {
       const keys = DirectionalKeys.fromSecret(suite, secret, this.version);
       if (direction === 'read') this.spaces[PacketNumberSpace.Handshake]!.read = keys;
@@ -541,9 +582,11 @@ export class QuicConnection {
     this.streams.setPeerParameters(params);
     if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
     this.localCids.setPeerLimit(params.activeConnectionIdLimit);
+    this.pathMtu?.setPeerLimit(params.maxUdpPayloadSize);
   }
 
   private onHandshakeComplete(info: QuicTlsHandshakeInfo): void {
+    this.handshakeInfo = info;
     this.state = 'established';
     this.events.push({ type: 'handshakeComplete', info });
     if (this.role === 'server') {
@@ -630,27 +673,39 @@ export class QuicConnection {
       case PacketType.OneRtt:
         space = PacketNumberSpace.ApplicationData;
         break;
+      case PacketType.ZeroRtt:
+        // Only a server that accepted early data has the keys (RFC 9001 §4.6.1); without them the packet is dropped.
+        if (!this.earlyRead) return;
+        space = PacketNumberSpace.ApplicationData;
+        break;
       case PacketType.Retry:
         return this.receiveRetry(datagram);
       case PacketType.VersionNegotiation:
         return this.receiveVersionNegotiation();
       default:
-        return; // 0-RTT is not accepted (yet); unknown versions are not ours
+        return; // unknown versions are not ours
     }
     if (h.version !== 0 && h.version !== this.version) return;
     const dcid = h.dcid;
     if (
       !dcid.equals(this.localCid) &&
       !this.localCids.has(dcid) &&
-      !(this.role === 'server' && space === PacketNumberSpace.Initial && dcid.equals(this.initialDcid))
+      // Until it learns our ID, the client addresses its Initial and 0-RTT packets to the DCID it chose.
+      !(this.role === 'server' && (space === PacketNumberSpace.Initial || h.type === PacketType.ZeroRtt) && dcid.equals(this.initialDcid))
     )
       return;
     const s = this.spaces[space]!;
     if (s.discarded) return;
     const opened = this.opened;
     const largest = s.received.largest;
-    if (space === PacketNumberSpace.ApplicationData) {
+    const zeroRtt = h.type === PacketType.ZeroRtt;
+    if (zeroRtt) {
+      if (!this.earlyRead!.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) return;
+      this.zeroRttPacketsReceived++;
+    } else if (space === PacketNumberSpace.ApplicationData) {
       if (!this.oneRtt || !this.oneRtt.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, now, opened)) return;
+      // §4.9.3: once 1-RTT arrives, 0-RTT packets still on their way are the client's to resend.
+      this.earlyRead = undefined;
     } else if (!s.read || !s.read.openPacket(datagram, h.packetStart, h.pnOffset, h.end, largest, opened)) {
       return;
     }
@@ -670,7 +725,8 @@ export class QuicConnection {
       this.discardSpace(PacketNumberSpace.Initial, now);
     }
     const reader = this.reader;
-    reader.reset(opened.payload, SPACE_PACKET_TYPE[space]!);
+    // The frame table of the packet's own type: 0-RTT carries no ACK, CRYPTO, HANDSHAKE_DONE, NEW_TOKEN… (§12.4).
+    reader.reset(opened.payload, zeroRtt ? PacketType.ZeroRtt : SPACE_PACKET_TYPE[space]!);
     let probingOnly = true;
     for (let frame = reader.next(); frame; frame = reader.next()) {
       const type = frame.type;
@@ -706,6 +762,11 @@ export class QuicConnection {
     }
     if (from.address === previous.address) this.pathCounters.natRebindings++;
     else this.recovery.onPathChanged();
+    if (this.pathMtu && this.pathMtu.current > BASE_PLPMTU) {
+      // §14.3: the new path's MTU is unknown; back to what every path carries, and search again there.
+      this.pathMtu.reset();
+      this.setDatagramSize(BASE_PLPMTU);
+    }
     this.pathValidated = false;
     this.validating = true;
     this.challengePending = true;
@@ -856,9 +917,14 @@ export class QuicConnection {
   private onRecoveryEvents(events: RecoveryEvents<SentRecord>, now: number, fromTimeout: boolean): void {
     for (const record of events.acked) {
       if (record.ackLargest >= 0) this.spaces[record.space]!.received.onAckAcknowledged(record.ackLargest);
+      if (record.crypto) {
+        const s = this.spaces[record.space]!;
+        for (let i = 0; i < record.crypto.length; i += 2) s.onCryptoAcked(record.crypto[i]!, record.crypto[i + 1]!);
+      }
       if (record.space === PacketNumberSpace.ApplicationData) this.oneRtt?.onPacketAcknowledged(record.packetNumber);
       if (record.controls) for (const c of record.controls) this.streams.onControlFrameAcked(c);
       if (record.newToken) this.tokenInFlight = undefined;
+      if (record.mtuProbe && this.pathMtu?.onProbeAcknowledged(record.mtuProbe)) this.setDatagramSize(record.mtuProbe);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameAcked(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -872,6 +938,7 @@ export class QuicConnection {
       if (record.challenge && this.validating) this.challengePending = true;
       if (record.newCids) for (const sequence of record.newCids) this.localCids.onFrameLost(sequence);
       if (record.newToken && this.tokenInFlight) this.newTokenPending = this.tokenInFlight;
+      if (record.mtuProbe) this.pathMtu?.onProbeLost(record.mtuProbe);
       const sf = record.streamFrames;
       if (sf) for (let i = 0; i < sf.length; i += 4) this.streams.onStreamFrameLost(sf[i]!, sf[i + 1]!, sf[i + 2]!, sf[i + 3] === 1);
     }
@@ -923,7 +990,49 @@ export class QuicConnection {
       out.push(d);
       destinations?.push(this.path);
     }
+    const probe = this.pathMtu && out.length < MAX_DATAGRAMS_PER_CALL ? this.buildMtuProbe(now) : undefined;
+    if (probe) {
+      out.push(probe);
+      destinations?.push(this.path);
+    }
     return out;
+  }
+
+  /**
+   * A PMTU probe (RFC 9000 §14.4): a 1-RTT packet of PING and PADDING of the
+   * next size to try, once the handshake is confirmed and the path validated,
+   * when the congestion window has room for it. Not counted in flight: its
+   * loss says nothing about congestion.
+   */
+  private buildMtuProbe(now: number): Buffer | undefined {
+    const size = this.pathMtu!.probeDue();
+    if (size === 0 || !this.handshakeConfirmed || !this.oneRtt || !this.pathValidated || this.amplificationBudget() < size) return undefined;
+    if (this.recovery.sendWindow < size) return undefined;
+    const s = this.spaces[PacketNumberSpace.ApplicationData]!;
+    const buf = Buffer.allocUnsafe(size);
+    const pn = s.nextPacketNumber;
+    const pnLength = packetNumberLength(pn, this.recovery.largestAckedPacket(PacketNumberSpace.ApplicationData));
+    const pnOffset = writeShortHeader(buf, 0, this.remoteCid, 0, this.oneRtt.keyPhase, pnLength, pn);
+    const p = pnOffset + pnLength;
+    buf[p] = 0x01; // PING; the rest is PADDING
+    const end = size - AEAD_TAG_LENGTH;
+    buf.fill(0, p + 1, end);
+    const sealed = this.oneRtt.sealPacket(buf, 0, pnOffset, pnLength, end, pn);
+    s.nextPacketNumber++;
+    const record = this.newRecord(PacketNumberSpace.ApplicationData, pn);
+    record.mtuProbe = size;
+    this.recovery.onPacketSent(PacketNumberSpace.ApplicationData, pn, now, sealed, true, false, record);
+    // Recovery runs no PTO for a packet not in flight: the probe has a deadline of its own.
+    this.pathMtu!.onProbeSent(size, now, 3 * this.recovery.ptoPeriod);
+    this.bytesSent += sealed;
+    this.pathBytesSent += sealed;
+    return buf.subarray(0, sealed);
+  }
+
+  /** The path carries `size`-byte datagrams (an acknowledged probe) or only the base size again (a new path). */
+  private setDatagramSize(size: number): void {
+    this.maxDatagramSize = size;
+    this.recovery.setMaxDatagramSize(size);
   }
 
   /**
@@ -964,6 +1073,7 @@ export class QuicConnection {
       challenge: false,
       newCids: undefined,
       newToken: false,
+      mtuProbe: 0,
     };
   }
 
@@ -1146,12 +1256,12 @@ export class QuicConnection {
       while (limit - p > CRYPTO_HEADER_ROOM) {
         // Header room for the largest offset/length a CRYPTO stream here can have (64 KiB cap: 4 + 2 bytes).
         const room = limit - p - CRYPTO_HEADER_ROOM;
-        const range = s.nextCryptoRange(room);
-        if (!range) break;
-        const [cOffset, cLength] = range;
-        p = writeCryptoFrameHeader(buf, p, cOffset, cLength);
-        p += s.cryptoData(cOffset, cLength).copy(buf, p);
-        (record.crypto ??= []).push(cOffset, cLength);
+        const chunk = s.nextCryptoChunk(room);
+        if (!chunk) break;
+        const cLength = chunk.data.length;
+        p = writeCryptoFrameHeader(buf, p, chunk.offset, cLength);
+        p += chunk.data.copy(buf, p);
+        (record.crypto ??= []).push(chunk.offset, cLength);
         ackEliciting = true;
       }
       if (isShort && this.state === 'established') {

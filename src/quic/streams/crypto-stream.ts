@@ -89,6 +89,11 @@ export class CryptoStream {
     this.sending.onLost(offset, length, false);
   }
 
+  /** Everything sent so far goes out again (a client after a Retry, before anything was acknowledged). */
+  resendAll(): void {
+    this.sending.onLost(0, this.sending.sentOffset, false);
+  }
+
   /** Handshake bytes sent and not yet acknowledged. */
   get unackedBytes(): number {
     return this.sending.bufferedBytes;

@@ -2,3 +2,4 @@
 export * from './quic-tls.js';
 export { createQuicTlsServer } from './server.js';
 export { createQuicTlsClient } from './client.js';
+export { EarlyDataStrikeRegister } from './early-data-strike-register.js';

@@ -112,17 +112,55 @@ export interface QuicTlsServerCertificate {
   key: import('node:crypto').KeyObject;
 }
 
+/**
+ * Client certificates (mTLS): a CertificateRequest in the handshake. With
+ * `caPem` the chain must lead to one of these CAs (unknown_ca otherwise);
+ * without, any certificate is taken (its CertificateVerify is still checked:
+ * the client holds the key). `required`: no certificate is alert
+ * certificate_required (116).
+ */
+export interface QuicTlsClientAuth {
+  required: boolean;
+  caPem?: string[];
+}
+
+/**
+ * What the server name's TLS option set changes for its handshake (Traefik's
+ * TLSOption, chosen by SNI like the certificate). Absent fields keep the
+ * endpoint's settings. Keep one object per option set: the CA bundle is
+ * parsed once per `caPem` array.
+ */
+export interface QuicTlsServerNamePolicy {
+  cipherSuites?: TlsCipherSuiteName[];
+  groups?: string[];
+  clientAuth?: QuicTlsClientAuth;
+  /** The option set's version range excludes TLS 1.3 (all QUIC has): the handshake fails with protocol_version (70). */
+  refuseTls13?: boolean;
+}
+
+/** A certificate and the TLS option set of the server name it was chosen for. */
+export interface QuicTlsServerSelection extends QuicTlsServerCertificate {
+  policy?: QuicTlsServerNamePolicy;
+}
+
 export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
   /** ALPN protocols we speak, in preference order; no overlap is alert no_application_protocol (120). */
   alpn: string[];
-  /** Pick the certificate for the client's SNI (undefined name: no SNI). Return undefined to refuse (sniStrict): alert unrecognized_name (112). */
-  selectCertificate(serverName: string | undefined): QuicTlsServerCertificate | undefined;
-  /** Ask for and verify a client certificate against these CAs (PEM). */
-  clientAuth?: { required: boolean; caPem: string[] };
+  /**
+   * Pick the certificate (and the name's TLS options) for the client's SNI
+   * (undefined name: no SNI), called once per handshake before any suite or
+   * group is chosen. Return undefined to refuse (sniStrict): alert
+   * unrecognized_name (112).
+   */
+  selectCertificate(serverName: string | undefined): QuicTlsServerSelection | undefined;
+  /** Ask for a client certificate (for every name whose policy says nothing else). */
+  clientAuth?: QuicTlsClientAuth;
   /** Session tickets: keys shared across workers so a ticket from one resumes on another. Absent: no tickets. */
   ticketKeys?: { current: Buffer; previous?: Buffer[] };
   /** Accept 0-RTT on resumption (off by default: replayable). */
   earlyData?: boolean;
+  /** Anti-replay for 0-RTT; without it accepted early data can be replayed for as long as the ticket-age check allows. */
+  earlyDataGuard?: QuicTlsEarlyDataGuard;
   /**
    * QUIC's 0-RTT context (RFC 9001 §4.6.2): the transport parameters and
    * application settings that 0-RTT data relies on, encoded by the QUIC layer.
@@ -130,6 +168,19 @@ export interface QuicTlsServerOptions extends QuicTlsCommonOptions {
    * resuming connection has the same context. Default: empty.
    */
   earlyDataContext?: Buffer;
+}
+
+/**
+ * 0-RTT anti-replay (RFC 8446 §8). Tickets carry the instance that issued
+ * them and only that instance accepts 0-RTT with them, so its register sees
+ * every use of its tickets (a copy sent to another worker or replica gets a
+ * full handshake's worth of 1-RTT instead).
+ */
+export interface QuicTlsEarlyDataGuard {
+  /** This server instance (random per process): sealed into the tickets it issues. */
+  instance: Buffer;
+  /** True the first time this ClientHello (its PSK binder) offers early data; false for a replay (then 1-RTT). */
+  firstUse(binder: Buffer, nowMs: number): boolean;
 }
 
 export interface QuicTlsClientOptions extends QuicTlsCommonOptions {

@@ -24,7 +24,15 @@ import {
   parseClientHello,
   type ClientHello,
 } from './messages.js';
-import { QuicTlsAlert, type CryptoLevel, type QuicTlsEndpoint, type QuicTlsServerCertificate, type QuicTlsServerOptions } from './quic-tls.js';
+import {
+  QuicTlsAlert,
+  type CryptoLevel,
+  type QuicTlsClientAuth,
+  type QuicTlsEndpoint,
+  type QuicTlsServerCertificate,
+  type QuicTlsServerOptions,
+  type QuicTlsServerSelection,
+} from './quic-tls.js';
 import { earlyDataContextHash, ticketSealerFor, type TicketSealer, type TicketState } from './session-ticket.js';
 import { SUPPORTED_SIGNATURE_SCHEMES, chooseSignatureScheme, signCertificateVerify } from './signature.js';
 
@@ -37,7 +45,7 @@ type ServerState = 'client_hello' | 'client_hello_2' | 'client_certificate' | 'c
 const MAX_PSK_IDENTITIES_TRIED = 4;
 
 /** How far the client's and our view of a ticket's age may differ for 0-RTT (RFC 8446 §8.3). */
-const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
+export const EARLY_DATA_AGE_TOLERANCE_MS = 10_000;
 
 export function createQuicTlsServer(options: QuicTlsServerOptions): QuicTlsEndpoint {
   return new QuicTlsServer(options);
@@ -45,6 +53,7 @@ export function createQuicTlsServer(options: QuicTlsServerOptions): QuicTlsEndpo
 
 interface AcceptedPsk {
   index: number;
+  binder: Buffer;
   ticket: TicketState;
   clientAgeMs: number;
   serverAgeMs: number;
@@ -55,7 +64,11 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
   private readonly suites: CipherSuite[];
   private readonly groups: number[];
   private readonly sealer: TicketSealer | undefined;
-  private readonly clientCas: X509Certificate[];
+  /** The certificate and TLS options for the client's SNI, chosen from the first ClientHello. */
+  private selection: QuicTlsServerSelection | undefined;
+  private clientAuth: QuicTlsClientAuth | undefined;
+  /** CAs the client's chain must lead to; undefined: any certificate is taken (RequireAnyClientCert). */
+  private clientCas: X509Certificate[] | undefined;
   private suite: CipherSuite | undefined;
   private hrrGroup: number | undefined;
   private firstHello: ClientHello | undefined;
@@ -75,7 +88,6 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     this.suites = (server.cipherSuites ?? DEFAULT_CIPHER_SUITES).map(cipherSuiteByName);
     this.groups = (server.groups ?? DEFAULT_GROUPS).map(groupCode);
     this.sealer = server.ticketKeys ? ticketSealerFor(server.ticketKeys) : undefined;
-    this.clientCas = server.clientAuth ? parseCaBundle(server.clientAuth.caPem) : [];
   }
 
   protected expectedLevel(): CryptoLevel | undefined {
@@ -128,7 +140,15 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     if (ch.sessionId.length) throw new QuicTlsAlert(Alert.illegalParameter, 'non-empty legacy_session_id in QUIC');
     if (!ch.transportParameters) throw new QuicTlsAlert(Alert.missingExtension, 'ClientHello without quic_transport_parameters');
 
-    const suite = this.suites.find((s) => ch.cipherSuites.includes(s.code));
+    // The name's TLS options decide suites, groups and client certificates, so the certificate is chosen first (once:
+    // a second ClientHello must carry the same name).
+    if (!retry) this.select(ch.serverName);
+    const certificate = this.selection!;
+    const policy = certificate.policy;
+    const suites = policy?.cipherSuites ? policy.cipherSuites.map(cipherSuiteByName) : this.suites;
+    const groups = policy?.groups ? policy.groups.map(groupCode) : this.groups;
+
+    const suite = suites.find((s) => ch.cipherSuites.includes(s.code));
     if (!suite) throw new QuicTlsAlert(Alert.handshakeFailure, 'no cipher suite in common');
     if (retry && suite !== this.suite) throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello changed the cipher suite');
 
@@ -153,20 +173,18 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       if (ch.serverName !== first.serverName || !ch.random.equals(first.random))
         throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello differs from the first');
     }
-    const group = this.groups.find((g) => ch.keyShares!.some((s) => s.group === g));
+    const group = groups.find((g) => ch.keyShares!.some((s) => s.group === g));
     if (group === undefined) {
       if (retry) throw new QuicTlsAlert(Alert.illegalParameter, 'second ClientHello without a usable key share');
-      const hrrGroup = this.groups.find((g) => ch.supportedGroups!.includes(g));
+      const hrrGroup = groups.find((g) => ch.supportedGroups!.includes(g));
       if (hrrGroup === undefined) throw new QuicTlsAlert(Alert.handshakeFailure, 'no key exchange group in common');
       return this.helloRetryRequest(message, ch, suite, hrrGroup);
     }
 
-    const certificate = this.callHost(() => this.server.selectCertificate(ch.serverName));
-    if (!certificate) throw new QuicTlsAlert(Alert.unrecognizedName, `no certificate for ${ch.serverName ?? 'a ClientHello without server_name'}`);
-
     this.suite = suite;
     this.transcript.start(suite.hash);
-    const psk = this.acceptPsk(ch, message, suite);
+    // A resumed handshake has no client Certificate: where the name asks for one, every connection shows one.
+    const psk = this.clientAuth ? undefined : this.acceptPsk(ch, message, suite);
 
     let signatureScheme: number | undefined;
     let signingKey: KeyObject | undefined;
@@ -225,7 +243,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
         serverNameAck: ch.serverName !== undefined && !psk,
       }),
     );
-    const askClientCertificate = !psk && this.server.clientAuth !== undefined;
+    const askClientCertificate = !psk && this.clientAuth !== undefined;
     if (askClientCertificate) add(buildCertificateRequest({ context: Buffer.alloc(0), signatureAlgorithms: SUPPORTED_SIGNATURE_SCHEMES }));
     if (!psk) {
       add(buildCertificate({ context: Buffer.alloc(0), certificates: certificate.chain }));
@@ -240,6 +258,17 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     // 0.5-RTT: we may send 1-RTT now; reading waits for the client's Finished (RFC 9001 §5.7).
     this.install('application', 'write', suite, app.server, 'SERVER_TRAFFIC_SECRET_0');
     this.state = askClientCertificate ? 'client_certificate' : 'client_finished';
+  }
+
+  /** The certificate and options for `serverName`; unrecognized_name when the host refuses it, protocol_version when its options exclude TLS 1.3. */
+  private select(serverName: string | undefined): void {
+    const selection = this.callHost(() => this.server.selectCertificate(serverName));
+    if (!selection) throw new QuicTlsAlert(Alert.unrecognizedName, `no certificate for ${serverName ?? 'a ClientHello without server_name'}`);
+    if (selection.policy?.refuseTls13)
+      throw new QuicTlsAlert(Alert.protocolVersion, `the TLS options of ${serverName ?? 'the default name'} exclude TLS 1.3, the only version QUIC has`);
+    this.selection = selection;
+    this.clientAuth = selection.policy?.clientAuth ?? this.server.clientAuth;
+    this.clientCas = this.clientAuth?.caPem ? parseCaBundle(this.clientAuth.caPem) : undefined;
   }
 
   private helloRetryRequest(message: Buffer, ch: ClientHello, suite: CipherSuite, group: number): void {
@@ -279,12 +308,13 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       const truncated = message.subarray(0, message.length - offer.bindersLength);
       const expected = finishedVerifyData(suite, schedule.resumptionBinderKey(), this.transcript.digestWith(truncated));
       if (!equalSecrets(expected, offer.binders[index]!)) throw new QuicTlsAlert(Alert.decryptError, 'PSK binder does not verify');
-      return { index, ticket, serverAgeMs, clientAgeMs: (id.obfuscatedTicketAge - ticket.ageAdd) >>> 0 };
+      return { index, binder: offer.binders[index]!, ticket, serverAgeMs, clientAgeMs: (id.obfuscatedTicketAge - ticket.ageAdd) >>> 0 };
     }
     return undefined;
   }
 
   private acceptEarlyData(ch: ClientHello, psk: AcceptedPsk, alpn: string, retry: boolean): boolean {
+    const guard = this.server.earlyDataGuard;
     return (
       this.server.earlyData === true &&
       ch.earlyData &&
@@ -293,7 +323,9 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       psk.ticket.earlyData &&
       psk.ticket.alpn === alpn &&
       psk.ticket.earlyDataContextHash.equals(earlyDataContextHash(this.server.earlyDataContext)) &&
-      Math.abs(psk.clientAgeMs - psk.serverAgeMs) <= EARLY_DATA_AGE_TOLERANCE_MS
+      Math.abs(psk.clientAgeMs - psk.serverAgeMs) <= EARLY_DATA_AGE_TOLERANCE_MS &&
+      // Last, so only early data that would be accepted is recorded.
+      (!guard || (psk.ticket.earlyDataOrigin.equals(guard.instance) && this.callHost(() => guard.firstUse(psk.binder, psk.ticket.issuedAt + psk.serverAgeMs))))
     );
   }
 
@@ -302,7 +334,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     if (cert.context.length) throw new QuicTlsAlert(Alert.illegalParameter, 'client Certificate has a request context we did not send');
     this.transcript.add(message);
     if (!cert.certificates.length) {
-      if (this.server.clientAuth!.required) throw new QuicTlsAlert(Alert.certificateRequired, 'client sent no certificate');
+      if (this.clientAuth!.required) throw new QuicTlsAlert(Alert.certificateRequired, 'client sent no certificate');
       this.state = 'client_finished';
       return;
     }
@@ -349,6 +381,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
       serverName: this.serverName ?? '',
       earlyData,
       earlyDataContextHash: earlyDataContextHash(this.server.earlyDataContext),
+      earlyDataOrigin: earlyData ? (this.server.earlyDataGuard?.instance ?? Buffer.alloc(0)) : Buffer.alloc(0),
     });
     this.send('application', buildNewSessionTicket({ lifetime: MAX_TICKET_LIFETIME_SECONDS, ageAdd, nonce, ticket, maxEarlyData: earlyData ? 0xffffffff : 0 }));
   }

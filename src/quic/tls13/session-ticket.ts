@@ -24,6 +24,8 @@ export interface TicketState {
   earlyData: boolean;
   /** SHA-256 of the QUIC early-data context the issuing connection had. */
   earlyDataContextHash: Buffer;
+  /** The server instance that may accept 0-RTT with it (QuicTlsEarlyDataGuard.instance; empty: any). */
+  earlyDataOrigin: Buffer;
 }
 
 interface SealingKey {
@@ -31,7 +33,8 @@ interface SealingKey {
   key: Buffer;
 }
 
-const FORMAT = 1;
+/** 2: earlyDataOrigin added (a format-1 ticket opens as nothing: a full handshake). */
+const FORMAT = 2;
 const ID_LENGTH = 8;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
@@ -78,6 +81,7 @@ export class TicketSealer {
       .vec8(Buffer.from(state.serverName, 'latin1'))
       .u8(state.earlyData ? 1 : 0)
       .vec8(state.earlyDataContextHash)
+      .vec8(state.earlyDataOrigin)
       .finish();
     const nonce = randomSlice(NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, nonce);
@@ -110,6 +114,7 @@ export class TicketSealer {
         serverName: r.vec8('server name').toString('latin1'),
         earlyData: r.u8() === 1,
         earlyDataContextHash: Buffer.from(r.vec8('context')),
+        earlyDataOrigin: Buffer.from(r.vec8('early data origin')),
       };
       r.expectEnd('ticket');
       return state;

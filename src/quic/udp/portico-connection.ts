@@ -12,6 +12,7 @@
 import type { QuicConnection as SansIoConnection, CloseInfo, PeerAddress } from '../connection/quic-connection.js';
 import type { QuicConnection, QuicConnectionEvents, QuicConnectionStats } from '../transport.js';
 import type { QlogWriter } from '../qlog/qlog-writer.js';
+import type { ConnectionKeylogLines } from '../keylog-collector.js';
 
 /** onWritable callbacks fire once the stream's unacknowledged bytes drop below this. */
 const WRITABLE_MARK = 256 * 1024;
@@ -33,12 +34,16 @@ export class PorticoConnection implements QuicConnection {
   /** Every connection ID the listener routes to this connection (hex). */
   readonly cids = new Set<string>();
   wasEstablished = false;
+  /** This connection's key log lines (keylogFile / SSLKEYLOGFILE), flushed by the listener. */
+  keylog: ConnectionKeylogLines | undefined;
   closeReason: string | undefined;
   private readonly paused = new Set<number>();
   /** Streams whose FIN was delivered, or that were reset: nothing more goes to the application. */
   private readonly finished = new Set<number>();
   private readonly writableWaiters = new Map<number, Array<() => void>>();
   private closedNotified = false;
+  /** Handed to the application on accepted 0-RTT, before the handshake completed. */
+  private earlyStarted = false;
   private forwardedSeen = false;
 
   constructor(
@@ -54,6 +59,18 @@ export class PorticoConnection implements QuicConnection {
   ) {
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+  }
+
+  get peerCertificate(): Buffer | undefined {
+    return this.connection.handshakeInfo?.peerCertificates[0];
+  }
+
+  get cipherSuite(): string | undefined {
+    return this.connection.handshakeInfo?.cipherSuite;
+  }
+
+  get inEarlyData(): boolean {
+    return this.earlyStarted && !this.connection.isEstablished;
   }
 
   // ------------------------------------------------ application → QUIC
@@ -146,6 +163,9 @@ export class PorticoConnection implements QuicConnection {
       probeTimeouts: r.counters.probeTimeouts,
       congestionEvents: r.counters.congestionEvents,
       keyUpdates: c.keyUpdates,
+      datagramSize: c.stats().datagramSize,
+      mtuProbesSent: c.pathMtu?.counters.probesSent ?? 0,
+      mtuProbesLost: c.pathMtu?.counters.probesLost ?? 0,
     };
   }
 
@@ -183,11 +203,23 @@ export class PorticoConnection implements QuicConnection {
         });
         this.remoteAddress = e.address.address;
         this.remotePort = e.address.port;
+      } else if (e.type === 'earlyDataAccepted') {
+        this.earlyStarted = true;
+        this.qlog('connectivity', 'connection_state_updated', { new: 'early_write', early_data: 'accepted' });
+        this.events?.established();
       } else if (e.type === 'handshakeComplete') {
         this.alpn = e.info.alpn;
         this.wasEstablished = true;
-        this.qlog('connectivity', 'connection_state_updated', { new: 'handshake_complete', cipher_suite: e.info.cipherSuite, group: e.info.group });
-        this.events?.established();
+        this.qlog('connectivity', 'connection_state_updated', {
+          new: 'handshake_complete',
+          cipher_suite: e.info.cipherSuite,
+          group: e.info.group,
+          resumed: e.info.resumed,
+          early_data_accepted: e.info.earlyDataAccepted,
+          zero_rtt_packets_received: c.zeroRttPacketsReceived,
+        });
+        if (this.earlyStarted) this.events?.handshakeComplete?.();
+        else this.events?.established();
       } else if (e.type === 'closed') {
         this.notifyClosed(describeClose(e.close));
       }

@@ -17,8 +17,10 @@ import { QuicConnection as SansIoConnection, type PeerAddress } from '../connect
 import { PacketHeader, PacketType, isKnownVersion, parsePacketHeader, readDestinationCid } from '../packet/packet-header.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { buildRetryPacket } from '../packet/retry-packet.js';
-import { createQuicTlsServer } from '../tls13/index.js';
-import type { QuicTlsServerCertificate } from '../tls13/quic-tls.js';
+import { EarlyDataStrikeRegister, createQuicTlsServer, type QuicTlsEarlyDataGuard } from '../tls13/index.js';
+import type { QuicTlsServerSelection } from '../tls13/quic-tls.js';
+import { ConnectionKeylogLines } from '../keylog-collector.js';
+import { tlsNamePolicy } from './tls-name-policy.js';
 import { RetryTokens, retryRequired } from '../retry-tokens.js';
 import { StatelessResets } from '../stateless-reset.js';
 import { QlogWriter } from '../qlog/qlog-writer.js';
@@ -32,8 +34,8 @@ import { countDrop, newListenerCounters, statelessResetFor } from './listener-co
 const MIN_INITIAL = 1200;
 /** Connections still in their handshake at once (each holds TLS state and a key exchange). */
 const MAX_PENDING_HANDSHAKES = 1024;
-/** Largest UDP payload we send (fits any path with a 1400-byte MTU over IPv6). */
-const MAX_DATAGRAM = 1350;
+/** Largest UDP payload we send: the ceiling of the path MTU search (1500-byte Ethernet over IPv6); each connection starts at 1200. */
+const MAX_DATAGRAM = 1452;
 /** What one QuicConnection.sendDatagrams call returns at most: a full batch means it may have more. */
 const MAX_DATAGRAMS_PER_PASS = 32;
 
@@ -58,6 +60,9 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   private readonly destinations: (PeerAddress | undefined)[] = [];
   private readonly certificates = new CertificateCache();
   private readonly ticketKey: Buffer;
+  /** 0-RTT anti-replay (earlyData): this process's tickets only, each ClientHello's early data once. */
+  private readonly earlyDataGuard: QuicTlsEarlyDataGuard | undefined;
+  private readonly earlyDataContext: Buffer | undefined;
   private readonly timers = new TimerHeap<PorticoConnection>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -74,9 +79,19 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.retryTokens = new RetryTokens({ key: tokenKey });
     // Session tickets too: a client resuming on another worker (or replica sharing the key) is resumed, not renegotiated.
     this.ticketKey = opts.statelessResetKey ? createHmac('sha256', opts.statelessResetKey).update('portico quic session tickets v1').digest() : randomBytes(32);
-    // Our TLS engine does not hand out its secrets with the client random yet: say so rather than leave an empty file.
-    if (opts.keylogFile)
-      opts.log('warn', `QUIC key log (${opts.keylogFile}) is not written by the portico QUIC transport yet; use quic: quiche to decrypt captures`);
+    if (opts.earlyData) {
+      const strikes = new EarlyDataStrikeRegister();
+      // Random per process: a ticket's 0-RTT is accepted only where its uses are all recorded (other workers resume it in 1-RTT).
+      this.earlyDataGuard = { instance: randomBytes(8), firstUse: (binder, now) => strikes.firstUse(binder, now) };
+      // RFC 9001 §4.6.2: 0-RTT only with the limits the client remembers; a listener with other ones refuses it.
+      this.earlyDataContext = Buffer.from(
+        JSON.stringify({
+          alpn: opts.alpn,
+          window: [opts.connectionWindow, opts.streamWindow, opts.maxStreamsBidi, opts.maxStreamsUni, opts.idleTimeoutMs],
+          application: opts.earlyDataContext?.toString('base64'),
+        }),
+      );
+    }
   }
 
   async bind(): Promise<void> {
@@ -198,6 +213,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     let conn: PorticoConnection | undefined;
     let serverName: string | undefined;
     const streamWindow = o.streamWindow ?? 1024 * 1024;
+    const keylog = o.keylogFile ? new ConnectionKeylogLines(o.keylogFile) : undefined;
     let sans: SansIoConnection;
     try {
       sans = new SansIoConnection({
@@ -209,10 +225,12 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
         retrySourceCid,
         statelessResetToken: this.resets.token(localCid),
         maxDatagramSize: MAX_DATAGRAM,
+        pathMtuDiscovery: true,
         congestionControl: 'cubic',
         now,
         peerAddress: rinfo,
         addressValidated,
+        ...(keylog ? { keylog: (line: string) => keylog.add(line) } : {}),
         // More IDs for the client to move to (migration, NAT rebinding), each with its reset token; routed on connectionIdIssued.
         connectionIdGenerator: o.connectionIds,
         resetToken: (cid) => this.resets.token(cid),
@@ -231,6 +249,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
             ...binding,
             alpn: o.alpn,
             ticketKeys: { current: this.ticketKey },
+            ...(this.earlyDataGuard ? { earlyData: true, earlyDataGuard: this.earlyDataGuard, earlyDataContext: this.earlyDataContext } : {}),
             now: () => Date.now(),
             selectCertificate: (name) => {
               serverName = name;
@@ -245,6 +264,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       return this.drop('accept-failed');
     }
     conn = new PorticoConnection(this, sans, serverName, rinfo, local.address, local.port, qlog, () => performance.now());
+    conn.keylog = keylog;
     qlog?.event('connectivity', 'connection_started', {
       ip_version: isIPv4(rinfo.address) ? 'ipv4' : 'ipv6',
       src_ip: rinfo.address,
@@ -268,8 +288,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
     this.wake(conn);
   }
 
-  /** The certificate for a client's SNI, in our TLS engine's form; undefined refuses (sniStrict, or unusable). */
-  private certificateFor(serverName: string | undefined): QuicTlsServerCertificate | undefined {
+  /** The certificate and TLS options for a client's SNI, in our TLS engine's form; undefined refuses (sniStrict, or unusable). */
+  private certificateFor(serverName: string | undefined): QuicTlsServerSelection | undefined {
     const cert = this.opts.selectCertificate(serverName);
     if (!cert) {
       this.counters.connectionsRefused++;
@@ -277,7 +297,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
       return undefined;
     }
     try {
-      return this.certificates.get(cert);
+      const certificate = this.certificates.get(cert);
+      return cert.tls ? { ...certificate, policy: tlsNamePolicy(cert.tls) } : certificate;
     } catch (err) {
       this.opts.log('error', `QUIC: the certificate for "${serverName ?? '(no SNI)'}" cannot be used: ${(err as Error).message}`);
       this.counters.connectionsRefused++;
@@ -344,8 +365,8 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
   }
 
   private serviceOne(conn: PorticoConnection, now: number): void {
-    const wasEstablished = conn.wasEstablished;
-    if (!wasEstablished && conn.connection.isEstablished) this.established(conn);
+    // Handed over when the handshake completes, or earlier when TLS accepted the client's 0-RTT.
+    if (!this.connections.has(conn) && (conn.connection.isEstablished || conn.connection.earlyDataAccepted)) this.established(conn);
     const destinations = this.destinations;
     const datagrams = conn.service(now, destinations);
     if (datagrams.length) {
@@ -365,6 +386,7 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   /** The handshake completed: hand the connection to the application before it sees `established`. */
   private established(conn: PorticoConnection): void {
+    conn.keylog?.flush();
     this.handshaking--;
     this.connections.add(conn);
     this.counters.connectionsAccepted++;
@@ -373,12 +395,14 @@ export class PorticoListener implements QuicListener, PorticoConnectionHost {
 
   private forget(conn: PorticoConnection): void {
     if (!this.all.delete(conn)) return;
+    conn.keylog?.flush();
     this.timers.cancel(conn);
     for (const cid of conn.cids) if (this.table.get(cid) === conn) this.table.delete(cid);
     this.counters.connectionsClosed++;
-    if (this.connections.delete(conn)) return;
-    this.handshaking--;
-    this.counters.handshakeFailures++;
+    const handedOver = this.connections.delete(conn);
+    if (!handedOver) this.handshaking--;
+    // Handed over on 0-RTT but never completed (a replay cannot): a failed handshake all the same.
+    if (!handedOver || !conn.wasEstablished) this.counters.handshakeFailures++;
   }
 
   private armTimer(): void {

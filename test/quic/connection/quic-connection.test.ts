@@ -184,6 +184,31 @@ describe('QuicConnection handshake in memory (scripted TLS stand-in until src/qu
     expect(p.clientEvents.at(-1)).toMatchObject({ type: 'closed', close: { code: QuicErrorCode.STREAM_LIMIT_ERROR, application: false, initiator: 'peer' } });
   });
 
+  it('CVE-2024-1765 shape: a flood of 1-byte CRYPTO fragments with gaps closes with CRYPTO_BUFFER_EXCEEDED, holding at most 256 fragments', () => {
+    const p = new Pair();
+    p.run(established(p));
+    const internals = p.client as unknown as { oneRtt: OneRttKeys; spaces: { nextPacketNumber: number }[] };
+    const serverSpace = (p.server as unknown as { spaces: { crypto: { fragmentCount: number; bufferedBytes: number } }[] }).spaces[2]!;
+    let maxFragments = 0;
+    // Each packet: 100 CRYPTO frames of one byte, every other offset (nothing ever becomes contiguous for TLS).
+    for (let packet = 0; packet < 10 && !p.server!.isClosed; packet++) {
+      const buf = Buffer.alloc(1200);
+      const pn = internals.spaces[2]!.nextPacketNumber++;
+      const pnOffset = writeShortHeader(buf, 0, p.client.remoteCid, 0, internals.oneRtt.keyPhase, 4, pn);
+      let end = pnOffset + 4;
+      for (let i = 0; i < 100; i++) end = writeFrame(buf, end, { type: 'crypto', offset: 1000 + 2 * (packet * 100 + i), data: Buffer.from([i]) });
+      const sealed = internals.oneRtt.sealPacket(buf, 0, pnOffset, 4, end, pn);
+      p.server!.receiveDatagram(buf.subarray(0, sealed), p.now);
+      maxFragments = Math.max(maxFragments, serverSpace.crypto.fragmentCount);
+    }
+    expect(maxFragments).toBeLessThanOrEqual(256);
+    p.run(() => p.client.isClosed && p.server!.isClosed);
+    expect(p.clientEvents.at(-1)).toMatchObject({
+      type: 'closed',
+      close: { code: QuicErrorCode.CRYPTO_BUFFER_EXCEEDED, application: false, initiator: 'peer' },
+    });
+  });
+
   it('carries stream data both ways: 300 KB up on a client stream, echoed back', () => {
     const p = new Pair();
     p.run(established(p));

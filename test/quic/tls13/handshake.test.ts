@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TestPki, type IssuedCert } from '../../support/pki.js';
-import { QuicTlsAlert, type QuicTlsServerCertificate, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
+import { QuicTlsAlert, type QuicTlsServerCertificate, type QuicTlsServerNamePolicy, type TlsCipherSuiteName } from '../../../src/quic/tls13/quic-tls.js';
 import { createQuicTlsServer } from '../../../src/quic/tls13/server.js';
+import { EarlyDataStrikeRegister } from '../../../src/quic/tls13/early-data-strike-register.js';
 import { KeySchedule, cipherSuiteByName, finishedVerifyData } from '../../../src/quic/tls13/key-schedule.js';
 import { bindersBlockLength, buildClientHello, parseServerHello, patchBinders } from '../../../src/quic/tls13/messages.js';
 import { decodeClientSession } from '../../../src/quic/tls13/session-ticket.js';
@@ -195,6 +196,70 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
     });
   });
 
+  describe("the server name's TLS options (policy returned with the certificate)", () => {
+    const withPolicy = (policy: QuicTlsServerNamePolicy, seen: Array<string | undefined> = []) =>
+      serverSetup({
+        selectCertificate: (name) => {
+          seen.push(name);
+          return { ...certificateOf(leaves.p256!), policy };
+        },
+      });
+
+    it('limits the cipher suites: the policy suite is chosen, a client without it gets handshake_failure', () => {
+      const r = runHandshake(withPolicy({ cipherSuites: ['TLS_CHACHA20_POLY1305_SHA256'] }), clientSetup());
+      expectEstablished(r);
+      expect(r.serverHost.info!.cipherSuite).toBe('TLS_CHACHA20_POLY1305_SHA256');
+      const refused = runHandshake(withPolicy({ cipherSuites: ['TLS_AES_256_GCM_SHA384'] }), clientSetup({ cipherSuites: ['TLS_AES_128_GCM_SHA256'] }));
+      expect(alertOf(refused)).toEqual({ side: 'server', code: 40 });
+    });
+
+    it('limits the groups: P-384 after a HelloRetryRequest (certificate chosen once), P-521 directly; none in common is handshake_failure', () => {
+      const seen: Array<string | undefined> = [];
+      const r = runHandshake(withPolicy({ groups: ['secp384r1'] }, seen), clientSetup({ groups: ['x25519', 'secp384r1'] }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.group).toBe('secp384r1');
+      expect(seen).toEqual(['localhost']);
+      const p521 = runHandshake(withPolicy({ groups: ['secp521r1'] }), clientSetup({ groups: ['secp521r1'] }));
+      expectEstablished(p521);
+      expect(p521.serverHost.info!.group).toBe('secp521r1');
+      const refused = runHandshake(withPolicy({ groups: ['secp384r1'] }), clientSetup({ groups: ['x25519'] }));
+      expect(alertOf(refused)).toEqual({ side: 'server', code: 40 });
+    });
+
+    it('refuses with protocol_version when the options exclude TLS 1.3', () => {
+      const r = runHandshake(withPolicy({ refuseTls13: true }), clientSetup());
+      expect(alertOf(r)).toEqual({ side: 'server', code: 70 });
+    });
+
+    it('asks for a client certificate without CAs (RequireAnyClientCert): any certificate, but its CertificateVerify must verify', () => {
+      const r = runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup({ clientCertificate: certificateOf(strangerClientLeaf) }));
+      expectEstablished(r);
+      expect(r.serverHost.info!.peerCertificates).toHaveLength(1);
+      const forged = { chain: certificateOf(strangerClientLeaf).chain, key: certificateOf(leaves.p256!).key };
+      expect(alertOf(runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup({ clientCertificate: forged })))).toEqual({
+        side: 'server',
+        code: 51,
+      });
+      expect(alertOf(runHandshake(withPolicy({ clientAuth: { required: true } }), clientSetup()))).toEqual({ side: 'server', code: 116 });
+    });
+
+    it('does not resume where the name asks for client certificates: every connection shows one', () => {
+      const ticketKeys = { current: randomBytes(32) };
+      const tickets: Buffer[] = [];
+      const policy: QuicTlsServerNamePolicy = { clientAuth: { required: true, caPem: caPem() } };
+      const first = runHandshake(
+        { ...withPolicy(policy), ticketKeys },
+        clientSetup({ clientCertificate: certificateOf(clientLeaf), onSessionTicket: (t) => tickets.push(t) }),
+      );
+      expectEstablished(first);
+      expect(tickets).toHaveLength(1);
+      const again = runHandshake({ ...withPolicy(policy), ticketKeys }, clientSetup({ session: tickets[0], clientCertificate: certificateOf(clientLeaf) }));
+      expectEstablished(again);
+      expect(again.serverHost.info).toMatchObject({ resumed: false });
+      expect(again.serverHost.info!.peerCertificates).toHaveLength(1);
+    });
+  });
+
   it('completes when the ClientHello arrives one byte per receive()', () => {
     const r = runHandshake(serverSetup(), clientSetup(), { chunk: 1 });
     expectEstablished(r);
@@ -275,6 +340,32 @@ describe('QUIC TLS 1.3 handshake, server and client in memory', () => {
       );
       expectEstablished(r);
       expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
+    });
+
+    it('with an anti-replay guard: 0-RTT once per ClientHello (a copy resumes without it), and only on the instance that issued the ticket', () => {
+      const strikes = new EarlyDataStrikeRegister();
+      const guard = { instance: randomBytes(8), firstUse: (binder: Buffer, at: number) => strikes.firstUse(binder, at) };
+      const session = ticketFrom(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }));
+      const r = runHandshake(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }), clientSetup({ session, earlyData: true }));
+      expectEstablished(r);
+      expect(r.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: true });
+      expect(strikes.size).toBe(1);
+      // The same ClientHello bytes again, as an attacker replays them.
+      const replayHost = new RecordingHost();
+      const replayed = createQuicTlsServer({
+        ...serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: guard }),
+        host: replayHost,
+        localTransportParameters: SERVER_TRANSPORT_PARAMETERS,
+        peerTransportParameters: () => {},
+      });
+      for (const m of r.clientSent.filter((x) => x.level === 'initial')) replayed.receive('initial', m.data);
+      expect(replayHost.secrets.has('handshake:write')).toBe(true);
+      expect(replayHost.secrets.has('early:read')).toBe(false);
+      // Another worker (its own instance and register) resumes the ticket in 1-RTT.
+      const elsewhere = { instance: randomBytes(8), firstUse: (binder: Buffer, at: number) => new EarlyDataStrikeRegister().firstUse(binder, at) };
+      const other = runHandshake(serverSetup({ ticketKeys, earlyData: true, earlyDataGuard: elsewhere }), clientSetup({ session, earlyData: true }));
+      expectEstablished(other);
+      expect(other.serverHost.info).toMatchObject({ resumed: true, earlyDataAccepted: false });
     });
 
     it('announces max_early_data_size 0xffffffff in tickets when 0-RTT is on', () => {

@@ -21,4 +21,18 @@ describe('key shares', () => {
     expect(ours.sharedSecret(peerPublic)).toEqual(peer.computeSecret(ours.publicKey));
     expect(() => ours.sharedSecret(peer.getPublicKey(null, 'compressed'))).toThrow(expect.objectContaining({ alert: 47 }));
   });
+
+  for (const [name, group, curve, length] of [
+    ['P-384', NamedGroup.secp384r1, 'secp384r1', 97],
+    ['P-521', NamedGroup.secp521r1, 'secp521r1', 133],
+  ] as const) {
+    it(`${name}: uncompressed points, shared secret as createECDH computes it, a point of the wrong size refused`, () => {
+      const ours = generateKeyShare(group);
+      expect(ours.publicKey).toHaveLength(length);
+      const peer = createECDH(curve);
+      const peerPublic = peer.generateKeys();
+      expect(ours.sharedSecret(peerPublic)).toEqual(peer.computeSecret(ours.publicKey));
+      expect(() => ours.sharedSecret(peerPublic.subarray(0, 65))).toThrow(expect.objectContaining({ alert: 47 }));
+    });
+  }
 });

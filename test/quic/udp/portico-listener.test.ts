@@ -7,6 +7,9 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RandomConnectionIdGenerator } from '../../../src/quic/connection-id.js';
 import { porticoTransport } from '../../../src/quic/udp/portico-transport.js';
@@ -145,12 +148,28 @@ describe('PorticoListener, stateless', () => {
   });
 });
 
-describe('PorticoListener options it does not carry', () => {
-  it('says that it writes no key log instead of leaving the file empty without a word', async () => {
-    const lines: string[] = [];
-    await listen({ keylogFile: '/tmp/never-written.keys', log: (level, msg) => lines.push(`${level} ${msg}`) });
-    expect(lines.some((l) => /^warn QUIC key log .* not written by the portico QUIC transport/.test(l))).toBe(true);
-  });
+describe('PorticoListener key log', () => {
+  it('appends the NSS key log of each connection: the four secrets under its client random, the ones the client derived', async () => {
+    const keylogFile = join(mkdtempSync(join(tmpdir(), 'portico-listener-keylog-')), 'keys.log');
+    const { listener, accepted } = await listen({ keylogFile });
+    const clientLines: string[] = [];
+    const c = await ourClient(listener.port, undefined, (line) => clientLines.push(line));
+    await c.runUntil(() => c.client.isEstablished && accepted.length === 1, 8_000);
+    c.socket.close();
+    expect(accepted.length).toBe(1);
+    // Appended in one write when the handshake completed.
+    const lines = readFileSync(keylogFile, 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'CLIENT_TRAFFIC_SECRET_0',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_TRAFFIC_SECRET_0',
+    ]);
+    expect(new Set(lines.map((l) => l.split(' ')[1])).size).toBe(1);
+    expect(lines[0]!.split(' ')[1]).toMatch(/^[0-9a-f]{64}$/);
+    // The client's engine logs the same lines from its side: same client random, same secrets.
+    expect(lines.sort()).toEqual([...clientLines].sort());
+  }, 20_000);
 });
 
 describe('PorticoListener with gtlsclient', () => {
@@ -188,6 +207,7 @@ describe('PorticoListener with gtlsclient', () => {
 async function ourClient(
   port: number,
   initialToken?: Buffer,
+  keylog?: (line: string) => void,
 ): Promise<{ client: SansIoConnection; socket: Socket; turn(): Promise<void>; runUntil(done: () => boolean, ms: number): Promise<void> }> {
   const socket = createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
@@ -198,6 +218,7 @@ async function ourClient(
     now: performance.now(),
     transportParameters: { activeConnectionIdLimit: 8 },
     createTls: (binding) => createQuicTlsClient({ ...binding, serverName: 'localhost', alpn: ['h3'], insecure: true, now: () => Date.now() }),
+    ...(keylog ? { keylog } : {}),
   });
   // The connection has no option for a token of its own (it sends the one a Retry gave it): put it where that one goes.
   if (initialToken) (client as unknown as { retryToken: Buffer }).retryToken = initialToken;
