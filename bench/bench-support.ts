@@ -134,10 +134,20 @@ function processTree(pid: number): Map<number, string[]> {
 
 /** CPU seconds (user + system) a process and its direct children (a primary's workers) have used so far, from /proc. */
 export function cpuSeconds(pid: number): number {
-  let total = 0;
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process and its direct children, from /proc (system time includes the kernel's UDP/loopback work for our sends). */
+export function cpuTimes(pid: number): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
   // Fields 14 (utime) and 15 (stime) of proc(5) are at 11 and 12 here; clock ticks are 100/s on Linux.
-  for (const fields of processTree(pid).values()) total += (Number(fields[11]) + Number(fields[12])) / 100;
-  return total;
+  for (const fields of processTree(pid).values()) {
+    user += Number(fields[11]) / 100;
+    system += Number(fields[12]) / 100;
+  }
+  return { user, system };
 }
 
 /** Resident memory (bytes) of a process and its direct children, from VmRSS in /proc/<pid>/status. */

