@@ -102,10 +102,10 @@ export function run(cmd: string, args: string[], timeoutMs: number): string {
 /**
  * How to start the built Portico exactly as its `portico` bin does: the Node
  * flags on the `#!/usr/bin/env -S node …` line of dist/src/cli.js, then the
- * script; run by `node` (this process's Node unless another is given).
+ * script; run by `node` (this process's Node unless another is given), from
+ * this build unless `cli` names another (a baseline build for before/after).
  */
-export function porticoCommand(node = process.execPath): { command: string; args: string[] } {
-  const cli = new URL('../src/cli.js', import.meta.url).pathname;
+export function porticoCommand(node = process.execPath, cli = new URL('../src/cli.js', import.meta.url).pathname): { command: string; args: string[] } {
   const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
   const flags = shebang
     .replace(/^#!\S*env -S node\s*|^#!\S*\bnode\s*/, '')

