@@ -1,7 +1,8 @@
 /**
  * The keylog switch does what people need it for: a loopback capture of an
  * HTTP/3 exchange, decrypted by tshark with Portico's key log file, shows
- * the HTTP/3 frames in clear; without it, nothing.
+ * the HTTP/3 frames in clear; without it, nothing. Over `quic: quiche`:
+ * our own stack does not write the key log yet (src/quic/README.md).
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
@@ -16,7 +17,7 @@ const keylog = join(work, 'keys.log');
 
 beforeAll(async () => {
   p = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, keylogFile: keylog } } } },
+    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, quic: 'quiche', keylogFile: keylog } } } },
     { 'r.yaml': 'http:\n  routers:\n    who: { rule: PathPrefix(`/`), service: whoami@internal }\n' },
   );
   await p.server.nextApply(1);
