@@ -85,7 +85,9 @@ for (const [id, us] of selfUs) {
 const busy = total - idle;
 const row = (name: string, us: number) =>
   `${(us / 1000).toFixed(1).padStart(9)} ms ${((us / busy) * 100).toFixed(1).padStart(5)} %${per ? ` ${(us / per).toFixed(2).padStart(8)} µs/unit` : ''}  ${name}`;
-console.log(`# ${file}: ${(total / 1e6).toFixed(2)} s profiled, ${(busy / 1e6).toFixed(2)} s busy${per ? `, ${per} units: ${(busy / per).toFixed(1)} µs busy per unit` : ''}`);
+console.log(
+  `# ${file}: ${(total / 1e6).toFixed(2)} s profiled, ${(busy / 1e6).toFixed(2)} s busy${per ? `, ${per} units: ${(busy / per).toFixed(1)} µs busy per unit` : ''}`,
+);
 if (inclusiveNames.size) {
   console.log('\n## inclusive time');
   for (const name of inclusiveNames) console.log(row(name, inclusiveUs.get(name) ?? 0));

