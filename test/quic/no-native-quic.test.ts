@@ -30,11 +30,11 @@ afterAll(async () => {
 });
 
 /** Starts the built Portico with `http3` as written (no `quic` key: the default) and checks it answers over HTTP/3. */
-async function serveHttp3(name: string, http3: string): Promise<PorticoProcess> {
+async function serveHttp3(name: string, http3: string, top = ''): Promise<PorticoProcess> {
   const file = join(work, `${name}.yaml`);
   writeFileSync(
     file,
-    `entryPoints:\n  websecure:\n    address: "127.0.0.1:0"\n    http: { tls: {} }\n    http3: ${http3}\nproviders:\n  file: { directory: ${dynamic}, watch: false }\n`,
+    `${top}entryPoints:\n  websecure:\n    address: "127.0.0.1:0"\n    http: { tls: {} }\n    http3: ${http3}\nproviders:\n  file: { directory: ${dynamic}, watch: false }\n`,
   );
   const p = await spawnPortico(file);
   running.push(p);
@@ -42,6 +42,27 @@ async function serveHttp3(name: string, http3: string): Promise<PorticoProcess> 
   expect(r.code, r.out.slice(-800)).toBe(0);
   expect(r.out).toMatch(/Hostname:/); // whoami's answer came over HTTP/3
   return p;
+}
+
+/** A process and its children (a primary's workers), from /proc. */
+function processTree(pid: number): number[] {
+  const children = readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return (
+          Number(
+            readFileSync(`/proc/${e}/stat`, 'utf8')
+              .replace(/^.*\) /, '')
+              .split(' ')[1],
+          ) === pid
+        );
+      } catch {
+        return false; // exited meanwhile
+      }
+    })
+    .map(Number);
+  return [pid, ...children];
 }
 
 /** Mapped files of a process that are native addons (`.node`) with quic/quiche in their path. */
@@ -62,6 +83,13 @@ describe('no native QUIC', () => {
       'the node binary itself is in the maps',
     ).toBe(true);
     expect(maps.quic).toEqual([]);
+  }, 60_000);
+
+  it('with workers: 2 neither the primary nor any worker has a QUIC .node file mapped', async () => {
+    const p = await serveHttp3('workers', '{}', 'workers: 2\n');
+    const pids = processTree(p.pid);
+    expect(pids.length, 'the primary and its two workers').toBeGreaterThanOrEqual(3);
+    for (const pid of pids) expect(nativeQuicMappings(pid).quic, `process ${pid}`).toEqual([]);
   }, 60_000);
 
   it('with quic: quiche the same check finds the native library (so the check above can fail)', async () => {
