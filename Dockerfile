@@ -8,10 +8,13 @@ WORKDIR /app
 # Manifests first so the dependency layer is cached across source changes.
 COPY package.json package-lock.json ./
 # --ignore-scripts: the package's `prepare` compiles the sources, which are not copied yet.
-# npm install, not npm ci: the quiche binding lists prebuilt packages for other platforms that
-# do not exist in the registry at its version, which npm ci refuses; npm install skips them.
+# npm install, not npm ci: the quiche binding (a dev dependency, for tests and the bench) lists
+# prebuilt packages for other platforms that do not exist in the registry at its version, which
+# npm ci refuses; npm install skips them.
 RUN npm install --no-audit --no-fund --ignore-scripts
 COPY . .
+# The prune drops the dev dependencies, the quiche binding with them: the image has no native QUIC
+# (HTTP/3 runs on Portico's own QUIC; `quic: quiche` is refused there, saying how to install it).
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 

@@ -101,21 +101,22 @@ export function run(cmd: string, args: string[], timeoutMs: number): string {
 
 /**
  * How to start the built Portico exactly as its `portico` bin does: the Node
- * flags on the `#!/usr/bin/env -S node …` line of dist/src/cli.js, then the script.
+ * flags on the `#!/usr/bin/env -S node …` line of dist/src/cli.js, then the
+ * script; run by `node` (this process's Node unless another is given), from
+ * this build unless `cli` names another (a baseline build for before/after).
  */
-export function porticoCommand(): { command: string; args: string[] } {
-  const cli = new URL('../src/cli.js', import.meta.url).pathname;
+export function porticoCommand(node = process.execPath, cli = new URL('../src/cli.js', import.meta.url).pathname): { command: string; args: string[] } {
   const shebang = readFileSync(cli, 'utf8').split('\n', 1)[0]!;
   const flags = shebang
     .replace(/^#!\S*env -S node\s*|^#!\S*\bnode\s*/, '')
     .split(/\s+/)
     .filter(Boolean);
-  return { command: process.execPath, args: [...flags, cli] };
+  return { command: node, args: [...flags, cli] };
 }
 
-/** CPU seconds (user + system) a process and its direct children (a primary's workers) have used so far, from /proc. */
-export function cpuSeconds(pid: number): number {
-  let total = 0;
+/** A process and its direct children (a primary's workers), from /proc: pid → the fields of /proc/<pid>/stat after the command name. */
+function processTree(pid: number): Map<number, string[]> {
+  const tree = new Map<number, string[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -124,9 +125,46 @@ export function cpuSeconds(pid: number): number {
     } catch {
       continue; // exited meanwhile
     }
-    // After the command name: fields 4 (ppid), 14 (utime) and 15 (stime) of proc(5) are at 1, 11 and 12 here; clock ticks are 100/s on Linux.
+    // After the command name: field 4 (ppid) of proc(5) is at 1 here.
     const fields = stat.replace(/^.*\) /, '').split(' ');
-    if (Number(entry) === pid || Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    if (Number(entry) === pid || Number(fields[1]) === pid) tree.set(Number(entry), fields);
+  }
+  return tree;
+}
+
+/** CPU seconds (user + system) a process and its direct children (a primary's workers) have used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuTimes(pid);
+  return user + system;
+}
+
+/** User and system CPU seconds of a process and its direct children, from /proc (system time includes the kernel's UDP/loopback work for our sends). */
+export function cpuTimes(pid: number): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
+  // Fields 14 (utime) and 15 (stime) of proc(5) are at 11 and 12 here; clock ticks are 100/s on Linux.
+  for (const fields of processTree(pid).values()) {
+    user += Number(fields[11]) / 100;
+    system += Number(fields[12]) / 100;
+  }
+  return { user, system };
+}
+
+/** Resident memory (bytes) of a process and its direct children, from VmRSS in /proc/<pid>/status. */
+export function rssBytes(pid: number): number {
+  let total = 0;
+  for (const child of processTree(pid).keys()) {
+    try {
+      const kib = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child}/status`, 'utf8'))?.[1];
+      total += Number(kib ?? 0) * 1024;
+    } catch {
+      // exited meanwhile
+    }
   }
   return total;
+}
+
+/** The 1-minute load average, from /proc/loadavg. */
+export function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }

@@ -15,6 +15,7 @@ import { isUdpEntryPoint, parseListenAddress } from './listen-address.js';
 import { udpEntryPointProblems } from './udp-entrypoint-rules.js';
 import { parseDurationMs } from './duration.js';
 import { readStatelessResetKey } from './stateless-reset-key.js';
+import { quicheUnavailable } from './quic-implementation.js';
 import { parseTomlDocument, tomlLineLocator } from './toml-document.js';
 import { unsupportedReason } from './unsupported-key.js';
 import { ACME_DNS_PROVIDERS, isAcmeDnsProvider } from './acme-dns-providers.js';
@@ -220,6 +221,9 @@ export function validateStaticConfig(doc: Json, baseDir: string, source: string,
       } catch (err) {
         problem(`entryPoints.${name}.http3`, `${(err as Error).message}`);
       }
+      // The native transport is not in production installs: say so and how to get it, rather than start without HTTP/3.
+      const missing = ep.http3.enabled && ep.http3.quic === 'quiche' ? quicheUnavailable() : undefined;
+      if (missing) problem(`entryPoints.${name}.http3.quic`, missing);
     }
   }
   for (const p of udpEntryPointProblems(cfg.entryPoints)) problem(p.path, p.message);

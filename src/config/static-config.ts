@@ -3,6 +3,7 @@
  * providers, logging, API). Plain data; see static-schema.ts for the shape
  * that is enforced and load-static-config.ts for how file, env and flags combine.
  */
+import type { QuicImplementation } from './quic-implementation.js';
 
 export interface StaticConfig {
   entryPoints: Record<string, EntryPointConfig>;
@@ -107,7 +108,8 @@ export interface Http3Config {
   /** Set to true when the section is present (Traefik's `http3: {}`); `false` turns it off. */
   enabled?: boolean;
   advertisedPort?: number;
-  quic?: string;
+  /** Which QUIC runs HTTP/3: `portico` (our own, the default) or `quiche` (the native binding, a development dependency); see quic-implementation.ts. */
+  quic?: QuicImplementation;
   /**
    * Address validation with a QUIC Retry before any connection state (RFC
    * 9000 §8.1): `always` (or true), `auto` (only while many handshakes are

@@ -4,6 +4,7 @@
  * of being silently ignored.
  */
 import { unsupported } from './unsupported-key.js';
+import { QUIC_IMPLEMENTATIONS } from './quic-implementation.js';
 
 const duration = { type: ['number', 'string'] } as const;
 const strings = { type: 'array', items: { type: 'string' } } as const;
@@ -40,7 +41,7 @@ const entryPoint = {
       properties: {
         enabled: { type: 'boolean' },
         advertisedPort: { type: 'integer', minimum: 1, maximum: 65535 },
-        quic: { type: 'string' },
+        quic: { enum: [...QUIC_IMPLEMENTATIONS] },
         retry: { enum: [true, false, 'always', 'auto', 'off'] },
         keylogFile: { type: 'string' },
         qlogDir: { type: 'string' },

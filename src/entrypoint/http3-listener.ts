@@ -25,13 +25,14 @@ import type { QuicConnection, QuicListener, QuicTransport } from '../quic/transp
 import { quicheTransport } from '../quic/quiche/quiche-transport.js';
 import { porticoTransport } from '../quic/udp/portico-transport.js';
 import { quicTlsPolicy, quicheCannotApply } from './http3-tls-policy.js';
+import { quicImplementation, type QuicImplementation } from '../config/quic-implementation.js';
 
 export interface Http3Listener extends QuicListenerStats {
   close(graceMs: number): Promise<void>;
 }
 
-/** `http3.quic`: quiche (the native binding, default) or portico (our own QUIC stack, src/quic/udp). */
-const TRANSPORTS: Record<string, QuicTransport> = { quiche: quicheTransport, portico: porticoTransport };
+/** `http3.quic`: portico (our own QUIC stack, src/quic/udp, the default) or quiche (the native binding, loaded only when chosen). */
+const TRANSPORTS: Record<QuicImplementation, QuicTransport> = { quiche: quicheTransport, portico: porticoTransport };
 
 function connectionIds(ep: EntryPointContext): ConnectionIdGenerator {
   const c = ep.config.http3?.connectionIds;
@@ -52,7 +53,7 @@ export async function startHttp3Listener(
   timedOut: (phase: DeadlinePhase) => void = () => undefined,
 ): Promise<{ ok: true; listener: Http3Listener } | { ok: false; reason: string }> {
   const h3 = ep.config.http3 ?? {};
-  const transport = TRANSPORTS[h3.quic ?? 'quiche'];
+  const transport = TRANSPORTS[quicImplementation(h3)] as QuicTransport | undefined;
   if (!transport) return { ok: false, reason: `unknown QUIC implementation "${h3.quic}" (available: ${Object.keys(TRANSPORTS).join(', ')})` };
   let ids: ConnectionIdGenerator;
   let statelessResetKey: Buffer | undefined;

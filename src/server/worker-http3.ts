@@ -8,6 +8,7 @@
  * worker 1, as before, and worker 1 says why, once.
  */
 import type { Http3Config } from '../config/static-config.js';
+import { quicImplementation } from '../config/quic-implementation.js';
 import type { Logger } from '../observability/logger.js';
 import type { WorkerDatagramForwarder } from '../quic/udp/worker-forwarder.js';
 import type { WorkerRole } from './worker-role.js';
@@ -22,12 +23,12 @@ export type Http3WorkerPlan = { serve: false } | { serve: true; worker?: { id: n
 
 export async function http3WorkerPlan(role: WorkerRole | undefined, entryPoint: string, h3: Http3Config, log: Logger): Promise<Http3WorkerPlan> {
   if (!role || role.count <= 1) return { serve: true };
-  const ours = (h3.quic ?? 'quiche') === 'portico';
+  const ours = quicImplementation(h3) === 'portico';
   if (ours && dgramHasReusePort()) return { serve: true, worker: { id: role.id, forwarder: await role.quicForwarder() } };
   if (role.id !== 1) return { serve: false };
   const why = ours
     ? `Node ${process.versions.node} has no SO_REUSEPORT for UDP (node:dgram reusePort needs Node 22.12 or later)`
-    : `http3.quic is ${h3.quic ?? 'quiche'} (only our own QUIC stack, http3.quic: portico, runs in every worker)`;
+    : `http3.quic is ${quicImplementation(h3)} (only our own QUIC stack, http3.quic: portico, the default, runs in every worker)`;
   log.warn({ entryPoint, workers: role.count }, `HTTP/3 runs on worker 1 only: ${why}`);
   return { serve: true };
 }

@@ -5,7 +5,9 @@
  * ways, key update, connection migration, NAT rebinding, session
  * resumption — reaching whoami@internal and a real HTTP/1.1 backend.
  * Also: Alt-Svc on h1/h2 points at the live listener, and the keylog and
- * qlog switches produce their files.
+ * qlog switches produce their files. Over the quiche transport (`quic:
+ * quiche`, no longer the default): our own stack's suite is
+ * portico-gtlsclient.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -44,7 +46,7 @@ function qlogRecords(file: string): Array<{ name?: string; time?: number; data?:
 beforeAll(async () => {
   backend = await startBackend('h3-backend');
   p = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, keylogFile: keylog, qlogDir } } } },
+    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, quic: 'quiche', keylogFile: keylog, qlogDir } } } },
     {
       // The same IngressRoute + Service + EndpointSlice a cluster would have, served by the file provider.
       'routes.yaml': `

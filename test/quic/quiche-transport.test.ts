@@ -14,7 +14,7 @@ let port: number;
 
 beforeAll(async () => {
   p = await startPortico(
-    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true } } } },
+    { entryPoints: { websecure: { address: '127.0.0.1:0', http: { tls: {} }, http3: { enabled: true, quic: 'quiche' } } } },
     // sniStrict on the default option set: no configured certificate covers "localhost".
     { 'r.yaml': 'http:\n  routers:\n    who: { rule: PathPrefix(`/`), service: whoami@internal }\ntls:\n  options:\n    default: { sniStrict: true }\n' },
   );

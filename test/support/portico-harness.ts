@@ -51,6 +51,8 @@ export async function startPortico(staticDoc: Record<string, unknown>, dynamicFi
 }
 
 export interface PorticoProcess {
+  /** The process id (its /proc/<pid> entries). */
+  pid: number;
   /** UDP (HTTP/3) port of the first entrypoint that listens on UDP. */
   udpPort: number;
   log(): string;
@@ -82,6 +84,7 @@ export async function spawnPortico(configFile: string, timeoutMs = 15_000): Prom
     throw new Error(`portico did not start serving HTTP/3 within ${timeoutMs} ms:\n${log}`);
   }
   return {
+    pid: child.pid!,
     udpPort,
     log: () => log,
     signal: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),

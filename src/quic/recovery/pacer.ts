@@ -13,11 +13,20 @@
  * milliseconds the connection's clock gives, not the whole milliseconds the
  * quiche binding reported (whose pacer needed 4×, see ../quiche/send-pacer.ts).
  *
+ * The burst is 10 datagrams or what the rate sends in BURST_INTERVAL_MS,
+ * whichever is more. The driver wakes the sender with Node timers, whose
+ * granularity is a millisecond (and more on a busy host): at a rate of
+ * 100 datagrams per millisecond — a large window on a sub-millisecond
+ * loopback or LAN RTT — a 10-datagram burst would cap the sender at 10
+ * datagrams per timer tick, whatever the window allows.
+ *
  * Two numbers of state and a division per call: cheap per packet.
  */
 
 export const PACING_GAIN_SLOW_START = 2;
 export const PACING_GAIN_CONGESTION_AVOIDANCE = 1.25;
+/** Time (ms) of sending at the pacing rate the burst may hold: one timer granularity plus the wait that armed the timer. */
+export const BURST_INTERVAL_MS = 2;
 
 export class Pacer {
   /** Credit in bytes at `lastSentTime`. */
@@ -30,11 +39,17 @@ export class Pacer {
     burstPackets = 10,
   ) {
     this.burstPackets = Math.max(1, burstPackets);
-    this.credit = this.maxBurst;
+    this.credit = this.minBurst;
   }
 
-  private get maxBurst(): number {
+  private get minBurst(): number {
     return this.burstPackets * this.maxDatagramSize;
+  }
+
+  /** The most credit may hold at `rate` (bytes per ms): the packet burst, or BURST_INTERVAL_MS of sending at high rates. */
+  private maxBurst(rate: number): number {
+    const timed = rate * BURST_INTERVAL_MS;
+    return timed > this.minBurst && timed !== Infinity ? timed : this.minBurst;
   }
 
   setMaxDatagramSize(size: number): void {
@@ -50,7 +65,8 @@ export class Pacer {
   private creditAt(now: number, rate: number): number {
     const elapsed = now - this.lastSentTime;
     const credit = elapsed > 0 ? this.credit + elapsed * rate : this.credit;
-    return credit > this.maxBurst ? this.maxBurst : credit;
+    const max = this.maxBurst(rate);
+    return credit > max ? max : credit;
   }
 
   /**
@@ -67,7 +83,7 @@ export class Pacer {
   /** A datagram of `bytes` left at `now`. Credit may go negative (a datagram sent early by a PTO probe is paid back later). */
   onPacketSent(now: number, bytes: number, congestionWindow: number, smoothedRtt: number, inSlowStart: boolean): void {
     const rate = Pacer.rate(congestionWindow, smoothedRtt, inSlowStart);
-    this.credit = (rate === Infinity ? this.maxBurst : this.creditAt(now, rate)) - bytes;
+    this.credit = (rate === Infinity ? this.minBurst : this.creditAt(now, rate)) - bytes;
     if (now > this.lastSentTime) this.lastSentTime = now;
   }
 }

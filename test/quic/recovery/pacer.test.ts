@@ -1,7 +1,8 @@
 /**
- * The pacer (RFC 9002 §7.7): a burst of 10 datagrams, then one datagram
- * every max_datagram_size / (N × cwnd / smoothed_rtt), N = 1.25 in
- * congestion avoidance and 2 in slow start.
+ * The pacer (RFC 9002 §7.7): a burst of 10 datagrams (or 2 ms of sending
+ * at high rates), then one datagram every max_datagram_size /
+ * (N × cwnd / smoothed_rtt), N = 1.25 in congestion avoidance and 2 in slow
+ * start.
  */
 import { describe, expect, test } from 'vitest';
 import { Pacer } from '../../../src/quic/recovery/pacer.js';
@@ -55,6 +56,28 @@ describe('Pacer', () => {
       if (n > 100) break;
     }
     expect(n).toBe(10);
+  });
+
+  test('at high rates the burst is 2 ms of sending: a sender woken by millisecond timers is not held to 10 datagrams per tick', () => {
+    const pacer = new Pacer(MSS);
+    // 200 datagrams in flight over a 2 ms RTT in congestion avoidance: 1.25 × 240 000 / 2 = 150 000 bytes per ms.
+    const cwnd = 200 * MSS;
+    sendPaced(pacer, cwnd, 2, false, 0, 50);
+    let n = 0;
+    while (pacer.nextSendTime(10_000, cwnd, 2, false) === 10_000 && n <= 1000) {
+      pacer.onPacketSent(10_000, MSS, cwnd, 2, false);
+      n++;
+    }
+    expect(n).toBe(250); // 300 000 bytes: 2 ms at the pacing rate
+    // and after it, one datagram per MSS / rate as before
+    expect(pacer.nextSendTime(10_000, cwnd, 2, false)).toBeCloseTo(10_000 + MSS / 150_000, 10);
+    // one millisecond later (a timer tick) half the burst is back
+    let m = 0;
+    while (pacer.nextSendTime(10_001, cwnd, 2, false) === 10_001 && m <= 1000) {
+      pacer.onPacketSent(10_001, MSS, cwnd, 2, false);
+      m++;
+    }
+    expect(m).toBe(125);
   });
 
   test('a probe sent without credit is paid back by a later send time', () => {
