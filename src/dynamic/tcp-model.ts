@@ -49,7 +49,7 @@ export interface TcpServersTransport {
   terminationDelay?: number | string;
   /** How long a relayed connection may stay silent both ways; default 3m (Portico's bound; Traefik has none by default). */
   idleTimeout?: number | string;
-  /** TLS to the servers; a serversTransport with tls dials every server of its services with TLS. */
+  /** How to speak TLS to the servers marked `tls` (Traefik's rule: a server without it is dialled in clear). */
   tls?: {
     serverName?: string;
     insecureSkipVerify?: boolean;

@@ -190,8 +190,8 @@ function buildService(name: string, input: TcpBuildInput, errors: ConfigErrors, 
       errors.report('tcp.services', name, `loadBalancer.servers[${i}].address`, `"${s.address}" is not host:port`);
       return undefined;
     }
-    // A server marked tls without a transport saying how is verified against the system CAs, as Traefik's default transport does.
-    const tls = transportTls ?? (s.tls ? {} : undefined);
+    // As in Traefik, only a server marked tls is dialled with TLS: the transport's tls says how (without one, verified against the system CAs).
+    const tls = s.tls ? (transportTls ?? {}) : undefined;
     members.push({
       value: { address: s.address, proxyProtocol: lb.proxyProtocol ? (lb.proxyProtocol.version ?? 2) : undefined, ...timing, tls },
       weight: s.weight ?? 1,

@@ -16,13 +16,14 @@ import { join, resolve } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import http2 from 'node:http2';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startBackend, type Backend } from '../support/backend.js';
 import { curl } from '../support/curl.js';
 import { freePort } from '../support/free-port.js';
 import { TestPki, type IssuedCert } from '../support/pki.js';
 import { deadUdpPort, UdpPeerSet } from '../entrypoint/udp-peers.js';
+import { openTcp, roundTrip, startTcpEcho } from '../support/tcp-peers.js';
 
 const cli = resolve('dist/src/cli.js');
 const corpus = resolve('test/compat/traefik-docs');
@@ -114,6 +115,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
   let pki: TestPki;
   let client: IssuedCert;
   let grpc: http2.Http2Server;
+  let tcpEcho: { server: Server; port: number };
   /** GET (or more) on the plain entrypoint for a Host. */
   const on = (host: string, path = '/', args: string[] = []) => curl(['-H', `Host: ${host}`, ...args, `http://127.0.0.1:${v.PLAIN}${path}`]);
   const backendOf = (body: string) => (JSON.parse(body) as { name: string }).name;
@@ -129,6 +131,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     const crd = pki.issue('crd', ['crd.example']);
     client = pki.issue('passtls-client', ['passtls-client'], 'client');
     grpc = await startGrpcEcho();
+    tcpEcho = await startTcpEcho();
     const b64 = (file: string) => Buffer.from(readFileSync(file)).toString('base64');
     Object.assign(v, {
       WEB: await freePort(),
@@ -155,6 +158,8 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
       DEFAULT_KEY_B64: b64(def.keyFile),
       GRPC_PORT: (grpc.address() as AddressInfo).port,
       CLIENT_CA: pki.caCert,
+      FOOTCP: await freePort(),
+      TCP_ECHO: tcpEcho.port,
     });
     dir = materialise(v);
     main = await serve(
@@ -168,6 +173,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     await peers.closeAll();
     await Promise.all(backends.map((b) => b.close()));
     grpc?.close();
+    tcpEcho?.server.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -346,7 +352,7 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     expect(redirect.headers.location).toEqual([`https://127.0.0.1:${v.WEBSECURE}/somewhere`]);
   });
 
-  test('CRD forms through the file provider: IngressRoute with Middleware, TraefikService, TLSOption, secret, ServersTransport; IngressRouteUDP', async () => {
+  test('CRD forms through the file provider: IngressRoute with Middleware, TraefikService, TLSOption, secret, ServersTransport; IngressRouteUDP; IngressRouteTCP with MiddlewareTCP and ServersTransportTCP', async () => {
     const get = (path: string, args: string[] = []) =>
       curl(['--resolve', `crd.example:${v.WEBSECURE}:127.0.0.1`, ...args, `https://crd.example:${v.WEBSECURE}${path}`]);
     const stripped = await get('/bar/x');
@@ -366,6 +372,10 @@ describe('Traefik documentation corpus', { timeout: 150_000 }, () => {
     expect(await c.ask(Number(v.STREAMING), 'native')).toMatch(/^udp-echo:\d+:native$/);
     const udp = (await (await fetch(`http://127.0.0.1:${v.TRAEFIK}/api/udp/routers`)).json()) as Array<{ name: string; status: string }>;
     expect(udp.map((r) => `${r.name} ${r.status}`).sort()).toEqual(['default-ingressrouteudpfoo-0@file enabled', 'my-udp-router@file enabled']);
+    // IngressRouteTCP with its MiddlewareTCP (127.0.0.1 allowed) and ServersTransportTCP (tls settings, servers not marked tls: clear).
+    expect(await roundTrip(await openTcp(Number(v.FOOTCP)), 'over tcp')).toBe('over tcp');
+    const tcp = (await (await fetch(`http://127.0.0.1:${v.TRAEFIK}/api/tcp/routers`)).json()) as Array<{ name: string; status: string }>;
+    expect(tcp.map((r) => `${r.name.replace(/[0-9a-f]{20}@/, '<hash>@')} ${r.status}`)).toEqual(['default-ingressroutetcpfoo-<hash>@file enabled']);
   });
 
   test('the TOML static configuration: checked, and served (HTTP and UDP)', async () => {

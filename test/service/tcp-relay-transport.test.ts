@@ -3,7 +3,7 @@
  * dialled with mutual TLS (client certificate from the transport, the server
  * checked against its rootCAs and by the URI SAN of peerCertURI instead of its
  * host name), a wrong URI or a missing client certificate getting nothing
- * through, and terminationDelay closing a relay that long after the client's
+ * through, a server not marked tls dialled in clear whatever its transport, and terminationDelay closing a relay that long after the client's
  * half-close while, without it, the half-open relay stays.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,11 +13,12 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { startPortico, type Harness } from '../support/portico-harness.js';
 import { TestPki } from '../support/pki.js';
 import { sleep, within } from '../support/raw-tcp-client.js';
-import { openTcp, roundTrip } from '../support/tcp-peers.js';
+import { openTcp, roundTrip, startTcpEcho } from '../support/tcp-peers.js';
 
 let portico: Harness;
 let mtlsBackend: TlsServer;
 let holder: Server;
+let echo: Server;
 /** Client certificates the TLS backend saw, by CN. */
 const clientNames: string[] = [];
 
@@ -43,7 +44,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
   const holderPort = (holder.address() as { port: number }).port;
 
-  const eps = ['mtls', 'wrong-uri', 'no-cert', 'delay', 'no-delay'];
+  const echoPeer = await startTcpEcho();
+  echo = echoPeer.server;
+  const eps = ['mtls', 'wrong-uri', 'no-cert', 'delay', 'no-delay', 'clear'];
   const router = (ep: string, service: string) => `    ${ep}:\n      rule: HostSNI(\`*\`)\n      entryPoints: [${ep}]\n      service: ${service}\n`;
   const tlsService = (name: string, transport: string) =>
     `    ${name}:\n      loadBalancer: { servers: [{ address: "127.0.0.1:${tlsPort}", tls: true }], serversTransport: ${transport} }\n`;
@@ -53,13 +56,15 @@ beforeAll(async () => {
       'tcp.yaml': `
 tcp:
   routers:
-${router('mtls', 'mtls')}${router('wrong-uri', 'wrong-uri')}${router('no-cert', 'no-cert')}${router('delay', 'delay')}${router('no-delay', 'no-delay')}
+${router('mtls', 'mtls')}${router('wrong-uri', 'wrong-uri')}${router('no-cert', 'no-cert')}${router('delay', 'delay')}${router('no-delay', 'no-delay')}${router('clear', 'clear')}
   services:
 ${tlsService('mtls', 'mtls')}${tlsService('wrong-uri', 'wrong-uri')}${tlsService('no-cert', 'no-cert')}
     delay:
       loadBalancer: { servers: [{ address: "127.0.0.1:${holderPort}" }], serversTransport: delay }
     no-delay:
       loadBalancer: { servers: [{ address: "127.0.0.1:${holderPort}" }] }
+    clear:
+      loadBalancer: { servers: [{ address: "127.0.0.1:${echoPeer.port}" }], serversTransport: mtls }
   serversTransports:
     mtls:
       dialKeepAlive: 10s
@@ -89,6 +94,7 @@ afterAll(async () => {
   await portico?.stop();
   mtlsBackend?.close();
   holder?.close();
+  echo?.close();
 });
 
 describe('TCP serversTransport', () => {
@@ -102,6 +108,10 @@ describe('TCP serversTransport', () => {
     expect(await roundTrip(await openTcp(portico.port('wrong-uri')), 'hello?')).toBe('');
     expect(await roundTrip(await openTcp(portico.port('no-cert')), 'hello?')).toBe('');
     expect(clientNames.length).toBe(before);
+  });
+
+  test("a server not marked tls is dialled in clear even when its transport has tls settings (Traefik's rule)", async () => {
+    expect(await roundTrip(await openTcp(portico.port('clear')), 'in clear')).toBe('in clear');
   });
 
   test("terminationDelay closes the relay that long after the client's half-close; without it the half-open relay stays", async () => {
