@@ -154,6 +154,7 @@ beforeAll(async () => {
         },
       ],
     }),
+    route('timeouts', { hostnames: ['timeout.example'], rules: [{ timeouts: { request: '500ms' }, backendRefs: [to('v1')] }] }),
     route('weights', { hostnames: ['weights.example'], rules: [{ backendRefs: [to('v1', { weight: 3 }), to('v2', { weight: 1 })] }] }),
     route('cross', { hostnames: ['cross.example'], rules: [{ backendRefs: [to('v2', { namespace: ns })] }] }, apps),
     route('other', { hostnames: ['other.example'], rules: [{ backendRefs: [to('other')] }] }, apps),
@@ -244,6 +245,14 @@ describe('Gateway API on a running Portico', () => {
     expect(ext.headers['x-stamp']).toEqual(['middleware']);
   });
 
+  test('timeouts.request: a backend slower than 500 ms to answer gets 504; a fast one is served; a route without timeouts waits', async () => {
+    const started = Date.now();
+    expect((await get('timeout.example', '/slow?ms=3000')).status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect((await get('timeout.example', '/slow?ms=10')).status).toBe(200);
+    expect((await get('match.example', '/slow?ms=1000')).status).toBe(200);
+  });
+
   test('weights 3:1 split 200 requests about 75/25', async () => {
     const urls = Array.from({ length: 200 }, () => `http://weights.example:${web}/`);
     const body = await new Promise<string>((resolve, reject) =>
@@ -311,6 +320,6 @@ describe('Gateway API on a running Portico', () => {
       listeners: Array<{ name: string; attachedRoutes: number }>;
     };
     expect(gw.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Accepted=True', 'Programmed=True']);
-    expect(Object.fromEntries(gw.listeners.map((l) => [l.name, l.attachedRoutes]))).toEqual({ http: 7, wild: 1, https: 1 });
+    expect(Object.fromEntries(gw.listeners.map((l) => [l.name, l.attachedRoutes]))).toEqual({ http: 8, wild: 1, https: 1 });
   });
 });

@@ -7,7 +7,7 @@
  * with the spec's reason, and its share of the traffic goes to an empty
  * load balancer, which answers 503.
  */
-import type { DynamicConfig } from '../../../dynamic/model.js';
+import type { DynamicConfig, ServersTransport } from '../../../dynamic/model.js';
 import { normalizeName, shortHash } from '../conversion-context.js';
 import type { KubeObject } from '../kube-objects.js';
 import type { ServiceDirectory } from '../service-directory.js';
@@ -23,6 +23,10 @@ export interface BackendContext {
   backendTls: (namespace: string, service: string, gateways: readonly string[]) => { serversTransport: string } | { invalid: string } | undefined;
   /** The Gateways (`ns/name`) the route being converted is attached to (a BackendTLSPolicy's status names them). */
   ancestors: readonly string[];
+  /** The rule's timeouts (backendRequest, else request): how long a backend may take to answer with its headers. */
+  responseTimeout?: string;
+  /** ServersTransports defined so far (a BackendTLSPolicy's), which a timeout extends. */
+  transports: Record<string, ServersTransport>;
 }
 
 export interface BackendProblem {
@@ -87,10 +91,16 @@ export function backendService(
   const b = followBackendRef(raw, route, ctx, scheme);
   if ('problem' in b) return b;
   const effective = b.tls ? 'https' : scheme;
-  const id = normalizeName(
-    `${b.namespace}-${b.name}-${b.port}${effective === 'http' ? '' : `-${effective}`}${b.tls ? `-${shortHash(b.tls.serversTransport)}` : ''}`,
-  );
-  ctx.staged.http.services[id] = { loadBalancer: { servers: b.urls.map((url) => ({ url })), ...(b.tls ? { serversTransport: b.tls.serversTransport } : {}) } };
+  let transport = b.tls?.serversTransport;
+  if (ctx.responseTimeout) {
+    // The policy's transport (if any) with the rule's timeout: one per (Service, timeout).
+    const base = transport ? ctx.transports[transport] : undefined;
+    const timed: ServersTransport = { ...base, forwardingTimeouts: { ...base?.forwardingTimeouts, responseHeaderTimeout: ctx.responseTimeout } };
+    transport = normalizeName(`${transport ?? `${b.namespace}-${b.name}`}-timeout-${ctx.responseTimeout}`);
+    ctx.staged.http.serversTransports[transport] = timed;
+  }
+  const id = normalizeName(`${b.namespace}-${b.name}-${b.port}${effective === 'http' ? '' : `-${effective}`}${transport ? `-${shortHash(transport)}` : ''}`);
+  ctx.staged.http.services[id] = { loadBalancer: { servers: b.urls.map((url) => ({ url })), ...(transport ? { serversTransport: transport } : {}) } };
   return { name: id };
 }
 

@@ -60,6 +60,7 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
     staged: config,
     backendTls: policies.transportFor,
     ancestors: [],
+    transports: config.http.serversTransports,
     gateways: listeners,
     controllerName,
   };

@@ -83,6 +83,6 @@ export function matchPriority(m: CompiledMatch, hostSpecificity: number, rank: n
   p = p * 2 + (m.method ? 1 : 0);
   p = p * 16 + Math.min(m.headers, 15);
   p = p * 16 + Math.min(m.queries, 15);
-  // 1 is added so that no priority is 0, which our router table reads as "the rule's length".
+  // The rank never reaches RANKS - 1, so no priority is 0, which our router table would read as "the rule's length".
   return p * RANKS + (RANKS - 1 - Math.min(rank, RANKS - 2));
 }

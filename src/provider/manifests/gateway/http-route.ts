@@ -48,7 +48,6 @@ export function convertHttpRoute(route: KubeObject, kind: HttpKind, rank: number
   try {
     rules.forEach((rule, i) => {
       const at = `spec.rules[${i}]`;
-      if (rule.timeouts !== undefined) throw new Problem(`${at}.timeouts`, 'timeouts are not supported by Portico yet; set them on a ServersTransport');
       if (rule.sessionPersistence !== undefined) throw new Problem(`${at}.sessionPersistence`, 'sessionPersistence is not supported by Portico yet');
       const refs = (Array.isArray(rule.backendRefs) ? rule.backendRefs : []) as Array<Record<string, unknown>>;
       refs.forEach((r, j) => {
@@ -56,7 +55,9 @@ export function convertHttpRoute(route: KubeObject, kind: HttpKind, rank: number
           throw new Problem(`${at}.backendRefs[${j}].filters`, 'filters on a backendRef are not supported; put them on the rule');
       });
       const base = normalizeName(`${ns}-${name}-r${i}`);
-      const backends = ruleBackends(rule.backendRefs, route, base, local, kind === 'GRPCRoute' ? 'h2c' : 'http');
+      const responseTimeout = ruleTimeout(rule.timeouts, `${at}.timeouts`);
+      const ruleCtx: RouteContext = responseTimeout ? { ...local, responseTimeout } : local;
+      const backends = ruleBackends(rule.backendRefs, route, base, ruleCtx, kind === 'GRPCRoute' ? 'h2c' : 'http');
       problems.push(...backends.problems);
       const matches = (Array.isArray(rule.matches) && rule.matches.length ? rule.matches : [{}]) as Array<Record<string, unknown>>;
       matches.forEach((rawMatch, j) => {
@@ -79,7 +80,7 @@ export function convertHttpRoute(route: KubeObject, kind: HttpKind, rank: number
             let service = backends.service;
             if (filters.mirrors.length) {
               const mirrors = filters.mirrors.map((m) => {
-                const resolved = backendService(m.backendRef, route, local, kind === 'GRPCRoute' ? 'h2c' : 'http');
+                const resolved = backendService(m.backendRef, route, ruleCtx, kind === 'GRPCRoute' ? 'h2c' : 'http');
                 if ('problem' in resolved) {
                   problems.push(resolved.problem);
                   return undefined;
@@ -114,10 +115,31 @@ export function convertHttpRoute(route: KubeObject, kind: HttpKind, rank: number
   if (unsupported)
     errors.push({ provider: ctx.opts.provider, source, path: unsupported.split(':')[0]!, message: unsupported.slice(unsupported.indexOf(':') + 2) });
   else {
-    for (const section of ['routers', 'middlewares', 'services'] as const) Object.assign(ctx.staged.http[section], staged.http[section]);
+    for (const section of ['routers', 'middlewares', 'services', 'serversTransports'] as const) Object.assign(ctx.staged.http[section], staged.http[section]);
     for (const p of problems) errors.push({ provider: ctx.opts.provider, source, path: 'spec.rules', message: `${p.reason}: ${p.message}` });
   }
   return { parents, errors };
+}
+
+/**
+ * A rule's `timeouts` → how long its backends may take to send their
+ * response headers (504 after): backendRequest, else request; `0s` is none.
+ * Portico bounds the wait for headers, not the whole exchange.
+ */
+function ruleTimeout(raw: unknown, at: string): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const t = raw as { request?: unknown; backendRequest?: unknown };
+  for (const k of Object.keys(t))
+    if (k !== 'request' && k !== 'backendRequest') throw new Problem(`${at}.${k}`, `unknown field "${k}" (known fields: request, backendRequest)`);
+  const value = t.backendRequest ?? t.request;
+  if (value === undefined) return undefined;
+  // The Gateway API's duration: up to four number+unit parts, units h, m, s, ms.
+  if (typeof value !== 'string' || !/^(?:[0-9]{1,5}(?:h|m|s|ms)){1,4}$/.test(value))
+    throw new Problem(
+      `${at}.${t.backendRequest !== undefined ? 'backendRequest' : 'request'}`,
+      `must be a duration such as 10s or 1m30s, got ${JSON.stringify(value)}`,
+    );
+  return /^(?:0+(?:h|m|s|ms))+$/.test(value) ? undefined : value;
 }
 
 /** A GRPCRoute match: the gRPC service and method are the path `/<service>/<method>`. */
