@@ -250,7 +250,8 @@ export class AcmeResolver {
           const due = this.dueAt(e);
           return due !== undefined && due <= now;
         });
-        if (!entry || this.stopped) break;
+        // A replica that lost the Lease meanwhile finishes the order in hand, and starts no other.
+        if (!entry || this.stopped || !this.ordering) break;
         await this.obtain(entry);
       }
     } finally {

@@ -11,14 +11,14 @@
  * the DNS server the resolvers key names.
  */
 import { afterAll, expect, test } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port.js';
 import { waitForTxtRecord } from '../../src/acme/dns-propagation.js';
-import { preparePebble, type PebbleCa } from './pebble-ca.js';
+import { preparePebble, writeExecDnsHook, type PebbleCa } from './pebble-ca.js';
 import { peerCertificate, startAcmePortico, until, type AcmePortico } from './acme-portico.js';
 
 let ca: PebbleCa | undefined;
@@ -50,21 +50,7 @@ test('wildcard certificates through lego exec and httpreq providers, validated b
   // exec: lego's contract, `<program> present|cleanup <fqdn> <value>`; each call is logged for the test to check.
   const calls = join(dir, 'exec-calls.log');
   const script = join(dir, 'dns-hook.sh');
-  writeFileSync(
-    script,
-    [
-      '#!/bin/sh',
-      'set -e',
-      `echo "$1 $2 $3" >> '${calls}'`,
-      'case "$1" in',
-      `  present) curl -sf -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${ca.dnsManagementUrl}/set-txt' ;;`,
-      `  cleanup) curl -sf -X POST -d "{\\"host\\":\\"$2\\"}" '${ca.dnsManagementUrl}/clear-txt' ;;`,
-      '  *) echo "unknown action $1" >&2; exit 2 ;;',
-      'esac',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(script, 0o755);
+  writeExecDnsHook(ca, script, calls);
 
   // httpreq: lego's contract, POST /present and /cleanup with {fqdn, value}, basic authentication.
   const posts: Array<{ path: string; fqdn: string; value: string; auth: string | undefined }> = [];

@@ -13,12 +13,12 @@
 import { afterAll, expect, test } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../support/free-port.js';
 import { FakeApiServer } from '../provider/kubernetes/fake-apiserver.js';
-import { preparePebble, type PebbleCa } from './pebble-ca.js';
+import { preparePebble, writeExecDnsHook, type PebbleCa } from './pebble-ca.js';
 import { peerCertificate, until } from './acme-portico.js';
 
 interface Replica {
@@ -111,19 +111,7 @@ test('two replicas: one Lease holder orders, both serve the Secret; the other ta
   ca = await preparePebble({ httpPort: await freePort(), tlsPort: await freePort(), validitySeconds: 60 });
   await ca.start();
   const script = join(dir, 'dns-hook.sh');
-  writeFileSync(
-    script,
-    [
-      '#!/bin/sh',
-      'case "$1" in',
-      `  present) exec curl -sf -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${ca.dnsManagementUrl}/set-txt' ;;`,
-      `  cleanup) exec curl -sf -X POST -d "{\\"host\\":\\"$2\\"}" '${ca.dnsManagementUrl}/clear-txt' ;;`,
-      'esac',
-      'exit 2',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(script, 0o755);
+  writeExecDnsHook(ca, script);
   writeFileSync(
     join(dir, 'dynamic.yaml'),
     'http:\n  routers:\n    app:\n      rule: Host(`ha.acme.test`)\n      service: whoami@internal\n      tls: { certResolver: le }\n',

@@ -6,7 +6,7 @@
  * TLS-ALPN-01). Each test starts its own pair on free loopback ports.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'node:https';
 import { httpsGet } from './https-get.js';
@@ -131,4 +131,27 @@ export async function preparePebble(o: PebbleOptions): Promise<PebbleCa> {
       agent.destroy();
     },
   };
+}
+
+/**
+ * A lego `exec` DNS hook (`$0 present|cleanup <fqdn> <value>`) that sets and
+ * clears the TXT record at pebble-challtestsrv with curl; each call is
+ * appended to `callsFile` when given.
+ */
+export function writeExecDnsHook(ca: PebbleCa, file: string, callsFile?: string): void {
+  writeFileSync(
+    file,
+    [
+      '#!/bin/sh',
+      ...(callsFile ? [`echo "$1 $2 $3" >> '${callsFile}'`] : []),
+      'case "$1" in',
+      `  present) exec curl -sf -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${ca.dnsManagementUrl}/set-txt' ;;`,
+      `  cleanup) exec curl -sf -X POST -d "{\\"host\\":\\"$2\\"}" '${ca.dnsManagementUrl}/clear-txt' ;;`,
+      'esac',
+      'echo "unknown action $1" >&2',
+      'exit 2',
+      '',
+    ].join('\n'),
+  );
+  chmodSync(file, 0o755);
 }
