@@ -39,7 +39,7 @@ describe('Lease', () => {
     await new Promise((r) => setTimeout(r, 2_500));
     expect([a.isLeading, b.isLeading].filter(Boolean)).toHaveLength(1);
     const [holder, other] = a.isLeading ? [a, b] : [b, a];
-    const lease = api.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { namespace: 'ha', name: 'race' } }) as {
+    const lease = api.get({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { namespace: 'ha', name: 'race' } }) as unknown as {
       spec: { holderIdentity: string; leaseDurationSeconds: number };
     };
     expect(lease.spec).toMatchObject({ holderIdentity: holder.identity, leaseDurationSeconds: 2 });
@@ -59,14 +59,14 @@ describe('Lease', () => {
     c.start();
     await until('c holds', 5_000, () => (c.isLeading ? true : undefined));
     const ref = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { namespace: 'ha', name: 'solo' } };
-    const lease = api.get(ref) as { spec: Record<string, unknown> };
+    const lease = api.get(ref) as unknown as { spec: Record<string, unknown> };
     // Another replica (that then dies) wrote itself in.
     api.apply({ ...ref, spec: { ...lease.spec, holderIdentity: 'someone-else', renewTime: new Date().toISOString() } });
     const tookAt = Date.now();
     await until('c steps down', 3_000, () => (!c.isLeading ? true : undefined));
     await until('c takes it back', 8_000, () => (c.isLeading ? true : undefined));
     expect(Date.now() - tookAt).toBeGreaterThanOrEqual(1_900);
-    expect((api.get(ref) as { spec: { holderIdentity: string; leaseTransitions: number } }).spec).toMatchObject({
+    expect((api.get(ref) as unknown as { spec: { holderIdentity: string; leaseTransitions: number } }).spec).toMatchObject({
       holderIdentity: c.identity,
       leaseTransitions: 1,
     });
@@ -90,7 +90,7 @@ describe('Secret storage', () => {
       [one, two].every((s) => s.read('le').account?.email === 'one@x.test' && s.read('other').account?.email === 'two@x.test') ? true : undefined,
     );
     expect(changes).toBeGreaterThan(0);
-    const secret = api.get({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'ha', name: 'certs' } }) as { data: Record<string, string> };
+    const secret = api.get({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'ha', name: 'certs' } }) as unknown as { data: Record<string, string> };
     expect(Object.keys(JSON.parse(Buffer.from(secret.data['acme.json']!, 'base64').toString()) as object).sort()).toEqual(['le', 'other']);
     // Both found no Secret and created it: one create won, the other (409 AlreadyExists) read it again and replaced it.
     expect(api.count(/^POST \/api\/v1\/namespaces\/ha\/secrets/)).toBe(2);

@@ -72,8 +72,8 @@ spec:
   test('each port gets only the slices that carry its name', async () => {
     const s = await load(twoPorts);
     expect(s.errors).toEqual([]);
-    expect(urls(s, routerFor(s, 'Host(`web.example`)')!.service)).toEqual(['http://10.0.0.1:80']);
-    expect(urls(s, routerFor(s, 'Host(`web2.example`)')!.service)).toEqual(['http://10.0.0.1:8080', 'http://10.0.0.2:8080']);
+    expect(urls(s, routerFor(s, 'Host(`web.example`)')!.service!)).toEqual(['http://10.0.0.1:80']);
+    expect(urls(s, routerFor(s, 'Host(`web2.example`)')!.service!)).toEqual(['http://10.0.0.1:8080', 'http://10.0.0.2:8080']);
   });
 
   test('an admin port of the same pods does not join the http port; a slice without the port contributes nothing', async () => {
@@ -110,8 +110,8 @@ spec:
 `);
     expect(s.errors).toEqual([]);
     // No endpoint serves `http` yet: an empty load balancer (503), never the admin port.
-    expect(urls(s, routerFor(s, 'Host(`api.example`)')!.service)).toEqual([]);
-    expect(urls(s, routerFor(s, 'Host(`admin.example`)')!.service)).toEqual(['http://10.0.0.9:9000']);
+    expect(urls(s, routerFor(s, 'Host(`api.example`)')!.service!)).toEqual([]);
+    expect(urls(s, routerFor(s, 'Host(`admin.example`)')!.service!)).toEqual(['http://10.0.0.9:9000']);
   });
 });
 
@@ -150,8 +150,8 @@ spec:
       kind: Rule
       services: [{ name: upstream }]
 `);
-    expect(urls(s, routerFor(s, 'Host(`ext.example`)')!.service)).toEqual(['https://api.example.net:443']);
-    expect(urls(s, routerFor(s, 'Host(`plain.example`)')!.service)).toEqual(['http://api.example.net:8080']);
+    expect(urls(s, routerFor(s, 'Host(`ext.example`)')!.service!)).toEqual(['https://api.example.net:443']);
+    expect(urls(s, routerFor(s, 'Host(`plain.example`)')!.service!)).toEqual(['http://api.example.net:8080']);
     expect(errorsOf(s)).toEqual([
       'spec.routes[0].services[0].name: Service default/upstream is an ExternalName Service with no ports; give the port number in the reference',
     ]);
@@ -381,6 +381,6 @@ ${ingress('n', 'n.example', 'nginx')}
         .sort(),
     ).toEqual(['Host(`e.example`)', 'Host(`none.example`)', 'Host(`t.example`)']);
     expect(routerFor(s, 'Host(`t.example`)')!.middlewares).toEqual(['default-add-header']);
-    expect(urls(s, routerFor(s, 'Host(`e.example`)')!.service)).toEqual([]);
+    expect(urls(s, routerFor(s, 'Host(`e.example`)')!.service!)).toEqual([]);
   });
 });

@@ -191,7 +191,7 @@ describe('paths and precedence', () => {
     expect(routeOf(c, 'a.example.com', '/y')).toBe('shop-named-a-example-com-default-backend');
     expect(routeOf(c, 'b.example.com', '/y')).toBe('shop-wild-example-com');
     expect(routeOf(c, 'elsewhere', '/y')).toBe('shop-any');
-    expect(c.http.services[c.http.routers['shop-named-a-example-com-default-backend']!.service]?.loadBalancer?.servers).toEqual([
+    expect(c.http.services[c.http.routers['shop-named-a-example-com-default-backend']!.service!]?.loadBalancer?.servers).toEqual([
       { url: 'http://10.0.0.9:8080' },
     ]);
   });
@@ -467,7 +467,7 @@ describe('backends', () => {
       ].join('\n---\n'),
     );
     expect(r.errors).toEqual([]);
-    const service = r.config.http.services[r.config.http.routers['shop-tls-t-example']!.service]!;
+    const service = r.config.http.services[r.config.http.routers['shop-tls-t-example']!.service!]!;
     expect(service.loadBalancer).toEqual({ servers: [{ url: 'https://10.0.0.1:8443' }], serversTransport: 'shop-tls-nginx-transport' });
     expect(r.config.http.serversTransports['shop-tls-nginx-transport']).toEqual({
       serverName: 'web.internal',
@@ -480,7 +480,7 @@ describe('backends', () => {
 
   test('GRPC is h2c, GRPCS is h2 over TLS; proxy-ssl-* without TLS and proxy-send-timeout are reported', () => {
     const g = convert(ingress('g', { 'backend-protocol': 'GRPC', 'proxy-ssl-verify': 'on', 'proxy-send-timeout': '30' }, rule('g.example', [['/']])));
-    expect(g.config.http.services[g.config.http.routers['shop-g-g-example']!.service]!.loadBalancer!.servers).toEqual([{ url: 'h2c://10.0.0.1:8080' }]);
+    expect(g.config.http.services[g.config.http.routers['shop-g-g-example']!.service!]!.loadBalancer!.servers).toEqual([{ url: 'h2c://10.0.0.1:8080' }]);
     expect(messages(g).sort()).toEqual([
       expect.stringContaining('proxy-send-timeout"]: is not supported'),
       expect.stringContaining('proxy-ssl-verify"]: has no effect unless backend-protocol is HTTPS or GRPCS'),
@@ -506,12 +506,12 @@ describe('backends', () => {
     );
     expect(r.errors).toEqual([]);
     const router = r.config.http.routers['shop-st-st-example']!;
-    expect(r.config.http.services[router.service]!.loadBalancer!.sticky).toEqual({
+    expect(r.config.http.services[router.service!]!.loadBalancer!.sticky).toEqual({
       cookie: { name: 'route', httpOnly: true, maxAge: 172800, secure: true, sameSite: 'strict' },
     });
     expect(r.config.http.middlewares['shop-st-nginx-request-headers']).toEqual({ headers: { customRequestHeaders: { Host: 'internal.example' } } });
     const d = convert(ingress('st', { affinity: 'cookie' }, rule('st.example', [['/']])));
-    expect(d.config.http.services[d.config.http.routers['shop-st-st-example']!.service]!.loadBalancer!.sticky).toEqual({
+    expect(d.config.http.services[d.config.http.routers['shop-st-st-example']!.service!]!.loadBalancer!.sticky).toEqual({
       cookie: { name: 'INGRESSCOOKIE', httpOnly: true },
     });
   });
@@ -549,7 +549,7 @@ describe('canary', () => {
     expect(r.errors).toEqual([]);
     const weighted = r.config.http.routers['shop-can-c-example-canary-weight']!;
     expect(weighted.middlewares).toEqual(['shop-main-nginx-cors']);
-    expect(r.config.http.services[weighted.service]).toEqual({
+    expect(r.config.http.services[weighted.service!]).toEqual({
       weighted: {
         services: [
           { name: 'shop-web-80', weight: 70 },
