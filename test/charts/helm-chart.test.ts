@@ -271,6 +271,20 @@ describe('helm chart charts/portico', () => {
     expect(rules.some((r) => r.apiGroups.includes('traefik.io') && r.resources.includes('ingressroutes'))).toBe(true);
   });
 
+  it('rbac.acmeKubernetesStorage: Secrets stay read-only unless HA ACME storage is asked for; then Secrets and Leases can be written', () => {
+    type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+    const rulesOf = (objs: Obj[]) => (one(objs, 'ClusterRole') as any).rules as Rule[];
+    const writes = (rules: Rule[], resource: string) => rules.filter((r) => r.resources.includes(resource)).flatMap((r) => r.verbs);
+    const off = rulesOf(render());
+    expect(writes(off, 'secrets')).toEqual(['get', 'list', 'watch']);
+    expect(writes(off, 'leases')).toEqual([]);
+    const objs = render(['--set', 'rbac.acmeKubernetesStorage=true']);
+    expectValid(objs);
+    const on = rulesOf(objs);
+    expect(writes(on, 'secrets')).toEqual(expect.arrayContaining(['get', 'list', 'watch', 'create', 'update']));
+    expect(on.find((r) => r.resources.includes('leases'))).toMatchObject({ apiGroups: ['coordination.k8s.io'], verbs: ['get', 'list', 'watch', 'create', 'update'] });
+  });
+
   it('dashboard: off by default; api.dashboard reaches the static config; ingressRoute.dashboard routes to api@internal and a real Portico serves it', async () => {
     expect(staticConfig(render()).api).toEqual({ dashboard: false, insecure: false });
     expect(find(render(), 'IngressRoute')).toEqual([]);

@@ -256,10 +256,21 @@ describe('kubernetesGateway provider', () => {
     await eventually('our parent entry removed', () => verdict(routes.good) === undefined && routeParents(routes.good).length === 1);
     expect(routeParents(routes.good)).toEqual([foreignParent]);
 
-    // Status is written once per change, not again for an unchanged conversion (no loop through our own writes).
-    const writes = api.writes.filter((w) => w.method === 'PUT').length;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(api.writes.filter((w) => w.method === 'PUT').length).toBe(writes);
+    // Status is written once per change, not again for an unchanged conversion (no loop through our own writes):
+    // the last change's writes (the route's, then its Gateway's attachedRoutes) settle and then nothing more comes.
+    // A loaded machine may deliver the Gateway's write after the route's, so wait for a quiet 500 ms (bounded).
+    const puts = () => api.writes.filter((w) => w.method === 'PUT').length;
+    let settled = false;
+    for (let i = 0, last = -1; i < 20 && !settled; i++) {
+      const now = puts();
+      settled = now === last;
+      last = now;
+      if (!settled) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(settled).toBe(true);
+    const writes = puts();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(puts()).toBe(writes);
   });
 
   test('malformed objects (list items that are not objects) are errors on them, never a crash; the rest is served', async () => {
