@@ -2,7 +2,7 @@
  * A TLSOption (Traefik's names: VersionTLS12, TLS_ECDHE_…, CurveP256,
  * RequireAndVerifyClientCert) translated into what Node's TLS stack takes.
  */
-import type { SecureContextOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TlsOptions } from '../dynamic/model.js';
 import { readPem } from './pem-source.js';
 
@@ -38,7 +38,27 @@ const CIPHERS: Record<string, string | null> = {
   TLS_CHACHA20_POLY1305_SHA256: null,
 };
 
+/**
+ * The hybrid post-quantum group (Go's and Traefik's X25519MLKEM768): OpenSSL has it from 3.5 (Node 24); on an older
+ * OpenSSL naming it is a configuration error rather than a silent drop. Probed once.
+ */
+const HYBRID_GROUP = 'X25519MLKEM768';
+let hybridOnTcp: boolean | undefined;
+function opensslHasHybridGroup(): boolean {
+  if (hybridOnTcp === undefined) {
+    try {
+      createSecureContext({ ecdhCurve: HYBRID_GROUP });
+      hybridOnTcp = true;
+    } catch {
+      hybridOnTcp = false;
+    }
+  }
+  return hybridOnTcp;
+}
+
 const CURVES: Record<string, string> = {
+  X25519MLKEM768: HYBRID_GROUP,
+  x25519mlkem768: HYBRID_GROUP,
   CurveP256: 'P-256',
   CurveP384: 'P-384',
   CurveP521: 'P-521',
@@ -75,7 +95,7 @@ export interface CompiledTlsOptions {
    * none. Node's TCP side follows Go and Traefik and leaves TLS 1.3 suites alone; our QUIC honours them.
    */
   tls13CipherSuites?: string[];
-  /** curvePreferences as Node names ('X25519', 'P-256', 'P-384', 'P-521'), in order; undefined when not set. */
+  /** curvePreferences as Node names ('X25519MLKEM768', 'X25519', 'P-256', 'P-384', 'P-521'), in order; undefined when not set. */
   curves?: string[];
 }
 
@@ -108,7 +128,12 @@ export function compileTlsOptions(name: string, options: TlsOptions, baseDir: st
   if (options.curvePreferences?.length) {
     curves = [];
     options.curvePreferences.forEach((c, i) => {
-      if (!CURVES[c]) problems.push([`curvePreferences[${i}]`, `unknown curve "${c}"; use CurveP256, CurveP384, CurveP521 or X25519`]);
+      if (!CURVES[c]) problems.push([`curvePreferences[${i}]`, `unknown curve "${c}"; use CurveP256, CurveP384, CurveP521, X25519 or X25519MLKEM768`]);
+      else if (CURVES[c] === HYBRID_GROUP && !opensslHasHybridGroup())
+        problems.push([
+          `curvePreferences[${i}]`,
+          `X25519MLKEM768 needs OpenSSL 3.5 (Node 24); this Node has OpenSSL ${process.versions.openssl}: remove it or run on Node 24`,
+        ]);
       else curves!.push(CURVES[c]!);
     });
     if (curves.length) ctx.ecdhCurve = curves.join(':');

@@ -4,10 +4,16 @@
  * The NIST curves use createECDH (raw points in and out, ~40% cheaper per handshake
  * than KeyObjects here); X25519 needs KeyObjects, moved in and out as JWK:
  * measured here, exporting a raw key through JWK costs ~2 µs against ~80 µs
- * through DER/SPKI, importing ~25 µs against ~100 µs (PKCS#8 DER: ~700 µs). Node 20/24 expose no
- * ML-KEM, so X25519MLKEM768 is not offered: a client that shares only that
- * gets a HelloRetryRequest for a classical group.
+ * through DER/SPKI, importing ~25 µs against ~100 µs (PKCS#8 DER: ~700 µs).
+ *
+ * X25519MLKEM768 (the hybrid post-quantum group Chromium and Firefox share
+ * first) is answered where Node's crypto has ML-KEM (`crypto.encapsulate`,
+ * Node 24): the server side of a KEM cannot pick its share before it sees the
+ * client's, so it goes through `answerKeyShare`. On Node 20 it is not offered
+ * and a client that shares only that gets a HelloRetryRequest for a classical
+ * group.
  */
+import * as nodeCrypto from 'node:crypto';
 import { createECDH, createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 import { Alert } from './constants.js';
 import { QuicTlsAlert } from './quic-tls.js';
@@ -20,7 +26,29 @@ export const NamedGroup = {
   x25519MlKem768: 0x11ec,
 } as const;
 
+/** ML-KEM in node:crypto (Node ≥ 24.7: encapsulate, ml-kem-768 keys), tried once. */
+type KemFunctions = { encapsulate(key: KeyObject): { sharedKey: Buffer; ciphertext: Buffer } };
+const kem: KemFunctions | undefined = (() => {
+  const c = nodeCrypto as unknown as Partial<KemFunctions>;
+  if (typeof c.encapsulate !== 'function') return undefined;
+  try {
+    const { publicKey } = nodeCrypto.generateKeyPairSync('ml-kem-768' as 'x25519');
+    c.encapsulate(publicKey);
+    return c as KemFunctions;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Whether this Node can answer X25519MLKEM768. */
+export const hybridKeyExchangeAvailable = kem !== undefined;
+
+/** ML-KEM-768 sizes (FIPS 203): encapsulation key, ciphertext. */
+const MLKEM768_EK_BYTES = 1184;
+const MLKEM768_CT_BYTES = 1088;
+
 const GROUP_CODES: Readonly<Record<string, number>> = {
+  ...(kem ? { X25519MLKEM768: NamedGroup.x25519MlKem768, x25519mlkem768: NamedGroup.x25519MlKem768 } : {}),
   x25519: NamedGroup.x25519,
   secp256r1: NamedGroup.secp256r1,
   'P-256': NamedGroup.secp256r1,
@@ -35,6 +63,7 @@ const GROUP_NAMES = new Map<number, string>([
   [NamedGroup.secp256r1, 'secp256r1'],
   [NamedGroup.secp384r1, 'secp384r1'],
   [NamedGroup.secp521r1, 'secp521r1'],
+  ...(kem ? [[NamedGroup.x25519MlKem768, 'X25519MLKEM768'] as [number, string]] : []),
 ]);
 
 /** node:crypto curve name and uncompressed point length (1 + 2 × field bytes) of each NIST group. */
@@ -45,11 +74,14 @@ const NIST_CURVES = new Map<number, { curve: string; label: string; pointLength:
 ]);
 
 export const DEFAULT_GROUPS = ['x25519', 'secp256r1'];
+/** What a server prefers: the hybrid group first where Node can answer it (browsers send its share first). */
+export const DEFAULT_SERVER_GROUPS = kem ? ['X25519MLKEM768', ...DEFAULT_GROUPS] : DEFAULT_GROUPS;
 
 /** Group code for a configured name; throws RangeError for unsupported names (a configuration error). */
 export function groupCode(name: string): number {
   const code = GROUP_CODES[name];
-  if (code === undefined) throw new RangeError(`unsupported key exchange group ${name} (supported: x25519, secp256r1, secp384r1, secp521r1)`);
+  if (code === undefined)
+    throw new RangeError(`unsupported key exchange group ${name} (supported: ${kem ? 'X25519MLKEM768, ' : ''}x25519, secp256r1, secp384r1, secp521r1)`);
   return code;
 }
 
@@ -149,4 +181,39 @@ export function generateKeyShare(group: number): KeyShare {
     };
   }
   throw new RangeError(`no key exchange for group 0x${group.toString(16)}`);
+}
+
+/**
+ * The server's side of a key exchange: its key_share for the client's `peer`
+ * share of `group`, and the shared secret. For the DH groups that is a fresh
+ * key pair; for X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem) the client's share
+ * is an ML-KEM-768 encapsulation key followed by an X25519 public key, ours the
+ * ML-KEM ciphertext followed by our X25519 public key, and the secret the ML-KEM
+ * shared secret followed by the X25519 one. A malformed share is illegal_parameter.
+ */
+export function answerKeyShare(group: number, peer: Buffer): { publicKey: Buffer; secret: Buffer } {
+  if (group !== NamedGroup.x25519MlKem768) {
+    const share = generateKeyShare(group);
+    return { secret: share.sharedSecret(peer), publicKey: share.publicKey };
+  }
+  if (!kem) throw new RangeError('no ML-KEM in this Node');
+  if (peer.length !== MLKEM768_EK_BYTES + 32) throw new QuicTlsAlert(Alert.illegalParameter, 'X25519MLKEM768 key share has the wrong length');
+  let encapsulated: { sharedKey: Buffer; ciphertext: Buffer };
+  try {
+    // Importing checks the encapsulation key (FIPS 203 §7.2's modulus check) where OpenSSL does.
+    const ek = createPublicKey({
+      key: { kty: 'AKP', alg: 'ML-KEM-768', pub: peer.subarray(0, MLKEM768_EK_BYTES).toString('base64url') } as nodeCrypto.JsonWebKey,
+      format: 'jwk',
+    });
+    encapsulated = kem.encapsulate(ek);
+  } catch {
+    throw new QuicTlsAlert(Alert.illegalParameter, 'X25519MLKEM768 key share has an invalid ML-KEM-768 encapsulation key');
+  }
+  const classical = generateKeyShare(NamedGroup.x25519);
+  const x25519Secret = classical.sharedSecret(peer.subarray(MLKEM768_EK_BYTES));
+  if (encapsulated.ciphertext.length !== MLKEM768_CT_BYTES) throw new RangeError('unexpected ML-KEM-768 ciphertext length');
+  return {
+    publicKey: Buffer.concat([encapsulated.ciphertext, classical.publicKey]),
+    secret: Buffer.concat([encapsulated.sharedKey, x25519Secret]),
+  };
 }

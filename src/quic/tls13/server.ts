@@ -10,7 +10,7 @@ import { parseCaBundle } from './certificate-chain.js';
 import { Alert, HandshakeType, MAX_TICKET_LIFETIME_SECONDS, PSK_DHE_KE, TLS13_VERSION } from './constants.js';
 import { QuicTlsEndpointBase } from './endpoint-base.js';
 import { randomSlice } from './random-pool.js';
-import { DEFAULT_GROUPS, generateKeyShare, groupCode, groupName } from './key-exchange.js';
+import { DEFAULT_SERVER_GROUPS, answerKeyShare, groupCode, groupName } from './key-exchange.js';
 import { DEFAULT_CIPHER_SUITES, KeySchedule, cipherSuiteByName, equalSecrets, finishedVerifyData, ticketPsk, type CipherSuite } from './key-schedule.js';
 import {
   buildCertificate,
@@ -86,7 +86,7 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
   constructor(private readonly server: QuicTlsServerOptions) {
     super(server);
     this.suites = (server.cipherSuites ?? DEFAULT_CIPHER_SUITES).map(cipherSuiteByName);
-    this.groups = (server.groups ?? DEFAULT_GROUPS).map(groupCode);
+    this.groups = (server.groups ?? DEFAULT_SERVER_GROUPS).map(groupCode);
     this.sealer = server.ticketKeys ? ticketSealerFor(server.ticketKeys) : undefined;
   }
 
@@ -196,8 +196,8 @@ class QuicTlsServer extends QuicTlsEndpointBase implements QuicTlsEndpoint {
     }
 
     // The client's share is checked before anything is installed or signed.
-    const share = generateKeyShare(group);
-    const shared = share.sharedSecret(ch.keyShares.find((s) => s.group === group)!.key);
+    const share = answerKeyShare(group, ch.keyShares.find((s) => s.group === group)!.key);
+    const shared = share.secret;
 
     this.peerTransportParameters(ch.transportParameters);
 

@@ -6,9 +6,16 @@
  */
 import type { QuicTlsPolicy } from '../transport.js';
 import { TLS_CIPHER_SUITE_CODES, type QuicTlsServerNamePolicy, type TlsCipherSuiteName } from '../tls13/quic-tls.js';
+import { hybridKeyExchangeAvailable } from '../tls13/key-exchange.js';
 
 /** curvePreferences (Node names, as compiled from Go's CurveP256…) → our engine's group names. */
-const GROUPS: Readonly<Record<string, string>> = { X25519: 'x25519', 'P-256': 'secp256r1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+const GROUPS: Readonly<Record<string, string>> = {
+  ...(hybridKeyExchangeAvailable ? { X25519MLKEM768: 'X25519MLKEM768' } : {}),
+  X25519: 'x25519',
+  'P-256': 'secp256r1',
+  'P-384': 'secp384r1',
+  'P-521': 'secp521r1',
+};
 
 const converted = new WeakMap<QuicTlsPolicy, QuicTlsServerNamePolicy>();
 
