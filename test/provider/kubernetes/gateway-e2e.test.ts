@@ -129,6 +129,18 @@ beforeAll(async () => {
           backendRefs: [to('v1')],
         },
         {
+          // httproute-request-header-modifier / httproute-response-header-modifier: add appends, or creates.
+          matches: [prefix('/add')],
+          filters: [
+            {
+              type: 'RequestHeaderModifier',
+              requestHeaderModifier: { add: [{ name: 'X-Add', value: 'added' }, { name: 'X-New', value: 'created' }], set: [{ name: 'X-Set', value: 'set' }] },
+            },
+            { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'X-Backend', value: 'gateway' }, { name: 'X-Added', value: 'created' }] } },
+          ],
+          backendRefs: [to('v1')],
+        },
+        {
           matches: [prefix('/redirect')],
           filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', hostname: 'secure.example', port: websecure, statusCode: 301 } }],
         },
@@ -217,6 +229,17 @@ describe('Gateway API on a running Portico', () => {
     expect(echoed['x-keep']).toBe('kept');
     expect(r.headers['x-gateway']).toEqual(['yes']);
     expect(r.headers['x-backend']).toBeUndefined();
+  });
+
+  test('RequestHeaderModifier and ResponseHeaderModifier add: appended to an existing header, created when absent', async () => {
+    const r = await get('filters.example', '/add', ['-H', 'X-Add: original', '-H', 'X-Set: replaced']);
+    const echoed = seen(r).headers;
+    // Node's server joins a header's field lines with ", ": both values reached the backend.
+    expect(echoed['x-add']).toBe('original, added');
+    expect(echoed['x-new']).toBe('created');
+    expect(echoed['x-set']).toBe('set');
+    expect(r.headers['x-backend']).toEqual(['v1', 'gateway']);
+    expect(r.headers['x-added']).toEqual(['created']);
   });
 
   test('RequestRedirect: scheme, hostname and port with 301; a prefix replaced with 302 keeping the rest and the query', async () => {
