@@ -37,7 +37,8 @@ export function createInternalServices(deps: InternalServiceDeps) {
     ['noop@internal', (ex) => ex.respond(200, {}, '')],
     [
       'unresolved-backend@internal',
-      (ex) => ex.respond(500, { 'content-type': 'text/plain; charset=utf-8' }, '500 Internal Server Error: the route refers to a backend that cannot be resolved\n'),
+      (ex) =>
+        ex.respond(500, { 'content-type': 'text/plain; charset=utf-8' }, '500 Internal Server Error: the route refers to a backend that cannot be resolved\n'),
     ],
     [
       'ping@internal',

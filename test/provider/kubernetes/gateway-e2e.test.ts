@@ -134,9 +134,23 @@ beforeAll(async () => {
           filters: [
             {
               type: 'RequestHeaderModifier',
-              requestHeaderModifier: { add: [{ name: 'X-Add', value: 'added' }, { name: 'X-New', value: 'created' }], set: [{ name: 'X-Set', value: 'set' }] },
+              requestHeaderModifier: {
+                add: [
+                  { name: 'X-Add', value: 'added' },
+                  { name: 'X-New', value: 'created' },
+                ],
+                set: [{ name: 'X-Set', value: 'set' }],
+              },
             },
-            { type: 'ResponseHeaderModifier', responseHeaderModifier: { add: [{ name: 'X-Backend', value: 'gateway' }, { name: 'X-Added', value: 'created' }] } },
+            {
+              type: 'ResponseHeaderModifier',
+              responseHeaderModifier: {
+                add: [
+                  { name: 'X-Backend', value: 'gateway' },
+                  { name: 'X-Added', value: 'created' },
+                ],
+              },
+            },
           ],
           backendRefs: [to('v1')],
         },

@@ -294,7 +294,10 @@ describe('kubernetesGateway provider', () => {
         .filter((w) => w.path === `/api/v1/namespaces/${ns}/events`)
         .map((w) => w.body as { involvedObject: { kind: string; name: string }; message: string })
         .filter((b) => b.involvedObject.kind === kind && b.involvedObject.name === name);
-    await eventually('events', () => eventsFor('Gateway', 'gw').length > 0 && eventsFor('HTTPRoute', 'ghost').length > 0 && eventsFor('HTTPRoute', 'detached').length > 0);
+    await eventually(
+      'events',
+      () => eventsFor('Gateway', 'gw').length > 0 && eventsFor('HTTPRoute', 'ghost').length > 0 && eventsFor('HTTPRoute', 'detached').length > 0,
+    );
     const uid = (o: KObject) => api.get(o)!.metadata.uid;
     expect(eventsFor('Gateway', 'gw')).toEqual([
       expect.objectContaining({

@@ -260,7 +260,8 @@ const UNSUPPORTED_ADDRESS = 'spec.addresses cannot be honoured: Portico is reach
 /** What its status says is wrong with the Gateway, as problems reported on it (`/api/errors`, a Warning Event). */
 export function gatewayProblems(gateway: KubeObject, listeners: ResolvedListener[]): Array<{ path: string; message: string }> {
   const out: Array<{ path: string; message: string }> = [];
-  if (((gateway.spec ?? {}) as { addresses?: unknown[] }).addresses?.length) out.push({ path: 'spec.addresses', message: `UnsupportedAddress: ${UNSUPPORTED_ADDRESS}` });
+  if (((gateway.spec ?? {}) as { addresses?: unknown[] }).addresses?.length)
+    out.push({ path: 'spec.addresses', message: `UnsupportedAddress: ${UNSUPPORTED_ADDRESS}` });
   for (const l of listeners) {
     if (listenerUsable(l)) continue;
     const failing = [l.accepted, l.resolvedRefs].filter((c) => c.status !== 'True');
@@ -276,8 +277,7 @@ export function gatewayStatus(gateway: KubeObject, listeners: ResolvedListener[]
   const spec = (gateway.spec ?? {}) as { addresses?: unknown[] };
   const usable = listeners.filter(listenerUsable);
   let accepted: GatewayCondition;
-  if (spec.addresses?.length)
-    accepted = condition('Accepted', false, 'UnsupportedAddress', UNSUPPORTED_ADDRESS, gen);
+  if (spec.addresses?.length) accepted = condition('Accepted', false, 'UnsupportedAddress', UNSUPPORTED_ADDRESS, gen);
   else if (usable.length === listeners.length) accepted = condition('Accepted', true, 'Accepted', 'the Gateway is accepted', gen);
   else
     accepted = condition(
