@@ -2,7 +2,9 @@
  * Services that live inside Portico: `ping@internal` (liveness), `api@internal`
  * (the read-only JSON API in Traefik's shape, api-handler.ts, and with
  * `api.dashboard` the dashboard at /dashboard/, dashboard-handler.ts),
- * `prometheus@internal`, `whoami@internal`, `noop@internal` and, with ACME
+ * `prometheus@internal`, `whoami@internal`, `noop@internal`,
+ * `unresolved-backend@internal` (500: where the Gateway API sends the
+ * requests meant for a backendRef it cannot follow) and, with ACME
  * resolvers, `acme-http@internal` (HTTP-01 challenges). The API is
  * reachable only when `api.insecure` puts it on the internal entrypoint or a
  * user router names `api@internal` explicitly — never by default.
@@ -33,6 +35,11 @@ export function createInternalServices(deps: InternalServiceDeps) {
   const services = new Map<string, Handler>([
     ['whoami@internal', whoamiHandler],
     ['noop@internal', (ex) => ex.respond(200, {}, '')],
+    [
+      'unresolved-backend@internal',
+      (ex) =>
+        ex.respond(500, { 'content-type': 'text/plain; charset=utf-8' }, '500 Internal Server Error: the route refers to a backend that cannot be resolved\n'),
+    ],
     [
       'ping@internal',
       (ex) => {

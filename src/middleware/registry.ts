@@ -32,6 +32,7 @@ import { circuitBreaker } from './circuit-breaker/index.js';
 import { grpcWeb } from './grpc-web/index.js';
 import { retry } from './retry/index.js';
 import { errors } from './errors/index.js';
+import { authSignin } from './auth-signin/index.js';
 
 export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   addPrefix,
@@ -57,6 +58,7 @@ export const BUILT_IN_MIDDLEWARES: ReadonlyArray<MiddlewareType<never>> = [
   grpcWeb,
   retry,
   errors,
+  authSignin,
 ] as ReadonlyArray<MiddlewareType<never>>;
 
 /** Field paths in `errors` are relative to `http.middlewares.<name>` (`stripPrefix.prefixes[0]`). */

@@ -18,7 +18,7 @@ import { readPem } from '../tls/pem-source.js';
 import type { ConfigErrors } from './config-errors.js';
 
 export interface InternalServices {
-  /** `whoami@internal`, `api@internal`, `ping@internal`, `prometheus@internal`, `noop@internal`. */
+  /** `whoami@internal`, `api@internal`, `ping@internal`, `prometheus@internal`, `noop@internal`, `unresolved-backend@internal`. */
   get(name: string): Handler | undefined;
 }
 

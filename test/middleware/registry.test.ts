@@ -40,7 +40,7 @@ describe('MiddlewareRegistry', () => {
       'errors',
     ])
       expect(names).toContain(t);
-    expect(BUILT_IN_MIDDLEWARES.length).toBe(23);
+    expect(BUILT_IN_MIDDLEWARES.length).toBe(24);
   });
 
   test('compileMiddleware reports absolute field paths', () => {
@@ -56,7 +56,9 @@ describe('MiddlewareRegistry', () => {
     const r = new MiddlewareRegistry();
     const unknown = r.compileMiddleware('x', { stripPrefx: {} }, noResolve);
     expect('errors' in unknown && unknown.errors[0]![0]).toBe('http.middlewares.x.stripPrefx');
-    expect('errors' in unknown && unknown.errors[0]![1]).toMatch(/unknown middleware type "stripPrefx"; known: addPrefix, basicAuth, .*stripPrefix/);
+    expect('errors' in unknown && unknown.errors[0]![1]).toMatch(
+      /unknown middleware type "stripPrefx"; known: addPrefix, authSignin, basicAuth, .*stripPrefix/,
+    );
     const two = r.compileMiddleware('x', { headers: {}, compress: {} }, noResolve);
     expect('errors' in two && two.errors[0]).toEqual(['http.middlewares.x', 'a middleware must set exactly one type, found headers, compress']);
     const notObject = r.compileMiddleware('x', { compress: 'yes' } as never, noResolve);

@@ -1,5 +1,7 @@
 /**
- * `headers`: custom request/response headers ("" deletes one), CORS
+ * `headers`: custom request/response headers ("" deletes one), appended
+ * request/response header values (Portico's own, for the Gateway API's
+ * header modifiers' `add`), CORS
  * (preflights answered here and never forwarded; actual responses get the
  * allow headers) and security headers (HSTS only over https unless forced,
  * frame options, nosniff, XSS filter, CSP, referrer and permissions
@@ -18,6 +20,13 @@ import { goRegexpProblems } from '../go-regexp-option.js';
 interface Options {
   customRequestHeaders?: Record<string, string>;
   customResponseHeaders?: Record<string, string>;
+  /**
+   * Portico's own (not Traefik's): a value added to the header after those it already has
+   * (another field line), or the header created — the Gateway API's header modifier `add`.
+   * Applied after the custom headers above.
+   */
+  appendRequestHeaders?: Record<string, string>;
+  appendResponseHeaders?: Record<string, string>;
   accessControlAllowCredentials?: boolean;
   accessControlAllowHeaders?: string[];
   accessControlAllowMethods?: string[];
@@ -52,6 +61,12 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** `value` after the values `headers[name]` already has, as one more field line. */
+function appendValue(headers: HeaderMap, name: string, value: string): void {
+  const current = headers[name];
+  headers[name] = current === undefined ? value : Array.isArray(current) ? [...current, value] : [current, value];
+}
+
 function addVaryOrigin(headers: HeaderMap): void {
   const vary = headers.vary;
   if (vary === undefined) headers.vary = 'Origin';
@@ -67,6 +82,8 @@ export const headers: MiddlewareType<Options> = {
     properties: {
       customRequestHeaders: headerMap,
       customResponseHeaders: headerMap,
+      appendRequestHeaders: headerMap,
+      appendResponseHeaders: headerMap,
       accessControlAllowCredentials: { type: 'boolean' },
       accessControlAllowHeaders: stringList,
       accessControlAllowMethods: stringList,
@@ -97,6 +114,8 @@ export const headers: MiddlewareType<Options> = {
   build: (o) => {
     const requestSet = Object.entries(o.customRequestHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
     const responseSet = Object.entries(o.customResponseHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
+    const requestAppend = Object.entries(o.appendRequestHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
+    const responseAppend = Object.entries(o.appendResponseHeaders ?? {}).map(([k, v]) => [k.toLowerCase(), v] as const);
 
     // CORS, prepared.
     const origins = o.accessControlAllowOriginList ?? [];
@@ -147,6 +166,7 @@ export const headers: MiddlewareType<Options> = {
           const [k, v] = responseSet[i]!;
           out[k] = v === '' ? undefined : v;
         }
+        for (let i = 0; i < responseAppend.length; i++) appendValue(out, responseAppend[i]![0], responseAppend[i]![1]);
       };
     };
     const hooks = new Map<string, ResponseHeadersHook>();
@@ -200,6 +220,7 @@ export const headers: MiddlewareType<Options> = {
           if (k === 'host') ex.authority = v;
         }
       }
+      for (let i = 0; i < requestAppend.length; i++) appendValue(ex.requestHeaders, requestAppend[i]![0], requestAppend[i]![1]);
       const https = ex.scheme === 'https' || ex.requestHeaders['x-forwarded-proto'] === 'https';
       ex.onResponseHeaders(hookFor(https, allowOrigin));
       return next(ex);

@@ -1,6 +1,6 @@
 /**
  * Problems with our objects, recorded on them as Kubernetes Warning Events so
- * that `kubectl describe ingressroute x` shows them. Once per distinct
+ * that `kubectl describe ingressroute x` (or gateway, httproute…) shows them. Once per distinct
  * problem while it lasts; best effort: a failure is logged, never fatal.
  */
 import * as k8s from '@kubernetes/client-node';
@@ -8,7 +8,17 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigError } from '../../dynamic/model.js';
 import { describeApiError, statusOf } from './api-error.js';
 
-const SOURCE = /^([^/]+)\/(IngressRoute(?:TCP|UDP)?|Middleware(?:TCP)?|TLSStore|TLSOption|ServersTransport(?:TCP)?|TraefikService|Ingress)\/([^/]+)$/;
+const SOURCE =
+  /^([^/]+)\/(IngressRoute(?:TCP|UDP)?|Middleware(?:TCP)?|TLSStore|TLSOption|ServersTransport(?:TCP)?|TraefikService|Ingress|Gateway|HTTPRoute|GRPCRoute|TLSRoute|TCPRoute|UDPRoute|BackendTLSPolicy)\/([^/]+)$/;
+
+const GATEWAY_KINDS = new Set(['Gateway', 'HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute', 'BackendTLSPolicy']);
+
+/** The apiVersion an Event names when the object is not at hand (its own when it is). */
+function defaultApiVersion(kind: string): string {
+  if (kind === 'Ingress') return 'networking.k8s.io/v1';
+  if (GATEWAY_KINDS.has(kind)) return 'gateway.networking.k8s.io/v1';
+  return 'portico.dev/v1alpha1';
+}
 
 export class ObjectEventRecorder {
   private readonly core: k8s.CoreV1Api;
@@ -50,7 +60,7 @@ export class ObjectEventRecorder {
         body: {
           metadata: { generateName: `${name}.`, namespace },
           involvedObject: {
-            apiVersion: object?.apiVersion ?? (kind === 'Ingress' ? 'networking.k8s.io/v1' : 'portico.dev/v1alpha1'),
+            apiVersion: object?.apiVersion ?? defaultApiVersion(kind),
             kind,
             name,
             namespace,

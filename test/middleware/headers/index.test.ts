@@ -18,6 +18,21 @@ describe('headers: custom headers', () => {
     expect(r.responseHeaders['content-type']).toBeUndefined();
     expect(r.hookRuns).toBe(1);
   });
+  test("appendRequestHeaders/appendResponseHeaders (Portico's): a value after the existing ones, or the header created; after the custom headers", async () => {
+    const svc = recordingService();
+    const r = await run(
+      wrap('headers', { customRequestHeaders: { 'X-Set': 'one' }, appendRequestHeaders: { 'X-Add': 'b', 'X-New': 'n', 'X-Set': 'two' } }, svc),
+      {
+        headers: { 'x-add': 'a' },
+      },
+    );
+    expect(svc.seen[0]!.headers['x-add']).toEqual(['a', 'b']);
+    expect(svc.seen[0]!.headers['x-new']).toBe('n');
+    expect(svc.seen[0]!.headers['x-set']).toEqual(['one', 'two']);
+    const resp = await run(wrap('headers', { appendResponseHeaders: { 'Set-Cookie': 'b=2', 'X-Created': 'c' } }, respondWith(200, { 'set-cookie': ['a=1'] })));
+    expect(resp.responseHeaders['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(resp.responseHeaders['x-created']).toBe('c');
+  });
   test('a custom Host replaces the authority sent upstream', async () => {
     let authority = '';
     await run(

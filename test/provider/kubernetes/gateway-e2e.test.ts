@@ -129,6 +129,32 @@ beforeAll(async () => {
           backendRefs: [to('v1')],
         },
         {
+          // httproute-request-header-modifier / httproute-response-header-modifier: add appends, or creates.
+          matches: [prefix('/add')],
+          filters: [
+            {
+              type: 'RequestHeaderModifier',
+              requestHeaderModifier: {
+                add: [
+                  { name: 'X-Add', value: 'added' },
+                  { name: 'X-New', value: 'created' },
+                ],
+                set: [{ name: 'X-Set', value: 'set' }],
+              },
+            },
+            {
+              type: 'ResponseHeaderModifier',
+              responseHeaderModifier: {
+                add: [
+                  { name: 'X-Backend', value: 'gateway' },
+                  { name: 'X-Added', value: 'created' },
+                ],
+              },
+            },
+          ],
+          backendRefs: [to('v1')],
+        },
+        {
           matches: [prefix('/redirect')],
           filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', hostname: 'secure.example', port: websecure, statusCode: 301 } }],
         },
@@ -156,6 +182,8 @@ beforeAll(async () => {
     }),
     route('timeouts', { hostnames: ['timeout.example'], rules: [{ timeouts: { request: '500ms' }, backendRefs: [to('v1')] }] }),
     route('weights', { hostnames: ['weights.example'], rules: [{ backendRefs: [to('v1', { weight: 3 }), to('v2', { weight: 1 })] }] }),
+    // httproute-weight with an invalid backend: its share of the requests gets 500.
+    route('half', { hostnames: ['half.example'], rules: [{ backendRefs: [to('v1'), to('missing')] }] }),
     route('cross', { hostnames: ['cross.example'], rules: [{ backendRefs: [to('v2', { namespace: ns })] }] }, apps),
     route('other', { hostnames: ['other.example'], rules: [{ backendRefs: [to('other')] }] }, apps),
     {
@@ -219,6 +247,17 @@ describe('Gateway API on a running Portico', () => {
     expect(r.headers['x-backend']).toBeUndefined();
   });
 
+  test('RequestHeaderModifier and ResponseHeaderModifier add: appended to an existing header, created when absent', async () => {
+    const r = await get('filters.example', '/add', ['-H', 'X-Add: original', '-H', 'X-Set: replaced']);
+    const echoed = seen(r).headers;
+    // Node's server joins a header's field lines with ", ": both values reached the backend.
+    expect(echoed['x-add']).toBe('original, added');
+    expect(echoed['x-new']).toBe('created');
+    expect(echoed['x-set']).toBe('set');
+    expect(r.headers['x-backend']).toEqual(['v1', 'gateway']);
+    expect(r.headers['x-added']).toEqual(['created']);
+  });
+
   test('RequestRedirect: scheme, hostname and port with 301; a prefix replaced with 302 keeping the rest and the query', async () => {
     const before = backends.v1!.requests + backends.v2!.requests;
     const moved = await get('filters.example', '/redirect/page?q=1');
@@ -267,8 +306,30 @@ describe('Gateway API on a running Portico', () => {
     expect(v2).toBeLessThanOrEqual(75);
   });
 
-  test('a backend in another namespace: not served (503, ResolvedRefs RefNotPermitted) until a ReferenceGrant allows it', async () => {
-    expect((await get('cross.example', '/')).status).toBe(503);
+  test('one good and one unresolved backendRef of equal weight: about half the requests get 500 (BackendNotFound)', async () => {
+    const urls = Array.from({ length: 200 }, () => `http://half.example:${web}/`);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'curl',
+        ['-s', '-w', ' status=%{http_code}\\n', '--resolve', `half.example:${web}:127.0.0.1`, ...urls],
+        { timeout: 60_000, maxBuffer: 16 << 20 },
+        (err, stdout) => (err ? reject(new Error(`curl failed: ${err.message}`)) : resolve(stdout)),
+      ),
+    );
+    const codes = [...out.matchAll(/ status=(\d+)\n/g)].map((m) => m[1]);
+    const count = (c: string) => codes.filter((x) => x === c).length;
+    expect(count('200') + count('500')).toBe(200);
+    expect(count('500')).toBeGreaterThanOrEqual(60);
+    expect(count('500')).toBeLessThanOrEqual(140);
+    const half = api.get({ apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'half', namespace: ns } })?.status as {
+      parents: Array<{ conditions: Array<{ type: string; status: string; reason: string }> }>;
+    };
+    expect(half.parents[0]!.conditions.find((c) => c.type === 'ResolvedRefs')).toMatchObject({ status: 'False', reason: 'BackendNotFound' });
+  });
+
+  test('a backend in another namespace: not served (500, ResolvedRefs RefNotPermitted) until a ReferenceGrant allows it', async () => {
+    // 500, as the spec says for a backendRef that cannot be followed (an empty load balancer's 503 before).
+    expect((await get('cross.example', '/')).status).toBe(500);
     const cross = () => api.get({ apiVersion: G, kind: 'HTTPRoute', metadata: { name: 'cross', namespace: apps } });
     const resolved = () =>
       ((cross()?.status as { parents?: Array<{ conditions: Array<{ type: string; status: string; reason: string }> }> })?.parents ?? [])
@@ -320,6 +381,6 @@ describe('Gateway API on a running Portico', () => {
       listeners: Array<{ name: string; attachedRoutes: number }>;
     };
     expect(gw.conditions.map((c) => `${c.type}=${c.status}`)).toEqual(['Accepted=True', 'Programmed=True']);
-    expect(Object.fromEntries(gw.listeners.map((l) => [l.name, l.attachedRoutes]))).toEqual({ http: 8, wild: 1, https: 1 });
+    expect(Object.fromEntries(gw.listeners.map((l) => [l.name, l.attachedRoutes]))).toEqual({ http: 9, wild: 1, https: 1 });
   });
 });

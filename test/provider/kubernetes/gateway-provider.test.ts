@@ -273,6 +273,54 @@ describe('kubernetesGateway provider', () => {
     expect(puts()).toBe(writes);
   });
 
+  test('problems are Warning Events on the Gateway and the routes (once each, with their apiVersion and uid) and in the errors', async () => {
+    const ns = namespace();
+    const cls = `portico-${ns}`;
+    api.apply(gatewayClass(cls));
+    api.apply(
+      gateway(ns, 'gw', cls, [
+        { name: 'web', port: 8000, protocol: 'HTTP' },
+        { name: 'nowhere', port: 9999, protocol: 'HTTP' },
+      ]),
+    );
+    for (const o of service(ns, 'web')) api.apply(o);
+    api.apply(route(ns, 'ghost', { parentRefs: [{ name: 'gw', sectionName: 'web' }], rules: [{ backendRefs: [{ name: 'ghost', port: 8080 }] }] }));
+    api.apply(route(ns, 'detached', { parentRefs: [{ name: 'gw', sectionName: 'nope' }], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }] }));
+    const rec = new SnapshotRecorder();
+    await provider({ namespaces: [ns] }).start(rec.emit);
+    await rec.until((x) => x.errors.some((e) => e.source === `${ns}/Gateway/gw`) && x.errors.some((e) => e.source === `${ns}/HTTPRoute/detached`));
+    const eventsFor = (kind: string, name: string) =>
+      api.writes
+        .filter((w) => w.path === `/api/v1/namespaces/${ns}/events`)
+        .map((w) => w.body as { involvedObject: { kind: string; name: string }; message: string })
+        .filter((b) => b.involvedObject.kind === kind && b.involvedObject.name === name);
+    await eventually(
+      'events',
+      () => eventsFor('Gateway', 'gw').length > 0 && eventsFor('HTTPRoute', 'ghost').length > 0 && eventsFor('HTTPRoute', 'detached').length > 0,
+    );
+    const uid = (o: KObject) => api.get(o)!.metadata.uid;
+    expect(eventsFor('Gateway', 'gw')).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'InvalidConfiguration',
+        message: expect.stringMatching(/^spec\.listeners: listener nowhere: PortUnavailable: /),
+        involvedObject: expect.objectContaining({ apiVersion: G, kind: 'Gateway', namespace: ns, uid: uid(gateway(ns, 'gw', cls, [])) }),
+      }),
+    ]);
+    expect(eventsFor('HTTPRoute', 'ghost')[0]).toMatchObject({
+      type: 'Warning',
+      message: expect.stringMatching(/^spec\.rules: BackendNotFound: /),
+      involvedObject: { apiVersion: G, kind: 'HTTPRoute', uid: uid(route(ns, 'ghost', {})) },
+    });
+    expect(eventsFor('HTTPRoute', 'detached')[0]!.message).toMatch(/^spec\.parentRefs: NoMatchingParent: Gateway .*gw has no listener/);
+    // Another change re-converts: the same problems are not recorded again.
+    api.apply(route(ns, 'fine', { parentRefs: [{ name: 'gw', sectionName: 'web' }], rules: [{ backendRefs: [{ name: 'web', port: 8080 }] }] }));
+    await rec.until((x) => Object.keys(x.config.http.routers).some((r) => r.includes('fine')));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(eventsFor('Gateway', 'gw')).toHaveLength(1);
+    expect(eventsFor('HTTPRoute', 'ghost')).toHaveLength(1);
+  });
+
   test('malformed objects (list items that are not objects) are errors on them, never a crash; the rest is served', async () => {
     const ns = namespace();
     const cls = `portico-${ns}`;

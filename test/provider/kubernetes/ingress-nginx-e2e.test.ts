@@ -4,7 +4,8 @@
  * real client library, checked with curl against real backends: rewrite
  * with capture groups, CORS preflight, basic auth from a real htpasswd
  * Secret, a 30% canary over 200 requests and a canary header, allow and
- * deny lists, redirect codes (permanent, temporal, https, app-root), and an
+ * deny lists, redirect codes (permanent, temporal, https, app-root),
+ * forward auth whose 401 sends the client to auth-signin, and an
  * unknown annotation reported in /api/errors and as an Event while its
  * Ingress serves; the rewrite again over HTTP/3 (gtlsclient) on the same
  * port, and an nginx Ingress read from a file.
@@ -121,6 +122,19 @@ beforeAll(async () => {
     ingress('moving', 'moving.example', { 'temporal-redirect': 'https://www.example.com/soon' }),
     ingress('tls', 'tls.example', { 'app-root': '/app1' }, [{ path: '/' }], { tls: [{ hosts: ['tls.example'], secretName: 'tls-cert' }] }),
     ingress('odd', 'odd.example', { 'made-up-annotation': 'x' }),
+    // The ingress-nginx documentation's external-auth examples (oauth2-proxy): a 401 from auth-url sends the client to sign in.
+    ingress('signin', 'signin.example', {
+      'auth-url': `http://127.0.0.1:${app.port}/status?code=401`,
+      'auth-signin': 'https://login.example/oauth2/start',
+    }),
+    ingress('signin-var', 'signin-var.example', {
+      'auth-url': `http://127.0.0.1:${app.port}/status?code=401`,
+      'auth-signin': 'https://login.example/oauth2/start?rd=$scheme://$host$escaped_request_uri',
+    }),
+    ingress('signin-ok', 'signin-ok.example', {
+      'auth-url': `http://127.0.0.1:${app.port}/status?code=200`,
+      'auth-signin': 'https://login.example/oauth2/start',
+    }),
   ];
   for (const o of objects) api.apply(o);
   // The same kind of YAML in a file: the file provider translates it because kubernetesIngressNGINX is configured.
@@ -231,6 +245,21 @@ describe('ingress-nginx Ingresses on a running Portico', () => {
     expect(backendUrl(secure.body)).toBe('/page');
     const root = await get('tls.example', '/');
     expect([root.status, root.headers.location]).toEqual([302, [`https://tls.example:${websecure}/app1`]]);
+  });
+
+  test("auth-signin: the auth service's 401 becomes a 302 to the sign-in page with rd= the original URL; an authorised request reaches the backend", async () => {
+    const denied = await get('signin.example', '/private/page?a=1&b=2');
+    expect(denied.status).toBe(302);
+    // ingress-nginx's rd: $pass_access_scheme://$http_host$escaped_request_uri (the request URI escaped whole, "/" included).
+    expect(denied.headers.location).toEqual([`https://login.example/oauth2/start?rd=https://signin.example:${websecure}%2Fprivate%2Fpage%3Fa%3D1%26b%3D2`]);
+    expect(denied.body).not.toContain('status');
+    const own = await get('signin-var.example', '/x/y?z=1');
+    expect([own.status, own.headers.location]).toEqual([302, ['https://login.example/oauth2/start?rd=https://signin-var.example%2Fx%2Fy%3Fz%3D1']]);
+    const head = await get('signin.example', '/p', ['-I']);
+    expect(head.status).toBe(302);
+    const allowed = await get('signin-ok.example', '/private');
+    expect(allowed.status).toBe(200);
+    expect(backendUrl(allowed.body)).toBe('/private');
   });
 
   test('HTTP/3 on the same port: advertised by Alt-Svc, and the rewrite answered over QUIC', async () => {

@@ -424,7 +424,7 @@ data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [
     expect(none.config.http.middlewares['shop-cr-nginx-auth']).toEqual({ ipAllowList: { sourceRange: ['255.255.255.255/32'], rejectStatusCode: 503 } });
   });
 
-  test('auth-url → forwardAuth with auth-response-headers; auth-signin and other methods are reported', () => {
+  test('auth-url → forwardAuth with auth-response-headers, auth-signin → authSignin before it; other methods are reported', () => {
     const r = convert(
       ingress(
         'f',
@@ -440,9 +440,33 @@ data: ${JSON.stringify(Object.fromEntries(Object.entries(data).map(([k, v]) => [
     expect(r.config.http.middlewares['shop-f-nginx-forward-auth']).toEqual({
       forwardAuth: { address: 'http://auth.shop.svc/verify', authResponseHeaders: ['X-User', 'X-Email'] },
     });
+    // auth-signin was refused before the errors middleware and authSignin existed (on purpose: it is served now).
+    expect(r.config.http.middlewares['shop-f-nginx-auth-signin']).toEqual({ authSignin: { url: 'https://login.example/start' } });
+    const chain = r.config.http.routers[Object.keys(r.config.http.routers)[0]!]!.middlewares!;
+    expect(chain.indexOf('shop-f-nginx-auth-signin')).toBe(chain.indexOf('shop-f-nginx-forward-auth') - 1);
+    expect(messages(r).sort()).toEqual([expect.stringContaining('auth-method"]: only GET is supported')]);
+  });
+
+  test('auth-signin: redirect param kept; without auth-url, or with an unknown nginx variable, it is reported and left out', () => {
+    const r = convert(
+      [
+        ingress(
+          'p',
+          { 'auth-url': 'http://auth/v', 'auth-signin': 'https://login.example/start?rd=$scheme://$host$request_uri', 'auth-signin-redirect-param': 'next' },
+          rule('p.example', [['/']]),
+        ),
+        ingress('alone', { 'auth-signin': 'https://login.example/' }, rule('alone.example', [['/']])),
+        ingress('var', { 'auth-url': 'http://auth/v', 'auth-signin': 'https://login.example/?u=$remote_user' }, rule('var.example', [['/']])),
+      ].join('\n---\n'),
+    );
+    expect(r.config.http.middlewares['shop-p-nginx-auth-signin']).toEqual({
+      authSignin: { url: 'https://login.example/start?rd=$scheme://$host$request_uri', redirectParam: 'next' },
+    });
+    expect(r.config.http.middlewares['shop-alone-nginx-auth-signin']).toBeUndefined();
+    expect(r.config.http.middlewares['shop-var-nginx-auth-signin']).toBeUndefined();
     expect(messages(r).sort()).toEqual([
-      expect.stringContaining('auth-method"]: only GET is supported'),
-      expect.stringContaining('auth-signin"]: is not supported: redirecting to a sign-in page'),
+      expect.stringContaining('auth-signin"]: has no effect without nginx.ingress.kubernetes.io/auth-url'),
+      expect.stringContaining('auth-signin"]: must be an http(s) URL (nginx variable $remote_user is not supported'),
     ]);
   });
 });

@@ -4,8 +4,8 @@
  * conversion names it), several of them under a weighted service. A
  * reference that cannot be followed (another kind, no such Service, another
  * namespace without a ReferenceGrant) makes the route's ResolvedRefs False
- * with the spec's reason, and its share of the traffic goes to an empty
- * load balancer, which answers 503.
+ * with the spec's reason, and its share of the traffic goes to
+ * `unresolved-backend@internal`, which answers 500 as the spec says.
  */
 import type { DynamicConfig, ServersTransport } from '../../../dynamic/model.js';
 import { normalizeName, shortHash } from '../conversion-context.js';
@@ -104,28 +104,26 @@ export function backendService(
   return { name: id };
 }
 
-/** A rule's backendRefs → the service the rule's routers use (`base` names the weighted service and the empty fallback). */
+/** Where requests meant for a backendRef that cannot be followed go: it answers 500 (src/api/internal-services.ts). */
+export const UNRESOLVED_BACKEND = 'unresolved-backend@internal';
+
+/** A rule's backendRefs → the service the rule's routers use (`base` names the weighted service). */
 export function ruleBackends(refs: unknown, route: KubeObject, base: string, ctx: BackendContext, scheme: 'http' | 'h2c'): ResolvedBackends {
   const list = (Array.isArray(refs) ? refs : []) as Array<Record<string, unknown>>;
   const problems: BackendProblem[] = [];
   const weighted: Array<{ name: string; weight: number }> = [];
-  const unavailable = () => {
-    const name = `${base}-unavailable`;
-    ctx.staged.http.services[name] = { loadBalancer: { servers: [] } };
-    return name;
-  };
   for (const raw of list) {
     const weight = typeof raw.weight === 'number' ? raw.weight : 1;
     const resolved = backendService(raw, route, ctx, scheme);
     if ('problem' in resolved) {
       problems.push(resolved.problem);
       // The spec: requests that would have gone to an invalid backend fail; the others are still served.
-      if (weight > 0) weighted.push({ name: unavailable(), weight });
+      if (weight > 0) weighted.push({ name: UNRESOLVED_BACKEND, weight });
       continue;
     }
     if (weight > 0) weighted.push({ name: resolved.name, weight });
   }
-  if (weighted.length === 0) return { service: unavailable(), problems };
+  if (weighted.length === 0) return { service: UNRESOLVED_BACKEND, problems };
   if (weighted.length === 1) return { service: weighted[0]!.name, problems };
   const name = `${base}-wrr`;
   ctx.staged.http.services[name] = { weighted: { services: weighted.map((w) => ({ name: w.name, weight: w.weight })) } };

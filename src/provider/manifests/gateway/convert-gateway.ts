@@ -12,7 +12,7 @@ import type { KubeObject } from '../kube-objects.js';
 import { ServiceDirectory } from '../service-directory.js';
 import { backendTlsPolicies } from './backend-tls-policy.js';
 import { condition, generationOf, type GatewayConversion, type GatewayConversionOptions, type StatusUpdate } from './gateway-objects.js';
-import { gatewayStatus, listenerUsable, resolveListeners, type ResolvedListener } from './gateway-listeners.js';
+import { gatewayProblems, gatewayStatus, listenerUsable, resolveListeners, type ResolvedListener } from './gateway-listeners.js';
 import { convertHttpRoute, type RouteContext } from './http-route.js';
 import { convertL4Route } from './l4-routes.js';
 import { ReferenceGrants } from './reference-grants.js';
@@ -98,7 +98,10 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
           seen.add(key);
           config.tls.certificates.push(c);
         }
-  for (const g of gateways)
+  for (const g of gateways) {
+    const resolved = listeners.get(`${g.metadata.namespace}/${g.metadata.name}`);
+    for (const p of resolved ? gatewayProblems(g, resolved) : [])
+      errors.push({ provider: opts.provider, source: `${g.metadata.namespace}/Gateway/${g.metadata.name}`, ...p });
     statuses.push({
       kind: 'Gateway',
       namespace: g.metadata.namespace,
@@ -106,8 +109,9 @@ export function convertGatewayObjects(objects: KubeObject[], opts: GatewayConver
       object: g,
       status: malformed.has(g)
         ? { conditions: [condition('Accepted', false, 'Invalid', 'the Gateway is malformed (see /api/errors)', generationOf(g))] }
-        : gatewayStatus(g, listeners.get(`${g.metadata.namespace}/${g.metadata.name}`)!, opts),
+        : gatewayStatus(g, resolved!, opts),
     });
+  }
   statuses.push(...policies.statuses(listeners, controllerName));
   return { config, errors, origins, statuses };
 }

@@ -255,14 +255,29 @@ function markConflicts(listeners: ResolvedListener[], gen: number | undefined): 
   }
 }
 
+const UNSUPPORTED_ADDRESS = 'spec.addresses cannot be honoured: Portico is reached at its own Service address';
+
+/** What its status says is wrong with the Gateway, as problems reported on it (`/api/errors`, a Warning Event). */
+export function gatewayProblems(gateway: KubeObject, listeners: ResolvedListener[]): Array<{ path: string; message: string }> {
+  const out: Array<{ path: string; message: string }> = [];
+  if (((gateway.spec ?? {}) as { addresses?: unknown[] }).addresses?.length)
+    out.push({ path: 'spec.addresses', message: `UnsupportedAddress: ${UNSUPPORTED_ADDRESS}` });
+  for (const l of listeners) {
+    if (listenerUsable(l)) continue;
+    const failing = [l.accepted, l.resolvedRefs].filter((c) => c.status !== 'True');
+    if (l.conflicted.status === 'True') failing.push(l.conflicted);
+    out.push({ path: 'spec.listeners', message: `listener ${l.name}: ${failing.map((c) => `${c.reason}: ${c.message}`).join('; ')}` });
+  }
+  return out;
+}
+
 /** The Gateway's status: its conditions, addresses, and each listener's. */
 export function gatewayStatus(gateway: KubeObject, listeners: ResolvedListener[], opts: GatewayConversionOptions): Record<string, unknown> {
   const gen = generationOf(gateway);
   const spec = (gateway.spec ?? {}) as { addresses?: unknown[] };
   const usable = listeners.filter(listenerUsable);
   let accepted: GatewayCondition;
-  if (spec.addresses?.length)
-    accepted = condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses cannot be honoured: Portico is reached at its own Service address', gen);
+  if (spec.addresses?.length) accepted = condition('Accepted', false, 'UnsupportedAddress', UNSUPPORTED_ADDRESS, gen);
   else if (usable.length === listeners.length) accepted = condition('Accepted', true, 'Accepted', 'the Gateway is accepted', gen);
   else
     accepted = condition(

@@ -1,7 +1,7 @@
 /**
  * HTTPRoute (and GRPCRoute) filters → our middlewares, in the rule's order:
- * RequestHeaderModifier and ResponseHeaderModifier (set, remove) as
- * `headers`, RequestRedirect as `redirectRegex` over the full URL,
+ * RequestHeaderModifier and ResponseHeaderModifier (set, add, remove) as
+ * `headers` (add with its append options), RequestRedirect as `redirectRegex` over the full URL,
  * URLRewrite as `replacePath`/`replacePathRegex` (and a Host header for the
  * hostname), ExtensionRef to our Middleware kind by its kubernetescrd name;
  * RequestMirror is a mirror of the rule's service. What Portico cannot do
@@ -58,14 +58,20 @@ export function compileFilters(input: FilterInput): CompiledFilters {
           add?: Array<{ name: string; value: string }>;
           remove?: string[];
         };
-        if (m.add?.length) return refuse(`${at}: "add" (append to a header) is not supported by Portico yet; use "set"`);
         const headers: Record<string, string> = {};
         for (const h of m.set ?? []) {
           if (h.value === '') return refuse(`${at}: setting ${h.name} to an empty value is not supported (an empty value removes the header here)`);
           headers[h.name] = h.value;
         }
         for (const name of m.remove ?? []) headers[name] = '';
-        add('headers', { [type === 'RequestHeaderModifier' ? 'customRequestHeaders' : 'customResponseHeaders']: headers });
+        // `add` appends to what the header has (or creates it): the headers middleware's own append option.
+        const appended: Record<string, string> = {};
+        for (const h of m.add ?? []) appended[h.name] = h.value;
+        const request = type === 'RequestHeaderModifier';
+        add('headers', {
+          ...(Object.keys(headers).length ? { [request ? 'customRequestHeaders' : 'customResponseHeaders']: headers } : {}),
+          ...(Object.keys(appended).length ? { [request ? 'appendRequestHeaders' : 'appendResponseHeaders']: appended } : {}),
+        });
         return;
       }
       case 'RequestRedirect': {

@@ -14,7 +14,7 @@ import { generationOf } from './gateway-objects.js';
 import { hostnameSpecificity, hostnamesRule } from './hostnames.js';
 import { compileFilters } from './http-route-filters.js';
 import { compileHttpMatch, matchPriority, type CompiledMatch } from './http-route-matches.js';
-import { attachRoute, parentStatuses, type GatewayListeners } from './route-parents.js';
+import { attachRoute, attachmentProblems, parentStatuses, type GatewayListeners } from './route-parents.js';
 
 export interface RouteContext extends BackendContext {
   gateways: GatewayListeners;
@@ -112,6 +112,7 @@ export function convertHttpRoute(route: KubeObject, kind: HttpKind, rank: number
   const parents = parentStatuses(outcomes, unsupported, problems, gen, ctx.controllerName);
   const errors: ConfigError[] = [];
   const source = `${ns}/${kind}/${name}`;
+  for (const p of attachmentProblems(outcomes)) errors.push({ provider: ctx.opts.provider, source, ...p });
   if (unsupported)
     errors.push({ provider: ctx.opts.provider, source, path: unsupported.split(':')[0]!, message: unsupported.slice(unsupported.indexOf(':') + 2) });
   else {

@@ -15,7 +15,7 @@ import type { KubeObject } from '../kube-objects.js';
 import { followBackendRef, type BackendProblem } from './backend-refs.js';
 import { generationOf } from './gateway-objects.js';
 import type { RouteContext, RouteResult } from './http-route.js';
-import { attachRoute, parentStatuses } from './route-parents.js';
+import { attachRoute, attachmentProblems, parentStatuses } from './route-parents.js';
 
 type L4Kind = 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
 
@@ -91,6 +91,7 @@ export function convertL4Route(route: KubeObject, kind: L4Kind, ctx: RouteContex
     if (kind === 'UDPRoute') Object.assign(ctx.staged.udp.services, services);
     else Object.assign(tcp.services, services);
   }
+  for (const p of attachmentProblems(outcomes)) errors.push({ provider: ctx.opts.provider, source, ...p });
   if (unsupported) errors.push({ provider: ctx.opts.provider, source, path: 'spec', message: unsupported });
   for (const p of problems) errors.push({ provider: ctx.opts.provider, source, path: 'spec.rules', message: `${p.reason}: ${p.message}` });
   return { parents: parentStatuses(outcomes, unsupported, problems, generationOf(route), ctx.controllerName), errors };

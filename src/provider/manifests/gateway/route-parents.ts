@@ -24,6 +24,11 @@ export interface ParentOutcome {
   accepted: GatewayCondition;
 }
 
+/** The parents that did not take the route, as problems reported on it (`/api/errors`, a Warning Event on the route). */
+export function attachmentProblems(outcomes: readonly ParentOutcome[]): Array<{ path: string; message: string }> {
+  return outcomes.filter((o) => o.accepted.status !== 'True').map((o) => ({ path: 'spec.parentRefs', message: `${o.accepted.reason}: ${o.accepted.message}` }));
+}
+
 /** Our Gateways' listeners by `namespace/name`. */
 export type GatewayListeners = Map<string, ResolvedListener[]>;
 

@@ -8,20 +8,31 @@
  * - `auth-url` (+ `auth-method`, `auth-response-headers`) → `forwardAuth`.
  *   The auth request is a GET, as ingress-nginx's default; other methods and
  *   the annotations that need nginx's subrequest machinery are reported.
+ * - `auth-signin` (+ `auth-signin-redirect-param`) → `authSignin` before the
+ *   forwardAuth: the auth service's 401 becomes a 302 to the sign-in page
+ *   with `rd=` the original URL, as ingress-nginx does.
  */
 import type { Middleware } from '../../../dynamic/model.js';
 import { secretValue } from '../kube-objects.js';
 import { hashKind } from '../../../middleware/basic-auth/htpasswd.js';
 import type { ConversionContext } from '../conversion-context.js';
 import type { NginxAnnotations } from './nginx-annotations.js';
+import { authSignin as authSigninType } from '../../../middleware/auth-signin/index.js';
 
-export const AUTH_ANNOTATIONS = ['auth-type', 'auth-secret', 'auth-secret-type', 'auth-realm', 'auth-url', 'auth-method', 'auth-response-headers'];
+export const AUTH_ANNOTATIONS = [
+  'auth-type',
+  'auth-secret',
+  'auth-secret-type',
+  'auth-realm',
+  'auth-url',
+  'auth-method',
+  'auth-response-headers',
+  'auth-signin',
+  'auth-signin-redirect-param',
+];
 
 /** Auth annotations that need nginx machinery Portico does not have: reported when present. */
 export const REFUSED_AUTH: Record<string, string> = {
-  'auth-signin':
-    "redirecting to a sign-in page on 401 needs the errors middleware, which Portico does not have yet; unauthenticated requests get the auth service's 401",
-  'auth-signin-redirect-param': 'see auth-signin',
   'auth-request-redirect': "Portico's forwardAuth sends X-Forwarded-* headers instead of X-Auth-Request-Redirect",
   'auth-cache-key': 'forwardAuth does not cache auth answers',
   'auth-cache-duration': 'forwardAuth does not cache auth answers',
@@ -121,6 +132,34 @@ export function forwardAuth(ann: NginxAnnotations): Middleware | undefined {
   if (method !== undefined && method.toUpperCase() !== 'GET')
     ann.report('auth-method', `only GET is supported (Portico's forwardAuth asks with GET, or with the request's own method), got "${method}"; GET is used`);
   return { forwardAuth: { address: url, ...(responseHeaders?.length ? { authResponseHeaders: responseHeaders } : {}) } };
+}
+
+/** `auth-signin`: where a 401 from the auth service sends the client; only with `auth-url`, as in ingress-nginx. */
+export function authSignin(ann: NginxAnnotations): Middleware | undefined {
+  const url = ann.string('auth-signin');
+  const param = ann.string('auth-signin-redirect-param');
+  if (url === undefined) {
+    if (param !== undefined) ann.report('auth-signin-redirect-param', 'has no effect without nginx.ingress.kubernetes.io/auth-signin');
+    return undefined;
+  }
+  if (ann.string('auth-url') === undefined) {
+    ann.report('auth-signin', 'has no effect without nginx.ingress.kubernetes.io/auth-url');
+    return undefined;
+  }
+  // A sign-in URL Portico cannot build is dropped (and said so): the client then gets the auth service's 401, never the backend.
+  const problems = authSigninType.validate!({ url });
+  if (!/^https?:\/\/\S+$/.test(url) || problems.length) {
+    ann.report(
+      'auth-signin',
+      `must be an http(s) URL${problems.length ? ` (${problems.map((p) => p[1]).join('; ')})` : ''}, got "${url}"; unauthenticated requests get the auth service's 401`,
+    );
+    return undefined;
+  }
+  if (param !== undefined && !/^[A-Za-z0-9_.~-]+$/.test(param)) {
+    ann.report('auth-signin-redirect-param', `must be a query parameter name, got "${param}"; rd is used`);
+    return { authSignin: { url } };
+  }
+  return { authSignin: { url, ...(param ? { redirectParam: param } : {}) } };
 }
 
 /** A middleware that lets nobody through: what an auth annotation Portico cannot honour becomes, so a mistake never opens a location. */

@@ -32,7 +32,7 @@ import { hostFallbackPriority, hostTopPriority, pathPriority, pathRule } from '.
 import { SSL_REDIRECT, appRootRedirect, fixedRedirect, sslRedirectPolicy } from './redirects.js';
 import { corsHeaders } from './cors.js';
 import { sourceRangeMiddlewares } from './source-ranges.js';
-import { basicOrDigestAuth, forwardAuth } from './auth.js';
+import { authSignin, basicOrDigestAuth, forwardAuth } from './auth.js';
 import { backendSettings, requestHeaders, type BackendSettings } from './backend.js';
 import { bodySizeLimit, rateLimits } from './limits.js';
 import { pathRewrite, rewriteTarget } from './rewrite.js';
@@ -195,6 +195,8 @@ function buildIngress(
     ...rateLimits(ann).map((m, i) => stage(`limit-${i}`, m)),
     ...sourceRangeMiddlewares(ann).map((m, i) => stage(`source-range-${i}`, m)),
     stage('auth', basicOrDigestAuth(ann, ctx)),
+    // Outside the forwardAuth: it turns the auth service's 401 into the sign-in redirect.
+    stage('auth-signin', authSignin(ann)),
     stage('forward-auth', forwardAuth(ann)),
     stage('body-size', bodySizeLimit(ann)),
     stage('request-headers', requestHeaders(ann)),
