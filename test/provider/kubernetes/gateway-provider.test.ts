@@ -292,7 +292,7 @@ describe('kubernetesGateway provider', () => {
     const eventsFor = (kind: string, name: string) =>
       api.writes
         .filter((w) => w.path === `/api/v1/namespaces/${ns}/events`)
-        .map((w) => w.body as { involvedObject: { kind: string; name: string }; message: string })
+        .map((w) => w.body as unknown as { involvedObject: { kind: string; name: string }; message: string })
         .filter((b) => b.involvedObject.kind === kind && b.involvedObject.name === name);
     await eventually(
       'events',
