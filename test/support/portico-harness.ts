@@ -66,7 +66,11 @@ export interface PorticoProcess {
  * Run the built `portico` command (dist/src/cli.js) with a static config file
  * in its own process, as an operator would, and wait until it serves.
  */
-export async function spawnPortico(configFile: string, timeoutMs = 15_000): Promise<PorticoProcess> {
+/**
+ * Waits until HTTP/3 listens and a configuration with at least `minRouters` enabled routers is applied: the
+ * internal provider's version can be applied before the file provider's, and a request then would get 404.
+ */
+export async function spawnPortico(configFile: string, timeoutMs = 15_000, minRouters = 1): Promise<PorticoProcess> {
   const child: ChildProcess = spawn(process.execPath, [resolve('dist/src/cli.js'), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout!.on('data', (d) => (log += d));
@@ -74,12 +78,13 @@ export async function spawnPortico(configFile: string, timeoutMs = 15_000): Prom
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const end = Date.now() + timeoutMs;
   let udpPort: number | undefined;
+  const applied = () => [...log.matchAll(/configuration applied.*?routers[=":]+(\d+)/g)].some((m) => Number(m[1]) >= minRouters);
   while (Date.now() < end && child.exitCode === null) {
     udpPort = Number(/listening \(UDP, HTTP\/3\).* port=(\d+)/.exec(log)?.[1]) || undefined;
-    if (udpPort && /configuration applied/.test(log)) break;
+    if (udpPort && applied()) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  if (!udpPort || !/configuration applied/.test(log)) {
+  if (!udpPort || !applied()) {
     child.kill('SIGKILL');
     throw new Error(`portico did not start serving HTTP/3 within ${timeoutMs} ms:\n${log}`);
   }
