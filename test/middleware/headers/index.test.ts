@@ -20,12 +20,9 @@ describe('headers: custom headers', () => {
   });
   test("appendRequestHeaders/appendResponseHeaders (Portico's): a value after the existing ones, or the header created; after the custom headers", async () => {
     const svc = recordingService();
-    const r = await run(
-      wrap('headers', { customRequestHeaders: { 'X-Set': 'one' }, appendRequestHeaders: { 'X-Add': 'b', 'X-New': 'n', 'X-Set': 'two' } }, svc),
-      {
-        headers: { 'x-add': 'a' },
-      },
-    );
+    await run(wrap('headers', { customRequestHeaders: { 'X-Set': 'one' }, appendRequestHeaders: { 'X-Add': 'b', 'X-New': 'n', 'X-Set': 'two' } }, svc), {
+      headers: { 'x-add': 'a' },
+    });
     expect(svc.seen[0]!.headers['x-add']).toEqual(['a', 'b']);
     expect(svc.seen[0]!.headers['x-new']).toBe('n');
     expect(svc.seen[0]!.headers['x-set']).toEqual(['one', 'two']);
