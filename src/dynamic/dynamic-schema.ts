@@ -5,10 +5,9 @@
  * (middleware/registry), so here a middleware is only "one key → object".
  */
 import { onlySupported, unsupported } from '../config/unsupported-key.js';
+import { duration, serviceOfOneKind, serversLoadBalancer, strings, weightedMembers, weightedService } from './schema-parts.js';
 
-const strings = { type: 'array', items: { type: 'string' } } as const;
 const NO_ACME_DEFAULT = 'a default certificate from an ACME resolver is not supported yet; routers ask their resolver with tls.certResolver';
-const duration = { type: ['string', 'number'] } as const;
 const certRef = {
   type: 'object',
   additionalProperties: false,
@@ -38,17 +37,6 @@ const sticky = {
 /** `healthCheck: {}` on weighted, mirroring and failover services: report health to the parent. */
 const healthReporting = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
 const serviceName = { type: 'string', minLength: 1 } as const;
-/** The services of a weighted service (HTTP or UDP) and their weights. */
-const weightedMembers = {
-  type: 'array',
-  minItems: 1,
-  items: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name'],
-    properties: { name: { type: 'string' }, weight: { type: 'integer', minimum: 0 } },
-  },
-} as const;
 
 export const routerSchema = {
   type: 'object',
@@ -237,37 +225,10 @@ export const udpRouterSchema = {
   },
 } as const;
 
-export const udpServiceSchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
-  properties: {
-    loadBalancer: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['servers'],
-      properties: {
-        servers: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['address'],
-            properties: { address: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:/\\s\\[\\]]+):[0-9]{1,5}$' } },
-          },
-        },
-      },
-    },
-    weighted: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['services'],
-      properties: { services: weightedMembers },
-    },
-  },
-} as const;
+export const udpServiceSchema = serviceOfOneKind({
+  loadBalancer: serversLoadBalancer('address', { address: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:/\\s\\[\\]]+):[0-9]{1,5}$' } }, {}),
+  weighted: weightedService,
+});
 
 /** Top level of a native dynamic file: sections only; objects are checked one by one. */
 /** The sections of `http` and `tcp`: maps of named objects, each checked by its own schema (file provider). */

@@ -4,10 +4,8 @@
  * its reason (config/unsupported-key.ts), never accepted and dropped.
  */
 import { onlySupported, unsupported } from '../config/unsupported-key.js';
-
-const strings = { type: 'array', items: { type: 'string' } } as const;
-/** Seconds or a Go duration; dialKeepAlive and terminationDelay also take a negative value (off), as Traefik does. */
-const duration = { type: ['string', 'number'] } as const;
+// duration: dialKeepAlive and terminationDelay also take a negative value (off), as Traefik does.
+import { duration, serviceOfOneKind, serversLoadBalancer, strings, weightedService } from './schema-parts.js';
 const NO_ACME = 'ACME certificate resolvers are not supported; put the certificates in tls.certificates';
 
 export const tcpRouterSchema = {
@@ -34,56 +32,19 @@ export const tcpRouterSchema = {
   },
 } as const;
 
-export const tcpServiceSchema = {
-  type: 'object',
-  minProperties: 1,
-  maxProperties: 1,
-  additionalProperties: false,
-  properties: {
-    loadBalancer: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['servers'],
-      properties: {
-        servers: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['address'],
-            properties: {
-              address: { type: 'string', minLength: 3 },
-              weight: { type: 'integer', minimum: 0 },
-              tls: { type: 'boolean' },
-            },
-          },
-        },
-        proxyProtocol: { type: 'object', additionalProperties: false, properties: { version: { enum: [1, 2] } } },
-        serversTransport: { type: 'string', minLength: 1 },
-        terminationDelay: unsupported('terminationDelay is deprecated in Traefik v3; half-closes are relayed as they come'),
-        healthCheck: unsupported('TCP health checks are not supported'),
-      },
+export const tcpServiceSchema = serviceOfOneKind({
+  loadBalancer: serversLoadBalancer(
+    'address',
+    { address: { type: 'string', minLength: 3 }, weight: { type: 'integer', minimum: 0 }, tls: { type: 'boolean' } },
+    {
+      proxyProtocol: { type: 'object', additionalProperties: false, properties: { version: { enum: [1, 2] } } },
+      serversTransport: { type: 'string', minLength: 1 },
+      terminationDelay: unsupported('terminationDelay is deprecated in Traefik v3; half-closes are relayed as they come'),
+      healthCheck: unsupported('TCP health checks are not supported'),
     },
-    weighted: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['services'],
-      properties: {
-        services: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['name'],
-            properties: { name: { type: 'string', minLength: 1 }, weight: { type: 'integer', minimum: 0 } },
-          },
-        },
-      },
-    },
-  },
-} as const;
+  ),
+  weighted: weightedService,
+});
 
 export const tcpMiddlewareSchema = {
   type: 'object',
